@@ -20,6 +20,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app: embedded defaults, then the environment, then ``test_config``."""
     app = Flask(
         __name__,
+        instance_path=os.environ.get("PORTFOLIO_INSTANCE_PATH") or None,
         instance_relative_config=True,
         template_folder=str(config.PROJECT_ROOT / "templates"),
     )

@@ -1,11 +1,11 @@
 """Flask extensions, created unbound and bound to the app in ``create_app``."""
 
+from typing import Any
+
 from flask_bootstrap import Bootstrap5
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
-from typing import Any
-
 from sqlalchemy import MetaData, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase
 

@@ -196,15 +196,21 @@ def _check_meaning(document: UnitDocument, filename: str) -> Iterator[tuple[Path
 
     for e, element in enumerate(document.elements):
         if element.number != str(e + 1):
-            yield ("elements", e, "number"), f"expected element number {e + 1}, found {element.number!r}"
+            yield (
+                ("elements", e, "number"),
+                f"expected element number {e + 1}, found {element.number!r}",
+            )
         for c, criterion in enumerate(element.criteria):
-            expected = f"{element.number}.{c + 1}"
+            expected = f"{e + 1}.{c + 1}"
             if criterion.number != expected:
                 path = ("elements", e, "criteria", c, "number")
                 yield path, f"expected criterion number {expected}, found {criterion.number!r}"
     for c, criterion in enumerate(document.criteria):
         if criterion.number != str(c + 1):
-            yield ("criteria", c, "number"), f"expected criterion number {c + 1}, found {criterion.number!r}"
+            yield (
+                ("criteria", c, "number"),
+                f"expected criterion number {c + 1}, found {criterion.number!r}",
+            )
 
     if document.foundation_skills:
         numbers = [c.number for c in document.all_criteria()]

@@ -49,14 +49,14 @@ def list_units(session: Session) -> list[UnitSummary]:
         .group_by(Target.unit_release_id, Target.kind)
     ):
         target_counts[release_id][kind] = count
-    element_counts: dict[int, int] = {
-        release_id: count
-        for release_id, count in session.execute(
+    # .all(): a Result has keys(), so dict() would take it for a mapping.
+    element_counts: dict[int, int] = dict(
+        session.execute(
             select(Element.unit_release_id, func.count())
             .where(Element.unit_release_id.in_(ids))
             .group_by(Element.unit_release_id)
-        )
-    }
+        ).all()
+    )
     return [
         UnitSummary(release, count, element_counts.get(release.id, 0), target_counts[release.id])
         for release, count in rows

@@ -116,7 +116,9 @@ def sync_units(session: Session, loaded: list[LoadedUnit]) -> SyncReport:
         doc = item.document
         label = f"{doc.code} release {doc.release}"
         unit = existing.get(doc.code)
-        current = next((r for r in unit.releases if r.release == doc.release), None) if unit else None
+        current = (
+            next((r for r in unit.releases if r.release == doc.release), None) if unit else None
+        )
         if current is None:
             to_add.append(item)
         elif current.content_sha256 == item.content_sha256:
@@ -157,7 +159,9 @@ def _build_release(unit: Unit, item: LoadedUnit) -> UnitRelease:
         sector=doc.sector,
         criteria_intro=doc.criteria_intro,
         performance_evidence_intro=doc.performance_evidence and doc.performance_evidence.intro,
-        performance_evidence_notes=doc.performance_evidence.notes if doc.performance_evidence else [],
+        performance_evidence_notes=doc.performance_evidence.notes
+        if doc.performance_evidence
+        else [],
         knowledge_evidence_intro=doc.knowledge_evidence and doc.knowledge_evidence.intro,
         knowledge_evidence_notes=doc.knowledge_evidence.notes if doc.knowledge_evidence else [],
         assessment_conditions=dump.get("assessment_conditions", []),

@@ -22,5 +22,8 @@ def show(code: str, release: int | None = None) -> str:
     """Show a whole unit (the newest release unless one is named), every section."""
     found = get_release(db.session, code, release)
     if found is None:
-        abort(404, description=f"There is no unit {code}" + (f" release {release}." if release else "."))
+        abort(
+            404,
+            description=f"There is no unit {code}" + (f" release {release}." if release else "."),
+        )
     return render_template("units/show.html", view=unit_view(found))
