@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, TypeDecorator
@@ -33,3 +34,8 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+def enum_values(enum_class: type[enum.Enum]) -> list[str]:
+    """Store enums by value ("pc"), not by member name, so the data reads well in SQL."""
+    return [member.value for member in enum_class]

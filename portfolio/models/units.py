@@ -6,11 +6,12 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Enum, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Enum, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql import false
 
 from portfolio.extensions import db
-from portfolio.models.base import UTCDateTime, utcnow
+from portfolio.models.base import UTCDateTime, enum_values, utcnow
 
 
 class Framework(enum.StrEnum):
@@ -43,10 +44,6 @@ class TargetKind(enum.StrEnum):
         }[self]
 
 
-def _enum_values(enum_class: type[enum.Enum]) -> list[str]:
-    return [member.value for member in enum_class]
-
-
 class Unit(db.Model):
     """A unit of competency by code; its content lives in its releases."""
 
@@ -75,7 +72,7 @@ class UnitRelease(db.Model):
     release: Mapped[int] = mapped_column(Integer)
     title: Mapped[str] = mapped_column(String(300))
     framework: Mapped[Framework] = mapped_column(
-        Enum(Framework, native_enum=False, length=32, values_callable=_enum_values)
+        Enum(Framework, native_enum=False, length=32, values_callable=enum_values)
     )
     application: Mapped[list[str]] = mapped_column(JSON, default=list)
     band: Mapped[str | None] = mapped_column(String(16))
@@ -142,7 +139,7 @@ class Target(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     unit_release_id: Mapped[int] = mapped_column(ForeignKey("unit_releases.id"), index=True)
     kind: Mapped[TargetKind] = mapped_column(
-        Enum(TargetKind, native_enum=False, length=16, values_callable=_enum_values)
+        Enum(TargetKind, native_enum=False, length=16, values_callable=enum_values)
     )
     # "pc-2.3", "el-1", "pe-4", "ke-6.2": unique in a release, used in links.
     anchor: Mapped[str] = mapped_column(String(64))
@@ -153,6 +150,9 @@ class Target(db.Model):
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("targets.id"), index=True)
     depth: Mapped[int] = mapped_column(Integer, default=0)
     position: Mapped[int] = mapped_column(Integer)
+    # A line that leads a sub-list ("methods of ...:") is covered through its sub-items;
+    # evidence is mapped to those.
+    is_group: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     unit_release: Mapped[UnitRelease] = relationship(back_populates="targets")
     element: Mapped[Element | None] = relationship(back_populates="targets")

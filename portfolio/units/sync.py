@@ -176,8 +176,10 @@ def _build_release(unit: Unit, item: LoadedUnit) -> UnitRelease:
         )
         for position, element in enumerate(doc.elements, start=1)
     }
+    specs = derive_targets(doc)
+    parents = {spec.parent_anchor for spec in specs}
     targets: dict[str, Target] = {}
-    for position, spec in enumerate(derive_targets(doc), start=1):
+    for position, spec in enumerate(specs, start=1):
         targets[spec.anchor] = Target(
             unit_release=release,
             kind=spec.kind,
@@ -188,5 +190,6 @@ def _build_release(unit: Unit, item: LoadedUnit) -> UnitRelease:
             parent=targets[spec.parent_anchor] if spec.parent_anchor else None,
             depth=spec.depth,
             position=position,
+            is_group=spec.anchor in parents,
         )
     return release
