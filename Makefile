@@ -23,6 +23,7 @@ setup: $(STAMP)
 db: $(STAMP)
 	$(FLASK) db upgrade
 	$(FLASK) units sync
+	$(FLASK) demo accounts
 
 run: db
 	$(FLASK) run --host $(HOST) --port $(PORT)

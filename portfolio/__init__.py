@@ -9,11 +9,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Flask, redirect, render_template, url_for
-from werkzeug.exceptions import HTTPException
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
 from portfolio import config
-from portfolio.extensions import bootstrap, csrf, db, migrate
+from portfolio.extensions import bootstrap, csrf, db, login_manager, migrate
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -31,29 +33,41 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.update(test_config)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = config.instance_secret_key(app.instance_path)
-    app.config["MAX_CONTENT_LENGTH"] = int(app.config["MAX_UPLOAD_MB"]) * 1024 * 1024
+    # Each file may be MAX_UPLOAD_MB (checked while it is stored); one request may carry a few
+    # of them when the form is sent without JavaScript.
+    app.config["MAX_CONTENT_LENGTH"] = (4 * int(app.config["MAX_UPLOAD_MB"]) + 1) * 1024 * 1024
     Path(app.config["EVIDENCE_DIR"]).mkdir(parents=True, exist_ok=True)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=app.config["MIGRATIONS_DIR"])
     csrf.init_app(app)
     bootstrap.init_app(app)
+    login_manager.init_app(app)
 
     # Importing the models registers their tables on the metadata used by migrations.
     from portfolio import models  # noqa: F401
+    from portfolio.assessment.admin import bp as admin_enrolments_bp
+    from portfolio.auth.admin import bp as admin_users_bp
+    from portfolio.auth.cli import demo_cli, enrolments_cli, users_cli
+    from portfolio.auth.views import bp as auth_bp
+    from portfolio.evidence.views import bp as evidence_bp
     from portfolio.units.cli import units_cli
     from portfolio.units.views import bp as units_bp
 
-    app.register_blueprint(units_bp)
-    app.cli.add_command(units_cli)
+    for blueprint in (units_bp, auth_bp, evidence_bp, admin_users_bp, admin_enrolments_bp):
+        app.register_blueprint(blueprint)
+    for command in (units_cli, users_cli, enrolments_cli, demo_cli):
+        app.cli.add_command(command)
 
     _register_template_helpers(app)
     _register_error_pages(app)
 
     @app.get("/")
     def home() -> Response:
-        """Start at the unit list."""
-        return redirect(url_for("units.index"))
+        """Start at the person's own work, or at the login page."""
+        if not current_user.is_authenticated:
+            return redirect(url_for("auth.login"))
+        return redirect(url_for("evidence.dashboard"))
 
     return app
 
@@ -80,5 +94,22 @@ def _register_error_pages(app: Flask) -> None:
     def render_error(error: HTTPException) -> tuple[str, int]:
         return render_template("errors/error.html", error=error), error.code or 500
 
-    for code in (400, 403, 404, 405, 413, 500):
+    for code in (400, 403, 404, 405, 500):
         app.register_error_handler(code, render_error)
+
+    @app.errorhandler(CSRFError)
+    def expired_form(error: CSRFError) -> tuple[str, int]:
+        error.description = (
+            "The form has expired or was sent from another page, so nothing was saved. "
+            "Go back, reload the page and try again."
+        )
+        return render_template("errors/error.html", error=error), 400
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def too_large(error: RequestEntityTooLarge) -> tuple[str, int]:
+        limit = app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
+        error.description = (
+            f"What you sent is larger than the {limit} MB this site accepts in one go, so it was "
+            "not saved. Go back and send fewer or smaller files."
+        )
+        return render_template("errors/error.html", error=error), 413

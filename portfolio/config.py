@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -33,7 +34,10 @@ def defaults(instance_path: str) -> dict[str, object]:
         "MAX_UPLOAD_MB": 50,
         "BOOTSTRAP_SERVE_LOCAL": True,
         "SESSION_COOKIE_HTTPONLY": True,
+        # A session ends after this long without a request (shared work PCs).
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=8),
         "SESSION_COOKIE_SAMESITE": "Lax",
+        "PASSWORD_HASH_METHOD": "scrypt",
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     }
 

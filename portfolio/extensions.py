@@ -3,6 +3,7 @@
 from typing import Any
 
 from flask_bootstrap import Bootstrap5
+from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
@@ -40,3 +41,10 @@ def _render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
 migrate = Migrate(render_as_batch=True, compare_type=True, render_item=_render_item)
 csrf = CSRFProtect()
 bootstrap = Bootstrap5()
+
+login_manager = LoginManager()
+login_manager.login_view = "auth.login"
+login_manager.login_message = "Please log in to see that page."
+login_manager.login_message_category = "info"
+# A stolen session cookie used from elsewhere is dropped rather than trusted.
+login_manager.session_protection = "strong"

@@ -41,6 +41,9 @@ def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Flask]:
         {
             "TESTING": True,
             "SECRET_KEY": "test",
+            "WTF_CSRF_ENABLED": False,
+            # scrypt is right for real accounts and far too slow for hundreds of test users.
+            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
             "SQLALCHEMY_DATABASE_URI": database_url(tmp_path),
             "EVIDENCE_DIR": str(tmp_path / "evidence"),
         }
@@ -97,3 +100,63 @@ def count_queries(app: Flask) -> Callable[[], object]:
             event.remove(db.engine, "before_cursor_execute", before)
 
     return counting
+
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def make_user(app: Flask) -> Callable[..., object]:
+    """``make_user("learner")`` -> a committed, active user with those roles."""
+    from portfolio.auth.services import create_user
+    from portfolio.models import Role
+
+    counter = iter(range(1, 10_000))
+
+    def make(*roles: str, name: str | None = None, email: str | None = None, **fields):
+        n = next(counter)
+        user, _ = create_user(
+            db.session,
+            actor=None,
+            name=name or f"Person {n}",
+            email=email or f"person{n}@example.org",
+            roles={Role(r) for r in roles or ("learner",)},
+            password=PASSWORD,
+            **fields,
+        )
+        db.session.commit()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def login(client: FlaskClient) -> Callable[[object], None]:
+    """Log the test client in as a user, through the real login form."""
+
+    def log_in(user) -> None:
+        client.post("/logout")
+        response = client.post("/login", data={"email": user.email, "password": PASSWORD})
+        assert response.status_code == 302, response.text
+
+    return log_in
+
+
+@pytest.fixture
+def make_enrolment(app: Flask, synced: None, make_user) -> Callable[..., object]:
+    """``make_enrolment(learner=..., assessor=..., unit="TLII5018")`` -> a committed enrolment."""
+    from portfolio.assessment.enrolments import enrol
+
+    def make(learner=None, assessor=None, unit: str = "TLII5018", is_rpl: bool = False):
+        enrolment = enrol(
+            db.session,
+            actor=None,
+            learner=learner or make_user("learner"),
+            unit_code=unit,
+            assessor=assessor,
+            is_rpl=is_rpl,
+        )
+        db.session.commit()
+        return enrolment
+
+    return make

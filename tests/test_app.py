@@ -26,7 +26,8 @@ def test_embedded_default_lives_in_the_instance_folder(fresh_instance: Path) -> 
     database = fresh_instance / "portfolio.sqlite3"
     assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{database}"
     assert (fresh_instance / "evidence").is_dir()
-    assert app.config["MAX_CONTENT_LENGTH"] == 50 * 1024 * 1024
+    assert app.config["MAX_UPLOAD_MB"] == 50
+    assert app.config["MAX_CONTENT_LENGTH"] == 201 * 1024 * 1024
 
 
 def test_secret_key_is_generated_once_and_kept(fresh_instance: Path) -> None:
@@ -47,7 +48,8 @@ def test_environment_overrides_defaults(fresh_instance: Path, monkeypatch, tmp_p
     assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u:p@db.example:5432/rto"
     assert app.config["SECRET_KEY"] == "from-env"
     assert (tmp_path / "store").is_dir()
-    assert app.config["MAX_CONTENT_LENGTH"] == 5 * 1024 * 1024
+    assert app.config["MAX_UPLOAD_MB"] == 5
+    assert app.config["MAX_CONTENT_LENGTH"] == 21 * 1024 * 1024
 
 
 @pytest.mark.parametrize(

@@ -173,7 +173,9 @@ def test_named_release_page(client: FlaskClient) -> None:
     assert "Release 1" in page.text
 
 
-def test_home_goes_to_units(client: FlaskClient) -> None:
-    """The start page leads to the unit list."""
+def test_home_asks_a_visitor_to_log_in(client: FlaskClient) -> None:
+    """The start page leads a visitor to the login page, which also links the public units."""
     response = client.get("/")
-    assert response.status_code == 302 and response.location.endswith("/units")
+    assert response.status_code == 302 and response.location.endswith("/login")
+    page = client.get(response.location)
+    assert 'href="/units"' in page.text

@@ -1,0 +1,1 @@
+"""Enrolments and their assessment: review, judgements, gap sign-off and outcomes."""

@@ -1,0 +1,122 @@
+"""Admin pages for enrolments: enrol a learner, assign an assessor."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
+from werkzeug.wrappers import Response
+from wtforms.fields import SelectChoice
+
+from portfolio.assessment.enrolments import assign_assessor, enrol
+from portfolio.assessment.forms import AssignAssessorForm, EnrolForm
+from portfolio.auth.permissions import Permission, require
+from portfolio.auth.services import ServiceError, normalise_email
+from portfolio.extensions import db
+from portfolio.models import Enrolment, Role, Unit, UnitRelease, User, UserRole
+
+bp = Blueprint("admin_enrolments", __name__, url_prefix="/admin/enrolments")
+
+PER_PAGE = 50
+
+
+@bp.before_request
+@login_required
+def _admins_only() -> None:
+    require(current_user, Permission.MANAGE_ENROLMENTS)
+
+
+def _assessor_choices() -> list[SelectChoice]:
+    assessors = db.session.scalars(
+        select(User)
+        .join(UserRole)
+        .where(UserRole.role == Role.ASSESSOR, User.active.is_(True))
+        .order_by(User.name)
+    )
+    return [SelectChoice("0", "Not assigned yet")] + [
+        SelectChoice(str(a.id), f"{a.name} ({a.email})") for a in assessors
+    ]
+
+
+def _enrol_form() -> EnrolForm:
+    form = EnrolForm()
+    codes = db.session.scalars(select(Unit.code).order_by(Unit.code))
+    form.unit.choices = [SelectChoice(code) for code in codes]
+    form.assessor.choices = _assessor_choices()
+    return form
+
+
+@bp.route("", methods=["GET", "POST"])
+def index() -> str | Response:
+    """Enrolments a page at a time, with the form to enrol a learner."""
+    form = _enrol_form()
+    if form.validate_on_submit():
+        key = (form.learner.data or "").strip()
+        learner = db.session.scalar(
+            select(User).where(
+                or_(db.func.lower(User.email) == normalise_email(key), User.student_id == key)
+            )
+        )
+        if learner is None:
+            form.learner.errors.append(f"No account has the email or student ID {key!r}.")
+        else:
+            assessor = db.session.get(User, form.assessor.data) if form.assessor.data else None
+            try:
+                enrolment = enrol(
+                    db.session,
+                    actor=current_user,
+                    learner=learner,
+                    unit_code=form.unit.data or "",
+                    is_rpl=form.is_rpl.data,
+                    assessor=assessor,
+                )
+            except ServiceError as error:
+                db.session.rollback()
+                getattr(form, error.field or "", form.learner).errors.append(error.message)
+            else:
+                db.session.commit()
+                release = enrolment.unit_release
+                flash(
+                    f"Enrolled {learner.name} in {release.unit.code} release {release.release}.",
+                    "success",
+                )
+                return redirect(url_for(".index"))
+    query = (
+        select(Enrolment)
+        .options(
+            selectinload(Enrolment.learner),
+            selectinload(Enrolment.assessor),
+            selectinload(Enrolment.unit_release).selectinload(UnitRelease.unit),
+        )
+        .order_by(Enrolment.created_at.desc(), Enrolment.id.desc())
+    )
+    page = db.paginate(query, per_page=PER_PAGE, error_out=False)
+    assign = AssignAssessorForm()
+    assign.assessor.choices = form.assessor.choices
+    return render_template("admin/enrolments.html", form=form, page=page, assign=assign)
+
+
+@bp.post("/<int:enrolment_id>/assessor")
+def set_assessor(enrolment_id: int) -> Response:
+    """Assign (or unassign) the enrolment's assessor."""
+    enrolment = db.get_or_404(Enrolment, enrolment_id)
+    form = AssignAssessorForm()
+    form.assessor.choices = _assessor_choices()
+    if not form.validate_on_submit():
+        flash("That assessor cannot be chosen, or the form had expired; please try again.", "error")
+        return redirect(url_for(".index"))
+    assessor = db.session.get(User, form.assessor.data) if form.assessor.data else None
+    try:
+        assign_assessor(db.session, actor=current_user, enrolment=enrolment, assessor=assessor)
+    except ServiceError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        who = assessor.name if assessor else "nobody"
+        flash(
+            f"{enrolment.learner.name}'s {enrolment.unit_release.unit.code} is assigned to {who}.",
+            "success",
+        )
+    return redirect(url_for(".index"))

@@ -1,0 +1,89 @@
+"""Enrolling learners in units and assigning assessors. Services flush; callers commit."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from portfolio.auth.services import ServiceError
+from portfolio.models import Enrolment, Role, Unit, UnitRelease, User
+from portfolio.units.services import get_release
+
+
+def enrol(
+    session: Session,
+    *,
+    actor: User | None,
+    learner: User,
+    unit_code: str,
+    is_rpl: bool = False,
+    assessor: User | None = None,
+) -> Enrolment:
+    """Enrol a learner in the newest release of a unit; the enrolment stays on that release."""
+    if not learner.has_role(Role.LEARNER):
+        raise ServiceError(f"{learner.name} is not a learner.", "learner")
+    if not learner.active:
+        raise ServiceError(f"{learner.name}'s account is deactivated.", "learner")
+    release = get_release(session, unit_code)
+    if release is None:
+        raise ServiceError(f"There is no unit {unit_code}.", "unit")
+    existing = session.scalar(
+        select(Enrolment)
+        .join(UnitRelease)
+        .where(Enrolment.learner_id == learner.id, UnitRelease.unit_id == release.unit_id)
+    )
+    if existing is not None:
+        raise ServiceError(
+            f"{learner.name} is already enrolled in {release.unit.code} "
+            f"(release {existing.unit_release.release}).",
+            "unit",
+        )
+    if assessor is not None:
+        _check_assessor(assessor)
+    enrolment = Enrolment(
+        learner=learner,
+        unit_release=release,
+        is_rpl=is_rpl,
+        assessor=assessor,
+        created_by_id=actor.id if actor else None,
+    )
+    session.add(enrolment)
+    session.flush()
+    return enrolment
+
+
+def _check_assessor(assessor: User) -> None:
+    if not assessor.has_role(Role.ASSESSOR):
+        raise ServiceError(f"{assessor.name} is not an assessor.", "assessor")
+    if not assessor.active:
+        raise ServiceError(f"{assessor.name}'s account is deactivated.", "assessor")
+
+
+def assign_assessor(
+    session: Session, *, actor: User | None, enrolment: Enrolment, assessor: User | None
+) -> None:
+    """Give the enrolment to an assessor (or take it from one with ``None``)."""
+    if assessor is not None:
+        _check_assessor(assessor)
+        if assessor.id == enrolment.learner_id:
+            raise ServiceError("Nobody assesses their own enrolment.", "assessor")
+    enrolment.assessor = assessor
+    session.flush()
+
+
+def list_enrolments(session: Session, *, learner: User | None = None) -> list[Enrolment]:
+    """Enrolments with learner, assessor and unit loaded (three queries however many)."""
+    query = (
+        select(Enrolment)
+        .options(
+            selectinload(Enrolment.learner),
+            selectinload(Enrolment.assessor),
+            selectinload(Enrolment.unit_release).selectinload(UnitRelease.unit),
+        )
+        .join(UnitRelease)
+        .join(Unit)
+        .order_by(Enrolment.created_at.desc(), Enrolment.id.desc())
+    )
+    if learner is not None:
+        query = query.where(Enrolment.learner_id == learner.id)
+    return list(session.scalars(query))

@@ -1,0 +1,216 @@
+"""Account services. They take the acting user and flush; the caller commits."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from portfolio.models import Role, User
+
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# USIs use digits and capital letters without the easily confused 0, 1, I and O.
+USI = re.compile(r"^[2-9A-HJ-NP-Z]{10}$")
+IMPORT_COLUMNS = ("name", "email", "student_id", "usi")
+
+
+class ServiceError(Exception):
+    """A request a service refuses, with a message for the person who made it."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+def generate_password() -> str:
+    """A temporary password that reads clearly when handed over on paper or screen."""
+    return secrets.token_urlsafe(9)
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def find_user_by_email(session: Session, email: str) -> User | None:
+    return session.scalar(select(User).where(func.lower(User.email) == normalise_email(email)))
+
+
+def authenticate(session: Session, email: str, password: str) -> User | None:
+    """The active user with this email and password, or None (never says which was wrong)."""
+    user = find_user_by_email(session, email)
+    if user is None or not user.active or not user.check_password(password):
+        return None
+    return user
+
+
+def _check_email(session: Session, email: str) -> None:
+    if not EMAIL.match(email):
+        raise ServiceError(f"{email!r} is not an email address.", "email")
+    if find_user_by_email(session, email) is not None:
+        raise ServiceError(f"There is already an account for {email}.", "email")
+
+
+def _check_student_id(session: Session, student_id: str | None) -> None:
+    if student_id and session.scalar(select(User.id).where(User.student_id == student_id)):
+        raise ServiceError(f"Student ID {student_id} belongs to another learner.", "student_id")
+
+
+def _check_usi(usi: str | None) -> None:
+    if usi and not USI.match(usi):
+        raise ServiceError(
+            "A USI is 10 characters: digits 2-9 and capital letters except I and O.", "usi"
+        )
+
+
+def create_user(
+    session: Session,
+    *,
+    actor: User | None,
+    name: str,
+    email: str,
+    roles: Iterable[Role],
+    password: str | None = None,
+    student_id: str | None = None,
+    usi: str | None = None,
+) -> tuple[User, str]:
+    """Create an account; returns it with its password (generated when none is given).
+
+    ``actor`` is None only for command-line set-up by the operator.
+    """
+    email = normalise_email(email)
+    student_id = (student_id or "").strip() or None
+    usi = (usi or "").strip().upper() or None
+    role_set = set(roles)
+    if not role_set:
+        raise ServiceError("Choose at least one role.", "roles")
+    if not name.strip():
+        raise ServiceError("A name is required.", "name")
+    _check_email(session, email)
+    _check_student_id(session, student_id)
+    _check_usi(usi)
+    password = password or generate_password()
+    user = User(name=name.strip(), email=email, student_id=student_id, usi=usi)
+    user.set_roles(role_set)
+    user.set_password(password)
+    session.add(user)
+    session.flush()
+    return user, password
+
+
+def set_active(session: Session, *, actor: User | None, user: User, active: bool) -> None:
+    """Deactivate (log out and refuse logins) or reactivate an account. Nothing is deleted.
+
+    ``actor`` is None only for command-line administration by the operator.
+    """
+    if actor is not None and user.id == actor.id and not active:
+        raise ServiceError("You cannot deactivate your own account.")
+    user.active = active
+    session.flush()
+
+
+@dataclass
+class ImportProblem:
+    line: int
+    column: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}, {self.column}: {self.message}"
+
+
+@dataclass
+class ImportResult:
+    created: list[tuple[User, str]] = field(default_factory=list)
+    problems: list[ImportProblem] = field(default_factory=list)
+
+
+def import_learners(session: Session, *, actor: User | None, data: bytes) -> ImportResult:
+    """Create learner accounts from CSV: every row is checked first, and none is written
+    unless the whole file is clean."""
+    result = ImportResult()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        result.problems.append(ImportProblem(1, "file", "is not UTF-8 text; save it as CSV UTF-8"))
+        return result
+    reader = csv.DictReader(io.StringIO(text))
+    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    missing = [c for c in ("name", "email") if c not in header]
+    unknown = [h for h in header if h not in IMPORT_COLUMNS]
+    if missing or unknown:
+        message = "the header must name the columns " + ", ".join(IMPORT_COLUMNS)
+        if missing:
+            message += f" (missing: {', '.join(missing)})"
+        if unknown:
+            message += f" (unknown: {', '.join(unknown)})"
+        result.problems.append(ImportProblem(1, "header", message))
+        return result
+    reader.fieldnames = header
+
+    rows: list[tuple[int, dict[str, str]]] = []
+    emails: dict[str, int] = {}
+    student_ids: dict[str, int] = {}
+    for row in reader:
+        line = reader.line_num
+        if None in row:
+            result.problems.append(ImportProblem(line, "row", "has more values than columns"))
+            continue
+        values = {k: (v or "").strip() for k, v in row.items()}
+        if not any(values.values()):
+            continue
+        email = normalise_email(values.get("email", ""))
+        values["email"] = email
+        if not values.get("name"):
+            result.problems.append(ImportProblem(line, "name", "is empty"))
+        if not email:
+            result.problems.append(ImportProblem(line, "email", "is empty"))
+        elif email in emails:
+            result.problems.append(
+                ImportProblem(line, "email", f"{email} is also on line {emails[email]}")
+            )
+        else:
+            emails[email] = line
+            try:
+                _check_email(session, email)
+            except ServiceError as error:
+                result.problems.append(ImportProblem(line, "email", error.message))
+        student_id = values.get("student_id", "")
+        if student_id:
+            if student_id in student_ids:
+                other = student_ids[student_id]
+                result.problems.append(
+                    ImportProblem(line, "student_id", f"{student_id} is also on line {other}")
+                )
+            student_ids[student_id] = line
+        usi = values.get("usi", "").upper()
+        values["usi"] = usi
+        try:
+            _check_student_id(session, student_id or None)
+            _check_usi(usi or None)
+        except ServiceError as error:
+            result.problems.append(ImportProblem(line, error.field or "row", error.message))
+        rows.append((line, values))
+    if not rows and not result.problems:
+        result.problems.append(ImportProblem(2, "file", "has no learners below the header"))
+    if result.problems:
+        return result
+    for _line, values in rows:
+        result.created.append(
+            create_user(
+                session,
+                actor=actor,
+                name=values["name"],
+                email=values["email"],
+                roles={Role.LEARNER},
+                student_id=values.get("student_id") or None,
+                usi=values.get("usi") or None,
+            )
+        )
+    return result

@@ -1,0 +1,1 @@
+"""Evidence: items, files, storage and the checks on what learners upload."""

@@ -1,0 +1,321 @@
+"""Evidence services: items, versions, files, mappings, coverage and submission.
+
+Services take the acting user, check the domain's rules and flush; the view commits once.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import distinct, func, select
+from sqlalchemy.orm import Session, selectinload
+
+from portfolio.assessment.workflow import ensure_state, transition
+from portfolio.auth.services import ServiceError
+from portfolio.models import (
+    AssessmentState,
+    Enrolment,
+    EvidenceFile,
+    EvidenceItem,
+    EvidenceMapping,
+    EvidenceType,
+    EvidenceVersion,
+    Submission,
+    Target,
+    User,
+)
+from portfolio.units.services import UnitView, get_release, unit_view
+
+DECLARATION = (
+    "I declare that the evidence in this portfolio is my own work, that it was produced in "
+    "the workplace or in the tasks described, and that I have acknowledged any help I had."
+)
+
+
+@dataclass(frozen=True)
+class Coverage:
+    covered: int
+    total: int
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.covered / self.total) if self.total else 0
+
+
+@dataclass
+class NewFile:
+    """A file already checked and stored, ready to belong to an evidence version."""
+
+    display_name: str
+    content_type: str
+    size: int
+    sha256: str
+    storage_key: str
+    storage_backend: str = "local"
+
+
+@dataclass
+class ItemFields:
+    title: str
+    evidence_type: EvidenceType
+    work_date: date
+    description: str = ""
+
+
+def coverage(session: Session, enrolments: Iterable[Enrolment]) -> dict[int, Coverage]:
+    """Targets with at least one mapped item / all targets, per enrolment: two queries."""
+    enrolments = list(enrolments)
+    if not enrolments:
+        return {}
+    release_ids = {e.unit_release_id for e in enrolments}
+    totals = dict(
+        session.execute(
+            select(Target.unit_release_id, func.count())
+            .where(Target.unit_release_id.in_(release_ids), Target.is_group.is_(False))
+            .group_by(Target.unit_release_id)
+        ).all()
+    )
+    covered = dict(
+        session.execute(
+            select(EvidenceItem.enrolment_id, func.count(distinct(EvidenceMapping.target_id)))
+            .join(EvidenceVersion, EvidenceVersion.id == EvidenceItem.current_version_id)
+            .join(EvidenceMapping, EvidenceMapping.version_id == EvidenceVersion.id)
+            .where(EvidenceItem.enrolment_id.in_([e.id for e in enrolments]))
+            .group_by(EvidenceItem.enrolment_id)
+        ).all()
+    )
+    return {
+        e.id: Coverage(covered.get(e.id, 0), totals.get(e.unit_release_id, 0)) for e in enrolments
+    }
+
+
+def load_items(session: Session, enrolment: Enrolment) -> list[EvidenceItem]:
+    """The enrolment's items with their current version, files and mappings: four queries."""
+    return list(
+        session.scalars(
+            select(EvidenceItem)
+            .where(EvidenceItem.enrolment_id == enrolment.id)
+            .options(
+                selectinload(EvidenceItem.current_version).options(
+                    selectinload(EvidenceVersion.files), selectinload(EvidenceVersion.mappings)
+                )
+            )
+            .order_by(EvidenceItem.number)
+        )
+    )
+
+
+@dataclass
+class PortfolioView:
+    """A learner's portfolio for one unit: the unit's tree, with the items mapped to each target."""
+
+    enrolment: Enrolment
+    unit: UnitView
+    items: list[EvidenceItem]
+    by_target: dict[int, list[tuple[EvidenceItem, str]]] = field(default_factory=dict)
+
+    @property
+    def coverage(self) -> Coverage:
+        targets = [t for t in self.unit.release.targets if not t.is_group]
+        return Coverage(sum(1 for t in targets if self.by_target.get(t.id)), len(targets))
+
+    def is_gap(self, target: Target) -> bool:
+        return not target.is_group and not self.by_target.get(target.id)
+
+
+def portfolio_view(session: Session, enrolment: Enrolment) -> PortfolioView:
+    """Everything the portfolio page shows, in a fixed number of queries whatever the size."""
+    release = get_release(session, enrolment.unit_release.unit.code, enrolment.unit_release.release)
+    assert release is not None  # an enrolment's release is never deleted
+    items = load_items(session, enrolment)
+    by_target: defaultdict[int, list[tuple[EvidenceItem, str]]] = defaultdict(list)
+    for item in items:
+        assert item.current_version is not None
+        for mapping in item.current_version.mappings:
+            by_target[mapping.target_id].append((item, mapping.note))
+    return PortfolioView(enrolment, unit_view(release), items, dict(by_target))
+
+
+def _editable_version(session: Session, actor: User, item: EvidenceItem) -> EvidenceVersion:
+    """The version a change goes into: the current one, or a new copy if that was submitted."""
+    ensure_state(
+        item.enrolment, AssessmentState.DRAFT, AssessmentState.RETURNED, action="change evidence"
+    )
+    current = item.current_version
+    assert current is not None
+    if not current.frozen:
+        return current
+    fresh = EvidenceVersion(
+        item=item,
+        version=current.version + 1,
+        title=current.title,
+        evidence_type=current.evidence_type,
+        work_date=current.work_date,
+        description=current.description,
+        created_by_id=actor.id,
+        files=[
+            EvidenceFile(
+                display_name=f.display_name,
+                content_type=f.content_type,
+                size=f.size,
+                sha256=f.sha256,
+                storage_backend=f.storage_backend,
+                storage_key=f.storage_key,
+                uploaded_at=f.uploaded_at,
+                uploaded_by_id=f.uploaded_by_id,
+            )
+            for f in current.files
+        ],
+        mappings=[EvidenceMapping(target_id=m.target_id, note=m.note) for m in current.mappings],
+    )
+    session.add(fresh)
+    session.flush()
+    item.current_version = fresh
+    session.flush()
+    return fresh
+
+
+def _check_fields(fields: ItemFields, has_files: bool) -> None:
+    if not fields.title.strip():
+        raise ServiceError("Give the evidence a title.", "title")
+    if fields.work_date > date.today():
+        raise ServiceError("The date the work was done cannot be in the future.", "work_date")
+    if not fields.description.strip() and not has_files:
+        raise ServiceError(
+            "Add a file or write a description: an item needs at least one of them.", "files"
+        )
+
+
+def create_item(
+    session: Session, *, actor: User, enrolment: Enrolment, fields: ItemFields, files: list[NewFile]
+) -> EvidenceItem:
+    """Add an evidence item (version 1) to the learner's portfolio."""
+    ensure_state(enrolment, AssessmentState.DRAFT, AssessmentState.RETURNED, action="add evidence")
+    _check_fields(fields, bool(files))
+    number = enrolment.next_evidence_number
+    enrolment.next_evidence_number = number + 1
+    item = EvidenceItem(enrolment=enrolment, number=number)
+    version = EvidenceVersion(
+        item=item,
+        version=1,
+        title=fields.title.strip(),
+        evidence_type=fields.evidence_type,
+        work_date=fields.work_date,
+        description=fields.description.strip(),
+        created_by_id=actor.id,
+        files=[EvidenceFile(uploaded_by_id=actor.id, **vars(f)) for f in files],
+    )
+    session.add_all([item, version])
+    session.flush()
+    item.current_version = version
+    session.flush()
+    return item
+
+
+def update_item(
+    session: Session,
+    *,
+    actor: User,
+    item: EvidenceItem,
+    fields: ItemFields,
+    add_files: list[NewFile],
+    remove_file_ids: Iterable[int] = (),
+) -> EvidenceVersion:
+    """Change an item; a submitted version stays as it was and the change becomes a new one."""
+    assert item.current_version is not None
+    # Ids are those the learner saw; a new version holds copies with new ids, so the files to
+    # drop are recognised by what they are.
+    remove = set(remove_file_ids)
+    dropping = {
+        (f.storage_key, f.display_name) for f in item.current_version.files if f.id in remove
+    }
+    version = _editable_version(session, actor, item)
+    kept = [f for f in version.files if (f.storage_key, f.display_name) not in dropping]
+    _check_fields(fields, bool(kept or add_files))
+    version.title = fields.title.strip()
+    version.evidence_type = fields.evidence_type
+    version.work_date = fields.work_date
+    version.description = fields.description.strip()
+    version.files = kept + [EvidenceFile(uploaded_by_id=actor.id, **vars(f)) for f in add_files]
+    session.flush()
+    return version
+
+
+def set_item_mappings(
+    session: Session, *, actor: User, item: EvidenceItem, notes: Mapping[int, str]
+) -> EvidenceVersion:
+    """Map an item to exactly these targets ({target id: how it shows it})."""
+    release_id = item.enrolment.unit_release_id
+    targets = {
+        t.id: t
+        for t in session.scalars(
+            select(Target).where(Target.id.in_(list(notes)), Target.unit_release_id == release_id)
+        )
+    }
+    unknown = set(notes) - set(targets)
+    if unknown:
+        raise ServiceError("Some of those criteria are not in this unit.", "targets")
+    if any(t.is_group for t in targets.values()):
+        raise ServiceError("Map evidence to the lines under a heading, not the heading itself.")
+    version = _editable_version(session, actor, item)
+    existing = {m.target_id: m for m in version.mappings}
+    version.mappings = [
+        _mapping(existing.get(target_id), target_id, note) for target_id, note in notes.items()
+    ]
+    session.flush()
+    return version
+
+
+def _mapping(existing: EvidenceMapping | None, target_id: int, note: str) -> EvidenceMapping:
+    if existing is None:
+        return EvidenceMapping(target_id=target_id, note=note.strip())
+    existing.note = note.strip()
+    return existing
+
+
+def attach_to_target(
+    session: Session, *, actor: User, target: Target, items: Mapping[EvidenceItem, str]
+) -> None:
+    """Map existing items to one target ("attach existing evidence"); others stay as they are."""
+    if target.is_group:
+        raise ServiceError("Map evidence to the lines under a heading, not the heading itself.")
+    for item, note in items.items():
+        if item.enrolment.unit_release_id != target.unit_release_id:
+            raise ServiceError("That evidence belongs to another unit.")
+        version = _editable_version(session, actor, item)
+        current = next((m for m in version.mappings if m.target_id == target.id), None)
+        if current is None:
+            version.mappings.append(EvidenceMapping(target_id=target.id, note=note.strip()))
+        else:
+            current.note = note.strip()
+    session.flush()
+
+
+def submit(session: Session, *, actor: User, enrolment: Enrolment, declared: bool) -> Submission:
+    """Hand the portfolio in with the learner's declaration; its current versions freeze."""
+    if not declared:
+        raise ServiceError(
+            "Tick the declaration to confirm the evidence is your own work.", "declared"
+        )
+    ensure_state(enrolment, AssessmentState.DRAFT, AssessmentState.RETURNED, action="submit")
+    items = load_items(session, enrolment)
+    if not items:
+        raise ServiceError("Add at least one piece of evidence before you submit.")
+    round_number = len(enrolment.submissions) + 1
+    submission = Submission(
+        enrolment=enrolment, round=round_number, submitted_by_id=actor.id, declaration=DECLARATION
+    )
+    session.add(submission)
+    session.flush()
+    for item in items:
+        assert item.current_version is not None
+        if not item.current_version.frozen:
+            item.current_version.submission_id = submission.id
+    transition(
+        enrolment, AssessmentState.SUBMITTED if round_number == 1 else AssessmentState.RESUBMITTED
+    )
+    session.flush()
+    return submission

@@ -1,0 +1,165 @@
+"""Where evidence files live: one small interface, so the local folder can become S3 later.
+
+Files are stored under generated, content-addressed keys (``sha256/ab/cd/<sha256>``); a
+learner's file name never becomes part of a path. Identical content is stored once, so a key
+may be shared by several evidence files: deleting one is for retention rules that know no
+record still points at it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any, BinaryIO, Protocol, runtime_checkable
+
+CHUNK_SIZE = 64 * 1024
+"""Bytes read from an upload at a time: memory use stays flat whatever the file's size."""
+
+MB = 1024 * 1024
+
+# Temporary files are written inside the root (not the system temp folder) so that the final
+# move is a rename within one filesystem: atomic, and never a copy of the whole file.
+_TEMP_DIR = "tmp"
+_KEY_PREFIX = "sha256"
+
+
+@dataclass(frozen=True)
+class StoredBlob:
+    """A file as stored: its generated key, SHA-256 (hex) and size in bytes."""
+
+    key: str
+    sha256: str
+    size: int
+
+
+class FileTooLarge(Exception):
+    """An upload went over the size limit; nothing was kept."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        super().__init__(f"The file is larger than the {format_size(limit)} limit.")
+
+
+def format_size(size: int) -> str:
+    """A size as people read it: ``50 MB``, ``1.5 MB``, ``200 KB``, ``12 bytes``."""
+    if size >= MB:
+        megabytes = size / MB
+        return f"{megabytes:.0f} MB" if size % MB == 0 else f"{megabytes:.1f} MB"
+    if size >= 1024:
+        return f"{size / 1024:.0f} KB"
+    return "1 byte" if size == 1 else f"{size} bytes"
+
+
+@runtime_checkable
+class EvidenceStorage(Protocol):
+    """What the application needs from a place that keeps evidence files."""
+
+    def save(self, stream: BinaryIO, *, max_size: int | None = None) -> StoredBlob:
+        """Store everything left in ``stream``; raise FileTooLarge past ``max_size`` bytes."""
+        ...
+
+    def open(self, key: str) -> BinaryIO:
+        """The stored file for reading; the caller closes it."""
+        ...
+
+    def exists(self, key: str) -> bool:
+        """Whether a file is stored under ``key``."""
+        ...
+
+    def size(self, key: str) -> int:
+        """The stored file's size in bytes."""
+        ...
+
+    def delete(self, key: str) -> None:
+        """Remove the stored file; a missing key is not an error."""
+        ...
+
+
+class LocalStorage:
+    """Evidence in a folder on the local filesystem (the embedded default)."""
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root)
+
+    def save(self, stream: BinaryIO, *, max_size: int | None = None) -> StoredBlob:
+        """Copy ``stream`` in chunks to a temporary file, hashing as it goes, then move it to
+        its content-addressed key. Raises FileTooLarge as soon as more than ``max_size`` bytes
+        have been read, leaving nothing behind."""
+        temp_dir = self.root / _TEMP_DIR
+        temp_dir.mkdir(parents=True, exist_ok=True)
+        fd, temp_name = tempfile.mkstemp(dir=temp_dir, prefix="upload-", suffix=".part")
+        temp_path = Path(temp_name)
+        digest = hashlib.sha256()
+        size = 0
+        try:
+            with os.fdopen(fd, "wb") as out:
+                while chunk := stream.read(CHUNK_SIZE):
+                    size += len(chunk)
+                    if max_size is not None and size > max_size:
+                        raise FileTooLarge(max_size)
+                    digest.update(chunk)
+                    out.write(chunk)
+                out.flush()
+                # Durable before it becomes visible under its key: a crash must not leave a
+                # truncated file that a later identical upload would be deduplicated against.
+                os.fsync(out.fileno())
+            sha256 = digest.hexdigest()
+            key = f"{_KEY_PREFIX}/{sha256[:2]}/{sha256[2:4]}/{sha256}"
+            final = self._path(key)
+            if final.exists():
+                temp_path.unlink()
+            else:
+                final.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(temp_path, final)
+        except BaseException:
+            temp_path.unlink(missing_ok=True)
+            raise
+        return StoredBlob(key=key, sha256=sha256, size=size)
+
+    def open(self, key: str) -> BinaryIO:
+        """The stored file opened for reading (FileNotFoundError when missing)."""
+        return self._path(key).open("rb")
+
+    def exists(self, key: str) -> bool:
+        """Whether a file is stored under ``key``."""
+        return self._path(key).is_file()
+
+    def size(self, key: str) -> int:
+        """The stored file's size in bytes (FileNotFoundError when missing)."""
+        return self._path(key).stat().st_size
+
+    def delete(self, key: str) -> None:
+        """Remove the stored file; a missing key is not an error."""
+        self._path(key).unlink(missing_ok=True)
+
+    def _path(self, key: str) -> Path:
+        """The file for ``key``, refusing any key that could reach outside the root.
+
+        Keys come from the database, not from users, but a key is still checked before it
+        touches the filesystem: an absolute path, ``..``, a backslash or a symlink out of the
+        root would otherwise read or delete files the application never stored.
+        """
+        if not key or "\\" in key or "\x00" in key:
+            raise ValueError(f"Invalid storage key {key!r}.")
+        parts = PurePosixPath(key).parts
+        if key.startswith("/") or any(part in ("", ".", "..") for part in parts):
+            raise ValueError(f"Invalid storage key {key!r}.")
+        if key.split("/") != list(parts):  # empty segments such as "a//b" or "a/"
+            raise ValueError(f"Invalid storage key {key!r}.")
+        path = self.root / Path(*parts)
+        root = self.root.resolve()
+        if not path.resolve().is_relative_to(root):
+            raise ValueError(f"Storage key {key!r} is outside the evidence folder.")
+        return path
+
+
+def storage_from_config(config: Mapping[str, Any]) -> EvidenceStorage:
+    """The storage backend the configuration names (``EVIDENCE_STORAGE``, default local)."""
+    backend = config.get("EVIDENCE_STORAGE", "local")
+    if backend == "local":
+        return LocalStorage(config["EVIDENCE_DIR"])
+    raise ValueError(f"Unknown evidence storage backend {backend!r}; use 'local'.")

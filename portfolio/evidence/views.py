@@ -1,0 +1,376 @@
+"""The learner's portfolio: dashboard, unit portfolio, evidence items, files, mapping, submit.
+
+Each view loads its object, checks permission in ``portfolio.auth.permissions``, calls a
+service, commits once and redirects.
+"""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+from werkzeug.wrappers import Response
+
+from portfolio.assessment.enrolments import list_enrolments
+from portfolio.auth.permissions import Permission, can, require
+from portfolio.auth.services import ServiceError
+from portfolio.evidence.forms import ItemForm, PlainForm, SubmitForm
+from portfolio.evidence.rendering import PreviewUnavailable, preview_docx, render_markdown
+from portfolio.evidence.services import (
+    DECLARATION,
+    ItemFields,
+    attach_to_target,
+    coverage,
+    create_item,
+    load_items,
+    portfolio_view,
+    set_item_mappings,
+    submit,
+    update_item,
+)
+from portfolio.evidence.uploads import files_from_tokens, storage, store_upload, upload_token
+from portfolio.extensions import db
+from portfolio.models import (
+    Enrolment,
+    EvidenceFile,
+    EvidenceItem,
+    EvidenceType,
+    Role,
+    Target,
+)
+
+bp = Blueprint("evidence", __name__)
+
+INLINE_TYPES = {"image/png", "image/jpeg", "application/pdf"}
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+def _enrolment(enrolment_id: int, permission: Permission) -> Enrolment:
+    enrolment = db.get_or_404(Enrolment, enrolment_id)
+    require(current_user, permission, enrolment)
+    return enrolment
+
+
+def _item(item_id: int, permission: Permission) -> EvidenceItem:
+    item = db.get_or_404(EvidenceItem, item_id)
+    require(current_user, permission, item.enrolment)
+    return item
+
+
+def _file(file_id: int) -> EvidenceFile:
+    evidence_file = db.get_or_404(EvidenceFile, file_id)
+    require(current_user, Permission.VIEW_ENROLMENT, evidence_file.version.item.enrolment)
+    return evidence_file
+
+
+def _fail(form: ItemForm | SubmitForm | PlainForm, error: ServiceError) -> None:
+    db.session.rollback()
+    field = getattr(form, error.field or "", None)
+    if field is not None and hasattr(field, "errors"):
+        field.errors = [*field.errors, error.message]
+    else:
+        flash(error.message, "error")
+
+
+@bp.get("/dashboard")
+@login_required
+def dashboard() -> str:
+    """Each of the learner's enrolments with its coverage; assessors see their assignments."""
+    mine = (
+        list_enrolments(db.session, learner=current_user)
+        if current_user.has_role(Role.LEARNER)
+        else []
+    )
+    assigned = []
+    if current_user.has_role(Role.ASSESSOR):
+        assigned = db.session.scalars(
+            select(Enrolment)
+            .where(Enrolment.assessor_id == current_user.id)
+            .options(selectinload(Enrolment.learner), selectinload(Enrolment.unit_release))
+            .order_by(Enrolment.id)
+        ).all()
+    return render_template(
+        "evidence/dashboard.html",
+        mine=mine,
+        assigned=assigned,
+        coverage=coverage(db.session, [*mine, *assigned]),
+    )
+
+
+@bp.get("/enrolments/<int:enrolment_id>")
+@login_required
+def portfolio(enrolment_id: int) -> str:
+    """The unit's tree with the evidence mapped to each target, and every gap marked."""
+    enrolment = _enrolment(enrolment_id, Permission.VIEW_ENROLMENT)
+    view = portfolio_view(db.session, enrolment)
+    return render_template(
+        "evidence/portfolio.html",
+        view=view,
+        gaps_only=request.args.get("gaps") == "1",
+        can_edit=can(current_user, Permission.EDIT_EVIDENCE, enrolment)
+        and enrolment.state.learner_can_edit,
+    )
+
+
+def _item_fields(form: ItemForm) -> ItemFields:
+    return ItemFields(
+        title=form.title.data or "",
+        evidence_type=EvidenceType(form.evidence_type.data),
+        work_date=form.work_date.data,
+        description=form.description.data or "",
+    )
+
+
+def _posted_files(enrolment: Enrolment) -> list:
+    """Files sent with the form itself (no JavaScript) plus those uploaded ahead of it."""
+    files = files_from_tokens(
+        request.form.getlist("uploaded"), enrolment_id=enrolment.id, user_id=current_user.id
+    )
+    for upload in request.files.getlist("files"):
+        if upload and upload.filename:
+            files.append(store_upload(upload.stream, upload.filename))
+    return files
+
+
+@bp.route("/enrolments/<int:enrolment_id>/evidence/new", methods=["GET", "POST"])
+@login_required
+def new_item(enrolment_id: int) -> str | Response:
+    """Add an evidence item: files and/or a description, a type, a date."""
+    enrolment = _enrolment(enrolment_id, Permission.EDIT_EVIDENCE)
+    form = ItemForm()
+    if form.validate_on_submit():
+        try:
+            item = create_item(
+                db.session,
+                actor=current_user,
+                enrolment=enrolment,
+                fields=_item_fields(form),
+                files=_posted_files(enrolment),
+            )
+        except ServiceError as error:
+            _fail(form, error)
+        else:
+            db.session.commit()
+            flash(f"Saved {item.reference}. Now say which criteria it shows.", "success")
+            return redirect(url_for(".map_item", item_id=item.id))
+    return render_template("evidence/item_form.html", form=form, enrolment=enrolment, item=None)
+
+
+@bp.post("/enrolments/<int:enrolment_id>/uploads")
+@login_required
+def upload(enrolment_id: int) -> tuple[Response, int]:
+    """Store one file ahead of the item form (drag and drop with progress); answers JSON."""
+    enrolment = _enrolment(enrolment_id, Permission.EDIT_EVIDENCE)
+    sent = request.files.get("file")
+    if sent is None or not sent.filename:
+        return jsonify(error="No file was sent."), 400
+    try:
+        new_file = store_upload(sent.stream, sent.filename)
+    except ServiceError as error:
+        return jsonify(error=error.message), 400
+    token = upload_token(new_file, enrolment_id=enrolment.id, user_id=current_user.id)
+    return jsonify(token=token, name=new_file.display_name, size=new_file.size), 201
+
+
+@bp.get("/evidence/<int:item_id>")
+@login_required
+def show_item(item_id: int) -> str:
+    """An evidence item as it is now, or an earlier version, readable in the browser."""
+    item = _item(item_id, Permission.VIEW_ENROLMENT)
+    number = request.args.get("version", type=int)
+    version = item.current_version
+    if number is not None:
+        version = next((v for v in item.versions if v.version == number), None)
+        if version is None:
+            abort(404, description=f"{item.reference} has no version {number}.")
+    targets = {m.target_id: m.target for m in version.mappings}
+    return render_template(
+        "evidence/item.html",
+        item=item,
+        version=version,
+        description=render_markdown(version.description),
+        targets=sorted(targets.values(), key=lambda t: t.position),
+        notes={m.target_id: m.note for m in version.mappings},
+        can_edit=can(current_user, Permission.EDIT_EVIDENCE, item.enrolment)
+        and item.enrolment.state.learner_can_edit,
+        inline_types=INLINE_TYPES,
+        docx=DOCX,
+    )
+
+
+@bp.route("/evidence/<int:item_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_item(item_id: int) -> str | Response:
+    """Change an item; once submitted, the change is saved as a new version."""
+    item = _item(item_id, Permission.EDIT_EVIDENCE)
+    version = item.current_version
+    form = ItemForm(obj=version)
+    if request.method == "GET":
+        form.evidence_type.data = version.evidence_type.value
+    if form.validate_on_submit():
+        try:
+            update_item(
+                db.session,
+                actor=current_user,
+                item=item,
+                fields=_item_fields(form),
+                add_files=_posted_files(item.enrolment),
+                remove_file_ids=request.form.getlist("remove_file", type=int),
+            )
+        except ServiceError as error:
+            _fail(form, error)
+        else:
+            db.session.commit()
+            flash(f"Saved {item.reference}.", "success")
+            return redirect(url_for(".show_item", item_id=item.id))
+    return render_template(
+        "evidence/item_form.html", form=form, enrolment=item.enrolment, item=item
+    )
+
+
+@bp.route("/evidence/<int:item_id>/mappings", methods=["GET", "POST"])
+@login_required
+def map_item(item_id: int) -> str | Response:
+    """Say which of the unit's targets this item shows, with a line on how."""
+    item = _item(item_id, Permission.EDIT_EVIDENCE)
+    form = PlainForm()
+    view = portfolio_view(db.session, item.enrolment)
+    if form.validate_on_submit():
+        chosen = {int(t): request.form.get(f"note-{t}", "") for t in request.form.getlist("target")}
+        try:
+            set_item_mappings(db.session, actor=current_user, item=item, notes=chosen)
+        except ServiceError as error:
+            _fail(form, error)
+        else:
+            db.session.commit()
+            flash(f"{item.reference} is mapped to {len(chosen)} criteria.", "success")
+            return redirect(url_for(".portfolio", enrolment_id=item.enrolment_id))
+    elif request.method == "POST":
+        flash("The form had expired; your choices were not saved. Please try again.", "error")
+    current = {m.target_id: m.note for m in item.current_version.mappings}
+    return render_template(
+        "evidence/map_item.html", item=item, view=view, form=form, current=current
+    )
+
+
+@bp.route("/enrolments/<int:enrolment_id>/targets/<int:target_id>", methods=["GET", "POST"])
+@login_required
+def attach(enrolment_id: int, target_id: int) -> str | Response:
+    """From a criterion: attach evidence already in the portfolio."""
+    enrolment = _enrolment(enrolment_id, Permission.EDIT_EVIDENCE)
+    target = db.get_or_404(Target, target_id)
+    if target.unit_release_id != enrolment.unit_release_id:
+        abort(404)
+    form = PlainForm()
+    items = load_items(db.session, enrolment)
+    if form.validate_on_submit():
+        by_id = {item.id: item for item in items}
+        chosen = {
+            by_id[int(i)]: request.form.get(f"note-{i}", "")
+            for i in request.form.getlist("item")
+            if int(i) in by_id
+        }
+        try:
+            attach_to_target(db.session, actor=current_user, target=target, items=chosen)
+        except ServiceError as error:
+            _fail(form, error)
+        else:
+            db.session.commit()
+            flash(f"Attached {len(chosen)} items to {target.ref}.", "success")
+            return redirect(url_for(".portfolio", enrolment_id=enrolment.id) + f"#{target.anchor}")
+    return render_template(
+        "evidence/attach.html", enrolment=enrolment, target=target, items=items, form=form
+    )
+
+
+@bp.route("/enrolments/<int:enrolment_id>/submit", methods=["GET", "POST"])
+@login_required
+def submit_portfolio(enrolment_id: int) -> str | Response:
+    """Declare the evidence is the learner's own and hand the portfolio in."""
+    enrolment = _enrolment(enrolment_id, Permission.SUBMIT)
+    if not enrolment.state.learner_can_edit:
+        flash("This portfolio is already submitted; it is with your assessor.", "info")
+        return redirect(url_for(".portfolio", enrolment_id=enrolment.id))
+    form = SubmitForm()
+    if form.validate_on_submit():
+        try:
+            submission = submit(
+                db.session, actor=current_user, enrolment=enrolment, declared=form.declared.data
+            )
+        except ServiceError as error:
+            _fail(form, error)
+        else:
+            db.session.commit()
+            flash(
+                f"Submitted (round {submission.round}). Your assessor has been given it.", "success"
+            )
+            return redirect(url_for(".portfolio", enrolment_id=enrolment.id))
+    view = portfolio_view(db.session, enrolment)
+    return render_template("evidence/submit.html", form=form, view=view, declaration=DECLARATION)
+
+
+def _send(evidence_file: EvidenceFile, *, inline: bool) -> Response:
+    response = send_file(
+        storage().open(evidence_file.storage_key),
+        mimetype=evidence_file.content_type,
+        as_attachment=not inline,
+        download_name=evidence_file.display_name,
+        etag=evidence_file.sha256,
+        conditional=True,
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, max-age=0, must-revalidate"
+    # A file opened on its own runs no script. Chromium's PDF viewer refuses to start in a
+    # sandboxed document, so PDFs (which it renders without page scripts) are left out.
+    if evidence_file.content_type != "application/pdf":
+        response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    return response
+
+
+@bp.get("/files/<int:file_id>")
+@login_required
+def download(file_id: int) -> Response:
+    """The original file, as a download."""
+    return _send(_file(file_id), inline=False)
+
+
+@bp.get("/files/<int:file_id>/inline")
+@login_required
+def inline(file_id: int) -> Response:
+    """Images and PDFs shown in the browser; any other type is downloaded instead."""
+    evidence_file = _file(file_id)
+    return _send(evidence_file, inline=evidence_file.content_type in INLINE_TYPES)
+
+
+@bp.get("/files/<int:file_id>/preview")
+@login_required
+def preview(file_id: int) -> str:
+    """A Word file read in the browser as sanitised HTML."""
+    evidence_file = _file(file_id)
+    if evidence_file.content_type != DOCX:
+        abort(404, description="Only Word (.docx) files have a preview.")
+    try:
+        with storage().open(evidence_file.storage_key) as fp:
+            html = preview_docx(fp)
+        problem = None
+    except PreviewUnavailable as error:
+        html, problem = None, str(error)
+    return render_template(
+        "evidence/preview.html",
+        evidence_file=evidence_file,
+        html=html,
+        problem=problem,
+        item=evidence_file.version.item,
+        version=evidence_file.version,
+    )

@@ -1,0 +1,259 @@
+"""The evidence store: content-addressed keys, size limits, no escape from the root, flat memory."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import itertools
+import os
+import re
+import tracemalloc
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import pytest
+
+from portfolio.evidence.storage import (
+    CHUNK_SIZE,
+    MB,
+    EvidenceStorage,
+    FileTooLarge,
+    LocalStorage,
+    StoredBlob,
+    storage_from_config,
+)
+
+KEY = re.compile(r"^sha256/([0-9a-f]{2})/([0-9a-f]{2})/([0-9a-f]{64})$")
+
+
+class GeneratedStream(io.RawIOBase):
+    """A read-only stream fed by an iterator of chunks, like an upload arriving off the wire."""
+
+    def __init__(self, chunks: Iterable[bytes]) -> None:
+        self._chunks: Iterator[bytes] = iter(chunks)
+        self._pending = b""
+        self.bytes_read = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[override]
+        while not self._pending:
+            self._pending = next(self._chunks, b"")
+            if not self._pending:
+                return 0
+        count = min(len(buffer), len(self._pending))
+        buffer[:count] = self._pending[:count]
+        self._pending = self._pending[count:]
+        self.bytes_read += count
+        return count
+
+
+class FailingStream(io.RawIOBase):
+    """A stream that breaks after some data, like a dropped connection."""
+
+    def __init__(self, good: int) -> None:
+        self._left = good
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[override]
+        if self._left <= 0:
+            raise OSError("connection reset")
+        count = min(len(buffer), self._left)
+        buffer[:count] = b"x" * count
+        self._left -= count
+        return count
+
+
+def pattern_chunks(total: int, chunk: int = 256 * 1024) -> Iterator[bytes]:
+    """``total`` bytes of varied content, made a chunk at a time."""
+    for index, start in enumerate(range(0, total, chunk)):
+        size = min(chunk, total - start)
+        yield (index.to_bytes(4, "big") * (size // 4 + 1))[:size]
+
+
+def stored_files(root: Path) -> list[Path]:
+    return sorted(path for path in root.rglob("*") if path.is_file())
+
+
+@pytest.fixture
+def storage(tmp_path: Path) -> LocalStorage:
+    return LocalStorage(tmp_path / "evidence")
+
+
+def test_saved_file_reads_back_identical(storage: LocalStorage) -> None:
+    """What a learner uploads is exactly what the assessor downloads."""
+    content = b"Complaint log\nResolved within 24 hours.\n"
+    blob = storage.save(io.BytesIO(content))
+    with storage.open(blob.key) as stored:
+        assert stored.read() == content
+    assert storage.exists(blob.key)
+    assert storage.size(blob.key) == len(content) == blob.size
+
+
+def test_key_is_generated_from_content_not_from_a_name(storage: LocalStorage) -> None:
+    """Files are stored under a generated key, so no user-chosen name reaches the disk."""
+    blob = storage.save(io.BytesIO(b"roster"))
+    match = KEY.match(blob.key)
+    assert match is not None
+    assert match.group(1) + match.group(2) == blob.sha256[:4]
+    assert match.group(3) == blob.sha256
+
+
+def test_sha256_and_size_are_correct(storage: LocalStorage) -> None:
+    """The checksum an auditor sees in a manifest matches the file."""
+    content = os.urandom(200_000)
+    blob = storage.save(io.BytesIO(content))
+    assert blob == StoredBlob(
+        key=blob.key, sha256=hashlib.sha256(content).hexdigest(), size=len(content)
+    )
+
+
+def test_identical_content_is_stored_once(storage: LocalStorage) -> None:
+    """Uploading the same file twice does not use the space twice."""
+    first = storage.save(io.BytesIO(b"same minutes"))
+    second = storage.save(io.BytesIO(b"same minutes"))
+    assert first == second
+    assert stored_files(storage.root) == [storage.root / first.key]
+
+
+def test_save_reads_from_the_current_position(storage: LocalStorage) -> None:
+    """A stream already sniffed and rewound by the caller is stored whole."""
+    stream = io.BytesIO(b"header and body")
+    stream.seek(7)
+    blob = storage.save(stream)
+    with storage.open(blob.key) as stored:
+        assert stored.read() == b"and body"
+
+
+def test_file_at_the_limit_is_accepted(storage: LocalStorage) -> None:
+    """A file of exactly the size limit is accepted."""
+    blob = storage.save(io.BytesIO(b"x" * 1000), max_size=1000)
+    assert blob.size == 1000
+
+
+def test_one_byte_over_the_limit_is_refused_and_nothing_is_left(storage: LocalStorage) -> None:
+    """A file one byte over the limit is refused with the limit named, and leaves no file."""
+    with pytest.raises(FileTooLarge) as raised:
+        storage.save(io.BytesIO(b"x" * 1001), max_size=1000)
+    assert raised.value.limit == 1000
+    assert stored_files(storage.root) == []
+    assert list((storage.root / "tmp").iterdir()) == []
+
+
+def test_oversized_upload_stops_being_read_at_the_limit(storage: LocalStorage) -> None:
+    """An endless upload is cut off at the limit instead of filling the disk."""
+    with GeneratedStream(itertools.repeat(b"y" * 10_000)) as endless:
+        with pytest.raises(FileTooLarge):
+            storage.save(endless, max_size=MB)  # type: ignore[arg-type]
+        assert endless.bytes_read <= MB + CHUNK_SIZE
+    assert stored_files(storage.root) == []
+
+
+def test_limit_message_is_in_megabytes() -> None:
+    """The message names the limit the way the upload form does."""
+    assert str(FileTooLarge(50 * MB)) == "The file is larger than the 50 MB limit."
+    assert str(FileTooLarge(MB)) == "The file is larger than the 1 MB limit."
+    assert FileTooLarge(50 * MB).limit == 50 * MB
+
+
+def test_broken_upload_leaves_no_partial_file(storage: LocalStorage) -> None:
+    """A connection dropped mid-upload leaves nothing half-written behind."""
+    with FailingStream(good=300_000) as broken, pytest.raises(OSError, match="reset"):
+        storage.save(broken)  # type: ignore[arg-type]
+    assert stored_files(storage.root) == []
+
+
+def test_root_is_created_on_first_use(tmp_path: Path) -> None:
+    """A fresh install needs no folder made by hand."""
+    root = tmp_path / "instance" / "evidence"
+    storage = LocalStorage(root)
+    assert not storage.exists("sha256/00/00/" + "0" * 64)
+    blob = storage.save(io.BytesIO(b"first upload"))
+    assert (root / blob.key).is_file()
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "../secret",
+        "sha256/../../secret",
+        "/etc/passwd",
+        "sha256\\..\\..\\secret",
+        "",
+        "sha256//ab",
+        "./sha256",
+        "sha256/ab/",
+        "a\x00b",
+    ],
+)
+def test_keys_cannot_reach_outside_the_store(storage: LocalStorage, key: str) -> None:
+    """No stored key can read or delete a file outside the evidence folder."""
+    with pytest.raises(ValueError):
+        storage.open(key)
+    with pytest.raises(ValueError):
+        storage.exists(key)
+    with pytest.raises(ValueError):
+        storage.delete(key)
+
+
+def test_symlink_out_of_the_store_is_refused(storage: LocalStorage, tmp_path: Path) -> None:
+    """A link inside the evidence folder cannot be used to read files outside it."""
+    secret = tmp_path / "secret.txt"
+    secret.write_text("password")
+    storage.root.mkdir(parents=True)
+    (storage.root / "link").symlink_to(secret)
+    with pytest.raises(ValueError):
+        storage.open("link")
+
+
+def test_missing_file_is_reported_not_invented(storage: LocalStorage) -> None:
+    """A key with no file says so instead of returning empty content."""
+    key = "sha256/00/00/" + "0" * 64
+    assert not storage.exists(key)
+    with pytest.raises(FileNotFoundError):
+        storage.open(key)
+
+
+def test_delete_removes_the_file_and_tolerates_a_missing_one(storage: LocalStorage) -> None:
+    """Purging a file removes it, and purging it again is harmless."""
+    blob = storage.save(io.BytesIO(b"old evidence"))
+    storage.delete(blob.key)
+    assert not storage.exists(blob.key)
+    storage.delete(blob.key)
+
+
+def test_large_upload_never_sits_whole_in_memory(storage: LocalStorage) -> None:
+    """A 30 MB video is stored with a few MB of memory, so many uploads at once are safe."""
+    total = 30 * MB
+    expected = hashlib.sha256()
+    for chunk in pattern_chunks(total):
+        expected.update(chunk)
+    tracemalloc.start()
+    try:
+        with GeneratedStream(pattern_chunks(total)) as upload:
+            blob = storage.save(upload)  # type: ignore[arg-type]
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert blob.size == total
+    assert blob.sha256 == expected.hexdigest()
+    assert peak < 5 * MB, f"peak traced memory {peak} bytes"
+
+
+def test_config_chooses_the_local_store(tmp_path: Path) -> None:
+    """With no storage setting, evidence goes to EVIDENCE_DIR."""
+    storage = storage_from_config({"EVIDENCE_DIR": str(tmp_path / "ev")})
+    assert isinstance(storage, LocalStorage)
+    assert isinstance(storage, EvidenceStorage)
+    assert storage.root == tmp_path / "ev"
+    explicit = storage_from_config({"EVIDENCE_STORAGE": "local", "EVIDENCE_DIR": tmp_path})
+    assert isinstance(explicit, LocalStorage)
+
+
+def test_unknown_backend_is_named_in_the_error(tmp_path: Path) -> None:
+    """A mistyped storage setting fails at once with the name that was given."""
+    with pytest.raises(ValueError, match="'s4'"):
+        storage_from_config({"EVIDENCE_STORAGE": "s4", "EVIDENCE_DIR": str(tmp_path)})
