@@ -183,11 +183,15 @@ def test_attach_existing_evidence_from_a_criterion(client, learner_enrolment) ->
     first, second = db.session.scalars(select(EvidenceItem).order_by(EvidenceItem.number)).all()
     pc23 = target(learner_enrolment, "pc-2.3")
     url = f"/enrolments/{learner_enrolment.id}/targets/{pc23.id}"
-    assert "Complaint log" in client.get(url).text
+    page = client.get(url).text
+    assert "Complaint log" in page
+    assert "checked" not in page  # nothing is attached yet, so nothing is ticked
     client.post(url, data={"item": [first.id, second.id], f"note-{second.id}": "coaching notes"})
     db.session.expire_all()
     notes = {m.note for i in (first, second) for m in i.current_version.mappings}
     assert notes == {"", "coaching notes"}
+    again = client.get(url).text
+    assert again.count("checked") == 2 and 'value="coaching notes"' in again
 
 
 def test_mapping_to_a_group_heading_is_refused(client, make_user, make_enrolment, login) -> None:

@@ -1,0 +1,142 @@
+"""Browser tests: the real app on a local port, driven by Debian's Chromium through Playwright.
+
+Without Chromium these tests skip with the reason; with ``REQUIRE_BROWSER=1`` (as in CI) a
+missing browser fails them instead. Every page a journey visits is checked with axe-core.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from flask import Flask
+from playwright.sync_api import Page
+from werkzeug.serving import make_server
+
+from portfolio import create_app
+from portfolio.extensions import db
+from portfolio.units.loader import load_directory
+from portfolio.units.sync import sync_units
+from tests.conftest import UNITS_DIR, database_url, reset_database
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+BLOCKING_IMPACTS = {"serious", "critical"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(item.fspath).parents:
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
+    if not CHROMIUM.exists():
+        reason = f"Chromium is not installed at {CHROMIUM} (apt install chromium)"
+        if os.environ.get("REQUIRE_BROWSER") == "1":
+            pytest.fail(f"REQUIRE_BROWSER=1 but {reason}")
+        pytest.skip(reason)
+    return {
+        **browser_type_launch_args,
+        "executable_path": str(CHROMIUM),
+        "args": CHROMIUM_ARGS,
+        "headless": True,
+    }
+
+
+@pytest.fixture
+def live_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Flask]:
+    """The app with CSRF on, the five units loaded and the demo accounts created."""
+    monkeypatch.setenv("PORTFOLIO_INSTANCE_PATH", str(tmp_path / "instance"))
+    app = create_app(
+        {
+            "SECRET_KEY": "browser-tests",
+            "SQLALCHEMY_DATABASE_URI": database_url(tmp_path),
+            "EVIDENCE_DIR": str(tmp_path / "evidence"),
+            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        }
+    )
+    with app.app_context():
+        reset_database()
+        db.create_all()
+        result = load_directory(UNITS_DIR)
+        assert result.ok, result.problems
+        sync_units(db.session, result.units)
+        db.session.commit()
+        outcome = app.test_cli_runner().invoke(args=["demo", "accounts"])
+        assert outcome.exit_code == 0, outcome.output
+        db.session.remove()
+    yield app
+    with app.app_context():
+        reset_database()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def live_url(live_app: Flask) -> Iterator[str]:
+    """The base URL of the app served on a free local port for the length of one test."""
+    server = make_server("127.0.0.1", 0, live_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+
+
+@pytest.fixture(scope="session")
+def axe() -> Axe:
+    return Axe()
+
+
+@pytest.fixture
+def accessible(axe: Axe):
+    """``accessible(page)`` fails the test on any serious or critical axe-core violation."""
+
+    def check(page: Page) -> None:
+        results = axe.run(page)
+        blocking = [
+            violation
+            for violation in results.response["violations"]
+            if violation.get("impact") in BLOCKING_IMPACTS
+        ]
+        report = "\n".join(
+            f"{v['impact']}: {v['id']} ({v['help']}) at "
+            + ", ".join(str(node["target"]) for node in v["nodes"][:5])
+            for v in blocking
+        )
+        assert not blocking, f"Accessibility violations on {page.url}:\n{report}"
+
+    return check
+
+
+@pytest.fixture
+def log_in(page: Page, live_url: str, accessible):
+    """``log_in(email, password)`` signs in through the login form."""
+
+    def sign_in(email: str, password: str) -> None:
+        page.goto(f"{live_url}/login")
+        accessible(page)
+        page.get_by_label("Email").fill(email)
+        page.get_by_label("Password").fill(password)
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_url(f"{live_url}/dashboard")
+
+    return sign_in
