@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 from wtforms.fields import SelectChoice
@@ -12,7 +12,7 @@ from wtforms.fields import SelectChoice
 from portfolio.assessment.enrolments import assign_assessor, enrol
 from portfolio.assessment.forms import AssignAssessorForm, EnrolForm
 from portfolio.auth.permissions import Permission, require
-from portfolio.auth.services import ServiceError, normalise_email
+from portfolio.auth.services import ServiceError, find_user
 from portfolio.extensions import db
 from portfolio.models import Enrolment, Role, Unit, UnitRelease, User, UserRole
 
@@ -53,11 +53,7 @@ def index() -> str | Response:
     form = _enrol_form()
     if form.validate_on_submit():
         key = (form.learner.data or "").strip()
-        learner = db.session.scalar(
-            select(User).where(
-                or_(db.func.lower(User.email) == normalise_email(key), User.student_id == key)
-            )
-        )
+        learner = find_user(db.session, key)
         if learner is None:
             form.learner.errors.append(f"No account has the email or student ID {key!r}.")
         else:

@@ -12,6 +12,7 @@ from portfolio.assessment.enrolments import assign_assessor, enrol
 from portfolio.auth.services import (
     ServiceError,
     create_user,
+    find_user,
     find_user_by_email,
     import_learners,
     set_active,
@@ -26,10 +27,10 @@ demo_cli = AppGroup("demo", help="Demo data for trying the app.")
 ROLE_CHOICE = click.Choice([r.value for r in Role])
 
 
-def _user(email: str) -> User:
-    user = find_user_by_email(db.session, email)
+def _user(key: str) -> User:
+    user = find_user(db.session, key)
     if user is None:
-        raise click.ClickException(f"No account has the email {email}.")
+        raise click.ClickException(f"No account has the email or student ID {key}.")
     return user
 
 
@@ -95,47 +96,50 @@ def deactivate_command(email: str) -> None:
 
 
 @enrolments_cli.command("add")
-@click.argument("email")
+@click.argument("learner")
 @click.argument("unit_code")
 @click.option("--rpl", is_flag=True, help="Recognition of prior learning.")
 @click.option("--assessor", "assessor_email", help="The assessor's email.")
-def enrol_command(email: str, unit_code: str, rpl: bool, assessor_email: str | None) -> None:
-    """Enrol a learner in the current release of a unit."""
-    learner = _user(email)
+def enrol_command(learner: str, unit_code: str, rpl: bool, assessor_email: str | None) -> None:
+    """Enrol a LEARNER (email or student ID) in the current release of a unit."""
+    learner_user = _user(learner)
     assessor = _user(assessor_email) if assessor_email else None
     enrolment = _commit_or_fail(
         lambda: enrol(
             db.session,
             actor=None,
-            learner=learner,
+            learner=learner_user,
             unit_code=unit_code,
             is_rpl=rpl,
             assessor=assessor,
         )
     )
     release = enrolment.unit_release
-    click.echo(f"enrolled {learner.email} in {release.unit.code} release {release.release}")
+    kind = " (RPL)" if enrolment.is_rpl else ""
+    click.echo(
+        f"enrolled {learner_user.email} in {release.unit.code} release {release.release}{kind}"
+    )
 
 
 @enrolments_cli.command("assign")
-@click.argument("email")
+@click.argument("learner")
 @click.argument("unit_code")
 @click.argument("assessor_email")
-def assign_command(email: str, unit_code: str, assessor_email: str) -> None:
-    """Assign the assessor of a learner's enrolment in a unit."""
-    learner, assessor = _user(email), _user(assessor_email)
+def assign_command(learner: str, unit_code: str, assessor_email: str) -> None:
+    """Assign the assessor of a LEARNER's (email or student ID) enrolment in a unit."""
+    learner_user, assessor = _user(learner), _user(assessor_email)
     enrolment = db.session.scalar(
         select(Enrolment)
         .join(UnitRelease)
         .join(Unit)
-        .where(Enrolment.learner_id == learner.id, Unit.code == unit_code.upper())
+        .where(Enrolment.learner_id == learner_user.id, Unit.code == unit_code.upper())
     )
     if enrolment is None:
-        raise click.ClickException(f"{email} is not enrolled in {unit_code}.")
+        raise click.ClickException(f"{learner} is not enrolled in {unit_code}.")
     _commit_or_fail(
         lambda: assign_assessor(db.session, actor=None, enrolment=enrolment, assessor=assessor)
     )
-    click.echo(f"{assessor.email} assesses {learner.email} in {unit_code.upper()}")
+    click.echo(f"{assessor.email} assesses {learner_user.email} in {unit_code.upper()}")
 
 
 DEMO_ACCOUNTS = [
@@ -172,4 +176,4 @@ def demo_accounts_command() -> None:
         click.echo("Created demo accounts.")
     click.echo("Demo logins (for trying the app; change or deactivate them in production):")
     for name, email, password, roles in DEMO_ACCOUNTS:
-        click.echo(f"  {', '.join(r.label for r in roles):<10} {email:<24} {password}   ({name})")
+        click.echo(f"  {', '.join(r.label for r in roles):<10} {email:<24} {password:<20} ({name})")

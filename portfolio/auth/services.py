@@ -9,7 +9,7 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from portfolio.models import Role, User
@@ -40,6 +40,16 @@ def normalise_email(email: str) -> str:
 
 def find_user_by_email(session: Session, email: str) -> User | None:
     return session.scalar(select(User).where(func.lower(User.email) == normalise_email(email)))
+
+
+def find_user(session: Session, key: str) -> User | None:
+    """The account whose email or student ID is ``key`` (as typed by an admin)."""
+    key = key.strip()
+    return session.scalar(
+        select(User).where(
+            or_(func.lower(User.email) == normalise_email(key), User.student_id == key)
+        )
+    )
 
 
 def authenticate(session: Session, email: str, password: str) -> User | None:

@@ -7,6 +7,7 @@ import io
 from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import func, select
 
+from portfolio.auth.services import find_user
 from portfolio.extensions import db
 from portfolio.models import Enrolment, Role, User
 
@@ -202,6 +203,15 @@ def test_cli_does_what_the_pages_do(runner: FlaskCliRunner, synced, tmp_path) ->
     assert enrolled.output.strip() == "enrolled alex@example.org in TLII5018 release 1"
     again = runner.invoke(args=["enrolments", "add", "alex@example.org", "TLII5018"])
     assert again.exit_code == 1 and "already enrolled" in again.output
+    rpl = runner.invoke(args=["enrolments", "add", "S1002", "BSBCUS501", "--rpl"])
+    assert rpl.output.strip() == "enrolled sam@example.org in BSBCUS501 release 1 (RPL)"
+    assigned = runner.invoke(args=["enrolments", "assign", "S1002", "BSBCUS501", "ash@example.org"])
+    assert assigned.output.strip() == "ash@example.org assesses sam@example.org in BSBCUS501"
+    unknown = runner.invoke(args=["enrolments", "add", "S9999", "TLII5018"])
+    assert unknown.exit_code == 1
+    assert "No account has the email or student ID S9999." in unknown.output
+    deactivated = runner.invoke(args=["users", "deactivate", "ash@example.org"])
+    assert deactivated.exit_code == 0 and not find_user(db.session, "ash@example.org").active
     csv_file.write_bytes(b"name,email\n,x@example.org\n")
     bad = runner.invoke(args=["users", "import", str(csv_file)])
     assert bad.exit_code == 1 and "line 2, name: is empty" in bad.output
