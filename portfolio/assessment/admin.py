@@ -5,16 +5,15 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 from wtforms.fields import SelectChoice
 
-from portfolio.assessment.enrolments import assign_assessor, enrol
+from portfolio.assessment.enrolments import assign_assessor, enrol, enrolments_query
 from portfolio.assessment.forms import AssignAssessorForm, EnrolForm
 from portfolio.auth.permissions import Permission, require
 from portfolio.auth.services import ServiceError, find_user
 from portfolio.extensions import db
-from portfolio.models import Enrolment, Role, Unit, UnitRelease, User, UserRole
+from portfolio.models import Enrolment, Role, Unit, User, UserRole
 
 bp = Blueprint("admin_enrolments", __name__, url_prefix="/admin/enrolments")
 
@@ -78,16 +77,7 @@ def index() -> str | Response:
                     "success",
                 )
                 return redirect(url_for(".index"))
-    query = (
-        select(Enrolment)
-        .options(
-            selectinload(Enrolment.learner),
-            selectinload(Enrolment.assessor),
-            selectinload(Enrolment.unit_release).selectinload(UnitRelease.unit),
-        )
-        .order_by(Enrolment.created_at.desc(), Enrolment.id.desc())
-    )
-    page = db.paginate(query, per_page=PER_PAGE, error_out=False)
+    page = db.paginate(enrolments_query(), per_page=PER_PAGE, error_out=False)
     assign = AssignAssessorForm()
     assign.assessor.choices = form.assessor.choices
     return render_template("admin/enrolments.html", form=form, page=page, assign=assign)

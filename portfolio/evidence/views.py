@@ -6,6 +6,10 @@ service, commits once and redirects.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
 from flask import (
     Blueprint,
     abort,
@@ -51,6 +55,7 @@ from portfolio.models import (
 )
 
 bp = Blueprint("evidence", __name__)
+T = TypeVar("T")
 
 INLINE_TYPES = {"image/png", "image/jpeg", "application/pdf"}
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -81,6 +86,23 @@ def _fail(form: ItemForm | SubmitForm | PlainForm, error: ServiceError) -> None:
         field.errors = [*field.errors, error.message]
     else:
         flash(error.message, "error")
+
+
+@dataclass(frozen=True)
+class Saved(Generic[T]):
+    ok: bool
+    value: T | None = None
+
+
+def _save(form: ItemForm | SubmitForm | PlainForm, action: Callable[[], T]) -> Saved[T]:
+    """Run one service call and commit it; a ServiceError rolls back and is shown on the form."""
+    try:
+        value = action()
+    except ServiceError as error:
+        _fail(form, error)
+        return Saved(ok=False)
+    db.session.commit()
+    return Saved(ok=True, value=value)
 
 
 @bp.get("/dashboard")
@@ -150,18 +172,18 @@ def new_item(enrolment_id: int) -> str | Response:
     enrolment = _enrolment(enrolment_id, Permission.EDIT_EVIDENCE)
     form = ItemForm()
     if form.validate_on_submit():
-        try:
-            item = create_item(
+        saved = _save(
+            form,
+            lambda: create_item(
                 db.session,
                 actor=current_user,
                 enrolment=enrolment,
                 fields=_item_fields(form),
                 files=_posted_files(enrolment),
-            )
-        except ServiceError as error:
-            _fail(form, error)
-        else:
-            db.session.commit()
+            ),
+        )
+        if saved.ok:
+            item = saved.value
             flash(f"Saved {item.reference}. Now say which criteria it shows.", "success")
             return redirect(url_for(".map_item", item_id=item.id))
     return render_template("evidence/item_form.html", form=form, enrolment=enrolment, item=None)
@@ -219,19 +241,18 @@ def edit_item(item_id: int) -> str | Response:
     if request.method == "GET":
         form.evidence_type.data = version.evidence_type.value
     if form.validate_on_submit():
-        try:
-            update_item(
+        saved = _save(
+            form,
+            lambda: update_item(
                 db.session,
                 actor=current_user,
                 item=item,
                 fields=_item_fields(form),
                 add_files=_posted_files(item.enrolment),
                 remove_file_ids=request.form.getlist("remove_file", type=int),
-            )
-        except ServiceError as error:
-            _fail(form, error)
-        else:
-            db.session.commit()
+            ),
+        )
+        if saved.ok:
             flash(f"Saved {item.reference}.", "success")
             return redirect(url_for(".show_item", item_id=item.id))
     return render_template(
@@ -248,12 +269,11 @@ def map_item(item_id: int) -> str | Response:
     view = portfolio_view(db.session, item.enrolment)
     if form.validate_on_submit():
         chosen = {int(t): request.form.get(f"note-{t}", "") for t in request.form.getlist("target")}
-        try:
-            set_item_mappings(db.session, actor=current_user, item=item, notes=chosen)
-        except ServiceError as error:
-            _fail(form, error)
-        else:
-            db.session.commit()
+        saved = _save(
+            form,
+            lambda: set_item_mappings(db.session, actor=current_user, item=item, notes=chosen),
+        )
+        if saved.ok:
             flash(f"{item.reference} is mapped to {len(chosen)} criteria.", "success")
             return redirect(url_for(".portfolio", enrolment_id=item.enrolment_id))
     elif request.method == "POST":
@@ -281,12 +301,11 @@ def attach(enrolment_id: int, target_id: int) -> str | Response:
             for i in request.form.getlist("item")
             if int(i) in by_id
         }
-        try:
-            attach_to_target(db.session, actor=current_user, target=target, items=chosen)
-        except ServiceError as error:
-            _fail(form, error)
-        else:
-            db.session.commit()
+        saved = _save(
+            form,
+            lambda: attach_to_target(db.session, actor=current_user, target=target, items=chosen),
+        )
+        if saved.ok:
             flash(f"Attached {len(chosen)} items to {target.ref}.", "success")
             return redirect(url_for(".portfolio", enrolment_id=enrolment.id) + f"#{target.anchor}")
     return render_template(
@@ -304,16 +323,16 @@ def submit_portfolio(enrolment_id: int) -> str | Response:
         return redirect(url_for(".portfolio", enrolment_id=enrolment.id))
     form = SubmitForm()
     if form.validate_on_submit():
-        try:
-            submission = submit(
+        saved = _save(
+            form,
+            lambda: submit(
                 db.session, actor=current_user, enrolment=enrolment, declared=form.declared.data
-            )
-        except ServiceError as error:
-            _fail(form, error)
-        else:
-            db.session.commit()
+            ),
+        )
+        if saved.ok:
             flash(
-                f"Submitted (round {submission.round}). Your assessor has been given it.", "success"
+                f"Submitted (round {saved.value.round}). Your assessor has been given it.",
+                "success",
             )
             return redirect(url_for(".portfolio", enrolment_id=enrolment.id))
     view = portfolio_view(db.session, enrolment)

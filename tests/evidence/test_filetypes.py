@@ -6,10 +6,8 @@ import io
 import random
 import struct
 import zipfile
-import zlib
 from collections.abc import Callable
 
-import docx
 import pytest
 
 from portfolio.evidence.filetypes import (
@@ -38,63 +36,15 @@ from portfolio.evidence.filetypes import (
     sniff,
     sniff_file,
 )
+from tests.files import docx_bytes, pdf_bytes, png_bytes
 
 # --- Real small files, made here rather than committed ------------------------------------
-
-
-def png_bytes() -> bytes:
-    """A valid 2x2 RGB PNG."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    raw = b"".join(b"\x00" + b"\xcc\x33\x33" * 2 for _ in range(2))
-    header = struct.pack(">IIBBBBB", 2, 2, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(raw))
-        + chunk(b"IEND", b"")
-    )
 
 
 def jpeg_bytes() -> bytes:
     """A JPEG start-of-image and JFIF header, then end of image."""
     app0 = b"JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
     return b"\xff\xd8\xff\xe0" + struct.pack(">H", len(app0) + 2) + app0 + b"\xff\xd9"
-
-
-def pdf_bytes() -> bytes:
-    """A minimal one-page PDF with a valid cross-reference table."""
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>",
-    ]
-    out = io.BytesIO()
-    out.write(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(out.tell())
-        out.write(b"%d 0 obj\n%s\nendobj\n" % (number, body))
-    xref = out.tell()
-    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
-    for offset in offsets:
-        out.write(b"%010d 00000 n \n" % offset)
-    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\n" % (len(objects) + 1))
-    out.write(b"startxref\n%d\n%%%%EOF\n" % xref)
-    return out.getvalue()
-
-
-def docx_bytes() -> bytes:
-    """A Word document written by python-docx."""
-    document = docx.Document()
-    document.add_heading("Complaint log", level=1)
-    document.add_paragraph("Resolved within 24 hours.")
-    out = io.BytesIO()
-    document.save(out)
-    return out.getvalue()
 
 
 def ooxml_bytes(folder: str, main_part: str, content_type: str) -> bytes:
