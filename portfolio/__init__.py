@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Flask, redirect, render_template, url_for
+from flask import Flask, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
@@ -16,6 +16,9 @@ from werkzeug.wrappers import Response
 
 from portfolio import config
 from portfolio.extensions import bootstrap, csrf, db, login_manager, migrate
+
+#: Form fields never shown back after a refused form: tokens and secrets.
+UNECHOED_FIELDS = {"csrf_token", "uploaded", "submit"}
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -98,12 +101,20 @@ def _register_error_pages(app: Flask) -> None:
         app.register_error_handler(code, render_error)
 
     @app.errorhandler(CSRFError)
-    def expired_form(error: CSRFError) -> tuple[str, int]:
+    def expired_form(error: CSRFError) -> tuple[str | Response, int]:
         error.description = (
-            "The form has expired or was sent from another page, so nothing was saved. "
-            "Go back, reload the page and try again."
+            "The form has expired (perhaps you logged out or in since the page was opened), or "
+            "it was sent from another site, so nothing was saved. Reload the page and try again."
         )
-        return render_template("errors/error.html", error=error), 400
+        if request.accept_mimetypes.best == "application/json":
+            return jsonify(error=error.description), 400
+        # What the person typed is shown back to them, so nothing they wrote is lost.
+        typed = [
+            (name.replace("_", " ").capitalize(), value)
+            for name, value in request.form.items(multi=True)
+            if value.strip() and name not in UNECHOED_FIELDS and "password" not in name
+        ]
+        return render_template("errors/expired_form.html", error=error, typed=typed), 400
 
     @app.errorhandler(RequestEntityTooLarge)
     def too_large(error: RequestEntityTooLarge) -> tuple[str, int]:

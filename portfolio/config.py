@@ -38,6 +38,8 @@ def defaults(instance_path: str) -> dict[str, object]:
         "PERMANENT_SESSION_LIFETIME": timedelta(hours=8),
         "SESSION_COOKIE_SAMESITE": "Lax",
         "PASSWORD_HASH_METHOD": "scrypt",
+        # A form stays valid as long as the session that opened it (no hourly expiry).
+        "WTF_CSRF_TIME_LIMIT": None,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     }
 

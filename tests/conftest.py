@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from flask import Flask
+from flask import Flask, g
 from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import event, text
 
@@ -34,6 +34,21 @@ def reset_database() -> None:
         connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
 
 
+class SessionOnlyClient(FlaskClient):
+    """A test client whose login and CSRF token come from its session cookie alone.
+
+    The ``app`` fixture keeps one app context open for the whole test, and Flask reuses it for
+    every request, so what Flask-Login and Flask-WTF cache in ``g`` (the user, the CSRF token)
+    would outlive a cleared cookie or an expired session. In a server each request has its own
+    ``g``; forgetting both before each request makes every request prove who it is.
+    """
+
+    def open(self, *args, **kwargs):
+        g.pop("_login_user", None)
+        g.pop("csrf_token", None)
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Flask]:
     monkeypatch.setenv("PORTFOLIO_INSTANCE_PATH", str(tmp_path / "instance"))
@@ -48,6 +63,7 @@ def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Flask]:
             "EVIDENCE_DIR": str(tmp_path / "evidence"),
         }
     )
+    app.test_client_class = SessionOnlyClient
     with app.app_context():
         reset_database()
         db.create_all()

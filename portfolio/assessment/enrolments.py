@@ -39,7 +39,7 @@ def enrol(
             "unit",
         )
     if assessor is not None:
-        _check_assessor(assessor)
+        _check_assessor(assessor, learner)
     enrolment = Enrolment(
         learner=learner,
         unit_release=release,
@@ -52,11 +52,13 @@ def enrol(
     return enrolment
 
 
-def _check_assessor(assessor: User) -> None:
+def _check_assessor(assessor: User, learner: User) -> None:
     if not assessor.has_role(Role.ASSESSOR):
         raise ServiceError(f"{assessor.name} is not an assessor.", "assessor")
     if not assessor.active:
         raise ServiceError(f"{assessor.name}'s account is deactivated.", "assessor")
+    if assessor.id == learner.id:
+        raise ServiceError("Nobody assesses their own enrolment.", "assessor")
 
 
 def assign_assessor(
@@ -64,9 +66,7 @@ def assign_assessor(
 ) -> None:
     """Give the enrolment to an assessor (or take it from one with ``None``)."""
     if assessor is not None:
-        _check_assessor(assessor)
-        if assessor.id == enrolment.learner_id:
-            raise ServiceError("Nobody assesses their own enrolment.", "assessor")
+        _check_assessor(assessor, enrolment.learner)
     enrolment.assessor = assessor
     session.flush()
 

@@ -40,6 +40,9 @@ def login() -> str | Response:
         if user is None:
             flash("That email and password do not match an active account.", "error")
         else:
+            # A fresh session (and CSRF secret) for each login: nothing carries over from
+            # before, and forms opened by a previous user of this browser stop working.
+            session.clear()
             session.permanent = True  # expires after PERMANENT_SESSION_LIFETIME
             login_user(user)
             return redirect(_safe_next(request.args.get("next")))
@@ -51,5 +54,6 @@ def login() -> str | Response:
 def logout() -> Response:
     """Log out (a POST, so another site cannot log people out with a link)."""
     logout_user()
+    session.clear()
     flash("You are logged out.", "info")
     return redirect(url_for("auth.login"))

@@ -277,21 +277,42 @@ def _mapping(existing: EvidenceMapping | None, target_id: int, note: str) -> Evi
 
 
 def attach_to_target(
-    session: Session, *, actor: User, target: Target, items: Mapping[EvidenceItem, str]
+    session: Session,
+    *,
+    actor: User,
+    target: Target,
+    items: Mapping[EvidenceItem, str],
+    among: Iterable[EvidenceItem] = (),
 ) -> None:
-    """Map existing items to one target ("attach existing evidence"); others stay as they are."""
+    """From one target ("attach existing evidence"): the ticked ``items`` show it, with their
+    notes; items of ``among`` left unticked no longer do. Items that do not change are not
+    touched, so a submitted one only gets a new version when its mapping really changes."""
     if target.is_group:
         raise ServiceError("Map evidence to the lines under a heading, not the heading itself.")
-    for item, note in items.items():
+    for item in {*items, *among}:
         if item.enrolment.unit_release_id != target.unit_release_id:
             raise ServiceError("That evidence belongs to another unit.")
+        assert item.current_version is not None
+        current = _mapping_to(item.current_version, target)
+        note = items.get(item)
+        if note is None and current is None:
+            continue
+        if note is not None and current is not None and current.note == note.strip():
+            continue
         version = _editable_version(session, actor, item)
-        current = next((m for m in version.mappings if m.target_id == target.id), None)
-        if current is None:
-            version.mappings.append(EvidenceMapping(target_id=target.id, note=note.strip()))
+        if note is None:
+            version.mappings = [m for m in version.mappings if m.target_id != target.id]
         else:
-            current.note = note.strip()
+            mapping = _mapping_to(version, target)
+            if mapping is None:
+                version.mappings.append(EvidenceMapping(target_id=target.id, note=note.strip()))
+            else:
+                mapping.note = note.strip()
     session.flush()
+
+
+def _mapping_to(version: EvidenceVersion, target: Target) -> EvidenceMapping | None:
+    return next((m for m in version.mappings if m.target_id == target.id), None)
 
 
 def submit(session: Session, *, actor: User, enrolment: Enrolment, declared: bool) -> Submission:

@@ -26,6 +26,9 @@ def max_upload_bytes() -> int:
 def store_upload(stream: BinaryIO, filename: str) -> NewFile:
     """Check a file by its content and store it; the name is kept for display only."""
     name = safe_display_name(filename)
+    if not stream.read(1):
+        raise ServiceError(f"{name} is empty: it has nothing in it to keep.", "files")
+    stream.seek(0)
     kind = sniff_file(stream, filename)
     if kind is None:
         raise ServiceError(
@@ -35,8 +38,6 @@ def store_upload(stream: BinaryIO, filename: str) -> NewFile:
         blob = storage().save(stream, max_size=max_upload_bytes())
     except FileTooLarge as error:
         raise ServiceError(f"{name}: {error}", "files") from error
-    if blob.size == 0:
-        raise ServiceError(f"{name} is empty.", "files")
     return NewFile(
         display_name=name,
         content_type=kind.mime_type,

@@ -14,6 +14,7 @@ from flask import (
     Blueprint,
     abort,
     flash,
+    get_flashed_messages,
     jsonify,
     redirect,
     render_template,
@@ -23,7 +24,9 @@ from flask import (
 )
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
 
 from portfolio.assessment.enrolments import list_enrolments
@@ -57,6 +60,10 @@ from portfolio.models import (
 bp = Blueprint("evidence", __name__)
 T = TypeVar("T")
 
+CONFLICT = (
+    "This portfolio was changed in another window at the same moment, so this change was not "
+    "saved. Check the portfolio and try again."
+)
 INLINE_TYPES = {"image/png", "image/jpeg", "application/pdf"}
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -95,13 +102,20 @@ class Saved(Generic[T]):
 
 
 def _save(form: ItemForm | SubmitForm | PlainForm, action: Callable[[], T]) -> Saved[T]:
-    """Run one service call and commit it; a ServiceError rolls back and is shown on the form."""
+    """Run one service call and commit it; a ServiceError rolls back and is shown on the form.
+
+    A request that lost a race (another tab or window changed the same portfolio between
+    this one reading and writing it) is rolled back whole and told so; the form keeps its input.
+    """
     try:
         value = action()
+        db.session.commit()
     except ServiceError as error:
         _fail(form, error)
         return Saved(ok=False)
-    db.session.commit()
+    except (IntegrityError, StaleDataError):
+        _fail(form, ServiceError(CONFLICT))
+        return Saved(ok=False)
     return Saved(ok=True, value=value)
 
 
@@ -194,6 +208,11 @@ def new_item(enrolment_id: int) -> str | Response:
 def upload(enrolment_id: int) -> tuple[Response, int]:
     """Store one file ahead of the item form (drag and drop with progress); answers JSON."""
     enrolment = _enrolment(enrolment_id, Permission.EDIT_EVIDENCE)
+    if not enrolment.state.learner_can_edit:
+        return jsonify(
+            error="This portfolio is with your assessor, so no files can be added until it is "
+            "returned to you."
+        ), 409
     sent = request.files.get("file")
     if sent is None or not sent.filename:
         return jsonify(error="No file was sent."), 400
@@ -268,7 +287,9 @@ def map_item(item_id: int) -> str | Response:
     form = PlainForm()
     view = portfolio_view(db.session, item.enrolment)
     if form.validate_on_submit():
-        chosen = {int(t): request.form.get(f"note-{t}", "") for t in request.form.getlist("target")}
+        chosen = {
+            t: request.form.get(f"note-{t}", "") for t in request.form.getlist("target", type=int)
+        }
         saved = _save(
             form,
             lambda: set_item_mappings(db.session, actor=current_user, item=item, notes=chosen),
@@ -297,13 +318,15 @@ def attach(enrolment_id: int, target_id: int) -> str | Response:
     if form.validate_on_submit():
         by_id = {item.id: item for item in items}
         chosen = {
-            by_id[int(i)]: request.form.get(f"note-{i}", "")
-            for i in request.form.getlist("item")
-            if int(i) in by_id
+            by_id[i]: request.form.get(f"note-{i}", "")
+            for i in request.form.getlist("item", type=int)
+            if i in by_id
         }
         saved = _save(
             form,
-            lambda: attach_to_target(db.session, actor=current_user, target=target, items=chosen),
+            lambda: attach_to_target(
+                db.session, actor=current_user, target=target, items=chosen, among=items
+            ),
         )
         if saved.ok:
             flash(f"Attached {len(chosen)} items to {target.ref}.", "success")
@@ -334,6 +357,10 @@ def submit_portfolio(enrolment_id: int) -> str | Response:
                 f"Submitted (round {saved.value.round}). Your assessor has been given it.",
                 "success",
             )
+            return redirect(url_for(".portfolio", enrolment_id=enrolment.id))
+        if not enrolment.state.learner_can_edit:  # another click or tab submitted it first
+            get_flashed_messages()  # drop the general conflict message: this one says it all
+            flash("This portfolio is already submitted; it is with your assessor.", "info")
             return redirect(url_for(".portfolio", enrolment_id=enrolment.id))
     view = portfolio_view(db.session, enrolment)
     return render_template("evidence/submit.html", form=form, view=view, declaration=DECLARATION)

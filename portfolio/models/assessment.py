@@ -51,6 +51,11 @@ class Enrolment(db.Model):
     next_evidence_number: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Bumped by every UPDATE of the row: of two requests that read the same enrolment and both
+    # change it (two tabs submitting, two new items numbered at once), the second is refused.
+    lock_version: Mapped[int] = mapped_column(Integer, server_default="1")
+
+    __mapper_args__ = {"version_id_col": lock_version}
 
     learner: Mapped[User] = relationship(foreign_keys=[learner_id])
     assessor: Mapped[User | None] = relationship(foreign_keys=[assessor_id])

@@ -62,6 +62,7 @@
     const xhr = new XMLHttpRequest();
     xhr.open("POST", form.dataset.uploadUrl);
     xhr.setRequestHeader("X-CSRFToken", csrf);
+    xhr.setRequestHeader("Accept", "application/json");
     xhr.upload.addEventListener("progress", function (event) {
       if (!event.lengthComputable) return;
       const percent = Math.round((100 * event.loaded) / event.total);

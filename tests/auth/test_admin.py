@@ -178,6 +178,18 @@ def test_only_assessors_can_be_assigned(client, make_user, login, make_enrolment
     assert db.session.get(Enrolment, enrolment.id).assessor_id is None
 
 
+def test_nobody_is_enrolled_as_their_own_assessor(client, make_user, login, synced) -> None:
+    """A trainer who is also studying cannot be made assessor of their own enrolment."""
+    login(make_user("admin"))
+    both = make_user("learner", "assessor", name="Kim Both", email="kim@example.org")
+    page = client.post(
+        "/admin/enrolments",
+        data={"learner": "kim@example.org", "unit": "TLII5018", "assessor": both.id},
+    )
+    assert "Nobody assesses their own enrolment." in page.text
+    assert db.session.scalar(select(func.count()).select_from(Enrolment)) == 0
+
+
 def test_cli_does_what_the_pages_do(runner: FlaskCliRunner, synced, tmp_path) -> None:
     """The same actions from the command line call the same services."""
     created = runner.invoke(

@@ -11,6 +11,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
@@ -19,11 +20,13 @@ from portfolio.evidence.services import ItemFields, create_item, set_item_mappin
 from portfolio.extensions import db
 from portfolio.models import (
     AssessmentState,
+    Enrolment,
     EvidenceItem,
     EvidenceType,
     EvidenceVersion,
     Submission,
     Target,
+    User,
 )
 from tests.files import docx_bytes, pdf_bytes, png_bytes
 
@@ -192,6 +195,11 @@ def test_attach_existing_evidence_from_a_criterion(client, learner_enrolment) ->
     assert notes == {"", "coaching notes"}
     again = client.get(url).text
     assert again.count("checked") == 2 and 'value="coaching notes"' in again
+    # Unticking one on the same page takes it off the criterion.
+    client.post(url, data={"item": [second.id], f"note-{second.id}": "coaching notes"})
+    db.session.expire_all()
+    assert [m.target_id for m in first.current_version.mappings] == []
+    assert [m.target_id for m in second.current_version.mappings] == [pc23.id]
 
 
 def test_mapping_to_a_group_heading_is_refused(client, make_user, make_enrolment, login) -> None:
@@ -265,6 +273,65 @@ def test_submit_freezes_and_a_double_click_makes_one_submission(client, learner_
     version = db.session.scalar(select(EvidenceVersion))
     assert version.frozen
     assert learner_enrolment.state is AssessmentState.SUBMITTED
+
+
+def test_two_submits_at_the_same_moment_make_one_submission(
+    client, learner_enrolment, monkeypatch
+) -> None:
+    """The click that loses the race is told the portfolio is submitted; no error page."""
+    from portfolio.evidence import services, views
+
+    post_item(client, learner_enrolment, description="plan")
+
+    def other_click_wins_first(session, *, actor, enrolment, declared):
+        # Another request commits its submission after this one has read the enrolment.
+        with Session(db.engine) as other:
+            services.submit(
+                other,
+                actor=other.get(User, actor.id),
+                enrolment=other.get(Enrolment, enrolment.id),
+                declared=True,
+            )
+            other.commit()
+        return services.submit(session, actor=actor, enrolment=enrolment, declared=declared)
+
+    monkeypatch.setattr(views, "submit", other_click_wins_first)
+    page = client.post(
+        f"/enrolments/{learner_enrolment.id}/submit", data={"declared": "y"}, follow_redirects=True
+    )
+    assert page.status_code == 200
+    assert "already submitted" in page.text
+    assert "changed in another window" not in page.text
+    assert db.session.scalar(select(func.count()).select_from(Submission)) == 1
+
+
+def test_two_new_items_at_the_same_moment_do_not_share_a_number(
+    client, learner_enrolment, monkeypatch
+) -> None:
+    """If another tab numbers an item first, this one is refused with its input kept."""
+    from portfolio.evidence import services, views
+
+    def other_tab_saves_first(session, *, actor, enrolment, fields, files):
+        with Session(db.engine) as other:
+            services.create_item(
+                other,
+                actor=other.get(User, actor.id),
+                enrolment=other.get(Enrolment, enrolment.id),
+                fields=fields,
+                files=[],
+            )
+            other.commit()
+        return services.create_item(
+            session, actor=actor, enrolment=enrolment, fields=fields, files=files
+        )
+
+    monkeypatch.setattr(views, "create_item", other_tab_saves_first)
+    page = post_item(client, learner_enrolment, description="Notes typed in this tab")
+    assert page.status_code == 200
+    assert "changed in another window at the same moment" in page.text
+    assert "Notes typed in this tab" in page.text  # the form comes back filled in
+    numbers = db.session.scalars(select(EvidenceItem.number)).all()
+    assert numbers == [1]
 
 
 def test_submit_with_no_evidence_is_refused(client, learner_enrolment) -> None:
@@ -368,6 +435,32 @@ def test_upload_ahead_refuses_bad_files_with_json(client, learner_enrolment) -> 
     )
     assert response.status_code == 400
     assert "not a file type we accept" in response.json["error"]
+
+
+def test_an_empty_file_is_called_empty(client, learner_enrolment) -> None:
+    """A zero-byte file is refused as empty, not as an unknown type."""
+    response = client.post(
+        f"/enrolments/{learner_enrolment.id}/uploads",
+        data={"file": (io.BytesIO(b""), "minutes.docx")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 400
+    assert response.json["error"] == "minutes.docx is empty: it has nothing in it to keep."
+    page = post_item(client, learner_enrolment, files=[("minutes.docx", b"")])
+    assert "minutes.docx is empty" in page.text and items_count() == 0
+
+
+def test_no_uploads_into_a_submitted_portfolio(client, learner_enrolment) -> None:
+    """Once submitted, the upload endpoint refuses files until the portfolio is returned."""
+    post_item(client, learner_enrolment, description="plan")
+    client.post(f"/enrolments/{learner_enrolment.id}/submit", data={"declared": "y"})
+    response = client.post(
+        f"/enrolments/{learner_enrolment.id}/uploads",
+        data={"file": (io.BytesIO(png_bytes()), "late.png")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 409
+    assert "with your assessor" in response.json["error"]
 
 
 def test_forged_or_foreign_upload_tokens_are_refused(
