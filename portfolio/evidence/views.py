@@ -95,6 +95,19 @@ def _fail(form: ItemForm | SubmitForm | PlainForm, error: ServiceError) -> None:
         flash(error.message, "error")
 
 
+def _posted_ids(name: str) -> list[int]:
+    """The ids ticked in a list of checkboxes; anything else means the form was tampered with."""
+    values = request.form.getlist(name)
+    if not all(value.isdigit() for value in values):
+        raise ServiceError("That choice is not one this page offered, so nothing was changed.")
+    return [int(value) for value in values]
+
+
+def _count(n: int, noun: str) -> str:
+    plural = "criteria" if noun == "criterion" else f"{noun}s"
+    return f"{n} {noun if n == 1 else plural}"
+
+
 @dataclass(frozen=True)
 class Saved(Generic[T]):
     ok: bool
@@ -287,15 +300,15 @@ def map_item(item_id: int) -> str | Response:
     form = PlainForm()
     view = portfolio_view(db.session, item.enrolment)
     if form.validate_on_submit():
-        chosen = {
-            t: request.form.get(f"note-{t}", "") for t in request.form.getlist("target", type=int)
-        }
-        saved = _save(
-            form,
-            lambda: set_item_mappings(db.session, actor=current_user, item=item, notes=chosen),
-        )
+
+        def save_mappings() -> int:
+            chosen = {t: request.form.get(f"note-{t}", "") for t in _posted_ids("target")}
+            set_item_mappings(db.session, actor=current_user, item=item, notes=chosen)
+            return len(chosen)
+
+        saved = _save(form, save_mappings)
         if saved.ok:
-            flash(f"{item.reference} is mapped to {len(chosen)} criteria.", "success")
+            flash(f"{item.reference} is mapped to {_count(saved.value, 'criterion')}.", "success")
             return redirect(url_for(".portfolio", enrolment_id=item.enrolment_id))
     elif request.method == "POST":
         flash("The form had expired; your choices were not saved. Please try again.", "error")
@@ -316,20 +329,22 @@ def attach(enrolment_id: int, target_id: int) -> str | Response:
     form = PlainForm()
     items = load_items(db.session, enrolment)
     if form.validate_on_submit():
-        by_id = {item.id: item for item in items}
-        chosen = {
-            by_id[i]: request.form.get(f"note-{i}", "")
-            for i in request.form.getlist("item", type=int)
-            if i in by_id
-        }
-        saved = _save(
-            form,
-            lambda: attach_to_target(
+
+        def save_attachments() -> int:
+            by_id = {item.id: item for item in items}
+            chosen = {
+                by_id[i]: request.form.get(f"note-{i}", "")
+                for i in _posted_ids("item")
+                if i in by_id
+            }
+            attach_to_target(
                 db.session, actor=current_user, target=target, items=chosen, among=items
-            ),
-        )
+            )
+            return len(chosen)
+
+        saved = _save(form, save_attachments)
         if saved.ok:
-            flash(f"Attached {len(chosen)} items to {target.ref}.", "success")
+            flash(f"{target.ref} is shown by {_count(saved.value, 'item')}.", "success")
             return redirect(url_for(".portfolio", enrolment_id=enrolment.id) + f"#{target.anchor}")
     return render_template(
         "evidence/attach.html", enrolment=enrolment, target=target, items=items, form=form

@@ -66,7 +66,7 @@ class Enrolment(db.Model):
 
     @property
     def kind_label(self) -> str:
-        return "Recognition of prior learning" if self.is_rpl else "Assessment"
+        return "Recognition of prior learning (RPL)" if self.is_rpl else "Assessment"
 
 
 class Submission(db.Model):
