@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from sqlalchemy.orm import Session
+
+from portfolio.audit.log import record
 from portfolio.auth.services import ServiceError
-from portfolio.models import AssessmentState, Enrolment
+from portfolio.models import AssessmentState, Enrolment, Role, User
 
 S = AssessmentState
 
@@ -29,12 +32,36 @@ def ensure_state(enrolment: Enrolment, *allowed: AssessmentState, action: str) -
         )
 
 
-def transition(enrolment: Enrolment, to: AssessmentState) -> AssessmentState:
-    """Move the enrolment to ``to`` if the workflow allows it; returns the state it left."""
+def transition(
+    session: Session,
+    enrolment: Enrolment,
+    to: AssessmentState,
+    *,
+    actor: User | None,
+    role: Role | None,
+    reason: str | None = None,
+) -> AssessmentState:
+    """Move the enrolment to ``to`` if the workflow allows it, with its audit event.
+
+    The one place an enrolment's state changes; returns the state it left.
+    """
     before = enrolment.state
     if to not in ALLOWED[before]:
         raise IllegalTransition(
             f"A portfolio that is {before.label.lower()} cannot become {to.label.lower()}."
         )
     enrolment.state = to
+    after: dict[str, object] = {"state": to}
+    if reason:
+        after["reason"] = reason
+    record(
+        session,
+        actor=actor,
+        role=role,
+        action="enrolment.state",
+        subject=f"enrolment:{enrolment.id}",
+        enrolment=enrolment,
+        before={"state": before},
+        after=after,
+    )
     return before

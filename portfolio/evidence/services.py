@@ -23,6 +23,7 @@ from portfolio.models import (
     EvidenceMapping,
     EvidenceType,
     EvidenceVersion,
+    Role,
     Submission,
     Target,
     User,
@@ -336,7 +337,11 @@ def submit(session: Session, *, actor: User, enrolment: Enrolment, declared: boo
         if not item.current_version.frozen:
             item.current_version.submission_id = submission.id
     transition(
-        enrolment, AssessmentState.SUBMITTED if round_number == 1 else AssessmentState.RESUBMITTED
+        session,
+        enrolment,
+        AssessmentState.SUBMITTED if round_number == 1 else AssessmentState.RESUBMITTED,
+        actor=actor,
+        role=Role.LEARNER,
     )
     session.flush()
     return submission

@@ -2,6 +2,7 @@
 
 from portfolio.models.accounts import Role, User, UserRole
 from portfolio.models.assessment import AssessmentState, Enrolment, Submission
+from portfolio.models.audit import AuditEvent, AuditHead
 from portfolio.models.evidence import (
     EvidenceFile,
     EvidenceItem,
@@ -9,23 +10,51 @@ from portfolio.models.evidence import (
     EvidenceType,
     EvidenceVersion,
 )
+from portfolio.models.review import (
+    EvidenceCheck,
+    EvidenceRule,
+    Finding,
+    GapFeedback,
+    GapMethod,
+    GapSignoff,
+    Judgement,
+    MappingDecision,
+    MappingSource,
+    OutcomeResult,
+    SignoffFile,
+    UnitOutcome,
+)
 from portfolio.models.units import Element, Framework, Target, TargetKind, Unit, UnitRelease
 
 __all__ = [
     "AssessmentState",
+    "AuditEvent",
+    "AuditHead",
     "Element",
     "Enrolment",
+    "EvidenceCheck",
     "EvidenceFile",
     "EvidenceItem",
     "EvidenceMapping",
+    "EvidenceRule",
     "EvidenceType",
     "EvidenceVersion",
+    "Finding",
     "Framework",
+    "GapFeedback",
+    "GapMethod",
+    "GapSignoff",
+    "Judgement",
+    "MappingDecision",
+    "MappingSource",
+    "OutcomeResult",
     "Role",
+    "SignoffFile",
     "Submission",
     "Target",
     "TargetKind",
     "Unit",
+    "UnitOutcome",
     "UnitRelease",
     "User",
     "UserRole",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Boolean, Enum, ForeignKey, Integer, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -12,6 +13,9 @@ from portfolio.extensions import db
 from portfolio.models.accounts import User
 from portfolio.models.base import UTCDateTime, enum_values, utcnow
 from portfolio.models.units import UnitRelease
+
+if TYPE_CHECKING:
+    from portfolio.models.review import GapFeedback
 
 
 class AssessmentState(enum.StrEnum):
@@ -81,6 +85,15 @@ class Submission(db.Model):
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     submitted_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     declaration: Mapped[str] = mapped_column(Text)
+    review_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Returned to the learner: when, by whom, and the assessor's overall feedback.
+    returned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    returned_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    return_feedback: Mapped[str | None] = mapped_column(Text)
 
     enrolment: Mapped[Enrolment] = relationship(back_populates="submissions")
-    submitted_by: Mapped[User] = relationship()
+    submitted_by: Mapped[User] = relationship(foreign_keys=[submitted_by_id])
+    returned_by: Mapped[User | None] = relationship(foreign_keys=[returned_by_id])
+    gap_feedback: Mapped[list[GapFeedback]] = relationship(
+        back_populates="submission", order_by="GapFeedback.id"
+    )

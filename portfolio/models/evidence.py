@@ -119,13 +119,10 @@ class EvidenceVersion(db.Model):
         return self.submission_id is not None
 
 
-class EvidenceFile(db.Model):
-    """A stored file of an evidence version. The name is for display; the key is generated."""
-
-    __tablename__ = "evidence_files"
+class StoredFileColumns:
+    """A file in the evidence store: the name is for display only; the key is generated."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    version_id: Mapped[int] = mapped_column(ForeignKey("evidence_versions.id"), index=True)
     display_name: Mapped[str] = mapped_column(String(255))
     content_type: Mapped[str] = mapped_column(String(100))
     size: Mapped[int] = mapped_column(BigInteger)
@@ -134,6 +131,14 @@ class EvidenceFile(db.Model):
     storage_key: Mapped[str] = mapped_column(String(300))
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+
+
+class EvidenceFile(StoredFileColumns, db.Model):
+    """A stored file of an evidence version."""
+
+    __tablename__ = "evidence_files"
+
+    version_id: Mapped[int] = mapped_column(ForeignKey("evidence_versions.id"), index=True)
 
     version: Mapped[EvidenceVersion] = relationship(back_populates="files")
 

@@ -355,8 +355,8 @@ def test_change_after_return_makes_a_new_version(client, learner_enrolment) -> N
     """A returned portfolio's change is version 2; version 1 stays readable as submitted."""
     post_item(client, learner_enrolment, description="first words", files=[("a.png", png_bytes())])
     client.post(f"/enrolments/{learner_enrolment.id}/submit", data={"declared": "y"})
-    transition(learner_enrolment, AssessmentState.IN_REVIEW)
-    transition(learner_enrolment, AssessmentState.RETURNED)
+    transition(db.session, learner_enrolment, AssessmentState.IN_REVIEW, actor=None, role=None)
+    transition(db.session, learner_enrolment, AssessmentState.RETURNED, actor=None, role=None)
     db.session.commit()
     item = db.session.scalar(select(EvidenceItem))
     old_file = item.current_version.files[0]

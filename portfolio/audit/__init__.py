@@ -1,0 +1,1 @@
+"""The append-only audit log: recording events and verifying their hash chain."""
