@@ -50,6 +50,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     # Importing the models registers their tables on the metadata used by migrations.
     from portfolio import models  # noqa: F401
     from portfolio.assessment.admin import bp as admin_enrolments_bp
+    from portfolio.assessment.views import bp as review_bp
     from portfolio.auth.admin import bp as admin_users_bp
     from portfolio.auth.cli import demo_cli, enrolments_cli, users_cli
     from portfolio.auth.views import bp as auth_bp
@@ -57,7 +58,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from portfolio.units.cli import units_cli
     from portfolio.units.views import bp as units_bp
 
-    for blueprint in (units_bp, auth_bp, evidence_bp, admin_users_bp, admin_enrolments_bp):
+    for blueprint in (
+        units_bp,
+        auth_bp,
+        evidence_bp,
+        review_bp,
+        admin_users_bp,
+        admin_enrolments_bp,
+    ):
         app.register_blueprint(blueprint)
     for command in (units_cli, users_cli, enrolments_cli, demo_cli):
         app.cli.add_command(command)

@@ -18,6 +18,7 @@ ENVIRONMENT_KEYS = {
     "RTO_NAME": "RTO_NAME",
     "RTO_TIMEZONE": "RTO_TIMEZONE",
     "MAX_UPLOAD_MB": "MAX_UPLOAD_MB",
+    "EVIDENCE_CURRENCY_YEARS": "EVIDENCE_CURRENCY_YEARS",
 }
 
 
@@ -32,6 +33,8 @@ def defaults(instance_path: str) -> dict[str, object]:
         "RTO_NAME": "Demo Registered Training Organisation",
         "RTO_TIMEZONE": "Australia/Sydney",
         "MAX_UPLOAD_MB": 50,
+        # Evidence whose work is older than this, at submission, is flagged as possibly not current.
+        "EVIDENCE_CURRENCY_YEARS": 2,
         "BOOTSTRAP_SERVE_LOCAL": True,
         "SESSION_COOKIE_HTTPONLY": True,
         # A session ends after this long without a request (shared work PCs).
@@ -57,7 +60,7 @@ def from_environment(environ: os._Environ[str] | dict[str, str]) -> dict[str, ob
 def _coerce(key: str, value: str) -> object:
     if key == "SQLALCHEMY_DATABASE_URI":
         return normalise_database_url(value)
-    if key == "MAX_UPLOAD_MB":
+    if key in ("MAX_UPLOAD_MB", "EVIDENCE_CURRENCY_YEARS"):
         return int(value)
     return value
 

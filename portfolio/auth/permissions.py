@@ -19,9 +19,13 @@ class Permission(enum.StrEnum):
     VIEW_ENROLMENT = "enrolment:view"
     EDIT_EVIDENCE = "enrolment:edit-evidence"
     SUBMIT = "enrolment:submit"
+    REVIEW_QUEUE = "assessor:queue"
+    ASSESS = "enrolment:assess"
+    VIEW_REVIEW = "enrolment:view-review"
 
 
 ADMIN_ONLY = {Permission.MANAGE_USERS, Permission.MANAGE_ENROLMENTS}
+ASSESSOR_ONLY = {Permission.REVIEW_QUEUE}
 LEARNER_OWN = {Permission.EDIT_EVIDENCE, Permission.SUBMIT}
 
 
@@ -41,6 +45,8 @@ def can(user: User, permission: Permission, enrolment: Enrolment | None = None) 
         return False
     if permission in ADMIN_ONLY:
         return user.has_role(Role.ADMIN)
+    if permission in ASSESSOR_ONLY:
+        return user.has_role(Role.ASSESSOR)
     if enrolment is None:
         raise ValueError(f"{permission} is checked against an enrolment")
     if permission is Permission.VIEW_ENROLMENT:
@@ -48,6 +54,14 @@ def can(user: User, permission: Permission, enrolment: Enrolment | None = None) 
     if permission in LEARNER_OWN:
         # Only the learner builds and hands in their own portfolio; staff never do it for them.
         return user.has_role(Role.LEARNER) and enrolment.learner_id == user.id
+    if permission is Permission.VIEW_REVIEW:
+        # The review as the assessor works it; the learner sees its results on their portfolio.
+        return user.has_role(Role.ADMIN) or (
+            user.has_role(Role.ASSESSOR) and enrolment.assessor_id == user.id
+        )
+    if permission is Permission.ASSESS:
+        # Only the assigned assessor judges; an admin sees the review but does not make it.
+        return user.has_role(Role.ASSESSOR) and enrolment.assessor_id == user.id
     raise ValueError(f"unknown permission {permission}")
 
 

@@ -6,10 +6,6 @@ service, commits once and redirects.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Generic, TypeVar
-
 from flask import (
     Blueprint,
     abort,
@@ -24,12 +20,11 @@ from flask import (
 )
 from flask_login import current_user, login_required
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
-from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
 
 from portfolio.assessment.enrolments import list_enrolments
+from portfolio.assessment.review import learner_feedback
 from portfolio.auth.permissions import Permission, can, require
 from portfolio.auth.services import ServiceError
 from portfolio.evidence.forms import ItemForm, PlainForm, SubmitForm
@@ -56,14 +51,10 @@ from portfolio.models import (
     Role,
     Target,
 )
+from portfolio.saving import posted_ids, save
 
 bp = Blueprint("evidence", __name__)
-T = TypeVar("T")
 
-CONFLICT = (
-    "This portfolio was changed in another window at the same moment, so this change was not "
-    "saved. Check the portfolio and try again."
-)
 INLINE_TYPES = {"image/png", "image/jpeg", "application/pdf"}
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -86,50 +77,9 @@ def _file(file_id: int) -> EvidenceFile:
     return evidence_file
 
 
-def _fail(form: ItemForm | SubmitForm | PlainForm, error: ServiceError) -> None:
-    db.session.rollback()
-    field = getattr(form, error.field or "", None)
-    if field is not None and hasattr(field, "errors"):
-        field.errors = [*field.errors, error.message]
-    else:
-        flash(error.message, "error")
-
-
-def _posted_ids(name: str) -> list[int]:
-    """The ids ticked in a list of checkboxes; anything else means the form was tampered with."""
-    values = request.form.getlist(name)
-    if not all(value.isdigit() for value in values):
-        raise ServiceError("That choice is not one this page offered, so nothing was changed.")
-    return [int(value) for value in values]
-
-
 def _count(n: int, noun: str) -> str:
     plural = "criteria" if noun == "criterion" else f"{noun}s"
     return f"{n} {noun if n == 1 else plural}"
-
-
-@dataclass(frozen=True)
-class Saved(Generic[T]):
-    ok: bool
-    value: T | None = None
-
-
-def _save(form: ItemForm | SubmitForm | PlainForm, action: Callable[[], T]) -> Saved[T]:
-    """Run one service call and commit it; a ServiceError rolls back and is shown on the form.
-
-    A request that lost a race (another tab or window changed the same portfolio between
-    this one reading and writing it) is rolled back whole and told so; the form keeps its input.
-    """
-    try:
-        value = action()
-        db.session.commit()
-    except ServiceError as error:
-        _fail(form, error)
-        return Saved(ok=False)
-    except (IntegrityError, StaleDataError):
-        _fail(form, ServiceError(CONFLICT))
-        return Saved(ok=False)
-    return Saved(ok=True, value=value)
 
 
 @bp.get("/dashboard")
@@ -166,6 +116,7 @@ def portfolio(enrolment_id: int) -> str:
     return render_template(
         "evidence/portfolio.html",
         view=view,
+        feedback=learner_feedback(db.session, enrolment),
         gaps_only=request.args.get("gaps") == "1",
         can_edit=can(current_user, Permission.EDIT_EVIDENCE, enrolment)
         and enrolment.state.learner_can_edit,
@@ -199,7 +150,7 @@ def new_item(enrolment_id: int) -> str | Response:
     enrolment = _enrolment(enrolment_id, Permission.EDIT_EVIDENCE)
     form = ItemForm()
     if form.validate_on_submit():
-        saved = _save(
+        saved = save(
             form,
             lambda: create_item(
                 db.session,
@@ -273,7 +224,7 @@ def edit_item(item_id: int) -> str | Response:
     if request.method == "GET":
         form.evidence_type.data = version.evidence_type.value
     if form.validate_on_submit():
-        saved = _save(
+        saved = save(
             form,
             lambda: update_item(
                 db.session,
@@ -302,11 +253,11 @@ def map_item(item_id: int) -> str | Response:
     if form.validate_on_submit():
 
         def save_mappings() -> int:
-            chosen = {t: request.form.get(f"note-{t}", "") for t in _posted_ids("target")}
+            chosen = {t: request.form.get(f"note-{t}", "") for t in posted_ids("target")}
             set_item_mappings(db.session, actor=current_user, item=item, notes=chosen)
             return len(chosen)
 
-        saved = _save(form, save_mappings)
+        saved = save(form, save_mappings)
         if saved.ok:
             flash(f"{item.reference} is mapped to {_count(saved.value, 'criterion')}.", "success")
             return redirect(url_for(".portfolio", enrolment_id=item.enrolment_id))
@@ -334,7 +285,7 @@ def attach(enrolment_id: int, target_id: int) -> str | Response:
             by_id = {item.id: item for item in items}
             chosen = {
                 by_id[i]: request.form.get(f"note-{i}", "")
-                for i in _posted_ids("item")
+                for i in posted_ids("item")
                 if i in by_id
             }
             attach_to_target(
@@ -342,7 +293,7 @@ def attach(enrolment_id: int, target_id: int) -> str | Response:
             )
             return len(chosen)
 
-        saved = _save(form, save_attachments)
+        saved = save(form, save_attachments)
         if saved.ok:
             flash(f"{target.ref} is shown by {_count(saved.value, 'item')}.", "success")
             return redirect(url_for(".portfolio", enrolment_id=enrolment.id) + f"#{target.anchor}")
@@ -361,7 +312,7 @@ def submit_portfolio(enrolment_id: int) -> str | Response:
         return redirect(url_for(".portfolio", enrolment_id=enrolment.id))
     form = SubmitForm()
     if form.validate_on_submit():
-        saved = _save(
+        saved = save(
             form,
             lambda: submit(
                 db.session, actor=current_user, enrolment=enrolment, declared=form.declared.data

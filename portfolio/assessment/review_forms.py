@@ -1,0 +1,109 @@
+"""Forms of the assessor's review pages."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import MultipleFileField
+from wtforms import (
+    BooleanField,
+    DateField,
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.fields import SelectChoice
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+
+from portfolio.models import Finding, GapMethod
+
+FINDINGS = [SelectChoice(f.value, f.label) for f in Finding]
+
+
+class JudgementForm(FlaskForm):
+    target = IntegerField(validators=[InputRequired()])
+    seen = IntegerField(validators=[InputRequired()])
+    finding = RadioField("Finding", choices=FINDINGS, validators=[DataRequired()])
+    comment = TextAreaField("Comment", validators=[Length(max=4000)])
+
+
+class MappingDecisionForm(FlaskForm):
+    version = IntegerField(validators=[InputRequired()])
+    target = IntegerField(validators=[InputRequired()])
+    decision = HiddenField(validators=[DataRequired()])
+    note = StringField("Note", validators=[Length(max=500)])
+
+
+class AddMappingForm(FlaskForm):
+    version = SelectField("Evidence", coerce=int, validators=[InputRequired()])
+    target = IntegerField(validators=[InputRequired()])
+    note = StringField("How it shows it", validators=[Length(max=500)])
+
+
+class CheckForm(FlaskForm):
+    version = IntegerField(validators=[InputRequired()])
+    rule = HiddenField(validators=[DataRequired()])
+    seen = IntegerField(validators=[InputRequired()])
+    confirmed = RadioField(
+        "Result",
+        choices=[SelectChoice("yes", "Confirmed"), SelectChoice("no", "Flagged")],
+        validators=[DataRequired()],
+    )
+    note = StringField("Note", validators=[Length(max=2000)])
+
+
+class QuestionForm(Form):
+    question = TextAreaField("Question asked", validators=[Optional(), Length(max=2000)])
+    answer = TextAreaField("Answer given", validators=[Optional(), Length(max=4000)])
+
+
+class SignoffForm(FlaskForm):
+    method = RadioField(
+        "How the gap was closed",
+        choices=[SelectChoice(m.value, m.label) for m in GapMethod],
+        validators=[DataRequired()],
+    )
+    held_on = DateField("Date it took place", default=date.today, validators=[DataRequired()])
+    notes = TextAreaField("Notes", validators=[Length(max=8000)])
+    questions = FieldList(FormField(QuestionForm), min_entries=3, max_entries=20)
+    files = MultipleFileField(
+        "Evidence you gathered (optional)",
+        description="An observation checklist, a third-party report, a recording.",
+    )
+    submit = SubmitField("Sign off the gap")
+
+
+class ReturnForm(FlaskForm):
+    overall = TextAreaField("Message to the learner", validators=[Length(max=4000)])
+    submit = SubmitField("Return to the learner")
+
+
+class OutcomeForm(FlaskForm):
+    result = RadioField("Outcome", validators=[DataRequired()])
+    declared = BooleanField("I make this declaration")
+    submit = SubmitField("Record the outcome")
+
+
+class CorrectJudgementForm(FlaskForm):
+    finding = RadioField("Corrected finding", choices=FINDINGS, validators=[DataRequired()])
+    comment = TextAreaField("Comment", validators=[Length(max=4000)])
+    reason = TextAreaField("Why this is corrected", validators=[DataRequired(), Length(max=4000)])
+    submit = SubmitField("Record the correction")
+
+
+class CorrectOutcomeForm(FlaskForm):
+    result = RadioField("Corrected outcome", validators=[DataRequired()])
+    reason = TextAreaField("Why this is corrected", validators=[DataRequired(), Length(max=4000)])
+    submit = SubmitField("Record the correction")
+
+
+class ActionForm(FlaskForm):
+    """A button that changes something: carries the CSRF token and nothing else."""

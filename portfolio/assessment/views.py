@@ -1,0 +1,456 @@
+"""The assessor's pages: the queue, the review of a submission, gaps, outcome, corrections.
+
+Each view loads the enrolment, checks permission in ``portfolio.auth.permissions``, calls one
+service in ``portfolio.assessment.review``, commits and redirects back to the review.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
+from wtforms.fields import SelectChoice
+
+from portfolio.assessment import review as svc
+from portfolio.assessment.review_forms import (
+    ActionForm,
+    AddMappingForm,
+    CheckForm,
+    CorrectJudgementForm,
+    CorrectOutcomeForm,
+    JudgementForm,
+    MappingDecisionForm,
+    OutcomeForm,
+    ReturnForm,
+    SignoffForm,
+)
+from portfolio.auth.permissions import Permission, can, require
+from portfolio.evidence.rendering import render_markdown
+from portfolio.evidence.uploads import store_upload
+from portfolio.evidence.views import DOCX, INLINE_TYPES
+from portfolio.extensions import db
+from portfolio.models import (
+    Element,
+    Enrolment,
+    EvidenceRule,
+    EvidenceVersion,
+    Finding,
+    GapMethod,
+    OutcomeResult,
+    Target,
+)
+from portfolio.saving import save
+
+bp = Blueprint("review", __name__)
+
+PER_PAGE = 25
+
+
+def _enrolment(enrolment_id: int, permission: Permission) -> Enrolment:
+    enrolment = db.get_or_404(Enrolment, enrolment_id)
+    require(current_user, permission, enrolment)
+    return enrolment
+
+
+def _view(enrolment: Enrolment) -> svc.ReviewView:
+    return svc.review_view(
+        db.session, enrolment, currency_years=current_app.config["EVIDENCE_CURRENCY_YEARS"]
+    )
+
+
+def _back(enrolment: Enrolment, anchor: str = "") -> Response:
+    return redirect(
+        url_for(".review", enrolment_id=enrolment.id) + (f"#{anchor}" if anchor else "")
+    )
+
+
+def _target(enrolment: Enrolment, target_id: int | None) -> Target:
+    target = db.session.get(Target, target_id) if target_id else None
+    if target is None or target.unit_release_id != enrolment.unit_release_id:
+        abort(404)
+    return target
+
+
+def _version(enrolment: Enrolment, version_id: int | None) -> EvidenceVersion:
+    version = db.session.get(EvidenceVersion, version_id) if version_id else None
+    if version is None or version.item.enrolment_id != enrolment.id or not version.frozen:
+        abort(404)
+    return version
+
+
+def _expired() -> None:
+    flash("The form had expired or was incomplete; nothing was saved. Please try again.", "error")
+
+
+@bp.get("/review")
+@login_required
+def queue() -> str:
+    """Submissions waiting for this assessor, oldest first."""
+    require(current_user, Permission.REVIEW_QUEUE)
+    page = db.paginate(svc.review_queue_query(current_user), per_page=PER_PAGE, error_out=False)
+    rows = svc.queue_rows(db.session, page.items)
+    return render_template("review/queue.html", page=page, rows=rows)
+
+
+@bp.get("/enrolments/<int:enrolment_id>/review")
+@login_required
+def review(enrolment_id: int) -> str:
+    """The coverage matrix of a submission with everything the assessor has recorded."""
+    enrolment = _enrolment(enrolment_id, Permission.VIEW_REVIEW)
+    view = _view(enrolment)
+    add_mapping = AddMappingForm()
+    add_mapping.version.choices = [
+        SelectChoice(str(s.version.id), f"E{s.item.number} {s.version.title}") for s in view.items
+    ]
+    return render_template(
+        "review/review.html",
+        view=view,
+        e=enrolment,
+        can_assess=can(current_user, Permission.ASSESS, enrolment),
+        action=ActionForm(),
+        judgement_form=JudgementForm(),
+        add_mapping=add_mapping,
+        findings=list(Finding),
+        sections=svc.matrix_sections(view),
+        rules=list(EvidenceRule),
+    )
+
+
+@bp.post("/enrolments/<int:enrolment_id>/review/start")
+@login_required
+def start(enrolment_id: int) -> Response:
+    """Take the submission off the queue and begin judging."""
+    enrolment = _enrolment(enrolment_id, Permission.ASSESS)
+    form = ActionForm()
+    if form.validate_on_submit():
+        if save(
+            None, lambda: svc.start_review(db.session, actor=current_user, enrolment=enrolment)
+        ).ok:
+            flash(
+                "Review started. The learner sees that their portfolio is being assessed.",
+                "success",
+            )
+    else:
+        _expired()
+    return _back(enrolment)
+
+
+@bp.post("/enrolments/<int:enrolment_id>/review/mappings")
+@login_required
+def decide_mapping(enrolment_id: int) -> Response:
+    """Accept or reject a learner's mapping, or map evidence to a criterion yourself."""
+    enrolment = _enrolment(enrolment_id, Permission.ASSESS)
+    form = MappingDecisionForm()
+    if not form.validate_on_submit():
+        _expired()
+        return _back(enrolment)
+    target = _target(enrolment, form.target.data)
+    version = _version(enrolment, form.version.data)
+    decision = form.decision.data
+    if decision not in ("accept", "reject", "add"):
+        abort(400)
+
+    def act() -> object:
+        if decision == "add":
+            return svc.add_mapping(
+                db.session,
+                actor=current_user,
+                enrolment=enrolment,
+                version=version,
+                target=target,
+                note=form.note.data or "",
+            )
+        return svc.decide_mapping(
+            db.session,
+            actor=current_user,
+            enrolment=enrolment,
+            version=version,
+            target=target,
+            accepted=decision == "accept",
+            note=form.note.data or "",
+        )
+
+    if save(None, act).ok:
+        word = {"accept": "accepted", "reject": "rejected", "add": "mapped"}[decision]
+        flash(f"E{version.item.number} {word} for {target.ref}.", "success")
+    return _back(enrolment, target.anchor)
+
+
+@bp.post("/enrolments/<int:enrolment_id>/review/judgements")
+@login_required
+def judge(enrolment_id: int) -> Response:
+    """Satisfactory or not yet satisfactory for one criterion."""
+    enrolment = _enrolment(enrolment_id, Permission.ASSESS)
+    form = JudgementForm()
+    if not form.validate_on_submit():
+        _expired()
+        return _back(enrolment)
+    target = _target(enrolment, form.target.data)
+    view = _view(enrolment)
+    finding = Finding(form.finding.data)
+    if save(
+        None,
+        lambda: svc.judge(
+            db.session,
+            actor=current_user,
+            view=view,
+            target=target,
+            finding=finding,
+            comment=form.comment.data or "",
+            seen_version=form.seen.data or 0,
+        ),
+    ).ok:
+        flash(f"{target.ref}: {finding.label.lower()}.", "success")
+    return _back(enrolment, target.anchor)
+
+
+@bp.post("/enrolments/<int:enrolment_id>/review/elements/<int:element_id>/satisfactory")
+@login_required
+def element_satisfactory(enrolment_id: int, element_id: int) -> Response:
+    """Every criterion of an element that has evidence: accepted and judged satisfactory."""
+    enrolment = _enrolment(enrolment_id, Permission.ASSESS)
+    element = db.get_or_404(Element, element_id)
+    if element.unit_release_id != enrolment.unit_release_id:
+        abort(404)
+    form = ActionForm()
+    if not form.validate_on_submit():
+        _expired()
+        return _back(enrolment)
+    view = _view(enrolment)
+    saved = save(
+        None,
+        lambda: svc.judge_element_satisfactory(
+            db.session, actor=current_user, view=view, element=element
+        ),
+    )
+    if saved.ok:
+        flash(
+            f"Element {element.number}: {saved.value} criteria judged satisfactory; criteria "
+            "without evidence were left for you to close.",
+            "success",
+        )
+    return _back(enrolment, f"element-{element.number}")
+
+
+@bp.route("/enrolments/<int:enrolment_id>/review/items/<int:version_id>", methods=["GET", "POST"])
+@login_required
+def item(enrolment_id: int, version_id: int) -> str | Response:
+    """A submitted item in place, with the four rules of evidence to confirm or flag."""
+    enrolment = _enrolment(enrolment_id, Permission.VIEW_REVIEW)
+    version = _version(enrolment, version_id)
+    form = CheckForm()
+    if request.method == "POST":
+        require(current_user, Permission.ASSESS, enrolment)
+        if form.validate_on_submit() and form.rule.data in set(EvidenceRule):
+            rule = EvidenceRule(form.rule.data)
+            if save(
+                None,
+                lambda: svc.check_evidence(
+                    db.session,
+                    actor=current_user,
+                    enrolment=enrolment,
+                    version=version,
+                    rule=rule,
+                    confirmed=form.confirmed.data == "yes",
+                    note=form.note.data or "",
+                    seen_version=form.seen.data or 0,
+                ),
+            ).ok:
+                flash(f"{rule.label}: recorded for E{version.item.number}.", "success")
+                return redirect(url_for(".item", enrolment_id=enrolment.id, version_id=version.id))
+        else:
+            _expired()
+    view = _view(enrolment)
+    submitted = next(s for s in view.items if s.version.id == version.id)
+    return render_template(
+        "review/item.html",
+        view=view,
+        e=enrolment,
+        submitted=submitted,
+        version=version,
+        description=render_markdown(version.description),
+        inline_types=INLINE_TYPES,
+        docx=DOCX,
+        rules=list(EvidenceRule),
+        can_assess=can(current_user, Permission.ASSESS, enrolment),
+        form=form,
+    )
+
+
+def _questions(form: SignoffForm) -> list[svc.Conversation]:
+    return [
+        svc.Conversation(entry.form.question.data or "", entry.form.answer.data or "")
+        for entry in form.questions
+    ]
+
+
+@bp.route("/enrolments/<int:enrolment_id>/review/gaps/<int:target_id>", methods=["GET", "POST"])
+@login_required
+def sign_off(enrolment_id: int, target_id: int) -> str | Response:
+    """Close a gap by conversation, observation, a third-party report or further evidence."""
+    enrolment = _enrolment(enrolment_id, Permission.ASSESS)
+    target = _target(enrolment, target_id)
+    view = _view(enrolment)
+    form = SignoffForm()
+    if form.validate_on_submit():
+
+        def act() -> object:
+            files = [
+                store_upload(upload.stream, upload.filename)
+                for upload in request.files.getlist(form.files.name)
+                if upload and upload.filename
+            ]
+            return svc.sign_off_gap(
+                db.session,
+                actor=current_user,
+                view=view,
+                target=target,
+                method=GapMethod(form.method.data),
+                held_on=form.held_on.data,
+                notes=form.notes.data or "",
+                questions=_questions(form),
+                files=files,
+            )
+
+        if save(form, act).ok:
+            flash(f"The gap at {target.ref} is signed off.", "success")
+            return _back(enrolment, target.anchor)
+    return render_template("review/signoff.html", view=view, e=enrolment, target=target, form=form)
+
+
+@bp.route("/enrolments/<int:enrolment_id>/review/return", methods=["GET", "POST"])
+@login_required
+def return_portfolio(enrolment_id: int) -> str | Response:
+    """Send the portfolio back with feedback on each gap; a new round follows."""
+    enrolment = _enrolment(enrolment_id, Permission.ASSESS)
+    view = _view(enrolment)
+    form = ReturnForm()
+    if form.validate_on_submit():
+        feedback = {t.id: request.form.get(f"feedback-{t.id}", "") for t in view.targets}
+        if save(
+            form,
+            lambda: svc.return_to_learner(
+                db.session,
+                actor=current_user,
+                view=view,
+                feedback=feedback,
+                overall=form.overall.data or "",
+            ),
+        ).ok:
+            flash(f"Returned to {enrolment.learner.name} with your feedback.", "success")
+            return _back(enrolment)
+    return render_template(
+        "review/return.html", view=view, e=enrolment, form=form, typed=request.form
+    )
+
+
+def _outcome_choices(view: svc.ReviewView) -> list[SelectChoice]:
+    return [
+        SelectChoice(r.value, f"{r.label} (AVETMISS {r.avetmiss_code})")
+        for r in view.outcome_choices()
+    ]
+
+
+@bp.route("/enrolments/<int:enrolment_id>/review/outcome", methods=["GET", "POST"])
+@login_required
+def outcome(enrolment_id: int) -> str | Response:
+    """Record the unit outcome with the assessor's declaration; the enrolment is then locked."""
+    enrolment = _enrolment(enrolment_id, Permission.ASSESS)
+    view = _view(enrolment)
+    form = OutcomeForm()
+    form.result.choices = _outcome_choices(view)
+    if form.validate_on_submit():
+        result = OutcomeResult(form.result.data)
+        if save(
+            form,
+            lambda: svc.record_outcome(
+                db.session,
+                actor=current_user,
+                view=view,
+                result=result,
+                declared=bool(form.declared.data),
+            ),
+        ).ok:
+            flash(f"Outcome recorded: {result.label}. The enrolment is now locked.", "success")
+            return _back(enrolment)
+    return render_template(
+        "review/outcome.html",
+        view=view,
+        e=enrolment,
+        form=form,
+        declaration=svc.OUTCOME_DECLARATION,
+    )
+
+
+@bp.route(
+    "/enrolments/<int:enrolment_id>/review/judgements/<int:target_id>/correct",
+    methods=["GET", "POST"],
+)
+@login_required
+def correct_judgement(enrolment_id: int, target_id: int) -> str | Response:
+    """After the outcome: a new judgement that replaces the old one, with the reason."""
+    enrolment = _enrolment(enrolment_id, Permission.ASSESS)
+    target = _target(enrolment, target_id)
+    view = _view(enrolment)
+    old = view.judgements.get(target.id)
+    if old is None:
+        abort(404)
+    form = CorrectJudgementForm()
+    if request.method == "GET":
+        form.finding.data = old.finding.value
+        form.comment.data = old.comment
+    if (
+        form.validate_on_submit()
+        and save(
+            form,
+            lambda: svc.correct_judgement(
+                db.session,
+                actor=current_user,
+                view=view,
+                target=target,
+                finding=Finding(form.finding.data),
+                comment=form.comment.data or "",
+                reason=form.reason.data or "",
+            ),
+        ).ok
+    ):
+        flash(
+            f"The judgement of {target.ref} is corrected; the old one stays on record.",
+            "success",
+        )
+        return _back(enrolment, target.anchor)
+    return render_template(
+        "review/correct.html", view=view, e=enrolment, form=form, target=target, old=old
+    )
+
+
+@bp.route("/enrolments/<int:enrolment_id>/review/outcome/correct", methods=["GET", "POST"])
+@login_required
+def correct_outcome(enrolment_id: int) -> str | Response:
+    """After the outcome: a new outcome that replaces the old one, with the reason."""
+    enrolment = _enrolment(enrolment_id, Permission.ASSESS)
+    view = _view(enrolment)
+    if view.outcome is None:
+        abort(404)
+    form = CorrectOutcomeForm()
+    form.result.choices = _outcome_choices(view)
+    if form.validate_on_submit():
+        result = OutcomeResult(form.result.data)
+        if save(
+            form,
+            lambda: svc.correct_outcome(
+                db.session,
+                actor=current_user,
+                view=view,
+                result=result,
+                reason=form.reason.data or "",
+            ),
+        ).ok:
+            flash(
+                f"The outcome is corrected to {result.label}; the old one stays on record.",
+                "success",
+            )
+            return _back(enrolment)
+    return render_template(
+        "review/correct.html", view=view, e=enrolment, form=form, target=None, old=view.outcome
+    )

@@ -1,0 +1,481 @@
+"""The assessor's review through its pages: queue, matrix, judgements, gaps, outcome, corrections."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import date
+
+from sqlalchemy import func, select
+
+from portfolio.audit.log import verify
+from portfolio.extensions import db
+from portfolio.models import (
+    AssessmentState,
+    AuditEvent,
+    EvidenceCheck,
+    GapSignoff,
+    Judgement,
+    MappingDecision,
+    Submission,
+    UnitOutcome,
+)
+from tests.files import png_bytes
+
+
+def review_url(s) -> str:
+    return f"/enrolments/{s.enrolment.id}/review"
+
+
+def start(client, s) -> None:
+    response = client.post(f"{review_url(s)}/start")
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert s.enrolment.state is AssessmentState.IN_REVIEW
+
+
+def judge(client, s, anchor: str, finding: str = "satisfactory", comment: str = "", seen=None):
+    target = s.target(anchor)
+    if seen is None:
+        current = db.session.scalar(
+            select(Judgement).where(
+                Judgement.enrolment_id == s.enrolment.id, Judgement.target_id == target.id
+            )
+        )
+        seen = current.lock_version if current else 0
+    return client.post(
+        f"{review_url(s)}/judgements",
+        data={"target": target.id, "seen": seen, "finding": finding, "comment": comment},
+        follow_redirects=True,
+    )
+
+
+def decide(client, s, item_index: int, anchor: str, decision: str, note: str = ""):
+    version = s.items[item_index].current_version
+    return client.post(
+        f"{review_url(s)}/mappings",
+        data={
+            "version": version.id,
+            "target": s.target(anchor).id,
+            "decision": decision,
+            "note": note,
+        },
+        follow_redirects=True,
+    )
+
+
+def count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def test_queue_shows_waiting_submissions_oldest_first(
+    client, submitted, make_user, make_enrolment, login, count_queries
+) -> None:
+    """The assessor's queue: learner, unit, submitted date, round, coverage; nobody else's."""
+    first = submitted()
+    login(first.assessor)
+    page = client.get("/review").text
+    assert "Lee Learner" in page and "TLII5018" in page and "First submission" in page
+    assert "2 / 24 covered" in page
+    assert f'href="/enrolments/{first.enrolment.id}/review"' in page
+
+    other = make_user("assessor")
+    login(other)
+    assert "Nothing is waiting for you" in client.get("/review").text
+
+
+def test_queue_runs_a_fixed_number_of_queries(
+    client, submitted, make_user, make_enrolment, login, count_queries
+) -> None:
+    """Ten waiting submissions cost the queue no more queries than one."""
+    from portfolio.evidence.services import ItemFields, create_item
+    from portfolio.evidence.services import submit as hand_in
+    from portfolio.models import EvidenceType
+
+    s = submitted()
+    login(s.assessor)
+    db.session.expire_all()  # each measured request starts from an empty identity map
+    with count_queries() as one:
+        client.get("/review")
+    for _ in range(9):
+        learner = make_user("learner")
+        enrolment = make_enrolment(learner=learner, assessor=s.assessor)
+        create_item(
+            db.session,
+            actor=learner,
+            enrolment=enrolment,
+            fields=ItemFields("Notes", EvidenceType.REPORT, date(2026, 1, 1), "text"),
+            files=[],
+        )
+        hand_in(db.session, actor=learner, enrolment=enrolment, declared=True)
+    db.session.commit()
+    db.session.expire_all()
+    with count_queries() as ten:
+        page = client.get("/review").text
+    assert page.count("First submission") == 10
+    assert ten.count == one.count, ten.statements
+
+
+def test_review_page_is_a_matrix_of_criteria_against_evidence(client, submitted, login) -> None:
+    """Rows are criteria, columns the items; the learner's marks and notes are there, gaps show."""
+    s = submitted({"Service plan": ["pc-1.1", "pc-1.2"], "Complaint log": ["pc-2.1"]})
+    login(s.assessor)
+    page = client.get(review_url(s)).text
+    assert ">E1</a></th>" in page and ">E2</a></th>" in page
+    assert "E1 for 1.1: pending" in page and "E2 for 2.1: pending" in page
+    assert "“Service plan shows pc-1.1”" in page
+    assert page.count("data-gap") == 24  # nothing is accepted yet
+    assert "Start review" in page and "Element 1 Plan to meet" in page
+
+
+def test_judging_needs_the_review_started_and_accepted_evidence(client, submitted, login) -> None:
+    """A gap cannot be judged satisfactory; not yet satisfactory needs a comment."""
+    s = submitted()
+    login(s.assessor)
+    page = judge(client, s, "pc-1.1")
+    assert "while the portfolio is submitted" in page.text
+    start(client, s)
+    page = judge(client, s, "pc-1.1")
+    assert "1.1 has no accepted evidence" in page.text
+    page = judge(client, s, "pc-2.1", "not_yet_satisfactory")
+    assert "Say what is missing for 2.1." in page.text
+    assert count(Judgement) == 0
+
+    decide(client, s, 0, "pc-1.1", "accept")
+    page = judge(client, s, "pc-1.1", comment="Clear service standards")
+    assert "1.1: satisfactory." in page.text
+    judgement = db.session.scalar(select(Judgement))
+    assert judgement.comment == "Clear service standards"
+    assert judgement.assessor_id == s.assessor.id
+
+
+def test_rejecting_a_mapping_leaves_the_gap_and_the_assessor_can_map_instead(
+    client, submitted, login
+) -> None:
+    """Reject the learner's claim, or map an item the learner did not think of."""
+    s = submitted({"Service plan": ["pc-1.1"], "Complaint log": ["pc-2.1"]})
+    login(s.assessor)
+    start(client, s)
+    page = decide(client, s, 0, "pc-1.1", "reject")
+    assert "E1 rejected for 1.1." in page.text
+    assert "E1 for 1.1: rejected" in page.text
+    page = decide(client, s, 1, "pc-1.1", "add", note="The log shows needs being clarified")
+    assert "E2 mapped for 1.1." in page.text
+    assert "E2 for 1.1: accepted" in page.text
+    decisions = {
+        (d.version_id, d.accepted, d.source.value)
+        for d in db.session.scalars(select(MappingDecision))
+    }
+    assert decisions == {
+        (s.items[0].current_version_id, False, "learner"),
+        (s.items[1].current_version_id, True, "assessor"),
+    }
+    # Mapping what the learner already mapped is an accept, not an addition.
+    page = decide(client, s, 1, "pc-2.1", "add")
+    assert "already mapped this evidence to 2.1: accept it." in page.text
+
+
+def test_two_assessors_saving_one_judgement_second_is_refused(
+    client, submitted, login, app
+) -> None:
+    """The second save from a page opened before the first is refused, and the first stays."""
+    s = submitted()
+    login(s.assessor)
+    start(client, s)
+    decide(client, s, 0, "pc-1.1", "accept")
+    # Both tabs opened the page when 1.1 had no judgement (seen=0).
+    first = judge(client, s, "pc-1.1", comment="From tab one", seen=0)
+    assert "1.1: satisfactory." in first.text
+    second = judge(client, s, "pc-1.1", "not_yet_satisfactory", "From tab two", seen=0)
+    assert "saved the judgement of 1.1 after you opened this page" in second.text
+    assert "Reload the page" in second.text
+    judgement = db.session.scalar(select(Judgement))
+    db.session.refresh(judgement)
+    assert judgement.comment == "From tab one" and judgement.finding.value == "satisfactory"
+
+
+def test_marking_an_element_records_one_judgement_per_criterion(client, submitted, login) -> None:
+    """The bulk button accepts the mapped evidence and judges each criterion separately."""
+    s = submitted({"Service plan": ["pc-1.1", "pc-1.2"]})
+    login(s.assessor)
+    start(client, s)
+    element = s.target("pc-1.1").element
+    page = client.post(f"{review_url(s)}/elements/{element.id}/satisfactory", follow_redirects=True)
+    assert "Element 1: 2 criteria judged satisfactory" in page.text
+    judged = db.session.scalars(select(Judgement)).all()
+    assert sorted(j.target.ref for j in judged) == ["1.1", "1.2"]
+    events = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "judgement.recorded")
+    ).all()
+    assert len(events) == 2
+
+
+def test_rules_of_evidence_and_old_evidence_flagged(client, submitted, login) -> None:
+    """Each rule is confirmed or flagged with a note; old work is marked possibly not current."""
+    s = submitted(work_date=date(2022, 3, 1))
+    login(s.assessor)
+    start(client, s)
+    version = s.items[0].current_version
+    url = f"{review_url(s)}/items/{version.id}"
+    page = client.get(url).text
+    assert "Possibly not current" in page and "About Service plan." in page
+    flagged = client.post(
+        url,
+        data={"version": version.id, "rule": "current", "seen": 0, "confirmed": "no"},
+        follow_redirects=True,
+    )
+    assert "Say why current is flagged." in flagged.text
+    client.post(
+        url,
+        data={
+            "version": version.id,
+            "rule": "current",
+            "seen": 0,
+            "confirmed": "no",
+            "note": "Plan is from 2022; ask for this year's",
+        },
+    )
+    client.post(url, data={"version": version.id, "rule": "valid", "seen": 0, "confirmed": "yes"})
+    checks = {
+        c.rule.value: (c.confirmed, c.note) for c in db.session.scalars(select(EvidenceCheck))
+    }
+    assert checks == {
+        "current": (False, "Plan is from 2022; ask for this year's"),
+        "valid": (True, ""),
+    }
+    page = client.get(review_url(s)).text
+    assert "Current: flagged" in page and "Valid ✓" in page
+
+
+def test_gap_signed_off_by_competency_conversation(client, submitted, login) -> None:
+    """A conversation needs its questions and answers; then the gap is closed and judgeable."""
+    s = submitted()
+    login(s.assessor)
+    start(client, s)
+    target = s.target("pc-2.3")
+    url = f"{review_url(s)}/gaps/{target.id}"
+    assert "Sign off the gap at 2.3" in client.get(url).text
+    refused = client.post(
+        url,
+        data={"method": "competency_conversation", "held_on": "2026-11-20", "notes": "Chat"},
+    )
+    assert "Record the questions asked and the answers given" in refused.text
+    page = client.post(
+        url,
+        data={
+            "method": "competency_conversation",
+            "held_on": "2026-11-20",
+            "notes": "Discussed coaching a new team member.",
+            "questions-0-question": "How did you coach Sam on the refund process?",
+            "questions-0-answer": "Walked through two live calls, then swapped roles.",
+            "files": [(io.BytesIO(png_bytes()), "whiteboard.png")],
+        },
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    )
+    assert "The gap at 2.3 is signed off." in page.text
+    signoff = db.session.scalar(select(GapSignoff))
+    assert signoff.questions == [
+        {
+            "question": "How did you coach Sam on the refund process?",
+            "answer": "Walked through two live calls, then swapped roles.",
+        }
+    ]
+    assert [f.display_name for f in signoff.files] == ["whiteboard.png"]
+    assert "Competency conversation, 20/11/2026" in page.text
+    assert "1.1 has no accepted evidence" not in judge(client, s, "pc-2.3").text
+    again = client.post(
+        url, data={"method": "direct_observation", "held_on": "2026-11-20", "notes": "Saw it"}
+    )
+    assert "2.3 is not a gap" in again.text
+
+
+def test_return_then_resubmit_starts_round_two_with_history(client, submitted, login) -> None:
+    """Returned gaps reach the learner with the feedback; their resubmission is round 2."""
+    s = submitted()
+    login(s.assessor)
+    start(client, s)
+    target = s.target("pc-2.3")
+    page = client.post(
+        f"{review_url(s)}/return",
+        data={
+            f"feedback-{target.id}": "Add your coaching notes for a new starter",
+            "overall": "Good start",
+        },
+        follow_redirects=True,
+    )
+    assert "Returned to Lee Learner with your feedback." in page.text
+    db.session.expire_all()
+    assert s.enrolment.state is AssessmentState.RETURNED
+
+    login(s.learner)
+    portfolio = client.get(f"/enrolments/{s.enrolment.id}").text
+    assert "Add your coaching notes for a new starter" in portfolio
+    assert "Good start" in portfolio
+    client.post(f"/enrolments/{s.enrolment.id}/submit", data={"declared": "y"})
+    rounds = db.session.scalars(select(Submission.round).order_by(Submission.round)).all()
+    assert rounds == [1, 2]
+    db.session.expire_all()
+    assert s.enrolment.state is AssessmentState.RESUBMITTED
+
+    login(s.assessor)
+    assert "Resubmission 2" in client.get("/review").text
+
+
+def test_outcome_needs_every_criterion_judged_and_competent_needs_all_satisfactory(
+    client, submitted, login
+) -> None:
+    """The outcome waits for every judgement; one not yet satisfactory rules out Competent."""
+    s = submitted()
+    login(s.assessor)
+    start(client, s)
+    url = f"{review_url(s)}/outcome"
+    page = client.post(url, data={"result": "competent", "declared": "y"})
+    assert "Judge every criterion first" in page.text
+    for target in s.targets:
+        if target.anchor in ("pc-1.1", "pc-1.2"):
+            decide(client, s, 0, target.anchor, "accept")
+            judge(client, s, target.anchor)
+        else:
+            judge(client, s, target.anchor, "not_yet_satisfactory", "No evidence")
+    page = client.post(url, data={"result": "competent", "declared": "y"})
+    assert "Competent needs every criterion judged satisfactory." in page.text
+    page = client.post(url, data={"result": "not_yet_competent"})
+    assert "Tick the declaration" in page.text
+    page = client.post(
+        url, data={"result": "not_yet_competent", "declared": "y"}, follow_redirects=True
+    )
+    assert "Outcome recorded: Not yet competent" in page.text
+    outcome = db.session.scalar(select(UnitOutcome))
+    assert outcome.result.avetmiss_code == "30"
+    db.session.expire_all()
+    assert s.enrolment.state is AssessmentState.DECIDED
+
+
+def competent(client, s) -> None:
+    """Accept, sign off and judge everything, then record Competent."""
+    start(client, s)
+    for target in s.targets:
+        if target.anchor in ("pc-1.1", "pc-1.2"):
+            decide(client, s, 0, target.anchor, "accept")
+        else:
+            client.post(
+                f"{review_url(s)}/gaps/{target.id}",
+                data={
+                    "method": "direct_observation",
+                    "held_on": "2026-11-20",
+                    "notes": f"Observed {target.ref} at the service desk.",
+                },
+            )
+        judge(client, s, target.anchor)
+    response = client.post(
+        f"{review_url(s)}/outcome", data={"result": "competent", "declared": "y"}
+    )
+    assert response.status_code == 302, response.text
+
+
+def test_after_the_outcome_nothing_changes_in_place(client, submitted, login) -> None:
+    """The locked record refuses edits; a correction is a new entry and both stay visible."""
+    s = submitted()
+    login(s.assessor)
+    competent(client, s)
+    page = judge(client, s, "pc-1.1", "not_yet_satisfactory", "second thoughts")
+    assert "while the portfolio is decided" in page.text
+
+    target = s.target("pc-1.2")
+    url = f"{review_url(s)}/judgements/{target.id}/correct"
+    page = client.post(
+        url,
+        data={"finding": "not_yet_satisfactory", "comment": "x", "reason": "Wrong learner's plan"},
+    )
+    assert "correct the outcome first" in page.text
+    page = client.post(
+        f"{review_url(s)}/outcome/correct",
+        data={"result": "not_yet_competent", "reason": "Plan belonged to another learner"},
+        follow_redirects=True,
+    )
+    assert "The outcome is corrected to Not yet competent" in page.text
+    page = client.post(
+        url,
+        data={
+            "finding": "not_yet_satisfactory",
+            "comment": "Not his plan",
+            "reason": "Plan belonged to another learner",
+        },
+        follow_redirects=True,
+    )
+    assert "The judgement of 1.2 is corrected; the old one stays on record." in page.text
+    rows = db.session.scalars(
+        select(Judgement).where(Judgement.target_id == target.id).order_by(Judgement.id)
+    ).all()
+    assert [r.finding.value for r in rows] == ["satisfactory", "not_yet_satisfactory"]
+    assert rows[1].replaces_id == rows[0].id
+    assert rows[1].correction_reason == "Plan belonged to another learner"
+    assert "Corrections" in page.text and "(replaced)" in page.text
+    assert count(UnitOutcome) == 2
+    assert "data-outcome>Not yet competent<" in page.text
+
+
+def test_rpl_enrolments_record_rpl_outcomes(client, submitted, login) -> None:
+    """An RPL enrolment offers RPL granted / not granted, with their AVETMISS codes."""
+    s = submitted(is_rpl=True)
+    login(s.assessor)
+    start(client, s)
+    page = client.get(f"{review_url(s)}/outcome").text
+    assert "RPL granted (AVETMISS 51)" in page and "RPL not granted (AVETMISS 52)" in page
+    assert "Competent (AVETMISS 20)" not in page
+
+
+def test_the_whole_review_is_in_a_verifiable_audit_log(client, submitted, login) -> None:
+    """Every decision is an event with actor and role, and the chain verifies."""
+    s = submitted()
+    login(s.assessor)
+    competent(client, s)
+    actions = db.session.scalars(
+        select(AuditEvent.action).where(AuditEvent.enrolment_id == s.enrolment.id)
+    ).all()
+    for expected in (
+        "enrolment.state",
+        "mapping.accepted",
+        "gap.signed_off",
+        "judgement.recorded",
+        "outcome.recorded",
+    ):
+        assert expected in actions
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "outcome.recorded"))
+    assert event.actor_id == s.assessor.id and event.actor_role == "assessor"
+    assert event.after["avetmiss"] == "20"
+    assert verify(db.session).ok
+
+
+def test_only_the_assigned_assessor_reviews(client, submitted, make_user, login) -> None:
+    """Another assessor gets 404; the learner 403; an admin may read but not judge."""
+    s = submitted()
+    login(make_user("assessor"))
+    assert client.get(review_url(s)).status_code == 404
+    assert client.post(f"{review_url(s)}/start").status_code == 404
+    login(s.learner)
+    assert client.get(review_url(s)).status_code == 403
+    assert client.post(f"{review_url(s)}/start").status_code == 403
+    login(make_user("admin"))
+    page = client.get(review_url(s))
+    assert page.status_code == 200 and "Start review" not in page.text
+    assert client.post(f"{review_url(s)}/start").status_code == 403
+    db.session.expire_all()
+    assert s.enrolment.state is AssessmentState.SUBMITTED
+
+
+def test_review_page_runs_a_fixed_number_of_queries(client, submitted, login, count_queries):
+    """Three items or twelve: the review page costs the same number of queries."""
+    small = submitted({f"Item {i}": ["pc-1.1"] for i in range(3)})
+    login(small.assessor)
+    with count_queries() as few:
+        client.get(review_url(small))
+    db.session.expire_all()
+
+    big = submitted({f"Item {i}": ["pc-1.1", "pc-2.1"] for i in range(12)}, unit="BSBCUS501")
+    login(big.assessor)
+    with count_queries() as many:
+        page = client.get(review_url(big)).text
+    assert len(re.findall(r">E\d+</a></th>", page)) == 12
+    assert many.count == few.count, many.statements
