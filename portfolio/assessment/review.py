@@ -503,18 +503,13 @@ def judge(
     return existing
 
 
-def judge_element_satisfactory(
-    session: Session, *, actor: User, view: ReviewView, element: Element, comment: str = ""
+def judge_section_satisfactory(
+    session: Session, *, actor: User, view: ReviewView, section: MatrixSection, comment: str = ""
 ) -> int:
-    """Accept the learner's mappings and judge satisfactory every criterion of an element that
-    has evidence; each target still gets its own judgement and audit event. Returns how many."""
-    targets = [
-        t
-        for ev in view.unit.elements
-        if ev.element.id == element.id
-        for t in ev.targets
-        if not t.is_group
-    ]
+    """Accept the learner's mappings and judge satisfactory every target of a section (an
+    element, or an evidence list) that has evidence; each target still gets its own judgement
+    and audit event. Targets without evidence are left for the assessor. Returns how many."""
+    targets = [t for t in section.targets if not t.is_group]
     accept_learner_mappings(session, actor=actor, view=view, targets=targets)
     refreshed = review_view(session, view.enrolment)
     count = 0

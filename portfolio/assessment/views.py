@@ -30,7 +30,6 @@ from portfolio.evidence.uploads import store_upload
 from portfolio.evidence.views import DOCX, INLINE_TYPES
 from portfolio.extensions import db
 from portfolio.models import (
-    Element,
     Enrolment,
     EvidenceRule,
     EvidenceVersion,
@@ -204,32 +203,32 @@ def judge(enrolment_id: int) -> Response:
     return _back(enrolment, target.anchor)
 
 
-@bp.post("/enrolments/<int:enrolment_id>/review/elements/<int:element_id>/satisfactory")
+@bp.post("/enrolments/<int:enrolment_id>/review/sections/<anchor>/satisfactory")
 @login_required
-def element_satisfactory(enrolment_id: int, element_id: int) -> Response:
-    """Every criterion of an element that has evidence: accepted and judged satisfactory."""
+def section_satisfactory(enrolment_id: int, anchor: str) -> Response:
+    """Every target of an element or evidence list that has evidence: accepted and satisfactory."""
     enrolment = _enrolment(enrolment_id, Permission.ASSESS)
-    element = db.get_or_404(Element, element_id)
-    if element.unit_release_id != enrolment.unit_release_id:
-        abort(404)
     form = ActionForm()
     if not form.validate_on_submit():
         _expired()
         return _back(enrolment)
     view = _view(enrolment)
+    section = next((s for s in svc.matrix_sections(view) if s.anchor == anchor), None)
+    if section is None:
+        abort(404)
     saved = save(
         None,
-        lambda: svc.judge_element_satisfactory(
-            db.session, actor=current_user, view=view, element=element
+        lambda: svc.judge_section_satisfactory(
+            db.session, actor=current_user, view=view, section=section
         ),
     )
     if saved.ok:
         flash(
-            f"Element {element.number}: {saved.value} criteria judged satisfactory; criteria "
-            "without evidence were left for you to close.",
+            f"{section.title}: {saved.value} judged satisfactory; anything without evidence "
+            "was left for you to close.",
             "success",
         )
-    return _back(enrolment, f"element-{element.number}")
+    return _back(enrolment, section.anchor)
 
 
 @bp.route("/enrolments/<int:enrolment_id>/review/items/<int:version_id>", methods=["GET", "POST"])

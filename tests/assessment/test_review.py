@@ -1,4 +1,4 @@
-"""The assessor's review through its pages: queue, matrix, judgements, gaps, outcome, corrections."""
+"""The assessor's review through its pages: queue, matrix, judgements, gaps, outcome."""
 
 from __future__ import annotations
 
@@ -199,9 +199,10 @@ def test_marking_an_element_records_one_judgement_per_criterion(client, submitte
     s = submitted({"Service plan": ["pc-1.1", "pc-1.2"]})
     login(s.assessor)
     start(client, s)
-    element = s.target("pc-1.1").element
-    page = client.post(f"{review_url(s)}/elements/{element.id}/satisfactory", follow_redirects=True)
-    assert "Element 1: 2 criteria judged satisfactory" in page.text
+    page = client.post(f"{review_url(s)}/sections/element-1/satisfactory", follow_redirects=True)
+    assert "requirements: 2 judged satisfactory" in page.text
+    missing = client.post(f"{review_url(s)}/sections/no-such-section/satisfactory")
+    assert missing.status_code == 404
     judged = db.session.scalars(select(Judgement)).all()
     assert sorted(j.target.ref for j in judged) == ["1.1", "1.2"]
     events = db.session.scalars(
