@@ -25,8 +25,8 @@ from portfolio.assessment.review_forms import (
     SignoffForm,
 )
 from portfolio.auth.permissions import Permission, can, require
-from portfolio.evidence.rendering import render_markdown
-from portfolio.evidence.uploads import store_upload
+from portfolio.evidence.rendering import PreviewUnavailable, preview_docx, render_markdown
+from portfolio.evidence.uploads import storage, store_upload
 from portfolio.evidence.views import DOCX, INLINE_TYPES
 from portfolio.extensions import db
 from portfolio.models import (
@@ -263,6 +263,7 @@ def item(enrolment_id: int, version_id: int) -> str | Response:
     submitted = next(s for s in view.items if s.version.id == version.id)
     return render_template(
         "review/item.html",
+        previews=_word_previews(version),
         view=view,
         e=enrolment,
         submitted=submitted,
@@ -274,6 +275,20 @@ def item(enrolment_id: int, version_id: int) -> str | Response:
         can_assess=can(current_user, Permission.ASSESS, enrolment),
         form=form,
     )
+
+
+def _word_previews(version: EvidenceVersion) -> dict[int, str]:
+    """Word files read in place, so the assessor never has to download one to judge it."""
+    previews: dict[int, str] = {}
+    for evidence_file in version.files:
+        if evidence_file.content_type != DOCX:
+            continue
+        try:
+            with storage().open(evidence_file.storage_key) as fp:
+                previews[evidence_file.id] = preview_docx(fp)
+        except PreviewUnavailable as error:
+            previews[evidence_file.id] = str(error)
+    return previews
 
 
 def _questions(form: SignoffForm) -> list[svc.Conversation]:

@@ -480,3 +480,33 @@ def test_review_page_runs_a_fixed_number_of_queries(client, submitted, login, co
         page = client.get(review_url(big)).text
     assert len(re.findall(r">E\d+</a></th>", page)) == 12
     assert many.count == few.count, many.statements
+
+
+def test_an_item_opens_in_place_with_its_word_file_readable(
+    client, make_user, make_enrolment, login
+) -> None:
+    """The assessor reads a Word file on the item page, without downloading it."""
+    from portfolio.evidence.services import ItemFields, create_item
+    from portfolio.evidence.services import submit as hand_in
+    from portfolio.evidence.uploads import store_upload
+    from portfolio.models import EvidenceType
+    from tests.files import docx_bytes
+
+    learner, assessor = make_user("learner"), make_user("assessor")
+    enrolment = make_enrolment(learner=learner, assessor=assessor)
+    stored = store_upload(
+        io.BytesIO(docx_bytes("Complaint log", "Refund issued in 24 hours.")), "complaints.docx"
+    )
+    item = create_item(
+        db.session,
+        actor=learner,
+        enrolment=enrolment,
+        fields=ItemFields("Complaint log", EvidenceType.COMPLAINT_LOG, date(2026, 10, 1), ""),
+        files=[stored],
+    )
+    hand_in(db.session, actor=learner, enrolment=enrolment, declared=True)
+    db.session.commit()
+    login(assessor)
+    page = client.get(f"/enrolments/{enrolment.id}/review/items/{item.current_version_id}").text
+    assert "complaints.docx, as text" in page
+    assert "Refund issued in 24 hours." in page
