@@ -51,6 +51,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from portfolio import models  # noqa: F401
     from portfolio.assessment.admin import bp as admin_enrolments_bp
     from portfolio.assessment.views import bp as review_bp
+    from portfolio.audit.cli import audit_cli
+    from portfolio.audit.views import bp as audit_bp
     from portfolio.auth.admin import bp as admin_users_bp
     from portfolio.auth.cli import demo_cli, enrolments_cli, users_cli
     from portfolio.auth.views import bp as auth_bp
@@ -63,11 +65,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         auth_bp,
         evidence_bp,
         review_bp,
+        audit_bp,
         admin_users_bp,
         admin_enrolments_bp,
     ):
         app.register_blueprint(blueprint)
-    for command in (units_cli, users_cli, enrolments_cli, demo_cli):
+    for command in (units_cli, users_cli, enrolments_cli, demo_cli, audit_cli):
         app.cli.add_command(command)
 
     _register_template_helpers(app)

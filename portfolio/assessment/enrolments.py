@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, selectinload
 
+from portfolio.audit.log import admin_role, record
 from portfolio.auth.services import ServiceError
 from portfolio.models import Enrolment, Role, UnitRelease, User
 from portfolio.units.services import get_release
@@ -49,6 +50,21 @@ def enrol(
     )
     session.add(enrolment)
     session.flush()
+    record(
+        session,
+        actor=actor,
+        role=admin_role(actor),
+        action="enrolment.created",
+        subject=f"enrolment:{enrolment.id}",
+        enrolment=enrolment,
+        after={
+            "learner_id": learner.id,
+            "unit": release.unit.code,
+            "release": release.release,
+            "is_rpl": is_rpl,
+            "assessor_id": assessor.id if assessor is not None else None,
+        },
+    )
     return enrolment
 
 
@@ -67,8 +83,21 @@ def assign_assessor(
     """Give the enrolment to an assessor (or take it from one with ``None``)."""
     if assessor is not None:
         _check_assessor(assessor, enrolment.learner)
+    before = enrolment.assessor.id if enrolment.assessor is not None else None
+    after = assessor.id if assessor is not None else None
     enrolment.assessor = assessor
     session.flush()
+    if before != after:
+        record(
+            session,
+            actor=actor,
+            role=admin_role(actor),
+            action="enrolment.assessor",
+            subject=f"enrolment:{enrolment.id}",
+            enrolment=enrolment,
+            before={"assessor_id": before},
+            after={"assessor_id": after},
+        )
 
 
 def enrolments_query() -> Select[tuple[Enrolment]]:

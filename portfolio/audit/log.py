@@ -34,6 +34,12 @@ def jsonable(value: Any) -> Any:
     return value
 
 
+def admin_role(actor: User | None) -> Role | None:
+    """The role an account or enrolment change is made in: RTO admin when someone is named,
+    else None, which ``record`` writes as "system" (the operator at the command line)."""
+    return Role.ADMIN if actor is not None else None
+
+
 def _digest(event: Any) -> str:
     """The SHA-256 of an event's content and the hash before it (an event or a row)."""
     content = {

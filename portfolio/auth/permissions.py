@@ -16,6 +16,7 @@ from portfolio.models import Enrolment, Role, User
 class Permission(enum.StrEnum):
     MANAGE_USERS = "users:manage"
     MANAGE_ENROLMENTS = "enrolments:manage"
+    VIEW_AUDIT_LOG = "audit:view"
     VIEW_ENROLMENT = "enrolment:view"
     EDIT_EVIDENCE = "enrolment:edit-evidence"
     SUBMIT = "enrolment:submit"
@@ -24,7 +25,7 @@ class Permission(enum.StrEnum):
     VIEW_REVIEW = "enrolment:view-review"
 
 
-ADMIN_ONLY = {Permission.MANAGE_USERS, Permission.MANAGE_ENROLMENTS}
+ADMIN_ONLY = {Permission.MANAGE_USERS, Permission.MANAGE_ENROLMENTS, Permission.VIEW_AUDIT_LOG}
 ASSESSOR_ONLY = {Permission.REVIEW_QUEUE}
 LEARNER_OWN = {Permission.EDIT_EVIDENCE, Permission.SUBMIT}
 

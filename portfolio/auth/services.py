@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from portfolio.audit.log import admin_role, record
 from portfolio.models import Role, User
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -111,6 +112,22 @@ def create_user(
     user.set_password(password)
     session.add(user)
     session.flush()
+    # Never the password or its hash: the log is kept for good and read by people.
+    record(
+        session,
+        actor=actor,
+        role=admin_role(actor),
+        action="user.created",
+        subject=f"user:{user.id}",
+        after={
+            "name": user.name,
+            "email": user.email,
+            "roles": sorted(role.value for role in role_set),
+            "student_id": user.student_id,
+            "usi": user.usi,
+            "active": True,
+        },
+    )
     return user, password
 
 
@@ -121,8 +138,19 @@ def set_active(session: Session, *, actor: User | None, user: User, active: bool
     """
     if actor is not None and user.id == actor.id and not active:
         raise ServiceError("You cannot deactivate your own account.")
+    if user.active == active:
+        return
     user.active = active
     session.flush()
+    record(
+        session,
+        actor=actor,
+        role=admin_role(actor),
+        action="user.activated" if active else "user.deactivated",
+        subject=f"user:{user.id}",
+        before={"active": not active},
+        after={"active": active},
+    )
 
 
 @dataclass

@@ -14,6 +14,7 @@ from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from portfolio.assessment.workflow import ensure_state, transition
+from portfolio.audit.log import record
 from portfolio.auth.services import ServiceError
 from portfolio.models import (
     AssessmentState,
@@ -179,6 +180,72 @@ def _editable_version(session: Session, actor: User, item: EvidenceItem) -> Evid
     return fresh
 
 
+def _snapshot(version: EvidenceVersion) -> dict[str, object]:
+    """What the audit log keeps of a version's content (file names; their hashes are stored)."""
+    return {
+        "title": version.title,
+        "evidence_type": version.evidence_type,
+        "work_date": version.work_date,
+        "description": version.description,
+        "files": sorted(f.display_name for f in version.files),
+    }
+
+
+def _notes(version: EvidenceVersion) -> dict[int, str]:
+    """The version's mappings as {target id: how it shows it}."""
+    return {m.target_id: m.note for m in version.mappings}
+
+
+def _record_mapping(
+    session: Session,
+    *,
+    actor: User,
+    item: EvidenceItem,
+    before: dict[int, str],
+    before_version: int,
+    version: EvidenceVersion,
+) -> None:
+    """One "evidence.mapped" event for an item whose mappings (or version) changed."""
+    after = _notes(version)
+    new_version = version.version != before_version
+    if after == before and not new_version:
+        return
+    ids = {*before, *after}
+    refs = dict(
+        session.execute(
+            select(Target.id, Target.ref).where(Target.id.in_(ids)).order_by(Target.position)
+        ).all()
+    )
+    order = list(refs)
+
+    def targets(notes: dict[int, str]) -> list[str]:
+        return [refs[t] for t in order if t in notes]
+
+    def changed_notes(mine: dict[int, str], other: dict[int, str]) -> dict[str, str]:
+        return {refs[t]: mine[t] for t in order if mine.get(t) and mine[t] != other.get(t)}
+
+    before_values: dict[str, object] = {"version": before_version, "targets": targets(before)}
+    after_values: dict[str, object] = {
+        "version": version.version,
+        "new_version": new_version,
+        "targets": targets(after),
+    }
+    if notes := changed_notes(before, after):
+        before_values["notes"] = notes
+    if notes := changed_notes(after, before):
+        after_values["notes"] = notes
+    record(
+        session,
+        actor=actor,
+        role=Role.LEARNER,
+        action="evidence.mapped",
+        subject=f"evidence:{item.reference}",
+        enrolment=item.enrolment,
+        before=before_values,
+        after=after_values,
+    )
+
+
 def _check_fields(fields: ItemFields, has_files: bool) -> None:
     if not fields.title.strip():
         raise ServiceError("Give the evidence a title.", "title")
@@ -213,6 +280,15 @@ def create_item(
     session.flush()
     item.current_version = version
     session.flush()
+    record(
+        session,
+        actor=actor,
+        role=Role.LEARNER,
+        action="evidence.created",
+        subject=f"evidence:{item.reference}",
+        enrolment=enrolment,
+        after={"version": 1, **_snapshot(version)},
+    )
     return item
 
 
@@ -233,6 +309,7 @@ def update_item(
     dropping = {
         (f.storage_key, f.display_name) for f in item.current_version.files if f.id in remove
     }
+    before, before_version = _snapshot(item.current_version), item.current_version.version
     version = _editable_version(session, actor, item)
     kept = [f for f in version.files if (f.storage_key, f.display_name) not in dropping]
     _check_fields(fields, bool(kept or add_files))
@@ -242,6 +319,24 @@ def update_item(
     version.description = fields.description.strip()
     version.files = kept + [EvidenceFile(uploaded_by_id=actor.id, **vars(f)) for f in add_files]
     session.flush()
+    after = _snapshot(version)
+    changed = [name for name in after if after[name] != before[name]]
+    new_version = version.version != before_version
+    if changed or new_version:
+        record(
+            session,
+            actor=actor,
+            role=Role.LEARNER,
+            action="evidence.changed",
+            subject=f"evidence:{item.reference}",
+            enrolment=item.enrolment,
+            before={"version": before_version, **{name: before[name] for name in changed}},
+            after={
+                "version": version.version,
+                "new_version": new_version,
+                **{name: after[name] for name in changed},
+            },
+        )
     return version
 
 
@@ -261,12 +356,22 @@ def set_item_mappings(
         raise ServiceError("Some of those criteria are not in this unit.", "targets")
     if any(t.is_group for t in targets.values()):
         raise ServiceError("Map evidence to the lines under a heading, not the heading itself.")
+    assert item.current_version is not None
+    before, before_version = _notes(item.current_version), item.current_version.version
     version = _editable_version(session, actor, item)
     existing = {m.target_id: m for m in version.mappings}
     version.mappings = [
         _mapping(existing.get(target_id), target_id, note) for target_id, note in notes.items()
     ]
     session.flush()
+    _record_mapping(
+        session,
+        actor=actor,
+        item=item,
+        before=before,
+        before_version=before_version,
+        version=version,
+    )
     return version
 
 
@@ -290,6 +395,7 @@ def attach_to_target(
     touched, so a submitted one only gets a new version when its mapping really changes."""
     if target.is_group:
         raise ServiceError("Map evidence to the lines under a heading, not the heading itself.")
+    changed: list[tuple[EvidenceItem, dict[int, str], int, EvidenceVersion]] = []
     for item in {*items, *among}:
         if item.enrolment.unit_release_id != target.unit_release_id:
             raise ServiceError("That evidence belongs to another unit.")
@@ -300,6 +406,7 @@ def attach_to_target(
             continue
         if note is not None and current is not None and current.note == note.strip():
             continue
+        before, before_version = _notes(item.current_version), item.current_version.version
         version = _editable_version(session, actor, item)
         if note is None:
             version.mappings = [m for m in version.mappings if m.target_id != target.id]
@@ -309,7 +416,17 @@ def attach_to_target(
                 version.mappings.append(EvidenceMapping(target_id=target.id, note=note.strip()))
             else:
                 mapping.note = note.strip()
+        changed.append((item, before, before_version, version))
     session.flush()
+    for item, before, before_version, version in sorted(changed, key=lambda c: c[0].number):
+        _record_mapping(
+            session,
+            actor=actor,
+            item=item,
+            before=before,
+            before_version=before_version,
+            version=version,
+        )
 
 
 def _mapping_to(version: EvidenceVersion, target: Target) -> EvidenceMapping | None:

@@ -1,0 +1,30 @@
+"""``flask audit verify``: check that nobody changed, removed or inserted an audit event."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import AppGroup
+
+from portfolio.audit.log import verify
+from portfolio.extensions import db
+
+audit_cli = AppGroup("audit", help="Check the append-only audit log.")
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+@audit_cli.command("verify")
+def verify_command() -> None:
+    """Recompute every event's hash in order; list each break and exit 1 if there is one."""
+    result = verify(db.session)
+    db.session.rollback()  # read only: end the transaction the check ran in
+    if not result.ok:
+        for problem in result.problems:
+            click.echo(problem, err=True)
+        raise click.ClickException(
+            f"The audit log has been tampered with: {_count(len(result.problems), 'problem')} "
+            f"in {_count(result.checked, 'event')} checked."
+        )
+    click.echo(f"{_count(result.checked, 'event')} checked; the chain is intact.")
