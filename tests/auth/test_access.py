@@ -2,29 +2,50 @@
 
 A person outside an object's scope gets 404 (its existence is not confirmed); a person who may
 see it but not do that gets 403; someone not logged in is sent to the login page.
+
+The assessor's review routes need the portfolio in a given state (submitted to start a review,
+in review to judge, decided to correct); each case brings the world to that state through the
+same services the learner and the assessor use, then sends its one request.
 """
 
 from __future__ import annotations
 
 import io
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
+from werkzeug.exceptions import MethodNotAllowed, NotFound
 
+from portfolio.assessment import review as svc
+from portfolio.evidence.services import set_item_mappings, submit
 from portfolio.extensions import db
 from portfolio.models import (
+    AssessmentState,
+    AuditEvent,
     Enrolment,
+    EvidenceCheck,
     EvidenceFile,
     EvidenceItem,
     EvidenceMapping,
     EvidenceVersion,
+    Finding,
+    GapFeedback,
+    GapMethod,
+    GapSignoff,
+    Judgement,
+    MappingDecision,
+    OutcomeResult,
+    SignoffFile,
     Submission,
     Target,
+    UnitOutcome,
     User,
 )
 from tests.files import docx_bytes, png_bytes
@@ -34,6 +55,11 @@ VIEWERS = {"owner", "assessor", "admin"}
 OWNER = {"owner"}
 ADMIN = {"admin"}
 EVERYONE = {"owner", "other_learner", "assessor", "other_assessor", "admin"}
+ASSESSORS = {"assessor", "other_assessor"}
+ASSESSOR = {"assessor"}
+REVIEW_VIEWERS = {"assessor", "admin"}
+# Logged in, but the owner's enrolment is none of their business: it does not exist for them.
+STRANGERS = {"other_learner", "other_assessor"}
 
 
 @dataclass
@@ -68,6 +94,11 @@ def world(app, client, make_user, make_enrolment, login) -> World:
     client.post("/logout")
     item = db.session.scalar(select(EvidenceItem))
     target = db.session.scalar(select(Target).where(Target.unit_release_id == mine.unit_release_id))
+    criteria = db.session.scalars(
+        select(Target)
+        .where(Target.unit_release_id == mine.unit_release_id, Target.is_group.is_(False))
+        .order_by(Target.position)
+    ).all()
     ids = {
         "enrolment": mine.id,
         "item": item.id,
@@ -75,8 +106,94 @@ def world(app, client, make_user, make_enrolment, login) -> World:
         "target": target.id,
         "user": users["other_learner"].id,
         "other_assessor": users["other_assessor"].id,
+        # For the review: the learner maps the log to every criterion but the last, a gap.
+        "mapped": criteria[0].id,
+        "gap": criteria[-1].id,
     }
     return World(users, ids)
+
+
+STAGES = ["draft", "submitted", "in_review", "judged", "decided"]
+
+
+def reach(world: World, stage: str) -> None:
+    """Bring the owner's enrolment to ``stage`` the way its people would, one service at a time.
+
+    submitted: the learner maps the log to every criterion but one and hands it in.
+    in_review: the assigned assessor starts the review; the learner's mappings await a decision.
+    judged: the assessor accepts the mappings, closes the gap by a competency conversation and
+    judges every criterion satisfactory; still in review, ready for the outcome.
+    decided: the assessor records Competent with the declaration.
+    """
+    wanted = STAGES.index(stage)
+    enrolment = db.session.get(Enrolment, world.ids["enrolment"])
+    learner, assessor = world.users["owner"], world.users["assessor"]
+    item = db.session.get(EvidenceItem, world.ids["item"])
+    gap = db.session.get(Target, world.ids["gap"])
+    if wanted >= STAGES.index("submitted"):
+        criteria = db.session.scalars(
+            select(Target)
+            .where(Target.unit_release_id == enrolment.unit_release_id, Target.is_group.is_(False))
+            .where(Target.id != gap.id)
+        ).all()
+        notes = {t.id: f"The log shows {t.ref} in the callback rows" for t in criteria}
+        set_item_mappings(db.session, actor=learner, item=item, notes=notes)
+        submit(db.session, actor=learner, enrolment=enrolment, declared=True)
+        db.session.commit()
+        world.ids["version"] = item.current_version_id
+    if wanted >= STAGES.index("in_review"):
+        svc.start_review(db.session, actor=assessor, enrolment=enrolment)
+        db.session.commit()
+        sections = svc.matrix_sections(svc.review_view(db.session, enrolment))
+        world.ids["section"] = next(
+            s.anchor for s in sections if any(t.id == world.ids["mapped"] for t in s.targets)
+        )
+    if wanted >= STAGES.index("judged"):
+        view = svc.review_view(db.session, enrolment)
+        svc.accept_learner_mappings(db.session, actor=assessor, view=view, targets=view.targets)
+        view = svc.review_view(db.session, enrolment)
+        svc.sign_off_gap(
+            db.session,
+            actor=assessor,
+            view=view,
+            target=gap,
+            method=GapMethod.COMPETENCY_CONVERSATION,
+            held_on=date.today(),
+            notes="Talked it through at the service desk.",
+            questions=[svc.Conversation("How do you close a complaint?", "Call back, then log.")],
+        )
+        view = svc.review_view(db.session, enrolment)
+        for target in view.targets:
+            svc.judge(
+                db.session,
+                actor=assessor,
+                view=view,
+                target=target,
+                finding=Finding.SATISFACTORY,
+                comment="Shown in the log.",
+                seen_version=0,
+            )
+        db.session.commit()
+    if wanted >= STAGES.index("decided"):
+        svc.record_outcome(
+            db.session,
+            actor=assessor,
+            view=svc.review_view(db.session, enrolment),
+            result=OutcomeResult.COMPETENT,
+            declared=True,
+        )
+        db.session.commit()
+    db.session.expire_all()
+    assert (
+        enrolment.state
+        is {
+            "draft": AssessmentState.DRAFT,
+            "submitted": AssessmentState.SUBMITTED,
+            "in_review": AssessmentState.IN_REVIEW,
+            "judged": AssessmentState.IN_REVIEW,
+            "decided": AssessmentState.DECIDED,
+        }[stage]
+    )
 
 
 Body = Callable[[World], dict]
@@ -90,10 +207,23 @@ class Route:
     path: str
     allowed: set[str]
     body: Body | None = None
+    # The state the owner's enrolment is brought to first (see ``reach``).
+    stage: str = "draft"
+    # Tells apart several bodies sent to one route.
+    label: str = ""
 
     @property
     def id(self) -> str:
-        return f"{self.method} {self.path}"
+        return f"{self.method} {self.path}" + (f" [{self.label}]" if self.label else "")
+
+    @property
+    def scoped(self) -> bool:
+        """Whether the route is about the owner's enrolment (so strangers get 404, not 403)."""
+        return self.path.startswith(("/enrolments/{", "/evidence/{", "/files/{"))
+
+    def refusal(self, persona: str) -> int:
+        """The status a logged-in persona not allowed here gets."""
+        return 404 if self.scoped and persona in STRANGERS else 403
 
 
 def item_body(world: World) -> dict:
@@ -141,6 +271,73 @@ def enrol_body(world: World) -> dict:
     return {"learner": world.users["other_learner"].email, "unit": "BSBCUS501", "assessor": "0"}
 
 
+def decision_body(decision: str) -> Body:
+    """Accept or reject the learner's mapping of the log, or map it to the gap yourself."""
+
+    def body(world: World) -> dict:
+        target = world.ids["gap" if decision == "add" else "mapped"]
+        note = {"accept": "Row 3 shows it", "reject": "Not this row", "add": "Row 7 shows it"}
+        return {
+            "version": world.ids["version"],
+            "target": target,
+            "decision": decision,
+            "note": note[decision],
+        }
+
+    return body
+
+
+def judgement_body(world: World) -> dict:
+    return {
+        "target": world.ids["gap"],
+        "seen": 0,
+        "finding": "not_yet_satisfactory",
+        "comment": "Nothing in the portfolio shows this yet.",
+    }
+
+
+def check_body(world: World) -> dict:
+    return {
+        "version": world.ids["version"],
+        "rule": "authentic",
+        "seen": 0,
+        "confirmed": "yes",
+        "note": "Signed by the supervisor.",
+    }
+
+
+def signoff_body(world: World) -> dict:
+    return {
+        "method": "competency_conversation",
+        "held_on": date.today().isoformat(),
+        "notes": "Talked it through at the service desk.",
+        "questions-0-question": "How do you escalate a complaint you cannot resolve?",
+        "questions-0-answer": "To the team leader, the same day, and I log it.",
+    }
+
+
+def return_body(world: World) -> dict:
+    return {
+        f"feedback-{world.ids['gap']}": "Add evidence of escalating a complaint.",
+        "overall": "Nearly there: one criterion to go.",
+    }
+
+
+def correct_judgement_body(world: World) -> dict:
+    return {
+        "finding": "satisfactory",
+        "comment": "Rows 3 and 9 show it.",
+        "reason": "The comment named the wrong row.",
+    }
+
+
+def correct_outcome_body(world: World) -> dict:
+    return {"result": "not_yet_competent", "reason": "The log turned out to be a colleague's."}
+
+
+REVIEW = "/enrolments/{enrolment}/review"
+
+
 ROUTES = [
     Route("GET", "/dashboard", EVERYONE),
     Route("GET", "/enrolments/{enrolment}", VIEWERS),
@@ -173,11 +370,76 @@ ROUTES = [
         ADMIN,
         lambda w: {"assessor": w.ids["other_assessor"]},
     ),
+    # The assessor's review: only the assigned assessor judges; an admin may look at it.
+    Route("GET", "/review", ASSESSORS, stage="submitted"),
+    Route("POST", f"{REVIEW}/start", ASSESSOR, lambda w: {}, stage="submitted"),
+    Route("GET", REVIEW, REVIEW_VIEWERS, stage="in_review"),
+    *(
+        Route("POST", f"{REVIEW}/mappings", ASSESSOR, decision_body(d), stage="in_review", label=d)
+        for d in ("accept", "reject", "add")
+    ),
+    Route("POST", f"{REVIEW}/judgements", ASSESSOR, judgement_body, stage="in_review"),
+    Route(
+        "POST",
+        f"{REVIEW}/sections/{{section}}/satisfactory",
+        ASSESSOR,
+        lambda w: {},
+        stage="in_review",
+    ),
+    Route("GET", f"{REVIEW}/items/{{version}}", REVIEW_VIEWERS, stage="in_review"),
+    Route("POST", f"{REVIEW}/items/{{version}}", ASSESSOR, check_body, stage="in_review"),
+    Route("GET", f"{REVIEW}/gaps/{{gap}}", ASSESSOR, stage="in_review"),
+    Route("POST", f"{REVIEW}/gaps/{{gap}}", ASSESSOR, signoff_body, stage="in_review"),
+    Route("GET", f"{REVIEW}/return", ASSESSOR, stage="in_review"),
+    Route("POST", f"{REVIEW}/return", ASSESSOR, return_body, stage="in_review"),
+    Route("GET", f"{REVIEW}/outcome", ASSESSOR, stage="judged"),
+    Route(
+        "POST",
+        f"{REVIEW}/outcome",
+        ASSESSOR,
+        lambda w: {"result": "competent", "declared": "y"},
+        stage="judged",
+    ),
+    Route("GET", f"{REVIEW}/judgements/{{mapped}}/correct", ASSESSOR, stage="decided"),
+    Route(
+        "POST",
+        f"{REVIEW}/judgements/{{mapped}}/correct",
+        ASSESSOR,
+        correct_judgement_body,
+        stage="decided",
+    ),
+    Route("GET", f"{REVIEW}/outcome/correct", ASSESSOR, stage="decided"),
+    Route("POST", f"{REVIEW}/outcome/correct", ASSESSOR, correct_outcome_body, stage="decided"),
+    # The audit trail: an enrolment's history for its people, the whole log for admins.
+    Route("GET", "/enrolments/{enrolment}/history", VIEWERS, stage="decided"),
+    Route("GET", "/admin/audit", ADMIN, stage="decided"),
 ]
+
+# Reachable without logging in, or about one's own session: not part of the matrix.
+PUBLIC = {
+    "static",
+    "bootstrap.static",
+    "home",
+    "auth.login",
+    "auth.logout",
+    "units.index",
+    "units.show",
+}
+
+
+def endpoint_of(app: Flask, route: Route) -> str | None:
+    """The endpoint the app serves the route's path and method with, or None if none."""
+    path = route.path.format_map(defaultdict(lambda: "1"))
+    try:
+        endpoint, _ = app.url_map.bind("localhost").match(path, method=route.method)
+    except (NotFound, MethodNotAllowed):
+        return None
+    return endpoint
 
 
 def database_state(app: Flask) -> dict[str, list]:
-    """What a request could change: accounts, enrolments, evidence, submissions, stored files."""
+    """What a request could change: accounts, enrolments, evidence, submissions, the assessor's
+    records, the audit log, stored files."""
     db.session.expire_all()
 
     def rows(*columns) -> list:
@@ -210,7 +472,43 @@ def database_state(app: Flask) -> dict[str, list]:
             EvidenceMapping.target_id,
             EvidenceMapping.note,
         ),
-        "submissions": rows(Submission.id, Submission.enrolment_id, Submission.round),
+        "submissions": rows(
+            Submission.id,
+            Submission.enrolment_id,
+            Submission.round,
+            Submission.review_started_at,
+            Submission.returned_at,
+            Submission.return_feedback,
+        ),
+        "decisions": rows(
+            MappingDecision.id,
+            MappingDecision.version_id,
+            MappingDecision.target_id,
+            MappingDecision.accepted,
+            MappingDecision.note,
+            MappingDecision.lock_version,
+        ),
+        "checks": rows(
+            EvidenceCheck.id,
+            EvidenceCheck.version_id,
+            EvidenceCheck.rule,
+            EvidenceCheck.confirmed,
+            EvidenceCheck.note,
+            EvidenceCheck.lock_version,
+        ),
+        "judgements": rows(
+            Judgement.id,
+            Judgement.target_id,
+            Judgement.finding,
+            Judgement.comment,
+            Judgement.replaces_id,
+            Judgement.lock_version,
+        ),
+        "signoffs": rows(GapSignoff.id, GapSignoff.target_id, GapSignoff.method, GapSignoff.notes),
+        "signoff_files": rows(SignoffFile.id, SignoffFile.signoff_id, SignoffFile.storage_key),
+        "gap_feedback": rows(GapFeedback.id, GapFeedback.submission_id, GapFeedback.target_id),
+        "outcomes": rows(UnitOutcome.id, UnitOutcome.result, UnitOutcome.replaces_id),
+        "audit": rows(AuditEvent.id, AuditEvent.action, AuditEvent.subject),
         "stored": sorted(str(p) for p in evidence_dir.rglob("*") if p.is_file()),
     }
 
@@ -227,6 +525,7 @@ def test_route_access(
     """
     if persona != "anonymous":
         login(world.users[persona])
+    reach(world, route.stage)
     url = route.path.format(**world.ids)
     before = database_state(app)
     data = route.body(world) if route.body else None
@@ -245,8 +544,23 @@ def test_route_access(
     if persona == "anonymous":
         assert status == 302 and "/login" in location
     else:
-        assert status in (403, 404), (persona, url, status)
+        assert status == route.refusal(persona), (persona, url, status)
     assert after == before, f"{persona}'s refused {route.method} to {url} changed the database"
+
+
+def test_matrix_covers_every_route(app: Flask) -> None:
+    """Every method of every route that needs a login is in the matrix; a new one must join it."""
+    unserved = [r.id for r in ROUTES if endpoint_of(app, r) is None]
+    assert not unserved, f"in the matrix but not served by the app: {unserved}"
+    covered = {(endpoint_of(app, r), r.method) for r in ROUTES}
+    missing = sorted(
+        f"{method} {rule.rule} ({rule.endpoint})"
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint not in PUBLIC
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"})
+        if (rule.endpoint, method) not in covered
+    )
+    assert not missing, missing
 
 
 @pytest.mark.parametrize("persona", ["owner", "assessor", "admin"])
