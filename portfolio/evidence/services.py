@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import distinct, func, select
+from sqlalchemy import distinct, func, select, union
 from sqlalchemy.orm import Session, selectinload
 
 from portfolio.assessment.workflow import ensure_state, transition
@@ -24,6 +24,7 @@ from portfolio.models import (
     EvidenceMapping,
     EvidenceType,
     EvidenceVersion,
+    GapSignoff,
     Role,
     Submission,
     Target,
@@ -80,13 +81,24 @@ def coverage(session: Session, enrolments: Iterable[Enrolment]) -> dict[int, Cov
             .group_by(Target.unit_release_id)
         ).all()
     )
+    ids = [e.id for e in enrolments]
+    mapped = (
+        select(EvidenceItem.enrolment_id.label("enrolment_id"), EvidenceMapping.target_id)
+        .join(EvidenceVersion, EvidenceVersion.id == EvidenceItem.current_version_id)
+        .join(EvidenceMapping, EvidenceMapping.version_id == EvidenceVersion.id)
+        .where(EvidenceItem.enrolment_id.in_(ids))
+    )
+    # A gap the assessor signed off is covered too, though the learner mapped nothing to it.
+    replaced = select(GapSignoff.replaces_id).where(GapSignoff.replaces_id.is_not(None))
+    signed_off = select(GapSignoff.enrolment_id, GapSignoff.target_id).where(
+        GapSignoff.enrolment_id.in_(ids), GapSignoff.id.not_in(replaced)
+    )
+    both = union(mapped, signed_off).subquery()
     covered = dict(
         session.execute(
-            select(EvidenceItem.enrolment_id, func.count(distinct(EvidenceMapping.target_id)))
-            .join(EvidenceVersion, EvidenceVersion.id == EvidenceItem.current_version_id)
-            .join(EvidenceMapping, EvidenceMapping.version_id == EvidenceVersion.id)
-            .where(EvidenceItem.enrolment_id.in_([e.id for e in enrolments]))
-            .group_by(EvidenceItem.enrolment_id)
+            select(both.c.enrolment_id, func.count(distinct(both.c.target_id))).group_by(
+                both.c.enrolment_id
+            )
         ).all()
     )
     return {
@@ -118,14 +130,20 @@ class PortfolioView:
     unit: UnitView
     items: list[EvidenceItem]
     by_target: dict[int, list[tuple[EvidenceItem, str]]] = field(default_factory=dict)
+    # Targets the assessor closed by another method (a conversation, an observation, ...).
+    signed_off: dict[int, GapSignoff] = field(default_factory=dict)
 
     @property
     def coverage(self) -> Coverage:
         targets = [t for t in self.unit.release.targets if not t.is_group]
-        return Coverage(sum(1 for t in targets if self.by_target.get(t.id)), len(targets))
+        return Coverage(sum(1 for t in targets if not self.is_gap(t)), len(targets))
 
     def is_gap(self, target: Target) -> bool:
-        return not target.is_group and not self.by_target.get(target.id)
+        return (
+            not target.is_group
+            and not self.by_target.get(target.id)
+            and target.id not in self.signed_off
+        )
 
 
 def portfolio_view(session: Session, enrolment: Enrolment) -> PortfolioView:
@@ -138,7 +156,15 @@ def portfolio_view(session: Session, enrolment: Enrolment) -> PortfolioView:
         assert item.current_version is not None
         for mapping in item.current_version.mappings:
             by_target[mapping.target_id].append((item, mapping.note))
-    return PortfolioView(enrolment, unit_view(release), items, dict(by_target))
+    signoffs = session.scalars(
+        select(GapSignoff)
+        .where(GapSignoff.enrolment_id == enrolment.id)
+        .order_by(GapSignoff.id)
+        .options(selectinload(GapSignoff.assessor))
+    ).all()
+    replaced = {s.replaces_id for s in signoffs}
+    signed_off = {s.target_id: s for s in signoffs if s.id not in replaced}
+    return PortfolioView(enrolment, unit_view(release), items, dict(by_target), signed_off)
 
 
 def _editable_version(session: Session, actor: User, item: EvidenceItem) -> EvidenceVersion:

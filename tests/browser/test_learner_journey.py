@@ -102,7 +102,7 @@ def test_learner_uploads_maps_watches_coverage_and_submits(
     page.get_by_label("I make this declaration").check()
     page.get_by_role("button", name="Submit for assessment").dblclick()
     expect(page.get_by_text(re.compile(r"Submitted \(round 1\)"))).to_be_visible()
-    expect(page.get_by_text(re.compile(r"release \d+ · Submitted$"))).to_be_visible()
+    expect(page.get_by_text(re.compile(r"release \d+ · Submitted\b"))).to_be_visible()
     expect(page.get_by_role("link", name="Add evidence")).to_have_count(0)  # frozen now
     accessible(page)
     with live_app.app_context():

@@ -249,7 +249,7 @@ def test_portfolio_page_runs_a_fixed_number_of_queries(
     with count_queries() as large:
         page = client.get(f"/enrolments/{learner_enrolment.id}")
     assert "Evidence (200)" in page.text
-    assert large.count == small.count == 16, large.statements
+    assert large.count == small.count == 17, large.statements
 
 
 def test_submit_needs_the_declaration(client, learner_enrolment) -> None:
