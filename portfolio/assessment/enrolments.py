@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, selectinload
 
@@ -111,6 +113,14 @@ def enrolments_query() -> Select[tuple[Enrolment]]:
         )
         .order_by(Enrolment.created_at.desc(), Enrolment.id.desc())
     )
+
+
+def enrolments_by_id(session: Session, ids: Iterable[int]) -> dict[int, Enrolment]:
+    """These enrolments with learner, assessor and unit loaded, by id, in a fixed few queries."""
+    ids = list(ids)
+    if not ids:
+        return {}
+    return {e.id: e for e in session.scalars(enrolments_query().where(Enrolment.id.in_(ids)))}
 
 
 def list_enrolments(session: Session, *, learner: User | None = None) -> list[Enrolment]:

@@ -16,6 +16,7 @@ from typing import TypeVar
 from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import Session, selectinload
 
+from portfolio.assessment.enrolments import enrolments_by_id
 from portfolio.assessment.workflow import ensure_state, transition
 from portfolio.audit.log import record
 from portfolio.auth.services import ServiceError
@@ -41,7 +42,6 @@ from portfolio.models import (
     Submission,
     Target,
     UnitOutcome,
-    UnitRelease,
     User,
 )
 from portfolio.models.base import utcnow
@@ -848,18 +848,7 @@ def queue_rows(session: Session, submissions: Sequence[Submission]) -> list[Queu
     """The queue page's rows with learner, unit and coverage, in a fixed number of queries."""
     if not submissions:
         return []
-    enrolment_ids = [s.enrolment_id for s in submissions]
-    enrolments = {
-        e.id: e
-        for e in session.scalars(
-            select(Enrolment)
-            .where(Enrolment.id.in_(enrolment_ids))
-            .options(
-                selectinload(Enrolment.learner),
-                selectinload(Enrolment.unit_release).selectinload(UnitRelease.unit),
-            )
-        )
-    }
+    enrolments = enrolments_by_id(session, (s.enrolment_id for s in submissions))
     covered = coverage(session, list(enrolments.values()))
     return [QueueRow(enrolments[s.enrolment_id], s, covered[s.enrolment_id]) for s in submissions]
 

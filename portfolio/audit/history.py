@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, selectinload
 
+from portfolio.assessment.enrolments import enrolments_by_id
 from portfolio.models import (
     AssessmentState,
     AuditEvent,
@@ -27,7 +28,6 @@ from portfolio.models import (
     MappingSource,
     OutcomeResult,
     Role,
-    UnitRelease,
     User,
 )
 
@@ -159,18 +159,8 @@ def describe(
         names = dict(session.execute(select(User.id, User.name).where(User.id.in_(user_ids))).all())
     enrolments: dict[int, Enrolment] = {}
     enrolment_ids = {e.enrolment_id for e in events if e.enrolment_id is not None}
-    if with_enrolments and enrolment_ids:
-        enrolments = {
-            e.id: e
-            for e in session.scalars(
-                select(Enrolment)
-                .where(Enrolment.id.in_(enrolment_ids))
-                .options(
-                    selectinload(Enrolment.learner),
-                    selectinload(Enrolment.unit_release).selectinload(UnitRelease.unit),
-                )
-            )
-        }
+    if with_enrolments:
+        enrolments = enrolments_by_id(session, enrolment_ids)
     return [
         HistoryRow(
             seq=event.seq,
