@@ -57,6 +57,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from portfolio.auth.cli import demo_cli, enrolments_cli, users_cli
     from portfolio.auth.views import bp as auth_bp
     from portfolio.evidence.views import bp as evidence_bp
+    from portfolio.exports.cli import exports_cli
+    from portfolio.exports.views import bp as exports_bp
     from portfolio.units.cli import units_cli
     from portfolio.units.views import bp as units_bp
 
@@ -66,11 +68,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         evidence_bp,
         review_bp,
         audit_bp,
+        exports_bp,
         admin_users_bp,
         admin_enrolments_bp,
     ):
         app.register_blueprint(blueprint)
-    for command in (units_cli, users_cli, enrolments_cli, demo_cli, audit_cli):
+    for command in (units_cli, users_cli, enrolments_cli, demo_cli, audit_cli, exports_cli):
         app.cli.add_command(command)
 
     _register_template_helpers(app)

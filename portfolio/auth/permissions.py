@@ -17,6 +17,7 @@ class Permission(enum.StrEnum):
     MANAGE_USERS = "users:manage"
     MANAGE_ENROLMENTS = "enrolments:manage"
     VIEW_AUDIT_LOG = "audit:view"
+    EXPORT = "exports:create"
     VIEW_ENROLMENT = "enrolment:view"
     EDIT_EVIDENCE = "enrolment:edit-evidence"
     SUBMIT = "enrolment:submit"
@@ -25,7 +26,12 @@ class Permission(enum.StrEnum):
     VIEW_REVIEW = "enrolment:view-review"
 
 
-ADMIN_ONLY = {Permission.MANAGE_USERS, Permission.MANAGE_ENROLMENTS, Permission.VIEW_AUDIT_LOG}
+ADMIN_ONLY = {
+    Permission.MANAGE_USERS,
+    Permission.MANAGE_ENROLMENTS,
+    Permission.VIEW_AUDIT_LOG,
+    Permission.EXPORT,
+}
 ASSESSOR_ONLY = {Permission.REVIEW_QUEUE}
 LEARNER_OWN = {Permission.EDIT_EVIDENCE, Permission.SUBMIT}
 

@@ -1,0 +1,1 @@
+"""Documents for auditors: evidence packs, mapping matrices, outcome registers, bundles."""

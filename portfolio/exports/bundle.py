@@ -1,0 +1,219 @@
+"""The audit bundle: every evidence pack, every original file, the matrix, the register and a
+manifest of SHA-256 hashes, in one ZIP streamed as it is built.
+
+Nothing is held whole: each pack is built and written before the next, files are copied in
+chunks from the evidence store, and the ZIP itself is produced by ``stream_zip`` as a stream of
+bytes, so memory stays flat however large the selection.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import re
+import zlib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import IO
+
+from flask import current_app
+from sqlalchemy.orm import Session
+from stream_zip import ZIP_64, stream_zip
+
+from portfolio.assessment.enrolments import enrolments_by_id
+from portfolio.auth.services import ServiceError
+from portfolio.evidence.uploads import storage
+from portfolio.exports.matrix import build_matrix, matrix_data
+from portfolio.exports.pack import build_pack, pack_data
+from portfolio.exports.register import decided_enrolment_ids, register_rows, write_csv, write_xlsx
+
+CHUNK = 256 * 1024
+FILE_MODE = 0o100644
+
+
+@dataclass
+class Selection:
+    """Which enrolments go in: a unit, a decision date range, or hand-picked enrolments."""
+
+    unit_code: str | None = None
+    decided_from: date | None = None
+    decided_to: date | None = None
+    enrolment_ids: list[int] = field(default_factory=list)
+
+    def describe(self) -> str:
+        parts = []
+        if self.unit_code:
+            parts.append(self.unit_code.upper())
+        if self.decided_from or self.decided_to:
+            parts.append(
+                f"decided {self.decided_from or 'any time'} to {self.decided_to or 'today'}"
+            )
+        if self.enrolment_ids:
+            parts.append(f"{len(self.enrolment_ids)} chosen enrolments")
+        return ", ".join(parts) or "every decided enrolment"
+
+
+def selected_ids(session: Session, selection: Selection) -> list[int]:
+    """The enrolments of a selection: chosen ones as they are, else decided ones that match."""
+    if selection.enrolment_ids:
+        found = enrolments_by_id(session, selection.enrolment_ids)
+        missing = set(selection.enrolment_ids) - set(found)
+        if missing:
+            raise ServiceError(f"No enrolment has the id {min(missing)}.", "enrolments")
+        ids = list(found)
+        if selection.unit_code:
+            code = selection.unit_code.strip().upper()
+            ids = [i for i in ids if found[i].unit_release.unit.code == code]
+        return sorted(ids)
+    return decided_enrolment_ids(
+        session,
+        unit_code=selection.unit_code,
+        decided_from=selection.decided_from,
+        decided_to=selection.decided_to,
+    )
+
+
+def _safe(text: str) -> str:
+    """A file or folder name: letters, digits, dot, dash and underscore only."""
+    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-.")
+    return cleaned[:80] or "file"
+
+
+@dataclass
+class ManifestEntry:
+    path: str
+    size: int
+    sha256: str
+
+
+@dataclass
+class Progress:
+    done: int = 0
+    total: int = 0
+
+
+class _Hashing:
+    """Chunks passed through while their SHA-256 and size are taken for the manifest."""
+
+    def __init__(self, path: str, chunks: Iterable[bytes], manifest: list[ManifestEntry]):
+        self.path, self.chunks, self.manifest = path, chunks, manifest
+
+    def __iter__(self) -> Iterator[bytes]:
+        digest, size = hashlib.sha256(), 0
+        for chunk in self.chunks:
+            digest.update(chunk)
+            size += len(chunk)
+            yield chunk
+        self.manifest.append(ManifestEntry(self.path, size, digest.hexdigest()))
+
+
+def _read(fp: IO[bytes]) -> Iterator[bytes]:
+    with fp:
+        while chunk := fp.read(CHUNK):
+            yield chunk
+
+
+def _document_bytes(build: Callable[[], object]) -> Iterator[bytes]:
+    buffer = io.BytesIO()
+    build().save(buffer)  # one document at a time: a pack is small beside the files
+    buffer.seek(0)
+    yield from iter(lambda: buffer.read(CHUNK), b"")
+
+
+def bundle_members(
+    session: Session,
+    selection: Selection,
+    *,
+    on_progress: Callable[[Progress], None] = lambda progress: None,
+) -> Iterator[tuple[str, datetime, int, object, Iterable[bytes]]]:
+    """The ZIP's members, each produced only when the ZIP writer reaches it."""
+    config = current_app.config
+    ids = selected_ids(session, selection)
+    progress = Progress(0, len(ids))
+    on_progress(progress)
+    manifest: list[ManifestEntry] = []
+    now = datetime.now(UTC)
+    store = storage()
+
+    def member(path: str, chunks: Iterable[bytes]):
+        return (path, now, FILE_MODE, ZIP_64, _Hashing(path, chunks, manifest))
+
+    units: set[str] = set()
+    for enrolment_id in ids:
+        enrolment = enrolments_by_id(session, [enrolment_id])[enrolment_id]
+        data = pack_data(session, enrolment, currency_years=config["EVIDENCE_CURRENCY_YEARS"])
+        units.add(data.release.unit.code)
+        folder = _safe(f"{enrolment.learner.name}-{data.reference}")
+        yield member(
+            f"{folder}/evidence-pack-{data.reference}.docx",
+            _document_bytes(
+                lambda data=data: build_pack(
+                    data,
+                    rto_name=config["RTO_NAME"],
+                    zone=config["RTO_TIMEZONE"],
+                    open_file=store.open,
+                )
+            ),
+        )
+        for submitted in data.review.items:
+            for f in submitted.version.files:
+                name = _safe(
+                    f"E{submitted.item.number}-v{submitted.version.version}-{f.display_name}"
+                )
+                yield member(f"{folder}/evidence/{name}", _read(store.open(f.storage_key)))
+        for target_id, signoff in data.review.signoffs.items():
+            for f in signoff.files:
+                yield member(
+                    f"{folder}/gap-sign-offs/{_safe(f'{target_id}-{f.display_name}')}",
+                    _read(store.open(f.storage_key)),
+                )
+        progress.done += 1
+        on_progress(progress)
+        session.expunge_all()  # what this enrolment loaded is not needed for the next
+
+    for code in sorted(units):
+        yield member(
+            f"mapping-matrix-{_safe(code)}.docx",
+            _document_bytes(
+                lambda code=code: build_matrix(
+                    matrix_data(session, code, ids, description=selection.describe()),
+                    rto_name=config["RTO_NAME"],
+                )
+            ),
+        )
+    rows = register_rows(session, enrolment_ids=ids)
+    text = io.StringIO(newline="")
+    write_csv(rows, text)
+    yield member("outcomes-register.csv", [text.getvalue().encode("utf-8")])
+    workbook = io.BytesIO()
+    write_xlsx(rows, workbook)
+    yield member("outcomes-register.xlsx", [workbook.getvalue()])
+
+    def manifest_bytes() -> Iterator[bytes]:
+        body = {
+            "generated_at": now.isoformat(),
+            "rto": config["RTO_NAME"],
+            "selection": selection.describe(),
+            "enrolments": len(ids),
+            "algorithm": "SHA-256",
+            "files": [vars(entry) for entry in manifest],
+        }
+        yield json.dumps(body, indent=2, ensure_ascii=False).encode("utf-8")
+
+    yield ("manifest.json", now, FILE_MODE, ZIP_64, manifest_bytes())
+
+
+def stream_bundle(
+    session: Session,
+    selection: Selection,
+    *,
+    on_progress: Callable[[Progress], None] = lambda progress: None,
+) -> Iterator[bytes]:
+    """The bundle's bytes, as they are produced."""
+    return stream_zip(
+        bundle_members(session, selection, on_progress=on_progress),
+        chunk_size=CHUNK,
+        get_compressobj=lambda: zlib.compressobj(wbits=-zlib.MAX_WBITS, level=1),
+    )

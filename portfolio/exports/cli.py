@@ -1,0 +1,140 @@
+"""``flask exports``: the same documents as the exports pages, written to files."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from portfolio.auth.services import ServiceError
+from portfolio.evidence.uploads import storage
+from portfolio.exports.bundle import Progress, Selection
+from portfolio.exports.jobs import write_bundle
+from portfolio.exports.matrix import build_matrix, cohort_ids, matrix_data
+from portfolio.exports.pack import build_pack, pack_data
+from portfolio.exports.register import (
+    describe_register,
+    record_export,
+    register_rows,
+    write_csv,
+    write_xlsx,
+)
+from portfolio.extensions import db
+from portfolio.models import Enrolment
+
+exports_cli = AppGroup("exports", help="Evidence packs, matrices, registers and audit bundles.")
+
+DAY = click.DateTime(formats=["%Y-%m-%d"])
+
+
+def _day(value) -> date | None:
+    return value.date() if value else None
+
+
+def _recorded(kind: str, description: str, count: int, enrolment: Enrolment | None = None) -> None:
+    record_export(
+        db.session,
+        actor=None,
+        role=None,
+        kind=kind,
+        description=description,
+        count=count,
+        enrolment=enrolment,
+    )
+    db.session.commit()
+
+
+@exports_cli.command("pack")
+@click.argument("enrolment_id", type=int)
+@click.argument("out", type=click.Path(dir_okay=False, writable=True, path_type=Path))
+def pack_command(enrolment_id: int, out: Path) -> None:
+    """Write the evidence pack of one enrolment to OUT (.docx)."""
+    enrolment = db.session.get(Enrolment, enrolment_id)
+    if enrolment is None:
+        raise click.ClickException(f"No enrolment has the id {enrolment_id}.")
+    config = current_app.config
+    data = pack_data(db.session, enrolment, currency_years=config["EVIDENCE_CURRENCY_YEARS"])
+    build_pack(
+        data, rto_name=config["RTO_NAME"], zone=config["RTO_TIMEZONE"], open_file=storage().open
+    ).save(out)
+    _recorded("pack", f"Evidence pack {data.reference}", 1, enrolment)
+    click.echo(f"wrote {out}")
+
+
+@exports_cli.command("matrix")
+@click.argument("unit_code")
+@click.argument("out", type=click.Path(dir_okay=False, writable=True, path_type=Path))
+@click.option("--enrolled-from", type=DAY)
+@click.option("--enrolled-to", type=DAY)
+def matrix_command(unit_code: str, out: Path, enrolled_from, enrolled_to) -> None:
+    """Write the mapping matrix of UNIT_CODE for its learners to OUT (.docx)."""
+    start, end = _day(enrolled_from), _day(enrolled_to)
+    ids = cohort_ids(db.session, unit_code, enrolled_from=start, enrolled_to=end)
+    try:
+        data = matrix_data(db.session, unit_code, ids, description=f"{len(ids)} learners")
+    except ServiceError as error:
+        raise click.ClickException(error.message) from error
+    build_matrix(data, rto_name=current_app.config["RTO_NAME"]).save(out)
+    _recorded("matrix", f"Unit mapping matrix {unit_code.upper()}", len(ids))
+    click.echo(f"wrote {out}: {len(ids)} learners")
+
+
+@exports_cli.command("register")
+@click.argument("out", type=click.Path(dir_okay=False, writable=True, path_type=Path))
+@click.option("--unit", "unit_code")
+@click.option("--decided-from", type=DAY)
+@click.option("--decided-to", type=DAY)
+def register_command(out: Path, unit_code, decided_from, decided_to) -> None:
+    """Write the outcomes register to OUT: .csv or .xlsx by its extension."""
+    filters = {
+        "unit_code": unit_code,
+        "decided_from": _day(decided_from),
+        "decided_to": _day(decided_to),
+    }
+    try:
+        rows = register_rows(db.session, **filters)
+    except ServiceError as error:
+        raise click.ClickException(error.message) from error
+    if out.suffix.lower() == ".xlsx":
+        with out.open("wb") as stream:
+            write_xlsx(rows, stream)
+    else:
+        with out.open("w", encoding="utf-8", newline="") as stream:
+            write_csv(rows, stream, bom=True)
+    _recorded("register", describe_register(**filters), len(rows))
+    click.echo(f"wrote {out}: {len(rows)} outcomes")
+
+
+@exports_cli.command("bundle")
+@click.argument("out", type=click.Path(dir_okay=False, writable=True, path_type=Path))
+@click.option("--unit", "unit_code", help="Only this unit.")
+@click.option("--decided-from", type=DAY)
+@click.option("--decided-to", type=DAY)
+@click.option("--enrolment", "enrolment_ids", type=int, multiple=True, help="Hand-pick; repeat.")
+def bundle_command(out: Path, unit_code, decided_from, decided_to, enrolment_ids) -> None:
+    """Write an audit bundle (packs, files, matrix, register, manifest) to OUT (.zip)."""
+    selection = Selection(unit_code, _day(decided_from), _day(decided_to), list(enrolment_ids))
+    bar = None
+
+    def progress(p: Progress) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = click.progressbar(
+                length=p.total, label="Adding enrolments", file=click.get_text_stream("stderr")
+            )
+            bar.__enter__()
+        bar.update(p.done - bar.pos)
+
+    try:
+        size = write_bundle(current_app._get_current_object(), selection, out, on_progress=progress)
+    except ServiceError as error:
+        raise click.ClickException(error.message) from error
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+    total = bar.length if bar is not None else 0
+    _recorded("bundle", f"Audit bundle: {selection.describe()}", total)
+    click.echo(f"wrote {out}: {total} enrolments, {size} bytes")

@@ -1,0 +1,255 @@
+"""Small python-docx helpers every exported Word document uses.
+
+python-docx covers paragraphs, runs, tables and sections but not fields (page numbers, a table
+of contents), repeating table header rows or cell shading; these write the WordprocessingML for
+them directly, in the element order the schema requires, so both Word and LibreOffice read it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from docx.document import Document
+from docx.enum.section import WD_ORIENT, WD_SECTION
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.section import Section
+from docx.shared import Length
+from docx.table import Table, _Cell
+from docx.text.paragraph import Paragraph
+
+__all__ = [
+    "add_field",
+    "add_page_number_footer",
+    "add_table_of_contents",
+    "keep_rows_whole",
+    "keep_table_on_page",
+    "landscape_section",
+    "portrait_section",
+    "repeat_header_row",
+    "set_column_widths",
+    "set_header_text",
+    "shade_cell",
+    "xml_safe",
+]
+
+# Characters XML 1.0 cannot hold (control characters, lone surrogates, U+FFFE/U+FFFF).
+# lxml refuses them outright, so one stray character in learner text would sink a document.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_HEX_COLOUR = re.compile(r"^#?([0-9A-Fa-f]{6})$")
+_TOC_LEVELS = re.compile(r"^[1-9]-[1-9]$")
+
+# Successors of the elements inserted below, from the schema's sequences (CT_TrPr, CT_TcPr).
+_TR_PR_AFTER_CANT_SPLIT = (
+    "w:trHeight",
+    "w:tblHeader",
+    "w:tblCellSpacing",
+    "w:jc",
+    "w:hidden",
+    "w:ins",
+    "w:del",
+    "w:trPrChange",
+)
+_TR_PR_AFTER_TBL_HEADER = _TR_PR_AFTER_CANT_SPLIT[2:]
+_TC_PR_AFTER_SHD = (
+    "w:noWrap",
+    "w:tcMar",
+    "w:textDirection",
+    "w:tcFitText",
+    "w:vAlign",
+    "w:hideMark",
+    "w:headers",
+    "w:cellIns",
+    "w:cellDel",
+    "w:cellMerge",
+    "w:tcPrChange",
+)
+
+
+def xml_safe(text: str) -> str:
+    """``text`` with every character XML cannot carry replaced by U+FFFD."""
+    return _NOT_XML.sub("\ufffd", text)
+
+
+def _set_on_off(parent, tag: str, successors: Sequence[str]) -> None:
+    if parent.find(qn(tag)) is None:
+        parent.insert_element_before(OxmlElement(tag), *successors)
+
+
+def repeat_header_row(table: Table, rows: int = 1) -> None:
+    """Mark the first ``rows`` rows as header rows, repeated at the top of every page."""
+    for tr in table._tbl.tr_lst[:rows]:
+        _set_on_off(tr.get_or_add_trPr(), "w:tblHeader", _TR_PR_AFTER_TBL_HEADER)
+
+
+def keep_rows_whole(table: Table) -> None:
+    """Stop any row from breaking across a page (``w:cantSplit`` on every row)."""
+    for tr in table._tbl.tr_lst:
+        _set_on_off(tr.get_or_add_trPr(), "w:cantSplit", _TR_PR_AFTER_CANT_SPLIT)
+
+
+def keep_table_on_page(table: Table) -> None:
+    """Keep a short table on one page: rows stay whole and each row keeps with the next."""
+    keep_rows_whole(table)
+    for row in table.rows[:-1]:
+        for cell in row.cells:
+            for paragraph in cell.paragraphs:
+                paragraph.paragraph_format.keep_with_next = True
+
+
+def add_field(paragraph: Paragraph, instruction: str, placeholder: str = "") -> None:
+    """Append a complex field (``PAGE``, ``NUMPAGES``, ``TOC ...``) to ``paragraph``.
+
+    ``placeholder`` is the field's cached result, shown until Word or LibreOffice works the
+    field out (page fields are worked out on every layout; a TOC when it is updated).
+    """
+
+    def run_with(child) -> None:
+        r = OxmlElement("w:r")
+        r.append(child)
+        paragraph._p.append(r)
+
+    def fld_char(kind: str):
+        element = OxmlElement("w:fldChar")
+        element.set(qn("w:fldCharType"), kind)
+        return element
+
+    run_with(fld_char("begin"))
+    instr = OxmlElement("w:instrText")
+    instr.set(qn("xml:space"), "preserve")
+    instr.text = f" {xml_safe(instruction).strip()} "
+    run_with(instr)
+    run_with(fld_char("separate"))
+    if placeholder:
+        paragraph.add_run(xml_safe(placeholder))
+    run_with(fld_char("end"))
+
+
+def _first_empty_or_new(container) -> Paragraph:
+    paragraphs = container.paragraphs
+    if paragraphs and not paragraphs[0].text and len(paragraphs) == 1:
+        return paragraphs[0]
+    return container.add_paragraph()
+
+
+def add_page_number_footer(
+    section: Section,
+    prefix: str = "Page ",
+    *,
+    separator: str = " of ",
+    alignment: WD_ALIGN_PARAGRAPH = WD_ALIGN_PARAGRAPH.CENTER,
+) -> Paragraph:
+    """Put "Page 3 of 12" (PAGE and NUMPAGES fields) in the section's footer.
+
+    The footer becomes this section's own; sections added afterwards inherit it.
+    """
+    footer = section.footer
+    footer.is_linked_to_previous = False
+    paragraph = _first_empty_or_new(footer)
+    paragraph.alignment = alignment
+    if prefix:
+        paragraph.add_run(xml_safe(prefix))
+    add_field(paragraph, "PAGE", "1")
+    if separator:
+        paragraph.add_run(xml_safe(separator))
+        add_field(paragraph, "NUMPAGES", "1")
+    return paragraph
+
+
+def set_header_text(
+    section: Section,
+    text: str,
+    *,
+    alignment: WD_ALIGN_PARAGRAPH | None = None,
+) -> Paragraph:
+    """Make the section's header read ``text`` (one paragraph; sections added later inherit it)."""
+    header = section.header
+    header.is_linked_to_previous = False
+    paragraphs = header.paragraphs
+    for extra in paragraphs[1:]:
+        extra._p.getparent().remove(extra._p)
+    paragraph = paragraphs[0] if paragraphs else header.add_paragraph()
+    paragraph.text = xml_safe(text)
+    if alignment is not None:
+        paragraph.alignment = alignment
+    return paragraph
+
+
+def _new_section(document: Document, orientation: WD_ORIENT, start: WD_SECTION) -> Section:
+    section = document.add_section(start)
+    width, height = section.page_width, section.page_height
+    landscape = orientation == WD_ORIENT.LANDSCAPE
+    if width is not None and height is not None and (width > height) != landscape:
+        section.page_width, section.page_height = height, width
+    section.orientation = orientation
+    return section
+
+
+def landscape_section(document: Document, start: WD_SECTION = WD_SECTION.NEW_PAGE) -> Section:
+    """Start a new landscape section (page size swapped) and return it.
+
+    Its header and footer carry on from the section before.
+    """
+    return _new_section(document, WD_ORIENT.LANDSCAPE, start)
+
+
+def portrait_section(document: Document, start: WD_SECTION = WD_SECTION.NEW_PAGE) -> Section:
+    """Start a new portrait section (page size swapped back if needed) and return it."""
+    return _new_section(document, WD_ORIENT.PORTRAIT, start)
+
+
+def add_table_of_contents(
+    document: Document,
+    levels: str = "1-2",
+    *,
+    placeholder: str = "Right-click here and choose Update Field to build the table of contents.",
+) -> Paragraph:
+    """Add a TOC field over heading ``levels`` (e.g. "1-3"), with a placeholder until updated."""
+    if not _TOC_LEVELS.match(levels) or levels[0] > levels[2]:
+        raise ValueError(f"levels must look like '1-3', not {levels!r}")
+    paragraph = document.add_paragraph()
+    add_field(paragraph, f'TOC \\o "{levels}" \\h \\z \\u', placeholder)
+    return paragraph
+
+
+def shade_cell(cell: _Cell, hex_fill: str) -> None:
+    """Fill a table cell with a background colour given as "D9E2F3" or "#D9E2F3"."""
+    match = _HEX_COLOUR.match(hex_fill)
+    if not match:
+        raise ValueError(f"hex_fill must be six hex digits, not {hex_fill!r}")
+    tc_pr = cell._tc.get_or_add_tcPr()
+    for old in tc_pr.findall(qn("w:shd")):
+        tc_pr.remove(old)
+    shd = OxmlElement("w:shd")
+    shd.set(qn("w:val"), "clear")
+    shd.set(qn("w:color"), "auto")
+    shd.set(qn("w:fill"), match.group(1).upper())
+    tc_pr.insert_element_before(shd, *_TC_PR_AFTER_SHD)
+
+
+def set_column_widths(table: Table, widths: Sequence[Length | int]) -> None:
+    """Fix the table's column widths (``Cm``/``Inches``/EMU), one per grid column.
+
+    Word reads the grid; LibreOffice goes by each cell's width, so both are set (a merged cell
+    gets the sum of the columns it spans), and the layout is made fixed so neither autofits.
+    """
+    tbl = table._tbl
+    grid_cols = tbl.tblGrid.gridCol_lst
+    if len(widths) != len(grid_cols):
+        raise ValueError(f"{len(widths)} widths given for a table of {len(grid_cols)} columns")
+    widths = [Length(int(width)) for width in widths]
+    table.autofit = False
+    for grid_col, width in zip(grid_cols, widths, strict=True):
+        grid_col.w = width
+    for tr in tbl.tr_lst:
+        column = tr.grid_before
+        for tc in tr.tc_lst:
+            span = tc.grid_span
+            tc.width = Length(sum(widths[column : column + span]))
+            column += span
+    tbl_w = tbl.tblPr.find(qn("w:tblW"))
+    if tbl_w is not None:
+        tbl_w.set(qn("w:type"), "dxa")
+        tbl_w.set(qn("w:w"), str(Length(sum(widths)).twips))

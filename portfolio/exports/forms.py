@@ -1,0 +1,45 @@
+"""Forms of the exports page."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import DateField, RadioField, SelectField, StringField, SubmitField
+from wtforms.fields import SelectChoice
+from wtforms.validators import DataRequired, Optional
+
+
+class MatrixForm(FlaskForm):
+    class Meta:
+        csrf = False  # a download by GET; it changes nothing but the audit log
+
+    unit = SelectField("Unit", validators=[DataRequired()])
+    enrolled_from = DateField("Enrolled from", validators=[Optional()])
+    enrolled_to = DateField("Enrolled to", validators=[Optional()])
+    submit = SubmitField("Download the matrix (.docx)")
+
+
+class RegisterForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    unit = SelectField("Unit", validators=[Optional()])
+    decided_from = DateField("Decided from", validators=[Optional()])
+    decided_to = DateField("Decided to", validators=[Optional()])
+    format = RadioField(
+        "Format",
+        choices=[SelectChoice("csv", "CSV"), SelectChoice("xlsx", "Excel (.xlsx)")],
+        default="csv",
+    )
+    submit = SubmitField("Download the register")
+
+
+class BundleForm(FlaskForm):
+    unit = SelectField("Unit", validators=[Optional()])
+    decided_from = DateField("Decided from", validators=[Optional()])
+    decided_to = DateField("Decided to", validators=[Optional()])
+    enrolments = StringField(
+        "Or these enrolments",
+        validators=[Optional()],
+        description="Enrolment numbers separated by commas, for a hand-picked sample.",
+    )
+    submit = SubmitField("Build the bundle")

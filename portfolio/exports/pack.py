@@ -1,0 +1,465 @@
+"""The evidence pack: one learner, one unit, as a Word document an auditor can work from.
+
+``pack_data`` loads everything in a fixed number of queries whatever the number of items;
+``build_pack`` lays it out with python-docx: cover, mapping table (landscape), evidence
+register, each item's content, gap sign-offs, declarations, corrections and the audit trail.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import IO, BinaryIO
+from zoneinfo import ZoneInfo
+
+from docx import Document
+from docx.document import Document as DocxDocument
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.shared import Cm, Pt
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from portfolio.assessment.review import (
+    OUTCOME_DECLARATION,
+    ReviewView,
+    matrix_sections,
+    review_view,
+)
+from portfolio.audit.history import HistoryRow, describe, enrolment_events_query
+from portfolio.exports.docx_support import (
+    add_page_number_footer,
+    add_table_of_contents,
+    keep_rows_whole,
+    landscape_section,
+    portrait_section,
+    repeat_header_row,
+    set_column_widths,
+    set_header_text,
+    shade_cell,
+    xml_safe,
+)
+from portfolio.exports.markdown_docx import add_markdown
+from portfolio.models import Enrolment, EvidenceRule, Submission, UnitRelease
+from portfolio.models.base import utcnow
+from portfolio.models.evidence import StoredFileColumns
+
+IMAGE_TYPES = {"image/png", "image/jpeg"}
+HEADING_FILL = "D9E2F3"
+SECTION_FILL = "EDEDED"
+
+
+@dataclass
+class PackData:
+    enrolment: Enrolment
+    review: ReviewView
+    submissions: list[Submission]
+    events: list[HistoryRow]
+
+    @property
+    def release(self) -> UnitRelease:
+        return self.review.unit.release
+
+    @property
+    def reference(self) -> str:
+        """A short name for the pack: learner and unit, safe in a file name."""
+        learner = self.enrolment.learner
+        who = learner.student_id or f"learner-{learner.id}"
+        return f"{who}-{self.release.unit.code}-r{self.release.release}"
+
+
+def pack_data(session: Session, enrolment: Enrolment, *, currency_years: int = 2) -> PackData:
+    """Everything the pack shows, in a fixed number of queries however many items it has."""
+    review = review_view(session, enrolment, currency_years=currency_years)
+    submissions = list(
+        session.scalars(
+            select(Submission)
+            .where(Submission.enrolment_id == enrolment.id)
+            .options(
+                selectinload(Submission.submitted_by),
+                selectinload(Submission.returned_by),
+                selectinload(Submission.gap_feedback),
+            )
+            .order_by(Submission.round)
+        )
+    )
+    events = describe(session, session.scalars(enrolment_events_query(enrolment)).all())
+    return PackData(enrolment, review, submissions, events)
+
+
+# --- Layout helpers -------------------------------------------------------------------------
+
+
+def _table(document, headers: list[str], widths: list[float] | None = None):
+    table = document.add_table(rows=1, cols=len(headers))
+    table.style = "Table Grid"
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    for cell, text in zip(table.rows[0].cells, headers, strict=True):
+        cell.text = ""
+        run = cell.paragraphs[0].add_run(text)
+        run.bold = True
+        shade_cell(cell, HEADING_FILL)
+    repeat_header_row(table)
+    keep_rows_whole(table)
+    if widths:
+        set_column_widths(table, [Cm(w) for w in widths])
+    return table
+
+
+def _row(table, values: list[str], widths: list[float] | None = None):
+    cells = table.add_row().cells
+    for cell, value in zip(cells, values, strict=True):
+        cell.text = xml_safe(value)
+    if widths:
+        for cell, width in zip(cells, widths, strict=True):
+            cell.width = Cm(width)
+    return cells
+
+
+def _facts(document, pairs: list[tuple[str, str]]) -> None:
+    table = document.add_table(rows=0, cols=2)
+    table.style = "Table Grid"
+    for label, value in pairs:
+        cells = table.add_row().cells
+        cells[0].text = ""
+        cells[0].paragraphs[0].add_run(label).bold = True
+        shade_cell(cells[0], HEADING_FILL)
+        cells[1].text = xml_safe(value)
+    set_column_widths(table, [Cm(5), Cm(11)])
+
+
+def _size(size: int) -> str:
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
+        size /= 1024
+    return str(size)
+
+
+class Clock:
+    """Dates and times as the RTO reads them, in its time zone."""
+
+    def __init__(self, zone: str) -> None:
+        self.zone = ZoneInfo(zone)
+
+    def date(self, value: datetime | None) -> str:
+        return value.astimezone(self.zone).strftime("%d/%m/%Y") if value else ""
+
+    def datetime(self, value: datetime | None) -> str:
+        return value.astimezone(self.zone).strftime("%d/%m/%Y %H:%M") if value else ""
+
+
+# --- The document ---------------------------------------------------------------------------
+
+
+def build_pack(
+    data: PackData,
+    *,
+    rto_name: str,
+    zone: str,
+    open_file: Callable[[str], IO[bytes]],
+) -> DocxDocument:
+    """The evidence pack as a python-docx Document; ``open_file`` reads a stored file by key."""
+    clock = Clock(zone)
+    document = Document()
+    styles = document.styles
+    styles["Normal"].font.name = "Calibri"
+    styles["Normal"].font.size = Pt(10.5)
+    section = document.sections[0]
+    section.left_margin = section.right_margin = Cm(2)
+    learner = data.enrolment.learner
+    release = data.release
+    set_header_text(section, f"{learner.name} · {release.unit.code} release {release.release}")
+    add_page_number_footer(section)
+
+    _cover(document, data, rto_name, clock)
+    _mapping(document, data)
+    _register(document, data, clock)
+    _content(document, data, open_file)
+    _signoffs(document, data, clock)
+    _declarations(document, data, clock)
+    _corrections(document, data, clock)
+    _audit_trail(document, data, clock)
+    return document
+
+
+def write_pack(document: DocxDocument, stream: BinaryIO) -> None:
+    document.save(stream)
+
+
+def _cover(document, data: PackData, rto_name: str, clock: Clock) -> None:
+    learner = data.enrolment.learner
+    release = data.release
+    review = data.review
+    document.add_paragraph(rto_name, style="Subtitle")
+    document.add_heading("Evidence pack", level=0)
+    document.add_paragraph(f"{release.unit.code} {release.title}", style="Subtitle")
+    outcome = review.outcome
+    rounds = "; ".join(
+        f"round {s.round}: {clock.date(s.submitted_at)}"
+        + (f" (returned {clock.date(s.returned_at)})" if s.returned_at else "")
+        for s in data.submissions
+    )
+    _facts(
+        document,
+        [
+            ("Learner", learner.name),
+            ("Student ID", learner.student_id or "not recorded"),
+            ("USI", learner.usi or "not recorded"),
+            ("Unit", f"{release.unit.code} {release.title}"),
+            ("Release", f"{release.release} ({release.framework.label})"),
+            ("Enrolment type", data.enrolment.kind_label),
+            ("Assessor", data.enrolment.assessor.name if data.enrolment.assessor else "none"),
+            ("Submitted", rounds or "not submitted"),
+            (
+                "Decided",
+                outcome.decided_on.strftime("%d/%m/%Y") if outcome else "no outcome yet",
+            ),
+            (
+                "Outcome",
+                f"{outcome.result.label} (AVETMISS {outcome.result.avetmiss_code})"
+                if outcome
+                else "no outcome yet",
+            ),
+        ],
+    )
+    document.add_paragraph(
+        f"Prepared {clock.datetime(utcnow())} from the portfolio record. Evidence files are "
+        "identified by their SHA-256; the files themselves travel with the audit bundle."
+    ).runs[0].italic = True
+    document.add_heading("Contents", level=1)
+    add_table_of_contents(document, levels="1-2")
+
+
+MAPPING_WIDTHS = [7.5, 3.5, 3.2, 6.3, 4.5]
+
+
+def _mapping(document, data: PackData) -> None:
+    landscape_section(document)
+    document.add_heading("Mapping of evidence to the unit", level=1)
+    review = data.review
+    document.add_paragraph(
+        "Every performance criterion, performance evidence and knowledge evidence item of the "
+        "release, the evidence accepted for it, the assessor's judgement and comment, and how "
+        "any gap was closed."
+    )
+    table = _table(
+        document,
+        ["Requirement", "Evidence accepted", "Judgement", "Assessor's comment", "Gap sign-off"],
+        MAPPING_WIDTHS,
+    )
+    for section in matrix_sections(review):
+        cells = table.add_row().cells
+        merged = cells[0].merge(cells[-1])
+        merged.text = ""
+        merged.paragraphs[0].add_run(section.title).bold = True
+        shade_cell(merged, SECTION_FILL)
+        for target in section.targets:
+            label = f"{target.ref} {target.text}"
+            if target.is_group:
+                cells = table.add_row().cells
+                merged = cells[0].merge(cells[-1])
+                merged.text = label
+                continue
+            judgement = review.judgements.get(target.id)
+            signoff = review.signoffs.get(target.id)
+            _row(
+                table,
+                [
+                    label,
+                    ", ".join(f"E{s.item.number}" for s in review.accepted_for(target)) or "none",
+                    judgement.finding.label if judgement else "not judged",
+                    judgement.comment if judgement else "",
+                    f"{signoff.method.label}, {signoff.held_on.strftime('%d/%m/%Y')}"
+                    if signoff
+                    else "",
+                ],
+                MAPPING_WIDTHS,
+            )
+    portrait_section(document)
+
+
+REGISTER_WIDTHS = [1.2, 3.6, 2.4, 2.0, 5.0, 2.8]
+
+
+def _register(document, data: PackData, clock: Clock) -> None:
+    document.add_heading("Evidence register", level=1)
+    review = data.review
+    table = _table(
+        document,
+        ["Ref", "Title", "Type", "Work done", "Files (size, SHA-256)", "Rules of evidence"],
+        REGISTER_WIDTHS,
+    )
+    for submitted in review.items:
+        version = submitted.version
+        files = "\n".join(
+            f"{f.display_name} ({_size(f.size)}, uploaded {clock.date(f.uploaded_at)})\n"
+            f"SHA-256 {f.sha256}"
+            for f in version.files
+        )
+        checks = []
+        for rule in EvidenceRule:
+            check = review.checks.get((version.id, rule))
+            if check is None:
+                checks.append(f"{rule.label}: not checked")
+            elif check.confirmed:
+                checks.append(
+                    f"{rule.label}: confirmed" + (f" ({check.note})" if check.note else "")
+                )
+            else:
+                checks.append(f"{rule.label}: flagged ({check.note})")
+        if submitted.possibly_not_current:
+            checks.append("Dated more than the currency period before submission")
+        _row(
+            table,
+            [
+                f"E{submitted.item.number}",
+                f"{version.title} (version {version.version})",
+                version.evidence_type.label,
+                version.work_date.strftime("%d/%m/%Y"),
+                files or "no files (written evidence)",
+                "\n".join(checks),
+            ],
+            REGISTER_WIDTHS,
+        )
+
+
+def _content(document, data: PackData, open_file: Callable[[str], IO[bytes]]) -> None:
+    document.add_heading("Evidence", level=1)
+    review = data.review
+    if not review.items:
+        document.add_paragraph("No evidence was submitted.")
+    for submitted in review.items:
+        version = submitted.version
+        document.add_heading(f"E{submitted.item.number} {version.title}", level=2)
+        meta = document.add_paragraph()
+        meta.add_run(
+            f"{version.evidence_type.label} · work done {version.work_date.strftime('%d/%m/%Y')}"
+            f" · version {version.version}, submitted in round {version.submission.round}"
+        ).italic = True
+        mapped = [
+            f"{t.ref} ({review.mapping(version, t)})"
+            for t in review.targets
+            if review.mapping(version, t) is not None
+        ]
+        if mapped:
+            document.add_paragraph("Mapped to: " + ", ".join(mapped))
+        if version.description:
+            add_markdown(document, version.description, heading_offset=2)
+        for evidence_file in version.files:
+            _file(document, evidence_file, open_file)
+
+
+def _file(document, evidence_file: StoredFileColumns, open_file) -> None:
+    if evidence_file.content_type in IMAGE_TYPES:
+        with open_file(evidence_file.storage_key) as fp:
+            document.add_picture(fp, width=Cm(12))
+        caption = document.add_paragraph(style="Caption")
+        caption.add_run(f"{evidence_file.display_name}, SHA-256 {evidence_file.sha256}")
+        return
+    paragraph = document.add_paragraph(style="List Bullet")
+    paragraph.add_run(evidence_file.display_name).bold = True
+    paragraph.add_run(
+        f" ({_size(evidence_file.size)}, {evidence_file.content_type}), "
+        f"SHA-256 {evidence_file.sha256}: in the audit bundle"
+    )
+
+
+def _signoffs(document, data: PackData, clock: Clock) -> None:
+    document.add_heading("Gap sign-offs", level=1)
+    review = data.review
+    targets = {t.id: t for t in review.targets}
+    if not review.signoffs:
+        document.add_paragraph("No gap was signed off: every requirement had accepted evidence.")
+    for target_id, signoff in review.signoffs.items():
+        target = targets[target_id]
+        document.add_heading(f"{target.ref} {target.text}", level=2)
+        _facts(
+            document,
+            [
+                ("Method", signoff.method.label),
+                ("Date", signoff.held_on.strftime("%d/%m/%Y")),
+                ("Assessor", signoff.assessor.name),
+                ("Recorded", clock.datetime(signoff.recorded_at)),
+            ],
+        )
+        if signoff.notes:
+            document.add_paragraph(signoff.notes)
+        for number, qa in enumerate(signoff.questions, start=1):
+            question = document.add_paragraph()
+            question.add_run(f"Question {number}: ").bold = True
+            question.add_run(qa["question"])
+            answer = document.add_paragraph()
+            answer.add_run("Answer: ").bold = True
+            answer.add_run(qa["answer"])
+        for evidence_file in signoff.files:
+            paragraph = document.add_paragraph(style="List Bullet")
+            paragraph.add_run(evidence_file.display_name).bold = True
+            paragraph.add_run(f" ({_size(evidence_file.size)}), SHA-256 {evidence_file.sha256}")
+
+
+def _declarations(document, data: PackData, clock: Clock) -> None:
+    document.add_heading("Declarations", level=1)
+    learner = data.enrolment.learner
+    for submission in data.submissions:
+        document.add_heading(f"Learner's declaration, round {submission.round}", level=2)
+        document.add_paragraph(submission.declaration)
+        document.add_paragraph(
+            f"Declared by {submission.submitted_by.name} ({learner.email}) on "
+            f"{clock.datetime(submission.submitted_at)}."
+        )
+    outcome = data.review.outcome
+    document.add_heading("Assessor's declaration", level=2)
+    if outcome is None:
+        document.add_paragraph("No outcome has been recorded yet.")
+        return
+    document.add_paragraph(outcome.declaration or OUTCOME_DECLARATION)
+    document.add_paragraph(
+        f"Signed by {outcome.assessor.name} on {outcome.decided_on.strftime('%d/%m/%Y')} "
+        f"(recorded {clock.datetime(outcome.recorded_at)}): {outcome.result.label}."
+    )
+
+
+def _corrections(document, data: PackData, clock: Clock) -> None:
+    document.add_heading("Corrections", level=1)
+    history = data.review.history
+    if not history:
+        document.add_paragraph("No entry was corrected after the outcome.")
+        return
+    widths = [3.2, 3.5, 5.5, 5.0]
+    table = _table(document, ["When", "Who", "Entry", "Why"], widths)
+    for entry in history:
+        if hasattr(entry, "finding"):
+            what = f"{entry.target.ref}: {entry.finding.label}"
+        elif hasattr(entry, "result"):
+            what = f"Outcome: {entry.result.label}"
+        else:
+            what = f"Sign-off of {entry.target.ref}"
+        why = entry.correction_reason or "replaced by the correction below"
+        _row(table, [clock.datetime(entry.recorded_at), entry.assessor.name, what, why], widths)
+
+
+def _audit_trail(document, data: PackData, clock: Clock) -> None:
+    document.add_heading("Audit trail", level=1)
+    document.add_paragraph(
+        "Every recorded change to this enrolment, oldest first, from the append-only audit log."
+    )
+    widths = [2.8, 3.0, 3.4, 7.8]
+    table = _table(document, ["When", "Who", "What", "Details"], widths)
+    for row in data.events:
+        details = "\n".join(
+            f"{c.label}: {c.before} → {c.after}"
+            if c.before is not None
+            else f"{c.label}: {c.after}"
+            for c in row.changes
+        )
+        _row(
+            table,
+            [
+                clock.datetime(row.occurred_at),
+                f"{row.actor} ({row.role})",
+                f"{row.action_label} {row.subject}".strip(),
+                details,
+            ],
+            widths,
+        )

@@ -1,0 +1,271 @@
+"""Export pages: the evidence pack of one enrolment, and the admin's matrix, register and bundle.
+
+Every download is recorded in the audit log before it is sent: who took a copy, of what, when.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+from wtforms.fields import SelectChoice
+
+from portfolio.auth.permissions import Permission, require
+from portfolio.auth.services import ServiceError
+from portfolio.evidence.uploads import storage
+from portfolio.exports.bundle import Selection
+from portfolio.exports.forms import BundleForm, MatrixForm, RegisterForm
+from portfolio.exports.jobs import bundle_path, read_status, start_bundle
+from portfolio.exports.matrix import build_matrix, cohort_ids, matrix_data
+from portfolio.exports.pack import build_pack, pack_data
+from portfolio.exports.register import (
+    describe_register,
+    record_export,
+    register_rows,
+    write_csv,
+    write_xlsx,
+)
+from portfolio.extensions import db
+from portfolio.models import Enrolment, Role, Unit
+from portfolio.saving import show_error
+
+bp = Blueprint("exports", __name__)
+
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _acting_role(enrolment: Enrolment | None = None) -> Role:
+    if current_user.has_role(Role.ADMIN):
+        return Role.ADMIN
+    return Role.ASSESSOR
+
+
+def _document(document, name: str) -> Response:
+    buffer = io.BytesIO()
+    document.save(buffer)
+    buffer.seek(0)
+    response = send_file(buffer, mimetype=DOCX, as_attachment=True, download_name=name)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@bp.get("/enrolments/<int:enrolment_id>/evidence-pack.docx")
+@login_required
+def evidence_pack(enrolment_id: int) -> Response:
+    """One learner's evidence pack for one unit, as Word."""
+    enrolment = db.get_or_404(Enrolment, enrolment_id)
+    require(current_user, Permission.VIEW_REVIEW, enrolment)
+    config = current_app.config
+    data = pack_data(db.session, enrolment, currency_years=config["EVIDENCE_CURRENCY_YEARS"])
+    document = build_pack(
+        data, rto_name=config["RTO_NAME"], zone=config["RTO_TIMEZONE"], open_file=storage().open
+    )
+    record_export(
+        db.session,
+        actor=current_user,
+        role=_acting_role(enrolment),
+        kind="pack",
+        description=f"Evidence pack {data.reference}",
+        count=1,
+        enrolment=enrolment,
+    )
+    db.session.commit()
+    return _document(document, f"evidence-pack-{data.reference}.docx")
+
+
+def _unit_choices(blank: str | None) -> list[SelectChoice]:
+    codes = db.session.scalars(select(Unit.code).order_by(Unit.code))
+    choices = [SelectChoice("", blank)] if blank else []
+    return choices + [SelectChoice(code) for code in codes]
+
+
+def _forms() -> tuple[MatrixForm, RegisterForm, BundleForm]:
+    matrix = MatrixForm(request.args, prefix="m")
+    register = RegisterForm(request.args, prefix="r")
+    bundle = BundleForm(prefix="b")
+    matrix.unit.choices = _unit_choices(None)
+    register.unit.choices = _unit_choices("Every unit")
+    bundle.unit.choices = _unit_choices("Every unit")
+    return matrix, register, bundle
+
+
+@bp.get("/admin/exports")
+@login_required
+def index() -> str:
+    """The documents an auditor asks for, with the bundle of everything."""
+    require(current_user, Permission.EXPORT)
+    matrix, register, bundle = _forms()
+    return render_template("exports/index.html", matrix=matrix, register=register, bundle=bundle)
+
+
+@bp.get("/admin/exports/matrix.docx")
+@login_required
+def matrix() -> str | Response:
+    """The unit mapping matrix for a cohort."""
+    require(current_user, Permission.EXPORT)
+    form, register, bundle = _forms()
+    if not form.validate():
+        return render_template(
+            "exports/index.html", matrix=form, register=register, bundle=bundle
+        ), 400
+    unit = form.unit.data
+    start, end = form.enrolled_from.data, form.enrolled_to.data
+    ids = cohort_ids(db.session, unit, enrolled_from=start, enrolled_to=end)
+    when = f", enrolled {start or 'any time'} to {end or 'today'}" if start or end else ""
+    data = matrix_data(db.session, unit, ids, description=f"{len(ids)} learners{when}")
+    document = build_matrix(data, rto_name=current_app.config["RTO_NAME"])
+    record_export(
+        db.session,
+        actor=current_user,
+        role=Role.ADMIN,
+        kind="matrix",
+        description=f"Unit mapping matrix {unit}{when}",
+        count=len(ids),
+    )
+    db.session.commit()
+    return _document(document, f"mapping-matrix-{unit}-{date.today().isoformat()}.docx")
+
+
+@bp.get("/admin/exports/register")
+@login_required
+def register() -> str | Response:
+    """Every decided enrolment with its AVETMISS outcome code, as CSV or Excel."""
+    require(current_user, Permission.EXPORT)
+    matrix_form, form, bundle = _forms()
+    if form.validate():
+        try:
+            rows = register_rows(
+                db.session,
+                unit_code=form.unit.data or None,
+                decided_from=form.decided_from.data,
+                decided_to=form.decided_to.data,
+            )
+        except ServiceError as error:
+            show_error(form, error)
+        else:
+            description = describe_register(
+                unit_code=form.unit.data or None,
+                decided_from=form.decided_from.data,
+                decided_to=form.decided_to.data,
+            )
+            record_export(
+                db.session,
+                actor=current_user,
+                role=Role.ADMIN,
+                kind="register",
+                description=description,
+                count=len(rows),
+                details={"format": form.format.data},
+            )
+            db.session.commit()
+            name = f"outcomes-register-{date.today().isoformat()}"
+            if form.format.data == "xlsx":
+                out = io.BytesIO()
+                write_xlsx(rows, out)
+                out.seek(0)
+                return send_file(
+                    out, mimetype=XLSX, as_attachment=True, download_name=f"{name}.xlsx"
+                )
+            text = io.StringIO(newline="")
+            write_csv(rows, text, bom=True)
+            data = io.BytesIO(text.getvalue().encode("utf-8"))
+            return send_file(
+                data, mimetype="text/csv", as_attachment=True, download_name=f"{name}.csv"
+            )
+    return render_template(
+        "exports/index.html", matrix=matrix_form, register=form, bundle=bundle
+    ), 400
+
+
+def _chosen_ids(text: str) -> list[int]:
+    parts = [p.strip() for p in text.replace(";", ",").split(",") if p.strip()]
+    if not all(p.isdigit() for p in parts):
+        raise ServiceError(
+            "List enrolment numbers separated by commas, e.g. 12, 15, 31.", "enrolments"
+        )
+    return [int(p) for p in parts]
+
+
+@bp.post("/admin/exports/bundles")
+@login_required
+def start() -> str | Response:
+    """Start building an audit bundle; the next page follows its progress."""
+    require(current_user, Permission.EXPORT)
+    matrix_form, register_form, form = _forms()
+    if form.validate_on_submit():
+        try:
+            selection = Selection(
+                unit_code=form.unit.data or None,
+                decided_from=form.decided_from.data,
+                decided_to=form.decided_to.data,
+                enrolment_ids=_chosen_ids(form.enrolments.data or ""),
+            )
+            job_id = start_bundle(current_app._get_current_object(), selection, current_user)
+        except ServiceError as error:
+            show_error(form, error)
+        else:
+            return redirect(url_for(".progress", job_id=job_id))
+    return render_template(
+        "exports/index.html", matrix=matrix_form, register=register_form, bundle=form
+    ), 400
+
+
+def _job(job_id: str):
+    require(current_user, Permission.EXPORT)
+    try:
+        status = read_status(current_app._get_current_object(), job_id)
+    except ServiceError:
+        status = None
+    if status is None:
+        abort(404)
+    return status
+
+
+@bp.get("/admin/exports/bundles/<job_id>")
+@login_required
+def progress(job_id: str) -> str:
+    """The bundle being built: a bar that fills as enrolments are added, then the download."""
+    return render_template("exports/bundle.html", status=_job(job_id), job_id=job_id)
+
+
+@bp.get("/admin/exports/bundles/<job_id>/status")
+@login_required
+def status(job_id: str) -> Response:
+    """The progress as JSON, for the page to poll."""
+    job = _job(job_id)
+    return jsonify(
+        state=job.state, done=job.done, total=job.total, size=job.size, message=job.message
+    )
+
+
+@bp.get("/admin/exports/bundles/<job_id>/download")
+@login_required
+def download(job_id: str) -> Response:
+    """The finished bundle, streamed from disk."""
+    job = _job(job_id)
+    if job.state != "done":
+        abort(404)
+    name = f"audit-bundle-{date.today().isoformat()}.zip"
+    response = send_file(
+        bundle_path(current_app._get_current_object(), job_id),
+        mimetype="application/zip",
+        as_attachment=True,
+        download_name=name,
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response

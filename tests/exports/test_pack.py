@@ -1,0 +1,264 @@
+"""The evidence pack, matrix and bundle, built from enrolments made through the real services."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import zipfile
+from datetime import date
+
+import docx
+import pytest
+from sqlalchemy import select
+
+from portfolio.assessment import review as svc
+from portfolio.evidence.services import ItemFields, create_item, set_item_mappings, submit
+from portfolio.evidence.uploads import storage, store_upload
+from portfolio.exports.bundle import Selection, stream_bundle
+from portfolio.exports.matrix import build_matrix, cohort_ids, matrix_data
+from portfolio.exports.pack import build_pack, pack_data
+from portfolio.extensions import db
+from portfolio.models import (
+    AuditEvent,
+    EvidenceItem,
+    EvidenceType,
+    Finding,
+    GapMethod,
+    OutcomeResult,
+    Target,
+)
+from tests.files import docx_bytes, pdf_bytes, png_bytes
+
+
+def _targets(enrolment) -> list[Target]:
+    return list(
+        db.session.scalars(
+            select(Target)
+            .where(Target.unit_release_id == enrolment.unit_release_id, Target.is_group.is_(False))
+            .order_by(Target.position)
+        )
+    )
+
+
+@pytest.fixture
+def decided(make_user, make_enrolment):
+    """``decided(items=3)``: Competent, with files, and one gap closed by a conversation."""
+    counter = iter(range(1000))
+
+    def make(items: int = 3, unit: str = "TLII5018"):
+        n = next(counter)
+        learner = make_user("learner", name=f"Lee Learner {n}", student_id=f"S{1000 + n}")
+        assessor = make_user("assessor", name="Alex Assessor")
+        enrolment = make_enrolment(learner=learner, assessor=assessor, unit=unit)
+        targets = _targets(enrolment)
+        gap, mapped = targets[-1], targets[:-1]
+        for i in range(items):
+            files = [
+                store_upload(io.BytesIO(pdf_bytes(f"Plan {i}")), f"plan-{i}.pdf"),
+                store_upload(io.BytesIO(png_bytes()), f"photo-{i}.png"),
+                store_upload(io.BytesIO(docx_bytes("Log", f"Entry {i}")), f"log-{i}.docx"),
+            ]
+            item = create_item(
+                db.session,
+                actor=learner,
+                enrolment=enrolment,
+                fields=ItemFields(
+                    f"Evidence {i}",
+                    EvidenceType.REPORT,
+                    date(2026, 9, 1),
+                    f"## What I did\n\n- **Step** {i}\n- [policy](https://example.org/p)",
+                ),
+                files=files,
+            )
+            set_item_mappings(
+                db.session, actor=learner, item=item, notes={t.id: f"shows {t.ref}" for t in mapped}
+            )
+        submit(db.session, actor=learner, enrolment=enrolment, declared=True)
+        svc.start_review(db.session, actor=assessor, enrolment=enrolment)
+        view = svc.review_view(db.session, enrolment)
+        svc.accept_learner_mappings(db.session, actor=assessor, view=view, targets=mapped)
+        view = svc.review_view(db.session, enrolment)
+        svc.sign_off_gap(
+            db.session,
+            actor=assessor,
+            view=view,
+            target=gap,
+            method=GapMethod.COMPETENCY_CONVERSATION,
+            held_on=date(2026, 11, 20),
+            notes="Talked it through.",
+            questions=[svc.Conversation("What is the QMS?", "The depot's quality manual.")],
+        )
+        view = svc.review_view(db.session, enrolment)
+        for target in targets:
+            svc.judge(
+                db.session,
+                actor=assessor,
+                view=view,
+                target=target,
+                finding=Finding.SATISFACTORY,
+                comment=f"Met: {target.ref}",
+                seen_version=0,
+            )
+        view = svc.review_view(db.session, enrolment)
+        svc.record_outcome(
+            db.session, actor=assessor, view=view, result=OutcomeResult.COMPETENT, declared=True
+        )
+        db.session.commit()
+        return enrolment
+
+    return make
+
+
+def _pack(enrolment):
+    data = pack_data(db.session, enrolment)
+    document = build_pack(
+        data, rto_name="Test RTO", zone="Australia/Sydney", open_file=storage().open
+    )
+    buffer = io.BytesIO()
+    document.save(buffer)
+    buffer.seek(0)
+    return data, docx.Document(buffer), buffer
+
+
+def _text(document) -> str:
+    parts = [p.text for p in document.paragraphs]
+    for table in document.tables:
+        for row in table.rows:
+            parts.extend(cell.text for cell in row.cells)
+    return "\n".join(parts)
+
+
+def test_pack_has_the_structure_an_auditor_reads(decided) -> None:
+    """Headings, a mapping row for every target, the register with hashes, the declarations."""
+    enrolment = decided(items=2)
+    data, document, _ = _pack(enrolment)
+    headings = [p.text for p in document.paragraphs if p.style.name.startswith("Heading 1")]
+    assert headings == [
+        "Contents",
+        "Mapping of evidence to the unit",
+        "Evidence register",
+        "Evidence",
+        "Gap sign-offs",
+        "Declarations",
+        "Corrections",
+        "Audit trail",
+    ]
+    text = _text(document)
+    assert "Lee Learner 0" in text and "S1000" in text and "TLII5018" in text
+    assert "Competent (AVETMISS 20)" in text
+    mapping = document.tables[1]
+    rows = [row.cells[0].text for row in mapping.rows[1:]]
+    for target in _targets(enrolment):
+        assert any(text.startswith(f"{target.ref} ") for text in rows), target.ref
+    for submitted in data.review.items:
+        for f in submitted.version.files:
+            assert f.sha256 in text
+    assert "Competency conversation, 20/11/2026" in text
+    assert "What is the QMS?" in text and "The depot's quality manual." in text
+    assert "I declare that the evidence in this portfolio is my own work" in text
+    assert "Unit outcome recorded" in text  # the audit trail, in plain words
+    # Word structure: a repeating header row, landscape mapping, page numbers, inline images.
+    assert mapping.rows[0]._tr.trPr is not None and "tblHeader" in mapping.rows[0]._tr.trPr.xml
+    assert document.sections[1].orientation == 1  # landscape
+    assert "PAGE" in document.sections[0].footer._element.xml
+    assert len(document.inline_shapes) == 2
+    assert any(p.style.name == "Heading 4" and p.text == "What I did" for p in document.paragraphs)
+
+
+def test_pack_builder_runs_a_fixed_number_of_queries(decided, count_queries) -> None:
+    """One item or six: the pack costs the same number of queries."""
+    small, large = decided(items=1), decided(items=6)
+    db.session.expire_all()
+    with count_queries() as few:
+        pack_data(db.session, small)
+    db.session.expire_all()
+    with count_queries() as many:
+        data = pack_data(db.session, large)
+    assert len(data.review.items) == 6
+    assert many.count == few.count, many.statements
+
+
+def test_pack_opens_in_libreoffice_with_every_criterion(decided, to_pdf_text, tmp_path) -> None:
+    """LibreOffice converts the pack; the PDF names the unit and every criterion."""
+    enrolment = decided(items=2)
+    _, _, buffer = _pack(enrolment)
+    path = tmp_path / "pack.docx"
+    path.write_bytes(buffer.getvalue())
+    text, pages = to_pdf_text(path)
+    assert 5 <= pages <= 40
+    assert "TLII5018" in text
+    for target in _targets(enrolment):
+        assert target.ref in text, target.ref
+
+
+def test_matrix_shows_the_cohort_against_every_requirement(decided, to_pdf_text, tmp_path) -> None:
+    """Totals on the cover, a column per learner, a row per requirement; LibreOffice reads it."""
+    first, second = decided(items=1), decided(items=1)
+    ids = cohort_ids(db.session, "TLII5018")
+    assert ids == [first.id, second.id]
+    document = build_matrix(matrix_data(db.session, "TLII5018", ids), rto_name="Test RTO")
+    path = tmp_path / "matrix.docx"
+    document.save(path)
+    read = docx.Document(path)
+    grid = read.tables[1]
+    assert [c.text.split("\n")[0] for c in grid.rows[0].cells[1:]] == [
+        "Lee Learner 0",
+        "Lee Learner 1",
+    ]
+    assert len(grid.rows) == 1 + len(_targets(first))
+    assert {c.text for row in grid.rows[1:] for c in row.cells[1:]} == {"S"}
+    text, pages = to_pdf_text(path)
+    assert "TLII5018" in text and pages >= 2
+    for target in _targets(first):
+        assert target.ref in text
+
+
+def test_bundle_manifest_matches_the_files_in_the_zip(decided) -> None:
+    """Every file in the ZIP is in the manifest with its SHA-256, and the originals are there."""
+    enrolment = decided(items=2)
+    originals = {
+        f.sha256
+        for item in db.session.scalars(
+            select(EvidenceItem).where(EvidenceItem.enrolment_id == enrolment.id)
+        )
+        for f in item.current_version.files
+    }
+    body = b"".join(stream_bundle(db.session, Selection(unit_code="TLII5018")))
+    archive = zipfile.ZipFile(io.BytesIO(body))
+    assert archive.testzip() is None
+    manifest = json.loads(archive.read("manifest.json"))
+    listed = {entry["path"]: entry for entry in manifest["files"]}
+    names = set(archive.namelist()) - {"manifest.json"}
+    assert set(listed) == names
+    for name in names:
+        content = archive.read(name)
+        assert hashlib.sha256(content).hexdigest() == listed[name]["sha256"]
+        assert len(content) == listed[name]["size"]
+    assert manifest["enrolments"] == 1
+    assert any(n.endswith(".docx") and "/evidence-pack-" in n for n in names)
+    assert sum(1 for n in names if "/evidence/" in n) == 6  # three files per item
+    in_zip = {listed[n]["sha256"] for n in names if "/evidence/" in n}
+    assert in_zip == originals  # the originals, byte for byte
+    assert {
+        "outcomes-register.csv",
+        "outcomes-register.xlsx",
+        "mapping-matrix-TLII5018.docx",
+    } <= names
+
+
+def test_exports_are_in_the_audit_log(decided, client, make_user, login) -> None:
+    """Downloading a pack and a register records who took a copy of what."""
+    enrolment = decided(items=1)
+    login(make_user("admin", name="Ada Admin"))
+    pack = client.get(f"/enrolments/{enrolment.id}/evidence-pack.docx")
+    assert pack.status_code == 200
+    assert pack.headers["Content-Disposition"].startswith("attachment;")
+    assert docx.Document(io.BytesIO(pack.data)).paragraphs
+    register = client.get("/admin/exports/register?r-format=csv")
+    assert register.status_code == 200 and b"AVETMISS" in register.data
+    events = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "export.created").order_by(AuditEvent.seq)
+    ).all()
+    assert [e.after["kind"] for e in events] == ["pack", "register"]
+    assert events[0].enrolment_id == enrolment.id
