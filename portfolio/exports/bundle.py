@@ -171,7 +171,7 @@ def bundle_members(
                 )
         progress.done += 1
         on_progress(progress)
-        session.expunge_all()  # what this enrolment loaded is not needed for the next
+        del data  # the session's identity map holds rows weakly: this enrolment's can go
 
     for code in sorted(units):
         yield member(

@@ -223,6 +223,7 @@ def _cover(document, data: PackData, rto_name: str, clock: Clock) -> None:
             ),
         ],
     )
+    document.add_paragraph()
     document.add_paragraph(
         f"Prepared {clock.datetime(utcnow())} from the portfolio record. Evidence files are "
         "identified by their SHA-256; the files themselves travel with the audit bundle."
