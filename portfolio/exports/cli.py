@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import date
 from pathlib import Path
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
+from sqlalchemy import select
 
 from portfolio.auth.services import ServiceError
 from portfolio.evidence.uploads import storage
-from portfolio.exports.bundle import Progress, Selection
+from portfolio.exports.bundle import Progress, Selection, selected_ids
 from portfolio.exports.jobs import write_bundle
 from portfolio.exports.matrix import build_matrix, cohort_ids, matrix_data
 from portfolio.exports.pack import build_pack, pack_data
@@ -23,7 +25,7 @@ from portfolio.exports.register import (
     write_xlsx,
 )
 from portfolio.extensions import db
-from portfolio.models import Enrolment
+from portfolio.models import Enrolment, Unit
 
 exports_cli = AppGroup("exports", help="Evidence packs, matrices, registers and audit bundles.")
 
@@ -32,6 +34,15 @@ DAY = click.DateTime(formats=["%Y-%m-%d"])
 
 def _day(value) -> date | None:
     return value.date() if value else None
+
+
+def _known_unit(unit_code: str | None) -> None:
+    """A unit filter that names no unit is a mistake to report, not an empty export."""
+    if (
+        unit_code
+        and db.session.scalar(select(Unit.id).where(Unit.code == unit_code.upper())) is None
+    ):
+        raise click.ClickException(f"There is no unit {unit_code.upper()}.")
 
 
 def _recorded(kind: str, description: str, count: int, enrolment: Enrolment | None = None) -> None:
@@ -72,8 +83,8 @@ def pack_command(enrolment_id: int, out: Path) -> None:
 def matrix_command(unit_code: str, out: Path, enrolled_from, enrolled_to) -> None:
     """Write the mapping matrix of UNIT_CODE for its learners to OUT (.docx)."""
     start, end = _day(enrolled_from), _day(enrolled_to)
-    ids = cohort_ids(db.session, unit_code, enrolled_from=start, enrolled_to=end)
     try:
+        ids = cohort_ids(db.session, unit_code, enrolled_from=start, enrolled_to=end)
         data = matrix_data(db.session, unit_code, ids, description=f"{len(ids)} learners")
     except ServiceError as error:
         raise click.ClickException(error.message) from error
@@ -89,6 +100,7 @@ def matrix_command(unit_code: str, out: Path, enrolled_from, enrolled_to) -> Non
 @click.option("--decided-to", type=DAY)
 def register_command(out: Path, unit_code, decided_from, decided_to) -> None:
     """Write the outcomes register to OUT: .csv or .xlsx by its extension."""
+    _known_unit(unit_code)
     filters = {
         "unit_code": unit_code,
         "decided_from": _day(decided_from),
@@ -117,14 +129,17 @@ def register_command(out: Path, unit_code, decided_from, decided_to) -> None:
 def bundle_command(out: Path, unit_code, decided_from, decided_to, enrolment_ids) -> None:
     """Write an audit bundle (packs, files, matrix, register, manifest) to OUT (.zip)."""
     selection = Selection(unit_code, _day(decided_from), _day(decided_to), list(enrolment_ids))
+    try:
+        if not selected_ids(db.session, selection):
+            raise click.ClickException("No decided enrolment matches that selection.")
+    except ServiceError as error:
+        raise click.ClickException(error.message) from error
     bar = None
 
     def progress(p: Progress) -> None:
         nonlocal bar
         if bar is None:
-            bar = click.progressbar(
-                length=p.total, label="Adding enrolments", file=click.get_text_stream("stderr")
-            )
+            bar = click.progressbar(length=p.total, label="Adding enrolments", file=sys.stderr)
             bar.__enter__()
         bar.update(p.done - bar.pos)
 

@@ -69,11 +69,16 @@ def _write_status(app: Flask, job_id: str, status: JobStatus) -> None:
 def write_bundle(app: Flask, selection: Selection, target: Path, *, on_progress) -> int:
     """Stream the bundle into ``target``; returns its size in bytes."""
     size = 0
-    partial = target.with_suffix(".zip.part")
-    with partial.open("wb") as out:
-        for chunk in stream_bundle(db.session, selection, on_progress=on_progress):
-            out.write(chunk)
-            size += len(chunk)
+    partial = target.with_name(target.name + ".part")
+    try:
+        with partial.open("wb") as out:
+            for chunk in stream_bundle(db.session, selection, on_progress=on_progress):
+                out.write(chunk)
+                size += len(chunk)
+    except BaseException:
+        # Half a bundle is a stray copy of learners' evidence: never leave it behind.
+        partial.unlink(missing_ok=True)
+        raise
     partial.replace(target)
     return size
 

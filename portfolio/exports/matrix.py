@@ -80,6 +80,8 @@ def cohort_ids(
     enrolled_to: date | None = None,
 ) -> list[int]:
     """Enrolments in a unit (any release), optionally those enrolled within a date range."""
+    if enrolled_from and enrolled_to and enrolled_from > enrolled_to:
+        raise ServiceError("The start date is after the end date.", "enrolled_from")
     query = (
         select(Enrolment.id, Enrolment.created_at)
         .join(UnitRelease, Enrolment.unit_release_id == UnitRelease.id)

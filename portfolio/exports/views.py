@@ -125,7 +125,13 @@ def matrix() -> str | Response:
         ), 400
     unit = form.unit.data
     start, end = form.enrolled_from.data, form.enrolled_to.data
-    ids = cohort_ids(db.session, unit, enrolled_from=start, enrolled_to=end)
+    try:
+        ids = cohort_ids(db.session, unit, enrolled_from=start, enrolled_to=end)
+    except ServiceError as error:
+        show_error(form, error)
+        return render_template(
+            "exports/index.html", matrix=form, register=register, bundle=bundle
+        ), 400
     when = f", enrolled {start or 'any time'} to {end or 'today'}" if start or end else ""
     data = matrix_data(db.session, unit, ids, description=f"{len(ids)} learners{when}")
     document = build_matrix(data, rto_name=current_app.config["RTO_NAME"])
@@ -260,6 +266,16 @@ def download(job_id: str) -> Response:
     job = _job(job_id)
     if job.state != "done":
         abort(404)
+    record_export(
+        db.session,
+        actor=current_user,
+        role=Role.ADMIN,
+        kind="bundle-download",
+        description=f"Audit bundle downloaded: {job.selection}",
+        count=job.total,
+        details={"job": job_id, "bytes": job.size},
+    )
+    db.session.commit()
     name = f"audit-bundle-{date.today().isoformat()}.zip"
     response = send_file(
         bundle_path(current_app._get_current_object(), job_id),

@@ -25,6 +25,9 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 
 from portfolio.assessment import review as svc
 from portfolio.evidence.services import set_item_mappings, submit
+from portfolio.exports.bundle import Selection
+from portfolio.exports.jobs import jobs_dir, read_status, start_bundle
+from portfolio.exports.register import EXPORT_ACTION
 from portfolio.extensions import db
 from portfolio.models import (
     AssessmentState,
@@ -80,6 +83,8 @@ def world(app, client, make_user, make_enrolment, login) -> World:
     }
     mine = make_enrolment(learner=users["owner"], assessor=users["assessor"])
     make_enrolment(learner=users["other_learner"], assessor=users["other_assessor"])
+    # A bundle is built before its start request returns, so its pages can be checked at once.
+    app.config["EXPORT_JOBS_SYNCHRONOUS"] = True
     login(users["owner"])
     client.post(
         f"/enrolments/{mine.id}/evidence/new",
@@ -197,6 +202,7 @@ def reach(world: World, stage: str) -> None:
 
 
 Body = Callable[[World], dict]
+Prepare = Callable[[Flask, World], None]
 
 
 @dataclass(frozen=True)
@@ -211,6 +217,10 @@ class Route:
     stage: str = "draft"
     # Tells apart several bodies sent to one route.
     label: str = ""
+    # Run after ``reach`` and before the request, to make what the route needs (a bundle job).
+    prepare: Prepare | None = None
+    # The kind of export an allowed request records ("pack", "bundle", ...): its one change.
+    export: str | None = None
 
     @property
     def id(self) -> str:
@@ -335,6 +345,18 @@ def correct_outcome_body(world: World) -> dict:
     return {"result": "not_yet_competent", "reason": "The log turned out to be a colleague's."}
 
 
+def bundle_body(world: World) -> dict:
+    return {"b-unit": "TLII5018"}
+
+
+def finished_bundle(app: Flask, world: World) -> None:
+    """A bundle of the owner's decided enrolment, built by the admin through the real job."""
+    job = start_bundle(app, Selection(unit_code="TLII5018"), world.users["admin"])
+    status = read_status(app, job)
+    assert status is not None and status.state == "done", status
+    world.ids["job"] = job
+
+
 REVIEW = "/enrolments/{enrolment}/review"
 
 
@@ -413,6 +435,43 @@ ROUTES = [
     # The audit trail: an enrolment's history for its people, the whole log for admins.
     Route("GET", "/enrolments/{enrolment}/history", VIEWERS, stage="decided"),
     Route("GET", "/admin/audit", ADMIN, stage="decided"),
+    # Exports: an evidence pack for those who see the review, everything else for admins only.
+    # Each allowed download records who took a copy ("export.created"), and nothing else.
+    Route(
+        "GET",
+        "/enrolments/{enrolment}/evidence-pack.docx",
+        REVIEW_VIEWERS,
+        stage="decided",
+        export="pack",
+    ),
+    Route("GET", "/admin/exports", ADMIN, stage="decided"),
+    Route(
+        "GET", "/admin/exports/matrix.docx?m-unit=TLII5018", ADMIN, stage="decided", export="matrix"
+    ),
+    *(
+        Route(
+            "GET",
+            f"/admin/exports/register?r-format={format}",
+            ADMIN,
+            stage="decided",
+            export="register",
+        )
+        for format in ("csv", "xlsx")
+    ),
+    Route("POST", "/admin/exports/bundles", ADMIN, bundle_body, stage="decided", export="bundle"),
+    # The progress page, its JSON and the ZIP, of a bundle the admin has already built;
+    # taking the ZIP is itself a copy, recorded.
+    *(
+        Route(
+            "GET",
+            f"/admin/exports/bundles/{{job}}{page}",
+            ADMIN,
+            stage="decided",
+            prepare=finished_bundle,
+            export=kind,
+        )
+        for page, kind in (("", None), ("/status", None), ("/download", "bundle-download"))
+    ),
 ]
 
 # Reachable without logging in, or about one's own session: not part of the matrix.
@@ -429,7 +488,7 @@ PUBLIC = {
 
 def endpoint_of(app: Flask, route: Route) -> str | None:
     """The endpoint the app serves the route's path and method with, or None if none."""
-    path = route.path.format_map(defaultdict(lambda: "1"))
+    path = route.path.format_map(defaultdict(lambda: "1")).partition("?")[0]
     try:
         endpoint, _ = app.url_map.bind("localhost").match(path, method=route.method)
     except (NotFound, MethodNotAllowed):
@@ -439,7 +498,7 @@ def endpoint_of(app: Flask, route: Route) -> str | None:
 
 def database_state(app: Flask) -> dict[str, list]:
     """What a request could change: accounts, enrolments, evidence, submissions, the assessor's
-    records, the audit log, stored files."""
+    records, the audit log, stored files, bundles built or building."""
     db.session.expire_all()
 
     def rows(*columns) -> list:
@@ -510,7 +569,22 @@ def database_state(app: Flask) -> dict[str, list]:
         "outcomes": rows(UnitOutcome.id, UnitOutcome.result, UnitOutcome.replaces_id),
         "audit": rows(AuditEvent.id, AuditEvent.action, AuditEvent.subject),
         "stored": sorted(str(p) for p in evidence_dir.rglob("*") if p.is_file()),
+        "jobs": sorted(p.name for p in jobs_dir(app).iterdir()),
     }
+
+
+def assert_one_export(before: dict, after: dict, kind: str, new_jobs: set[str]) -> None:
+    """The request recorded one "export.created" event of ``kind`` and changed nothing else
+    (but for ``new_jobs``, the status and ZIP of a bundle it built)."""
+    old, new = before["audit"], after["audit"]
+    assert new[: len(old)] == old, "an export changed an earlier audit event"
+    assert [(action, subject) for _, action, subject in new[len(old) :]] == [
+        (EXPORT_ACTION, f"export:{kind}")
+    ]
+    assert set(after["jobs"]) - set(before["jobs"]) == new_jobs
+    assert set(before["jobs"]) <= set(after["jobs"])
+    unchanged = set(before) - {"audit", "jobs"}
+    assert {k: after[k] for k in unchanged} == {k: before[k] for k in unchanged}
 
 
 @pytest.mark.parametrize("persona", PERSONAS)
@@ -526,6 +600,8 @@ def test_route_access(
     if persona != "anonymous":
         login(world.users[persona])
     reach(world, route.stage)
+    if route.prepare:
+        route.prepare(app, world)
     url = route.path.format(**world.ids)
     before = database_state(app)
     data = route.body(world) if route.body else None
@@ -536,10 +612,21 @@ def test_route_access(
     if persona in route.allowed:
         assert status < 400, (persona, url, status)
         assert "/login" not in location
-        if route.method == "POST":
+        if route.export == "bundle":
+            # Built at once (EXPORT_JOBS_SYNCHRONOUS); the next page follows its progress.
+            assert status == 302, (persona, url, status)
+            job = location.rsplit("/", 1)[-1]
+            assert location.endswith(f"/admin/exports/bundles/{job}"), location
+            assert_one_export(before, after, "bundle", {f"{job}.json", f"{job}.zip"})
+        elif route.export:
+            assert status == 200, (persona, url, status)
+            assert_one_export(before, after, route.export, set())
+        elif route.method == "POST":
             assert after != before, f"{persona}'s POST to {url} changed nothing"
         else:
             assert after == before
+            if route.path.startswith("/admin/exports/"):  # a bundle's page, status and ZIP
+                assert status == 200, (persona, url, status)
         return
     if persona == "anonymous":
         assert status == 302 and "/login" in location
