@@ -142,36 +142,38 @@ def bundle_members(
 
     units: set[str] = set()
     for enrolment_id in ids:
-        enrolment = enrolments_by_id(session, [enrolment_id])[enrolment_id]
-        data = pack_data(session, enrolment, currency_years=config["EVIDENCE_CURRENCY_YEARS"])
-        units.add(data.release.unit.code)
-        folder = _safe(f"{enrolment.learner.name}-{data.reference}")
-        yield member(
-            f"{folder}/evidence-pack-{data.reference}.docx",
-            _document_bytes(
-                lambda data=data: build_pack(
-                    data,
-                    rto_name=config["RTO_NAME"],
-                    zone=config["RTO_TIMEZONE"],
-                    open_file=store.open,
-                )
-            ),
-        )
-        for submitted in data.review.items:
-            for f in submitted.version.files:
-                name = _safe(
-                    f"E{submitted.item.number}-v{submitted.version.version}-{f.display_name}"
-                )
-                yield member(f"{folder}/evidence/{name}", _read(store.open(f.storage_key)))
-        for target_id, signoff in data.review.signoffs.items():
-            for f in signoff.files:
-                yield member(
-                    f"{folder}/gap-sign-offs/{_safe(f'{target_id}-{f.display_name}')}",
-                    _read(store.open(f.storage_key)),
-                )
+        # Each enrolment in a session of its own, closed before the next: nothing it loaded
+        # stays behind, so memory does not grow with the number of enrolments.
+        with Session(bind=session.get_bind()) as local:
+            enrolment = enrolments_by_id(local, [enrolment_id])[enrolment_id]
+            data = pack_data(local, enrolment, currency_years=config["EVIDENCE_CURRENCY_YEARS"])
+            units.add(data.release.unit.code)
+            folder = _safe(f"{enrolment.learner.name}-{data.reference}")
+            yield member(
+                f"{folder}/evidence-pack-{data.reference}.docx",
+                _document_bytes(
+                    lambda data=data: build_pack(
+                        data,
+                        rto_name=config["RTO_NAME"],
+                        zone=config["RTO_TIMEZONE"],
+                        open_file=store.open,
+                    )
+                ),
+            )
+            for submitted in data.review.items:
+                version = submitted.version
+                for f in version.files:
+                    name = _safe(f"E{submitted.item.number}-v{version.version}-{f.display_name}")
+                    yield member(f"{folder}/evidence/{name}", _read(store.open(f.storage_key)))
+            for target_id, signoff in data.review.signoffs.items():
+                for f in signoff.files:
+                    yield member(
+                        f"{folder}/gap-sign-offs/{_safe(f'{target_id}-{f.display_name}')}",
+                        _read(store.open(f.storage_key)),
+                    )
+            del data, enrolment
         progress.done += 1
         on_progress(progress)
-        del data  # the session's identity map holds rows weakly: this enrolment's can go
 
     for code in sorted(units):
         yield member(
