@@ -17,6 +17,7 @@ from portfolio.auth.services import (
     import_learners,
     set_active,
 )
+from portfolio.demo import assessed_portfolio
 from portfolio.extensions import db
 from portfolio.models import Enrolment, Role, Unit, UnitRelease, User
 
@@ -163,8 +164,19 @@ def demo_accounts_command() -> None:
                 db.session, actor=None, name=name, email=email, roles=roles, password=password
             )
         assessor = users["assessor@example.org"]
-        for learner in (users["learner@example.org"], users["learner2@example.org"]):
-            enrol(db.session, actor=None, learner=learner, unit_code="TLII5018", assessor=assessor)
+        enrolments = {
+            learner.email: enrol(
+                db.session, actor=None, learner=learner, unit_code="TLII5018", assessor=assessor
+            )
+            for learner in (users["learner@example.org"], users["learner2@example.org"])
+        }
+        # One portfolio already assessed, so the review, history and exports have content.
+        assessed_portfolio(
+            db.session,
+            enrolment=enrolments["learner2@example.org"],
+            learner=users["learner2@example.org"],
+            assessor=assessor,
+        )
         enrol(
             db.session,
             actor=None,
@@ -173,7 +185,7 @@ def demo_accounts_command() -> None:
             assessor=assessor,
         )
         db.session.commit()
-        click.echo("Created demo accounts.")
+        click.echo("Created demo accounts; Sam Learner's TLII5018 is assessed Competent.")
     click.echo("Demo logins (for trying the app; change or deactivate them in production):")
     for name, email, password, roles in DEMO_ACCOUNTS:
         click.echo(f"  {', '.join(r.label for r in roles):<10} {email:<24} {password:<20} ({name})")

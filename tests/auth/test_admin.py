@@ -232,9 +232,16 @@ def test_cli_does_what_the_pages_do(runner: FlaskCliRunner, synced, tmp_path) ->
 def test_demo_accounts_on_an_empty_database_only(runner: FlaskCliRunner, synced) -> None:
     """``flask demo accounts`` creates logins once, and later only reprints them."""
     first = runner.invoke(args=["demo", "accounts"])
-    assert "Created demo accounts." in first.output
+    assert "Created demo accounts; Sam Learner's TLII5018 is assessed Competent." in first.output
     assert "learner@example.org" in first.output and "learner-demo-pass" in first.output
     count = user_count()
     second = runner.invoke(args=["demo", "accounts"])
     assert "Created" not in second.output and "learner@example.org" in second.output
     assert user_count() == count
+    # The assessed demo portfolio is complete: an outcome, and an audit log that verifies.
+    from portfolio.audit.log import verify
+    from portfolio.models import UnitOutcome
+
+    outcome = db.session.scalar(select(UnitOutcome))
+    assert outcome.result.label == "Competent" and outcome.enrolment.learner.name == "Sam Learner"
+    assert verify(db.session).ok
