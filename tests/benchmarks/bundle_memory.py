@@ -3,21 +3,19 @@
     .venv/bin/python -m tests.benchmarks.bundle_memory 20 200
 
 For each size, a child process builds a fresh instance with that many decided enrolments
-(through the real services, each with evidence files), then streams the bundle to a file and
-reports the growth of its peak resident memory while the bundle was built, with the bundle's
-size. Memory that stays flat while the bundle grows tenfold is the point.
+(through the real services, each the demo's assessed portfolio with its files), then streams
+the bundle to a file and reports the growth of its peak resident memory while the bundle was
+built, with the bundle's size. Memory that stays flat while the bundle grows tenfold is the point.
 """
 
 from __future__ import annotations
 
-import io
 import os
 import resource
 import subprocess
 import sys
 import tempfile
 import time
-from datetime import date
 from pathlib import Path
 
 
@@ -26,16 +24,12 @@ def _peak_mb() -> float:
 
 
 def _populate(count: int) -> None:
-    from sqlalchemy import select
-
-    from portfolio.assessment import review as svc
+    """``count`` learners, each with the demo's assessed portfolio (three real files)."""
     from portfolio.assessment.enrolments import enrol
     from portfolio.auth.services import create_user
-    from portfolio.evidence.services import ItemFields, create_item, set_item_mappings, submit
-    from portfolio.evidence.uploads import store_upload
+    from portfolio.demo import assessed_portfolio
     from portfolio.extensions import db
-    from portfolio.models import EvidenceType, Finding, OutcomeResult, Role, Target
-    from tests.files import docx_bytes, pdf_bytes, png_bytes
+    from portfolio.models import Role
 
     assessor, _ = create_user(
         db.session,
@@ -45,7 +39,6 @@ def _populate(count: int) -> None:
         roles={Role.ASSESSOR},
         password="bench-pass-123",
     )
-    padding = os.urandom(256 * 1024)  # each learner's PDF differs and is a realistic size
     for n in range(count):
         learner, _ = create_user(
             db.session,
@@ -59,44 +52,7 @@ def _populate(count: int) -> None:
         enrolment = enrol(
             db.session, actor=None, learner=learner, unit_code="TLII5018", assessor=assessor
         )
-        targets = list(
-            db.session.scalars(
-                select(Target).where(
-                    Target.unit_release_id == enrolment.unit_release_id, Target.is_group.is_(False)
-                )
-            )
-        )
-        files = [
-            store_upload(io.BytesIO(pdf_bytes(f"Plan {n}") + padding + n.to_bytes(4)), "plan.pdf"),
-            store_upload(io.BytesIO(png_bytes(64, 48)), "photo.png"),
-            store_upload(io.BytesIO(docx_bytes("Log", f"Entry {n}")), "log.docx"),
-        ]
-        item = create_item(
-            db.session,
-            actor=learner,
-            enrolment=enrolment,
-            fields=ItemFields("Plan and log", EvidenceType.PLAN, date(2026, 9, 1), "**Done**"),
-            files=files,
-        )
-        set_item_mappings(db.session, actor=learner, item=item, notes={t.id: "" for t in targets})
-        submit(db.session, actor=learner, enrolment=enrolment, declared=True)
-        svc.start_review(db.session, actor=assessor, enrolment=enrolment)
-        view = svc.review_view(db.session, enrolment)
-        svc.accept_learner_mappings(db.session, actor=assessor, view=view, targets=targets)
-        view = svc.review_view(db.session, enrolment)
-        for target in targets:
-            svc.judge(
-                db.session,
-                actor=assessor,
-                view=view,
-                target=target,
-                finding=Finding.SATISFACTORY,
-                comment="",
-                seen_version=0,
-            )
-        svc.record_outcome(
-            db.session, actor=assessor, view=view, result=OutcomeResult.COMPETENT, declared=True
-        )
+        assessed_portfolio(db.session, enrolment=enrolment, learner=learner, assessor=assessor)
         db.session.commit()
 
 

@@ -107,3 +107,108 @@ def to_pdf_text(tmp_path: Path) -> Callable[..., tuple[str, int]]:
         return text.stdout, pages
 
     return convert
+
+
+def exportable_targets(enrolment) -> list:
+    """The enrolment's requirements in unit order, without group headings."""
+    from sqlalchemy import select
+
+    from portfolio.extensions import db
+    from portfolio.models import Target
+
+    return list(
+        db.session.scalars(
+            select(Target)
+            .where(Target.unit_release_id == enrolment.unit_release_id, Target.is_group.is_(False))
+            .order_by(Target.position)
+        )
+    )
+
+
+@pytest.fixture
+def decided(make_user, make_enrolment) -> Callable[..., object]:
+    """``decided(items=1, files=("pdf", "png"))``: a new learner's enrolment, recorded Competent.
+
+    Each item has those files and a Markdown description and is mapped to every requirement but
+    the last, which the assessor closes by a competency conversation; every requirement is then
+    judged satisfactory. All through the real services.
+    """
+    import io
+    from datetime import date
+
+    from portfolio.assessment import review as svc
+    from portfolio.demo import docx_bytes, pdf_bytes, png_bytes
+    from portfolio.evidence.services import ItemFields, create_item, set_item_mappings, submit
+    from portfolio.evidence.uploads import store_upload
+    from portfolio.extensions import db
+    from portfolio.models import EvidenceType, Finding, GapMethod, OutcomeResult
+
+    counter = iter(range(1000))
+    makers = {
+        "pdf": lambda label: pdf_bytes(f"Plan {label}"),
+        "png": lambda label: png_bytes(),
+        "docx": lambda label: docx_bytes("Log", f"Entry {label}"),
+    }
+    names = {"pdf": "plan", "png": "photo", "docx": "log"}
+
+    def make(items: int = 1, unit: str = "TLII5018", files: tuple[str, ...] = ("pdf", "png")):
+        n = next(counter)
+        learner = make_user("learner", name=f"Lee Learner {n}", student_id=f"S{1000 + n}")
+        assessor = make_user("assessor", name=f"Alex Assessor {n}")
+        enrolment = make_enrolment(learner=learner, assessor=assessor, unit=unit)
+        targets = exportable_targets(enrolment)
+        gap, mapped = targets[-1], targets[:-1]
+        for i in range(items):
+            stored = [
+                store_upload(io.BytesIO(makers[kind](f"{n}.{i}")), f"{names[kind]}-{n}-{i}.{kind}")
+                for kind in files
+            ]
+            item = create_item(
+                db.session,
+                actor=learner,
+                enrolment=enrolment,
+                fields=ItemFields(
+                    f"Evidence {i}",
+                    EvidenceType.REPORT,
+                    date(2026, 9, 1),
+                    f"## What I did\n\n- **Step** {i}\n- [policy](https://example.org/p)",
+                ),
+                files=stored,
+            )
+            set_item_mappings(
+                db.session, actor=learner, item=item, notes={t.id: f"shows {t.ref}" for t in mapped}
+            )
+        submit(db.session, actor=learner, enrolment=enrolment, declared=True)
+        svc.start_review(db.session, actor=assessor, enrolment=enrolment)
+        view = svc.review_view(db.session, enrolment)
+        svc.accept_learner_mappings(db.session, actor=assessor, view=view, targets=mapped)
+        view = svc.review_view(db.session, enrolment)
+        svc.sign_off_gap(
+            db.session,
+            actor=assessor,
+            view=view,
+            target=gap,
+            method=GapMethod.COMPETENCY_CONVERSATION,
+            held_on=date(2026, 11, 20),
+            notes="Talked it through.",
+            questions=[svc.Conversation("What is the QMS?", "The depot's quality manual.")],
+        )
+        view = svc.review_view(db.session, enrolment)
+        for target in targets:
+            svc.judge(
+                db.session,
+                actor=assessor,
+                view=view,
+                target=target,
+                finding=Finding.SATISFACTORY,
+                comment=f"Met: {target.ref}",
+                seen_version=0,
+            )
+        view = svc.review_view(db.session, enrolment)
+        svc.record_outcome(
+            db.session, actor=assessor, view=view, result=OutcomeResult.COMPETENT, declared=True
+        )
+        db.session.commit()
+        return enrolment
+
+    return make

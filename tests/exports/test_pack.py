@@ -6,15 +6,11 @@ import hashlib
 import io
 import json
 import zipfile
-from datetime import date
 
 import docx
-import pytest
 from sqlalchemy import select
 
-from portfolio.assessment import review as svc
-from portfolio.evidence.services import ItemFields, create_item, set_item_mappings, submit
-from portfolio.evidence.uploads import storage, store_upload
+from portfolio.evidence.uploads import storage
 from portfolio.exports.bundle import Selection, stream_bundle
 from portfolio.exports.matrix import build_matrix, cohort_ids, matrix_data
 from portfolio.exports.pack import build_pack, pack_data
@@ -22,92 +18,8 @@ from portfolio.extensions import db
 from portfolio.models import (
     AuditEvent,
     EvidenceItem,
-    EvidenceType,
-    Finding,
-    GapMethod,
-    OutcomeResult,
-    Target,
 )
-from tests.files import docx_bytes, pdf_bytes, png_bytes
-
-
-def _targets(enrolment) -> list[Target]:
-    return list(
-        db.session.scalars(
-            select(Target)
-            .where(Target.unit_release_id == enrolment.unit_release_id, Target.is_group.is_(False))
-            .order_by(Target.position)
-        )
-    )
-
-
-@pytest.fixture
-def decided(make_user, make_enrolment):
-    """``decided(items=3)``: Competent, with files, and one gap closed by a conversation."""
-    counter = iter(range(1000))
-
-    def make(items: int = 3, unit: str = "TLII5018"):
-        n = next(counter)
-        learner = make_user("learner", name=f"Lee Learner {n}", student_id=f"S{1000 + n}")
-        assessor = make_user("assessor", name="Alex Assessor")
-        enrolment = make_enrolment(learner=learner, assessor=assessor, unit=unit)
-        targets = _targets(enrolment)
-        gap, mapped = targets[-1], targets[:-1]
-        for i in range(items):
-            files = [
-                store_upload(io.BytesIO(pdf_bytes(f"Plan {i}")), f"plan-{i}.pdf"),
-                store_upload(io.BytesIO(png_bytes()), f"photo-{i}.png"),
-                store_upload(io.BytesIO(docx_bytes("Log", f"Entry {i}")), f"log-{i}.docx"),
-            ]
-            item = create_item(
-                db.session,
-                actor=learner,
-                enrolment=enrolment,
-                fields=ItemFields(
-                    f"Evidence {i}",
-                    EvidenceType.REPORT,
-                    date(2026, 9, 1),
-                    f"## What I did\n\n- **Step** {i}\n- [policy](https://example.org/p)",
-                ),
-                files=files,
-            )
-            set_item_mappings(
-                db.session, actor=learner, item=item, notes={t.id: f"shows {t.ref}" for t in mapped}
-            )
-        submit(db.session, actor=learner, enrolment=enrolment, declared=True)
-        svc.start_review(db.session, actor=assessor, enrolment=enrolment)
-        view = svc.review_view(db.session, enrolment)
-        svc.accept_learner_mappings(db.session, actor=assessor, view=view, targets=mapped)
-        view = svc.review_view(db.session, enrolment)
-        svc.sign_off_gap(
-            db.session,
-            actor=assessor,
-            view=view,
-            target=gap,
-            method=GapMethod.COMPETENCY_CONVERSATION,
-            held_on=date(2026, 11, 20),
-            notes="Talked it through.",
-            questions=[svc.Conversation("What is the QMS?", "The depot's quality manual.")],
-        )
-        view = svc.review_view(db.session, enrolment)
-        for target in targets:
-            svc.judge(
-                db.session,
-                actor=assessor,
-                view=view,
-                target=target,
-                finding=Finding.SATISFACTORY,
-                comment=f"Met: {target.ref}",
-                seen_version=0,
-            )
-        view = svc.review_view(db.session, enrolment)
-        svc.record_outcome(
-            db.session, actor=assessor, view=view, result=OutcomeResult.COMPETENT, declared=True
-        )
-        db.session.commit()
-        return enrolment
-
-    return make
+from tests.exports.conftest import exportable_targets
 
 
 def _pack(enrolment):
@@ -131,7 +43,7 @@ def _text(document) -> str:
 
 def test_pack_has_the_structure_an_auditor_reads(decided) -> None:
     """Headings, a mapping row for every target, the register with hashes, the declarations."""
-    enrolment = decided(items=2)
+    enrolment = decided(items=2, files=("pdf", "png", "docx"))
     data, document, _ = _pack(enrolment)
     headings = [p.text for p in document.paragraphs if p.style.name.startswith("Heading 1")]
     assert headings == [
@@ -149,7 +61,7 @@ def test_pack_has_the_structure_an_auditor_reads(decided) -> None:
     assert "Competent (AVETMISS 20)" in text
     mapping = document.tables[1]
     rows = [row.cells[0].text for row in mapping.rows[1:]]
-    for target in _targets(enrolment):
+    for target in exportable_targets(enrolment):
         assert any(text.startswith(f"{target.ref} ") for text in rows), target.ref
     for submitted in data.review.items:
         for f in submitted.version.files:
@@ -181,14 +93,14 @@ def test_pack_builder_runs_a_fixed_number_of_queries(decided, count_queries) -> 
 
 def test_pack_opens_in_libreoffice_with_every_criterion(decided, to_pdf_text, tmp_path) -> None:
     """LibreOffice converts the pack; the PDF names the unit and every criterion."""
-    enrolment = decided(items=2)
+    enrolment = decided(items=2, files=("pdf", "png", "docx"))
     _, _, buffer = _pack(enrolment)
     path = tmp_path / "pack.docx"
     path.write_bytes(buffer.getvalue())
     text, pages = to_pdf_text(path)
     assert 5 <= pages <= 40
     assert "TLII5018" in text
-    for target in _targets(enrolment):
+    for target in exportable_targets(enrolment):
         assert target.ref in text, target.ref
 
 
@@ -206,17 +118,17 @@ def test_matrix_shows_the_cohort_against_every_requirement(decided, to_pdf_text,
         "Lee Learner 0",
         "Lee Learner 1",
     ]
-    assert len(grid.rows) == 1 + len(_targets(first))
+    assert len(grid.rows) == 1 + len(exportable_targets(first))
     assert {c.text for row in grid.rows[1:] for c in row.cells[1:]} == {"S"}
     text, pages = to_pdf_text(path)
     assert "TLII5018" in text and pages >= 2
-    for target in _targets(first):
+    for target in exportable_targets(first):
         assert target.ref in text
 
 
 def test_bundle_manifest_matches_the_files_in_the_zip(decided) -> None:
     """Every file in the ZIP is in the manifest with its SHA-256, and the originals are there."""
-    enrolment = decided(items=2)
+    enrolment = decided(items=2, files=("pdf", "png", "docx"))
     originals = {
         f.sha256
         for item in db.session.scalars(

@@ -21,103 +21,19 @@ from flask.testing import FlaskClient
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from portfolio.assessment import review as svc
 from portfolio.audit.log import verify
-from portfolio.evidence.services import ItemFields, create_item, set_item_mappings, submit
-from portfolio.evidence.uploads import store_upload
 from portfolio.exports.jobs import jobs_dir, read_status
 from portfolio.exports.register import COLUMNS, EXPORT_ACTION
 from portfolio.extensions import db
 from portfolio.models import (
     AuditEvent,
     Enrolment,
-    EvidenceType,
-    Finding,
-    GapMethod,
-    OutcomeResult,
-    Target,
 )
-from tests.files import pdf_bytes, png_bytes
+from tests.exports.conftest import exportable_targets
 
 UNIT = "TLII5018"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def _targets(enrolment) -> list[Target]:
-    return list(
-        db.session.scalars(
-            select(Target)
-            .where(Target.unit_release_id == enrolment.unit_release_id, Target.is_group.is_(False))
-            .order_by(Target.position)
-        )
-    )
-
-
-@pytest.fixture
-def decided(make_user, make_enrolment):
-    """``decided()``: a new learner's enrolment, judged and recorded Competent today.
-
-    One item with a PDF and a photo mapped to every criterion but the last, which the assessor
-    closes by a competency conversation.
-    """
-    counter = iter(range(1000))
-
-    def make(unit: str = UNIT):
-        n = next(counter)
-        learner = make_user("learner", name=f"Lee Learner {n}", student_id=f"S{1000 + n}")
-        assessor = make_user("assessor", name=f"Alex Assessor {n}")
-        enrolment = make_enrolment(learner=learner, assessor=assessor, unit=unit)
-        targets = _targets(enrolment)
-        gap, mapped = targets[-1], targets[:-1]
-        files = [
-            store_upload(io.BytesIO(pdf_bytes(f"Plan {n}")), f"plan-{n}.pdf"),
-            store_upload(io.BytesIO(png_bytes()), f"photo-{n}.png"),
-        ]
-        item = create_item(
-            db.session,
-            actor=learner,
-            enrolment=enrolment,
-            fields=ItemFields("Evidence", EvidenceType.REPORT, date(2026, 9, 1), "What I did."),
-            files=files,
-        )
-        set_item_mappings(
-            db.session, actor=learner, item=item, notes={t.id: f"shows {t.ref}" for t in mapped}
-        )
-        submit(db.session, actor=learner, enrolment=enrolment, declared=True)
-        svc.start_review(db.session, actor=assessor, enrolment=enrolment)
-        view = svc.review_view(db.session, enrolment)
-        svc.accept_learner_mappings(db.session, actor=assessor, view=view, targets=mapped)
-        view = svc.review_view(db.session, enrolment)
-        svc.sign_off_gap(
-            db.session,
-            actor=assessor,
-            view=view,
-            target=gap,
-            method=GapMethod.COMPETENCY_CONVERSATION,
-            held_on=date(2026, 11, 20),
-            notes="Talked it through.",
-            questions=[svc.Conversation("What is the QMS?", "The depot's quality manual.")],
-        )
-        view = svc.review_view(db.session, enrolment)
-        for target in targets:
-            svc.judge(
-                db.session,
-                actor=assessor,
-                view=view,
-                target=target,
-                finding=Finding.SATISFACTORY,
-                comment=f"Met: {target.ref}",
-                seen_version=0,
-            )
-        view = svc.review_view(db.session, enrolment)
-        svc.record_outcome(
-            db.session, actor=assessor, view=view, result=OutcomeResult.COMPETENT, declared=True
-        )
-        db.session.commit()
-        return enrolment
-
-    return make
 
 
 @pytest.fixture
@@ -241,7 +157,7 @@ def test_matrix_download_has_a_column_per_learner(
     grid = document.tables[1]
     learners = [cell.text.split("\n")[0] for cell in grid.rows[0].cells[1:]]
     assert learners == ["Lee Learner 0", "Lee Learner 1", "Zoe Started"]
-    assert len(grid.rows) == 1 + len(_targets(db.session.scalar(select(Enrolment))))
+    assert len(grid.rows) == 1 + len(exportable_targets(db.session.scalar(select(Enrolment))))
     [event] = export_events()
     assert event.after["kind"] == "matrix" and event.after["count"] == 3
 
