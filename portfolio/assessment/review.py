@@ -15,11 +15,13 @@ from typing import TypeVar
 
 from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.attributes import flag_modified
 
 from portfolio.assessment.enrolments import enrolments_by_id
 from portfolio.assessment.workflow import ensure_state, transition
 from portfolio.audit.log import record
 from portfolio.auth.services import ServiceError
+from portfolio.clock import today
 from portfolio.evidence.services import Coverage, NewFile, coverage
 from portfolio.models import (
     AssessmentState,
@@ -282,6 +284,13 @@ def _check_fresh(entry: AssessorEntry | None, seen_version: int, what: str) -> N
         )
 
 
+def _claim(session: Session, enrolment: Enrolment) -> None:
+    """Write the enrolment row (bumping its lock version) so that of two requests adding the
+    same entry at once (a double click, two tabs) the second is refused, not recorded twice."""
+    flag_modified(enrolment, "state")
+    session.flush()
+
+
 def _latest_submission(enrolment: Enrolment) -> Submission:
     if not enrolment.submissions:
         raise ServiceError("This portfolio has not been submitted.")
@@ -516,9 +525,8 @@ def judge_section_satisfactory(
     for target in targets:
         if refreshed.is_gap(target):
             continue
-        existing = refreshed.judgements.get(target.id)
-        if existing is not None and existing.finding is Finding.SATISFACTORY:
-            continue
+        if target.id in refreshed.judgements:
+            continue  # a judgement already made, either way, is the assessor's to change
         judge(
             session,
             actor=actor,
@@ -526,7 +534,7 @@ def judge_section_satisfactory(
             target=target,
             finding=Finding.SATISFACTORY,
             comment=comment,
-            seen_version=existing.lock_version if existing else 0,
+            seen_version=0,
         )
         count += 1
     return count
@@ -556,7 +564,7 @@ def sign_off_gap(
     _target_of(enrolment, target)
     if not view.is_gap(target):
         raise ServiceError(f"{target.ref} is not a gap: it has accepted evidence or a sign-off.")
-    if held_on > date.today():
+    if held_on > today():
         raise ServiceError("The date it took place cannot be in the future.", "held_on")
     asked = [q for q in questions if q.question.strip() or q.answer.strip()]
     if any(not q.question.strip() or not q.answer.strip() for q in asked):
@@ -567,6 +575,7 @@ def sign_off_gap(
         )
     if not notes.strip() and not asked:
         raise ServiceError("Describe what you saw or were told.", "notes")
+    _claim(session, enrolment)
     signoff = GapSignoff(
         enrolment_id=enrolment.id,
         target_id=target.id,
@@ -644,6 +653,21 @@ def return_to_learner(
     return submission
 
 
+def _achievable(view: ReviewView, result: OutcomeResult) -> None:
+    """Competent (or RPL granted) needs every requirement satisfactory and none left a gap."""
+    if not result.is_achieved:
+        return
+    if not view.all_satisfactory:
+        raise ServiceError(f"{result.label} needs every criterion judged satisfactory.", "result")
+    if view.gaps:
+        refs = ", ".join(t.ref for t in view.gaps[:8])
+        raise ServiceError(
+            f"{result.label} needs accepted evidence or a sign-off for every criterion; "
+            f"{refs} {'has' if len(view.gaps) == 1 else 'have'} none.",
+            "result",
+        )
+
+
 def record_outcome(
     session: Session,
     *,
@@ -662,15 +686,14 @@ def record_outcome(
         refs = ", ".join(t.ref for t in view.unjudged[:8])
         more = f" and {len(view.unjudged) - 8} more" if len(view.unjudged) > 8 else ""
         raise ServiceError(f"Judge every criterion first: {refs}{more} have no judgement yet.")
-    if result.is_achieved and not view.all_satisfactory:
-        raise ServiceError(f"{result.label} needs every criterion judged satisfactory.", "result")
+    _achievable(view, result)
     if not declared:
         raise ServiceError("Tick the declaration to sign the outcome.", "declared")
     outcome = UnitOutcome(
         enrolment_id=enrolment.id,
         result=result,
         declaration=OUTCOME_DECLARATION,
-        decided_on=date.today(),
+        decided_on=today(),
         assessor_id=actor.id,
     )
     session.add(outcome)
@@ -722,6 +745,7 @@ def correct_judgement(
             f"The outcome is {view.outcome.result.label}: correct the outcome first, then "
             f"{target.ref}."
         )
+    _claim(session, enrolment)
     new = Judgement(
         enrolment_id=enrolment.id,
         target_id=target.id,
@@ -757,13 +781,13 @@ def correct_outcome(
         raise ServiceError(f"{result.label} is not an outcome of this enrolment.", "result")
     if result is old.result:
         raise ServiceError(f"The outcome is already {result.label}.", "result")
-    if result.is_achieved and not view.all_satisfactory:
-        raise ServiceError(f"{result.label} needs every criterion judged satisfactory.", "result")
+    _achievable(view, result)
+    _claim(session, enrolment)
     new = UnitOutcome(
         enrolment_id=enrolment.id,
         result=result,
         declaration=OUTCOME_DECLARATION,
-        decided_on=date.today(),
+        decided_on=today(),
         assessor_id=actor.id,
         replaces_id=old.id,
         correction_reason=_reason(reason),

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
 from wtforms import (
@@ -23,6 +21,7 @@ from wtforms import (
 from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
+from portfolio.clock import today
 from portfolio.models import Finding, GapMethod
 
 FINDINGS = [SelectChoice(f.value, f.label) for f in Finding]
@@ -71,7 +70,7 @@ class SignoffForm(FlaskForm):
         choices=[SelectChoice(m.value, m.label) for m in GapMethod],
         validators=[DataRequired()],
     )
-    held_on = DateField("Date it took place", default=date.today, validators=[DataRequired()])
+    held_on = DateField("Date it took place", default=today, validators=[DataRequired()])
     notes = TextAreaField("Notes", validators=[Length(max=8000)])
     questions = FieldList(FormField(QuestionForm), min_entries=3, max_entries=20)
     files = MultipleFileField(

@@ -260,7 +260,9 @@ def item(enrolment_id: int, version_id: int) -> str | Response:
         else:
             _expired()
     view = _view(enrolment)
-    submitted = next(s for s in view.items if s.version.id == version.id)
+    submitted = next((s for s in view.items if s.version.id == version.id), None)
+    if submitted is None:
+        abort(404, description="That version was replaced by a later submission.")
     return render_template(
         "review/item.html",
         previews=_word_previews(version),

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
 from wtforms import BooleanField, DateField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
+from portfolio.clock import today
 from portfolio.models import EvidenceType
 
 
@@ -20,7 +19,7 @@ class ItemForm(FlaskForm):
         choices=[SelectChoice(t.value, t.label) for t in EvidenceType],
         validators=[DataRequired()],
     )
-    work_date = DateField("Date the work was done", validators=[DataRequired()], default=date.today)
+    work_date = DateField("Date the work was done", validators=[DataRequired()], default=today)
     description = TextAreaField(
         "Description",
         validators=[Optional(), Length(max=20000)],

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, selectinload
 from portfolio.assessment.workflow import ensure_state, transition
 from portfolio.audit.log import record
 from portfolio.auth.services import ServiceError
+from portfolio.clock import today
 from portfolio.models import (
     AssessmentState,
     Enrolment,
@@ -275,7 +276,7 @@ def _record_mapping(
 def _check_fields(fields: ItemFields, has_files: bool) -> None:
     if not fields.title.strip():
         raise ServiceError("Give the evidence a title.", "title")
-    if fields.work_date > date.today():
+    if fields.work_date > today():
         raise ServiceError("The date the work was done cannot be in the future.", "work_date")
     if not fields.description.strip() and not has_files:
         raise ServiceError(

@@ -117,6 +117,7 @@ def portfolio(enrolment_id: int) -> str:
         "evidence/portfolio.html",
         view=view,
         feedback=learner_feedback(db.session, enrolment),
+        can_review=can(current_user, Permission.VIEW_REVIEW, enrolment),
         gaps_only=request.args.get("gaps") == "1",
         can_edit=can(current_user, Permission.EDIT_EVIDENCE, enrolment)
         and enrolment.state.learner_can_edit,

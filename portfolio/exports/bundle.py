@@ -76,9 +76,13 @@ def selected_ids(session: Session, selection: Selection) -> list[int]:
 
 
 def _safe(text: str) -> str:
-    """A file or folder name: letters, digits, dot, dash and underscore only."""
+    """A file or folder name: letters, digits, dot, dash and underscore; the extension kept."""
     cleaned = re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-.")
-    return cleaned[:80] or "file"
+    stem, dot, extension = cleaned.rpartition(".")
+    if not dot or not stem or len(extension) > 8:
+        stem, extension = cleaned, ""
+    stem = stem[: 80 - len(extension) - 1].rstrip("-.") or "file"
+    return f"{stem}.{extension}" if extension else stem
 
 
 @dataclass
@@ -163,12 +167,15 @@ def bundle_members(
             for submitted in data.review.items:
                 version = submitted.version
                 for f in version.files:
-                    name = _safe(f"E{submitted.item.number}-v{version.version}-{f.display_name}")
+                    # The file's id keeps two uploads of "image.jpg" apart.
+                    name = _safe(
+                        f"E{submitted.item.number}-v{version.version}-{f.id}-{f.display_name}"
+                    )
                     yield member(f"{folder}/evidence/{name}", _read(store.open(f.storage_key)))
             for target_id, signoff in data.review.signoffs.items():
                 for f in signoff.files:
                     yield member(
-                        f"{folder}/gap-sign-offs/{_safe(f'{target_id}-{f.display_name}')}",
+                        f"{folder}/gap-sign-offs/{_safe(f'{target_id}-{f.id}-{f.display_name}')}",
                         _read(store.open(f.storage_key)),
                     )
             del data, enrolment

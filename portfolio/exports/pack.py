@@ -173,7 +173,7 @@ def build_pack(
     add_page_number_footer(section)
 
     _cover(document, data, rto_name, clock)
-    _mapping(document, data)
+    _mapping(document, data, clock)
     _register(document, data, clock)
     _content(document, data, open_file)
     _signoffs(document, data, clock)
@@ -209,7 +209,12 @@ def _cover(document, data: PackData, rto_name: str, clock: Clock) -> None:
             ("Unit", f"{release.unit.code} {release.title}"),
             ("Release", f"{release.release} ({release.framework.label})"),
             ("Enrolment type", data.enrolment.kind_label),
-            ("Assessor", data.enrolment.assessor.name if data.enrolment.assessor else "none"),
+            (
+                "Assessor",
+                outcome.assessor.name
+                if outcome
+                else (data.enrolment.assessor.name if data.enrolment.assessor else "none"),
+            ),
             ("Submitted", rounds or "not submitted"),
             (
                 "Decided",
@@ -232,10 +237,10 @@ def _cover(document, data: PackData, rto_name: str, clock: Clock) -> None:
     add_table_of_contents(document, levels="1-2")
 
 
-MAPPING_WIDTHS = [7.5, 3.5, 3.2, 6.3, 4.5]
+MAPPING_WIDTHS = [7.0, 2.8, 4.2, 6.0, 4.0]
 
 
-def _mapping(document, data: PackData) -> None:
+def _mapping(document, data: PackData, clock: Clock) -> None:
     landscape_section(document)
     document.add_heading("Mapping of evidence to the unit", level=1)
     review = data.review
@@ -246,7 +251,13 @@ def _mapping(document, data: PackData) -> None:
     )
     table = _table(
         document,
-        ["Requirement", "Evidence accepted", "Judgement", "Assessor's comment", "Gap sign-off"],
+        [
+            "Requirement",
+            "Evidence accepted",
+            "Judgement (by, on)",
+            "Assessor's comment",
+            "Gap sign-off",
+        ],
         MAPPING_WIDTHS,
     )
     for section in matrix_sections(review):
@@ -269,7 +280,10 @@ def _mapping(document, data: PackData) -> None:
                 [
                     label,
                     ", ".join(f"E{s.item.number}" for s in review.accepted_for(target)) or "none",
-                    judgement.finding.label if judgement else "not judged",
+                    f"{judgement.finding.label} ({judgement.assessor.name}, "
+                    f"{clock.date(judgement.recorded_at)})"
+                    if judgement
+                    else "not judged",
                     judgement.comment if judgement else "",
                     f"{signoff.method.label}, {signoff.held_on.strftime('%d/%m/%Y')}"
                     if signoff

@@ -6,7 +6,6 @@ Every download is recorded in the audit log before it is sent: who took a copy, 
 from __future__ import annotations
 
 import io
-from datetime import date
 
 from flask import (
     Blueprint,
@@ -26,6 +25,7 @@ from wtforms.fields import SelectChoice
 
 from portfolio.auth.permissions import Permission, require
 from portfolio.auth.services import ServiceError
+from portfolio.clock import today
 from portfolio.evidence.uploads import storage
 from portfolio.exports.bundle import Selection
 from portfolio.exports.forms import BundleForm, MatrixForm, RegisterForm
@@ -144,7 +144,7 @@ def matrix() -> str | Response:
         count=len(ids),
     )
     db.session.commit()
-    return _document(document, f"mapping-matrix-{unit}-{date.today().isoformat()}.docx")
+    return _document(document, f"mapping-matrix-{unit}-{today().isoformat()}.docx")
 
 
 @bp.get("/admin/exports/register")
@@ -179,7 +179,7 @@ def register() -> str | Response:
                 details={"format": form.format.data},
             )
             db.session.commit()
-            name = f"outcomes-register-{date.today().isoformat()}"
+            name = f"outcomes-register-{today().isoformat()}"
             if form.format.data == "xlsx":
                 out = io.BytesIO()
                 write_xlsx(rows, out)
@@ -276,7 +276,7 @@ def download(job_id: str) -> Response:
         details={"job": job_id, "bytes": job.size},
     )
     db.session.commit()
-    name = f"audit-bundle-{date.today().isoformat()}.zip"
+    name = f"audit-bundle-{today().isoformat()}.zip"
     response = send_file(
         bundle_path(current_app._get_current_object(), job_id),
         mimetype="application/zip",

@@ -6,6 +6,7 @@ import io
 import re
 from datetime import date
 
+import pytest
 from sqlalchemy import func, select
 
 from portfolio.audit.log import verify
@@ -510,3 +511,107 @@ def test_an_item_opens_in_place_with_its_word_file_readable(
     page = client.get(f"/enrolments/{enrolment.id}/review/items/{item.current_version_id}").text
     assert "complaints.docx, as text" in page
     assert "Refund issued in 24 hours." in page
+
+
+def test_competent_is_refused_while_a_criterion_has_no_evidence(client, submitted, login) -> None:
+    """Rejecting the only evidence after judging leaves a gap, and Competent then waits for it."""
+    s = submitted()
+    login(s.assessor)
+    competent_but_last = [t for t in s.targets if t.anchor not in ("pc-1.1", "pc-1.2")]
+    start(client, s)
+    decide(client, s, 0, "pc-1.1", "accept")
+    decide(client, s, 0, "pc-1.2", "accept")
+    for target in competent_but_last:
+        client.post(
+            f"{review_url(s)}/gaps/{target.id}",
+            data={"method": "direct_observation", "held_on": "2026-11-20", "notes": "Seen."},
+        )
+    for target in s.targets:
+        judge(client, s, target.anchor)
+    rejected = decide(client, s, 0, "pc-1.1", "reject")  # second thoughts, after judging
+    assert "E1 rejected for 1.1." in rejected.text, rejected.text[-3000:]
+    page = client.post(f"{review_url(s)}/outcome", data={"result": "competent", "declared": "y"})
+    assert "Competent needs accepted evidence or a sign-off for every criterion; 1.1 has none." in (
+        page.text.replace("&#39;", "'")
+    )
+    assert count(UnitOutcome) == 0
+
+
+def test_the_bulk_button_leaves_judgements_already_made(client, submitted, login) -> None:
+    """A criterion judged not yet satisfactory keeps that judgement and its comment."""
+    s = submitted({"Service plan": ["pc-1.1", "pc-1.2"]})
+    login(s.assessor)
+    start(client, s)
+    judge(client, s, "pc-1.1", "not_yet_satisfactory", "Plan predates the new contract")
+    page = client.post(f"{review_url(s)}/sections/element-1/satisfactory", follow_redirects=True)
+    assert "requirements: 1 judged satisfactory" in page.text
+    findings = {
+        j.target.ref: (j.finding.value, j.comment) for j in db.session.scalars(select(Judgement))
+    }
+    assert findings["1.1"] == ("not_yet_satisfactory", "Plan predates the new contract")
+    assert findings["1.2"][0] == "satisfactory"
+
+
+def test_a_replaced_version_is_not_found_on_the_review(client, submitted, login) -> None:
+    """After a resubmission with a changed item, the old version's review page is a 404."""
+    s = submitted()
+    login(s.assessor)
+    start(client, s)
+    target = s.target("pc-2.3")
+    client.post(f"{review_url(s)}/return", data={f"feedback-{target.id}": "More please"})
+    old = s.items[0].current_version_id
+    login(s.learner)
+    client.post(
+        f"/evidence/{s.items[0].id}/edit",
+        data={
+            "title": "Service plan v2",
+            "evidence_type": "plan",
+            "work_date": "2026-10-01",
+            "description": "Updated plan.",
+        },
+    )
+    client.post(f"/enrolments/{s.enrolment.id}/submit", data={"declared": "y"})
+    login(s.assessor)
+    assert client.get(f"{review_url(s)}/items/{old}").status_code == 404
+    db.session.expire_all()
+    assert client.get(f"{review_url(s)}/items/{s.items[0].current_version_id}").status_code == 200
+
+
+def test_two_sign_offs_of_one_gap_at_once_record_one(submitted) -> None:
+    """Of two requests closing the same gap together, the second is refused, not recorded."""
+    from sqlalchemy.orm import Session
+    from sqlalchemy.orm.exc import StaleDataError
+
+    from portfolio.assessment import review as svc
+    from portfolio.models import Enrolment, GapMethod, Target, User
+
+    s = submitted()
+    svc.start_review(db.session, actor=s.assessor, enrolment=s.enrolment)
+    db.session.commit()
+    target = s.target("pc-2.3")
+    view = svc.review_view(db.session, s.enrolment)  # this request read the gap first
+
+    def sign(session, actor, enrolment_view, gap):
+        return svc.sign_off_gap(
+            session,
+            actor=actor,
+            view=enrolment_view,
+            target=gap,
+            method=GapMethod.DIRECT_OBSERVATION,
+            held_on=date(2026, 11, 20),
+            notes="Seen.",
+        )
+
+    with Session(db.engine) as other:
+        enrolment = other.get(Enrolment, s.enrolment.id)
+        sign(
+            other,
+            other.get(User, s.assessor.id),
+            svc.review_view(other, enrolment),
+            other.get(Target, target.id),
+        )
+        other.commit()
+    with pytest.raises(StaleDataError):
+        sign(db.session, s.assessor, view, target)
+    db.session.rollback()
+    assert count(GapSignoff) == 1

@@ -10,7 +10,7 @@ import hashlib
 import io
 import json
 import zipfile
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import docx
@@ -18,6 +18,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
+from portfolio.clock import today as rto_today
 from portfolio.exports.register import COLUMNS, EXPORT_ACTION
 from portfolio.extensions import db
 from portfolio.models import (
@@ -111,7 +112,7 @@ def test_matrix_command(runner, decided, make_enrolment, make_user, out) -> None
 
 def test_matrix_command_by_enrolment_date(runner, decided, out) -> None:
     decided()
-    today = date.today()
+    today = rto_today()
     later = out / "later.docx"
     result = run(runner, "matrix", UNIT, str(later), "--enrolled-from", str(today + timedelta(1)))
     assert result.exit_code == 0, result.output
@@ -131,7 +132,7 @@ def test_register_command_csv(runner, decided, out) -> None:
     body = [dict(zip(COLUMNS, row, strict=True)) for row in rows[1:]]
     assert sorted(r["Unit code"] for r in body) == ["MEM16003", UNIT]
     assert {r["AVETMISS outcome code"] for r in body} == {"20"}
-    assert {r["Decision date"] for r in body} == {date.today().isoformat()}
+    assert {r["Decision date"] for r in body} == {rto_today().isoformat()}
     assert b"\r\n" in target.read_bytes()  # RFC 4180 line ends
     [event] = export_events()
     assert event.after["kind"] == "register" and event.after["count"] == 2
@@ -148,12 +149,12 @@ def test_register_command_xlsx(runner, decided, out) -> None:
     row = dict(zip(COLUMNS, rows[1], strict=True))
     assert row["Learner"] == "Lee Learner 0"
     assert row["AVETMISS outcome code"] == "20"
-    assert row["Decision date"].date() == date.today()
+    assert row["Decision date"].date() == rto_today()
 
 
 def test_register_command_filters(runner, decided, out) -> None:
     decided(), decided(unit="MEM16003")
-    today = date.today()
+    today = rto_today()
 
     def units(*options: str) -> list[str]:
         target = out / "filtered.csv"

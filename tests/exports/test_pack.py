@@ -174,3 +174,46 @@ def test_exports_are_in_the_audit_log(decided, client, make_user, login) -> None
     ).all()
     assert [e.after["kind"] for e in events] == ["pack", "register"]
     assert events[0].enrolment_id == enrolment.id
+
+
+def test_two_files_with_one_name_both_reach_the_bundle(make_user, make_enrolment) -> None:
+    """Two phone photos both called image.png are two members, each with its extension."""
+    from datetime import date
+
+    from portfolio.evidence.services import ItemFields, create_item, submit
+    from portfolio.evidence.uploads import store_upload
+    from portfolio.models import EvidenceType
+    from tests.files import png_bytes
+
+    learner = make_user("learner")
+    enrolment = make_enrolment(learner=learner)
+    photos = [store_upload(io.BytesIO(png_bytes(4 + n, 3)), "image.png") for n in range(2)]
+    create_item(
+        db.session,
+        actor=learner,
+        enrolment=enrolment,
+        fields=ItemFields("Site photos", EvidenceType.PHOTO, date(2026, 9, 1), ""),
+        files=photos,
+    )
+    submit(db.session, actor=learner, enrolment=enrolment, declared=True)
+    db.session.commit()
+    body = b"".join(stream_bundle(db.session, Selection(enrolment_ids=[enrolment.id])))
+    archive = zipfile.ZipFile(io.BytesIO(body))
+    evidence = [n for n in archive.namelist() if "/evidence/" in n]
+    assert len(evidence) == len(set(evidence)) == 2
+    assert all(n.endswith("-image.png") for n in evidence)
+    assert {hashlib.sha256(archive.read(n)).hexdigest() for n in evidence} == {
+        p.sha256 for p in photos
+    }
+
+
+def test_today_is_the_rto_s_date(app) -> None:
+    """Dates the services record are the RTO's, not the server's."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from portfolio.clock import today
+
+    for zone in ("Pacific/Kiritimati", "Pacific/Pago_Pago"):
+        app.config["RTO_TIMEZONE"] = zone
+        assert today() == datetime.now(ZoneInfo(zone)).date()

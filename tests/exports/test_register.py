@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from portfolio.assessment import review as svc
 from portfolio.audit.log import verify
 from portfolio.auth.services import ServiceError
+from portfolio.clock import today as rto_today
 from portfolio.evidence.services import ItemFields, create_item, set_item_mappings, submit
 from portfolio.exports.register import (
     COLUMNS,
@@ -56,18 +57,10 @@ class Decider:
     def __init__(self, make_user, make_enrolment, monkeypatch: pytest.MonkeyPatch) -> None:
         self.make_user = make_user
         self.make_enrolment = make_enrolment
-        self.day = date.today()
+        self.day = rto_today()
         self.assessor = make_user("assessor", name="Alex Assessor")
-        decider = self
-
-        class ReviewDate(date):
-            """The services' ``date``, whose today is the day the test says it is."""
-
-            @classmethod
-            def today(cls) -> date:
-                return date(decider.day.year, decider.day.month, decider.day.day)
-
-        monkeypatch.setattr(svc, "date", ReviewDate)
+        # The services' today is the day the test says it is.
+        monkeypatch.setattr(svc, "today", lambda: self.day)
 
     def __call__(
         self,

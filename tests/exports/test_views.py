@@ -11,7 +11,7 @@ import hashlib
 import io
 import json
 import zipfile
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import docx
@@ -22,6 +22,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from portfolio.audit.log import verify
+from portfolio.clock import today as rto_today
 from portfolio.exports.jobs import jobs_dir, read_status
 from portfolio.exports.register import COLUMNS, EXPORT_ACTION
 from portfolio.extensions import db
@@ -150,7 +151,7 @@ def test_matrix_download_has_a_column_per_learner(
     assert response.status_code == 200
     assert response.mimetype == DOCX
     assert response.headers["Content-Disposition"] == (
-        f"attachment; filename=mapping-matrix-{UNIT}-{date.today().isoformat()}.docx"
+        f"attachment; filename=mapping-matrix-{UNIT}-{rto_today().isoformat()}.docx"
     )
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     document = docx.Document(io.BytesIO(response.data))
@@ -174,7 +175,7 @@ def test_matrix_of_an_unknown_unit_is_refused(client, admin, synced) -> None:
 
 def test_matrix_with_a_reversed_enrolment_range_is_refused(client, admin, decided) -> None:
     decided()
-    today = date.today()
+    today = rto_today()
     response = get(
         client,
         f"/admin/exports/matrix.docx?m-unit={UNIT}"
@@ -195,7 +196,7 @@ def test_register_csv_download(client, admin, decided) -> None:
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
     assert response.headers["Content-Disposition"] == (
-        f"attachment; filename=outcomes-register-{date.today().isoformat()}.csv"
+        f"attachment; filename=outcomes-register-{rto_today().isoformat()}.csv"
     )
     assert response.data.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"), newline="")))
@@ -206,7 +207,7 @@ def test_register_csv_download(client, admin, decided) -> None:
     assert {r["Unit code"] for r in body} == {UNIT}
     assert {r["AVETMISS outcome code"] for r in body} == {"20"}
     assert {r["Outcome"] for r in body} == {"Competent"}
-    assert {r["Decision date"] for r in body} == {date.today().isoformat()}
+    assert {r["Decision date"] for r in body} == {rto_today().isoformat()}
     assert {r["Enrolment type"] for r in body} == {"Assessment"}
     [event] = export_events()
     assert event.after["kind"] == "register" and event.after["count"] == 2
@@ -227,7 +228,7 @@ def test_register_xlsx_download(client, admin, decided) -> None:
     row = dict(zip(COLUMNS, rows[1], strict=True))
     assert row["Learner"] == "Lee Learner 0" and row["Unit code"] == UNIT
     assert row["AVETMISS outcome code"] == "20"  # text, never the number 20
-    assert row["Decision date"].date() == date.today()
+    assert row["Decision date"].date() == rto_today()
     [event] = export_events()
     assert event.after["format"] == "xlsx" and event.after["count"] == 1
 
@@ -235,7 +236,7 @@ def test_register_xlsx_download(client, admin, decided) -> None:
 def test_register_filters_by_unit_and_decision_date(client, admin, decided) -> None:
     """A filter that matches nothing is a register of the header alone, not an error."""
     decided()
-    today = date.today()
+    today = rto_today()
 
     def learners(query: str) -> list[str]:
         response = get(client, f"/admin/exports/register?r-format=csv&{query}")
@@ -323,7 +324,7 @@ def test_bundle_started_from_the_page(app, client, admin, decided) -> None:
     assert download.status_code == 200
     assert download.mimetype == "application/zip"
     assert download.headers["Content-Disposition"] == (
-        f"attachment; filename=audit-bundle-{date.today().isoformat()}.zip"
+        f"attachment; filename=audit-bundle-{rto_today().isoformat()}.zip"
     )
     assert body["size"] == len(download.data)
     archive, manifest = read_zip(download.data)
@@ -421,7 +422,7 @@ def test_bundle_that_fails_leaves_no_partial_file(app, client, admin, decided) -
 def test_bundle_when_nothing_matches(app, client, admin, decided) -> None:
     """No decided enrolment in the selection: the page says so, and no job is started."""
     decided()
-    today = date.today()
+    today = rto_today()
     for fields in (
         {"unit": "MEM16003"},
         {"decided_from": str(today + timedelta(days=1))},

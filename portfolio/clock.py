@@ -1,0 +1,15 @@
+"""Today's date where the RTO is: a Sydney assessor at 8 am is not living yesterday in UTC."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from flask import current_app, has_app_context
+
+
+def today() -> date:
+    """The date in the RTO's time zone (``RTO_TIMEZONE``); the server's outside an app."""
+    if not has_app_context():
+        return date.today()
+    return datetime.now(ZoneInfo(current_app.config["RTO_TIMEZONE"])).date()
