@@ -220,9 +220,17 @@ def stream_bundle(
     *,
     on_progress: Callable[[Progress], None] = lambda progress: None,
 ) -> Iterator[bytes]:
-    """The bundle's bytes, as they are produced."""
-    return stream_zip(
-        bundle_members(session, selection, on_progress=on_progress),
-        chunk_size=CHUNK,
-        get_compressobj=lambda: zlib.compressobj(wbits=-zlib.MAX_WBITS, level=1),
-    )
+    """The bundle's bytes, as they are produced.
+
+    Closing this iterator early (a failed file, a dropped download) closes the member
+    generator too, so the session it holds for the enrolment in hand ends at once.
+    """
+    members = bundle_members(session, selection, on_progress=on_progress)
+    try:
+        yield from stream_zip(
+            members,
+            chunk_size=CHUNK,
+            get_compressobj=lambda: zlib.compressobj(wbits=-zlib.MAX_WBITS, level=1),
+        )
+    finally:
+        members.close()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import secrets
 import threading
+from contextlib import closing
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -71,8 +72,9 @@ def write_bundle(app: Flask, selection: Selection, target: Path, *, on_progress)
     size = 0
     partial = target.with_name(target.name + ".part")
     try:
-        with partial.open("wb") as out:
-            for chunk in stream_bundle(db.session, selection, on_progress=on_progress):
+        chunks = stream_bundle(db.session, selection, on_progress=on_progress)
+        with partial.open("wb") as out, closing(chunks):
+            for chunk in chunks:
                 out.write(chunk)
                 size += len(chunk)
     except BaseException:
