@@ -8,6 +8,8 @@ FLASK  := $(BIN)/flask --app portfolio
 STAMP  := $(VENV)/.installed-$(shell $(PYTHON) -c "import hashlib,sys;print(hashlib.sha1(open('pyproject.toml','rb').read()).hexdigest()[:12])")
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
+# Tests run on every core (pytest-xdist); PYTEST_ARGS="-n 0" runs them in one process.
+PYTEST_ARGS ?= -n auto
 
 .PHONY: run test lint format setup db
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 from flask import Flask, g
 from flask.testing import FlaskClient, FlaskCliRunner
-from sqlalchemy import event, text
+from sqlalchemy import create_engine, event, make_url, text
 
 from portfolio import create_app
 from portfolio.config import PROJECT_ROOT, normalise_database_url
@@ -24,7 +25,29 @@ UNITS_DIR = PROJECT_ROOT / "units"
 
 def database_url(tmp_path: Path) -> str:
     url = os.environ.get("DATABASE_URL")
-    return normalise_database_url(url) if url else f"sqlite:///{tmp_path / 'test.sqlite3'}"
+    if not url:
+        return f"sqlite:///{tmp_path / 'test.sqlite3'}"
+    url = normalise_database_url(url)
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    return _worker_database(url, worker) if worker else url
+
+
+@functools.cache
+def _worker_database(url: str, worker: str) -> str:
+    """Tests run in parallel (pytest -n): each worker gets a database of its own, made once."""
+    parsed = make_url(url)
+    name = f"{parsed.database}_{worker}"
+    server = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with server.connect() as connection:
+            found = connection.execute(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+            ).scalar()
+            if not found:
+                connection.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        server.dispose()
+    return parsed.set(database=name).render_as_string(hide_password=False)
 
 
 def reset_database() -> None:
