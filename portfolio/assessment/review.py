@@ -319,11 +319,6 @@ def decide_mapping(
     note: str = "",
 ) -> MappingDecision:
     """Accept or reject the learner's claim that this evidence shows the target."""
-    ensure_state(enrolment, *REVIEWING, action="accept or reject evidence")
-    _version_of(enrolment, version)
-    _target_of(enrolment, target)
-    if not any(m.target_id == target.id for m in version.mappings):
-        raise ServiceError(f"The learner did not map this evidence to {target.ref}.")
     return _set_decision(
         session, actor, enrolment, version, target, MappingSource.LEARNER, accepted, note
     )
@@ -339,11 +334,6 @@ def add_mapping(
     note: str,
 ) -> MappingDecision:
     """The assessor maps submitted evidence to a target the learner did not name."""
-    ensure_state(enrolment, *REVIEWING, action="map evidence")
-    _version_of(enrolment, version)
-    _target_of(enrolment, target)
-    if any(m.target_id == target.id for m in version.mappings):
-        raise ServiceError(f"The learner already mapped this evidence to {target.ref}: accept it.")
     return _set_decision(
         session, actor, enrolment, version, target, MappingSource.ASSESSOR, True, note
     )
@@ -359,6 +349,20 @@ def _set_decision(
     accepted: bool,
     note: str,
 ) -> MappingDecision:
+    """A decision on (version, target): on the learner's mapping, or the assessor's own."""
+    by_learner = source is MappingSource.LEARNER
+    ensure_state(
+        enrolment,
+        *REVIEWING,
+        action="accept or reject evidence" if by_learner else "map evidence",
+    )
+    _version_of(enrolment, version)
+    _target_of(enrolment, target)
+    mapped = any(m.target_id == target.id for m in version.mappings)
+    if by_learner and not mapped:
+        raise ServiceError(f"The learner did not map this evidence to {target.ref}.")
+    if not by_learner and mapped:
+        raise ServiceError(f"The learner already mapped this evidence to {target.ref}: accept it.")
     existing = session.scalar(
         select(MappingDecision).where(
             MappingDecision.enrolment_id == enrolment.id,

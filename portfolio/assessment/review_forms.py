@@ -13,7 +13,6 @@ from wtforms import (
     HiddenField,
     IntegerField,
     RadioField,
-    SelectField,
     StringField,
     SubmitField,
     TextAreaField,
@@ -39,12 +38,6 @@ class MappingDecisionForm(FlaskForm):
     target = IntegerField(validators=[InputRequired()])
     decision = HiddenField(validators=[DataRequired()])
     note = StringField("Note", validators=[Length(max=500)])
-
-
-class AddMappingForm(FlaskForm):
-    version = SelectField("Evidence", coerce=int, validators=[InputRequired()])
-    target = IntegerField(validators=[InputRequired()])
-    note = StringField("How it shows it", validators=[Length(max=500)])
 
 
 class CheckForm(FlaskForm):

@@ -14,7 +14,6 @@ from wtforms.fields import SelectChoice
 from portfolio.assessment import review as svc
 from portfolio.assessment.review_forms import (
     ActionForm,
-    AddMappingForm,
     CheckForm,
     CorrectJudgementForm,
     CorrectOutcomeForm,
@@ -97,18 +96,12 @@ def review(enrolment_id: int) -> str:
     """The coverage matrix of a submission with everything the assessor has recorded."""
     enrolment = _enrolment(enrolment_id, Permission.VIEW_REVIEW)
     view = _view(enrolment)
-    add_mapping = AddMappingForm()
-    add_mapping.version.choices = [
-        SelectChoice(str(s.version.id), f"E{s.item.number} {s.version.title}") for s in view.items
-    ]
     return render_template(
         "review/review.html",
         view=view,
         e=enrolment,
         can_assess=can(current_user, Permission.ASSESS, enrolment),
         action=ActionForm(),
-        judgement_form=JudgementForm(),
-        add_mapping=add_mapping,
         findings=list(Finding),
         sections=svc.matrix_sections(view),
         rules=list(EvidenceRule),

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import IO, BinaryIO
+from typing import IO
 from zoneinfo import ZoneInfo
 
 from docx import Document
@@ -181,10 +181,6 @@ def build_pack(
     _corrections(document, data, clock)
     _audit_trail(document, data, clock)
     return document
-
-
-def write_pack(document: DocxDocument, stream: BinaryIO) -> None:
-    document.save(stream)
 
 
 def _cover(document, data: PackData, rto_name: str, clock: Clock) -> None:
