@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed-$(shell $(PYTHON) -c "import hashlib,sys;print(hash
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 # Tests run on every core (pytest-xdist); PYTEST_ARGS="-n 0" runs them in one process.
-PYTEST_ARGS ?= -n auto
+PYTEST_ARGS ?= -n auto --dist loadgroup
 
 .PHONY: run test lint format setup db
 
