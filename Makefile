@@ -1,5 +1,7 @@
 # make run   - set up (first time) and serve the app on http://127.0.0.1:5000
 # make test  - lint and run the test suite (DATABASE_URL=postgresql+psycopg://... to use PostgreSQL)
+# make serve - run under gunicorn with gunicorn.conf.py (production; set DATABASE_URL and SECRET_KEY)
+# make bench - run the benchmarks and write BENCHMARKS.md
 
 PYTHON ?= python3
 VENV   := .venv
@@ -11,7 +13,7 @@ PORT   ?= 5000
 # Tests run on every core (pytest-xdist); PYTEST_ARGS="-n 0" runs them in one process.
 PYTEST_ARGS ?= -n auto --dist loadgroup
 
-.PHONY: run test lint format setup db
+.PHONY: run test lint format setup db serve bench
 
 $(STAMP):
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +31,14 @@ db: $(STAMP)
 
 run: db
 	$(FLASK) run --host $(HOST) --port $(PORT)
+
+serve: $(STAMP)
+	$(FLASK) db upgrade
+	$(FLASK) units sync
+	$(BIN)/gunicorn --config gunicorn.conf.py 'portfolio:create_app()'
+
+bench: $(STAMP)
+	$(BIN)/python -m tests.benchmarks.run
 
 test: $(STAMP)
 	$(BIN)/ruff check .

@@ -56,6 +56,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from portfolio.auth.admin import bp as admin_users_bp
     from portfolio.auth.cli import demo_cli, enrolments_cli, users_cli
     from portfolio.auth.views import bp as auth_bp
+    from portfolio.backup.cli import backup_cli
     from portfolio.evidence.views import bp as evidence_bp
     from portfolio.exports.cli import exports_cli
     from portfolio.exports.views import bp as exports_bp
@@ -73,7 +74,15 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         admin_enrolments_bp,
     ):
         app.register_blueprint(blueprint)
-    for command in (units_cli, users_cli, enrolments_cli, demo_cli, audit_cli, exports_cli):
+    for command in (
+        units_cli,
+        users_cli,
+        enrolments_cli,
+        demo_cli,
+        audit_cli,
+        exports_cli,
+        backup_cli,
+    ):
         app.cli.add_command(command)
 
     _register_template_helpers(app)

@@ -1,0 +1,1 @@
+"""Consistent snapshots of a running instance: the database and the evidence store."""
