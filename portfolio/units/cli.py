@@ -9,6 +9,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from portfolio.extensions import db
+from portfolio.units.importing import SourceError, prepare, text_from_upload
 from portfolio.units.loader import LoadResult, load_directory, load_files
 from portfolio.units.sync import sync_units
 
@@ -53,3 +54,63 @@ def sync_command(files: tuple[Path, ...]) -> None:
     for label in report.added:
         click.echo(f"added {label}")
     click.echo(f"{len(report.added)} added, {len(report.unchanged)} already loaded.")
+
+
+@units_cli.command("import")
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--code", help="The unit code, where the text gives none or gives it wrong.")
+@click.option("--title", help="The unit title, where the text gives none or gives it wrong.")
+@click.option("--release", type=click.IntRange(min=1), help="The release number (default: 1).")
+@click.option(
+    "--output",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder to write the unit file to (default: UNITS_DIR).",
+)
+@click.option("--force", is_flag=True, help="Replace a unit file of the same name.")
+def import_command(
+    source: Path,
+    code: str | None,
+    title: str | None,
+    release: int | None,
+    output: Path | None,
+    force: bool,
+) -> None:
+    """Write a unit file from a unit's published text (.txt, .docx or .html).
+
+    Every line the parser could not place, or placed by a guess, is reported with its line
+    number. Nothing is written unless the unit file passes `flask units validate`.
+    """
+    try:
+        with source.open("rb") as stream:
+            text = text_from_upload(source.name, stream)
+    except SourceError as error:
+        raise click.ClickException(str(error)) from error
+    draft = prepare(text, code=code, title=title, release=release)
+    for warning in draft.parsed.warnings:
+        click.echo(f"{source}:{warning.line}: {warning.message}", err=True)
+    asked = [name for name in ("code", "title") if not draft.data.get(name)]
+    if asked:
+        options = " and ".join(f"--{name}" for name in asked)
+        raise click.ClickException(
+            f"The text gives no unit {' or '.join(asked)}: give {options}; nothing was written."
+        )
+    if not draft.ok:
+        _fail(draft.problems)
+    folder = output or Path(current_app.config["UNITS_DIR"])
+    target = folder / draft.file_name
+    if target.exists() and not force:
+        raise click.ClickException(
+            f"{target} already exists; give another --release, or --force to replace it."
+        )
+    folder.mkdir(parents=True, exist_ok=True)
+    target.write_text(draft.yaml_text, encoding="utf-8")
+    document = draft.unit.document
+    counts = f"{len(document.elements)} elements, {len(document.all_criteria())} criteria"
+    noun = "warning" if len(draft.parsed.warnings) == 1 else "warnings"
+    click.echo(f"wrote {target}: {document.code} release {document.release}, {counts}")
+    if draft.parsed.warnings:
+        click.echo(
+            f"{len(draft.parsed.warnings)} {noun}: check those lines, then `flask units sync`."
+        )
+    else:
+        click.echo("Check it, then load it with `flask units sync`.")

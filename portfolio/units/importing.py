@@ -1,0 +1,250 @@
+"""Add a unit from its published text: the text of a .txt, .docx or .html page, a draft unit
+file with the admin's corrections, checks, and saving it as a release."""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from typing import IO, Any
+
+import mammoth
+import yaml
+from sqlalchemy.orm import Session
+
+from portfolio.audit.log import record
+from portfolio.models import Role, User
+from portfolio.units.loader import LoadedUnit, Problem, load_text
+from portfolio.units.parse import ParsedUnit, parse_unit_text
+from portfolio.units.schema import CODE_PATTERN
+from portfolio.units.sync import sync_units
+
+SOURCE_SUFFIXES = {
+    ".txt": "text",
+    ".text": "text",
+    ".docx": "docx",
+    ".html": "html",
+    ".htm": "html",
+}
+# A unit page is a few tens of kilobytes; anything far bigger is not one.
+MAX_SOURCE_BYTES = 2 * 1024 * 1024
+# The order of fields in a unit file, as units/README.md lists them.
+FIELD_ORDER = [
+    "code",
+    "title",
+    "release",
+    "framework",
+    "application",
+    "band",
+    "unit_weight",
+    "competency_field",
+    "sector",
+    "elements",
+    "criteria_intro",
+    "criteria",
+    "performance_evidence",
+    "knowledge_evidence",
+    "assessment_conditions",
+    "foundation_skills",
+    "range_statement",
+]
+
+
+class SourceError(ValueError):
+    """An uploaded page that cannot be read as a unit's text; the message says why."""
+
+
+def text_from_upload(filename: str, stream: IO[bytes]) -> str:
+    """The text of an uploaded unit page, read at most to the size limit."""
+    suffix = "." + filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    kind = SOURCE_SUFFIXES.get(suffix)
+    if kind is None:
+        raise SourceError(
+            f"{filename or 'The file'} is not a page this can read: upload a .txt, .docx or "
+            ".html file of the unit, or paste its text."
+        )
+    data = stream.read(MAX_SOURCE_BYTES + 1)
+    if len(data) > MAX_SOURCE_BYTES:
+        raise SourceError(
+            f"{filename} is larger than {MAX_SOURCE_BYTES // (1024 * 1024)} MB; a unit page is "
+            "far smaller. Check that this is the unit's page, or paste its text."
+        )
+    if kind == "docx":
+        try:
+            html = mammoth.convert_to_html(io.BytesIO(data)).value
+        except (zipfile.BadZipFile, KeyError, ValueError) as error:
+            raise SourceError(f"{filename} could not be read as a Word document.") from error
+        return html_to_text(html)
+    text = _decode(data)
+    return html_to_text(text) if kind == "html" else text
+
+
+def _decode(data: bytes) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        # Pages saved from Windows programs often are Windows-1252.
+        return data.decode("cp1252", errors="replace")
+
+
+class _PageText(HTMLParser):
+    """Block elements and table cells on lines of their own; list items indented by depth."""
+
+    BLOCKS = {
+        *("p", "div", "section", "article", "main", "header", "footer", "aside"),
+        *("h1", "h2", "h3", "h4", "h5", "h6", "tr", "td", "th", "dt", "dd", "table"),
+        *("blockquote", "pre", "caption", "figure", "hr"),
+    }
+    HIDDEN = {"script", "style", "head", "nav", "noscript", "template", "svg", "button", "select"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.lines: list[str] = []
+        self.current: list[str] = []
+        self.lists = 0
+        self.hidden = 0
+
+    def _break(self, *, end_of_item: bool = False) -> None:
+        text = "".join(self.current).strip()
+        if not end_of_item and text.startswith("\0") and not text.strip("\0 •"):
+            return  # a list item's marker waits for the item's text (<li><p>...</p></li>)
+        if text.strip("\0 •"):
+            self.lines.append(text.removeprefix("\0"))
+        self.current = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self.HIDDEN:
+            self.hidden += 1
+        elif tag in ("ul", "ol"):
+            self._break()
+            self.lists += 1
+        elif tag == "li":
+            self._break()
+            self.current.append("\0" + "  " * max(self.lists - 1, 0) + "• ")
+        elif tag == "br" or tag in self.BLOCKS:
+            self._break()
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self.HIDDEN:
+            self.hidden = max(self.hidden - 1, 0)
+        elif tag in ("ul", "ol"):
+            self._break()
+            self.lists = max(self.lists - 1, 0)
+        elif tag == "li":
+            self._break(end_of_item=True)
+        elif tag in self.BLOCKS:
+            self._break()
+
+    def handle_data(self, data: str) -> None:
+        if not self.hidden:
+            self.current.append(re.sub(r"\s+", " ", data))
+
+
+def html_to_text(html: str) -> str:
+    """The text of an HTML page, a line per block, nested list items indented."""
+    parser = _PageText()
+    parser.feed(html)
+    parser.close()
+    parser._break()
+    return "\n".join(parser.lines) + "\n"
+
+
+@dataclass
+class Draft:
+    """An import in progress: what the text gave, the admin's corrections, and the checks."""
+
+    source: str
+    parsed: ParsedUnit
+    data: dict[str, Any]
+    yaml_text: str
+    file_name: str
+    problems: list[Problem] = field(default_factory=list)
+    unit: LoadedUnit | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.unit is not None
+
+
+def file_name(code: str, release: int) -> str:
+    """The unit file's name: ``CODE.yaml``, a later release ``CODE.rN.yaml``."""
+    safe = code if CODE_PATTERN.match(code or "") else "UNIT"
+    return f"{safe}.yaml" if release == 1 else f"{safe}.r{release}.yaml"
+
+
+def prepare(
+    text: str,
+    *,
+    code: str | None = None,
+    title: str | None = None,
+    release: int | None = None,
+) -> Draft:
+    """Parse ``text``; the code, title and release given override what the text says."""
+    parsed = parse_unit_text(text)
+    data = dict(parsed.data)
+    for name, value in (("code", code), ("title", title), ("release", release)):
+        if value not in (None, ""):
+            data[name] = value.strip() if isinstance(value, str) else value
+    data.setdefault("release", 1)  # units/README.md: 1 where the text gives none
+    ordered = {name: data[name] for name in FIELD_ORDER if name in data}
+    yaml_text = to_yaml(ordered)
+    name = file_name(str(ordered.get("code") or ""), int(ordered["release"]))
+    checked = load_text(yaml_text, name)
+    problems = checked.problems
+    if any(p.path == "code" and "not a unit code" in p.reason for p in problems):
+        problems = [p for p in problems if not (p.path == "code" and "file name" in p.reason)]
+    unit = checked.units[0] if checked.ok else None
+    return Draft(text, parsed, ordered, yaml_text, name, problems, unit)
+
+
+class _UnitFileDumper(yaml.SafeDumper):
+    """Indents list items under their key, as the hand-written unit files do."""
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        return super().increase_indent(flow, False)
+
+
+def to_yaml(data: dict[str, Any]) -> str:
+    """A unit file as people write them: fields in order, numbers as quoted strings."""
+    return yaml.dump(
+        data, Dumper=_UnitFileDumper, sort_keys=False, allow_unicode=True, width=10_000
+    )
+
+
+@dataclass
+class SaveResult:
+    label: str
+    added: bool
+    problem: str | None = None
+
+
+def save_release(session: Session, draft: Draft, *, actor: User) -> SaveResult:
+    """Load the draft as a unit release, as ``flask units sync`` would; the caller commits.
+
+    Saving the same content twice changes nothing; a release that exists with other content is
+    refused, since assessments are pinned to releases.
+    """
+    if draft.unit is None:
+        raise ValueError("a draft with problems cannot be saved")
+    document = draft.unit.document
+    label = f"{document.code} release {document.release}"
+    report = sync_units(session, [draft.unit])
+    if not report.ok:
+        return SaveResult(label, False, report.problems[0].reason)
+    if report.unchanged:
+        return SaveResult(label, False)
+    record(
+        session,
+        actor=actor,
+        role=Role.ADMIN,
+        action="unit.imported",
+        subject=f"unit:{document.code}",
+        after={
+            "release": document.release,
+            "title": document.title,
+            "content_sha256": draft.unit.content_sha256,
+        },
+    )
+    return SaveResult(label, True)

@@ -1,0 +1,673 @@
+"""Read a unit from its published text: training.gov.au pages, summary pages and UK NOS.
+
+Pure and total: any text gives a result. The parser never invents content. Every source line
+gets a role (what it became, or why it was dropped), and whatever it cannot place, or could only
+place by a guess, is reported as a warning with its line number. What the text does not give
+(a code, a title, any criteria) is listed in ``missing`` for the person importing it to supply.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from portfolio.units.schema import CODE_PATTERN
+
+# Headings in the published layouts, lower case, to the section they start.
+SECTION_HEADINGS = {
+    "application": "application",
+    "application of the unit": "application",
+    "unit descriptor": "application",
+    "overview": "application",
+    "elements and performance criteria": "elements",
+    "performance criteria": "criteria",
+    "performance evidence": "performance_evidence",
+    "evidence of performance": "performance_evidence",
+    "knowledge evidence": "knowledge_evidence",
+    "evidence of knowledge": "knowledge_evidence",
+    "knowledge and understanding": "knowledge_evidence",
+    "assessment conditions": "assessment_conditions",
+    "foundation skills": "foundation_skills",
+    "range statement": "range_statement",
+    "range of conditions": "range_statement",
+    "sectors": "sector",
+    "sector": "sector",
+    "unit sector": "sector",
+    "competency field": "competency_field",
+    "unit competency field": "competency_field",
+}
+
+# Headings of sections a unit file has no field for: their lines are reported, not imported.
+OTHER_HEADINGS = {
+    "modification history",
+    "prerequisite unit",
+    "prerequisite units",
+    "pre-requisite unit",
+    "pre-requisite units",
+    "pre-requisites",
+    "prerequisites",
+    "unit mapping information",
+    "links",
+    "employability skills",
+    "licensing/regulatory information",
+    "required skills and knowledge",
+    "required skills",
+    "required knowledge",
+    "evidence guide",
+    "assessment requirements",
+    "mapping",
+    "scope/range",
+    "scope",
+    "values",
+    "behaviours",
+    "skills",
+    "glossary",
+    "links to other nos",
+    "external links",
+    "developed by",
+    "version number",
+    "date approved",
+    "indicative review date",
+    "validity",
+    "status",
+    "originating organisation",
+    "original urn",
+    "relevant occupations",
+    "suite",
+    "keywords",
+    "companion volume",
+    "companion volume implementation guide",
+}
+
+# Lines of the page around the unit, not the unit: dropped wherever they appear.
+BOILERPLATE = [
+    re.compile(p, re.IGNORECASE)
+    for p in (
+        r"^google links$",
+        r"^follow the links below\b",
+        r"^skip to (main )?content$",
+        r"^(home|search|print|share|download|back to top|menu|top)$",
+        r"^training\.gov\.au\b.*$",
+        r"^unit of competency details$",
+        r"^(print|download) (this page|unit|pdf|rtf|docx?)\b.*$",
+        r"^(elements?|performance criteria)$",
+        r"^elements describe the essential outcomes\b",
+        r"^performance criteria describe the performance needed\b",
+    )
+]
+# The column headings of the foundation skills table.
+TABLE_HEADINGS = {"skill", "skills", "performance", "criteria", "performance criteria"}
+TABLE_DESCRIPTION = {"description", "descriptions"}
+# Foundation skills named in the tables that have no criteria column.
+KNOWN_SKILLS = {
+    "reading",
+    "writing",
+    "oral communication",
+    "numeracy",
+    "learning",
+    "problem solving",
+    "initiative and enterprise",
+    "teamwork",
+    "planning and organising",
+    "self-management",
+    "self management",
+    "technology",
+    "navigate the world of work",
+    "interact with others",
+    "get the work done",
+}
+
+ELEMENT_ALONE = re.compile(r"^(\d{1,2})\.?$")
+CRITERION_ALONE = re.compile(r"^(\d{1,2}\.\d{1,2})\.?$")
+ELEMENT_INLINE = re.compile(r"^(\d{1,2})\.?\s+(\S.*)$")
+CRITERION_INLINE = re.compile(r"^(\d{1,2}\.\d{1,2})\.?\s+(\S.*)$")
+NUMBERED = re.compile(r"^\d{1,3}[.)]\s+(\S.*)$")
+BULLET = re.compile(r"^[•●◦▪■\-–*·]\s*(?=\S)")
+REF = r"\d{1,2}\.\d{1,2}(?:\s*[-–]\s*\d{1,2}\.\d{1,2})?"
+REFS = re.compile(rf"^{REF}(?:\s*,\s*{REF})*$")
+BAND = re.compile(r"^band\s*:\s*(\S.*)$", re.IGNORECASE)
+UNIT_WEIGHT = re.compile(r"^unit weight\s*:\s*(\d{1,3})$", re.IGNORECASE)
+RELEASE = re.compile(r"^release\s*:?\s*(\d{1,3})\b", re.IGNORECASE)
+CODE_AND_TITLE = re.compile(r"^(?:unit code\s*:?\s*)?([A-Z][A-Z0-9]{2,31})\s*(?:[-–—:]\s*)?(.*)$")
+CODE_LIKE = re.compile(r"^[A-Z]{3,}[A-Z0-9]*\d[A-Z0-9]*$")
+TITLE_LABEL = re.compile(r"^unit title\s*:?\s*(\S.*)$", re.IGNORECASE)
+SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
+NOTE = re.compile(r"^note\b", re.IGNORECASE)
+INTRO_WORDS = re.compile(
+    r"\b(evidence|competence|competency|demonstrat\w*|candidate|individual|ability to)\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True, order=True)
+class ParseWarning:
+    """Something in the text the parser could not place, or placed by a guess."""
+
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Line:
+    number: int  # 1-based line of the source text
+    text: str  # spaces normalised, bullet and list number removed
+    indent: int  # leading spaces (a tab counts four)
+    marked: bool = False  # had a bullet or a list number
+
+    @property
+    def key(self) -> str:
+        return self.text.lower().rstrip(":").strip()
+
+
+@dataclass
+class ParsedUnit:
+    """What the text gave: unit file fields, each line's role, and warnings."""
+
+    data: dict[str, Any] = field(default_factory=dict)
+    warnings: list[ParseWarning] = field(default_factory=list)
+    roles: dict[int, str] = field(default_factory=dict)
+
+    @property
+    def missing(self) -> list[str]:
+        """Fields a unit needs that the text did not give."""
+        needed = [name for name in ("code", "title") if not self.data.get(name)]
+        if not self.data.get("elements") and not self.data.get("criteria"):
+            needed.append("criteria")
+        return needed
+
+    def warn(self, line: int, message: str) -> None:
+        self.warnings.append(ParseWarning(line, message))
+
+    def role(self, line: Line | int, role: str) -> None:
+        number = line if isinstance(line, int) else line.number
+        self.roles.setdefault(number, role)
+
+    def warnings_by_line(self) -> dict[int, list[str]]:
+        found: dict[int, list[str]] = {}
+        for warning in sorted(self.warnings):
+            found.setdefault(warning.line, []).append(warning.message)
+        return found
+
+
+def parse_unit_text(text: str) -> ParsedUnit:
+    """Parse the published text of one unit."""
+    result = ParsedUnit()
+    lines = list(_lines(text))
+    header, sections = _split_sections(lines, result)
+    _read_header(header, result)
+    seen: dict[str, list[Line]] = {}
+    for name, heading, body in sections:
+        if name in seen:
+            if [line.text for line in body] == [line.text for line in seen[name]]:
+                first = seen[name][0].number if seen[name] else heading.number
+                result.role(heading, f"printed twice (as from line {first}); not imported again")
+                for line in body:
+                    result.role(line, "printed twice; not imported again")
+            else:
+                result.role(heading, "a second section of this name: not imported")
+                result.warn(
+                    heading.number,
+                    f"'{heading.text}' appears a second time with different content; "
+                    "only the first was imported",
+                )
+                for line in body:
+                    result.role(line, "not imported (second section of this name)")
+            continue
+        seen[name] = body
+        result.role(heading, f"heading: {name.replace('_', ' ')}")
+        READERS[name](body, result)
+    if result.data.get("criteria") or result.data.get("criteria_intro"):
+        result.data["framework"] = "nos"
+    else:
+        result.data["framework"] = "training_package"
+    result.warnings.sort()
+    return result
+
+
+def _lines(text: str) -> Iterator[Line]:
+    """Non-empty lines with spaces normalised; table cells (tabs) become lines of their own."""
+    for number, raw in enumerate(text.splitlines(), start=1):
+        for cell in re.split(r"\t+", raw.replace("\r", "")) if "\t" in raw.strip() else [raw]:
+            expanded = cell.replace("\t", "    ")
+            indent = len(expanded) - len(expanded.lstrip(" \u00a0"))
+            body = SPACES.sub(" ", expanded).strip()
+            if not body or not any(ch.isalnum() for ch in body):
+                continue
+            marked = False
+            bullet = BULLET.match(body)
+            if bullet and len(body) > bullet.end():
+                body, marked = body[bullet.end() :].strip(), True
+            yield Line(number, body, indent, marked)
+
+
+def _split_sections(
+    lines: list[Line], result: ParsedUnit
+) -> tuple[list[Line], list[tuple[str, Line, list[Line]]]]:
+    header: list[Line] = []
+    sections: list[tuple[str, Line, list[Line]]] = []
+    skipped: Line | None = None
+    current: list[Line] = header
+    for line in lines:
+        key = line.key if line.text[0].isupper() and not line.marked else ""
+        name = SECTION_HEADINGS.get(key)
+        in_elements = bool(sections) and sections[-1][0] == "elements" and skipped is None
+        if name == "criteria" and in_elements:
+            name = None  # the column heading of the elements table, not a NOS heading
+        if name is not None:
+            sections.append((name, line, []))
+            current, skipped = sections[-1][2], None
+            continue
+        if key in OTHER_HEADINGS:
+            skipped = line
+            result.role(line, "heading of a section a unit file has no field for")
+            result.warn(
+                line.number,
+                f"'{line.text}' is not part of a unit file; the lines under it were not imported",
+            )
+            current = []
+            continue
+        if skipped is not None:
+            result.role(line, f"not imported (under '{skipped.text}')")
+            continue
+        if _is_boilerplate(line):
+            result.role(line, "page text, not the unit: dropped")
+            continue
+        current.append(line)
+    return header, sections
+
+
+def _is_boilerplate(line: Line) -> bool:
+    return any(pattern.match(line.text) for pattern in BOILERPLATE)
+
+
+def _read_header(lines: list[Line], result: ParsedUnit) -> None:
+    """Code, title and release from the lines before the first heading."""
+    data = result.data
+    pending_title = False
+    for line in lines:
+        release = RELEASE.match(line.text)
+        title_label = TITLE_LABEL.match(line.text)
+        code = CODE_AND_TITLE.match(line.text)
+        if release and "release" not in data:
+            data["release"] = int(release.group(1))
+            result.role(line, "release")
+        elif title_label and "title" not in data:
+            data["title"] = title_label.group(1)
+            result.role(line, "title")
+        elif (
+            code
+            and "code" not in data
+            and CODE_LIKE.match(code.group(1))
+            and CODE_PATTERN.match(code.group(1))
+        ):
+            data["code"] = code.group(1)
+            title = code.group(2).strip()
+            if title and "title" not in data:
+                data["title"] = title
+                result.role(line, "code and title")
+            else:
+                result.role(line, "code")
+                pending_title = "title" not in data
+            continue
+        elif pending_title:
+            data["title"] = line.text
+            result.role(line, "title")
+        elif not _read_band(line, result):
+            result.role(line, "not placed")
+            result.warn(line.number, f"not placed: '{_short(line.text)}' comes before any heading")
+        pending_title = False
+
+
+def _read_band(line: Line, result: ParsedUnit) -> bool:
+    """MEM units give their band and unit weight as lines of their own."""
+    band, weight = BAND.match(line.text), UNIT_WEIGHT.match(line.text)
+    if band and "band" not in result.data:
+        result.data["band"] = band.group(1)
+        result.role(line, "band")
+        return True
+    if weight and "unit_weight" not in result.data:
+        result.data["unit_weight"] = int(weight.group(1))
+        result.role(line, "unit weight")
+        return True
+    return False
+
+
+def _read_application(lines: list[Line], result: ParsedUnit) -> None:
+    paragraphs = result.data.setdefault("application", [])
+    for line in lines:
+        if not _read_band(line, result):
+            paragraphs.append(line.text)
+            result.role(line, f"application, paragraph {len(paragraphs)}")
+    if not paragraphs:
+        del result.data["application"]
+
+
+def _read_elements(lines: list[Line], result: ParsedUnit) -> None:
+    """Elements with criteria: numbers on lines of their own, inline, or elements only."""
+    elements: list[dict[str, Any]] = []
+    lines_of: list[Line] = []
+    expect: tuple[str, str] | None = None  # ("element" | "criterion", number)
+    for line in lines:
+        if expect is not None:
+            kind, number = expect
+            expect = None
+            if not (CRITERION_ALONE.match(line.text) or ELEMENT_ALONE.match(line.text)):
+                _add_numbered(kind, number, line.text, line, elements, lines_of, result)
+                continue
+            result.warn(line.number - 1, f"number {number} has no text after it")
+        alone = CRITERION_ALONE.match(line.text) or ELEMENT_ALONE.match(line.text)
+        inline = CRITERION_INLINE.match(line.text) or ELEMENT_INLINE.match(line.text)
+        if alone:
+            expect = ("criterion" if "." in alone.group(1) else "element", alone.group(1))
+            result.role(line, "number")
+        elif inline:
+            kind = "criterion" if "." in inline.group(1) else "element"
+            _add_numbered(kind, inline.group(1), inline.group(2), line, elements, lines_of, result)
+        elif _read_band(line, result):
+            continue
+        else:
+            result.role(line, "not placed")
+            result.warn(
+                line.number,
+                f"not placed: '{_short(line.text)}' is not a numbered element "
+                "or performance criterion",
+            )
+    if expect is not None:
+        result.warn(lines[-1].number, f"number {expect[1]} has no text after it")
+    _drop_repeated_list(elements, lines_of, result)
+    if elements:
+        result.data["elements"] = elements
+
+
+def _add_numbered(
+    kind: str,
+    number: str,
+    text: str,
+    line: Line,
+    elements: list[dict[str, Any]],
+    lines_of: list[Line],
+    result: ParsedUnit,
+) -> None:
+    if kind == "element":
+        elements.append({"number": number, "title": text, "criteria": []})
+        lines_of.append(line)
+        result.role(line, f"element {number}")
+        if number != str(len(elements)):
+            result.warn(line.number, f"element {number} is element {len(elements)} in order")
+        return
+    owner = number.split(".")[0]
+    if not elements or elements[-1]["number"] != owner:
+        result.role(line, "not placed")
+        result.warn(line.number, f"criterion {number} does not follow element {owner}")
+        return
+    criteria = elements[-1]["criteria"]
+    criteria.append({"number": number, "text": text})
+    result.role(line, f"criterion {number}")
+    if number != f"{owner}.{len(criteria)}":
+        result.warn(
+            line.number, f"criterion {number} is criterion {owner}.{len(criteria)} in order"
+        )
+
+
+def _drop_repeated_list(
+    elements: list[dict[str, Any]], lines_of: list[Line], result: ParsedUnit
+) -> None:
+    """Summary pages sometimes print the element list twice, numbered on (1-4, then 5-8)."""
+    half = len(elements) // 2
+    if half == 0 or len(elements) % 2 or any(e["criteria"] for e in elements):
+        return
+    if [e["title"] for e in elements[:half]] != [e["title"] for e in elements[half:]]:
+        return
+    for line in lines_of[half:]:
+        result.roles[line.number] = "element list printed twice: not imported again"
+    result.warnings = [w for w in result.warnings if w.line not in {x.number for x in lines_of}]
+    del elements[half:]
+
+
+def _read_nos_criteria(lines: list[Line], result: ParsedUnit) -> None:
+    """A NOS: "You must be able to:" and criteria numbered ``1.`` throughout."""
+    criteria: list[dict[str, str]] = []
+    for index, line in enumerate(lines):
+        item = _unnumbered(line) or (line if line.marked else None)
+        if index == 0 and line.text.endswith(":") and item is None:
+            result.data["criteria_intro"] = line.text
+            result.role(line, "criteria lead-in")
+        elif item is not None:
+            criteria.append({"number": str(len(criteria) + 1), "text": item.text})
+            result.role(line, f"criterion {len(criteria)}")
+        else:
+            result.role(line, "not placed")
+            result.warn(
+                line.number, f"not placed: '{_short(line.text)}' is not a numbered criterion"
+            )
+    if criteria:
+        result.data["criteria"] = criteria
+
+
+def _evidence_reader(name: str, label: str):
+    def read(lines: list[Line], result: ParsedUnit) -> None:
+        section: dict[str, Any] = {}
+        if lines and _is_intro(lines[0]):
+            section["intro"] = lines[0].text
+            result.role(lines[0], f"{label}: lead-in")
+            lines = lines[1:]
+        notes_from = next((i for i, line in enumerate(lines) if NOTE.match(line.text)), len(lines))
+        items = _read_list(lines[:notes_from], result, label)
+        if items:
+            section["items"] = items
+        notes = [line.text for line in lines[notes_from:]]
+        for line in lines[notes_from:]:
+            result.role(line, f"{label}: note")
+        if notes:
+            section["notes"] = notes
+        if section:
+            result.data[name] = section
+
+    return read
+
+
+def _is_intro(line: Line) -> bool:
+    if line.marked:
+        return False
+    return line.text.endswith(":") or (
+        line.text.endswith(".") and len(line.text) > 60 and bool(INTRO_WORDS.search(line.text))
+    )
+
+
+def _read_list(lines: list[Line], result: ParsedUnit, label: str) -> list[Any]:
+    """List items; a line ending with a colon leads the items under it.
+
+    Indentation, where the text has it, gives the nesting. Plain text shows only where a nested
+    list starts (the colon), not where it ends: a line ending with a full stop closes every open
+    list, and a list whose end the text does not show is reported so its lines can be checked.
+    """
+    if len({line.indent for line in lines}) > 1:
+        levels = _levels_by_indent(lines)
+    else:
+        levels = _levels_by_colons(lines, result)
+    root: list[Any] = []
+    stack: list[tuple[int, list[Any], str]] = [(-1, root, "")]
+    for line, level in zip(lines, levels, strict=True):
+        line = _unnumbered(line) or line
+        while stack[-1][0] >= level:
+            stack.pop()
+        _, siblings, prefix = stack[-1]
+        node: dict[str, Any] = {"text": line.text, "items": []}
+        siblings.append(node)
+        position = f"{prefix}{len(siblings)}"
+        result.role(line, f"{label} {position}")
+        stack.append((level, node["items"], f"{position}."))
+    return _compact(root)
+
+
+def _unnumbered(line: Line) -> Line | None:
+    """A list line numbered ``1.`` (a NOS numbers every line so), without its number."""
+    numbered = NUMBERED.match(line.text)
+    return replace(line, text=numbered.group(1), marked=True) if numbered else None
+
+
+def _levels_by_indent(lines: list[Line]) -> list[int]:
+    indents = sorted({line.indent for line in lines})
+    levels: list[int] = []
+    for line in lines:
+        level = indents.index(line.indent)
+        levels.append(min(level, levels[-1] + 1) if levels else 0)
+    return levels
+
+
+def _levels_by_colons(lines: list[Line], result: ParsedUnit) -> list[int]:
+    levels: list[int] = []
+    open_lists: list[Line] = []  # the colon lines whose lists are open, outermost first
+    for index, line in enumerate(lines):
+        leads = line.text.endswith(":")
+        if leads and open_lists and lines[index - 1] is not open_lists[-1]:
+            # After the items of an open list, a colon line may lead a deeper list or be the
+            # next item beside the list's leader; the text cannot tell. Taken as the latter.
+            closed = open_lists.pop()
+            result.warn(
+                line.number,
+                f"taken as the next item after the list under '{_short(closed.text)}' "
+                f"(line {closed.number}), not inside it: check the lines between, and indent "
+                "them if the nesting is otherwise",
+            )
+        levels.append(len(open_lists))
+        if leads:
+            open_lists.append(line)
+        elif line.text.endswith(".") and index + 1 < len(lines):
+            open_lists.clear()
+    for index, line in enumerate(lines):
+        if line.text.endswith(":") and (
+            index + 1 == len(lines) or levels[index + 1] <= levels[index]
+        ):
+            result.warn(line.number, f"'{_short(line.text)}' leads a list, but no items follow")
+    return levels
+
+
+def _compact(items: list[dict[str, Any]]) -> list[Any]:
+    """A list item without sub-items is written as a plain string, as unit files do."""
+    return [
+        {"text": item["text"], "items": _compact(item["items"])} if item["items"] else item["text"]
+        for item in items
+    ]
+
+
+def _read_assessment_conditions(lines: list[Line], result: ParsedUnit) -> None:
+    items = _read_list(lines, result, "assessment conditions")
+    if items:
+        result.data["assessment_conditions"] = items
+
+
+def _read_foundation_skills(lines: list[Line], result: ParsedUnit) -> None:
+    intro: list[str] = []
+    skills: list[dict[str, Any]] = []
+    in_table = False
+    for index, line in enumerate(lines):
+        following = lines[index + 1] if index + 1 < len(lines) else None
+        key = line.key
+        if key in TABLE_HEADINGS | TABLE_DESCRIPTION and not skills:
+            in_table = True
+            result.role(line, "table heading")
+        elif following is not None and REFS.match(following.text) and not REFS.match(line.text):
+            skills.append({"skill": line.text, "criteria": [], "descriptions": []})
+            result.role(line, f"foundation skill: {line.text}")
+            in_table = True
+        elif REFS.match(line.text) and skills and not skills[-1]["criteria"]:
+            refs = [re.sub(r"\s+", "", ref) for ref in line.text.split(",")]
+            skills[-1]["criteria"] = refs
+            result.role(line, f"criteria of {skills[-1]['skill']}")
+        elif in_table and key in KNOWN_SKILLS:
+            skills.append({"skill": line.text, "criteria": [], "descriptions": []})
+            result.role(line, f"foundation skill: {line.text}")
+        elif skills:
+            skills[-1]["descriptions"].append(line.text)
+            result.role(line, f"description of {skills[-1]['skill']}")
+        elif not in_table:
+            intro.append(line.text)
+            result.role(line, "foundation skills introduction")
+        else:
+            result.role(line, "not placed")
+            result.warn(line.number, f"not placed: '{_short(line.text)}' names no skill")
+    section: dict[str, Any] = {}
+    if intro:
+        section["intro"] = intro
+    kept = []
+    for skill in skills:
+        if skill["descriptions"]:
+            if not skill["criteria"]:
+                del skill["criteria"]
+            kept.append(skill)
+        else:
+            result.warn(
+                _line_of(lines, skill["skill"]), f"skill '{skill['skill']}' has no description"
+            )
+    if kept:
+        section["skills"] = kept
+    if section:
+        result.data["foundation_skills"] = section
+
+
+def _line_of(lines: list[Line], text: str) -> int:
+    return next(line.number for line in lines if line.text == text)
+
+
+def _read_range_statement(lines: list[Line], result: ParsedUnit) -> None:
+    intro: list[str] = []
+    entries: list[tuple[Line, list[Line]]] = []
+    for line in lines:
+        if line.text.endswith(":") and not (entries and line.indent > entries[-1][0].indent):
+            entries.append((line, []))
+            result.role(line, "range: term")
+        elif entries:
+            entries[-1][1].append(line)
+        else:
+            intro.append(line.text)
+            result.role(line, "range: introduction")
+    section: dict[str, Any] = {}
+    if intro:
+        section["intro"] = intro
+    kept = []
+    for term, values in entries:
+        if values:
+            kept.append({"term": term.text, "values": _read_list(values, result, "range value")})
+        else:
+            result.warn(term.number, f"range term '{_short(term.text)}' has no values")
+    if kept:
+        section["entries"] = kept
+    if section:
+        result.data["range_statement"] = section
+
+
+def _single_line_reader(name: str, label: str):
+    def read(lines: list[Line], result: ParsedUnit) -> None:
+        for index, line in enumerate(lines):
+            if index == 0:
+                result.data[name] = line.text
+                result.role(line, label)
+            else:
+                result.role(line, "not placed")
+                result.warn(line.number, f"not placed: {label} is one line; this is a second")
+
+    return read
+
+
+READERS = {
+    "application": _read_application,
+    "elements": _read_elements,
+    "criteria": _read_nos_criteria,
+    "performance_evidence": _evidence_reader("performance_evidence", "performance evidence"),
+    "knowledge_evidence": _evidence_reader("knowledge_evidence", "knowledge evidence"),
+    "assessment_conditions": _read_assessment_conditions,
+    "foundation_skills": _read_foundation_skills,
+    "range_statement": _read_range_statement,
+    "sector": _single_line_reader("sector", "sector"),
+    "competency_field": _single_line_reader("competency_field", "competency field"),
+}
+
+
+def _short(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
