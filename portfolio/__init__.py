@@ -15,7 +15,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
 from portfolio import config
-from portfolio.extensions import bootstrap, csrf, db, login_manager, migrate
+from portfolio.extensions import bootstrap, configure_sqlite, csrf, db, login_manager, migrate
 
 #: Form fields never shown back after a refused form: tokens and secrets.
 UNECHOED_FIELDS = {"csrf_token", "uploaded", "submit"}
@@ -42,6 +42,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     Path(app.config["EVIDENCE_DIR"]).mkdir(parents=True, exist_ok=True)
 
     db.init_app(app)
+    with app.app_context():
+        for engine in db.engines.values():
+            configure_sqlite(engine)
     migrate.init_app(app, db, directory=app.config["MIGRATIONS_DIR"])
     csrf.init_app(app)
     bootstrap.init_app(app)

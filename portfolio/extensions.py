@@ -1,5 +1,6 @@
 """Flask extensions, created unbound and bound to the app in ``create_app``."""
 
+import sqlite3
 from typing import Any
 
 from flask_bootstrap import Bootstrap5
@@ -7,7 +8,7 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
-from sqlalchemy import MetaData, TypeDecorator
+from sqlalchemy import Engine, MetaData, TypeDecorator, event
 from sqlalchemy.orm import DeclarativeBase
 
 # A fixed naming convention keeps constraint names identical on SQLite and PostgreSQL, so
@@ -26,6 +27,47 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+#: How long a SQLite connection waits for another one's write to finish before it gives up.
+SQLITE_BUSY_TIMEOUT_MS = 15_000
+
+
+def configure_sqlite(engine: Engine) -> None:
+    """Settings for every connection to a SQLite database; other databases are left alone.
+
+    - WAL: readers never wait for a writer and a writer never waits for readers.
+    - busy_timeout: a writer queues behind another writer instead of failing at once.
+    - synchronous=NORMAL: safe with WAL (a power cut may lose the last commits, never the file).
+
+    Foreign keys stay unchecked on SQLite (PostgreSQL checks them): with ``foreign_keys=ON``,
+    dropping a table that other rows still refer to fails, which breaks ``db.drop_all`` on a
+    database with evidence in it (the items and their current versions refer to each other)
+    and Alembic's batch migrations, which rebuild a table by dropping it.
+
+    Transactions: the sqlite3 module runs reads on their own and begins a transaction at the
+    first INSERT, UPDATE or DELETE, as ``BEGIN IMMEDIATE`` here, which takes the write lock
+    there and then (waiting up to the busy timeout). A transaction that begins with a plain
+    ``BEGIN`` at its first read (SQLAlchemy's recipe for SQLite, and the sqlite3 module's
+    default in a future Python) holds a snapshot from there; when two such transactions both
+    write, the second fails with "database is locked" at once, whatever the timeout. So the
+    sqlite3 module's mode is pinned: reads before a transaction's first write each see the
+    latest committed data, much as on PostgreSQL's default READ COMMITTED, and writes queue.
+    """
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: sqlite3.Connection, connection_record: object) -> None:
+        if hasattr(dbapi_connection, "autocommit"):  # Python 3.12 and later
+            dbapi_connection.autocommit = sqlite3.LEGACY_TRANSACTION_CONTROL
+        dbapi_connection.isolation_level = "IMMEDIATE"
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = NORMAL")
+        finally:
+            cursor.close()
 
 
 def _render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
