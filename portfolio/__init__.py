@@ -63,6 +63,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from portfolio.evidence.views import bp as evidence_bp
     from portfolio.exports.cli import exports_cli
     from portfolio.exports.views import bp as exports_bp
+    from portfolio.units.admin import bp as admin_units_bp
     from portfolio.units.cli import units_cli
     from portfolio.units.views import bp as units_bp
 
@@ -75,6 +76,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         exports_bp,
         admin_users_bp,
         admin_enrolments_bp,
+        admin_units_bp,
     ):
         app.register_blueprint(blueprint)
     for command in (

@@ -18,6 +18,7 @@ class Permission(enum.StrEnum):
     MANAGE_ENROLMENTS = "enrolments:manage"
     VIEW_AUDIT_LOG = "audit:view"
     EXPORT = "exports:create"
+    MANAGE_UNITS = "units:manage"
     VIEW_ENROLMENT = "enrolment:view"
     EDIT_EVIDENCE = "enrolment:edit-evidence"
     SUBMIT = "enrolment:submit"
@@ -31,6 +32,7 @@ ADMIN_ONLY = {
     Permission.MANAGE_ENROLMENTS,
     Permission.VIEW_AUDIT_LOG,
     Permission.EXPORT,
+    Permission.MANAGE_UNITS,
 }
 ASSESSOR_ONLY = {Permission.REVIEW_QUEUE}
 LEARNER_OWN = {Permission.EDIT_EVIDENCE, Permission.SUBMIT}

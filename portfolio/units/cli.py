@@ -88,7 +88,7 @@ def import_command(
     draft = prepare(text, code=code, title=title, release=release)
     for warning in draft.parsed.warnings:
         click.echo(f"{source}:{warning.line}: {warning.message}", err=True)
-    asked = [name for name in ("code", "title") if not draft.data.get(name)]
+    asked = [name for name in draft.missing if name != "criteria"]
     if asked:
         options = " and ".join(f"--{name}" for name in asked)
         raise click.ClickException(

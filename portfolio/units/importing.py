@@ -12,10 +12,11 @@ from typing import IO, Any
 
 import mammoth
 import yaml
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portfolio.audit.log import record
-from portfolio.models import Role, User
+from portfolio.models import Role, Unit, UnitRelease, User
 from portfolio.units.loader import LoadedUnit, Problem, load_text
 from portfolio.units.parse import ParsedUnit, parse_unit_text
 from portfolio.units.schema import CODE_PATTERN
@@ -167,6 +168,11 @@ class Draft:
     def ok(self) -> bool:
         return self.unit is not None
 
+    @property
+    def missing(self) -> list[str]:
+        """What neither the text nor the admin gave: code, title, criteria."""
+        return [name for name in self.parsed.missing if not self.data.get(name)]
+
 
 def file_name(code: str, release: int) -> str:
     """The unit file's name: ``CODE.yaml``, a later release ``CODE.rN.yaml``."""
@@ -211,6 +217,28 @@ def to_yaml(data: dict[str, Any]) -> str:
     return yaml.dump(
         data, Dumper=_UnitFileDumper, sort_keys=False, allow_unicode=True, width=10_000
     )
+
+
+@dataclass(frozen=True)
+class LoadedRelease:
+    release: int
+    title: str
+    same_content: bool
+
+
+def loaded_releases(session: Session, draft: Draft) -> list[LoadedRelease]:
+    """The releases of the draft's unit already loaded, and whether one holds this content."""
+    code = draft.data.get("code")
+    if not isinstance(code, str) or not code:
+        return []
+    sha = draft.unit.content_sha256 if draft.unit else None
+    rows = session.execute(
+        select(UnitRelease.release, UnitRelease.title, UnitRelease.content_sha256)
+        .join(Unit)
+        .where(Unit.code == code)
+        .order_by(UnitRelease.release)
+    )
+    return [LoadedRelease(release, title, digest == sha) for release, title, digest in rows]
 
 
 @dataclass
