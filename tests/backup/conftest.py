@@ -1,0 +1,209 @@
+"""Fixtures: a migrated instance full of real work, and empty instances to restore into.
+
+Backups need the migration revision, so these instances are set up by ``flask db upgrade``
+(the shared ``app`` fixture creates its tables directly). A second instance has a database of
+its own: a second SQLite file, or on PostgreSQL the database ``<test database>_<name>``.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Callable, Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from click.testing import Result
+from flask import Flask, current_app
+from flask_migrate import upgrade
+from sqlalchemy import make_url, select, update
+from sqlalchemy.sql import null
+
+from portfolio import create_app
+from portfolio.extensions import db
+from tests.conftest import UNITS_DIR, _worker_database, database_url, reset_database
+
+
+def invoke(instance: Flask, *args: str) -> Result:
+    """Run ``flask <args>`` against ``instance``, as its own command line would."""
+    with instance.app_context():
+        return instance.test_cli_runner().invoke(args=list(args))
+
+
+def is_postgresql() -> bool:
+    url = os.environ.get("DATABASE_URL", "")
+    return url.startswith(("postgres://", "postgresql"))
+
+
+@pytest.fixture
+def source(app: Flask) -> Flask:
+    """The test's app, its database set up by the migrations."""
+    reset_database()
+    upgrade()
+    return app
+
+
+@pytest.fixture
+def make_instance(app: Flask, tmp_path: Path) -> Iterator[Callable[..., Flask]]:
+    """``make_instance("restore")``: another app with an empty, migrated database and evidence
+    folder of its own. ``sqlite=True`` gives it SQLite whatever the tests run on."""
+    made: list[Flask] = []
+
+    def make(name: str = "restore", *, sqlite: bool = False) -> Flask:
+        if sqlite or not is_postgresql():
+            url = f"sqlite:///{tmp_path / f'{name}.sqlite3'}"
+        else:
+            url = _worker_database(database_url(tmp_path), name)
+            assert make_url(url).database.endswith(f"_{name}")
+        instance = create_app(
+            {
+                "TESTING": True,
+                "SECRET_KEY": "test",
+                "WTF_CSRF_ENABLED": False,
+                "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+                "SQLALCHEMY_DATABASE_URI": url,
+                "EVIDENCE_DIR": str(tmp_path / f"evidence-{name}"),
+            }
+        )
+        with instance.app_context():
+            reset_database()
+            upgrade()
+        made.append(instance)
+        return instance
+
+    yield make
+    for instance in made:
+        with instance.app_context():
+            db.session.remove()
+            reset_database()
+            db.engine.dispose()
+
+
+def populate() -> None:
+    """Work of every kind, through the services, in the current app's database.
+
+    The demo accounts with Sam Learner's portfolio assessed Competent (evidence files, mapping
+    decisions, rules of evidence, a signed-off gap, judgements, outcome); a judgement corrected
+    after the outcome; Lee Learner's portfolio returned with feedback, changed (a new version of
+    an item) and resubmitted, and a gap signed off by observation with two files, one of them
+    identical to a file of Sam's; a unit release with no foundation skills at all (SQL NULL).
+    """
+    from portfolio.assessment import review as svc
+    from portfolio.demo import pdf_bytes, png_bytes
+    from portfolio.evidence.services import (
+        ItemFields,
+        create_item,
+        set_item_mappings,
+        submit,
+        update_item,
+    )
+    from portfolio.evidence.uploads import store_upload
+    from portfolio.models import (
+        Enrolment,
+        EvidenceType,
+        Finding,
+        GapMethod,
+        Target,
+        Unit,
+        UnitRelease,
+        User,
+    )
+    from portfolio.units.loader import load_directory
+    from portfolio.units.sync import sync_units
+
+    session = db.session
+    loaded = load_directory(UNITS_DIR)
+    assert loaded.ok, loaded.problems
+    sync_units(session, loaded.units)
+    session.commit()
+    outcome = current_app.test_cli_runner().invoke(args=["demo", "accounts"])
+    assert outcome.exit_code == 0, outcome.output
+
+    def user(email: str) -> User:
+        return session.scalars(select(User).where(User.email == email)).one()
+
+    def enrolment(email: str, code: str) -> Enrolment:
+        return session.scalars(
+            select(Enrolment)
+            .join(Enrolment.unit_release)
+            .join(UnitRelease.unit)
+            .where(Enrolment.learner_id == user(email).id, Unit.code == code)
+        ).one()
+
+    assessor = user("assessor@example.org")
+
+    # A correction after the outcome: a judgement that replaces an earlier one.
+    sam = enrolment("learner2@example.org", "TLII5018")
+    view = svc.review_view(session, sam)
+    first = view.targets[0]
+    svc.correct_judgement(
+        session,
+        actor=assessor,
+        view=view,
+        target=first,
+        finding=Finding.SATISFACTORY,
+        comment="Seen again in the Q3 plan.",
+        reason="Comment was missing.",
+    )
+    session.commit()
+
+    # Lee: returned with feedback, a new version, resubmitted, a gap signed off with files.
+    lee = user("learner@example.org")
+    lee_tlii = enrolment("learner@example.org", "TLII5018")
+    targets = list(
+        session.scalars(
+            select(Target)
+            .where(Target.unit_release_id == lee_tlii.unit_release_id, Target.is_group.is_(False))
+            .order_by(Target.position)
+        )
+    )
+    fields = ItemFields("Delivery schedule", EvidenceType.PLAN, date(2026, 8, 3), "First draft.")
+    item = create_item(
+        session,
+        actor=lee,
+        enrolment=lee_tlii,
+        fields=fields,
+        files=[store_upload(io.BytesIO(pdf_bytes("Delivery schedule")), "schedule.pdf")],
+    )
+    set_item_mappings(session, actor=lee, item=item, notes={targets[0].id: "The schedule."})
+    submit(session, actor=lee, enrolment=lee_tlii, declared=True)
+    svc.start_review(session, actor=assessor, enrolment=lee_tlii)
+    view = svc.review_view(session, lee_tlii)
+    svc.return_to_learner(
+        session,
+        actor=assessor,
+        view=view,
+        feedback={targets[1].id: "Show how you monitor the schedule."},
+        overall="Nearly there.",
+    )
+    session.commit()
+    update_item(
+        session,
+        actor=lee,
+        item=item,
+        fields=ItemFields(
+            "Delivery schedule", EvidenceType.PLAN, date(2026, 8, 3), "With weekly checks."
+        ),
+        add_files=[],
+    )
+    submit(session, actor=lee, enrolment=lee_tlii, declared=True)
+    svc.start_review(session, actor=assessor, enrolment=lee_tlii)
+    view = svc.review_view(session, lee_tlii)
+    svc.sign_off_gap(
+        session,
+        actor=assessor,
+        view=view,
+        target=targets[1],
+        method=GapMethod.DIRECT_OBSERVATION,
+        held_on=date(2026, 11, 2),
+        notes="Watched Lee run the Monday schedule check.",
+        files=[
+            store_upload(io.BytesIO(pdf_bytes("Observation checklist")), "checklist.pdf"),
+            store_upload(io.BytesIO(png_bytes(64, 48)), "board.png"),  # as Sam's photo
+        ],
+    )
+    session.commit()
+
+    session.execute(update(UnitRelease).where(UnitRelease.id == 1).values(foundation_skills=null()))
+    session.commit()
