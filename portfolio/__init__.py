@@ -12,6 +12,7 @@ from flask import Flask, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
 
 from portfolio import config
@@ -34,6 +35,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.update(config.from_environment(os.environ))
     if test_config is not None:
         app.config.update(test_config)
+    if app.config.get("PORTFOLIO_ENV") == config.PRODUCTION:
+        config.apply_production(app.config)
+    if app.config.get("TRUSTED_PROXIES"):
+        # Believe X-Forwarded-For and -Proto as set by this many proxies in front, no more.
+        hops = int(app.config["TRUSTED_PROXIES"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = config.instance_secret_key(app.instance_path)
     # Each file may be MAX_UPLOAD_MB (checked while it is stored); one request may carry a few

@@ -19,7 +19,29 @@ ENVIRONMENT_KEYS = {
     "RTO_TIMEZONE": "RTO_TIMEZONE",
     "MAX_UPLOAD_MB": "MAX_UPLOAD_MB",
     "EVIDENCE_CURRENCY_YEARS": "EVIDENCE_CURRENCY_YEARS",
+    "PORTFOLIO_ENV": "PORTFOLIO_ENV",
+    "TRUSTED_PROXIES": "TRUSTED_PROXIES",
 }
+
+#: ``PORTFOLIO_ENV=production`` (set by gunicorn.conf.py, so by ``make serve``): real users,
+#: over HTTPS, directly or through a proxy that terminates it.
+PRODUCTION = "production"
+
+PRODUCTION_SETTINGS: dict[str, object] = {
+    # The session and "remember me" cookies travel over HTTPS only, are out of reach of page
+    # scripts, and are not sent with other sites' cross-site POSTs.
+    "SESSION_COOKIE_SECURE": True,
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_SECURE": True,
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
+    "PREFERRED_URL_SCHEME": "https",
+}
+
+
+class ConfigurationError(RuntimeError):
+    """The app cannot start with this configuration; the message says what to set."""
 
 
 def defaults(instance_path: str) -> dict[str, object]:
@@ -60,9 +82,28 @@ def from_environment(environ: os._Environ[str] | dict[str, str]) -> dict[str, ob
 def _coerce(key: str, value: str) -> object:
     if key == "SQLALCHEMY_DATABASE_URI":
         return normalise_database_url(value)
-    if key in ("MAX_UPLOAD_MB", "EVIDENCE_CURRENCY_YEARS"):
-        return int(value)
+    if key in ("MAX_UPLOAD_MB", "EVIDENCE_CURRENCY_YEARS", "TRUSTED_PROXIES"):
+        try:
+            return int(value)
+        except ValueError:
+            variable = next(v for v, k in ENVIRONMENT_KEYS.items() if k == key)
+            raise ConfigurationError(f"{variable} must be a whole number, not {value!r}.") from None
     return value
+
+
+def apply_production(config: dict[str, object]) -> None:
+    """Harden a production configuration, or refuse it if it cannot be made safe.
+
+    The secret key signs every session: it must be given, the same to every worker and across
+    restarts, never generated on the spot or read from the instance folder.
+    """
+    if not config.get("SECRET_KEY"):
+        raise ConfigurationError(
+            "PORTFOLIO_ENV is production but SECRET_KEY is not set. Set SECRET_KEY in the "
+            "environment to a long random value, the same for every worker and every restart, "
+            "for example the output of: python3 -c 'import secrets; print(secrets.token_hex(32))'"
+        )
+    config.update(PRODUCTION_SETTINGS)
 
 
 def normalise_database_url(url: str) -> str:
