@@ -49,6 +49,7 @@ OTHER_HEADINGS = {
     "pre-requisites",
     "prerequisites",
     "unit mapping information",
+    "mapping information",
     "links",
     "employability skills",
     "licensing/regulatory information",
@@ -90,11 +91,11 @@ BOILERPLATE = [
         r"^skip to (main )?content$",
         r"^(home|search|print|share|download|back to top|menu|top)$",
         r"^training\.gov\.au\b.*$",
-        r"^unit of competency details$",
+        r"^unit of competency( details)?$",
         r"^(print|download) (this page|unit|pdf|rtf|docx?)\b.*$",
         r"^(elements?|performance criteria)$",
-        r"^elements describe the essential outcomes\b",
-        r"^performance criteria describe the performance needed\b",
+        r"^(\d+\.\s*)?elements (describe|define) the essential outcomes\b",
+        r"^(\d+\.\s*)?performance criteria (describe|specify) the\b",
     )
 ]
 # The column headings of the foundation skills table.
@@ -130,6 +131,14 @@ REFS = re.compile(rf"^{REF}(?:\s*,\s*{REF})*$")
 BAND = re.compile(r"^band\s*:\s*(\S.*)$", re.IGNORECASE)
 UNIT_WEIGHT = re.compile(r"^unit weight\s*:\s*(\d{1,3})$", re.IGNORECASE)
 RELEASE = re.compile(r"^release\s*:?\s*(\d{1,3})\b", re.IGNORECASE)
+URN = re.compile(r"^(?:urn|unit code|code)\s*:\s*([A-Z][A-Z0-9]{2,31})$", re.IGNORECASE)
+NOS_SUITE = re.compile(r"^business sectors? \(suites?\)\s*:\s*(\S.*)$", re.IGNORECASE)
+# Lines of a NOS page's header a unit file has no field for.
+NOS_METADATA = re.compile(
+    r"^(developed by|approved on|version|date approved|indicative review date|validity|status|"
+    r"originating organisation|original urn|relevant occupations|suite|keywords)\b\s*:?",
+    re.IGNORECASE,
+)
 CODE_AND_TITLE = re.compile(r"^(?:unit code\s*:?\s*)?([A-Z][A-Z0-9]{2,31})\s*(?:[-–—:]\s*)?(.*)$")
 CODE_LIKE = re.compile(r"^[A-Z]{3,}[A-Z0-9]*\d[A-Z0-9]*$")
 TITLE_LABEL = re.compile(r"^unit title\s*:?\s*(\S.*)$", re.IGNORECASE)
@@ -232,7 +241,9 @@ def parse_unit_text(text: str) -> ParsedUnit:
 def _lines(text: str) -> Iterator[Line]:
     """Non-empty lines with spaces normalised; table cells (tabs) become lines of their own."""
     for number, raw in enumerate(text.splitlines(), start=1):
-        for cell in re.split(r"\t+", raw.replace("\r", "")) if "\t" in raw.strip() else [raw]:
+        raw = raw.replace("\r", "")
+        cells = re.split(r"\t+|\s+\|(?:\s+|$)", raw) if re.search(r"\S(\t|\s\|)", raw) else [raw]
+        for cell in cells:
             expanded = cell.replace("\t", "    ")
             indent = len(expanded) - len(expanded.lstrip(" \u00a0"))
             body = SPACES.sub(" ", expanded).strip()
@@ -289,7 +300,23 @@ def _read_header(lines: list[Line], result: ParsedUnit) -> None:
     """Code, title and release from the lines before the first heading."""
     data = result.data
     pending_title = False
+    unplaced: list[Line] = []
+    value_follows = False  # "Approved on:" with its value on the next line
     for line in lines:
+        urn = URN.match(line.text)
+        suite = NOS_SUITE.match(line.text)
+        if urn and "code" not in data:
+            data["code"] = urn.group(1).upper()
+            result.role(line, "code")
+            continue
+        if suite and "sector" not in data:
+            data["sector"] = suite.group(1)
+            result.role(line, "sector")
+            continue
+        if NOS_METADATA.match(line.text) or value_follows:
+            result.role(line, "page details a unit file has no field for: not imported")
+            value_follows = bool(NOS_METADATA.match(line.text)) and line.text.endswith(":")
+            continue
         release = RELEASE.match(line.text)
         title_label = TITLE_LABEL.match(line.text)
         code = CODE_AND_TITLE.match(line.text)
@@ -318,9 +345,16 @@ def _read_header(lines: list[Line], result: ParsedUnit) -> None:
             data["title"] = line.text
             result.role(line, "title")
         elif not _read_band(line, result):
-            result.role(line, "not placed")
-            result.warn(line.number, f"not placed: '{_short(line.text)}' comes before any heading")
+            unplaced.append(line)
         pending_title = False
+    # A NOS page opens with its title, then its URN.
+    if unplaced and "title" not in data and unplaced[0] is lines[0] and "code" in data:
+        title = unplaced.pop(0)
+        data["title"] = title.text
+        result.role(title, "title")
+    for line in unplaced:
+        result.role(line, "not placed")
+        result.warn(line.number, f"not placed: '{_short(line.text)}' comes before any heading")
 
 
 def _read_band(line: Line, result: ParsedUnit) -> bool:
@@ -367,7 +401,11 @@ def _read_elements(lines: list[Line], result: ParsedUnit) -> None:
             result.role(line, "number")
         elif inline:
             kind = "criterion" if "." in inline.group(1) else "element"
-            _add_numbered(kind, inline.group(1), inline.group(2), line, elements, lines_of, result)
+            parts = [(inline.group(1), inline.group(2))]
+            if kind == "criterion":
+                parts = _criteria_on_one_line(inline.group(1), inline.group(2))
+            for number, text in parts:
+                _add_numbered(kind, number, text, line, elements, lines_of, result)
         elif _read_band(line, result):
             continue
         else:
@@ -380,6 +418,7 @@ def _read_elements(lines: list[Line], result: ParsedUnit) -> None:
     if expect is not None:
         result.warn(lines[-1].number, f"number {expect[1]} has no text after it")
     _drop_repeated_list(elements, lines_of, result)
+    _renumber_summary_list(elements, lines_of, result)
     if elements:
         result.data["elements"] = elements
 
@@ -412,6 +451,40 @@ def _add_numbered(
         result.warn(
             line.number, f"criterion {number} is criterion {owner}.{len(criteria)} in order"
         )
+
+
+def _criteria_on_one_line(number: str, text: str) -> list[tuple[str, str]]:
+    """A table row copied as one line: "1.1 Identify ... 1.2 Identify ..." is two criteria."""
+    parts = [(number, text)]
+    while True:
+        element, n = parts[-1][0].split(".")
+        following = f"{element}.{int(n) + 1}"
+        found = re.search(rf"\s{re.escape(following)}\.?\s+(?=[A-Z])", parts[-1][1])
+        if found is None:
+            return parts
+        before, after = parts[-1][1][: found.start()], parts[-1][1][found.end() :]
+        parts[-1:] = [(parts[-1][0], before.strip()), (following, after.strip())]
+
+
+def _renumber_summary_list(
+    elements: list[dict[str, Any]], lines_of: list[Line], result: ParsedUnit
+) -> None:
+    """A summary page's list may number two explanatory lines first, so element 1 shows as 3.
+
+    Where the list has no criteria and its numbers run on from a later start, the numbers are
+    the list's, not the elements': the elements are numbered from 1 in order.
+    """
+    numbers = [e["number"] for e in elements]
+    if not elements or any(e["criteria"] for e in elements) or numbers[0] == "1":
+        return
+    start = int(numbers[0])
+    if numbers != [str(start + i) for i in range(len(elements))]:
+        return
+    for position, (element, line) in enumerate(zip(elements, lines_of, strict=True), start=1):
+        result.roles[line.number] = f"element {position} (numbered {element['number']} on the page)"
+        element["number"] = str(position)
+    listed = {line.number for line in lines_of}
+    result.warnings = [w for w in result.warnings if w.line not in listed]
 
 
 def _drop_repeated_list(
@@ -456,7 +529,10 @@ def _evidence_reader(name: str, label: str):
             section["intro"] = lines[0].text
             result.role(lines[0], f"{label}: lead-in")
             lines = lines[1:]
-        notes_from = next((i for i, line in enumerate(lines) if NOTE.match(line.text)), len(lines))
+        notes_from = next(
+            (i for i, line in enumerate(lines) if NOTE.match(line.text) or _after_list(lines, i)),
+            len(lines),
+        )
         items = _read_list(lines[:notes_from], result, label)
         if items:
             section["items"] = items
@@ -469,6 +545,14 @@ def _evidence_reader(name: str, label: str):
             result.data[name] = section
 
     return read
+
+
+def _after_list(lines: list[Line], index: int) -> bool:
+    """A sentence after the list's last item (which ends with a full stop) is a note."""
+    if index == 0 or not lines[index].text[0].isupper() or lines[index].marked:
+        return False
+    last = lines[index - 1].text
+    return last.endswith(".") and not last[0].isupper()
 
 
 def _is_intro(line: Line) -> bool:
@@ -521,31 +605,62 @@ def _levels_by_indent(lines: list[Line]) -> list[int]:
 
 
 def _levels_by_colons(lines: list[Line], result: ParsedUnit) -> list[int]:
+    """Nesting from colons. Where a nested list ends, the text shows only by its wording:
+    items of one list are worded alike ("clarifying ...", "reporting ..."), so a line worded
+    like an outer list's items returns to it. With no such sign, a colon line after a list's
+    items is taken as the next item beside the list's leader, and reported."""
     levels: list[int] = []
-    open_lists: list[Line] = []  # the colon lines whose lists are open, outermost first
+    leaders: list[Line] = []  # the colon lines whose lists are open, outermost first
+    members: list[list[Line]] = [[]]  # the lines at each depth of the open lists
     for index, line in enumerate(lines):
-        leads = line.text.endswith(":")
-        if leads and open_lists and lines[index - 1] is not open_lists[-1]:
-            # After the items of an open list, a colon line may lead a deeper list or be the
-            # next item beside the list's leader; the text cannot tell. Taken as the latter.
-            closed = open_lists.pop()
-            result.warn(
-                line.number,
-                f"taken as the next item after the list under '{_short(closed.text)}' "
-                f"(line {closed.number}), not inside it: check the lines between, and indent "
-                "them if the nesting is otherwise",
-            )
-        levels.append(len(open_lists))
-        if leads:
-            open_lists.append(line)
+        depth = len(leaders)
+        if leaders and lines[index - 1] is not leaders[-1]:
+            target = _depth_by_wording(line, members)
+            if target is None and line.text.endswith(":"):
+                target = depth - 1
+                result.warn(
+                    line.number,
+                    f"taken as the next item after the list under '{_short(leaders[-1].text)}' "
+                    f"(line {leaders[-1].number}), not inside it: check the lines between, and "
+                    "indent them if the nesting is otherwise",
+                )
+            if target is not None and target < depth:
+                del leaders[target:]
+                del members[target + 1 :]
+                depth = target
+        levels.append(depth)
+        members[depth].append(line)
+        if line.text.endswith(":"):
+            leaders.append(line)
+            members.append([])
         elif line.text.endswith(".") and index + 1 < len(lines):
-            open_lists.clear()
+            leaders.clear()
+            del members[1:]
     for index, line in enumerate(lines):
         if line.text.endswith(":") and (
             index + 1 == len(lines) or levels[index + 1] <= levels[index]
         ):
             result.warn(line.number, f"'{_short(line.text)}' leads a list, but no items follow")
     return levels
+
+
+STOP_WORDS = {"a", "an", "the", "and", "or", "of", "to", "in", "for", "how", "what", "why", "when"}
+
+
+def _depth_by_wording(line: Line, members: list[list[Line]]) -> int | None:
+    """The innermost open depth whose lines are worded like ``line``, if any."""
+    for depth in range(len(members) - 1, -1, -1):
+        if any(_worded_alike(line.text, other.text) for other in members[depth]):
+            return depth
+    return None
+
+
+def _worded_alike(one: str, other: str) -> bool:
+    """Same first word, or both start with a verb in -ing."""
+    a, b = one.split(maxsplit=1)[0].lower(), other.split(maxsplit=1)[0].lower()
+    if a in STOP_WORDS or b in STOP_WORDS:
+        return False
+    return a == b or (len(a) > 4 and len(b) > 4 and a.endswith("ing") and b.endswith("ing"))
 
 
 def _compact(items: list[dict[str, Any]]) -> list[Any]:

@@ -1,0 +1,69 @@
+"""Published unit texts in many layouts (tests/units/texts), against counts taken by hand."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from portfolio.units.importing import prepare
+from portfolio.units.parse import parse_unit_text
+
+TEXTS = Path(__file__).resolve().parent / "texts"
+EXPECTED: dict[str, dict[str, Any]] = yaml.safe_load((TEXTS / "expected.yaml").read_text())
+
+
+def count(items: list[Any]) -> int:
+    return sum(1 + (count(item["items"]) if isinstance(item, dict) else 0) for item in items)
+
+
+def section_items(data: dict[str, Any], name: str) -> list[Any]:
+    return (data.get(name) or {}).get("items", [])
+
+
+def test_there_are_texts_of_every_layout() -> None:
+    layouts = [entry["layout"] for entry in EXPECTED.values()]
+    assert len(EXPECTED) >= 8
+    for layout in ("summary", "nos", "old-format"):
+        assert layout in layouts
+    assert any(layout.startswith("full") for layout in layouts)
+
+
+@pytest.mark.parametrize("code", sorted(EXPECTED))
+def test_text_gives_the_counts_taken_by_hand(code: str) -> None:
+    expected = EXPECTED[code]
+    text = (TEXTS / f"{code}.txt").read_text(encoding="utf-8")
+    parsed = parse_unit_text(text)
+    data = parsed.data
+    elements = data.get("elements", [])
+    assert data["framework"] == expected["framework"]
+    assert ("code" in data) == expected["code_in_text"]
+    if expected["code_in_text"]:
+        assert data["code"] == code
+    assert data.get("title") == expected["title"]
+    assert len(elements) == expected["elements"]
+    criteria = [len(e["criteria"]) for e in elements]
+    assert sum(criteria) + len(data.get("criteria", [])) == expected["criteria"]
+    assert (criteria if any(criteria) else []) == expected["criteria_per_element"]
+    performance = section_items(data, "performance_evidence")
+    knowledge = section_items(data, "knowledge_evidence")
+    assert len(performance) == expected["performance_evidence_items"]
+    assert len(knowledge) == expected["knowledge_evidence_items"]
+    assert count(knowledge) == expected["knowledge_evidence_all"]
+    if "performance_evidence_all" in expected:
+        assert count(performance) == expected["performance_evidence_all"]
+    # Page boilerplate never becomes part of the unit.
+    for line in ("Google Links", "Follow the links below"):
+        assert line not in yaml.safe_dump(data)
+    lines = len(text.splitlines())
+    assert all(1 <= warning.line <= lines for warning in parsed.warnings)
+
+
+@pytest.mark.parametrize("code", sorted(EXPECTED))
+def test_text_becomes_a_valid_unit_once_code_and_title_are_known(code: str) -> None:
+    text = (TEXTS / f"{code}.txt").read_text(encoding="utf-8")
+    draft = prepare(text, code=code, title=EXPECTED[code]["title"] or f"Unit {code}")
+    assert draft.ok, draft.problems
+    assert draft.unit.document.code == code
