@@ -61,6 +61,7 @@ MANIFEST = "manifest.json"
 DATABASE = "database"
 EVIDENCE = "evidence"
 COPY_CHUNK = 1024 * 1024
+ARCHIVE_SUFFIXES = (".tar", ".tgz", ".tar.gz", ".tar.xz", ".tar.bz2", ".zip")
 
 #: Rows the migrations insert themselves: the start of the audit chain. An instance holding
 #: only these is empty; restoring replaces them with the backup's.
@@ -130,6 +131,11 @@ def create_backup(
     ``on_table(name, rows)`` is called as each table is written.
     """
     destination = Path(path)
+    if destination.name.lower().endswith(ARCHIVE_SUFFIXES):
+        raise BackupError(
+            f"{destination} names an archive, but a backup is a directory. Give a directory "
+            "path (it is created); pack it afterwards with tar or zip if you wish."
+        )
     if destination.exists() or destination.is_symlink():
         raise BackupError(
             f"{destination} already exists, and a backup never overwrites anything. "
@@ -144,7 +150,12 @@ def create_backup(
         raise BackupError(f"{destination.parent} is not a directory; create it first.")
     expected = code_revision()
     storage = storage_from_config(current_app.config)
-    staging.mkdir(mode=0o700)
+    try:
+        staging.mkdir(mode=0o700)
+    except FileExistsError:
+        raise BackupError(
+            f"{staging} appeared while starting: another backup to {destination} is running."
+        ) from None
     try:
         writer = _ManifestWriter(staging)
         (staging / DATABASE).mkdir()

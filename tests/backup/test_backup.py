@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import threading
 from collections.abc import Callable
 from datetime import datetime
@@ -139,13 +140,52 @@ def test_backup_moves_between_sqlite_and_postgresql(
     assert evidence_files(on_postgresql) == evidence_files(source)
 
 
-def test_create_never_overwrites(source: Flask, backup: Path) -> None:
+def test_create_writes_a_directory_and_never_overwrites(
+    source: Flask, backup: Path, tmp_path: Path
+) -> None:
+    another = tmp_path / "another"
+    result = invoke(source, "backup", "create", str(another))
+    assert result.exit_code == 0, result.output
+    manifest = manifest_of(another)
+    rows = sum(table["rows"] for table in manifest["tables"])
+    files = len(evidence_files(source))
+    dialect = db.engine.dialect.name
+    assert result.output.startswith(
+        f"Backup written to {another}: {rows:,} rows in {len(manifest['tables'])} tables "
+        f"({dialect}, migration {code_revision()}), {files} evidence files ("
+    )
+    assert sorted(os.listdir(another)) == ["database", "evidence", "manifest.json"]
+    written = sorted(n for n in os.listdir(tmp_path) if n.startswith(("another", "backup")))
+    assert written == ["another", "backup"], "nothing else is left behind"
+
     before = (backup / "manifest.json").read_bytes()
     result = invoke(source, "backup", "create", str(backup))
     assert result.exit_code == 1
     assert f"{backup} already exists, and a backup never overwrites anything" in result.output
     assert (backup / "manifest.json").read_bytes() == before
     assert not backup.with_name("backup.partial").exists()
+
+
+def test_create_refuses_an_archive_name(source: Flask, tmp_path: Path) -> None:
+    result = invoke(source, "backup", "create", str(tmp_path / "backup.tar"))
+    assert result.exit_code == 1
+    assert "names an archive, but a backup is a directory" in result.output
+    assert list(tmp_path.glob("backup*")) == []
+
+
+def test_create_refuses_a_damaged_evidence_store_and_leaves_nothing(
+    source: Flask, tmp_path: Path
+) -> None:
+    """A stored file that no longer matches its recorded SHA-256 is named; no backup is left
+    that would look complete."""
+    populate()
+    damaged = sorted(evidence_files(source))[0]
+    (Path(source.config["EVIDENCE_DIR"]) / damaged).write_bytes(b"overwritten")
+    result = invoke(source, "backup", "create", str(tmp_path / "backup"))
+    assert result.exit_code == 1
+    assert f"Evidence file {damaged} does not match what the database recorded" in result.output
+    assert "the evidence store is damaged" in result.output
+    assert list(tmp_path.glob("backup*")) == []
 
 
 def test_restore_into_a_database_with_rows_is_refused_and_changes_nothing(
