@@ -459,6 +459,9 @@ ROUTES = [
         for format in ("csv", "xlsx")
     ),
     Route("POST", "/admin/exports/bundles", ADMIN, bundle_body, stage="decided", export="bundle"),
+    # A unit's framework for Moodle or Mahara: the unit page is public, the exports are not.
+    Route("GET", "/units/TLII5018/releases/1/moodle.csv", ADMIN, export="moodle-framework"),
+    Route("GET", "/units/TLII5018/releases/1/mahara.matrix", ADMIN, export="mahara-framework"),
     # The progress page, its JSON and the ZIP, of a bundle the admin has already built;
     # taking the ZIP is itself a copy, recorded.
     *(
