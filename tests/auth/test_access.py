@@ -49,6 +49,7 @@ from portfolio.models import (
     Submission,
     Target,
     UnitOutcome,
+    UnitRelease,
     User,
 )
 from tests.files import docx_bytes, png_bytes
@@ -277,6 +278,11 @@ def import_body(world: World) -> dict:
     return {"file": (io.BytesIO(csv), "learners.csv")}
 
 
+def unit_import_body(world: World) -> dict:
+    text = (Path(__file__).resolve().parents[1] / "units" / "texts" / "TAEASS301.txt").read_text()
+    return {"text": text, "code": "TAEASS301", "title": "Contribute to assessment", "save": "1"}
+
+
 def enrol_body(world: World) -> dict:
     return {"learner": world.users["other_learner"].email, "unit": "BSBCUS501", "assessor": "0"}
 
@@ -386,6 +392,8 @@ ROUTES = [
     Route("POST", "/admin/users/import", ADMIN, import_body),
     Route("GET", "/admin/enrolments", ADMIN),
     Route("POST", "/admin/enrolments", ADMIN, enrol_body),
+    Route("GET", "/admin/units/import", ADMIN),
+    Route("POST", "/admin/units/import", ADMIN, unit_import_body),
     Route(
         "POST",
         "/admin/enrolments/{enrolment}/assessor",
@@ -571,6 +579,7 @@ def database_state(app: Flask) -> dict[str, list]:
         "gap_feedback": rows(GapFeedback.id, GapFeedback.submission_id, GapFeedback.target_id),
         "outcomes": rows(UnitOutcome.id, UnitOutcome.result, UnitOutcome.replaces_id),
         "audit": rows(AuditEvent.id, AuditEvent.action, AuditEvent.subject),
+        "unit_releases": rows(UnitRelease.id, UnitRelease.release, UnitRelease.content_sha256),
         "stored": sorted(str(p) for p in evidence_dir.rglob("*") if p.is_file()),
         "jobs": sorted(p.name for p in jobs_dir(app).iterdir()),
     }
