@@ -11,14 +11,17 @@ The tables are written in a form that does not depend on the database, so a back
 SQLite restores on PostgreSQL and the other way round.
 
 The database is read from one consistent snapshot while the app keeps running. On SQLite,
-SQLite's online backup API copies the database file first (writers wait for the copy, never
-for the whole backup), and the tables are read from the copy. On PostgreSQL, every table is
-read in one ``REPEATABLE READ READ ONLY`` transaction, so all of them come from the same
-snapshot. Evidence files are copied after the snapshot: they are stored by content and never
-rewritten, so every file the snapshot refers to is still there.
+the online backup API first copies the database in one step, inside one read transaction (in
+WAL mode, writers carry on meanwhile), and the tables are read from the copy. On PostgreSQL,
+every table is read in one ``REPEATABLE READ READ ONLY`` transaction, so all of them come from
+the same snapshot. Evidence files are copied after the snapshot: they are stored by content
+and never rewritten, so every file the snapshot refers to is still there.
 
 The backup is written to ``<path>.partial`` and renamed to ``<path>`` when complete, so a
 directory with that name is always a whole backup; ``manifest.json`` is its last file.
+
+Only stored files that some row refers to are backed up: a file uploaded ahead of a form that
+was never sent belongs to nothing.
 """
 
 from __future__ import annotations
@@ -248,8 +251,9 @@ def _snapshot(engine: Engine, workdir: Path) -> Iterator[Connection]:
 
 
 def _sqlite_online_backup(engine: Engine, copy: Path) -> None:
-    """Copy the live database with SQLite's online backup API, all pages in one step: the
-    copy is one consistent state, and writers wait only while it is taken."""
+    """Copy the live database with SQLite's online backup API, all pages in one step, so
+    the copy is one committed state (a copy made in several steps restarts whenever another
+    connection writes, and might never finish on a busy instance)."""
     pooled = engine.raw_connection()
     try:
         source = pooled.driver_connection
