@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import func, select
 
@@ -19,6 +20,7 @@ from portfolio.auth.services import (
 )
 from portfolio.demo import assessed_portfolio
 from portfolio.extensions import db
+from portfolio.generate import DEMO_PASSWORD, GenerateError, generate
 from portfolio.models import Enrolment, Role, Unit, UnitRelease, User
 
 users_cli = AppGroup("users", help="Create, import and deactivate accounts.")
@@ -189,3 +191,48 @@ def demo_accounts_command() -> None:
     click.echo("Demo logins (for trying the app; change or deactivate them in production):")
     for name, email, password, roles in DEMO_ACCOUNTS:
         click.echo(f"  {', '.join(r.label for r in roles):<10} {email:<24} {password:<20} ({name})")
+
+
+@demo_cli.command("generate")
+@click.option("--learners", type=click.IntRange(min=1), required=True, help="Learners to add.")
+@click.option(
+    "--items",
+    type=click.IntRange(min=1),
+    required=True,
+    help="Evidence items in each submitted portfolio (drafts have fewer).",
+)
+@click.option(
+    "--assessors", type=click.IntRange(min=1), help="Assessors to add (default: 1 per 25 learners)."
+)
+@click.option(
+    "--units", default="all", show_default=True, help="Unit codes, comma-separated, or all."
+)
+@click.option(
+    "--seed", type=int, default=1, show_default=True, help="The same seed, the same data."
+)
+def demo_generate_command(
+    learners: int, items: int, assessors: int | None, units: str, seed: int
+) -> None:
+    """Add a synthetic cohort: learners in three units each, evidence files, every stage of
+    the assessment, the audit trail. Run it again to add more."""
+    codes = None if units.strip().lower() == "all" else [c for c in units.split(",") if c.strip()]
+    try:
+        summary = generate(
+            db.session,
+            current_app._get_current_object(),
+            learners=learners,
+            items=items,
+            assessors=assessors,
+            units=codes,
+            seed=seed,
+            progress=click.echo,
+        )
+    except GenerateError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from error
+    for line in summary.lines():
+        click.echo(line)
+    click.echo(f"Log in with the password {DEMO_PASSWORD}:")
+    for role, login in (("Learner", summary.learner), ("Assessor", summary.assessor)):
+        if login is not None:
+            click.echo(f"  {role:<9} {login.email:<36} ({login.name}; {login.detail})")

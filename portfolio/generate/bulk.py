@@ -1,0 +1,935 @@
+"""Writing plans straight into the tables, many rows at a time.
+
+For each action of a plan this writes the rows, the changes and the audit event that the
+service it stands for would have written (``portfolio.evidence.services``,
+``portfolio.assessment.review``, ``enrolments``, ``workflow``), checking the same rules, but
+collects them in memory and inserts them with one ``INSERT`` per table and few thousand rows
+(SQLAlchemy's insertmanyvalues), once per batch of learners. Files go into the evidence store
+through the upload path itself (``store_upload``), several at a time.
+
+Primary keys are taken before the rows are inserted, so rows and audit events can name each
+other: on SQLite from the highest id, under the write lock the batch holds from its first
+statement; on PostgreSQL from each table's own sequence, so concurrent writers never collide.
+Audit events are chained as ``record`` chains them, with its own hash function, in the order
+of their timestamps; the head row is locked for the whole batch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from collections import Counter, deque
+from collections.abc import Iterable, Mapping
+from concurrent.futures import Executor, Future
+from datetime import datetime, timedelta
+from types import SimpleNamespace
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Flask
+from sqlalchemy import bindparam, func, insert, select, text, update
+from sqlalchemy.orm import Session
+
+from portfolio.assessment.review import OUTCOME_DECLARATION
+from portfolio.assessment.workflow import ALLOWED, IllegalTransition
+from portfolio.audit.log import SYSTEM, _digest, jsonable
+from portfolio.auth.services import ServiceError, normalise_email
+from portfolio.evidence.filetypes import safe_display_name
+from portfolio.evidence.services import DECLARATION, NewFile, _snapshot
+from portfolio.evidence.uploads import store_upload
+from portfolio.generate.content import FileSpec
+from portfolio.generate.plan import (
+    CheckItem,
+    CreateItem,
+    DecideMapping,
+    EnrolmentPlan,
+    Judge,
+    LearnerPlan,
+    MapItem,
+    RecordOutcome,
+    ReturnToLearner,
+    SignOff,
+    StartReview,
+    Submit,
+)
+from portfolio.models import (
+    AssessmentState,
+    AuditEvent,
+    AuditHead,
+    Enrolment,
+    EvidenceCheck,
+    EvidenceFile,
+    EvidenceItem,
+    EvidenceMapping,
+    EvidenceVersion,
+    Finding,
+    GapFeedback,
+    GapMethod,
+    GapSignoff,
+    Judgement,
+    MappingDecision,
+    MappingSource,
+    OutcomeResult,
+    Role,
+    SignoffFile,
+    Submission,
+    UnitOutcome,
+    User,
+    UserRole,
+)
+
+S = AssessmentState
+
+#: Tables in the order their rows can be inserted (every reference points backwards).
+TABLES = (
+    User,
+    UserRole,
+    Enrolment,
+    Submission,
+    EvidenceItem,
+    EvidenceVersion,
+    EvidenceFile,
+    EvidenceMapping,
+    MappingDecision,
+    EvidenceCheck,
+    Judgement,
+    GapSignoff,
+    SignoffFile,
+    GapFeedback,
+    UnitOutcome,
+)
+INSERT_CHUNK = 5000
+MICROSECOND = timedelta(microseconds=1)
+
+
+class _Ids:
+    """Primary keys for rows not yet inserted."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.postgres = session.get_bind().dialect.name == "postgresql"
+        self.next: dict[str, int] = {}
+        self.reserved: dict[str, deque[int]] = {}
+        self.chunk: dict[str, int] = {}
+
+    def take(self, model: type[Any]) -> int:
+        table = model.__tablename__
+        if self.postgres:
+            queue = self.reserved.setdefault(table, deque())
+            if not queue:
+                size = self.chunk.get(table, 256)
+                self.chunk[table] = min(size * 4, 65536)
+                queue.extend(
+                    self.session.scalars(
+                        text(
+                            "SELECT nextval(pg_get_serial_sequence(:table, 'id')) "
+                            "FROM generate_series(1, :size)"
+                        ),
+                        {"table": table, "size": size},
+                    )
+                )
+            return queue.popleft()
+        value = self.next.get(table)
+        if value is None:
+            value = (self.session.scalar(select(func.max(model.id))) or 0) + 1
+        self.next[table] = value + 1
+        return value
+
+
+class Batch:
+    """The rows and audit events of a batch of learners, written by ``finish`` in one go.
+
+    Creating a batch takes the audit head's lock (and on SQLite the database's write lock), so
+    nothing else appends to the chain or takes ids until the caller commits.
+    """
+
+    def __init__(
+        self,
+        session: Session,
+        *,
+        app: Flask,
+        pool: Executor,
+        timezone: ZoneInfo,
+        password_hash: str,
+    ) -> None:
+        self.session, self.app, self.pool = session, app, pool
+        self.timezone, self.password_hash = timezone, password_hash
+        session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq))
+        self.ids = _Ids(session)
+        self.rows: dict[type[Any], list[dict[str, Any]]] = {model: [] for model in TABLES}
+        self.dropped: set[int] = set()  # mappings replaced before they were ever inserted
+        self.current_versions: list[dict[str, int]] = []
+        self.events: list[tuple[datetime, int, dict[str, Any]]] = []
+        self.pending: list[tuple[dict[str, Any], Future[NewFile]]] = []
+        self.uploads: dict[int, Future[NewFile]] = {}
+        self.stored_bytes = 0
+
+    # -- collecting ---------------------------------------------------------------------------
+
+    def add(self, model: type[Any], row: dict[str, Any]) -> dict[str, Any]:
+        self.rows[model].append(row)
+        return row
+
+    def event(
+        self,
+        at: datetime,
+        *,
+        actor_id: int | None,
+        role: Role | None,
+        action: str,
+        subject: str,
+        enrolment_id: int | None = None,
+        before: Mapping[str, Any] | None = None,
+        after: Mapping[str, Any] | None = None,
+    ) -> None:
+        """An audit event as ``record`` writes it; numbered and chained by ``finish``."""
+        row = {
+            "occurred_at": at,
+            "actor_id": actor_id,
+            "actor_role": str(role.value if role is not None else SYSTEM),
+            "action": action,
+            "enrolment_id": enrolment_id,
+            "subject": subject,
+            "before": jsonable(before) if before is not None else None,
+            "after": jsonable(after) if after is not None else None,
+        }
+        self.events.append((at, len(self.events), row))
+
+    def file(self, model: type[Any], spec: FileSpec, **fields: Any) -> dict[str, Any]:
+        """A stored file's row: the upload starts now; ``finish`` fills in what it returns."""
+        content = spec.content()
+        row = self.add(
+            model,
+            {
+                "id": self.ids.take(model),
+                **fields,
+                "display_name": safe_display_name(spec.name),
+                "size": len(content),
+                "sha256": hashlib.sha256(content).hexdigest(),
+            },
+        )
+        future = self.pool.submit(self._upload, content, spec.name)
+        self.pending.append((row, future))
+        self.uploads[id(row)] = future
+        self.stored_bytes += len(content)
+        return row
+
+    def copy_file(self, row: dict[str, Any], **fields: Any) -> dict[str, Any]:
+        """The same stored file in a new version, as ``_editable_version`` copies it."""
+        copy = self.add(EvidenceFile, {**row, "id": self.ids.take(EvidenceFile), **fields})
+        future = self.uploads[id(row)]
+        self.pending.append((copy, future))
+        self.uploads[id(copy)] = future
+        return copy
+
+    def _upload(self, content: bytes, name: str) -> NewFile:
+        with self.app.app_context():
+            return store_upload(io.BytesIO(content), name)
+
+    def learner(self, plan: LearnerPlan, assessors: list[int]) -> list[EnrolmentRows]:
+        learner_id = self.user(
+            name=plan.name,
+            email=plan.email,
+            roles={Role.LEARNER},
+            student_id=plan.student_id,
+            usi=plan.usi,
+            at=plan.at,
+        )
+        written = []
+        for enrolment in plan.enrolments:
+            rows = EnrolmentRows(self, enrolment, learner_id, assessors[enrolment.assessor])
+            rows.apply(enrolment.actions)
+            written.append(rows)
+        return written
+
+    def user(
+        self,
+        *,
+        name: str,
+        email: str,
+        roles: set[Role],
+        at: datetime,
+        student_id: str | None = None,
+        usi: str | None = None,
+    ) -> int:
+        """An account as ``create_user`` makes it (by the operator: no acting user)."""
+        user_id = self.ids.take(User)
+        row = self.add(
+            User,
+            {
+                "id": user_id,
+                "email": normalise_email(email),
+                "name": name.strip(),
+                "password_hash": self.password_hash,
+                "student_id": student_id,
+                "usi": usi,
+                "active": True,
+                "created_at": at,
+            },
+        )
+        for role in sorted(roles):
+            self.add(UserRole, {"id": self.ids.take(UserRole), "user_id": user_id, "role": role})
+        self.event(
+            at,
+            actor_id=None,
+            role=None,
+            action="user.created",
+            subject=f"user:{user_id}",
+            after={
+                "name": row["name"],
+                "email": row["email"],
+                "roles": sorted(role.value for role in roles),
+                "student_id": student_id,
+                "usi": usi,
+                "active": True,
+            },
+        )
+        return user_id
+
+    # -- writing ------------------------------------------------------------------------------
+
+    def finish(self) -> Counter[str]:
+        """Wait for the files, chain the events, insert everything; the caller commits."""
+        for row, future in self.pending:
+            stored = future.result()
+            if (stored.sha256, stored.size) != (row["sha256"], row["size"]):
+                raise RuntimeError(f"{stored.display_name} was not stored as it was made.")
+            row.update(vars(stored))
+        head = self.session.execute(
+            select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1)
+        ).one()
+        seq, previous = head.seq, head.hash
+        self.events.sort(key=lambda event: (event[0], event[1]))
+        events = []
+        for _, _, row in self.events:
+            seq += 1
+            row.update(id=self.ids.take(AuditEvent), seq=seq, prev_hash=previous)
+            row["hash"] = previous = _digest(SimpleNamespace(**row))
+            events.append(row)
+
+        counts: Counter[str] = Counter()
+        for model, rows in self.rows.items():
+            if model is EvidenceMapping:
+                rows = [row for row in rows if row["id"] not in self.dropped]
+            self._insert(model, rows)
+            counts[model.__tablename__] = len(rows)
+            if model is EvidenceVersion:
+                table = EvidenceItem.__table__
+                for chunk in _chunks(self.current_versions):
+                    self.session.execute(
+                        update(table)
+                        .where(table.c.id == bindparam("item_id"))
+                        .values(current_version_id=bindparam("version_id")),
+                        chunk,
+                    )
+        self._insert(AuditEvent, events)
+        counts["audit_events"] = len(events)
+        counts["stored_bytes"] = self.stored_bytes
+        self.session.execute(
+            update(AuditHead).where(AuditHead.id == 1).values(seq=seq, hash=previous)
+        )
+        return counts
+
+    def _insert(self, model: type[Any], rows: list[dict[str, Any]]) -> None:
+        # Into the table rather than through the mapper: the ORM's bulk insert would stamp
+        # every version counter (lock_version) 1, where these rows count their updates.
+        for chunk in _chunks(rows):
+            self.session.execute(insert(model.__table__), chunk)
+
+
+def _chunks(rows: list[dict[str, Any]]) -> Iterable[list[dict[str, Any]]]:
+    for start in range(0, len(rows), INSERT_CHUNK):
+        yield rows[start : start + INSERT_CHUNK]
+
+
+class _Item:
+    __slots__ = ("current", "files", "mappings", "row", "versions")
+
+    def __init__(self, row: dict[str, Any], version: dict[str, Any]) -> None:
+        self.row = row
+        self.versions = [version]
+        self.current = version
+        self.files: dict[int, list[dict[str, Any]]] = {version["id"]: []}
+        self.mappings: dict[int, dict[int, dict[str, Any]]] = {version["id"]: {}}
+
+    def submitted(self) -> dict[str, Any] | None:
+        """The version last handed in: what the assessor sees."""
+        for version in reversed(self.versions):
+            if version["submission_id"] is not None:
+                return version
+        return None
+
+
+class EnrolmentRows:
+    """One enrolment as its actions leave it: enrolled as ``enrol`` does, then each action."""
+
+    def __init__(
+        self, batch: Batch, plan: EnrolmentPlan, learner_id: int, assessor_id: int
+    ) -> None:
+        self.batch, self.plan, self.unit = batch, plan, plan.unit
+        self.learner, self.assessor = learner_id, assessor_id
+        self.last = plan.at
+        self.id = batch.ids.take(Enrolment)
+        self.row = batch.add(
+            Enrolment,
+            {
+                "id": self.id,
+                "learner_id": learner_id,
+                "unit_release_id": plan.unit.release_id,
+                "assessor_id": assessor_id,
+                "is_rpl": plan.is_rpl,
+                "state": S.DRAFT,
+                "next_evidence_number": 1,
+                "created_at": plan.at,
+                "created_by_id": None,
+                "lock_version": 1,
+            },
+        )
+        self.items: dict[int, _Item] = {}
+        self.submissions: list[dict[str, Any]] = []
+        self.decisions: dict[tuple[int, int], dict[str, Any]] = {}
+        self.checks: set[tuple[int, str]] = set()
+        self.judgements: dict[int, dict[str, Any]] = {}
+        self.signoffs: set[int] = set()
+        self.outcome: OutcomeResult | None = None
+        self.event(
+            plan.at,
+            None,
+            None,
+            "enrolment.created",
+            f"enrolment:{self.id}",
+            after={
+                "learner_id": learner_id,
+                "unit": plan.unit.code,
+                "release": plan.unit.release,
+                "is_rpl": plan.is_rpl,
+                "assessor_id": assessor_id,
+            },
+        )
+
+    # -- helpers --------------------------------------------------------------------------------
+
+    def event(
+        self,
+        at: datetime,
+        actor_id: int | None,
+        role: Role | None,
+        action: str,
+        subject: str,
+        *,
+        before: Mapping[str, Any] | None = None,
+        after: Mapping[str, Any] | None = None,
+    ) -> None:
+        # Two events of one action are written one after the other, never at the same instant.
+        self.last = at if at > self.last else self.last + MICROSECOND
+        self.batch.event(
+            self.last,
+            actor_id=actor_id,
+            role=role,
+            action=action,
+            subject=subject,
+            enrolment_id=self.id,
+            before=before,
+            after=after,
+        )
+
+    def ensure(self, *allowed: AssessmentState, action: str) -> None:
+        state = self.row["state"]
+        if state not in allowed:
+            raise IllegalTransition(
+                f"You cannot {action} while the portfolio is {state.label.lower()}."
+            )
+
+    def updated(self) -> None:
+        """The enrolment row was written: its version counter moves on, as the ORM's does."""
+        self.row["lock_version"] += 1
+
+    def transition(
+        self,
+        at: datetime,
+        to: AssessmentState,
+        actor_id: int,
+        role: Role,
+        reason: str | None = None,
+    ) -> None:
+        before = self.row["state"]
+        if to not in ALLOWED[before]:
+            raise IllegalTransition(
+                f"A portfolio that is {before.label.lower()} cannot become {to.label.lower()}."
+            )
+        self.row["state"] = to
+        self.updated()
+        after: dict[str, object] = {"state": to}
+        if reason:
+            after["reason"] = reason
+        self.event(
+            at,
+            actor_id,
+            role,
+            "enrolment.state",
+            f"enrolment:{self.id}",
+            before={"state": before},
+            after=after,
+        )
+
+    def ref(self, target_id: int) -> str:
+        return self.unit.by_id[target_id].ref
+
+    def assessor_entry(self, model: type[Any], at: datetime, **fields: Any) -> dict[str, Any]:
+        return self.batch.add(
+            model,
+            {
+                "id": self.batch.ids.take(model),
+                "enrolment_id": self.id,
+                "assessor_id": self.assessor,
+                "recorded_at": at,
+                "lock_version": 1,
+                "correction_reason": None,
+                "replaces_id": None,
+                **fields,
+            },
+        )
+
+    def submitted_version(self, number: int) -> tuple[_Item, dict[str, Any]]:
+        item = self.items[number]
+        version = item.submitted()
+        if version is None:
+            raise ServiceError("That evidence was not submitted in this portfolio.")
+        return item, version
+
+    def is_gap(self, target_id: int) -> bool:
+        """No accepted evidence in the submitted versions, and not signed off."""
+        if target_id in self.signoffs:
+            return False
+        for item in self.items.values():
+            version = item.submitted()
+            if version is not None:
+                decision = self.decisions.get((version["id"], target_id))
+                if decision is not None and decision["accepted"]:
+                    return False
+        return True
+
+    # -- actions --------------------------------------------------------------------------------
+
+    def apply(self, actions: Iterable[Any]) -> None:
+        for action in actions:
+            match action:
+                case CreateItem():
+                    self.create_item(action)
+                case MapItem():
+                    self.map_item(action)
+                case Submit():
+                    self.submit(action)
+                case StartReview():
+                    self.start_review(action)
+                case CheckItem():
+                    self.check(action)
+                case DecideMapping():
+                    self.decide(action)
+                case Judge():
+                    self.judge(action)
+                case SignOff():
+                    self.sign_off(action)
+                case ReturnToLearner():
+                    self.return_to_learner(action)
+                case RecordOutcome():
+                    self.record_outcome(action)
+                case _:
+                    raise TypeError(f"Unknown action {action!r}")
+
+    def create_item(self, action: CreateItem) -> None:
+        """``create_item``: the item, version 1 and its files."""
+        self.ensure(S.DRAFT, S.RETURNED, action="add evidence")
+        number = self.row["next_evidence_number"]
+        if action.number != number:
+            raise ValueError(f"Evidence E{action.number} would be numbered E{number}.")
+        self.row["next_evidence_number"] = number + 1
+        self.updated()
+        batch = self.batch
+        item_id, version_id = batch.ids.take(EvidenceItem), batch.ids.take(EvidenceVersion)
+        row = batch.add(
+            EvidenceItem,
+            {
+                "id": item_id,
+                "enrolment_id": self.id,
+                "number": number,
+                "created_at": action.at,
+                "current_version_id": None,
+            },
+        )
+        version = batch.add(
+            EvidenceVersion,
+            {
+                "id": version_id,
+                "item_id": item_id,
+                "version": 1,
+                "title": action.title.strip(),
+                "evidence_type": action.evidence_type,
+                "work_date": action.work_date,
+                "description": action.description.strip(),
+                "created_at": action.at,
+                "created_by_id": self.learner,
+                "submission_id": None,
+            },
+        )
+        batch.current_versions.append({"item_id": item_id, "version_id": version_id})
+        item = self.items[number] = _Item(row, version)
+        item.files[version_id] = [
+            batch.file(
+                EvidenceFile,
+                spec,
+                version_id=version_id,
+                uploaded_at=action.at,
+                uploaded_by_id=self.learner,
+            )
+            for spec in action.files
+        ]
+        self.event(
+            action.at,
+            self.learner,
+            Role.LEARNER,
+            "evidence.created",
+            f"evidence:E{number}",
+            after={"version": 1, **_snapshot(_version_view(version, item.files[version_id]))},
+        )
+
+    def map_item(self, action: MapItem) -> None:
+        """``set_item_mappings``: a submitted version is first copied to a new one."""
+        self.ensure(S.DRAFT, S.RETURNED, action="change evidence")
+        batch, at = self.batch, action.at
+        item = self.items[action.number]
+        current = item.current
+        before = {tid: m["note"] for tid, m in item.mappings[current["id"]].items()}
+        before_version = current["version"]
+        if current["submission_id"] is not None:
+            fresh = batch.add(
+                EvidenceVersion,
+                {
+                    **current,
+                    "id": batch.ids.take(EvidenceVersion),
+                    "version": current["version"] + 1,
+                    "created_at": at,
+                    "created_by_id": self.learner,
+                    "submission_id": None,
+                },
+            )
+            item.files[fresh["id"]] = [
+                batch.copy_file(f, version_id=fresh["id"]) for f in item.files[current["id"]]
+            ]
+            item.mappings[fresh["id"]] = {
+                tid: self.mapping(fresh["id"], tid, m["note"], at)
+                for tid, m in item.mappings[current["id"]].items()
+            }
+            item.versions.append(fresh)
+            item.current = current = fresh
+            batch.current_versions.append({"item_id": item.row["id"], "version_id": fresh["id"]})
+        mappings = item.mappings[current["id"]]
+        wanted = dict(action.notes)
+        for tid in [tid for tid in mappings if tid not in wanted]:
+            batch.dropped.add(mappings.pop(tid)["id"])
+        for tid, note in wanted.items():
+            if tid in mappings:
+                mappings[tid]["note"] = note.strip()
+            else:
+                mappings[tid] = self.mapping(current["id"], tid, note.strip(), at)
+        after = {tid: m["note"] for tid, m in mappings.items()}
+        new_version = current["version"] != before_version
+        if after == before and not new_version:
+            return
+        order = sorted({*before, *after}, key=lambda tid: self.unit.by_id[tid].position)
+
+        def targets(notes: dict[int, str]) -> list[str]:
+            return [self.ref(t) for t in order if t in notes]
+
+        def changed_notes(mine: dict[int, str], other: dict[int, str]) -> dict[str, str]:
+            return {self.ref(t): mine[t] for t in order if mine.get(t) and mine[t] != other.get(t)}
+
+        before_values: dict[str, object] = {"version": before_version, "targets": targets(before)}
+        after_values: dict[str, object] = {
+            "version": current["version"],
+            "new_version": new_version,
+            "targets": targets(after),
+        }
+        if notes := changed_notes(before, after):
+            before_values["notes"] = notes
+        if notes := changed_notes(after, before):
+            after_values["notes"] = notes
+        self.event(
+            at,
+            self.learner,
+            Role.LEARNER,
+            "evidence.mapped",
+            f"evidence:E{action.number}",
+            before=before_values,
+            after=after_values,
+        )
+
+    def mapping(self, version_id: int, target_id: int, note: str, at: datetime) -> dict[str, Any]:
+        return self.batch.add(
+            EvidenceMapping,
+            {
+                "id": self.batch.ids.take(EvidenceMapping),
+                "version_id": version_id,
+                "target_id": target_id,
+                "note": note,
+                "created_at": at,
+            },
+        )
+
+    def submit(self, action: Submit) -> None:
+        """``submit``: a new round; the current versions freeze."""
+        self.ensure(S.DRAFT, S.RETURNED, action="submit")
+        if not self.items:
+            raise ServiceError("Add at least one piece of evidence before you submit.")
+        round_number = len(self.submissions) + 1
+        submission = self.batch.add(
+            Submission,
+            {
+                "id": self.batch.ids.take(Submission),
+                "enrolment_id": self.id,
+                "round": round_number,
+                "submitted_at": action.at,
+                "submitted_by_id": self.learner,
+                "declaration": DECLARATION,
+                "review_started_at": None,
+                "returned_at": None,
+                "returned_by_id": None,
+                "return_feedback": None,
+            },
+        )
+        self.submissions.append(submission)
+        for item in self.items.values():
+            if item.current["submission_id"] is None:
+                item.current["submission_id"] = submission["id"]
+        to = S.SUBMITTED if round_number == 1 else S.RESUBMITTED
+        self.transition(action.at, to, self.learner, Role.LEARNER)
+
+    def start_review(self, action: StartReview) -> None:
+        if not self.submissions:
+            raise ServiceError("This portfolio has not been submitted.")
+        self.transition(action.at, S.IN_REVIEW, self.assessor, Role.ASSESSOR)
+        submission = self.submissions[-1]
+        submission["review_started_at"] = submission["review_started_at"] or action.at
+
+    def check(self, action: CheckItem) -> None:
+        """``check_evidence`` of a rule not yet checked for that version."""
+        self.ensure(S.IN_REVIEW, action="check evidence")
+        _, version = self.submitted_version(action.number)
+        if not action.confirmed and not action.note.strip():
+            raise ServiceError(f"Say why {action.rule.label.lower()} is flagged.", "note")
+        key = (version["id"], action.rule.value)
+        if key in self.checks:
+            raise ValueError(f"E{action.number} is already checked for {action.rule.value}.")
+        self.checks.add(key)
+        note = action.note.strip()
+        self.assessor_entry(
+            EvidenceCheck,
+            action.at,
+            version_id=version["id"],
+            rule=action.rule,
+            confirmed=action.confirmed,
+            note=note,
+        )
+        self.event(
+            action.at,
+            self.assessor,
+            Role.ASSESSOR,
+            "evidence.checked",
+            f"evidence:E{action.number}v{version['version']}:{action.rule.value}",
+            after={"confirmed": action.confirmed, "note": note},
+        )
+
+    def decide(self, action: DecideMapping) -> None:
+        """``decide_mapping`` on a learner's mapping nobody has decided on yet."""
+        self.ensure(S.IN_REVIEW, action="accept or reject evidence")
+        item, version = self.submitted_version(action.number)
+        ref = self.ref(action.target_id)
+        if action.target_id not in item.mappings[version["id"]]:
+            raise ServiceError(f"The learner did not map this evidence to {ref}.")
+        key = (version["id"], action.target_id)
+        if key in self.decisions:
+            raise ValueError(f"E{action.number} is already decided for {ref}.")
+        note = action.note.strip()
+        self.decisions[key] = self.assessor_entry(
+            MappingDecision,
+            action.at,
+            version_id=version["id"],
+            target_id=action.target_id,
+            source=MappingSource.LEARNER,
+            accepted=action.accepted,
+            note=note,
+        )
+        self.event(
+            action.at,
+            self.assessor,
+            Role.ASSESSOR,
+            "mapping.accepted" if action.accepted else "mapping.rejected",
+            f"evidence:E{action.number}v{version['version']}:{ref}",
+            after={"accepted": action.accepted, "note": note, "source": MappingSource.LEARNER},
+        )
+
+    def judge(self, action: Judge) -> None:
+        """``judge``: a new judgement, or the one already made changed in place."""
+        self.ensure(S.IN_REVIEW, action="judge criteria")
+        ref = self.ref(action.target_id)
+        if action.finding is Finding.SATISFACTORY and self.is_gap(action.target_id):
+            raise ServiceError(f"{ref} has no accepted evidence: accept evidence for it first.")
+        if action.finding is Finding.NOT_YET_SATISFACTORY and not action.comment.strip():
+            raise ServiceError(f"Say what is missing for {ref}.", "comment")
+        comment = action.comment.strip()
+        existing = self.judgements.get(action.target_id)
+        before = None
+        if existing is None:
+            existing = self.judgements[action.target_id] = self.assessor_entry(
+                Judgement, action.at, target_id=action.target_id
+            )
+        else:
+            before = {"finding": existing["finding"], "comment": existing["comment"]}
+            existing["lock_version"] += 1
+        existing.update(
+            finding=action.finding,
+            comment=comment,
+            assessor_id=self.assessor,
+            submission_id=self.submissions[-1]["id"],
+            recorded_at=action.at,
+        )
+        self.event(
+            action.at,
+            self.assessor,
+            Role.ASSESSOR,
+            "judgement.recorded",
+            f"target:{ref}",
+            before=before,
+            after={"finding": action.finding, "comment": comment},
+        )
+
+    def sign_off(self, action: SignOff) -> None:
+        """``sign_off_gap``, with any files the assessor gathered."""
+        self.ensure(S.IN_REVIEW, action="sign off gaps")
+        ref = self.ref(action.target_id)
+        if not self.is_gap(action.target_id):
+            raise ServiceError(f"{ref} is not a gap: it has accepted evidence or a sign-off.")
+        if action.held_on > action.at.astimezone(self.batch.timezone).date():
+            raise ServiceError("The date it took place cannot be in the future.", "held_on")
+        asked = [(q.strip(), a.strip()) for q, a in action.questions if q.strip() or a.strip()]
+        if any(not q or not a for q, a in asked):
+            raise ServiceError("Give each question with the learner's answer.", "questions")
+        if action.method is GapMethod.COMPETENCY_CONVERSATION and not asked:
+            raise ServiceError("Record the questions asked and the answers given.", "questions")
+        if not action.notes.strip() and not asked:
+            raise ServiceError("Describe what you saw or were told.", "notes")
+        self.updated()  # the enrolment row is claimed against a double submit
+        questions = [{"question": q, "answer": a} for q, a in asked]
+        signoff = self.assessor_entry(
+            GapSignoff,
+            action.at,
+            target_id=action.target_id,
+            method=action.method,
+            held_on=action.held_on,
+            notes=action.notes.strip(),
+            questions=questions,
+        )
+        files = [
+            self.batch.file(
+                SignoffFile,
+                spec,
+                signoff_id=signoff["id"],
+                uploaded_at=action.at,
+                uploaded_by_id=self.assessor,
+            )
+            for spec in action.files
+        ]
+        self.signoffs.add(action.target_id)
+        self.event(
+            action.at,
+            self.assessor,
+            Role.ASSESSOR,
+            "gap.signed_off",
+            f"target:{ref}",
+            after={
+                "method": action.method,
+                "held_on": action.held_on,
+                "notes": signoff["notes"],
+                "questions": questions,
+                "files": [{"name": f["display_name"], "sha256": f["sha256"]} for f in files],
+            },
+        )
+
+    def return_to_learner(self, action: ReturnToLearner) -> None:
+        """``return_to_learner``: feedback per criterion; the next submission is a new round."""
+        self.ensure(S.IN_REVIEW, action="return the portfolio")
+        wanted = {tid: feedback.strip() for tid, feedback in action.feedback if feedback.strip()}
+        if not wanted:
+            raise ServiceError("Say, for at least one criterion, what the learner needs to add.")
+        submission = self.submissions[-1]
+        for target_id, feedback in wanted.items():
+            self.batch.add(
+                GapFeedback,
+                {
+                    "id": self.batch.ids.take(GapFeedback),
+                    "submission_id": submission["id"],
+                    "target_id": target_id,
+                    "feedback": feedback,
+                },
+            )
+        overall = action.overall.strip()
+        submission.update(
+            returned_at=action.at, returned_by_id=self.assessor, return_feedback=overall
+        )
+        self.transition(action.at, S.RETURNED, self.assessor, Role.ASSESSOR, reason=overall or None)
+        self.event(
+            action.at,
+            self.assessor,
+            Role.ASSESSOR,
+            "submission.returned",
+            f"submission:{submission['round']}",
+            after={
+                "overall": overall,
+                "targets": {self.ref(tid): feedback for tid, feedback in wanted.items()},
+            },
+        )
+
+    def record_outcome(self, action: RecordOutcome) -> None:
+        """``record_outcome``: every criterion judged; Competent only when all satisfactory."""
+        self.ensure(S.IN_REVIEW, action="record the outcome")
+        result = action.result
+        choices = (
+            (OutcomeResult.RPL_GRANTED, OutcomeResult.RPL_NOT_GRANTED)
+            if self.plan.is_rpl
+            else (OutcomeResult.COMPETENT, OutcomeResult.NOT_YET_COMPETENT)
+        )
+        if result not in choices:
+            raise ServiceError(f"{result.label} is not an outcome of this enrolment.", "result")
+        unjudged = [t.ref for t in self.unit.targets if t.id not in self.judgements]
+        if unjudged:
+            raise ServiceError(f"Judge every criterion first: {', '.join(unjudged[:8])}.")
+        if result.is_achieved:
+            if any(j["finding"] is not Finding.SATISFACTORY for j in self.judgements.values()):
+                raise ServiceError(f"{result.label} needs every criterion judged satisfactory.")
+            if any(self.is_gap(t.id) for t in self.unit.targets):
+                raise ServiceError(f"{result.label} needs evidence or a sign-off for each.")
+        decided_on = action.at.astimezone(self.batch.timezone).date()
+        self.assessor_entry(
+            UnitOutcome,
+            action.at,
+            result=result,
+            declaration=OUTCOME_DECLARATION,
+            decided_on=decided_on,
+        )
+        self.outcome = result
+        self.transition(action.at, S.DECIDED, self.assessor, Role.ASSESSOR)
+        self.event(
+            action.at,
+            self.assessor,
+            Role.ASSESSOR,
+            "outcome.recorded",
+            f"enrolment:{self.id}",
+            after={"result": result, "avetmiss": result.avetmiss_code, "decided_on": decided_on},
+        )
+
+
+def _version_view(version: dict[str, Any], files: list[dict[str, Any]]) -> SimpleNamespace:
+    """A version row as ``_snapshot`` reads a version."""
+    return SimpleNamespace(
+        **version, files=[SimpleNamespace(display_name=f["display_name"]) for f in files]
+    )

@@ -1,0 +1,144 @@
+"""A plan taken through the services, one call per action, as people using the pages would.
+
+Far too slow for a cohort of thousands, and the reference the bulk writer is held to: the
+tests replay a plan here and write the same plan with ``bulk``, then compare the two.
+"""
+
+from __future__ import annotations
+
+import io
+
+from sqlalchemy.orm import Session
+
+from portfolio.assessment import review as svc
+from portfolio.assessment.enrolments import enrol
+from portfolio.evidence.services import (
+    ItemFields,
+    NewFile,
+    create_item,
+    set_item_mappings,
+    submit,
+)
+from portfolio.evidence.uploads import store_upload
+from portfolio.generate.content import FileSpec
+from portfolio.generate.plan import (
+    CheckItem,
+    CreateItem,
+    DecideMapping,
+    EnrolmentPlan,
+    Judge,
+    MapItem,
+    RecordOutcome,
+    ReturnToLearner,
+    SignOff,
+    StartReview,
+    Submit,
+    targets_of,
+)
+from portfolio.models import Enrolment, EvidenceItem, EvidenceVersion, User
+
+
+def _upload(spec: FileSpec) -> NewFile:
+    return store_upload(io.BytesIO(spec.content()), spec.name)
+
+
+def replay(session: Session, plan: EnrolmentPlan, *, learner: User, assessor: User) -> Enrolment:
+    """Enrol ``learner`` as the plan says and take every action through its service."""
+    enrolment = enrol(
+        session,
+        actor=None,
+        learner=learner,
+        unit_code=plan.unit.code,
+        is_rpl=plan.is_rpl,
+        assessor=assessor,
+    )
+    targets = targets_of(session, plan.unit)
+    items: dict[int, EvidenceItem] = {}
+
+    def view() -> svc.ReviewView:
+        return svc.review_view(session, enrolment)
+
+    def submitted(number: int) -> EvidenceVersion:
+        return next(s.version for s in view().items if s.item.number == number)
+
+    for action in plan.actions:
+        match action:
+            case CreateItem():
+                items[action.number] = create_item(
+                    session,
+                    actor=learner,
+                    enrolment=enrolment,
+                    fields=ItemFields(
+                        action.title, action.evidence_type, action.work_date, action.description
+                    ),
+                    files=[_upload(spec) for spec in action.files],
+                )
+            case MapItem():
+                set_item_mappings(
+                    session, actor=learner, item=items[action.number], notes=dict(action.notes)
+                )
+            case Submit():
+                submit(session, actor=learner, enrolment=enrolment, declared=True)
+            case StartReview():
+                svc.start_review(session, actor=assessor, enrolment=enrolment)
+            case CheckItem():
+                svc.check_evidence(
+                    session,
+                    actor=assessor,
+                    enrolment=enrolment,
+                    version=submitted(action.number),
+                    rule=action.rule,
+                    confirmed=action.confirmed,
+                    note=action.note,
+                    seen_version=0,
+                )
+            case DecideMapping():
+                svc.decide_mapping(
+                    session,
+                    actor=assessor,
+                    enrolment=enrolment,
+                    version=submitted(action.number),
+                    target=targets[action.target_id],
+                    accepted=action.accepted,
+                    note=action.note,
+                )
+            case Judge():
+                current = view()
+                existing = current.judgements.get(action.target_id)
+                svc.judge(
+                    session,
+                    actor=assessor,
+                    view=current,
+                    target=targets[action.target_id],
+                    finding=action.finding,
+                    comment=action.comment,
+                    seen_version=existing.lock_version if existing is not None else 0,
+                )
+            case SignOff():
+                svc.sign_off_gap(
+                    session,
+                    actor=assessor,
+                    view=view(),
+                    target=targets[action.target_id],
+                    method=action.method,
+                    held_on=action.held_on,
+                    notes=action.notes,
+                    questions=[svc.Conversation(q, a) for q, a in action.questions],
+                    files=[_upload(spec) for spec in action.files],
+                )
+            case ReturnToLearner():
+                svc.return_to_learner(
+                    session,
+                    actor=assessor,
+                    view=view(),
+                    feedback=dict(action.feedback),
+                    overall=action.overall,
+                )
+            case RecordOutcome():
+                svc.record_outcome(
+                    session, actor=assessor, view=view(), result=action.result, declared=True
+                )
+            case _:
+                raise TypeError(f"Unknown action {action!r}")
+    session.flush()
+    return enrolment
