@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Boolean, Enum, ForeignKey, Integer, Text, UniqueConstraint
+from sqlalchemy import Boolean, Enum, ForeignKey, Index, Integer, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portfolio.extensions import db
@@ -40,12 +40,16 @@ class Enrolment(db.Model):
     """A learner enrolled in a unit, pinned to the release they are assessed against."""
 
     __tablename__ = "enrolments"
-    __table_args__ = (UniqueConstraint("learner_id", "unit_release_id"),)
+    __table_args__ = (
+        UniqueConstraint("learner_id", "unit_release_id"),
+        # The review queue and the assessor's dashboard: an assessor's enrolments in a state.
+        Index("ix_enrolments_assessor_id_state", "assessor_id", "state"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     learner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     unit_release_id: Mapped[int] = mapped_column(ForeignKey("unit_releases.id"), index=True)
-    assessor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    assessor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     is_rpl: Mapped[bool] = mapped_column(Boolean, default=False)
     state: Mapped[AssessmentState] = mapped_column(
         Enum(AssessmentState, native_enum=False, length=16, values_callable=enum_values),

@@ -11,7 +11,7 @@ import enum
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, Enum, ForeignKey, Integer, Text
+from sqlalchemy import JSON, Boolean, Date, Enum, ForeignKey, Index, Integer, Text
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from portfolio.extensions import db
@@ -180,6 +180,8 @@ class GapSignoff(AssessorEntry, db.Model):
     """A gap closed by the assessor: the method, when, notes, and any evidence they gathered."""
 
     __tablename__ = "gap_signoffs"
+    # Coverage (dashboard, review queue) leaves out sign-offs a correction replaced.
+    __table_args__ = (Index("ix_gap_signoffs_replaces_id", "replaces_id"),)
 
     target_id: Mapped[int] = mapped_column(ForeignKey("targets.id"), index=True)
     method: Mapped[GapMethod] = mapped_column(_enum(GapMethod))
@@ -222,6 +224,11 @@ class UnitOutcome(AssessorEntry, db.Model):
     """The unit's result with the assessor's dated declaration."""
 
     __tablename__ = "unit_outcomes"
+    # The outcomes register and the audit bundle: current outcomes decided in a date range.
+    __table_args__ = (
+        Index("ix_unit_outcomes_decided_on", "decided_on"),
+        Index("ix_unit_outcomes_replaces_id", "replaces_id"),
+    )
 
     result: Mapped[OutcomeResult] = mapped_column(_enum(OutcomeResult))
     declaration: Mapped[str] = mapped_column(Text)
