@@ -53,8 +53,8 @@ LEARNERS_PER_ASSESSOR = 25
 HISTORY = timedelta(days=365)
 #: The shortest slice of time one batch's work may fill.
 MIN_SLICE = timedelta(days=7)
-#: Files stored at once (each waits for its fsync).
-UPLOAD_THREADS = 8
+#: Files stored at once: each spends its time waiting on the filesystem (fsync, mkdir).
+UPLOAD_THREADS = 32
 
 
 class GenerateError(Exception):

@@ -190,8 +190,8 @@ class Batch:
             "action": action,
             "enrolment_id": enrolment_id,
             "subject": subject,
-            "before": jsonable(before) if before is not None else None,
-            "after": jsonable(after) if after is not None else None,
+            "before": _jsonable(before) if before is not None else None,
+            "after": _jsonable(after) if after is not None else None,
         }
         self.events.append((at, len(self.events), row))
 
@@ -289,12 +289,8 @@ class Batch:
     # -- writing ------------------------------------------------------------------------------
 
     def finish(self) -> Counter[str]:
-        """Wait for the files, chain the events, insert everything; the caller commits."""
-        for row, future in self.pending:
-            stored = future.result()
-            if (stored.sha256, stored.size) != (row["sha256"], row["size"]):
-                raise RuntimeError(f"{stored.display_name} was not stored as it was made.")
-            row.update(vars(stored))
+        """Chain the events, insert everything, the files' rows last when they are stored
+        (the uploads go on meanwhile); the caller commits."""
         head = self.session.execute(
             select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1)
         ).one()
@@ -308,9 +304,13 @@ class Batch:
             events.append(row)
 
         counts: Counter[str] = Counter()
-        for model, rows in self.rows.items():
+        files = (EvidenceFile, SignoffFile)  # nothing refers to them
+        for model in (*(m for m in TABLES if m not in files), *files):
+            rows = self.rows[model]
             if model is EvidenceMapping:
                 rows = [row for row in rows if row["id"] not in self.dropped]
+            if model is files[0]:
+                self._stored()
             self._insert(model, rows)
             counts[model.__tablename__] = len(rows)
             if model is EvidenceVersion:
@@ -330,11 +330,27 @@ class Batch:
         )
         return counts
 
+    def _stored(self) -> None:
+        """Wait for the uploads; each file's row takes what the store says of it."""
+        for row, future in self.pending:
+            stored = future.result()
+            if (stored.sha256, stored.size) != (row["sha256"], row["size"]):
+                raise RuntimeError(f"{stored.display_name} was not stored as it was made.")
+            row.update(vars(stored))
+
     def _insert(self, model: type[Any], rows: list[dict[str, Any]]) -> None:
         # Into the table rather than through the mapper: the ORM's bulk insert would stamp
         # every version counter (lock_version) 1, where these rows count their updates.
         for chunk in _chunks(rows):
             self.session.execute(insert(model.__table__), chunk)
+
+
+_PLAIN = frozenset((str, int, bool, type(None)))
+
+
+def _jsonable(values: Mapping[str, Any]) -> dict[str, Any]:
+    """``jsonable`` of an event's values, passing over those that are plain already."""
+    return {key: v if type(v) in _PLAIN else jsonable(v) for key, v in values.items()}
 
 
 def _chunks(rows: list[dict[str, Any]]) -> Iterable[list[dict[str, Any]]]:
