@@ -75,6 +75,9 @@ class SessionOnlyClient(FlaskClient):
 @pytest.fixture
 def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Flask]:
     monkeypatch.setenv("PORTFOLIO_INSTANCE_PATH", str(tmp_path / "instance"))
+    # A shell that serves the app in production must not turn the tests into production.
+    for variable in ("PORTFOLIO_ENV", "TRUSTED_PROXIES"):
+        monkeypatch.delenv(variable, raising=False)
     app = create_app(
         {
             "TESTING": True,

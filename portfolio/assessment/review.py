@@ -853,8 +853,15 @@ class QueueRow:
 
 def review_queue_query(assessor: User) -> Select[tuple[Submission]]:
     """The latest submission of each enrolment waiting for this assessor, oldest first."""
+    waiting = and_(
+        Enrolment.assessor_id == assessor.id, Enrolment.state.in_([*AWAITING, S.IN_REVIEW])
+    )
+    # Rounds of this assessor's waiting enrolments only, so the work stays with the queue's size
+    # rather than every submission the RTO has ever had.
     latest = (
         select(Submission.enrolment_id, func.max(Submission.round).label("round"))
+        .join(Enrolment, Submission.enrolment_id == Enrolment.id)
+        .where(waiting)
         .group_by(Submission.enrolment_id)
         .subquery()
     )
@@ -867,7 +874,7 @@ def review_queue_query(assessor: User) -> Select[tuple[Submission]]:
             ),
         )
         .join(Enrolment, Submission.enrolment_id == Enrolment.id)
-        .where(Enrolment.assessor_id == assessor.id, Enrolment.state.in_([*AWAITING, S.IN_REVIEW]))
+        .where(waiting)
         .order_by(Submission.submitted_at, Submission.id)
     )
 
