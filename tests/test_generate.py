@@ -397,11 +397,19 @@ def account(user_id: int) -> dict[str, Any]:
     }
 
 
-@pytest.mark.parametrize("stage", list(Stage))
+@pytest.mark.parametrize(
+    ("stage", "unit"),
+    [
+        *((stage, "TLII5018") for stage in Stage),
+        # Knowledge evidence under headings, elements without criteria; criteria without elements.
+        (Stage.COMPETENT_ROUND_2, "SITXCCS008"),
+        (Stage.NOT_YET_COMPETENT, "INSCS042"),
+    ],
+)
 def test_a_generated_enrolment_is_what_the_services_make_of_the_same_plan(
-    synced, app, stage: Stage
+    synced, app, stage: Stage, unit: str
 ) -> None:
-    units = load_units(db.session, ["TLII5018"])
+    units = load_units(db.session, [unit])
     timezone = ZoneInfo(app.config["RTO_TIMEZONE"])
     planner = Planner(seed=11, units=units, items=5, assessors=1, timezone=timezone)
     start = utcnow() - timedelta(days=40)
