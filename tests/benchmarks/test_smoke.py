@@ -1,0 +1,102 @@
+"""The benchmark harness, end to end at a tiny size: every figure is produced, and the pages run
+the same number of statements at both sizes.
+
+It runs ``python -m tests.benchmarks.run --quick`` against the database the tests use (a
+SQLite file, or this worker's PostgreSQL database when DATABASE_URL names one), with gunicorn,
+the load driver, the packs, the bundle and the upload all exercised for real, briefly.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from portfolio.config import PROJECT_ROOT
+from tests.benchmarks.report import PAGE_TITLES
+from tests.conftest import database_url
+
+PAGES = set(PAGE_TITLES)
+# Both tests read one run: keep them on one worker when the suite runs in parallel.
+pytestmark = pytest.mark.xdist_group("benchmark-smoke")
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, str]:
+    pytest.importorskip("gunicorn", reason="gunicorn is not installed in this environment")
+    tmp = tmp_path_factory.mktemp("bench")
+    output, figures = tmp / "BENCHMARKS.md", tmp / "results.json"
+    command = [
+        sys.executable,
+        "-m",
+        "tests.benchmarks.run",
+        "--quick",
+        "--sizes",
+        "3,4",
+        "--database-url",
+        database_url(tmp),
+        "--output",
+        str(output),
+        "--json",
+        str(figures),
+        "--work-dir",
+        str(tmp / "work"),
+    ]
+    done = subprocess.run(
+        command, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300, check=False
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return json.loads(figures.read_text()), output.read_text()
+
+
+def test_every_figure_is_reported(quick_run: tuple[dict, str]) -> None:
+    results, report = quick_run
+    assert len(results["databases"]) == 1
+    (database,) = results["databases"].values()
+    assert list(database["sizes"]) == ["3", "4"]
+    for figures in database["sizes"].values():
+        assert set(figures["pages"]) == PAGES
+        for load in figures["pages"].values():
+            assert load["requests"] > 0 and load["errors"] == 0
+            assert 0 < load["p50_ms"] <= load["p95_ms"]
+            assert load["per_second"] > 0
+        assert set(figures["queries"]) == PAGES
+        assert figures["queries"]["baseline"] == 0
+        assert set(figures["packs"]) == {"2", "4"}
+        for pack in figures["packs"].values():
+            assert pack["pack_seconds"] > 0 and pack["floor_seconds"] > 0 and pack["ratio"] > 0
+        upload = figures["upload"]
+        assert upload["bytes"] > 4 * 1024 * 1024 and upload["mb_per_s"] > 0
+        assert "worker_peak_growth_mb" in upload
+        assert figures["loopback"]["mb_per_s"] > 0
+    assert set(database["bundles"]) == {"1", "2"}
+    for bundle in database["bundles"].values():
+        assert bundle["bytes"] > 0 and bundle["mb_per_s"] > 0
+        assert "grew_mb" in bundle and "grew_packs_mb" in bundle
+        if shutil.which("zip"):
+            assert bundle["zip_mb_per_s"] > 0
+
+    for heading in (
+        "## Targets",
+        "## Machine",
+        "## Method",
+        "## 1. Pages under load",
+        "## 2. Evidence pack",
+        "## 3. Audit bundle",
+        "## 4. Upload",
+    ):
+        assert heading in report
+    for title in PAGE_TITLES.values():
+        assert title in report
+    assert "`nproc`" in report and "SQLite" in report
+
+
+def test_statements_per_request_do_not_grow(quick_run: tuple[dict, str]) -> None:
+    results, report = quick_run
+    (database,) = results["databases"].values()
+    small, large = database["sizes"]["3"]["queries"], database["sizes"]["4"]["queries"]
+    assert small == large
+    assert "Statements per request do not grow with the data | holds" in report
