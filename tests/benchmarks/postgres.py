@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import glob
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -130,7 +131,8 @@ def cluster() -> Iterator[Cluster]:
         version = subprocess.run(
             [f"{bindir}/postgres", "--version"], capture_output=True, text=True, check=False
         ).stdout.strip()
-        yield Cluster(port=port, bindir=bindir, version=version.rpartition(" ")[2])
+        found = re.search(r"\(PostgreSQL\) (\S+)", version)
+        yield Cluster(port=port, bindir=bindir, version=found.group(1) if found else version)
     finally:
         if started:
             subprocess.run(
