@@ -40,7 +40,7 @@ def admin_role(actor: User | None) -> Role | None:
     return Role.ADMIN if actor is not None else None
 
 
-def _digest(event: Any) -> str:
+def event_digest(event: Any) -> str:
     """The SHA-256 of an event's content and the hash before it (an event or a row)."""
     content = {
         "seq": event.seq,
@@ -91,7 +91,7 @@ def record(
         after=jsonable(after) if after is not None else None,
         prev_hash=prev_hash,
     )
-    event.hash = _digest(event)
+    event.hash = event_digest(event)
     session.add(event)
     session.execute(update(AuditHead).where(AuditHead.id == 1).values(hash=event.hash))
     session.flush()
@@ -137,7 +137,7 @@ def verify(session: Session) -> Verification:
                 f"event {event.seq} does not follow the one before it "
                 "(an event before it was changed, removed or inserted)."
             )
-        if _digest(event) != event.hash:
+        if event_digest(event) != event.hash:
             result.problems.append(f"event {event.seq} was changed after it was written.")
         expected_prev, expected_seq = event.hash, event.seq + 1
     head = session.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1)).one()

@@ -207,7 +207,7 @@ def _editable_version(session: Session, actor: User, item: EvidenceItem) -> Evid
     return fresh
 
 
-def _snapshot(version: EvidenceVersion) -> dict[str, object]:
+def version_snapshot(version: EvidenceVersion) -> dict[str, object]:
     """What the audit log keeps of a version's content (file names; their hashes are stored)."""
     return {
         "title": version.title,
@@ -314,7 +314,7 @@ def create_item(
         action="evidence.created",
         subject=f"evidence:{item.reference}",
         enrolment=enrolment,
-        after={"version": 1, **_snapshot(version)},
+        after={"version": 1, **version_snapshot(version)},
     )
     return item
 
@@ -336,7 +336,7 @@ def update_item(
     dropping = {
         (f.storage_key, f.display_name) for f in item.current_version.files if f.id in remove
     }
-    before, before_version = _snapshot(item.current_version), item.current_version.version
+    before, before_version = version_snapshot(item.current_version), item.current_version.version
     version = _editable_version(session, actor, item)
     kept = [f for f in version.files if (f.storage_key, f.display_name) not in dropping]
     _check_fields(fields, bool(kept or add_files))
@@ -346,7 +346,7 @@ def update_item(
     version.description = fields.description.strip()
     version.files = kept + [EvidenceFile(uploaded_by_id=actor.id, **vars(f)) for f in add_files]
     session.flush()
-    after = _snapshot(version)
+    after = version_snapshot(version)
     changed = [name for name in after if after[name] != before[name]]
     new_version = version.version != before_version
     if changed or new_version:

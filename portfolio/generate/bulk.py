@@ -32,10 +32,10 @@ from sqlalchemy.orm import Session
 
 from portfolio.assessment.review import OUTCOME_DECLARATION
 from portfolio.assessment.workflow import ALLOWED, IllegalTransition
-from portfolio.audit.log import SYSTEM, _digest, jsonable
+from portfolio.audit.log import SYSTEM, event_digest, jsonable
 from portfolio.auth.services import ServiceError, normalise_email
 from portfolio.evidence.filetypes import safe_display_name
-from portfolio.evidence.services import DECLARATION, NewFile, _snapshot
+from portfolio.evidence.services import DECLARATION, NewFile, version_snapshot
 from portfolio.evidence.uploads import store_upload
 from portfolio.generate.content import FileSpec
 from portfolio.generate.plan import (
@@ -300,7 +300,7 @@ class Batch:
         for _, _, row in self.events:
             seq += 1
             row.update(id=self.ids.take(AuditEvent), seq=seq, prev_hash=previous)
-            row["hash"] = previous = _digest(SimpleNamespace(**row))
+            row["hash"] = previous = event_digest(SimpleNamespace(**row))
             events.append(row)
 
         counts: Counter[str] = Counter()
@@ -606,7 +606,10 @@ class EnrolmentRows:
             Role.LEARNER,
             "evidence.created",
             f"evidence:E{number}",
-            after={"version": 1, **_snapshot(_version_view(version, item.files[version_id]))},
+            after={
+                "version": 1,
+                **version_snapshot(_version_view(version, item.files[version_id])),
+            },
         )
 
     def map_item(self, action: MapItem) -> None:
@@ -945,7 +948,7 @@ class EnrolmentRows:
 
 
 def _version_view(version: dict[str, Any], files: list[dict[str, Any]]) -> SimpleNamespace:
-    """A version row as ``_snapshot`` reads a version."""
+    """A version row as ``version_snapshot`` reads a version."""
     return SimpleNamespace(
         **version, files=[SimpleNamespace(display_name=f["display_name"]) for f in files]
     )
