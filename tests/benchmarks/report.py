@@ -236,7 +236,10 @@ def _method(results: dict) -> list[str]:
         f"query). Latencies are of requests that finished within the window. Statements per "
         f"request are counted in-process through the Flask test client, against the same "
         f"database, with a SQLAlchemy `before_cursor_execute` listener (second request of each "
-        f"page; the first warms up).",
+        f"page; the first warms up); the same client then times {o.get('timed', 10)} requests "
+        f"one at a time (median; in brackets the mean time between `before_` and "
+        f"`after_cursor_execute`), which follows the work a page does for its data without the "
+        f"noise of everything else the machine is doing.",
         "- **Evidence pack**: seconds to load the enrolment and build and save the `.docx` (as "
         "`flask exports pack` does, into memory), median of 3 (2 for the large one). The floor "
         "reads that pack back with python-docx and times a plain script writing the same "
