@@ -13,9 +13,11 @@ that already has its data (``tests.benchmarks.run`` uses it on the generated coh
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -162,6 +164,7 @@ def run_existing(database_url: str, evidence_dir: str, ids: list[int], target: P
     bundle_module.pack_data = timed_pack_data
 
     work = Path(tempfile.mkdtemp(prefix="bench-bundle-"))
+    atexit.register(shutil.rmtree, work, ignore_errors=True)
     os.environ["PORTFOLIO_INSTANCE_PATH"] = str(work / "instance")
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "EVIDENCE_DIR": evidence_dir})
     with app.app_context():
