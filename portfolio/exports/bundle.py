@@ -8,6 +8,7 @@ bytes, so memory stays flat however large the selection.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import io
 import json
@@ -145,42 +146,52 @@ def bundle_members(
         return (path, now, FILE_MODE, ZIP_64, _Hashing(path, chunks, manifest))
 
     units: set[str] = set()
-    for enrolment_id in ids:
-        # Each enrolment in a session of its own, closed before the next: nothing it loaded
-        # stays behind, so memory does not grow with the number of enrolments.
-        with Session(bind=session.get_bind()) as local:
-            enrolment = enrolments_by_id(local, [enrolment_id])[enrolment_id]
-            data = pack_data(local, enrolment, currency_years=config["EVIDENCE_CURRENCY_YEARS"])
-            units.add(data.release.unit.code)
-            folder = _safe(f"{enrolment.learner.name}-{data.reference}")
-            yield member(
-                f"{folder}/evidence-pack-{data.reference}.docx",
-                _document_bytes(
-                    lambda data=data: build_pack(
-                        data,
-                        rto_name=config["RTO_NAME"],
-                        zone=config["RTO_TIMEZONE"],
-                        open_file=store.open,
-                    )
-                ),
-            )
-            for submitted in data.review.items:
-                version = submitted.version
-                for f in version.files:
-                    # The file's id keeps two uploads of "image.jpg" apart.
-                    name = _safe(
-                        f"E{submitted.item.number}-v{version.version}-{f.id}-{f.display_name}"
-                    )
-                    yield member(f"{folder}/evidence/{name}", _read(store.open(f.storage_key)))
-            for target_id, signoff in data.review.signoffs.items():
-                for f in signoff.files:
-                    yield member(
-                        f"{folder}/gap-sign-offs/{_safe(f'{target_id}-{f.id}-{f.display_name}')}",
-                        _read(store.open(f.storage_key)),
-                    )
-            del data, enrolment
-        progress.done += 1
-        on_progress(progress)
+    # A Word document is a graph of reference cycles (python-docx), freed only by the cyclic
+    # collector, which on its own schedule leaves dozens of finished packs in memory. Objects
+    # alive now outlive the bundle: frozen, collections skip them, so collecting after each
+    # enrolment is cheap and keeps the peak flat.
+    gc.freeze()
+    try:
+        for enrolment_id in ids:
+            # Each enrolment in a session of its own, closed before the next: nothing it loaded
+            # stays behind, so memory does not grow with the number of enrolments.
+            with Session(bind=session.get_bind()) as local:
+                enrolment = enrolments_by_id(local, [enrolment_id])[enrolment_id]
+                data = pack_data(local, enrolment, currency_years=config["EVIDENCE_CURRENCY_YEARS"])
+                units.add(data.release.unit.code)
+                folder = _safe(f"{enrolment.learner.name}-{data.reference}")
+                yield member(
+                    f"{folder}/evidence-pack-{data.reference}.docx",
+                    _document_bytes(
+                        lambda data=data: build_pack(
+                            data,
+                            rto_name=config["RTO_NAME"],
+                            zone=config["RTO_TIMEZONE"],
+                            open_file=store.open,
+                        )
+                    ),
+                )
+                for submitted in data.review.items:
+                    version = submitted.version
+                    for f in version.files:
+                        # The file's id keeps two uploads of "image.jpg" apart.
+                        name = _safe(
+                            f"E{submitted.item.number}-v{version.version}-{f.id}-{f.display_name}"
+                        )
+                        yield member(f"{folder}/evidence/{name}", _read(store.open(f.storage_key)))
+                for target_id, signoff in data.review.signoffs.items():
+                    for f in signoff.files:
+                        yield member(
+                            f"{folder}/gap-sign-offs/{_safe(f'{target_id}-{f.id}-{f.display_name}')}",
+                            _read(store.open(f.storage_key)),
+                        )
+                del data, enrolment
+            # Each enrolment's documents are garbage now: collect them before the next.
+            gc.collect()
+            progress.done += 1
+            on_progress(progress)
+    finally:
+        gc.unfreeze()
 
     for code in sorted(units):
         yield member(
