@@ -72,6 +72,7 @@ def run_one(count: int) -> None:
     from portfolio.units.sync import sync_units
 
     work = Path(tempfile.mkdtemp(prefix="bench-bundle-"))
+    atexit.register(shutil.rmtree, work, ignore_errors=True)
     os.environ["PORTFOLIO_INSTANCE_PATH"] = str(work / "instance")
     app = create_app(
         {
