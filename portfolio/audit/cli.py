@@ -7,12 +7,9 @@ from flask.cli import AppGroup
 
 from portfolio.audit.log import verify
 from portfolio.extensions import db
+from portfolio.text import count
 
 audit_cli = AppGroup("audit", help="Check the append-only audit log.")
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 @audit_cli.command("verify")
@@ -24,7 +21,7 @@ def verify_command() -> None:
         for problem in result.problems:
             click.echo(problem, err=True)
         raise click.ClickException(
-            f"The audit log has been tampered with: {_count(len(result.problems), 'problem')} "
-            f"in {_count(result.checked, 'event')} checked."
+            f"The audit log has been tampered with: {count(len(result.problems), 'problem')} "
+            f"in {count(result.checked, 'event')} checked."
         )
-    click.echo(f"{_count(result.checked, 'event')} checked; the chain is intact.")
+    click.echo(f"{count(result.checked, 'event')} checked; the chain is intact.")

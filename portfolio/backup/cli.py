@@ -11,12 +11,9 @@ from portfolio.audit.log import verify
 from portfolio.backup.service import BackupError, create_backup, restore_backup
 from portfolio.evidence.storage import format_size
 from portfolio.extensions import db
+from portfolio.text import count
 
 backup_cli = AppGroup("backup", help="Write and restore snapshots of the database and evidence.")
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
 
 @backup_cli.command("create")
@@ -31,9 +28,9 @@ def create_command(path: Path) -> None:
     except BackupError as error:
         raise click.ClickException(error.message) from error
     click.echo(
-        f"Backup written to {summary.path}: {_count(summary.rows, 'row')} in "
-        f"{_count(summary.tables, 'table')} ({summary.dialect}, migration {summary.revision}), "
-        f"{_count(summary.files, 'evidence file')} ({format_size(summary.file_bytes)})."
+        f"Backup written to {summary.path}: {count(summary.rows, 'row')} in "
+        f"{count(summary.tables, 'table')} ({summary.dialect}, migration {summary.revision}), "
+        f"{count(summary.files, 'evidence file')} ({format_size(summary.file_bytes)})."
     )
 
 
@@ -50,8 +47,8 @@ def restore_command(path: Path) -> None:
     except BackupError as error:
         raise click.ClickException(error.message) from error
     click.echo(
-        f"Restored {summary.path}: {_count(summary.rows, 'row')} in "
-        f"{_count(summary.tables, 'table')}, {_count(summary.files, 'evidence file')} "
+        f"Restored {summary.path}: {count(summary.rows, 'row')} in "
+        f"{count(summary.tables, 'table')}, {count(summary.files, 'evidence file')} "
         f"({format_size(summary.file_bytes)}), every file matching the manifest."
     )
     result = verify(db.session)
@@ -61,7 +58,7 @@ def restore_command(path: Path) -> None:
             click.echo(problem, err=True)
         raise click.ClickException(
             f"The backup is restored, but its audit log does not verify: "
-            f"{_count(len(result.problems), 'problem')} in {_count(result.checked, 'event')}. "
+            f"{count(len(result.problems), 'problem')} in {count(result.checked, 'event')}. "
             "The log was already broken in the instance the backup was taken from."
         )
-    click.echo(f"Audit log: {_count(result.checked, 'event')} checked; the chain is intact.")
+    click.echo(f"Audit log: {count(result.checked, 'event')} checked; the chain is intact.")

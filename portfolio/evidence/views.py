@@ -52,6 +52,7 @@ from portfolio.models import (
     Target,
 )
 from portfolio.saving import posted_ids, save
+from portfolio.text import count
 
 bp = Blueprint("evidence", __name__)
 
@@ -75,11 +76,6 @@ def _file(file_id: int) -> EvidenceFile:
     evidence_file = db.get_or_404(EvidenceFile, file_id)
     require(current_user, Permission.VIEW_ENROLMENT, evidence_file.version.item.enrolment)
     return evidence_file
-
-
-def _count(n: int, noun: str) -> str:
-    plural = "criteria" if noun == "criterion" else f"{noun}s"
-    return f"{n} {noun if n == 1 else plural}"
 
 
 @bp.get("/dashboard")
@@ -260,7 +256,7 @@ def map_item(item_id: int) -> str | Response:
 
         saved = save(form, save_mappings)
         if saved.ok:
-            flash(f"{item.reference} is mapped to {_count(saved.value, 'criterion')}.", "success")
+            flash(f"{item.reference} is mapped to {count(saved.value, 'criterion')}.", "success")
             return redirect(url_for(".portfolio", enrolment_id=item.enrolment_id))
     elif request.method == "POST":
         flash("The form had expired; your choices were not saved. Please try again.", "error")
@@ -296,7 +292,7 @@ def attach(enrolment_id: int, target_id: int) -> str | Response:
 
         saved = save(form, save_attachments)
         if saved.ok:
-            flash(f"{target.ref} is shown by {_count(saved.value, 'item')}.", "success")
+            flash(f"{target.ref} is shown by {count(saved.value, 'item')}.", "success")
             return redirect(url_for(".portfolio", enrolment_id=enrolment.id) + f"#{target.anchor}")
     return render_template(
         "evidence/attach.html", enrolment=enrolment, target=target, items=items, form=form

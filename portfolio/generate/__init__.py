@@ -44,6 +44,7 @@ from portfolio.generate.plan import (
 )
 from portfolio.models import AuditHead, Role, User
 from portfolio.models.base import utcnow
+from portfolio.text import count
 
 DEMO_PASSWORD = "generated-demo-pass"
 #: Learners written per transaction: memory stays flat whatever the size of the cohort.
@@ -86,8 +87,8 @@ class Summary:
         stages = ", ".join(f"{stage} {self.stages[stage]}" for stage in Stage if self.stages[stage])
         megabytes = rows["stored_bytes"] / 1024 / 1024
         return [
-            f"Generated {_count(self.learners, 'learner')} and "
-            f"{_count(self.assessors, 'assessor')} "
+            f"Generated {count(self.learners, 'learner')} and "
+            f"{count(self.assessors, 'assessor')} "
             f"in {', '.join(self.units)}:",
             f"  enrolments  {rows['enrolments']} ({stages})",
             f"  evidence    {rows['evidence_items']} items, {rows['evidence_versions']} versions, "
@@ -101,10 +102,6 @@ class Summary:
             f"(events {self.first_event} to {self.last_event})",
             f"Took {self.seconds:.1f} s.",
         ]
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def _next_numbers(session: Session) -> tuple[int, int]:
