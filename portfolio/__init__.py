@@ -17,6 +17,7 @@ from werkzeug.wrappers import Response
 
 from portfolio import config
 from portfolio.extensions import bootstrap, configure_sqlite, csrf, db, login_manager, migrate
+from portfolio.text import count
 
 #: Form fields never shown back after a refused form: tokens and secrets.
 UNECHOED_FIELDS = {"csrf_token", "uploaded", "submit"}
@@ -122,6 +123,8 @@ def _register_template_helpers(app: Flask) -> None:
     def au_datetime(value: datetime | None) -> str:
         """22/11/2026 14:05, in the RTO's time zone."""
         return value.astimezone(zone).strftime("%d/%m/%Y %H:%M") if value else ""
+
+    app.add_template_filter(count, "count")
 
     @app.context_processor
     def rto() -> dict[str, Any]:

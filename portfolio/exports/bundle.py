@@ -29,6 +29,7 @@ from portfolio.evidence.uploads import storage
 from portfolio.exports.matrix import build_matrix, matrix_data
 from portfolio.exports.pack import build_pack, pack_data
 from portfolio.exports.register import decided_enrolment_ids, register_rows, write_csv, write_xlsx
+from portfolio.text import count
 
 CHUNK = 256 * 1024
 FILE_MODE = 0o100644
@@ -52,7 +53,7 @@ class Selection:
                 f"decided {self.decided_from or 'any time'} to {self.decided_to or 'today'}"
             )
         if self.enrolment_ids:
-            parts.append(f"{len(self.enrolment_ids)} chosen enrolments")
+            parts.append(f"{count(len(self.enrolment_ids), 'chosen enrolment')}")
         return ", ".join(parts) or "every decided enrolment"
 
 

@@ -26,6 +26,7 @@ from portfolio.exports.register import (
 )
 from portfolio.extensions import db
 from portfolio.models import Enrolment, Unit
+from portfolio.text import count
 
 exports_cli = AppGroup("exports", help="Evidence packs, matrices, registers and audit bundles.")
 
@@ -152,4 +153,4 @@ def bundle_command(out: Path, unit_code, decided_from, decided_to, enrolment_ids
             bar.__exit__(None, None, None)
     total = bar.length if bar is not None else 0
     _recorded("bundle", f"Audit bundle: {selection.describe()}", total)
-    click.echo(f"wrote {out}: {total} enrolments, {size} bytes")
+    click.echo(f"wrote {out}: {count(total, 'enrolment')}, {size} bytes")

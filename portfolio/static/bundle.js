@@ -8,6 +8,10 @@
   const message = box.querySelector("[data-message]");
   const link = box.querySelector("[data-download]");
 
+  function enrolments(n) {
+    return n + (n === 1 ? " enrolment" : " enrolments");
+  }
+
   function show(status) {
     const percent = status.total ? Math.round((100 * status.done) / status.total) : 0;
     fill.style.width = percent + "%";
@@ -15,12 +19,12 @@
     bar.setAttribute("aria-valuemax", String(status.total));
     if (status.state === "done") {
       const mb = (status.size / (1024 * 1024)).toFixed(1);
-      message.textContent = "Ready: " + status.total + " enrolments, " + mb + " MB.";
+      message.textContent = "Ready: " + enrolments(status.total) + ", " + mb + " MB.";
       link.classList.remove("d-none");
     } else if (status.state === "failed") {
       message.textContent = "The bundle could not be built: " + status.message;
     } else {
-      message.textContent = status.done + " of " + status.total + " enrolments added…";
+      message.textContent = status.done + " of " + enrolments(status.total) + " added…";
       window.setTimeout(poll, 1000);
     }
   }

@@ -38,7 +38,7 @@ def test_admin_exports_everything_an_auditor_asks_for(
 
     page.get_by_role("button", name="Build the bundle").click()
     expect(page.get_by_role("heading", name=re.compile("^Audit bundle"))).to_be_visible()
-    expect(page.get_by_text(re.compile(r"Ready: 1 enrolments"))).to_be_visible(timeout=30_000)
+    expect(page.get_by_text(re.compile(r"Ready: 1 enrolment,"))).to_be_visible(timeout=30_000)
     expect(page.get_by_role("progressbar")).to_have_attribute("aria-valuenow", "1")
     accessible(page)
     with page.expect_download() as bundle_download:

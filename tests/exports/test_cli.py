@@ -177,7 +177,7 @@ def test_bundle_command(runner, decided, out) -> None:
     result = run(runner, "bundle", str(target), "--unit", UNIT)
     assert result.exit_code == 0, result.output
     size = target.stat().st_size
-    assert f"wrote {target}: 1 enrolments, {size} bytes" in result.output
+    assert f"wrote {target}: 1 enrolment, {size} bytes" in result.output
     archive, manifest = read_zip(target)
     assert manifest["enrolments"] == 1
     assert manifest["selection"] == UNIT

@@ -309,7 +309,7 @@ def test_bundle_started_from_the_page(app, client, admin, decided) -> None:
     progress = get(client, f"/admin/exports/bundles/{job}")
     assert progress.status_code == 200
     text = messages(progress)
-    assert f"Audit bundle: {UNIT}" in text and "Ready: 1 enrolments" in text
+    assert f"Audit bundle: {UNIT}" in text and "Ready: 1 enrolment," in text
     links = lxml.html.fromstring(progress.data).xpath("//a[@data-download]/@href")
     assert links == [f"/admin/exports/bundles/{job}/download"]
 
