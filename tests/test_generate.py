@@ -135,7 +135,7 @@ def test_each_state_is_reached_through_transitions_the_workflow_allows(cohort) -
 
 
 def test_outcomes_exist_exactly_for_decided_enrolments_and_competent_means_every_criterion(
-    cohort,
+    cohort, app
 ) -> None:
     decided = {e.id for e in enrolments() if e.state is S.DECIDED}
     outcomes = db.session.scalars(select(UnitOutcome)).all()
@@ -151,11 +151,12 @@ def test_outcomes_exist_exactly_for_decided_enrolments_and_competent_means_every
         else:
             assert not view.all_satisfactory
         assert outcome.result in view.outcome_choices()
-        local = outcome.recorded_at.astimezone(ZoneInfo("Australia/Sydney")).date()
+        local = outcome.recorded_at.astimezone(ZoneInfo(app.config["RTO_TIMEZONE"])).date()
         assert outcome.decided_on == local
 
 
-def test_rounds_items_and_versions_are_consistent(cohort) -> None:
+def test_rounds_items_and_versions_are_consistent(cohort, app) -> None:
+    zone = ZoneInfo(app.config["RTO_TIMEZONE"])
     for enrolment in enrolments():
         rounds = [s.round for s in enrolment.submissions]
         assert rounds == list(range(1, len(rounds) + 1))
@@ -187,7 +188,8 @@ def test_rounds_items_and_versions_are_consistent(cohort) -> None:
             for version in item.versions:
                 if version.submission is not None:
                     assert version.submission.enrolment_id == enrolment.id
-                assert version.work_date <= version.created_at.date()
+                # The work date is a date at the RTO, not in UTC (not in the future there).
+                assert version.work_date <= version.created_at.astimezone(zone).date()
         rows = db.session.scalars(
             select(Judgement).where(Judgement.enrolment_id == enrolment.id)
         ).all()
