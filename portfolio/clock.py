@@ -13,3 +13,10 @@ def today() -> date:
     if not has_app_context():
         return date.today()
     return datetime.now(ZoneInfo(current_app.config["RTO_TIMEZONE"])).date()
+
+
+def local_date(moment: datetime) -> date:
+    """The date a stored UTC moment fell on at the RTO: 10 pm UTC is next morning in Sydney."""
+    if not has_app_context():
+        return moment.astimezone().date()
+    return moment.astimezone(ZoneInfo(current_app.config["RTO_TIMEZONE"])).date()

@@ -21,7 +21,7 @@ from portfolio.assessment.enrolments import enrolments_by_id
 from portfolio.assessment.workflow import ensure_state, transition
 from portfolio.audit.log import record
 from portfolio.auth.services import ServiceError
-from portfolio.clock import today
+from portfolio.clock import local_date, today
 from portfolio.evidence.services import Coverage, NewFile, coverage
 from portfolio.models import (
     AssessmentState,
@@ -190,7 +190,7 @@ def review_view(session: Session, enrolment: Enrolment, *, currency_years: int =
     submission = enrolment.submissions[-1] if enrolment.submissions else None
     versions = _submitted_versions(session, enrolment)
     limit = (
-        submission.submitted_at.date() - timedelta(days=365 * currency_years)
+        local_date(submission.submitted_at) - timedelta(days=365 * currency_years)
         if submission
         else None
     )

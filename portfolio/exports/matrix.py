@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from portfolio.assessment.enrolments import enrolments_by_id
 from portfolio.assessment.review import current_entries
 from portfolio.auth.services import ServiceError
+from portfolio.clock import local_date
 from portfolio.exports.docx_support import (
     add_page_number_footer,
     landscape_section,
@@ -91,7 +92,7 @@ def cohort_ids(
     )
     ids = []
     for enrolment_id, created_at in session.execute(query):
-        day = created_at.date()
+        day = local_date(created_at)
         if (enrolled_from and day < enrolled_from) or (enrolled_to and day > enrolled_to):
             continue
         ids.append(enrolment_id)

@@ -6,6 +6,7 @@ import hashlib
 import io
 import json
 import zipfile
+from datetime import UTC, date, datetime, timedelta
 
 import docx
 from sqlalchemy import select
@@ -217,3 +218,14 @@ def test_today_is_the_rto_s_date(app) -> None:
     for zone in ("Pacific/Kiritimati", "Pacific/Pago_Pago"):
         app.config["RTO_TIMEZONE"] = zone
         assert today() == datetime.now(ZoneInfo(zone)).date()
+
+
+def test_matrix_cohort_dates_are_the_rto_s_dates(decided, app) -> None:
+    """Enrolled at 9 am in Sydney on 5 March is 4 March in UTC; the range means Sydney's 5 March."""
+    enrolment = decided(items=1)
+    enrolment.created_at = datetime(2026, 3, 4, 22, 0, tzinfo=UTC)
+    db.session.commit()
+    assert app.config["RTO_TIMEZONE"] == "Australia/Sydney"
+    march_5 = date(2026, 3, 5)
+    assert cohort_ids(db.session, "TLII5018", enrolled_from=march_5) == [enrolment.id]
+    assert cohort_ids(db.session, "TLII5018", enrolled_to=march_5 - timedelta(days=1)) == []
