@@ -25,8 +25,8 @@ from portfolio.assessment.review_forms import (
 )
 from portfolio.auth.permissions import Permission, can, require
 from portfolio.evidence.rendering import PreviewUnavailable, preview_docx, render_markdown
+from portfolio.evidence.serving import DOCX, INLINE_TYPES, send_stored
 from portfolio.evidence.uploads import storage, store_upload
-from portfolio.evidence.views import DOCX, INLINE_TYPES
 from portfolio.extensions import db
 from portfolio.models import (
     Enrolment,
@@ -35,6 +35,7 @@ from portfolio.models import (
     Finding,
     GapMethod,
     OutcomeResult,
+    SignoffFile,
     Target,
 )
 from portfolio.saving import save
@@ -325,6 +326,17 @@ def sign_off(enrolment_id: int, target_id: int) -> str | Response:
             flash(f"The gap at {target.ref} is signed off.", "success")
             return _back(enrolment, target.anchor)
     return render_template("review/signoff.html", view=view, e=enrolment, target=target, form=form)
+
+
+@bp.get("/enrolments/<int:enrolment_id>/review/signoff-files/<int:file_id>")
+@login_required
+def signoff_file(enrolment_id: int, file_id: int) -> Response:
+    """A file gathered to close a gap; images and PDFs open in the browser."""
+    enrolment = _enrolment(enrolment_id, Permission.VIEW_REVIEW)
+    stored = db.get_or_404(SignoffFile, file_id)
+    if stored.signoff.enrolment_id != enrolment.id:
+        abort(404)
+    return send_stored(stored, inline=True)
 
 
 @bp.route("/enrolments/<int:enrolment_id>/review/return", methods=["GET", "POST"])

@@ -15,7 +15,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_login import current_user, login_required
@@ -41,6 +40,7 @@ from portfolio.evidence.services import (
     submit,
     update_item,
 )
+from portfolio.evidence.serving import DOCX, INLINE_TYPES, send_stored
 from portfolio.evidence.uploads import files_from_tokens, storage, store_upload, upload_token
 from portfolio.extensions import db
 from portfolio.models import (
@@ -55,9 +55,6 @@ from portfolio.saving import posted_ids, save
 from portfolio.text import count
 
 bp = Blueprint("evidence", __name__)
-
-INLINE_TYPES = {"image/png", "image/jpeg", "application/pdf"}
-DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 def _enrolment(enrolment_id: int, permission: Permission) -> Enrolment:
@@ -329,37 +326,18 @@ def submit_portfolio(enrolment_id: int) -> str | Response:
     return render_template("evidence/submit.html", form=form, view=view, declaration=DECLARATION)
 
 
-def _send(evidence_file: EvidenceFile, *, inline: bool) -> Response:
-    response = send_file(
-        storage().open(evidence_file.storage_key),
-        mimetype=evidence_file.content_type,
-        as_attachment=not inline,
-        download_name=evidence_file.display_name,
-        etag=evidence_file.sha256,
-        conditional=True,
-    )
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, max-age=0, must-revalidate"
-    # A file opened on its own runs no script. Chromium's PDF viewer refuses to start in a
-    # sandboxed document, so PDFs (which it renders without page scripts) are left out.
-    if evidence_file.content_type != "application/pdf":
-        response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
-    return response
-
-
 @bp.get("/files/<int:file_id>")
 @login_required
 def download(file_id: int) -> Response:
     """The original file, as a download."""
-    return _send(_file(file_id), inline=False)
+    return send_stored(_file(file_id), inline=False)
 
 
 @bp.get("/files/<int:file_id>/inline")
 @login_required
 def inline(file_id: int) -> Response:
     """Images and PDFs shown in the browser; any other type is downloaded instead."""
-    evidence_file = _file(file_id)
-    return _send(evidence_file, inline=evidence_file.content_type in INLINE_TYPES)
+    return send_stored(_file(file_id), inline=True)
 
 
 @bp.get("/files/<int:file_id>/preview")

@@ -285,6 +285,13 @@ def test_gap_signed_off_by_competency_conversation(client, submitted, login) -> 
     ]
     assert [f.display_name for f in signoff.files] == ["whiteboard.png"]
     assert "Competency conversation, 20/11/2026" in page.text
+    # The file gathered is opened from the review, in the browser.
+    link = re.search(r'href="([^"]+)">whiteboard.png</a>', page.text)
+    assert link, "the sign-off's file is not a link"
+    with client.get(link.group(1)) as opened:
+        assert opened.status_code == 200 and opened.data == png_bytes()
+        assert opened.mimetype == "image/png"
+        assert "attachment" not in opened.headers.get("Content-Disposition", "")
     assert "1.1 has no accepted evidence" not in judge(client, s, "pc-2.3").text
     again = client.post(
         url, data={"method": "direct_observation", "held_on": "2026-11-20", "notes": "Saw it"}
@@ -615,3 +622,28 @@ def test_two_sign_offs_of_one_gap_at_once_record_one(submitted) -> None:
         sign(db.session, s.assessor, view, target)
     db.session.rollback()
     assert count(GapSignoff) == 1
+
+
+def test_a_sign_off_file_is_found_only_under_its_own_enrolment(client, submitted, login) -> None:
+    """An assessor of two portfolios cannot reach one's sign-off file through the other's URL."""
+    s = submitted()
+    login(s.assessor)
+    start(client, s)
+    client.post(
+        f"{review_url(s)}/gaps/{s.target('pc-2.3').id}",
+        data={
+            "method": "direct_observation",
+            "held_on": "2026-11-20",
+            "notes": "Watched a callback.",
+            "files": [(io.BytesIO(png_bytes()), "checklist.png")],
+        },
+        content_type="multipart/form-data",
+    )
+    file_id = db.session.scalar(select(GapSignoff)).files[0].id
+    other = submitted()
+    other.enrolment.assessor_id = s.assessor.id
+    db.session.commit()
+    with client.get(f"{review_url(s)}/signoff-files/{file_id}") as own:
+        assert own.status_code == 200
+    assert client.get(f"{review_url(other)}/signoff-files/{file_id}").status_code == 404
+    assert client.get(f"{review_url(s)}/signoff-files/999999").status_code == 404

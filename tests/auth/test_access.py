@@ -25,6 +25,7 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 
 from portfolio.assessment import review as svc
 from portfolio.evidence.services import set_item_mappings, submit
+from portfolio.evidence.uploads import store_upload
 from portfolio.exports.bundle import Selection
 from portfolio.exports.jobs import jobs_dir, read_status, start_bundle
 from portfolio.exports.register import EXPORT_ACTION
@@ -158,7 +159,7 @@ def reach(world: World, stage: str) -> None:
         view = svc.review_view(db.session, enrolment)
         svc.accept_learner_mappings(db.session, actor=assessor, view=view, targets=view.targets)
         view = svc.review_view(db.session, enrolment)
-        svc.sign_off_gap(
+        signoff = svc.sign_off_gap(
             db.session,
             actor=assessor,
             view=view,
@@ -167,6 +168,7 @@ def reach(world: World, stage: str) -> None:
             held_on=date.today(),
             notes="Talked it through at the service desk.",
             questions=[svc.Conversation("How do you close a complaint?", "Call back, then log.")],
+            files=[store_upload(io.BytesIO(png_bytes()), "notes.png")],
         )
         view = svc.review_view(db.session, enrolment)
         for target in view.targets:
@@ -180,6 +182,7 @@ def reach(world: World, stage: str) -> None:
                 seen_version=0,
             )
         db.session.commit()
+        world.ids["signoff_file"] = signoff.files[0].id
     if wanted >= STAGES.index("decided"):
         svc.record_outcome(
             db.session,
@@ -420,6 +423,7 @@ ROUTES = [
     Route("POST", f"{REVIEW}/items/{{version}}", ASSESSOR, check_body, stage="in_review"),
     Route("GET", f"{REVIEW}/gaps/{{gap}}", ASSESSOR, stage="in_review"),
     Route("POST", f"{REVIEW}/gaps/{{gap}}", ASSESSOR, signoff_body, stage="in_review"),
+    Route("GET", f"{REVIEW}/signoff-files/{{signoff_file}}", REVIEW_VIEWERS, stage="judged"),
     Route("GET", f"{REVIEW}/return", ASSESSOR, stage="in_review"),
     Route("POST", f"{REVIEW}/return", ASSESSOR, return_body, stage="in_review"),
     Route("GET", f"{REVIEW}/outcome", ASSESSOR, stage="judged"),
