@@ -21,6 +21,7 @@ ENVIRONMENT_KEYS = {
     "EVIDENCE_CURRENCY_YEARS": "EVIDENCE_CURRENCY_YEARS",
     "PORTFOLIO_ENV": "PORTFOLIO_ENV",
     "TRUSTED_PROXIES": "TRUSTED_PROXIES",
+    "BUNDLE_KEEP_DAYS": "BUNDLE_KEEP_DAYS",
 }
 
 #: ``PORTFOLIO_ENV=production`` (set by gunicorn.conf.py, so by ``make serve``): real users,
@@ -57,6 +58,8 @@ def defaults(instance_path: str) -> dict[str, object]:
         "MAX_UPLOAD_MB": 50,
         # Evidence whose work is older than this, at submission, is flagged as possibly not current.
         "EVIDENCE_CURRENCY_YEARS": 2,
+        # A built audit bundle (a copy of learners' evidence) is deleted this many days after.
+        "BUNDLE_KEEP_DAYS": 7,
         "BOOTSTRAP_SERVE_LOCAL": True,
         "SESSION_COOKIE_HTTPONLY": True,
         # A session ends after this long without a request (shared work PCs).
@@ -82,7 +85,7 @@ def from_environment(environ: os._Environ[str] | dict[str, str]) -> dict[str, ob
 def _coerce(key: str, value: str) -> object:
     if key == "SQLALCHEMY_DATABASE_URI":
         return normalise_database_url(value)
-    if key in ("MAX_UPLOAD_MB", "EVIDENCE_CURRENCY_YEARS", "TRUSTED_PROXIES"):
+    if key in ("MAX_UPLOAD_MB", "EVIDENCE_CURRENCY_YEARS", "TRUSTED_PROXIES", "BUNDLE_KEEP_DAYS"):
         try:
             return int(value)
         except ValueError:

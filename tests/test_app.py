@@ -39,17 +39,19 @@ def test_secret_key_is_generated_once_and_kept(fresh_instance: Path) -> None:
 
 
 def test_environment_overrides_defaults(fresh_instance: Path, monkeypatch, tmp_path: Path):
-    """DATABASE_URL, SECRET_KEY, EVIDENCE_DIR and MAX_UPLOAD_MB come from the environment."""
+    """DATABASE_URL, SECRET_KEY, EVIDENCE_DIR, MAX_UPLOAD_MB ... come from the environment."""
     monkeypatch.setenv("DATABASE_URL", "postgres://u:p@db.example:5432/rto")
     monkeypatch.setenv("SECRET_KEY", "from-env")
     monkeypatch.setenv("EVIDENCE_DIR", str(tmp_path / "store"))
     monkeypatch.setenv("MAX_UPLOAD_MB", "5")
+    monkeypatch.setenv("BUNDLE_KEEP_DAYS", "30")
     app = create_app()
     assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u:p@db.example:5432/rto"
     assert app.config["SECRET_KEY"] == "from-env"
     assert (tmp_path / "store").is_dir()
     assert app.config["MAX_UPLOAD_MB"] == 5
     assert app.config["MAX_CONTENT_LENGTH"] == 21 * 1024 * 1024
+    assert app.config["BUNDLE_KEEP_DAYS"] == 30
 
 
 @pytest.mark.parametrize(

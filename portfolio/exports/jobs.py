@@ -3,6 +3,9 @@
 A bundle of hundreds of enrolments takes minutes. The request that asks for it starts a thread
 and returns at once; the thread writes the ZIP to the instance folder as it streams, and a small
 status file that the browser polls. The finished file is then downloaded like any other.
+
+A bundle is a copy of learners' evidence: it is kept ``BUNDLE_KEEP_DAYS`` days after it was
+last written, then removed when the next bundle is asked for.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import json
 import secrets
 import threading
+import time
 from contextlib import closing
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -67,6 +71,28 @@ def _write_status(app: Flask, job_id: str, status: JobStatus) -> None:
     partial.replace(status_path)  # readers never see half a file
 
 
+def remove_old_bundles(app: Flask) -> list[str]:
+    """Delete bundles (and leftovers of interrupted ones) older than the keep period.
+
+    A running bundle rewrites its status after each enrolment, so an old status file is a
+    finished bundle or one whose process ended. Returns the job ids removed.
+    """
+    cutoff = time.time() - app.config["BUNDLE_KEEP_DAYS"] * 86_400
+    files: dict[str, list[Path]] = {}
+    for path in jobs_dir(app).iterdir():
+        files.setdefault(path.name.split(".", 1)[0], []).append(path)
+    removed = []
+    for job_id, paths in sorted(files.items()):
+        # A job's age is its status file's (written last); leftovers without one, their own.
+        status = [p for p in paths if p.name == f"{job_id}.json"]
+        if max(p.stat().st_mtime for p in status or paths) >= cutoff:
+            continue
+        for path in paths:
+            path.unlink(missing_ok=True)
+        removed.append(job_id)
+    return removed
+
+
 def write_bundle(app: Flask, selection: Selection, target: Path, *, on_progress) -> int:
     """Stream the bundle into ``target``; returns its size in bytes."""
     size = 0
@@ -90,6 +116,7 @@ def start_bundle(app: Flask, selection: Selection, actor: User) -> str:
     total = len(selected_ids(db.session, selection))
     if total == 0:
         raise ServiceError("No decided enrolment matches that selection.")
+    remove_old_bundles(app)
     job_id = secrets.token_urlsafe(JOB_ID_BYTES).replace("-", "x").replace("_", "y")
     status = JobStatus("running", 0, total, requested_by=actor.id, selection=selection.describe())
     _write_status(app, job_id, status)

@@ -42,6 +42,7 @@ from portfolio.exports.register import (
 from portfolio.extensions import db
 from portfolio.models import Enrolment, Role, Unit
 from portfolio.saving import show_error
+from portfolio.text import count
 
 bp = Blueprint("exports", __name__)
 
@@ -238,7 +239,14 @@ def _job(job_id: str):
     except ServiceError:
         status = None
     if status is None:
-        abort(404)
+        days = current_app.config["BUNDLE_KEEP_DAYS"]
+        abort(
+            404,
+            description=(
+                f"There is no such bundle. Bundles are deleted {count(days, 'day')} after they "
+                "are built; build it again from Exports."
+            ),
+        )
     return status
 
 

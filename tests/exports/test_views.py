@@ -10,6 +10,8 @@ import csv
 import hashlib
 import io
 import json
+import os
+import time
 import zipfile
 from datetime import timedelta
 from pathlib import Path
@@ -343,6 +345,29 @@ def test_bundle_started_from_the_page(app, client, admin, decided) -> None:
     register = archive.read("outcomes-register.csv").decode("utf-8")
     assert "Lee Learner 0" in register and "Lee Learner 1" not in register
     assert job_files(app) == {f"{job}.json", f"{job}.zip"}
+
+
+def test_bundles_are_deleted_after_the_keep_period(app, client, admin, decided) -> None:
+    """A bundle older than BUNDLE_KEEP_DAYS is gone once another is asked for; its page says so."""
+    decided()
+    old = job_of(start(client, unit=UNIT))
+    recent = job_of(start(client, unit=UNIT))
+    folder = jobs_dir(app)
+    (folder / "crashed1.zip.part").write_bytes(b"half a bundle")
+    eight_days_ago = time.time() - 8 * 86_400
+    for name in (f"{old}.json", f"{old}.zip", "crashed1.zip.part"):
+        os.utime(folder / name, (eight_days_ago, eight_days_ago))
+    six_days_ago = time.time() - 6 * 86_400
+    for name in (f"{recent}.json", f"{recent}.zip"):
+        os.utime(folder / name, (six_days_ago, six_days_ago))
+
+    new = job_of(start(client, unit=UNIT))
+    assert job_files(app) == {f"{j}.{ext}" for j in (recent, new) for ext in ("json", "zip")}
+    gone = get(client, f"/admin/exports/bundles/{old}")
+    assert gone.status_code == 404
+    assert "Bundles are deleted 7 days after they are built" in messages(gone)
+    assert get(client, f"/admin/exports/bundles/{old}/download").status_code == 404
+    assert get(client, f"/admin/exports/bundles/{recent}/download").status_code == 200
 
 
 def test_bundle_of_hand_picked_enrolments(client, admin, decided) -> None:
