@@ -8,8 +8,8 @@ changed in place: a correction is a new entry that replaces the old one, with a 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, fields
 from datetime import date, timedelta
 from typing import TypeVar
 
@@ -568,6 +568,85 @@ def sign_off_gap(
     _target_of(enrolment, target)
     if not view.is_gap(target):
         raise ServiceError(f"{target.ref} is not a gap: it has accepted evidence or a sign-off.")
+    signoff = _signoff(actor, enrolment, target, method, held_on, notes, questions)
+    signoff.files = [SignoffFile(uploaded_by_id=actor.id, **vars(f)) for f in files]
+    _claim(session, enrolment)
+    session.add(signoff)
+    session.flush()
+    _audit(
+        session, actor, enrolment, "gap.signed_off", f"target:{target.ref}", None, _signed(signoff)
+    )
+    view.signoffs[target.id] = signoff
+    return signoff
+
+
+def correct_signoff(
+    session: Session,
+    *,
+    actor: User,
+    view: ReviewView,
+    target: Target,
+    method: GapMethod,
+    held_on: date,
+    notes: str,
+    questions: Sequence[Conversation] = (),
+    keep_files: Collection[int] = (),
+    files: Sequence[NewFile] = (),
+    reason: str,
+) -> GapSignoff:
+    """After the outcome: a new sign-off replaces the old one; both stay on record.
+
+    The old sign-off's files listed in ``keep_files`` go with the new one, and ``files`` are
+    added to them; the old sign-off keeps all of its own.
+    """
+    enrolment = view.enrolment
+    ensure_state(enrolment, S.DECIDED, action="correct a sign-off")
+    _target_of(enrolment, target)
+    old = view.signoffs.get(target.id)
+    if old is None:
+        raise ServiceError(f"{target.ref} has no sign-off to correct.")
+    new = _signoff(actor, enrolment, target, method, held_on, notes, questions)
+    kept = [
+        SignoffFile(
+            uploaded_by_id=f.uploaded_by_id,
+            uploaded_at=f.uploaded_at,
+            **{spec.name: getattr(f, spec.name) for spec in fields(NewFile)},
+        )
+        for f in old.files
+        if f.id in keep_files
+    ]
+    new.files = kept + [SignoffFile(uploaded_by_id=actor.id, **vars(f)) for f in files]
+    if _signed(new) == _signed(old):
+        raise ServiceError(
+            f"That is the sign-off of {target.ref} as recorded: change what was wrong in it."
+        )
+    new.replaces_id, new.correction_reason = old.id, _reason(reason)
+    _claim(session, enrolment)
+    session.add(new)
+    session.flush()
+    _audit(
+        session,
+        actor,
+        enrolment,
+        "gap.signoff_corrected",
+        f"target:{target.ref}",
+        _signed(old),
+        {**_signed(new), "reason": new.correction_reason},
+    )
+    view.signoffs[target.id] = new
+    return new
+
+
+def _signoff(
+    actor: User,
+    enrolment: Enrolment,
+    target: Target,
+    method: GapMethod,
+    held_on: date,
+    notes: str,
+    questions: Sequence[Conversation],
+) -> GapSignoff:
+    """A sign-off checked for what an auditor needs of it (not yet added to the session)."""
     if held_on > today():
         raise ServiceError("The date it took place cannot be in the future.", "held_on")
     asked = [q for q in questions if q.question.strip() or q.answer.strip()]
@@ -579,8 +658,7 @@ def sign_off_gap(
         )
     if not notes.strip() and not asked:
         raise ServiceError("Describe what you saw or were told.", "notes")
-    _claim(session, enrolment)
-    signoff = GapSignoff(
+    return GapSignoff(
         enrolment_id=enrolment.id,
         target_id=target.id,
         method=method,
@@ -588,27 +666,18 @@ def sign_off_gap(
         notes=notes.strip(),
         questions=[{"question": q.question.strip(), "answer": q.answer.strip()} for q in asked],
         assessor_id=actor.id,
-        files=[SignoffFile(uploaded_by_id=actor.id, **vars(f)) for f in files],
     )
-    session.add(signoff)
-    session.flush()
-    _audit(
-        session,
-        actor,
-        enrolment,
-        "gap.signed_off",
-        f"target:{target.ref}",
-        None,
-        {
-            "method": method,
-            "held_on": held_on,
-            "notes": signoff.notes,
-            "questions": signoff.questions,
-            "files": [{"name": f.display_name, "sha256": f.sha256} for f in files],
-        },
-    )
-    view.signoffs[target.id] = signoff
-    return signoff
+
+
+def _signed(signoff: GapSignoff) -> dict[str, object]:
+    """What a sign-off records, as the audit log keeps it."""
+    return {
+        "method": signoff.method,
+        "held_on": signoff.held_on,
+        "notes": signoff.notes,
+        "questions": signoff.questions,
+        "files": [{"name": f.display_name, "sha256": f.sha256} for f in signoff.files],
+    }
 
 
 def return_to_learner(

@@ -13,12 +13,14 @@ from wtforms import (
     HiddenField,
     IntegerField,
     RadioField,
+    SelectMultipleField,
     StringField,
     SubmitField,
     TextAreaField,
 )
 from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from portfolio.clock import today
 from portfolio.models import Finding, GapMethod
@@ -71,6 +73,19 @@ class SignoffForm(FlaskForm):
         description="An observation checklist, a third-party report, a recording.",
     )
     submit = SubmitField("Sign off the gap")
+
+
+class CorrectSignoffForm(SignoffForm):
+    """The sign-off as it should have been recorded, which of its files stay, and why."""
+
+    keep = SelectMultipleField(
+        "Files kept with the corrected sign-off",
+        coerce=int,
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+    )
+    reason = TextAreaField("Why this is corrected", validators=[DataRequired(), Length(max=4000)])
+    submit = SubmitField("Record the correction")
 
 
 class ReturnForm(FlaskForm):

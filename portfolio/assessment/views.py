@@ -17,6 +17,7 @@ from portfolio.assessment.review_forms import (
     CheckForm,
     CorrectJudgementForm,
     CorrectOutcomeForm,
+    CorrectSignoffForm,
     JudgementForm,
     MappingDecisionForm,
     OutcomeForm,
@@ -25,6 +26,7 @@ from portfolio.assessment.review_forms import (
 )
 from portfolio.auth.permissions import Permission, can, require
 from portfolio.evidence.rendering import PreviewUnavailable, preview_docx, render_markdown
+from portfolio.evidence.services import NewFile
 from portfolio.evidence.serving import DOCX, INLINE_TYPES, send_stored
 from portfolio.evidence.uploads import storage, store_upload
 from portfolio.extensions import db
@@ -305,11 +307,6 @@ def sign_off(enrolment_id: int, target_id: int) -> str | Response:
     if form.validate_on_submit():
 
         def act() -> object:
-            files = [
-                store_upload(upload.stream, upload.filename)
-                for upload in request.files.getlist(form.files.name)
-                if upload and upload.filename
-            ]
             return svc.sign_off_gap(
                 db.session,
                 actor=current_user,
@@ -319,13 +316,71 @@ def sign_off(enrolment_id: int, target_id: int) -> str | Response:
                 held_on=form.held_on.data,
                 notes=form.notes.data or "",
                 questions=_questions(form),
-                files=files,
+                files=_uploads(form),
             )
 
         if save(form, act).ok:
             flash(f"The gap at {target.ref} is signed off.", "success")
             return _back(enrolment, target.anchor)
     return render_template("review/signoff.html", view=view, e=enrolment, target=target, form=form)
+
+
+@bp.route(
+    "/enrolments/<int:enrolment_id>/review/gaps/<int:target_id>/correct", methods=["GET", "POST"]
+)
+@login_required
+def correct_signoff(enrolment_id: int, target_id: int) -> str | Response:
+    """After the outcome: a new sign-off that replaces the old one, with the reason."""
+    enrolment = _enrolment(enrolment_id, Permission.ASSESS)
+    target = _target(enrolment, target_id)
+    view = _view(enrolment)
+    old = view.signoffs.get(target.id)
+    if old is None:
+        abort(404)
+    recorded = {
+        "method": old.method.value,
+        "held_on": old.held_on,
+        "notes": old.notes,
+        "questions": old.questions,
+        "keep": [f.id for f in old.files],
+    }
+    form = CorrectSignoffForm(data=recorded)
+    form.keep.choices = [SelectChoice(f.id, f.display_name) for f in old.files]
+    if form.validate_on_submit():
+
+        def act() -> object:
+            return svc.correct_signoff(
+                db.session,
+                actor=current_user,
+                view=view,
+                target=target,
+                method=GapMethod(form.method.data),
+                held_on=form.held_on.data,
+                notes=form.notes.data or "",
+                questions=_questions(form),
+                keep_files=form.keep.data or [],
+                files=_uploads(form),
+                reason=form.reason.data or "",
+            )
+
+        if save(form, act).ok:
+            flash(
+                f"The sign-off of {target.ref} is corrected; the old one stays on record.",
+                "success",
+            )
+            return _back(enrolment, target.anchor)
+    return render_template(
+        "review/signoff.html", view=view, e=enrolment, target=target, form=form, old=old
+    )
+
+
+def _uploads(form: SignoffForm) -> list[NewFile]:
+    """The files sent with a sign-off form, stored in the evidence store."""
+    return [
+        store_upload(upload.stream, upload.filename)
+        for upload in request.files.getlist(form.files.name)
+        if upload and upload.filename
+    ]
 
 
 @bp.get("/enrolments/<int:enrolment_id>/review/signoff-files/<int:file_id>")

@@ -49,6 +49,7 @@ ACTIONS = {
     "judgement.recorded": "Criterion judged",
     "judgement.corrected": "Judgement corrected",
     "gap.signed_off": "Gap signed off",
+    "gap.signoff_corrected": "Gap sign-off corrected",
     "submission.returned": "Portfolio returned to the learner",
     "outcome.recorded": "Unit outcome recorded",
     "outcome.corrected": "Unit outcome corrected",

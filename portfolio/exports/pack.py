@@ -392,6 +392,7 @@ def _signoffs(document, data: PackData, clock: Clock) -> None:
                 ("Date", signoff.held_on.strftime("%d/%m/%Y")),
                 ("Assessor", signoff.assessor.name),
                 ("Recorded", clock.datetime(signoff.recorded_at)),
+                *([("Correction", signoff.correction_reason)] if signoff.correction_reason else []),
             ],
         )
         if signoff.notes:

@@ -425,6 +425,110 @@ def test_after_the_outcome_nothing_changes_in_place(client, submitted, login) ->
     assert "data-outcome>Not yet competent<" in page.text
 
 
+def test_a_sign_off_is_corrected_after_the_outcome_and_both_stay(client, submitted, login) -> None:
+    """A wrong date and note on an observation: the correction is a new sign-off with a reason,
+    files kept or dropped as chosen, and the old one stays on record and in the audit log."""
+    s = submitted()
+    login(s.assessor)
+    target = s.target("pc-2.3")
+    start(client, s)
+    client.post(
+        f"{review_url(s)}/gaps/{target.id}",
+        data={
+            "method": "direct_observation",
+            "held_on": "2026-11-20",
+            "notes": "Observed at the depot.",
+            "files": [
+                (io.BytesIO(png_bytes()), "checklist.png"),
+                (io.BytesIO(png_bytes(width=5)), "wrong-learner.png"),
+            ],
+        },
+        content_type="multipart/form-data",
+    )
+    competent(client, s)
+    review = client.get(review_url(s)).text
+    url = f"{review_url(s)}/gaps/{target.id}/correct"
+    assert f'href="{url}"' in review
+
+    form = client.get(url).text
+    assert "Correct the sign-off of 2.3" in form
+    assert "Observed at the depot." in form  # the form starts from what is recorded
+    old = db.session.scalar(select(GapSignoff).where(GapSignoff.target_id == target.id))
+    keep, _wrong = old.files
+    fields = {
+        "method": "direct_observation",
+        "held_on": "2026-11-19",
+        "notes": "Observed at the Botany depot.",
+        "keep": [str(keep.id)],
+    }
+    refused = client.post(url, data=fields)
+    assert "This field is required." in refused.text  # the reason
+    page = client.post(
+        url,
+        data={
+            **fields,
+            "reason": "The observation was on the 19th, at Botany.",
+            "files": [(io.BytesIO(png_bytes(width=6)), "site-photo.png")],
+        },
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    )
+    assert "The sign-off of 2.3 is corrected; the old one stays on record." in page.text
+    rows = db.session.scalars(
+        select(GapSignoff).where(GapSignoff.target_id == target.id).order_by(GapSignoff.id)
+    ).all()
+    assert len(rows) == 2 and rows[1].replaces_id == rows[0].id
+    new = rows[1]
+    assert (new.held_on, new.notes) == (date(2026, 11, 19), "Observed at the Botany depot.")
+    assert new.correction_reason == "The observation was on the 19th, at Botany."
+    assert [f.display_name for f in new.files] == ["checklist.png", "site-photo.png"]
+    assert new.files[0].storage_key == keep.storage_key
+    assert [f.display_name for f in rows[0].files] == ["checklist.png", "wrong-learner.png"]
+    assert "Direct observation, 19/11/2026" in page.text
+    assert "Corrected: The observation was on the 19th, at Botany." in page.text
+    assert "sign-off of 2.3" in page.text and "(replaced)" in page.text
+
+    event = db.session.scalar(
+        select(AuditEvent).where(AuditEvent.action == "gap.signoff_corrected")
+    )
+    assert event.before["held_on"] == "2026-11-20" and event.after["held_on"] == "2026-11-19"
+    assert [f["name"] for f in event.after["files"]] == ["checklist.png", "site-photo.png"]
+    assert verify(db.session).ok
+
+    # Sent again (a double click), it records nothing more: it is what is recorded now.
+    again = client.post(
+        url,
+        data={**fields, "keep": [str(f.id) for f in new.files], "reason": "again"},
+    )
+    assert "That is the sign-off of 2.3 as recorded" in again.text
+    assert count(GapSignoff) == len(s.targets) - 2 + 1
+
+
+def test_a_sign_off_is_corrected_only_after_the_outcome(client, submitted, login) -> None:
+    """While the review is open the sign-off page is the place; a criterion without one is 404."""
+    s = submitted()
+    login(s.assessor)
+    start(client, s)
+    target = s.target("pc-2.3")
+    client.post(
+        f"{review_url(s)}/gaps/{target.id}",
+        data={"method": "direct_observation", "held_on": "2026-11-20", "notes": "Seen."},
+    )
+    page = client.post(
+        f"{review_url(s)}/gaps/{target.id}/correct",
+        data={
+            "method": "direct_observation",
+            "held_on": "2026-11-20",
+            "notes": "Seen twice.",
+            "reason": "More detail",
+        },
+    )
+    assert "while the portfolio is in review" in page.text
+    assert count(GapSignoff) == 1
+    no_signoff = s.target("pc-1.1")
+    assert client.get(f"{review_url(s)}/gaps/{no_signoff.id}/correct").status_code == 404
+
+
 def test_rpl_enrolments_record_rpl_outcomes(client, submitted, login) -> None:
     """An RPL enrolment offers RPL granted / not granted, with their AVETMISS codes."""
     s = submitted(is_rpl=True)

@@ -350,6 +350,18 @@ def correct_judgement_body(world: World) -> dict:
     }
 
 
+def correct_signoff_body(world: World) -> dict:
+    return {
+        "method": "competency_conversation",
+        "held_on": date.today().isoformat(),
+        "notes": "Talked it through at the service desk, with the team leader present.",
+        "questions-0-question": "How do you close a complaint?",
+        "questions-0-answer": "Call back, then log.",
+        "keep": [str(world.ids["signoff_file"])],
+        "reason": "The team leader was there too.",
+    }
+
+
 def correct_outcome_body(world: World) -> dict:
     return {"result": "not_yet_competent", "reason": "The log turned out to be a colleague's."}
 
@@ -440,6 +452,14 @@ ROUTES = [
         f"{REVIEW}/judgements/{{mapped}}/correct",
         ASSESSOR,
         correct_judgement_body,
+        stage="decided",
+    ),
+    Route("GET", f"{REVIEW}/gaps/{{gap}}/correct", ASSESSOR, stage="decided"),
+    Route(
+        "POST",
+        f"{REVIEW}/gaps/{{gap}}/correct",
+        ASSESSOR,
+        correct_signoff_body,
         stage="decided",
     ),
     Route("GET", f"{REVIEW}/outcome/correct", ASSESSOR, stage="decided"),

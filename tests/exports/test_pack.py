@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 import docx
 from sqlalchemy import select
 
+from portfolio.assessment import review as svc
 from portfolio.evidence.uploads import storage
 from portfolio.exports.bundle import Selection, stream_bundle
 from portfolio.exports.matrix import build_matrix, cohort_ids, matrix_data
@@ -19,6 +20,7 @@ from portfolio.extensions import db
 from portfolio.models import (
     AuditEvent,
     EvidenceItem,
+    Target,
 )
 from tests.exports.conftest import exportable_targets
 
@@ -229,3 +231,27 @@ def test_matrix_cohort_dates_are_the_rto_s_dates(decided, app) -> None:
     march_5 = date(2026, 3, 5)
     assert cohort_ids(db.session, "TLII5018", enrolled_from=march_5) == [enrolment.id]
     assert cohort_ids(db.session, "TLII5018", enrolled_to=march_5 - timedelta(days=1)) == []
+
+
+def test_pack_shows_a_corrected_sign_off_and_the_one_it_replaced(decided) -> None:
+    """The sign-off section has the correction with its reason; Corrections lists both."""
+    enrolment = decided(items=1)
+    view = svc.review_view(db.session, enrolment)
+    [(target_id, old)] = view.signoffs.items()
+    target = db.session.get(Target, target_id)
+    svc.correct_signoff(
+        db.session,
+        actor=old.assessor,
+        view=view,
+        target=target,
+        method=old.method,
+        held_on=old.held_on - timedelta(days=1),
+        notes="Talked it through at the depot.",
+        questions=[svc.Conversation("What is the QMS?", "The depot's quality manual.")],
+        reason="Held the day before.",
+    )
+    db.session.commit()
+    _, document, _ = _pack(enrolment)
+    text = _text(document)
+    assert "Talked it through at the depot." in text and "Held the day before." in text
+    assert f"Sign-off of {target.ref}" in text and "replaced by the correction below" in text
