@@ -273,6 +273,19 @@ def test_assessor_returns_a_gap_then_signs_off_the_last_and_records_competent(
     expect(page.locator("[data-state]")).to_have_text("Decided")
     expect(page.get_by_role("button", name=re.compile("^" + SECTION_BUTTON))).to_have_count(0)
     accessible(page)
+
+    # The assessor notices the conversation's answer was recorded short: a correction.
+    row(page, "ke-3").get_by_role("link", name="Correct the sign-off of KE 3").click()
+    expect(page.get_by_role("heading", name="Correct the sign-off of KE 3")).to_be_visible()
+    accessible(page)
+    answer = page.get_by_label("Answer given").first
+    expect(answer).to_have_value(re.compile("^ISO 9001"))
+    answer.fill("ISO 9001: non-conformances logged, reviewed weekly, procedures updated, audited.")
+    page.get_by_label("Why this is corrected").fill("The answer's last step was left out.")
+    page.get_by_role("button", name="Record the correction").click()
+    expect(flash(page, "The sign-off of KE 3 is corrected")).to_be_visible()
+    expect(page.get_by_text("sign-off of KE 3 (replaced)")).to_be_visible()
+    accessible(page)
     log_out(page)
 
     # 5. The learner sees the outcome.
