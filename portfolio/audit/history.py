@@ -53,6 +53,8 @@ ACTIONS = {
     "submission.returned": "Portfolio returned to the learner",
     "outcome.recorded": "Unit outcome recorded",
     "outcome.corrected": "Unit outcome corrected",
+    "export.created": "Copy exported (pack, matrix, register, bundle or framework)",
+    "unit.imported": "Unit added from its published text",
 }
 
 #: Fields whose stored value is an enum member's value; shown by the member's label.

@@ -9,6 +9,7 @@ import pytest
 from portfolio.assessment.enrolments import assign_assessor
 from portfolio.assessment.workflow import transition
 from portfolio.audit.log import record
+from portfolio.exports.register import record_export
 from portfolio.extensions import db
 from portfolio.models import AssessmentState, Role
 
@@ -125,6 +126,19 @@ def test_the_log_filters_by_action_and_enrolment(client, world, login) -> None:
     one = client.get(f"/admin/audit?enrolment={enrolment.id}").text
     assert "1 event matching the filter" in one
     assert f"/enrolments/{enrolment.id}/history" in one
+
+    record_export(
+        db.session,
+        actor=world["admin"],
+        role=Role.ADMIN,
+        kind="register",
+        description="Outcomes register",
+        count=0,
+    )
+    db.session.commit()
+    exports = client.get("/admin/audit?action=export.created").text
+    assert exports.count("Copy exported (pack, matrix, register, bundle or framework)") == 2
+    assert "export.created<" not in exports  # its label, never the bare action name
 
     typo = client.get("/admin/audit?enrolment=abc").text
     assert "Type an enrolment number." in typo
