@@ -6,6 +6,8 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 
+from portfolio.extensions import sqlite_foreign_keys_off
+
 config = context.config
 # Keep the app's and the test runner's loggers: only configure logging when run from the CLI.
 if config.config_file_name is not None and not current_app.testing:
@@ -41,7 +43,7 @@ def run_migrations_online() -> None:
 
     conf_args = dict(migrate_ext.configure_args)
     conf_args.setdefault("process_revision_directives", process_revision_directives)
-    with engine.connect() as connection:
+    with engine.connect() as connection, sqlite_foreign_keys_off(connection):
         context.configure(connection=connection, target_metadata=target_metadata, **conf_args)
         with context.begin_transaction():
             context.run_migrations()

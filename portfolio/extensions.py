@@ -1,6 +1,8 @@
 """Flask extensions, created unbound and bound to the app in ``create_app``."""
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from flask_bootstrap import Bootstrap5
@@ -8,7 +10,7 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
-from sqlalchemy import Engine, MetaData, TypeDecorator, event
+from sqlalchemy import Connection, Engine, MetaData, TypeDecorator, event
 from sqlalchemy.orm import DeclarativeBase
 
 # A fixed naming convention keeps constraint names identical on SQLite and PostgreSQL, so
@@ -39,10 +41,9 @@ def configure_sqlite(engine: Engine) -> None:
     - busy_timeout: a writer queues behind another writer instead of failing at once.
     - synchronous=NORMAL: safe with WAL (a power cut may lose the last commits, never the file).
 
-    Foreign keys stay unchecked on SQLite (PostgreSQL checks them): with ``foreign_keys=ON``,
-    dropping a table that other rows still refer to fails, which breaks ``db.drop_all`` on a
-    database with evidence in it (the items and their current versions refer to each other)
-    and Alembic's batch migrations, which rebuild a table by dropping it.
+    Foreign keys are checked, as PostgreSQL checks them. Work that drops or rebuilds tables
+    (Alembic's batch migrations, emptying a test database) turns the check off for its
+    connection with ``sqlite_foreign_keys_off``.
 
     Transactions: the sqlite3 module runs reads on their own and begins a transaction at the
     first INSERT, UPDATE or DELETE, as ``BEGIN IMMEDIATE`` here, which takes the write lock
@@ -66,8 +67,42 @@ def configure_sqlite(engine: Engine) -> None:
             cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
             cursor.execute("PRAGMA journal_mode = WAL")
             cursor.execute("PRAGMA synchronous = NORMAL")
+            cursor.execute("PRAGMA foreign_keys = ON")
         finally:
             cursor.close()
+
+
+class ForeignKeyViolation(RuntimeError):
+    """Rows left referring to rows that do not exist, after work with the check turned off."""
+
+
+@contextmanager
+def sqlite_foreign_keys_off(connection: Connection) -> Iterator[None]:
+    """Drop and rebuild tables on SQLite without foreign key checks, then check every row.
+
+    SQLite deletes a dropped table's rows first, and refuses when other rows refer to them;
+    Alembic's batch mode rebuilds a table by dropping it. The pragma only takes effect outside
+    a transaction, so the connection must not be in one; the caller commits its own work
+    inside. On the way out every foreign key is checked once and the check is turned back on.
+    Other databases are left alone.
+    """
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    connection.exec_driver_sql("PRAGMA foreign_keys = OFF")
+    connection.commit()
+    try:
+        yield
+        broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+        if broken:
+            found = ", ".join(
+                f"{table} row {rowid} -> {parent}" for table, rowid, parent, _ in broken
+            )
+            raise ForeignKeyViolation(f"rows refer to rows that do not exist: {found}")
+    finally:
+        connection.rollback()
+        connection.exec_driver_sql("PRAGMA foreign_keys = ON")
+        connection.commit()
 
 
 def _render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:

@@ -15,7 +15,7 @@ from sqlalchemy import create_engine, event, make_url, text
 
 from portfolio import create_app
 from portfolio.config import PROJECT_ROOT, normalise_database_url
-from portfolio.extensions import db
+from portfolio.extensions import db, sqlite_foreign_keys_off
 from portfolio.units.loader import load_directory
 from portfolio.units.sync import sync_units
 
@@ -52,9 +52,10 @@ def _worker_database(url: str, worker: str) -> str:
 
 def reset_database() -> None:
     """Leave the test database empty, including what a migration test may have created."""
-    db.drop_all()
-    with db.engine.begin() as connection:
+    with db.engine.connect() as connection, sqlite_foreign_keys_off(connection):
+        db.metadata.drop_all(connection)
         connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        connection.commit()
 
 
 class SessionOnlyClient(FlaskClient):
