@@ -53,7 +53,7 @@ class Selection:
                 f"decided {self.decided_from or 'any time'} to {self.decided_to or 'today'}"
             )
         if self.enrolment_ids:
-            parts.append(f"{count(len(self.enrolment_ids), 'chosen enrolment')}")
+            parts.append(count(len(self.enrolment_ids), "chosen enrolment"))
         return ", ".join(parts) or "every decided enrolment"
 
 
