@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from portfolio.assessment.enrolments import enrolments_by_id
@@ -141,8 +141,20 @@ def log_query(
 
 
 def logged_actions(session: Session) -> list[tuple[str, str]]:
-    """(action, label) for every action in the log, for the filter: one query."""
-    actions = session.scalars(select(AuditEvent.action).distinct()).all()
+    """(action, label) for every action in the log, for the filter: one query.
+
+    The log has a few kinds of action and may have millions of events, so the query steps
+    from one action to the next through the (action, seq) index, one lookup per kind of
+    action, instead of reading every event as ``SELECT DISTINCT`` would.
+    """
+    first = select(func.min(AuditEvent.action).label("action")).cte("actions", recursive=True)
+    following = (
+        select(func.min(AuditEvent.action))
+        .where(AuditEvent.action > first.c.action)
+        .scalar_subquery()
+    )
+    steps = first.union_all(select(following).where(first.c.action.is_not(None)))
+    actions = session.scalars(select(steps.c.action).where(steps.c.action.is_not(None))).all()
     return sorted(((a, action_label(a)) for a in actions), key=lambda pair: pair[1])
 
 

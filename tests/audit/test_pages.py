@@ -5,13 +5,15 @@ from __future__ import annotations
 import re
 
 import pytest
+from sqlalchemy import select
 
 from portfolio.assessment.enrolments import assign_assessor
 from portfolio.assessment.workflow import transition
+from portfolio.audit.history import action_label, logged_actions
 from portfolio.audit.log import record
 from portfolio.exports.register import record_export
 from portfolio.extensions import db
-from portfolio.models import AssessmentState, Role
+from portfolio.models import AssessmentState, AuditEvent, Role
 
 PERSONAS = ["anonymous", "owner", "other_learner", "assessor", "other_assessor", "admin"]
 
@@ -189,3 +191,13 @@ def test_the_log_runs_a_fixed_number_of_queries(client, world, login, count_quer
     assert page.text.count("<tr>") == 1 + 50  # the header row and one page
     assert re.search(r'href="\s*/admin/audit\?page=2"', page.text)
     assert many.count == few.count, many.statements
+
+
+def test_the_action_filter_lists_each_logged_action_once(world) -> None:
+    """Every kind of action in the log, once, in the order of their labels; none that is not."""
+    add_events(world, 3)
+    logged = logged_actions(db.session)
+    every = set(db.session.scalars(select(AuditEvent.action)))
+    assert [action for action, _ in logged] == sorted(every, key=action_label)
+    assert ("enrolment.assessor", "Assessor assigned") in logged
+    assert "outcome.recorded" not in dict(logged)
