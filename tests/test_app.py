@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from alembic.script import ScriptDirectory
 
 from portfolio import create_app
 from portfolio.config import normalise_database_url
@@ -65,6 +66,45 @@ def test_environment_overrides_defaults(fresh_instance: Path, monkeypatch, tmp_p
 def test_database_url_forms(given: str, used: str) -> None:
     """The URL forms hosting providers hand out all use the psycopg 3 driver."""
     assert normalise_database_url(given) == used
+
+
+def test_commands_on_a_database_not_set_up_say_how_to_set_it_up(fresh_instance: Path) -> None:
+    """A command run before the first ``make run`` explains itself instead of a traceback."""
+    app = create_app()
+    runner = app.test_cli_runner()
+    for args in (
+        ["demo", "generate", "--learners", "2", "--items", "2"],
+        ["users", "create", "--name", "Ada", "--email", "ada@example.org", "--role", "admin"],
+        ["audit", "verify"],
+    ):
+        result = runner.invoke(args=args, input="a long enough password\n" * 2)
+        assert result.exit_code == 1, (args, result.output)
+        assert "is not set up yet. Run 'make run' once" in result.output, result.output
+        assert "Traceback" not in result.output
+    # Reading unit files needs no database.
+    units = Path(app.config["UNITS_DIR"])
+    checked = runner.invoke(args=["units", "validate", str(units / "TLII5018.yaml")])
+    assert checked.exit_code == 0, checked.output
+
+
+def test_commands_on_an_older_database_say_to_upgrade(fresh_instance: Path) -> None:
+    app = create_app()
+    runner = app.test_cli_runner()
+    with app.app_context():
+        config = app.extensions["migrate"].migrate.get_config()
+        first = ScriptDirectory.from_config(config).get_base()
+    assert runner.invoke(args=["db", "upgrade", first]).exit_code == 0  # the units tables only
+    result = runner.invoke(
+        args=["users", "create", "--name", "Ada", "--email", "ada@example.org", "--role", "admin"]
+    )
+    assert result.exit_code == 1, result.output
+    assert "Run 'flask db upgrade'." in result.output and "but this version of Portfolio" in (
+        result.output
+    )
+    with app.app_context():
+        from portfolio.extensions import db
+
+        db.engine.dispose()
 
 
 def test_first_run_upgrades_syncs_and_serves(fresh_instance: Path) -> None:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import click
-from flask.cli import AppGroup
 
 from portfolio.audit.log import verify
 from portfolio.extensions import db
+from portfolio.schema import DatabaseGroup
 from portfolio.text import count
 
-audit_cli = AppGroup("audit", help="Check the append-only audit log.")
+audit_cli = DatabaseGroup("audit", help="Check the append-only audit log.")
 
 
 @audit_cli.command("verify")

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import click
 from flask import current_app
-from flask.cli import AppGroup
 from sqlalchemy import func, select
 
 from portfolio.assessment.enrolments import assign_assessor, enrol
@@ -22,10 +21,11 @@ from portfolio.demo import assessed_portfolio
 from portfolio.extensions import db
 from portfolio.generate import DEMO_PASSWORD, GenerateError, generate
 from portfolio.models import Enrolment, Role, Unit, UnitRelease, User
+from portfolio.schema import DatabaseGroup
 
-users_cli = AppGroup("users", help="Create, import and deactivate accounts.")
-enrolments_cli = AppGroup("enrolments", help="Enrol learners and assign assessors.")
-demo_cli = AppGroup("demo", help="Demo data for trying the app.")
+users_cli = DatabaseGroup("users", help="Create, import and deactivate accounts.")
+enrolments_cli = DatabaseGroup("enrolments", help="Enrol learners and assign assessors.")
+demo_cli = DatabaseGroup("demo", help="Demo data for trying the app.")
 
 ROLE_CHOICE = click.Choice([r.value for r in Role])
 

@@ -39,8 +39,6 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO
 
-from alembic.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from flask import current_app
 from sqlalchemy import Connection, Engine, Integer, create_engine, select, text
 from sqlalchemy.exc import SQLAlchemyError
@@ -57,6 +55,7 @@ from portfolio.backup.rows import (
 from portfolio.evidence.storage import EvidenceStorage, LocalStorage, storage_from_config
 from portfolio.extensions import db
 from portfolio.models.audit import GENESIS_HASH
+from portfolio.schema import code_revision, database_revision
 
 FORMAT = "portfolio-backup"
 FORMAT_VERSION = 1
@@ -107,21 +106,6 @@ def app_version() -> str:
         return version("portfolio")
     except PackageNotFoundError:
         return "unknown"
-
-
-def code_revision() -> str:
-    """The migration this version of the code expects the database to be at."""
-    config = current_app.extensions["migrate"].migrate.get_config()
-    head = ScriptDirectory.from_config(config).get_current_head()
-    assert head is not None, "the migrations have no head"
-    return head
-
-
-def database_revision(connection: Connection) -> str | None:
-    return MigrationContext.configure(connection).get_current_revision()
-
-
-# Creating a backup ------------------------------------------------------------------------
 
 
 def create_backup(

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import click
 from flask import current_app
-from flask.cli import AppGroup
 from sqlalchemy import select
 
 from portfolio.auth.services import ServiceError
@@ -26,9 +25,12 @@ from portfolio.exports.register import (
 )
 from portfolio.extensions import db
 from portfolio.models import Enrolment, Unit
+from portfolio.schema import DatabaseGroup
 from portfolio.text import count
 
-exports_cli = AppGroup("exports", help="Evidence packs, matrices, registers and audit bundles.")
+exports_cli = DatabaseGroup(
+    "exports", help="Evidence packs, matrices, registers and audit bundles."
+)
 
 DAY = click.DateTime(formats=["%Y-%m-%d"])
 

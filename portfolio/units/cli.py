@@ -6,14 +6,14 @@ from pathlib import Path
 
 import click
 from flask import current_app
-from flask.cli import AppGroup
 
 from portfolio.extensions import db
+from portfolio.schema import DatabaseGroup
 from portfolio.units.importing import SourceError, prepare, text_from_upload
 from portfolio.units.loader import LoadResult, load_directory, load_files
 from portfolio.units.sync import sync_units
 
-units_cli = AppGroup("units", help="Check unit files and load them into the database.")
+units_cli = DatabaseGroup("units", help="Check unit files and load them into the database.")
 
 
 def _load(files: tuple[Path, ...]) -> LoadResult:
@@ -29,7 +29,7 @@ def _fail(problems: list) -> None:
     raise click.ClickException(f"{len(problems)} {noun}; nothing was changed.")
 
 
-@units_cli.command("validate")
+@units_cli.command("validate", needs_database=False)
 @click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def validate_command(files: tuple[Path, ...]) -> None:
     """Check unit files (default: every file in UNITS_DIR) and report every problem."""
@@ -56,7 +56,7 @@ def sync_command(files: tuple[Path, ...]) -> None:
     click.echo(f"{len(report.added)} added, {len(report.unchanged)} already loaded.")
 
 
-@units_cli.command("import")
+@units_cli.command("import", needs_database=False)
 @click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--code", help="The unit code, where the text gives none or gives it wrong.")
 @click.option("--title", help="The unit title, where the text gives none or gives it wrong.")

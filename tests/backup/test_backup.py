@@ -17,9 +17,10 @@ from flask_migrate import downgrade
 from sqlalchemy import JSON, select, update
 
 from portfolio.auth.services import create_user
-from portfolio.backup.service import code_revision, create_backup
+from portfolio.backup.service import create_backup
 from portfolio.extensions import db
 from portfolio.models import AuditEvent, Role, User
+from portfolio.schema import code_revision
 from tests.backup.conftest import invoke, is_postgresql, populate
 
 
