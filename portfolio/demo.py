@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from portfolio.assessment import review as svc
 from portfolio.evidence.services import ItemFields, create_item, set_item_mappings, submit
-from portfolio.evidence.uploads import store_upload
+from portfolio.files.uploads import store_upload
 from portfolio.models import (
     Enrolment,
     EvidenceRule,

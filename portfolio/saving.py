@@ -11,7 +11,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from portfolio.auth.services import ServiceError
+from portfolio.errors import ServiceError
 from portfolio.extensions import db
 
 T = TypeVar("T")

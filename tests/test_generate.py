@@ -25,8 +25,8 @@ from portfolio.assessment import review as svc
 from portfolio.assessment.workflow import ALLOWED
 from portfolio.audit.log import verify
 from portfolio.auth.services import create_user
-from portfolio.evidence.storage import storage_from_config
 from portfolio.extensions import db
+from portfolio.files.storage import storage_from_config
 from portfolio.generate import DEMO_PASSWORD
 from portfolio.generate.bulk import Batch
 from portfolio.generate.plan import Planner, Stage, load_units

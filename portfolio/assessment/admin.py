@@ -11,7 +11,8 @@ from wtforms.fields import SelectChoice
 from portfolio.assessment.enrolments import assign_assessor, enrol, enrolments_query
 from portfolio.assessment.forms import AssignAssessorForm, EnrolForm
 from portfolio.auth.permissions import Permission, require
-from portfolio.auth.services import ServiceError, find_user
+from portfolio.auth.services import find_user
+from portfolio.errors import ServiceError
 from portfolio.extensions import db
 from portfolio.models import Enrolment, Role, Unit, User, UserRole
 

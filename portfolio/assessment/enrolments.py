@@ -8,7 +8,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, selectinload
 
 from portfolio.audit.log import admin_role, record
-from portfolio.auth.services import ServiceError
+from portfolio.errors import ServiceError
 from portfolio.models import Enrolment, Role, UnitRelease, User
 from portfolio.units.services import get_release
 

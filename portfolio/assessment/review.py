@@ -20,9 +20,10 @@ from sqlalchemy.orm.attributes import flag_modified
 from portfolio.assessment.enrolments import enrolments_by_id
 from portfolio.assessment.workflow import ensure_state, transition
 from portfolio.audit.log import record
-from portfolio.auth.services import ServiceError
 from portfolio.clock import local_date, today
-from portfolio.evidence.services import Coverage, NewFile, coverage
+from portfolio.errors import ServiceError
+from portfolio.evidence.services import Coverage, coverage
+from portfolio.files.uploads import NewFile
 from portfolio.models import (
     AssessmentState,
     Element,

@@ -25,11 +25,9 @@ from portfolio.assessment.review_forms import (
     SignoffForm,
 )
 from portfolio.auth.permissions import Permission, can, require
-from portfolio.evidence.rendering import PreviewUnavailable, preview_docx, render_markdown
-from portfolio.evidence.services import NewFile
-from portfolio.evidence.serving import DOCX, INLINE_TYPES, send_stored
-from portfolio.evidence.uploads import storage, store_upload
 from portfolio.extensions import db
+from portfolio.files.serving import DOCX, INLINE_TYPES, send_stored
+from portfolio.files.uploads import NewFile, storage, store_upload
 from portfolio.models import (
     Enrolment,
     EvidenceRule,
@@ -40,6 +38,7 @@ from portfolio.models import (
     SignoffFile,
     Target,
 )
+from portfolio.rendering import PreviewUnavailable, preview_docx, render_markdown
 from portfolio.saving import save
 
 bp = Blueprint("review", __name__)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from portfolio.audit.log import record
-from portfolio.auth.services import ServiceError
+from portfolio.errors import ServiceError
 from portfolio.models import AssessmentState, Enrolment, Role, User
 
 S = AssessmentState

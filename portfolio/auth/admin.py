@@ -9,7 +9,8 @@ from werkzeug.wrappers import Response
 
 from portfolio.auth.forms import ConfirmForm, ImportLearnersForm, UserForm
 from portfolio.auth.permissions import Permission, require
-from portfolio.auth.services import ServiceError, create_user, import_learners, set_active
+from portfolio.auth.services import create_user, import_learners, set_active
+from portfolio.errors import ServiceError
 from portfolio.extensions import db
 from portfolio.models import Role, User
 

@@ -10,7 +10,6 @@ from sqlalchemy import func, select
 
 from portfolio.assessment.enrolments import assign_assessor, enrol
 from portfolio.auth.services import (
-    ServiceError,
     create_user,
     find_user,
     find_user_by_email,
@@ -18,6 +17,7 @@ from portfolio.auth.services import (
     set_active,
 )
 from portfolio.demo import assessed_portfolio
+from portfolio.errors import ServiceError
 from portfolio.extensions import db
 from portfolio.generate import DEMO_PASSWORD, GenerateError, generate
 from portfolio.models import Enrolment, Role, Unit, UnitRelease, User

@@ -13,21 +13,13 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from portfolio.audit.log import admin_role, record
+from portfolio.errors import ServiceError
 from portfolio.models import Role, User
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # USIs use digits and capital letters without the easily confused 0, 1, I and O.
 USI = re.compile(r"^[2-9A-HJ-NP-Z]{10}$")
 IMPORT_COLUMNS = ("name", "email", "student_id", "usi")
-
-
-class ServiceError(Exception):
-    """A request a service refuses, with a message for the person who made it."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
 
 def generate_password() -> str:

@@ -9,8 +9,8 @@ from flask.cli import AppGroup
 
 from portfolio.audit.log import verify
 from portfolio.backup.service import BackupError, create_backup, restore_backup
-from portfolio.evidence.storage import format_size
 from portfolio.extensions import db
+from portfolio.files.storage import format_size
 from portfolio.text import count
 
 backup_cli = AppGroup("backup", help="Write and restore snapshots of the database and evidence.")

@@ -52,8 +52,8 @@ from portfolio.backup.rows import (
     stored_files_query,
     tables,
 )
-from portfolio.evidence.storage import EvidenceStorage, LocalStorage, storage_from_config
 from portfolio.extensions import db
+from portfolio.files.storage import EvidenceStorage, LocalStorage, storage_from_config
 from portfolio.models.audit import GENESIS_HASH
 from portfolio.schema import code_revision, database_revision
 

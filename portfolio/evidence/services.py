@@ -15,8 +15,9 @@ from sqlalchemy.orm import Session, selectinload
 
 from portfolio.assessment.workflow import ensure_state, transition
 from portfolio.audit.log import record
-from portfolio.auth.services import ServiceError
 from portfolio.clock import today
+from portfolio.errors import ServiceError
+from portfolio.files.uploads import NewFile
 from portfolio.models import (
     AssessmentState,
     Enrolment,
@@ -47,18 +48,6 @@ class Coverage:
     @property
     def percent(self) -> int:
         return round(100 * self.covered / self.total) if self.total else 0
-
-
-@dataclass
-class NewFile:
-    """A file already checked and stored, ready to belong to an evidence version."""
-
-    display_name: str
-    content_type: str
-    size: int
-    sha256: str
-    storage_key: str
-    storage_backend: str = "local"
 
 
 @dataclass

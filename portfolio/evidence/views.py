@@ -25,9 +25,8 @@ from werkzeug.wrappers import Response
 from portfolio.assessment.enrolments import list_enrolments
 from portfolio.assessment.review import learner_feedback
 from portfolio.auth.permissions import Permission, can, require
-from portfolio.auth.services import ServiceError
+from portfolio.errors import ServiceError
 from portfolio.evidence.forms import ItemForm, PlainForm, SubmitForm
-from portfolio.evidence.rendering import PreviewUnavailable, preview_docx, render_markdown
 from portfolio.evidence.services import (
     DECLARATION,
     ItemFields,
@@ -40,9 +39,9 @@ from portfolio.evidence.services import (
     submit,
     update_item,
 )
-from portfolio.evidence.serving import DOCX, INLINE_TYPES, send_stored
-from portfolio.evidence.uploads import files_from_tokens, storage, store_upload, upload_token
 from portfolio.extensions import db
+from portfolio.files.serving import DOCX, INLINE_TYPES, send_stored
+from portfolio.files.uploads import files_from_tokens, storage, store_upload, upload_token
 from portfolio.models import (
     Enrolment,
     EvidenceFile,
@@ -51,6 +50,7 @@ from portfolio.models import (
     Role,
     Target,
 )
+from portfolio.rendering import PreviewUnavailable, preview_docx, render_markdown
 from portfolio.saving import posted_ids, save
 from portfolio.text import count
 

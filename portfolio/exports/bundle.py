@@ -24,11 +24,11 @@ from sqlalchemy.orm import Session
 from stream_zip import ZIP_64, stream_zip
 
 from portfolio.assessment.enrolments import enrolments_by_id
-from portfolio.auth.services import ServiceError
-from portfolio.evidence.uploads import storage
+from portfolio.errors import ServiceError
 from portfolio.exports.matrix import build_matrix, matrix_data
 from portfolio.exports.pack import build_pack, pack_data
 from portfolio.exports.register import decided_enrolment_ids, register_rows, write_csv, write_xlsx
+from portfolio.files.uploads import storage
 from portfolio.text import count
 
 CHUNK = 256 * 1024

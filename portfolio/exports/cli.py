@@ -10,8 +10,7 @@ import click
 from flask import current_app
 from sqlalchemy import select
 
-from portfolio.auth.services import ServiceError
-from portfolio.evidence.uploads import storage
+from portfolio.errors import ServiceError
 from portfolio.exports.bundle import Progress, Selection, selected_ids
 from portfolio.exports.jobs import write_bundle
 from portfolio.exports.matrix import build_matrix, cohort_ids, matrix_data
@@ -24,6 +23,7 @@ from portfolio.exports.register import (
     write_xlsx,
 )
 from portfolio.extensions import db
+from portfolio.files.uploads import storage
 from portfolio.models import Enrolment, Unit
 from portfolio.schema import DatabaseGroup
 from portfolio.text import count

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from portfolio.auth.services import ServiceError
+from portfolio.errors import ServiceError
 from portfolio.exports.bundle import Progress, Selection, selected_ids, stream_bundle
 from portfolio.exports.register import record_export
 from portfolio.extensions import db

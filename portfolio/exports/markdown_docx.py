@@ -1,6 +1,6 @@
 """A learner's Markdown description as real Word formatting.
 
-The dialect is the one the web pages show (``portfolio.evidence.rendering``): CommonMark plus
+The dialect is the one the web pages show (``portfolio.rendering``): CommonMark plus
 tables and strikethrough, with raw HTML kept as literal text. Headings become Word heading
 styles shifted down (so a learner's ``#`` sits under the document's own headings), lists use
 Word's list styles, links become clickable hyperlinks for http, https and mailto only, and

@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session
 
 from portfolio.assessment.enrolments import enrolments_by_id
 from portfolio.assessment.review import current_entries
-from portfolio.auth.services import ServiceError
 from portfolio.clock import local_date
+from portfolio.errors import ServiceError
 from portfolio.exports.docx_support import (
     add_page_number_footer,
     landscape_section,

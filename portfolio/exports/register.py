@@ -22,7 +22,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, aliased, contains_eager, selectinload
 
 from portfolio.audit.log import record
-from portfolio.auth.services import ServiceError
+from portfolio.errors import ServiceError
 from portfolio.models import AuditEvent, Enrolment, Role, Unit, UnitOutcome, UnitRelease, User
 
 EXPORT_ACTION = "export.created"

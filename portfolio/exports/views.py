@@ -24,9 +24,8 @@ from werkzeug.wrappers import Response
 from wtforms.fields import SelectChoice
 
 from portfolio.auth.permissions import Permission, require
-from portfolio.auth.services import ServiceError
 from portfolio.clock import today
-from portfolio.evidence.uploads import storage
+from portfolio.errors import ServiceError
 from portfolio.exports.bundle import Selection
 from portfolio.exports.forms import BundleForm, MatrixForm, RegisterForm
 from portfolio.exports.jobs import bundle_path, read_status, start_bundle
@@ -40,6 +39,7 @@ from portfolio.exports.register import (
     write_xlsx,
 )
 from portfolio.extensions import db
+from portfolio.files.uploads import storage
 from portfolio.models import Enrolment, Role, Unit
 from portfolio.saving import show_error
 from portfolio.text import count

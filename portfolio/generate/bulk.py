@@ -33,10 +33,11 @@ from sqlalchemy.orm import Session
 from portfolio.assessment.review import OUTCOME_DECLARATION
 from portfolio.assessment.workflow import ALLOWED, IllegalTransition
 from portfolio.audit.log import SYSTEM, event_digest, jsonable
-from portfolio.auth.services import ServiceError, normalise_email
-from portfolio.evidence.filetypes import safe_display_name
-from portfolio.evidence.services import DECLARATION, NewFile, version_snapshot
-from portfolio.evidence.uploads import store_upload
+from portfolio.auth.services import normalise_email
+from portfolio.errors import ServiceError
+from portfolio.evidence.services import DECLARATION, version_snapshot
+from portfolio.files.filetypes import safe_display_name
+from portfolio.files.uploads import NewFile, store_upload
 from portfolio.generate.content import FileSpec
 from portfolio.generate.plan import (
     CheckItem,

@@ -12,14 +12,8 @@ from sqlalchemy.orm import Session
 
 from portfolio.assessment import review as svc
 from portfolio.assessment.enrolments import enrol
-from portfolio.evidence.services import (
-    ItemFields,
-    NewFile,
-    create_item,
-    set_item_mappings,
-    submit,
-)
-from portfolio.evidence.uploads import store_upload
+from portfolio.evidence.services import ItemFields, create_item, set_item_mappings, submit
+from portfolio.files.uploads import NewFile, store_upload
 from portfolio.generate.content import FileSpec
 from portfolio.generate.plan import (
     CheckItem,

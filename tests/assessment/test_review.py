@@ -600,7 +600,7 @@ def test_an_item_opens_in_place_with_its_word_file_readable(
     """The assessor reads a Word file on the item page, without downloading it."""
     from portfolio.evidence.services import ItemFields, create_item
     from portfolio.evidence.services import submit as hand_in
-    from portfolio.evidence.uploads import store_upload
+    from portfolio.files.uploads import store_upload
     from portfolio.models import EvidenceType
     from tests.files import docx_bytes
 

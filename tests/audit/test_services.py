@@ -14,7 +14,6 @@ from portfolio.audit.log import verify
 from portfolio.auth.services import create_user, import_learners, set_active
 from portfolio.evidence.services import (
     ItemFields,
-    NewFile,
     attach_to_target,
     create_item,
     set_item_mappings,
@@ -22,6 +21,7 @@ from portfolio.evidence.services import (
     update_item,
 )
 from portfolio.extensions import db
+from portfolio.files.uploads import NewFile
 from portfolio.models import AssessmentState, EvidenceType, Role, Target
 from tests.audit.conftest import events
 

@@ -25,11 +25,11 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 
 from portfolio.assessment import review as svc
 from portfolio.evidence.services import set_item_mappings, submit
-from portfolio.evidence.uploads import store_upload
 from portfolio.exports.bundle import Selection
 from portfolio.exports.jobs import jobs_dir, read_status, start_bundle
 from portfolio.exports.register import EXPORT_ACTION
 from portfolio.extensions import db
+from portfolio.files.uploads import store_upload
 from portfolio.models import (
     AssessmentState,
     AuditEvent,

@@ -98,7 +98,7 @@ def populate() -> None:
         submit,
         update_item,
     )
-    from portfolio.evidence.uploads import store_upload
+    from portfolio.files.uploads import store_upload
     from portfolio.models import (
         Enrolment,
         EvidenceType,

@@ -21,9 +21,9 @@ from docx.table import Table
 from docx.text.paragraph import Paragraph
 from flask import Flask
 
-from portfolio.evidence.uploads import storage
 from portfolio.exports.pack import build_pack, pack_data
 from portfolio.extensions import db
+from portfolio.files.uploads import storage
 from portfolio.models import Enrolment
 
 

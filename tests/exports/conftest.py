@@ -139,8 +139,8 @@ def decided(make_user, make_enrolment) -> Callable[..., object]:
     from portfolio.assessment import review as svc
     from portfolio.demo import docx_bytes, pdf_bytes, png_bytes
     from portfolio.evidence.services import ItemFields, create_item, set_item_mappings, submit
-    from portfolio.evidence.uploads import store_upload
     from portfolio.extensions import db
+    from portfolio.files.uploads import store_upload
     from portfolio.models import EvidenceType, Finding, GapMethod, OutcomeResult
 
     counter = iter(range(1000))

@@ -12,11 +12,11 @@ import docx
 from sqlalchemy import select
 
 from portfolio.assessment import review as svc
-from portfolio.evidence.uploads import storage
 from portfolio.exports.bundle import Selection, stream_bundle
 from portfolio.exports.matrix import build_matrix, cohort_ids, matrix_data
 from portfolio.exports.pack import build_pack, pack_data
 from portfolio.extensions import db
+from portfolio.files.uploads import storage
 from portfolio.models import (
     AuditEvent,
     EvidenceItem,
@@ -184,7 +184,7 @@ def test_two_files_with_one_name_both_reach_the_bundle(make_user, make_enrolment
     from datetime import date
 
     from portfolio.evidence.services import ItemFields, create_item, submit
-    from portfolio.evidence.uploads import store_upload
+    from portfolio.files.uploads import store_upload
     from portfolio.models import EvidenceType
     from tests.files import png_bytes
 

@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 
 from portfolio.assessment import review as svc
 from portfolio.audit.log import verify
-from portfolio.auth.services import ServiceError
 from portfolio.clock import today as rto_today
+from portfolio.errors import ServiceError
 from portfolio.evidence.services import ItemFields, create_item, set_item_mappings, submit
 from portfolio.exports.register import (
     COLUMNS,

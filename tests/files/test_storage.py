@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from portfolio.evidence.storage import (
+from portfolio.files.storage import (
     CHUNK_SIZE,
     MB,
     EvidenceStorage,

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import pytest
 
-from portfolio.evidence.filetypes import (
+from portfolio.files.filetypes import (
     ACCEPTED_DESCRIPTION,
     CSV,
     DOC,

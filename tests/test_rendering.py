@@ -9,7 +9,7 @@ import docx
 import pytest
 from docx.shared import Inches
 
-from portfolio.evidence.rendering import PreviewUnavailable, preview_docx, render_markdown
+from portfolio.rendering import PreviewUnavailable, preview_docx, render_markdown
 from tests.files import docx_bytes, png_bytes
 
 

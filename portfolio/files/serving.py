@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import send_file
 from werkzeug.wrappers import Response
 
-from portfolio.evidence.uploads import storage
+from portfolio.files.uploads import storage
 from portfolio.models.evidence import StoredFileColumns
 
 INLINE_TYPES = {"image/png", "image/jpeg", "application/pdf"}

@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from portfolio.auth.services import ServiceError
-from portfolio.evidence.filetypes import ACCEPTED_DESCRIPTION, safe_display_name, sniff_file
-from portfolio.evidence.services import NewFile
-from portfolio.evidence.storage import EvidenceStorage, FileTooLarge, storage_from_config
+from portfolio.errors import ServiceError
+from portfolio.files.filetypes import ACCEPTED_DESCRIPTION, safe_display_name, sniff_file
+from portfolio.files.storage import EvidenceStorage, FileTooLarge, storage_from_config
 
 TOKEN_MAX_AGE = 24 * 3600
+
+
+@dataclass
+class NewFile:
+    """A file already checked and stored, ready to belong to an evidence version or a sign-off."""
+
+    display_name: str
+    content_type: str
+    size: int
+    sha256: str
+    storage_key: str
+    storage_backend: str = "local"
 
 
 def storage() -> EvidenceStorage:
