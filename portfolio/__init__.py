@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -17,7 +17,7 @@ from werkzeug.wrappers import Response
 
 from portfolio import config
 from portfolio.extensions import bootstrap, configure_sqlite, csrf, db, login_manager, migrate
-from portfolio.text import count
+from portfolio.text import count, day, day_and_time, file_size
 
 #: Form fields never shown back after a refused form: tokens and secrets.
 UNECHOED_FIELDS = {"csrf_token", "uploaded", "submit"}
@@ -60,14 +60,16 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     # Importing the models registers their tables on the metadata used by migrations.
     from portfolio import models  # noqa: F401
-    from portfolio.assessment.admin import bp as admin_enrolments_bp
     from portfolio.assessment.views import bp as review_bp
     from portfolio.audit.cli import audit_cli
     from portfolio.audit.views import bp as audit_bp
     from portfolio.auth.admin import bp as admin_users_bp
-    from portfolio.auth.cli import demo_cli, enrolments_cli, users_cli
+    from portfolio.auth.cli import users_cli
     from portfolio.auth.views import bp as auth_bp
     from portfolio.backup.cli import backup_cli
+    from portfolio.demo.cli import demo_cli
+    from portfolio.enrolments.admin import bp as admin_enrolments_bp
+    from portfolio.enrolments.cli import enrolments_cli
     from portfolio.evidence.views import bp as evidence_bp
     from portfolio.exports.cli import exports_cli
     from portfolio.exports.views import bp as exports_bp
@@ -101,6 +103,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     _register_template_helpers(app)
     _register_error_pages(app)
 
+    @app.after_request
+    def no_sniffing(response: Response) -> Response:
+        """A browser takes every response for the type it says it is, never another."""
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        return response
+
     @app.get("/")
     def home() -> Response:
         """Start at the person's own work, or at the login page."""
@@ -115,16 +123,17 @@ def _register_template_helpers(app: Flask) -> None:
     zone = ZoneInfo(app.config["RTO_TIMEZONE"])
 
     @app.template_filter("au_date")
-    def au_date(value: datetime | None) -> str:
-        """22/11/2026, in the RTO's time zone."""
-        return value.astimezone(zone).strftime("%d/%m/%Y") if value else ""
+    def au_date(value: date | datetime | None) -> str:
+        """22/11/2026; a stored moment in the RTO's time zone."""
+        return day(value, zone)
 
     @app.template_filter("au_datetime")
     def au_datetime(value: datetime | None) -> str:
         """22/11/2026 14:05, in the RTO's time zone."""
-        return value.astimezone(zone).strftime("%d/%m/%Y %H:%M") if value else ""
+        return day_and_time(value, zone)
 
     app.add_template_filter(count, "count")
+    app.add_template_filter(file_size, "file_size")
 
     @app.context_processor
     def rto() -> dict[str, Any]:
@@ -135,7 +144,7 @@ def _register_error_pages(app: Flask) -> None:
     def render_error(error: HTTPException) -> tuple[str, int]:
         return render_template("errors/error.html", error=error), error.code or 500
 
-    for code in (400, 403, 404, 405, 500):
+    for code in (400, 403, 404, 405, 409, 500):
         app.register_error_handler(code, render_error)
 
     @app.errorhandler(CSRFError)

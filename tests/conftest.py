@@ -188,7 +188,7 @@ def login(client: FlaskClient) -> Callable[[object], None]:
 @pytest.fixture
 def make_enrolment(app: Flask, synced: None, make_user) -> Callable[..., object]:
     """``make_enrolment(learner=..., assessor=..., unit="TLII5018")`` -> a committed enrolment."""
-    from portfolio.assessment.enrolments import enrol
+    from portfolio.enrolments.services import enrol
 
     def make(learner=None, assessor=None, unit: str = "TLII5018", is_rpl: bool = False):
         enrolment = enrol(

@@ -22,15 +22,15 @@ from sqlalchemy import DateTime, func, select
 from werkzeug.security import generate_password_hash
 
 from portfolio.assessment import review as svc
-from portfolio.assessment.workflow import ALLOWED
 from portfolio.audit.log import verify
 from portfolio.auth.services import create_user
+from portfolio.demo.generate import DEMO_PASSWORD
+from portfolio.demo.generate.bulk import Batch
+from portfolio.demo.generate.plan import Planner, Stage, load_units
+from portfolio.demo.generate.replay import replay
+from portfolio.enrolments.workflow import ALLOWED
 from portfolio.extensions import db
 from portfolio.files.storage import storage_from_config
-from portfolio.generate import DEMO_PASSWORD
-from portfolio.generate.bulk import Batch
-from portfolio.generate.plan import Planner, Stage, load_units
-from portfolio.generate.replay import replay
 from portfolio.models import (
     AssessmentState,
     AuditEvent,

@@ -17,12 +17,12 @@ from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import flag_modified
 
-from portfolio.assessment.enrolments import enrolments_by_id
-from portfolio.assessment.workflow import ensure_state, transition
 from portfolio.audit.log import record
 from portfolio.clock import local_date, today
+from portfolio.enrolments.progress import Coverage, coverage
+from portfolio.enrolments.services import enrolments_by_id
+from portfolio.enrolments.workflow import ensure_state, transition
 from portfolio.errors import ServiceError
-from portfolio.evidence.services import Coverage, coverage
 from portfolio.files.uploads import NewFile
 from portfolio.models import (
     AssessmentState,
@@ -48,7 +48,7 @@ from portfolio.models import (
     User,
 )
 from portfolio.models.base import utcnow
-from portfolio.models.review import AssessorEntry
+from portfolio.models.review import AssessorEntry, current_entries
 from portfolio.units.services import TargetNode, UnitView, get_release, unit_view
 
 S = AssessmentState
@@ -66,13 +66,6 @@ E = TypeVar("E", bound=AssessorEntry)
 
 class StaleEntry(ServiceError):
     """Another save reached the entry first; nothing from this request was kept."""
-
-
-def current_entries(rows: Iterable[E]) -> list[E]:
-    """The entries no correction has replaced."""
-    rows = list(rows)
-    replaced = {row.replaces_id for row in rows if row.replaces_id is not None}
-    return [row for row in rows if row.id not in replaced]
 
 
 @dataclass
@@ -877,38 +870,6 @@ def correct_outcome(
         {"result": result, "avetmiss": result.avetmiss_code, "reason": new.correction_reason},
     )
     return new
-
-
-# --- What the learner sees of the assessment ------------------------------------------------
-
-
-@dataclass
-class LearnerFeedback:
-    """The latest return (what each criterion needs) and the outcome, for the learner's page."""
-
-    returned: Submission | None
-    by_target: dict[int, str]
-    outcome: UnitOutcome | None
-
-
-def learner_feedback(session: Session, enrolment: Enrolment) -> LearnerFeedback:
-    """Three queries: the submissions with their feedback, and the current outcome."""
-    submissions = session.scalars(
-        select(Submission)
-        .where(Submission.enrolment_id == enrolment.id)
-        .options(selectinload(Submission.gap_feedback))
-        .order_by(Submission.round)
-    ).all()
-    latest = submissions[-1] if submissions else None
-    returned = latest if latest is not None and latest.returned_at is not None else None
-    outcomes = current_entries(
-        session.scalars(select(UnitOutcome).where(UnitOutcome.enrolment_id == enrolment.id))
-    )
-    return LearnerFeedback(
-        returned=returned,
-        by_target={f.target_id: f.feedback for f in returned.gap_feedback} if returned else {},
-        outcome=outcomes[-1] if outcomes else None,
-    )
 
 
 # --- The assessor's queue -------------------------------------------------------------------

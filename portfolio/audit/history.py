@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from portfolio.assessment.enrolments import enrolments_by_id
+from portfolio.enrolments.services import enrolments_by_id
 from portfolio.models import (
     AssessmentState,
     AuditEvent,
@@ -30,6 +30,7 @@ from portfolio.models import (
     Role,
     User,
 )
+from portfolio.text import day
 
 #: What each action means, in the words of the people who read the history. An action not
 #: named here is shown by its own name.
@@ -256,5 +257,5 @@ def _text(key: str, value: Any, names: Mapping[int, str]) -> str:
             return str(value)
         return str(getattr(member, "label", member.value))
     if isinstance(value, str) and ISO_DATE.match(value):
-        return date.fromisoformat(value).strftime("%d/%m/%Y")
+        return day(date.fromisoformat(value))
     return str(value)

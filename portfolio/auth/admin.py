@@ -10,9 +10,9 @@ from werkzeug.wrappers import Response
 from portfolio.auth.forms import ConfirmForm, ImportLearnersForm, UserForm
 from portfolio.auth.permissions import Permission, require
 from portfolio.auth.services import create_user, import_learners, set_active
-from portfolio.errors import ServiceError
 from portfolio.extensions import db
 from portfolio.models import Role, User
+from portfolio.saving import save
 
 bp = Blueprint("admin_users", __name__, url_prefix="/admin/users")
 
@@ -46,8 +46,9 @@ def new() -> str | Response:
     """Create an account with one or more roles."""
     form = UserForm()
     if form.validate_on_submit():
-        try:
-            user, password = create_user(
+        saved = save(
+            form,
+            lambda: create_user(
                 db.session,
                 actor=current_user,
                 name=form.name.data or "",
@@ -56,16 +57,10 @@ def new() -> str | Response:
                 password=form.password.data or None,
                 student_id=form.student_id.data,
                 usi=form.usi.data,
-            )
-        except ServiceError as error:
-            db.session.rollback()
-            field = getattr(form, error.field or "", None)
-            if field is not None:
-                field.errors.append(error.message)
-            else:
-                flash(error.message, "error")
-        else:
-            db.session.commit()
+            ),
+        )
+        if saved.ok:
+            user, password = saved.value
             if form.password.data:
                 flash(f"Created {user.name} ({user.email}).", "success")
             else:
@@ -86,13 +81,9 @@ def toggle_active(user_id: int) -> Response:
     if not form.validate_on_submit():
         flash("The form had expired; please try again.", "error")
         return redirect(url_for(".index"))
-    try:
-        set_active(db.session, actor=current_user, user=user, active=not user.active)
-    except ServiceError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
+    if save(
+        None, lambda: set_active(db.session, actor=current_user, user=user, active=not user.active)
+    ).ok:
         state = "reactivated" if user.active else "deactivated"
         flash(f"{user.name}'s account is {state}.", "success")
     return redirect(url_for(".index"))
@@ -104,10 +95,11 @@ def import_csv() -> str | Response:
     form = ImportLearnersForm()
     result = None
     if form.validate_on_submit():
-        result = import_learners(db.session, actor=current_user, data=form.file.data.read())
-        if result.problems:
-            db.session.rollback()
-        else:
-            db.session.commit()
+        # Nothing is written unless every row is clean, so a file with problems commits nothing.
+        result = save(
+            form,
+            lambda: import_learners(db.session, actor=current_user, data=form.file.data.read()),
+        ).value
+        if result is not None and not result.problems:
             flash(f"Imported {len(result.created)} learners.", "success")
     return render_template("admin/import.html", form=form, result=result)

@@ -45,6 +45,14 @@ def find_user(session: Session, key: str) -> User | None:
     )
 
 
+def get_user(session: Session, key: str, field: str | None = None) -> User:
+    """The account whose email or student ID is ``key``; refused when there is none."""
+    user = find_user(session, key)
+    if user is None:
+        raise ServiceError(f"No account has the email or student ID {key.strip()}.", field)
+    return user
+
+
 def authenticate(session: Session, email: str, password: str) -> User | None:
     """The active user with this email and password, or None (never says which was wrong)."""
     user = find_user_by_email(session, email)

@@ -10,8 +10,7 @@ from flask.cli import AppGroup
 from portfolio.audit.log import verify
 from portfolio.backup.service import BackupError, create_backup, restore_backup
 from portfolio.extensions import db
-from portfolio.files.storage import format_size
-from portfolio.text import count
+from portfolio.text import count, file_size
 
 backup_cli = AppGroup("backup", help="Write and restore snapshots of the database and evidence.")
 
@@ -30,7 +29,7 @@ def create_command(path: Path) -> None:
     click.echo(
         f"Backup written to {summary.path}: {count(summary.rows, 'row')} in "
         f"{count(summary.tables, 'table')} ({summary.dialect}, migration {summary.revision}), "
-        f"{count(summary.files, 'evidence file')} ({format_size(summary.file_bytes)})."
+        f"{count(summary.files, 'evidence file')} ({file_size(summary.file_bytes)})."
     )
 
 
@@ -49,7 +48,7 @@ def restore_command(path: Path) -> None:
     click.echo(
         f"Restored {summary.path}: {count(summary.rows, 'row')} in "
         f"{count(summary.tables, 'table')}, {count(summary.files, 'evidence file')} "
-        f"({format_size(summary.file_bytes)}), every file matching the manifest."
+        f"({file_size(summary.file_bytes)}), every file matching the manifest."
     )
     result = verify(db.session)
     db.session.rollback()

@@ -10,12 +10,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import distinct, func, select, union
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from portfolio.assessment.workflow import ensure_state, transition
 from portfolio.audit.log import record
 from portfolio.clock import today
+from portfolio.enrolments.progress import Coverage
+from portfolio.enrolments.workflow import ensure_state, transition
 from portfolio.errors import ServiceError
 from portfolio.files.uploads import NewFile
 from portfolio.models import (
@@ -40,60 +41,12 @@ DECLARATION = (
 )
 
 
-@dataclass(frozen=True)
-class Coverage:
-    covered: int
-    total: int
-
-    @property
-    def percent(self) -> int:
-        return round(100 * self.covered / self.total) if self.total else 0
-
-
 @dataclass
 class ItemFields:
     title: str
     evidence_type: EvidenceType
     work_date: date
     description: str = ""
-
-
-def coverage(session: Session, enrolments: Iterable[Enrolment]) -> dict[int, Coverage]:
-    """Targets with at least one mapped item / all targets, per enrolment: two queries."""
-    enrolments = list(enrolments)
-    if not enrolments:
-        return {}
-    release_ids = {e.unit_release_id for e in enrolments}
-    totals = dict(
-        session.execute(
-            select(Target.unit_release_id, func.count())
-            .where(Target.unit_release_id.in_(release_ids), Target.is_group.is_(False))
-            .group_by(Target.unit_release_id)
-        ).all()
-    )
-    ids = [e.id for e in enrolments]
-    mapped = (
-        select(EvidenceItem.enrolment_id.label("enrolment_id"), EvidenceMapping.target_id)
-        .join(EvidenceVersion, EvidenceVersion.id == EvidenceItem.current_version_id)
-        .join(EvidenceMapping, EvidenceMapping.version_id == EvidenceVersion.id)
-        .where(EvidenceItem.enrolment_id.in_(ids))
-    )
-    # A gap the assessor signed off is covered too, though the learner mapped nothing to it.
-    replaced = select(GapSignoff.replaces_id).where(GapSignoff.replaces_id.is_not(None))
-    signed_off = select(GapSignoff.enrolment_id, GapSignoff.target_id).where(
-        GapSignoff.enrolment_id.in_(ids), GapSignoff.id.not_in(replaced)
-    )
-    both = union(mapped, signed_off).subquery()
-    covered = dict(
-        session.execute(
-            select(both.c.enrolment_id, func.count(distinct(both.c.target_id))).group_by(
-                both.c.enrolment_id
-            )
-        ).all()
-    )
-    return {
-        e.id: Coverage(covered.get(e.id, 0), totals.get(e.unit_release_id, 0)) for e in enrolments
-    }
 
 
 def load_items(session: Session, enrolment: Enrolment) -> list[EvidenceItem]:

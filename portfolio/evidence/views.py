@@ -22,16 +22,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
-from portfolio.assessment.enrolments import list_enrolments
-from portfolio.assessment.review import learner_feedback
 from portfolio.auth.permissions import Permission, can, require
+from portfolio.enrolments.progress import coverage, learner_feedback
+from portfolio.enrolments.services import list_enrolments
 from portfolio.errors import ServiceError
 from portfolio.evidence.forms import ItemForm, PlainForm, SubmitForm
 from portfolio.evidence.services import (
     DECLARATION,
     ItemFields,
     attach_to_target,
-    coverage,
     create_item,
     load_items,
     portfolio_view,

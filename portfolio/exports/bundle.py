@@ -23,7 +23,7 @@ from flask import current_app
 from sqlalchemy.orm import Session
 from stream_zip import ZIP_64, stream_zip
 
-from portfolio.assessment.enrolments import enrolments_by_id
+from portfolio.enrolments.services import enrolments_by_id
 from portfolio.errors import ServiceError
 from portfolio.exports.matrix import build_matrix, matrix_data
 from portfolio.exports.pack import build_pack, pack_data

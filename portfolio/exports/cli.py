@@ -10,21 +10,17 @@ import click
 from flask import current_app
 from sqlalchemy import select
 
+from portfolio.audit.exports import record_export
 from portfolio.errors import ServiceError
 from portfolio.exports.bundle import Progress, Selection, selected_ids
 from portfolio.exports.jobs import write_bundle
 from portfolio.exports.matrix import build_matrix, cohort_ids, matrix_data
 from portfolio.exports.pack import build_pack, pack_data
-from portfolio.exports.register import (
-    describe_register,
-    record_export,
-    register_rows,
-    write_csv,
-    write_xlsx,
-)
+from portfolio.exports.register import describe_register, register_rows, write_csv, write_xlsx
 from portfolio.extensions import db
 from portfolio.files.uploads import storage
 from portfolio.models import Enrolment, Unit
+from portfolio.saving import commit_or_fail
 from portfolio.schema import DatabaseGroup
 from portfolio.text import count
 
@@ -49,16 +45,17 @@ def _known_unit(unit_code: str | None) -> None:
 
 
 def _recorded(kind: str, description: str, count: int, enrolment: Enrolment | None = None) -> None:
-    record_export(
-        db.session,
-        actor=None,
-        role=None,
-        kind=kind,
-        description=description,
-        count=count,
-        enrolment=enrolment,
+    commit_or_fail(
+        lambda: record_export(
+            db.session,
+            actor=None,
+            role=None,
+            kind=kind,
+            description=description,
+            count=count,
+            enrolment=enrolment,
+        )
     )
-    db.session.commit()
 
 
 @exports_cli.command("pack")

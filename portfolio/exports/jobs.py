@@ -20,9 +20,9 @@ from pathlib import Path
 
 from flask import Flask
 
+from portfolio.audit.exports import record_export
 from portfolio.errors import ServiceError
 from portfolio.exports.bundle import Progress, Selection, selected_ids, stream_bundle
-from portfolio.exports.register import record_export
 from portfolio.extensions import db
 from portfolio.models import Role, User
 

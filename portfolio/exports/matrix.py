@@ -18,9 +18,8 @@ from docx.shared import Cm, Pt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portfolio.assessment.enrolments import enrolments_by_id
-from portfolio.assessment.review import current_entries
 from portfolio.clock import local_date
+from portfolio.enrolments.services import enrolments_by_id
 from portfolio.errors import ServiceError
 from portfolio.exports.docx_support import (
     add_page_number_footer,
@@ -40,6 +39,7 @@ from portfolio.models import (
     UnitOutcome,
     UnitRelease,
 )
+from portfolio.models.review import current_entries
 
 # What a cell shows, with its legend; the letters read in black and white too.
 MARKS = {

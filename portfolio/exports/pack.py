@@ -43,6 +43,7 @@ from portfolio.exports.markdown_docx import add_markdown
 from portfolio.models import Enrolment, EvidenceRule, Submission, UnitRelease
 from portfolio.models.base import utcnow
 from portfolio.models.evidence import StoredFileColumns
+from portfolio.text import day, day_and_time, file_size
 
 IMAGE_TYPES = {"image/png", "image/jpeg"}
 HEADING_FILL = "D9E2F3"
@@ -128,14 +129,6 @@ def _facts(document, pairs: list[tuple[str, str]]) -> None:
     set_column_widths(table, [Cm(5), Cm(11)])
 
 
-def _size(size: int) -> str:
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{size} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
-        size /= 1024
-    return str(size)
-
-
 class Clock:
     """Dates and times as the RTO reads them, in its time zone."""
 
@@ -143,10 +136,10 @@ class Clock:
         self.zone = ZoneInfo(zone)
 
     def date(self, value: datetime | None) -> str:
-        return value.astimezone(self.zone).strftime("%d/%m/%Y") if value else ""
+        return day(value, self.zone)
 
     def datetime(self, value: datetime | None) -> str:
-        return value.astimezone(self.zone).strftime("%d/%m/%Y %H:%M") if value else ""
+        return day_and_time(value, self.zone)
 
 
 # --- The document ---------------------------------------------------------------------------
@@ -214,7 +207,7 @@ def _cover(document, data: PackData, rto_name: str, clock: Clock) -> None:
             ("Submitted", rounds or "not submitted"),
             (
                 "Decided",
-                outcome.decided_on.strftime("%d/%m/%Y") if outcome else "no outcome yet",
+                day(outcome.decided_on) if outcome else "no outcome yet",
             ),
             (
                 "Outcome",
@@ -281,9 +274,7 @@ def _mapping(document, data: PackData, clock: Clock) -> None:
                     if judgement
                     else "not judged",
                     judgement.comment if judgement else "",
-                    f"{signoff.method.label}, {signoff.held_on.strftime('%d/%m/%Y')}"
-                    if signoff
-                    else "",
+                    f"{signoff.method.label}, {day(signoff.held_on)}" if signoff else "",
                 ],
                 MAPPING_WIDTHS,
             )
@@ -304,7 +295,7 @@ def _register(document, data: PackData, clock: Clock) -> None:
     for submitted in review.items:
         version = submitted.version
         files = "\n".join(
-            f"{f.display_name} ({_size(f.size)}, uploaded {clock.date(f.uploaded_at)})\n"
+            f"{f.display_name} ({file_size(f.size)}, uploaded {clock.date(f.uploaded_at)})\n"
             f"SHA-256 {f.sha256}"
             for f in version.files
         )
@@ -327,7 +318,7 @@ def _register(document, data: PackData, clock: Clock) -> None:
                 f"E{submitted.item.number}",
                 f"{version.title} (version {version.version})",
                 version.evidence_type.label,
-                version.work_date.strftime("%d/%m/%Y"),
+                day(version.work_date),
                 files or "no files (written evidence)",
                 "\n".join(checks),
             ],
@@ -345,7 +336,7 @@ def _content(document, data: PackData, open_file: Callable[[str], IO[bytes]]) ->
         document.add_heading(f"E{submitted.item.number} {version.title}", level=2)
         meta = document.add_paragraph()
         meta.add_run(
-            f"{version.evidence_type.label} · work done {version.work_date.strftime('%d/%m/%Y')}"
+            f"{version.evidence_type.label} · work done {day(version.work_date)}"
             f" · version {version.version}, submitted in round {version.submission.round}"
         ).italic = True
         mapped = [
@@ -371,7 +362,7 @@ def _file(document, evidence_file: StoredFileColumns, open_file) -> None:
     paragraph = document.add_paragraph(style="List Bullet")
     paragraph.add_run(evidence_file.display_name).bold = True
     paragraph.add_run(
-        f" ({_size(evidence_file.size)}, {evidence_file.content_type}), "
+        f" ({file_size(evidence_file.size)}, {evidence_file.content_type}), "
         f"SHA-256 {evidence_file.sha256}: in the audit bundle"
     )
 
@@ -389,7 +380,7 @@ def _signoffs(document, data: PackData, clock: Clock) -> None:
             document,
             [
                 ("Method", signoff.method.label),
-                ("Date", signoff.held_on.strftime("%d/%m/%Y")),
+                ("Date", day(signoff.held_on)),
                 ("Assessor", signoff.assessor.name),
                 ("Recorded", clock.datetime(signoff.recorded_at)),
                 *([("Correction", signoff.correction_reason)] if signoff.correction_reason else []),
@@ -407,7 +398,7 @@ def _signoffs(document, data: PackData, clock: Clock) -> None:
         for evidence_file in signoff.files:
             paragraph = document.add_paragraph(style="List Bullet")
             paragraph.add_run(evidence_file.display_name).bold = True
-            paragraph.add_run(f" ({_size(evidence_file.size)}), SHA-256 {evidence_file.sha256}")
+            paragraph.add_run(f" ({file_size(evidence_file.size)}), SHA-256 {evidence_file.sha256}")
 
 
 def _declarations(document, data: PackData, clock: Clock) -> None:
@@ -427,7 +418,7 @@ def _declarations(document, data: PackData, clock: Clock) -> None:
         return
     document.add_paragraph(outcome.declaration or OUTCOME_DECLARATION)
     document.add_paragraph(
-        f"Signed by {outcome.assessor.name} on {outcome.decided_on.strftime('%d/%m/%Y')} "
+        f"Signed by {outcome.assessor.name} on {day(outcome.decided_on)} "
         f"(recorded {clock.datetime(outcome.recorded_at)}): {outcome.result.label}."
     )
 

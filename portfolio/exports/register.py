@@ -3,13 +3,13 @@
 One row per enrolment that has a current outcome (the outcome no correction has replaced), for
 an RTO's student management system or a regulator's audit sample. ``register_rows`` loads them
 in a fixed number of queries however many there are; ``write_csv`` and ``write_xlsx`` write the
-same columns. ``record_export`` is the audit event every export writes: who took a copy of what.
+same columns.
 """
 
 from __future__ import annotations
 
 import csv
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, fields
 from datetime import date
 from typing import IO, Any
@@ -21,9 +21,9 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, aliased, contains_eager, selectinload
 
-from portfolio.audit.log import record
 from portfolio.errors import ServiceError
-from portfolio.models import AuditEvent, Enrolment, Role, Unit, UnitOutcome, UnitRelease, User
+from portfolio.models import Enrolment, Unit, UnitOutcome, UnitRelease, User
+from portfolio.spreadsheets import csv_cell, xlsx_cell
 
 EXPORT_ACTION = "export.created"
 
@@ -46,10 +46,6 @@ COLUMNS: tuple[str, ...] = (
 
 # Column widths in the workbook, in characters; fixed, so rows can be written as they come.
 _WIDTHS = (28, 14, 13, 32, 12, 48, 9, 16, 20, 14, 14, 24, 11)
-
-# A spreadsheet treats a cell that starts with one of these as a formula (tab and carriage
-# return too, in some). OWASP's advice for CSV: make it text with a leading single quote.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -193,21 +189,6 @@ def describe_register(
 # --- CSV ------------------------------------------------------------------------------------
 
 
-def excel_safe(text: str) -> str:
-    """Text a spreadsheet will not run as a formula: a leading ' where it could start one."""
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
-
-
-def _csv_cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, date):
-        return value.isoformat()
-    return excel_safe(str(value))
-
-
 def write_csv(rows: Iterable[RegisterRow], stream: IO[str], *, bom: bool = False) -> int:
     """Write the header and the rows to a text stream; returns the number of rows written.
 
@@ -221,25 +202,12 @@ def write_csv(rows: Iterable[RegisterRow], stream: IO[str], *, bom: bool = False
     writer.writerow(COLUMNS)
     count = 0
     for row in rows:
-        writer.writerow([_csv_cell(value) for value in row.values()])
+        writer.writerow([csv_cell(value) for value in row.values()])
         count += 1
     return count
 
 
 # --- XLSX -----------------------------------------------------------------------------------
-
-
-def _xlsx_cell(sheet: Any, value: Any) -> WriteOnlyCell:
-    if isinstance(value, bool):
-        value = "yes" if value else "no"
-    cell = WriteOnlyCell(sheet, value=value)
-    if isinstance(value, date):
-        cell.number_format = "yyyy-mm-dd"
-    elif isinstance(value, str):
-        # Text stays text: "=..." is not a formula, "#N/A" not an error, "20" not a number.
-        cell.data_type = "s"
-        cell.number_format = "@"
-    return cell
 
 
 def write_xlsx(rows: Iterable[RegisterRow], stream: IO[bytes], *, title: str = "Outcomes") -> int:
@@ -263,53 +231,17 @@ def write_xlsx(rows: Iterable[RegisterRow], stream: IO[bytes], *, title: str = "
     sheet.append(header)
     count = 0
     for row in rows:
-        sheet.append([_xlsx_cell(sheet, value) for value in row.values()])
+        sheet.append([xlsx_cell(sheet, value) for value in row.values()])
         count += 1
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(COLUMNS))}{count + 1}"
     workbook.save(stream)
     return count
 
 
-# --- The audit event of every export --------------------------------------------------------
-
-
-def record_export(
-    session: Session,
-    *,
-    actor: User | None,
-    role: Role | str | None,
-    kind: str,
-    description: str,
-    count: int,
-    enrolment: Enrolment | None = None,
-    details: Mapping[str, Any] | None = None,
-) -> AuditEvent:
-    """Record that someone took a copy: "export.created" on subject ``export:<kind>``.
-
-    ``kind`` names the export ("register", "pack", "matrix", "bundle"), ``description`` what it
-    held in words, ``count`` how many rows, documents or files. An export of one enrolment
-    (an evidence pack) names it, so it shows in that enrolment's audit trail; ``details`` adds
-    anything else worth keeping (the filters, a checksum). In the caller's transaction.
-    """
-    after = {**(details or {}), "kind": kind, "description": description, "count": count}
-    return record(
-        session,
-        actor=actor,
-        role=role,
-        action=EXPORT_ACTION,
-        subject=f"export:{kind}",
-        enrolment=enrolment,
-        after=after,
-    )
-
-
 __all__ = [
     "COLUMNS",
-    "EXPORT_ACTION",
     "RegisterRow",
     "describe_register",
-    "excel_safe",
-    "record_export",
     "register_rows",
     "write_csv",
     "write_xlsx",

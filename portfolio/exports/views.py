@@ -6,6 +6,7 @@ Every download is recorded in the audit log before it is sent: who took a copy, 
 from __future__ import annotations
 
 import io
+from typing import Any
 
 from flask import (
     Blueprint,
@@ -15,7 +16,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_login import current_user, login_required
@@ -23,6 +23,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 from wtforms.fields import SelectChoice
 
+from portfolio.audit.exports import record_export
 from portfolio.auth.permissions import Permission, require
 from portfolio.clock import today
 from portfolio.errors import ServiceError
@@ -31,23 +32,16 @@ from portfolio.exports.forms import BundleForm, MatrixForm, RegisterForm
 from portfolio.exports.jobs import bundle_path, read_status, start_bundle
 from portfolio.exports.matrix import build_matrix, cohort_ids, matrix_data
 from portfolio.exports.pack import build_pack, pack_data
-from portfolio.exports.register import (
-    describe_register,
-    record_export,
-    register_rows,
-    write_csv,
-    write_xlsx,
-)
+from portfolio.exports.register import describe_register, register_rows, write_csv, write_xlsx
 from portfolio.extensions import db
+from portfolio.files.filetypes import CSV, DOCX, XLSX
+from portfolio.files.serving import send_download
 from portfolio.files.uploads import storage
 from portfolio.models import Enrolment, Role, Unit
-from portfolio.saving import show_error
+from portfolio.saving import commit_before_sending, show_error
 from portfolio.text import count
 
 bp = Blueprint("exports", __name__)
-
-DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _acting_role() -> Role:
@@ -60,9 +54,7 @@ def _document(document, name: str) -> Response:
     buffer = io.BytesIO()
     document.save(buffer)
     buffer.seek(0)
-    response = send_file(buffer, mimetype=DOCX, as_attachment=True, download_name=name)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    return send_download(buffer, name=name, mimetype=DOCX.mime_type)
 
 
 @bp.get("/enrolments/<int:enrolment_id>/evidence-pack.docx")
@@ -76,17 +68,19 @@ def evidence_pack(enrolment_id: int) -> Response:
     document = build_pack(
         data, rto_name=config["RTO_NAME"], zone=config["RTO_TIMEZONE"], open_file=storage().open
     )
-    record_export(
-        db.session,
-        actor=current_user,
+    _recorded(
         role=_acting_role(),
         kind="pack",
         description=f"Evidence pack {data.reference}",
         count=1,
         enrolment=enrolment,
     )
-    db.session.commit()
     return _document(document, f"evidence-pack-{data.reference}.docx")
+
+
+def _recorded(**export: Any) -> None:
+    """Record who took a copy, and commit, before it is sent."""
+    commit_before_sending(lambda: record_export(db.session, actor=current_user, **export))
 
 
 def _unit_choices(blank: str | None) -> list[SelectChoice]:
@@ -136,15 +130,12 @@ def matrix() -> str | Response:
     when = f", enrolled {start or 'any time'} to {end or 'today'}" if start or end else ""
     data = matrix_data(db.session, unit, ids, description=f"{len(ids)} learners{when}")
     document = build_matrix(data, rto_name=current_app.config["RTO_NAME"])
-    record_export(
-        db.session,
-        actor=current_user,
+    _recorded(
         role=Role.ADMIN,
         kind="matrix",
         description=f"Unit mapping matrix {unit}{when}",
         count=len(ids),
     )
-    db.session.commit()
     return _document(document, f"mapping-matrix-{unit}-{today().isoformat()}.docx")
 
 
@@ -170,30 +161,23 @@ def register() -> str | Response:
                 decided_from=form.decided_from.data,
                 decided_to=form.decided_to.data,
             )
-            record_export(
-                db.session,
-                actor=current_user,
+            _recorded(
                 role=Role.ADMIN,
                 kind="register",
                 description=description,
                 count=len(rows),
                 details={"format": form.format.data},
             )
-            db.session.commit()
             name = f"outcomes-register-{today().isoformat()}"
             if form.format.data == "xlsx":
                 out = io.BytesIO()
                 write_xlsx(rows, out)
                 out.seek(0)
-                return send_file(
-                    out, mimetype=XLSX, as_attachment=True, download_name=f"{name}.xlsx"
-                )
+                return send_download(out, name=f"{name}.xlsx", mimetype=XLSX.mime_type)
             text = io.StringIO(newline="")
             write_csv(rows, text, bom=True)
             data = io.BytesIO(text.getvalue().encode("utf-8"))
-            return send_file(
-                data, mimetype="text/csv", as_attachment=True, download_name=f"{name}.csv"
-            )
+            return send_download(data, name=f"{name}.csv", mimetype=CSV.mime_type)
     return render_template(
         "exports/index.html", matrix=matrix_form, register=form, bundle=bundle
     ), 400
@@ -274,22 +258,16 @@ def download(job_id: str) -> Response:
     job = _job(job_id)
     if job.state != "done":
         abort(404)
-    record_export(
-        db.session,
-        actor=current_user,
+    _recorded(
         role=Role.ADMIN,
         kind="bundle-download",
         description=f"Audit bundle downloaded: {job.selection}",
         count=job.total,
         details={"job": job_id, "bytes": job.size},
     )
-    db.session.commit()
     name = f"audit-bundle-{today().isoformat()}.zip"
-    response = send_file(
+    return send_download(
         bundle_path(current_app._get_current_object(), job_id),
+        name=name,
         mimetype="application/zip",
-        as_attachment=True,
-        download_name=name,
     )
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response

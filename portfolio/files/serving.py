@@ -1,29 +1,71 @@
-"""Stored files sent back to the browser: evidence files and the files of gap sign-offs."""
+"""Every file the app sends to a browser: stored evidence, sign-off files, exports, unit files.
+
+One helper, so that each download is an attachment under a name we chose, of the type we
+know, and kept out of shared caches; the browser is told never to guess another type (every
+response says ``nosniff``, see ``create_app``).
+"""
 
 from __future__ import annotations
+
+import io
+from os import PathLike
+from typing import BinaryIO
 
 from flask import send_file
 from werkzeug.wrappers import Response
 
+from portfolio.files.filetypes import DOCX as DOCX_KIND
+from portfolio.files.filetypes import KINDS
 from portfolio.files.uploads import storage
 from portfolio.models.evidence import StoredFileColumns
 
-INLINE_TYPES = {"image/png", "image/jpeg", "application/pdf"}
-DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+#: Types a browser shows safely on their own page (images and PDFs); the rest are downloaded.
+INLINE_TYPES = frozenset(k.mime_type for k in KINDS if k.inline_image or k.inline_pdf)
+DOCX = DOCX_KIND.mime_type
+
+#: Exports and other documents made for one person: never kept by a shared cache.
+PRIVATE = "private, no-store"
+#: Stored files never change under their key: the browser may keep them if it asks again first.
+REVALIDATE = "private, max-age=0, must-revalidate"
+
+
+def send_download(
+    source: bytes | BinaryIO | str | PathLike[str],
+    *,
+    name: str,
+    mimetype: str,
+    inline: bool = False,
+    etag: str | bool = True,
+    cache_control: str = PRIVATE,
+) -> Response:
+    """Send ``source`` (bytes, an open binary file or a path) under the file name ``name``.
+
+    A path gets an ETag of its own and answers range requests, so a large download resumes.
+    """
+    if isinstance(source, bytes):
+        source = io.BytesIO(source)
+    response = send_file(
+        source,
+        mimetype=mimetype,
+        as_attachment=not inline,
+        download_name=name,
+        etag=etag,
+        conditional=True,
+    )
+    response.headers["Cache-Control"] = cache_control
+    return response
 
 
 def send_stored(stored: StoredFileColumns, *, inline: bool) -> Response:
-    """The file under its display name; shown in the browser only if ``inline`` and safe to."""
-    response = send_file(
+    """A stored file under its display name; shown in the browser only if ``inline`` and safe to."""
+    response = send_download(
         storage().open(stored.storage_key),
+        name=stored.display_name,
         mimetype=stored.content_type,
-        as_attachment=not (inline and stored.content_type in INLINE_TYPES),
-        download_name=stored.display_name,
+        inline=inline and stored.content_type in INLINE_TYPES,
         etag=stored.sha256,
-        conditional=True,
+        cache_control=REVALIDATE,
     )
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, max-age=0, must-revalidate"
     # A file opened on its own runs no script. Chromium's PDF viewer refuses to start in a
     # sandboxed document, so PDFs (which it renders without page scripts) are left out.
     if stored.content_type != "application/pdf":

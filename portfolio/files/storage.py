@@ -16,10 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO, Protocol, runtime_checkable
 
+from portfolio.text import file_size
+
 CHUNK_SIZE = 64 * 1024
 """Bytes read from an upload at a time: memory use stays flat whatever the file's size."""
 
-MB = 1024 * 1024
 
 # Temporary files are written inside the root (not the system temp folder) so that the final
 # move is a rename within one filesystem: atomic, and never a copy of the whole file.
@@ -41,17 +42,7 @@ class FileTooLarge(Exception):
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
-        super().__init__(f"The file is larger than the {format_size(limit)} limit.")
-
-
-def format_size(size: int) -> str:
-    """A size as people read it: ``50 MB``, ``1.5 MB``, ``200 KB``, ``12 bytes``."""
-    if size >= MB:
-        megabytes = size / MB
-        return f"{megabytes:.0f} MB" if size % MB == 0 else f"{megabytes:.1f} MB"
-    if size >= 1024:
-        return f"{size / 1024:.0f} KB"
-    return "1 byte" if size == 1 else f"{size} bytes"
+        super().__init__(f"The file is larger than the {file_size(limit)} limit.")
 
 
 @runtime_checkable

@@ -8,8 +8,9 @@ that ``replaces`` the old one, with who, when and why, and both stay readable.
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import JSON, Boolean, Date, Enum, ForeignKey, Index, Integer, Text
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
@@ -252,3 +253,13 @@ __all__ = [
     "SignoffFile",
     "UnitOutcome",
 ]
+
+
+E = TypeVar("E", bound=AssessorEntry)
+
+
+def current_entries(rows: Iterable[E]) -> list[E]:
+    """The entries no correction has replaced."""
+    rows = list(rows)
+    replaced = {row.replaces_id for row in rows if row.replaces_id is not None}
+    return [row for row in rows if row.id not in replaced]

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
-from sqlalchemy.exc import IntegrityError
 
 from portfolio.auth.permissions import Permission, require
 from portfolio.extensions import db
+from portfolio.files.serving import send_download
+from portfolio.saving import save
 from portfolio.units.forms import UnitImportForm
 from portfolio.units.importing import (
     Draft,
@@ -35,27 +36,20 @@ def import_unit() -> str | Response:
     if form.validate_on_submit():
         draft = _draft(form)
     if draft is not None and draft.ok and form.download.data:
-        return Response(
-            draft.yaml_text,
-            mimetype="application/yaml",
-            headers={"Content-Disposition": f"attachment; filename={draft.file_name}"},
+        return send_download(
+            draft.yaml_text.encode("utf-8"), name=draft.file_name, mimetype="application/yaml"
         )
     if draft is not None and draft.ok and form.save.data:
-        try:
-            saved = save_release(db.session, draft, actor=current_user)
-            db.session.commit()
-        except IntegrityError:
-            db.session.rollback()
-            saved = None
-        if saved is None:
-            flash(
-                "Another admin saved this unit at the same moment; read the text again to see "
-                "what is loaded now.",
-                "error",
-            )
-        elif saved.problem:
+        result = save(
+            None,
+            lambda: save_release(db.session, draft, actor=current_user),
+            conflict="Another admin saved this unit at the same moment; read the text again to "
+            "see what is loaded now.",
+        )
+        saved = result.value
+        if saved is not None and saved.problem:
             flash(saved.problem, "error")
-        else:
+        elif saved is not None:
             document = draft.unit.document
             verb = "Added" if saved.added else "Already loaded, with the same content:"
             flash(f"{verb} {saved.label}. Learners can now be enrolled in it.", "success")

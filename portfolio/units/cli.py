@@ -8,10 +8,11 @@ import click
 from flask import current_app
 
 from portfolio.extensions import db
+from portfolio.saving import commit_or_fail
 from portfolio.schema import DatabaseGroup
 from portfolio.units.importing import SourceError, prepare, text_from_upload
 from portfolio.units.loader import LoadResult, load_directory, load_files
-from portfolio.units.sync import sync_units
+from portfolio.units.sync import SyncReport, sync_units
 
 units_cli = DatabaseGroup("units", help="Check unit files and load them into the database.")
 
@@ -46,11 +47,14 @@ def sync_command(files: tuple[Path, ...]) -> None:
     result = _load(files)
     if not result.ok:
         _fail(result.problems)
-    report = sync_units(db.session, result.units)
-    if not report.ok:
-        db.session.rollback()
-        _fail(report.problems)
-    db.session.commit()
+
+    def sync() -> SyncReport:
+        report = sync_units(db.session, result.units)
+        if not report.ok:
+            _fail(report.problems)
+        return report
+
+    report = commit_or_fail(sync)
     for label in report.added:
         click.echo(f"added {label}")
     click.echo(f"{len(report.added)} added, {len(report.unchanged)} already loaded.")

@@ -56,8 +56,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from portfolio.exports.register import excel_safe
 from portfolio.models import Framework, Target, TargetKind, UnitRelease
+from portfolio.spreadsheets import excel_safe
 from portfolio.units.services import TargetNode, unit_view
 
 # --- The unit as a tree -----------------------------------------------------------------------

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import io
-
-from flask import Blueprint, abort, render_template, send_file
+from flask import Blueprint, abort, render_template
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
+from portfolio.audit.exports import record_export
 from portfolio.auth.permissions import Permission, can, require
-from portfolio.exports.register import record_export
 from portfolio.extensions import db
+from portfolio.files.serving import send_download
 from portfolio.models import Role, UnitRelease
+from portfolio.saving import commit_before_sending
 from portfolio.units.frameworks import mahara_json, moodle_csv
 from portfolio.units.services import get_release, list_units, unit_view
 
@@ -50,24 +50,20 @@ def _framework_download(
 ) -> Response:
     """Record who took the framework, then send it as an attachment."""
     code = found.unit.code
-    record_export(
-        db.session,
-        actor=current_user,
-        role=Role.ADMIN,
-        kind=kind,
-        description=f"{system} framework {code} release {found.release}",
-        count=len(found.targets),
-        details={"unit": code, "release": found.release},
+    commit_before_sending(
+        lambda: record_export(
+            db.session,
+            actor=current_user,
+            role=Role.ADMIN,
+            kind=kind,
+            description=f"{system} framework {code} release {found.release}",
+            count=len(found.targets),
+            details={"unit": code, "release": found.release},
+        )
     )
-    db.session.commit()
-    response = send_file(
-        io.BytesIO(data.encode("utf-8")),
-        mimetype=mimetype,
-        as_attachment=True,
-        download_name=f"{code}-r{found.release}-{extension}",
+    return send_download(
+        data.encode("utf-8"), name=f"{code}-r{found.release}-{extension}", mimetype=mimetype
     )
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
 
 
 @bp.get("/<code>/releases/<int:release>/moodle.csv")

@@ -7,11 +7,11 @@ import re
 import pytest
 from sqlalchemy import select
 
-from portfolio.assessment.enrolments import assign_assessor
-from portfolio.assessment.workflow import transition
+from portfolio.audit.exports import record_export
 from portfolio.audit.history import action_label, logged_actions
 from portfolio.audit.log import record
-from portfolio.exports.register import record_export
+from portfolio.enrolments.services import assign_assessor
+from portfolio.enrolments.workflow import transition
 from portfolio.extensions import db
 from portfolio.models import AssessmentState, AuditEvent, Role
 

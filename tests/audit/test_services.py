@@ -8,10 +8,10 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from portfolio.assessment.enrolments import assign_assessor, enrol
-from portfolio.assessment.workflow import transition
 from portfolio.audit.log import verify
 from portfolio.auth.services import create_user, import_learners, set_active
+from portfolio.enrolments.services import assign_assessor, enrol
+from portfolio.enrolments.workflow import transition
 from portfolio.evidence.services import (
     ItemFields,
     attach_to_target,

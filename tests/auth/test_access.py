@@ -24,10 +24,10 @@ from sqlalchemy import select
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 
 from portfolio.assessment import review as svc
+from portfolio.audit.exports import EXPORT_ACTION
 from portfolio.evidence.services import set_item_mappings, submit
 from portfolio.exports.bundle import Selection
 from portfolio.exports.jobs import jobs_dir, read_status, start_bundle
-from portfolio.exports.register import EXPORT_ACTION
 from portfolio.extensions import db
 from portfolio.files.uploads import store_upload
 from portfolio.models import (

@@ -90,7 +90,7 @@ def populate() -> None:
     identical to a file of Sam's; a unit release with no foundation skills at all (SQL NULL).
     """
     from portfolio.assessment import review as svc
-    from portfolio.demo import pdf_bytes, png_bytes
+    from portfolio.demo.samples import pdf_bytes, png_bytes
     from portfolio.evidence.services import (
         ItemFields,
         create_item,

@@ -31,9 +31,9 @@ def _peak_mb() -> float:
 
 def _populate(count: int) -> None:
     """``count`` learners, each with the demo's assessed portfolio (three real files)."""
-    from portfolio.assessment.enrolments import enrol
     from portfolio.auth.services import create_user
-    from portfolio.demo import assessed_portfolio
+    from portfolio.demo.accounts import assessed_portfolio
+    from portfolio.enrolments.services import enrol
     from portfolio.extensions import db
     from portfolio.models import Role
 

@@ -18,8 +18,8 @@ from flask_migrate import upgrade
 from sqlalchemy import func, select, text
 
 from portfolio import create_app
+from portfolio.demo.generate import DEMO_PASSWORD, generate
 from portfolio.extensions import db
-from portfolio.generate import DEMO_PASSWORD, generate
 from portfolio.models import AssessmentState, Enrolment, EvidenceItem, EvidenceVersion, User
 from portfolio.units.loader import load_directory
 from portfolio.units.sync import sync_units

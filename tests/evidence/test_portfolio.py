@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
-from portfolio.assessment.workflow import transition
+from portfolio.enrolments.workflow import transition
 from portfolio.evidence.services import ItemFields, create_item, set_item_mappings
 from portfolio.extensions import db
 from portfolio.models import (

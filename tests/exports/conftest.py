@@ -137,7 +137,7 @@ def decided(make_user, make_enrolment) -> Callable[..., object]:
     from datetime import date
 
     from portfolio.assessment import review as svc
-    from portfolio.demo import docx_bytes, pdf_bytes, png_bytes
+    from portfolio.demo.samples import docx_bytes, pdf_bytes, png_bytes
     from portfolio.evidence.services import ItemFields, create_item, set_item_mappings, submit
     from portfolio.extensions import db
     from portfolio.files.uploads import store_upload

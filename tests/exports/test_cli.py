@@ -18,8 +18,9 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
+from portfolio.audit.exports import EXPORT_ACTION
 from portfolio.clock import today as rto_today
-from portfolio.exports.register import COLUMNS, EXPORT_ACTION
+from portfolio.exports.register import COLUMNS
 from portfolio.extensions import db
 from portfolio.models import (
     AuditEvent,

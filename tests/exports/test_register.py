@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portfolio.assessment import review as svc
+from portfolio.audit.exports import record_export
 from portfolio.audit.log import verify
 from portfolio.clock import today as rto_today
 from portfolio.errors import ServiceError
@@ -22,8 +23,6 @@ from portfolio.exports.register import (
     COLUMNS,
     RegisterRow,
     describe_register,
-    excel_safe,
-    record_export,
     register_rows,
     write_csv,
     write_xlsx,
@@ -40,6 +39,7 @@ from portfolio.models import (
     UnitOutcome,
     User,
 )
+from portfolio.spreadsheets import excel_safe
 
 UNIT = "MEM16003"  # the fewest criteria: quick to judge
 RPL_UNIT = "TLII5018"

@@ -23,10 +23,11 @@ from flask.testing import FlaskClient
 from openpyxl import load_workbook
 from sqlalchemy import select
 
+from portfolio.audit.exports import EXPORT_ACTION
 from portfolio.audit.log import verify
 from portfolio.clock import today as rto_today
 from portfolio.exports.jobs import jobs_dir, read_status
-from portfolio.exports.register import COLUMNS, EXPORT_ACTION
+from portfolio.exports.register import COLUMNS
 from portfolio.extensions import db
 from portfolio.models import (
     AuditEvent,

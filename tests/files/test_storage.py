@@ -15,13 +15,13 @@ import pytest
 
 from portfolio.files.storage import (
     CHUNK_SIZE,
-    MB,
     EvidenceStorage,
     FileTooLarge,
     LocalStorage,
     StoredBlob,
     storage_from_config,
 )
+from portfolio.text import MB
 
 KEY = re.compile(r"^sha256/([0-9a-f]{2})/([0-9a-f]{2})/([0-9a-f]{64})$")
 

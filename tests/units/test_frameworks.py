@@ -18,7 +18,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from portfolio.exports.register import EXPORT_ACTION
+from portfolio.audit.exports import EXPORT_ACTION
 from portfolio.extensions import db
 from portfolio.models import AuditEvent, TargetKind, UnitRelease
 from portfolio.units.frameworks import mahara_json, mahara_matrix, moodle_csv

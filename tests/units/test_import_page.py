@@ -11,7 +11,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from portfolio.assessment.enrolments import enrol
+from portfolio.enrolments.services import enrol
 from portfolio.extensions import db
 from portfolio.models import AuditEvent, Enrolment, Unit, UnitRelease
 from portfolio.units.importing import MAX_SOURCE_BYTES

@@ -21,8 +21,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portfolio.generate import content as text
-from portfolio.generate.content import FileSpec
+from portfolio.demo.generate import content as text
+from portfolio.demo.generate.content import FileSpec
 from portfolio.models import (
     EvidenceRule,
     EvidenceType,
@@ -32,6 +32,7 @@ from portfolio.models import (
     Target,
     Unit,
 )
+from portfolio.text import day
 from portfolio.units.services import get_release
 
 # --- Units as the planner needs them -------------------------------------------------------
@@ -537,7 +538,7 @@ class _Writer:
                 confirmed, note = True, ""
                 if rule is EvidenceRule.CURRENT and item.work_date < self.old_before():
                     confirmed = False
-                    note = text.OLD_WORK.format(date=item.work_date.strftime("%d/%m/%Y"))
+                    note = text.OLD_WORK.format(date=day(item.work_date))
                 self.add(CheckItem(self.clock.step(5, 40), number, rule, confirmed, note))
 
     def old_before(self) -> date:

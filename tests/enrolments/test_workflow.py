@@ -7,7 +7,7 @@ import itertools
 import pytest
 from sqlalchemy import select
 
-from portfolio.assessment.workflow import ALLOWED, IllegalTransition, transition
+from portfolio.enrolments.workflow import ALLOWED, IllegalTransition, transition
 from portfolio.extensions import db
 from portfolio.models import AssessmentState, AuditEvent
 

@@ -1,22 +1,19 @@
-"""Demo content: a portfolio taken through the whole assessment, so every page and export has
-something real to show on a fresh install. Built only through the services, like real work.
-
-The small files it uploads (a PDF, a photo, a Word document) are made here on the fly; the
-tests use the same makers.
+"""Demo accounts, and a portfolio taken through the whole assessment, so every page and export
+has something real to show on a fresh install. Built only through the services, like real work.
 """
 
 from __future__ import annotations
 
 import io
-import struct
-import zlib
 from datetime import date, timedelta
 
-import docx
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from portfolio.assessment import review as svc
+from portfolio.auth.services import create_user, find_user_by_email
+from portfolio.demo.samples import docx_bytes, pdf_bytes, png_bytes
+from portfolio.enrolments.services import enrol
 from portfolio.evidence.services import ItemFields, create_item, set_item_mappings, submit
 from portfolio.files.uploads import store_upload
 from portfolio.models import (
@@ -26,63 +23,56 @@ from portfolio.models import (
     Finding,
     GapMethod,
     OutcomeResult,
+    Role,
     Target,
     User,
 )
 
+DEMO_ACCOUNTS = [
+    ("Ada Admin", "admin@example.org", "admin-demo-pass", {Role.ADMIN}),
+    ("Alex Assessor", "assessor@example.org", "assessor-demo-pass", {Role.ASSESSOR}),
+    ("Lee Learner", "learner@example.org", "learner-demo-pass", {Role.LEARNER}),
+    ("Sam Learner", "learner2@example.org", "learner2-demo-pass", {Role.LEARNER}),
+]
 
-def png_bytes(width: int = 4, height: int = 3) -> bytes:
-    """A valid RGB PNG."""
 
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+def create_demo_accounts(session: Session) -> bool | None:
+    """The demo accounts and enrolments, on a database with no accounts yet.
 
-    raw = b"".join(b"\x00" + b"\xcc\x33\x33" * width for _ in range(height))
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(raw))
-        + chunk(b"IEND", b"")
+    True when they were created now; False when they exist already; None when the database
+    has accounts of its own (a real instance), which are left alone.
+    """
+    if session.scalar(select(func.count()).select_from(User)):
+        if find_user_by_email(session, DEMO_ACCOUNTS[0][1]) is None:
+            return None
+        return False
+    users = {}
+    for name, email, password, roles in DEMO_ACCOUNTS:
+        users[email], _ = create_user(
+            session, actor=None, name=name, email=email, roles=roles, password=password
+        )
+    assessor = users["assessor@example.org"]
+    enrolments = {
+        learner.email: enrol(
+            session, actor=None, learner=learner, unit_code="TLII5018", assessor=assessor
+        )
+        for learner in (users["learner@example.org"], users["learner2@example.org"])
+    }
+    # One portfolio already assessed, so the review, history and exports have content.
+    assessed_portfolio(
+        session,
+        enrolment=enrolments["learner2@example.org"],
+        learner=users["learner2@example.org"],
+        assessor=assessor,
     )
-
-
-def pdf_bytes(text: str = "Customer service plan") -> bytes:
-    """A one-page PDF with a line of text."""
-    stream = f"BT /F1 18 Tf 72 720 Td ({text}) Tj ET".encode()
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
-        b"/Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    out = io.BytesIO()
-    out.write(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(out.tell())
-        out.write(b"%d 0 obj\n" % number + body + b"\nendobj\n")
-    xref = out.tell()
-    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
-    for offset in offsets:
-        out.write(b"%010d 00000 n \n" % offset)
-    out.write(
-        b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    enrol(
+        session,
+        actor=None,
+        learner=users["learner@example.org"],
+        unit_code="BSBCUS501",
+        assessor=assessor,
     )
-    return out.getvalue()
-
-
-def docx_bytes(heading: str = "Complaint log", body: str = "Resolved within 24 hours.") -> bytes:
-    """A Word document with a heading and a paragraph."""
-    document = docx.Document()
-    document.add_heading(heading, level=1)
-    document.add_paragraph(body)
-    out = io.BytesIO()
-    document.save(out)
-    return out.getvalue()
+    return True
 
 
 DEMO_ITEMS = [

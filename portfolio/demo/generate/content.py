@@ -15,7 +15,7 @@ import zlib
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
-from portfolio.demo import pdf_bytes
+from portfolio.demo.samples import pdf_bytes
 from portfolio.models import EvidenceType, GapMethod
 
 

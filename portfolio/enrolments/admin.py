@@ -8,13 +8,13 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 from wtforms.fields import SelectChoice
 
-from portfolio.assessment.enrolments import assign_assessor, enrol, enrolments_query
-from portfolio.assessment.forms import AssignAssessorForm, EnrolForm
 from portfolio.auth.permissions import Permission, require
-from portfolio.auth.services import find_user
-from portfolio.errors import ServiceError
+from portfolio.auth.services import get_user
+from portfolio.enrolments.forms import AssignAssessorForm, EnrolForm
+from portfolio.enrolments.services import assign_assessor, enrol, enrolments_query
 from portfolio.extensions import db
 from portfolio.models import Enrolment, Role, Unit, User, UserRole
+from portfolio.saving import save
 
 bp = Blueprint("admin_enrolments", __name__, url_prefix="/admin/enrolments")
 
@@ -52,32 +52,28 @@ def index() -> str | Response:
     """Enrolments a page at a time, with the form to enrol a learner."""
     form = _enrol_form()
     if form.validate_on_submit():
-        key = (form.learner.data or "").strip()
-        learner = find_user(db.session, key)
-        if learner is None:
-            form.learner.errors.append(f"No account has the email or student ID {key!r}.")
-        else:
+
+        def add() -> Enrolment:
             assessor = db.session.get(User, form.assessor.data) if form.assessor.data else None
-            try:
-                enrolment = enrol(
-                    db.session,
-                    actor=current_user,
-                    learner=learner,
-                    unit_code=form.unit.data or "",
-                    is_rpl=form.is_rpl.data,
-                    assessor=assessor,
-                )
-            except ServiceError as error:
-                db.session.rollback()
-                getattr(form, error.field or "", form.learner).errors.append(error.message)
-            else:
-                db.session.commit()
-                release = enrolment.unit_release
-                flash(
-                    f"Enrolled {learner.name} in {release.unit.code} release {release.release}.",
-                    "success",
-                )
-                return redirect(url_for(".index"))
+            return enrol(
+                db.session,
+                actor=current_user,
+                learner=get_user(db.session, form.learner.data or "", "learner"),
+                unit_code=form.unit.data or "",
+                is_rpl=form.is_rpl.data,
+                assessor=assessor,
+            )
+
+        saved = save(form, add)
+        if saved.ok:
+            enrolment = saved.value
+            release = enrolment.unit_release
+            flash(
+                f"Enrolled {enrolment.learner.name} in {release.unit.code} release "
+                f"{release.release}.",
+                "success",
+            )
+            return redirect(url_for(".index"))
     page = db.paginate(enrolments_query(), per_page=PER_PAGE, error_out=False)
     assign = AssignAssessorForm()
     assign.assessor.choices = form.assessor.choices
@@ -94,13 +90,12 @@ def set_assessor(enrolment_id: int) -> Response:
         flash("That assessor cannot be chosen, or the form had expired; please try again.", "error")
         return redirect(url_for(".index"))
     assessor = db.session.get(User, form.assessor.data) if form.assessor.data else None
-    try:
-        assign_assessor(db.session, actor=current_user, enrolment=enrolment, assessor=assessor)
-    except ServiceError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
+    if save(
+        None,
+        lambda: assign_assessor(
+            db.session, actor=current_user, enrolment=enrolment, assessor=assessor
+        ),
+    ).ok:
         who = assessor.name if assessor else "nobody"
         flash(
             f"{enrolment.learner.name}'s {enrolment.unit_release.unit.code} is assigned to {who}.",

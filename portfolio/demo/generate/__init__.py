@@ -30,8 +30,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
-from portfolio.generate.bulk import Batch
-from portfolio.generate.plan import (
+from portfolio.demo.generate.bulk import Batch
+from portfolio.demo.generate.plan import (
     DECIDED,
     EDITABLE,
     EMAIL_NUMBER,

@@ -31,15 +31,10 @@ from sqlalchemy import bindparam, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from portfolio.assessment.review import OUTCOME_DECLARATION
-from portfolio.assessment.workflow import ALLOWED, IllegalTransition
 from portfolio.audit.log import SYSTEM, event_digest, jsonable
 from portfolio.auth.services import normalise_email
-from portfolio.errors import ServiceError
-from portfolio.evidence.services import DECLARATION, version_snapshot
-from portfolio.files.filetypes import safe_display_name
-from portfolio.files.uploads import NewFile, store_upload
-from portfolio.generate.content import FileSpec
-from portfolio.generate.plan import (
+from portfolio.demo.generate.content import FileSpec
+from portfolio.demo.generate.plan import (
     CheckItem,
     CreateItem,
     DecideMapping,
@@ -53,6 +48,11 @@ from portfolio.generate.plan import (
     StartReview,
     Submit,
 )
+from portfolio.enrolments.workflow import ALLOWED, IllegalTransition
+from portfolio.errors import ServiceError
+from portfolio.evidence.services import DECLARATION, version_snapshot
+from portfolio.files.filetypes import safe_display_name
+from portfolio.files.uploads import NewFile, store_upload
 from portfolio.models import (
     AssessmentState,
     AuditEvent,

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from portfolio.audit.log import admin_role, record
 from portfolio.errors import ServiceError
-from portfolio.models import Enrolment, Role, UnitRelease, User
+from portfolio.models import Enrolment, Role, Unit, UnitRelease, User
 from portfolio.units.services import get_release
 
 
@@ -100,6 +100,16 @@ def assign_assessor(
             before={"assessor_id": before},
             after={"assessor_id": after},
         )
+
+
+def find_enrolment(session: Session, learner: User, unit_code: str) -> Enrolment | None:
+    """The learner's enrolment in a unit (any release), if there is one."""
+    return session.scalar(
+        select(Enrolment)
+        .join(UnitRelease)
+        .join(Unit)
+        .where(Enrolment.learner_id == learner.id, Unit.code == unit_code.strip().upper())
+    )
 
 
 def enrolments_query() -> Select[tuple[Enrolment]]:

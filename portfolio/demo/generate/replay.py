@@ -11,11 +11,8 @@ import io
 from sqlalchemy.orm import Session
 
 from portfolio.assessment import review as svc
-from portfolio.assessment.enrolments import enrol
-from portfolio.evidence.services import ItemFields, create_item, set_item_mappings, submit
-from portfolio.files.uploads import NewFile, store_upload
-from portfolio.generate.content import FileSpec
-from portfolio.generate.plan import (
+from portfolio.demo.generate.content import FileSpec
+from portfolio.demo.generate.plan import (
     CheckItem,
     CreateItem,
     DecideMapping,
@@ -29,6 +26,9 @@ from portfolio.generate.plan import (
     Submit,
     targets_of,
 )
+from portfolio.enrolments.services import enrol
+from portfolio.evidence.services import ItemFields, create_item, set_item_mappings, submit
+from portfolio.files.uploads import NewFile, store_upload
 from portfolio.models import Enrolment, EvidenceItem, EvidenceVersion, User
 
 
