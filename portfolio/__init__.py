@@ -16,6 +16,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
 
 from portfolio import config
+from portfolio.auth.permissions import Action, may
 from portfolio.extensions import bootstrap, configure_sqlite, csrf, db, login_manager, migrate
 from portfolio.text import count, day, day_and_time, file_size
 
@@ -134,6 +135,9 @@ def _register_template_helpers(app: Flask) -> None:
 
     app.add_template_filter(count, "count")
     app.add_template_filter(file_size, "file_size")
+
+    # Templates show what a person can do now by asking the policy, as views and services do.
+    app.jinja_env.globals.update(may=may, Action=Action)
 
     @app.context_processor
     def rto() -> dict[str, Any]:

@@ -13,3 +13,7 @@ class ServiceError(Exception):
         super().__init__(message)
         self.message = message
         self.field = field
+
+
+class IllegalTransition(ServiceError):
+    """Not allowed in the assessment's present state; nothing was changed."""

@@ -18,10 +18,11 @@ from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import flag_modified
 
 from portfolio.audit.log import record
+from portfolio.auth.permissions import Action, check_state, states_of
 from portfolio.clock import local_date, today
 from portfolio.enrolments.progress import Coverage, coverage
 from portfolio.enrolments.services import enrolments_by_id
-from portfolio.enrolments.workflow import ensure_state, transition
+from portfolio.enrolments.workflow import transition
 from portfolio.errors import ServiceError
 from portfolio.files.uploads import NewFile
 from portfolio.models import (
@@ -52,8 +53,6 @@ from portfolio.models.review import AssessorEntry, current_entries
 from portfolio.units.services import TargetNode, UnitView, get_release, unit_view
 
 S = AssessmentState
-REVIEWING = (S.IN_REVIEW,)
-AWAITING = (S.SUBMITTED, S.RESUBMITTED)
 
 OUTCOME_DECLARATION = (
     "I declare that I assessed this learner against every requirement of the unit release "
@@ -296,6 +295,7 @@ def _latest_submission(enrolment: Enrolment) -> Submission:
 
 def start_review(session: Session, *, actor: User, enrolment: Enrolment) -> None:
     """The assessor takes the submission off the queue and starts judging it."""
+    check_state(Action.START_REVIEW, enrolment)
     submission = _latest_submission(enrolment)
     transition(session, enrolment, S.IN_REVIEW, actor=actor, role=Role.ASSESSOR)
     submission.review_started_at = submission.review_started_at or utcnow()
@@ -345,11 +345,7 @@ def _set_decision(
 ) -> MappingDecision:
     """A decision on (version, target): on the learner's mapping, or the assessor's own."""
     by_learner = source is MappingSource.LEARNER
-    ensure_state(
-        enrolment,
-        *REVIEWING,
-        action="accept or reject evidence" if by_learner else "map evidence",
-    )
+    check_state(Action.DECIDE_MAPPING if by_learner else Action.MAP_EVIDENCE, enrolment)
     _version_of(enrolment, version)
     _target_of(enrolment, target)
     mapped = any(m.target_id == target.id for m in version.mappings)
@@ -424,7 +420,7 @@ def check_evidence(
     seen_version: int,
 ) -> EvidenceCheck:
     """Confirm one rule of evidence for an item, or flag it with a note saying why."""
-    ensure_state(enrolment, *REVIEWING, action="check evidence")
+    check_state(Action.CHECK_EVIDENCE, enrolment)
     _version_of(enrolment, version)
     if not confirmed and not note.strip():
         raise ServiceError(f"Say why {rule.label.lower()} is flagged.", "note")
@@ -472,7 +468,7 @@ def judge(
 ) -> Judgement:
     """Record satisfactory or not yet satisfactory for one target, with a comment."""
     enrolment = view.enrolment
-    ensure_state(enrolment, *REVIEWING, action="judge criteria")
+    check_state(Action.JUDGE, enrolment)
     _target_of(enrolment, target)
     if finding is Finding.SATISFACTORY and view.is_gap(target):
         raise ServiceError(
@@ -558,7 +554,7 @@ def sign_off_gap(
 ) -> GapSignoff:
     """Close a gap by another method, with the record an auditor will ask for."""
     enrolment = view.enrolment
-    ensure_state(enrolment, *REVIEWING, action="sign off gaps")
+    check_state(Action.SIGN_OFF, enrolment)
     _target_of(enrolment, target)
     if not view.is_gap(target):
         raise ServiceError(f"{target.ref} is not a gap: it has accepted evidence or a sign-off.")
@@ -594,7 +590,7 @@ def correct_signoff(
     added to them; the old sign-off keeps all of its own.
     """
     enrolment = view.enrolment
-    ensure_state(enrolment, S.DECIDED, action="correct a sign-off")
+    check_state(Action.CORRECT_SIGNOFF, enrolment)
     _target_of(enrolment, target)
     old = view.signoffs.get(target.id)
     if old is None:
@@ -684,7 +680,7 @@ def return_to_learner(
 ) -> Submission:
     """Send the portfolio back with what each gap needs; the next submission is a new round."""
     enrolment = view.enrolment
-    ensure_state(enrolment, *REVIEWING, action="return the portfolio")
+    check_state(Action.RETURN, enrolment)
     wanted = {tid: text.strip() for tid, text in feedback.items() if text.strip()}
     if not wanted:
         raise ServiceError("Say, for at least one criterion, what the learner needs to add.")
@@ -745,7 +741,7 @@ def record_outcome(
 ) -> UnitOutcome:
     """The unit's result with the assessor's declaration; the enrolment is then locked."""
     enrolment = view.enrolment
-    ensure_state(enrolment, *REVIEWING, action="record the outcome")
+    check_state(Action.RECORD_OUTCOME, enrolment)
     if result not in view.outcome_choices():
         kind = "an RPL" if enrolment.is_rpl else "an assessment"
         raise ServiceError(f"{result.label} is not an outcome of {kind} enrolment.", "result")
@@ -798,7 +794,7 @@ def correct_judgement(
 ) -> Judgement:
     """After the outcome: a new judgement replaces the old one; both stay on record."""
     enrolment = view.enrolment
-    ensure_state(enrolment, S.DECIDED, action="correct a judgement")
+    check_state(Action.CORRECT_JUDGEMENT, enrolment)
     _target_of(enrolment, target)
     old = view.judgements.get(target.id)
     if old is None:
@@ -841,7 +837,7 @@ def correct_outcome(
 ) -> UnitOutcome:
     """After the outcome: a new outcome replaces the old one, with who, when and why."""
     enrolment = view.enrolment
-    ensure_state(enrolment, S.DECIDED, action="correct the outcome")
+    check_state(Action.CORRECT_OUTCOME, enrolment)
     old = view.outcome
     assert old is not None
     if result not in view.outcome_choices():
@@ -885,7 +881,8 @@ class QueueRow:
 def review_queue_query(assessor: User) -> Select[tuple[Submission]]:
     """The latest submission of each enrolment waiting for this assessor, oldest first."""
     waiting = and_(
-        Enrolment.assessor_id == assessor.id, Enrolment.state.in_([*AWAITING, S.IN_REVIEW])
+        Enrolment.assessor_id == assessor.id,
+        Enrolment.state.in_(states_of(Action.START_REVIEW, Action.JUDGE)),
     )
     # Rounds of this assessor's waiting enrolments only, so the work stays with the queue's size
     # rather than every submission the RTO has ever had.

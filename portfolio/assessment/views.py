@@ -24,7 +24,7 @@ from portfolio.assessment.review_forms import (
     ReturnForm,
     SignoffForm,
 )
-from portfolio.auth.permissions import Permission, can, require
+from portfolio.auth.permissions import Action, require
 from portfolio.extensions import db
 from portfolio.files.serving import DOCX, INLINE_TYPES, send_stored
 from portfolio.files.uploads import NewFile, storage, store_upload
@@ -46,7 +46,7 @@ bp = Blueprint("review", __name__)
 PER_PAGE = 25
 
 
-def _enrolment(enrolment_id: int, permission: Permission) -> Enrolment:
+def _enrolment(enrolment_id: int, permission: Action) -> Enrolment:
     enrolment = db.get_or_404(Enrolment, enrolment_id)
     require(current_user, permission, enrolment)
     return enrolment
@@ -86,7 +86,7 @@ def _expired() -> None:
 @login_required
 def queue() -> str:
     """Submissions waiting for this assessor, oldest first."""
-    require(current_user, Permission.REVIEW_QUEUE)
+    require(current_user, Action.REVIEW_QUEUE)
     page = db.paginate(svc.review_queue_query(current_user), per_page=PER_PAGE, error_out=False)
     rows = svc.queue_rows(db.session, page.items)
     return render_template("review/queue.html", page=page, rows=rows)
@@ -96,13 +96,12 @@ def queue() -> str:
 @login_required
 def review(enrolment_id: int) -> str:
     """The coverage matrix of a submission with everything the assessor has recorded."""
-    enrolment = _enrolment(enrolment_id, Permission.VIEW_REVIEW)
+    enrolment = _enrolment(enrolment_id, Action.VIEW_REVIEW)
     view = _view(enrolment)
     return render_template(
         "review/review.html",
         view=view,
         e=enrolment,
-        can_assess=can(current_user, Permission.ASSESS, enrolment),
         action=ActionForm(),
         findings=list(Finding),
         sections=svc.matrix_sections(view),
@@ -114,7 +113,7 @@ def review(enrolment_id: int) -> str:
 @login_required
 def start(enrolment_id: int) -> Response:
     """Take the submission off the queue and begin judging."""
-    enrolment = _enrolment(enrolment_id, Permission.ASSESS)
+    enrolment = _enrolment(enrolment_id, Action.START_REVIEW)
     form = ActionForm()
     if form.validate_on_submit():
         if save(
@@ -133,7 +132,7 @@ def start(enrolment_id: int) -> Response:
 @login_required
 def decide_mapping(enrolment_id: int) -> Response:
     """Accept or reject a learner's mapping, or map evidence to a criterion yourself."""
-    enrolment = _enrolment(enrolment_id, Permission.ASSESS)
+    enrolment = _enrolment(enrolment_id, Action.DECIDE_MAPPING)
     form = MappingDecisionForm()
     if not form.validate_on_submit():
         _expired()
@@ -174,7 +173,7 @@ def decide_mapping(enrolment_id: int) -> Response:
 @login_required
 def judge(enrolment_id: int) -> Response:
     """Satisfactory or not yet satisfactory for one criterion."""
-    enrolment = _enrolment(enrolment_id, Permission.ASSESS)
+    enrolment = _enrolment(enrolment_id, Action.JUDGE)
     form = JudgementForm()
     if not form.validate_on_submit():
         _expired()
@@ -202,7 +201,7 @@ def judge(enrolment_id: int) -> Response:
 @login_required
 def section_satisfactory(enrolment_id: int, anchor: str) -> Response:
     """Every target of an element or evidence list that has evidence: accepted and satisfactory."""
-    enrolment = _enrolment(enrolment_id, Permission.ASSESS)
+    enrolment = _enrolment(enrolment_id, Action.JUDGE)
     form = ActionForm()
     if not form.validate_on_submit():
         _expired()
@@ -230,11 +229,11 @@ def section_satisfactory(enrolment_id: int, anchor: str) -> Response:
 @login_required
 def item(enrolment_id: int, version_id: int) -> str | Response:
     """A submitted item in place, with the four rules of evidence to confirm or flag."""
-    enrolment = _enrolment(enrolment_id, Permission.VIEW_REVIEW)
+    enrolment = _enrolment(enrolment_id, Action.VIEW_REVIEW)
     version = _version(enrolment, version_id)
     form = CheckForm()
     if request.method == "POST":
-        require(current_user, Permission.ASSESS, enrolment)
+        require(current_user, Action.CHECK_EVIDENCE, enrolment)
         if form.validate_on_submit() and form.rule.data in set(EvidenceRule):
             rule = EvidenceRule(form.rule.data)
             if save(
@@ -269,7 +268,6 @@ def item(enrolment_id: int, version_id: int) -> str | Response:
         inline_types=INLINE_TYPES,
         docx=DOCX,
         rules=list(EvidenceRule),
-        can_assess=can(current_user, Permission.ASSESS, enrolment),
         form=form,
     )
 
@@ -299,7 +297,7 @@ def _questions(form: SignoffForm) -> list[svc.Conversation]:
 @login_required
 def sign_off(enrolment_id: int, target_id: int) -> str | Response:
     """Close a gap by conversation, observation, a third-party report or further evidence."""
-    enrolment = _enrolment(enrolment_id, Permission.ASSESS)
+    enrolment = _enrolment(enrolment_id, Action.SIGN_OFF)
     target = _target(enrolment, target_id)
     view = _view(enrolment)
     form = SignoffForm()
@@ -330,7 +328,7 @@ def sign_off(enrolment_id: int, target_id: int) -> str | Response:
 @login_required
 def correct_signoff(enrolment_id: int, target_id: int) -> str | Response:
     """After the outcome: a new sign-off that replaces the old one, with the reason."""
-    enrolment = _enrolment(enrolment_id, Permission.ASSESS)
+    enrolment = _enrolment(enrolment_id, Action.CORRECT_SIGNOFF)
     target = _target(enrolment, target_id)
     view = _view(enrolment)
     old = view.signoffs.get(target.id)
@@ -386,7 +384,7 @@ def _uploads(form: SignoffForm) -> list[NewFile]:
 @login_required
 def signoff_file(enrolment_id: int, file_id: int) -> Response:
     """A file gathered to close a gap; images and PDFs open in the browser."""
-    enrolment = _enrolment(enrolment_id, Permission.VIEW_REVIEW)
+    enrolment = _enrolment(enrolment_id, Action.VIEW_REVIEW)
     stored = db.get_or_404(SignoffFile, file_id)
     if stored.signoff.enrolment_id != enrolment.id:
         abort(404)
@@ -397,7 +395,7 @@ def signoff_file(enrolment_id: int, file_id: int) -> Response:
 @login_required
 def return_portfolio(enrolment_id: int) -> str | Response:
     """Send the portfolio back with feedback on each gap; a new round follows."""
-    enrolment = _enrolment(enrolment_id, Permission.ASSESS)
+    enrolment = _enrolment(enrolment_id, Action.RETURN)
     view = _view(enrolment)
     form = ReturnForm()
     if form.validate_on_submit():
@@ -430,7 +428,7 @@ def _outcome_choices(view: svc.ReviewView) -> list[SelectChoice]:
 @login_required
 def outcome(enrolment_id: int) -> str | Response:
     """Record the unit outcome with the assessor's declaration; the enrolment is then locked."""
-    enrolment = _enrolment(enrolment_id, Permission.ASSESS)
+    enrolment = _enrolment(enrolment_id, Action.RECORD_OUTCOME)
     view = _view(enrolment)
     form = OutcomeForm()
     form.result.choices = _outcome_choices(view)
@@ -464,7 +462,7 @@ def outcome(enrolment_id: int) -> str | Response:
 @login_required
 def correct_judgement(enrolment_id: int, target_id: int) -> str | Response:
     """After the outcome: a new judgement that replaces the old one, with the reason."""
-    enrolment = _enrolment(enrolment_id, Permission.ASSESS)
+    enrolment = _enrolment(enrolment_id, Action.CORRECT_JUDGEMENT)
     target = _target(enrolment, target_id)
     view = _view(enrolment)
     old = view.judgements.get(target.id)
@@ -503,7 +501,7 @@ def correct_judgement(enrolment_id: int, target_id: int) -> str | Response:
 @login_required
 def correct_outcome(enrolment_id: int) -> str | Response:
     """After the outcome: a new outcome that replaces the old one, with the reason."""
-    enrolment = _enrolment(enrolment_id, Permission.ASSESS)
+    enrolment = _enrolment(enrolment_id, Action.CORRECT_OUTCOME)
     view = _view(enrolment)
     if view.outcome is None:
         abort(404)

@@ -11,16 +11,16 @@ from portfolio.audit.history import (
     log_query,
     logged_actions,
 )
-from portfolio.auth.permissions import Permission, require
+from portfolio.auth.permissions import Action, require
 from portfolio.extensions import db
 from portfolio.models import Enrolment
 
 bp = Blueprint("audit", __name__)
 
 PER_PAGE = 50
-# The whole log is an admin's view. Permission names no "audit:view" yet, and every admin
+# The whole log is an admin's view. Action names no "audit:view" yet, and every admin
 # permission is granted to the same role, so this stands in for it.
-VIEW_LOG = Permission.VIEW_AUDIT_LOG
+VIEW_LOG = Action.VIEW_AUDIT_LOG
 
 
 @bp.get("/enrolments/<int:enrolment_id>/history")
@@ -28,7 +28,7 @@ VIEW_LOG = Permission.VIEW_AUDIT_LOG
 def enrolment_history(enrolment_id: int) -> str:
     """Everything that happened to one enrolment, oldest first, with who did it and what changed."""
     enrolment = db.get_or_404(Enrolment, enrolment_id)
-    require(current_user, Permission.VIEW_ENROLMENT, enrolment)
+    require(current_user, Action.VIEW_ENROLMENT, enrolment)
     events = db.session.scalars(enrolment_events_query(enrolment)).all()
     return render_template(
         "audit/history.html", enrolment=enrolment, rows=describe(db.session, events)

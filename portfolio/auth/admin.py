@@ -8,7 +8,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from portfolio.auth.forms import ConfirmForm, ImportLearnersForm, UserForm
-from portfolio.auth.permissions import Permission, require
+from portfolio.auth.permissions import Action, require
 from portfolio.auth.services import create_user, import_learners, set_active
 from portfolio.extensions import db
 from portfolio.models import Role, User
@@ -22,7 +22,7 @@ PER_PAGE = 50
 @bp.before_request
 @login_required
 def _admins_only() -> None:
-    require(current_user, Permission.MANAGE_USERS)
+    require(current_user, Action.MANAGE_USERS)
 
 
 @bp.get("")

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 from wtforms.fields import SelectChoice
 
-from portfolio.auth.permissions import Permission, require
+from portfolio.auth.permissions import Action, require
 from portfolio.auth.services import get_user
 from portfolio.enrolments.forms import AssignAssessorForm, EnrolForm
 from portfolio.enrolments.services import assign_assessor, enrol, enrolments_query
@@ -24,7 +24,7 @@ PER_PAGE = 50
 @bp.before_request
 @login_required
 def _admins_only() -> None:
-    require(current_user, Permission.MANAGE_ENROLMENTS)
+    require(current_user, Action.MANAGE_ENROLMENTS)
 
 
 def _assessor_choices() -> list[SelectChoice]:

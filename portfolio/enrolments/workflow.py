@@ -1,11 +1,16 @@
-"""The assessment state machine: every change of an enrolment's state goes through here."""
+"""The assessment state machine: every change of an enrolment's state goes through here.
+
+``ALLOWED`` is the one table of moves; ``move`` checks a move and words its audit event, and
+``transition`` makes it. The bulk generator takes ``move`` too, so both write the same change.
+Which state each action is allowed in is the policy's (``portfolio.auth.permissions``).
+"""
 
 from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
 from portfolio.audit.log import record
-from portfolio.errors import ServiceError
+from portfolio.errors import IllegalTransition
 from portfolio.models import AssessmentState, Enrolment, Role, User
 
 S = AssessmentState
@@ -19,17 +24,21 @@ ALLOWED: dict[AssessmentState, set[AssessmentState]] = {
     S.DECIDED: set(),
 }
 
-
-class IllegalTransition(ServiceError):
-    """A state change the workflow does not allow; nothing was changed."""
+STATE_EVENT = "enrolment.state"
 
 
-def ensure_state(enrolment: Enrolment, *allowed: AssessmentState, action: str) -> None:
-    """Refuse ``action`` unless the enrolment is in one of the ``allowed`` states."""
-    if enrolment.state not in allowed:
+def move(
+    before: AssessmentState, to: AssessmentState, reason: str | None = None
+) -> tuple[dict[str, object], dict[str, object]]:
+    """The audit event's before and after of a move the workflow allows; refused otherwise."""
+    if to not in ALLOWED[before]:
         raise IllegalTransition(
-            f"You cannot {action} while the portfolio is {enrolment.state.label.lower()}."
+            f"A portfolio that is {before.label.lower()} cannot become {to.label.lower()}."
         )
+    after: dict[str, object] = {"state": to}
+    if reason:
+        after["reason"] = reason
+    return {"state": before}, after
 
 
 def transition(
@@ -46,22 +55,16 @@ def transition(
     The one place an enrolment's state changes; returns the state it left.
     """
     before = enrolment.state
-    if to not in ALLOWED[before]:
-        raise IllegalTransition(
-            f"A portfolio that is {before.label.lower()} cannot become {to.label.lower()}."
-        )
+    event_before, event_after = move(before, to, reason)
     enrolment.state = to
-    after: dict[str, object] = {"state": to}
-    if reason:
-        after["reason"] = reason
     record(
         session,
         actor=actor,
         role=role,
-        action="enrolment.state",
+        action=STATE_EVENT,
         subject=f"enrolment:{enrolment.id}",
         enrolment=enrolment,
-        before={"state": before},
-        after=after,
+        before=event_before,
+        after=event_after,
     )
     return before

@@ -14,9 +14,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from portfolio.audit.log import record
+from portfolio.auth.permissions import Action, check_state
 from portfolio.clock import today
 from portfolio.enrolments.progress import Coverage
-from portfolio.enrolments.workflow import ensure_state, transition
+from portfolio.enrolments.workflow import transition
 from portfolio.errors import ServiceError
 from portfolio.files.uploads import NewFile
 from portfolio.models import (
@@ -112,9 +113,7 @@ def portfolio_view(session: Session, enrolment: Enrolment) -> PortfolioView:
 
 def _editable_version(session: Session, actor: User, item: EvidenceItem) -> EvidenceVersion:
     """The version a change goes into: the current one, or a new copy if that was submitted."""
-    ensure_state(
-        item.enrolment, AssessmentState.DRAFT, AssessmentState.RETURNED, action="change evidence"
-    )
+    check_state(Action.CHANGE_EVIDENCE, item.enrolment)
     current = item.current_version
     assert current is not None
     if not current.frozen:
@@ -230,7 +229,7 @@ def create_item(
     session: Session, *, actor: User, enrolment: Enrolment, fields: ItemFields, files: list[NewFile]
 ) -> EvidenceItem:
     """Add an evidence item (version 1) to the learner's portfolio."""
-    ensure_state(enrolment, AssessmentState.DRAFT, AssessmentState.RETURNED, action="add evidence")
+    check_state(Action.ADD_EVIDENCE, enrolment)
     _check_fields(fields, bool(files))
     number = enrolment.next_evidence_number
     enrolment.next_evidence_number = number + 1
@@ -408,7 +407,7 @@ def submit(session: Session, *, actor: User, enrolment: Enrolment, declared: boo
         raise ServiceError(
             "Tick the declaration to confirm the evidence is your own work.", "declared"
         )
-    ensure_state(enrolment, AssessmentState.DRAFT, AssessmentState.RETURNED, action="submit")
+    check_state(Action.SUBMIT, enrolment)
     items = load_items(session, enrolment)
     if not items:
         raise ServiceError("Add at least one piece of evidence before you submit.")

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
-from portfolio.auth.permissions import Permission, can, require
+from portfolio.auth.permissions import Action, may, require
 from portfolio.enrolments.progress import coverage, learner_feedback
 from portfolio.enrolments.services import list_enrolments
 from portfolio.errors import ServiceError
@@ -56,13 +56,13 @@ from portfolio.text import count
 bp = Blueprint("evidence", __name__)
 
 
-def _enrolment(enrolment_id: int, permission: Permission) -> Enrolment:
+def _enrolment(enrolment_id: int, permission: Action) -> Enrolment:
     enrolment = db.get_or_404(Enrolment, enrolment_id)
     require(current_user, permission, enrolment)
     return enrolment
 
 
-def _item(item_id: int, permission: Permission) -> EvidenceItem:
+def _item(item_id: int, permission: Action) -> EvidenceItem:
     item = db.get_or_404(EvidenceItem, item_id)
     require(current_user, permission, item.enrolment)
     return item
@@ -70,7 +70,7 @@ def _item(item_id: int, permission: Permission) -> EvidenceItem:
 
 def _file(file_id: int) -> EvidenceFile:
     evidence_file = db.get_or_404(EvidenceFile, file_id)
-    require(current_user, Permission.VIEW_ENROLMENT, evidence_file.version.item.enrolment)
+    require(current_user, Action.VIEW_ENROLMENT, evidence_file.version.item.enrolment)
     return evidence_file
 
 
@@ -103,16 +103,13 @@ def dashboard() -> str:
 @login_required
 def portfolio(enrolment_id: int) -> str:
     """The unit's tree with the evidence mapped to each target, and every gap marked."""
-    enrolment = _enrolment(enrolment_id, Permission.VIEW_ENROLMENT)
+    enrolment = _enrolment(enrolment_id, Action.VIEW_ENROLMENT)
     view = portfolio_view(db.session, enrolment)
     return render_template(
         "evidence/portfolio.html",
         view=view,
         feedback=learner_feedback(db.session, enrolment),
-        can_review=can(current_user, Permission.VIEW_REVIEW, enrolment),
         gaps_only=request.args.get("gaps") == "1",
-        can_edit=can(current_user, Permission.EDIT_EVIDENCE, enrolment)
-        and enrolment.state.learner_can_edit,
     )
 
 
@@ -140,7 +137,7 @@ def _posted_files(enrolment: Enrolment) -> list:
 @login_required
 def new_item(enrolment_id: int) -> str | Response:
     """Add an evidence item: files and/or a description, a type, a date."""
-    enrolment = _enrolment(enrolment_id, Permission.EDIT_EVIDENCE)
+    enrolment = _enrolment(enrolment_id, Action.ADD_EVIDENCE)
     form = ItemForm()
     if form.validate_on_submit():
         saved = save(
@@ -164,8 +161,8 @@ def new_item(enrolment_id: int) -> str | Response:
 @login_required
 def upload(enrolment_id: int) -> tuple[Response, int]:
     """Store one file ahead of the item form (drag and drop with progress); answers JSON."""
-    enrolment = _enrolment(enrolment_id, Permission.EDIT_EVIDENCE)
-    if not enrolment.state.learner_can_edit:
+    enrolment = _enrolment(enrolment_id, Action.ADD_EVIDENCE)
+    if not may(current_user, Action.ADD_EVIDENCE, enrolment):
         return jsonify(
             error="This portfolio is with your assessor, so no files can be added until it is "
             "returned to you."
@@ -185,7 +182,7 @@ def upload(enrolment_id: int) -> tuple[Response, int]:
 @login_required
 def show_item(item_id: int) -> str:
     """An evidence item as it is now, or an earlier version, readable in the browser."""
-    item = _item(item_id, Permission.VIEW_ENROLMENT)
+    item = _item(item_id, Action.VIEW_ENROLMENT)
     number = request.args.get("version", type=int)
     version = item.current_version
     if number is not None:
@@ -200,8 +197,6 @@ def show_item(item_id: int) -> str:
         description=render_markdown(version.description),
         targets=sorted(targets.values(), key=lambda t: t.position),
         notes={m.target_id: m.note for m in version.mappings},
-        can_edit=can(current_user, Permission.EDIT_EVIDENCE, item.enrolment)
-        and item.enrolment.state.learner_can_edit,
         inline_types=INLINE_TYPES,
         docx=DOCX,
     )
@@ -211,7 +206,7 @@ def show_item(item_id: int) -> str:
 @login_required
 def edit_item(item_id: int) -> str | Response:
     """Change an item; once submitted, the change is saved as a new version."""
-    item = _item(item_id, Permission.EDIT_EVIDENCE)
+    item = _item(item_id, Action.CHANGE_EVIDENCE)
     version = item.current_version
     form = ItemForm(obj=version)
     if request.method == "GET":
@@ -240,7 +235,7 @@ def edit_item(item_id: int) -> str | Response:
 @login_required
 def map_item(item_id: int) -> str | Response:
     """Say which of the unit's targets this item shows, with a line on how."""
-    item = _item(item_id, Permission.EDIT_EVIDENCE)
+    item = _item(item_id, Action.CHANGE_EVIDENCE)
     form = PlainForm()
     view = portfolio_view(db.session, item.enrolment)
     if form.validate_on_submit():
@@ -266,7 +261,7 @@ def map_item(item_id: int) -> str | Response:
 @login_required
 def attach(enrolment_id: int, target_id: int) -> str | Response:
     """From a criterion: attach evidence already in the portfolio."""
-    enrolment = _enrolment(enrolment_id, Permission.EDIT_EVIDENCE)
+    enrolment = _enrolment(enrolment_id, Action.CHANGE_EVIDENCE)
     target = db.get_or_404(Target, target_id)
     if target.unit_release_id != enrolment.unit_release_id:
         abort(404)
@@ -299,8 +294,8 @@ def attach(enrolment_id: int, target_id: int) -> str | Response:
 @login_required
 def submit_portfolio(enrolment_id: int) -> str | Response:
     """Declare the evidence is the learner's own and hand the portfolio in."""
-    enrolment = _enrolment(enrolment_id, Permission.SUBMIT)
-    if not enrolment.state.learner_can_edit:
+    enrolment = _enrolment(enrolment_id, Action.SUBMIT)
+    if not may(current_user, Action.SUBMIT, enrolment):
         flash("This portfolio is already submitted; it is with your assessor.", "info")
         return redirect(url_for(".portfolio", enrolment_id=enrolment.id))
     form = SubmitForm()
@@ -317,7 +312,7 @@ def submit_portfolio(enrolment_id: int) -> str | Response:
                 "success",
             )
             return redirect(url_for(".portfolio", enrolment_id=enrolment.id))
-        if not enrolment.state.learner_can_edit:  # another click or tab submitted it first
+        if not may(current_user, Action.SUBMIT, enrolment):  # another click or tab got there first
             get_flashed_messages()  # drop the general conflict message: this one says it all
             flash("This portfolio is already submitted; it is with your assessor.", "info")
             return redirect(url_for(".portfolio", enrolment_id=enrolment.id))

@@ -24,7 +24,7 @@ from werkzeug.wrappers import Response
 from wtforms.fields import SelectChoice
 
 from portfolio.audit.exports import record_export
-from portfolio.auth.permissions import Permission, require
+from portfolio.auth.permissions import Action, require
 from portfolio.clock import today
 from portfolio.errors import ServiceError
 from portfolio.exports.bundle import Selection
@@ -62,7 +62,7 @@ def _document(document, name: str) -> Response:
 def evidence_pack(enrolment_id: int) -> Response:
     """One learner's evidence pack for one unit, as Word."""
     enrolment = db.get_or_404(Enrolment, enrolment_id)
-    require(current_user, Permission.VIEW_REVIEW, enrolment)
+    require(current_user, Action.EXPORT_PACK, enrolment)
     config = current_app.config
     data = pack_data(db.session, enrolment, currency_years=config["EVIDENCE_CURRENCY_YEARS"])
     document = build_pack(
@@ -103,7 +103,7 @@ def _forms() -> tuple[MatrixForm, RegisterForm, BundleForm]:
 @login_required
 def index() -> str:
     """The documents an auditor asks for, with the bundle of everything."""
-    require(current_user, Permission.EXPORT)
+    require(current_user, Action.EXPORT)
     matrix, register, bundle = _forms()
     return render_template("exports/index.html", matrix=matrix, register=register, bundle=bundle)
 
@@ -112,7 +112,7 @@ def index() -> str:
 @login_required
 def matrix() -> str | Response:
     """The unit mapping matrix for a cohort."""
-    require(current_user, Permission.EXPORT)
+    require(current_user, Action.EXPORT)
     form, register, bundle = _forms()
     if not form.validate():
         return render_template(
@@ -143,7 +143,7 @@ def matrix() -> str | Response:
 @login_required
 def register() -> str | Response:
     """Every decided enrolment with its AVETMISS outcome code, as CSV or Excel."""
-    require(current_user, Permission.EXPORT)
+    require(current_user, Action.EXPORT)
     matrix_form, form, bundle = _forms()
     if form.validate():
         try:
@@ -196,7 +196,7 @@ def _chosen_ids(text: str) -> list[int]:
 @login_required
 def start() -> str | Response:
     """Start building an audit bundle; the next page follows its progress."""
-    require(current_user, Permission.EXPORT)
+    require(current_user, Action.EXPORT)
     matrix_form, register_form, form = _forms()
     if form.validate_on_submit():
         try:
@@ -217,7 +217,7 @@ def start() -> str | Response:
 
 
 def _job(job_id: str):
-    require(current_user, Permission.EXPORT)
+    require(current_user, Action.EXPORT)
     try:
         status = read_status(current_app._get_current_object(), job_id)
     except ServiceError:

@@ -30,11 +30,6 @@ class AssessmentState(enum.StrEnum):
     def label(self) -> str:
         return self.value.replace("_", " ").capitalize()
 
-    @property
-    def learner_can_edit(self) -> bool:
-        """The learner works on the portfolio while it is theirs, not while it is assessed."""
-        return self in (AssessmentState.DRAFT, AssessmentState.RETURNED)
-
 
 class Enrolment(db.Model):
     """A learner enrolled in a unit, pinned to the release they are assessed against."""

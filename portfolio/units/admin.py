@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
-from portfolio.auth.permissions import Permission, require
+from portfolio.auth.permissions import Action, require
 from portfolio.extensions import db
 from portfolio.files.serving import send_download
 from portfolio.saving import save
@@ -25,7 +25,7 @@ bp = Blueprint("admin_units", __name__, url_prefix="/admin/units")
 @bp.before_request
 @login_required
 def _admins_only() -> None:
-    require(current_user, Permission.MANAGE_UNITS)
+    require(current_user, Action.MANAGE_UNITS)
 
 
 @bp.route("/import", methods=["GET", "POST"])

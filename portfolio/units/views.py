@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from portfolio.audit.exports import record_export
-from portfolio.auth.permissions import Permission, can, require
+from portfolio.auth.permissions import Action, require
 from portfolio.extensions import db
 from portfolio.files.serving import send_download
 from portfolio.models import Role, UnitRelease
@@ -41,7 +41,6 @@ def show(code: str, release: int | None = None) -> str:
     return render_template(
         "units/show.html",
         view=unit_view(_found(code, release)),
-        can_export=can(current_user, Permission.EXPORT),
     )
 
 
@@ -70,7 +69,7 @@ def _framework_download(
 @login_required
 def moodle_framework(code: str, release: int) -> Response:
     """The release as a Moodle competency framework CSV (Import competency framework)."""
-    require(current_user, Permission.EXPORT)
+    require(current_user, Action.EXPORT)
     found = _found(code, release)
     return _framework_download(
         found,
@@ -86,7 +85,7 @@ def moodle_framework(code: str, release: int) -> Response:
 @login_required
 def mahara_framework(code: str, release: int) -> Response:
     """The release as a Mahara SmartEvidence framework (.matrix, JSON)."""
-    require(current_user, Permission.EXPORT)
+    require(current_user, Action.EXPORT)
     found = _found(code, release)
     return _framework_download(
         found,

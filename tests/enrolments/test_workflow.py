@@ -7,7 +7,8 @@ import itertools
 import pytest
 from sqlalchemy import select
 
-from portfolio.enrolments.workflow import ALLOWED, IllegalTransition, transition
+from portfolio.enrolments.workflow import ALLOWED, transition
+from portfolio.errors import IllegalTransition
 from portfolio.extensions import db
 from portfolio.models import AssessmentState, AuditEvent
 

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from portfolio.assessment.review import OUTCOME_DECLARATION
 from portfolio.audit.log import SYSTEM, event_digest, jsonable
+from portfolio.auth.permissions import Action, check_state
 from portfolio.auth.services import normalise_email
 from portfolio.demo.generate.content import FileSpec
 from portfolio.demo.generate.plan import (
@@ -48,7 +49,7 @@ from portfolio.demo.generate.plan import (
     StartReview,
     Submit,
 )
-from portfolio.enrolments.workflow import ALLOWED, IllegalTransition
+from portfolio.enrolments.workflow import STATE_EVENT, move
 from portfolio.errors import ServiceError
 from portfolio.evidence.services import DECLARATION, version_snapshot
 from portfolio.files.filetypes import safe_display_name
@@ -450,12 +451,10 @@ class EnrolmentRows:
             after=after,
         )
 
-    def ensure(self, *allowed: AssessmentState, action: str) -> None:
-        state = self.row["state"]
-        if state not in allowed:
-            raise IllegalTransition(
-                f"You cannot {action} while the portfolio is {state.label.lower()}."
-            )
+    @property
+    def state(self) -> AssessmentState:
+        """Where the assessment stands, for the policy's ``check_state``."""
+        return self.row["state"]
 
     def updated(self) -> None:
         """The enrolment row was written: its version counter moves on, as the ORM's does."""
@@ -469,24 +468,17 @@ class EnrolmentRows:
         role: Role,
         reason: str | None = None,
     ) -> None:
-        before = self.row["state"]
-        if to not in ALLOWED[before]:
-            raise IllegalTransition(
-                f"A portfolio that is {before.label.lower()} cannot become {to.label.lower()}."
-            )
+        event_before, event_after = move(self.row["state"], to, reason)
         self.row["state"] = to
         self.updated()
-        after: dict[str, object] = {"state": to}
-        if reason:
-            after["reason"] = reason
         self.event(
             at,
             actor_id,
             role,
-            "enrolment.state",
+            STATE_EVENT,
             f"enrolment:{self.id}",
-            before={"state": before},
-            after=after,
+            before=event_before,
+            after=event_after,
         )
 
     def ref(self, target_id: int) -> str:
@@ -556,7 +548,7 @@ class EnrolmentRows:
 
     def create_item(self, action: CreateItem) -> None:
         """``create_item``: the item, version 1 and its files."""
-        self.ensure(S.DRAFT, S.RETURNED, action="add evidence")
+        check_state(Action.ADD_EVIDENCE, self)
         number = self.row["next_evidence_number"]
         if action.number != number:
             raise ValueError(f"Evidence E{action.number} would be numbered E{number}.")
@@ -615,7 +607,7 @@ class EnrolmentRows:
 
     def map_item(self, action: MapItem) -> None:
         """``set_item_mappings``: a submitted version is first copied to a new one."""
-        self.ensure(S.DRAFT, S.RETURNED, action="change evidence")
+        check_state(Action.CHANGE_EVIDENCE, self)
         batch, at = self.batch, action.at
         item = self.items[action.number]
         current = item.current
@@ -698,7 +690,7 @@ class EnrolmentRows:
 
     def submit(self, action: Submit) -> None:
         """``submit``: a new round; the current versions freeze."""
-        self.ensure(S.DRAFT, S.RETURNED, action="submit")
+        check_state(Action.SUBMIT, self)
         if not self.items:
             raise ServiceError("Add at least one piece of evidence before you submit.")
         round_number = len(self.submissions) + 1
@@ -725,6 +717,7 @@ class EnrolmentRows:
         self.transition(action.at, to, self.learner, Role.LEARNER)
 
     def start_review(self, action: StartReview) -> None:
+        check_state(Action.START_REVIEW, self)
         if not self.submissions:
             raise ServiceError("This portfolio has not been submitted.")
         self.transition(action.at, S.IN_REVIEW, self.assessor, Role.ASSESSOR)
@@ -733,7 +726,7 @@ class EnrolmentRows:
 
     def check(self, action: CheckItem) -> None:
         """``check_evidence`` of a rule not yet checked for that version."""
-        self.ensure(S.IN_REVIEW, action="check evidence")
+        check_state(Action.CHECK_EVIDENCE, self)
         _, version = self.submitted_version(action.number)
         if not action.confirmed and not action.note.strip():
             raise ServiceError(f"Say why {action.rule.label.lower()} is flagged.", "note")
@@ -761,7 +754,7 @@ class EnrolmentRows:
 
     def decide(self, action: DecideMapping) -> None:
         """``decide_mapping`` on a learner's mapping nobody has decided on yet."""
-        self.ensure(S.IN_REVIEW, action="accept or reject evidence")
+        check_state(Action.DECIDE_MAPPING, self)
         item, version = self.submitted_version(action.number)
         ref = self.ref(action.target_id)
         if action.target_id not in item.mappings[version["id"]]:
@@ -790,7 +783,7 @@ class EnrolmentRows:
 
     def judge(self, action: Judge) -> None:
         """``judge``: a new judgement, or the one already made changed in place."""
-        self.ensure(S.IN_REVIEW, action="judge criteria")
+        check_state(Action.JUDGE, self)
         ref = self.ref(action.target_id)
         if action.finding is Finding.SATISFACTORY and self.is_gap(action.target_id):
             raise ServiceError(f"{ref} has no accepted evidence: accept evidence for it first.")
@@ -825,7 +818,7 @@ class EnrolmentRows:
 
     def sign_off(self, action: SignOff) -> None:
         """``sign_off_gap``, with any files the assessor gathered."""
-        self.ensure(S.IN_REVIEW, action="sign off gaps")
+        check_state(Action.SIGN_OFF, self)
         ref = self.ref(action.target_id)
         if not self.is_gap(action.target_id):
             raise ServiceError(f"{ref} is not a gap: it has accepted evidence or a sign-off.")
@@ -877,7 +870,7 @@ class EnrolmentRows:
 
     def return_to_learner(self, action: ReturnToLearner) -> None:
         """``return_to_learner``: feedback per criterion; the next submission is a new round."""
-        self.ensure(S.IN_REVIEW, action="return the portfolio")
+        check_state(Action.RETURN, self)
         wanted = {tid: feedback.strip() for tid, feedback in action.feedback if feedback.strip()}
         if not wanted:
             raise ServiceError("Say, for at least one criterion, what the learner needs to add.")
@@ -911,7 +904,7 @@ class EnrolmentRows:
 
     def record_outcome(self, action: RecordOutcome) -> None:
         """``record_outcome``: every criterion judged; Competent only when all satisfactory."""
-        self.ensure(S.IN_REVIEW, action="record the outcome")
+        check_state(Action.RECORD_OUTCOME, self)
         result = action.result
         choices = (
             (OutcomeResult.RPL_GRANTED, OutcomeResult.RPL_NOT_GRANTED)
