@@ -21,7 +21,7 @@ from markupsafe import escape
 from sqlalchemy import DateTime, func, select
 from werkzeug.security import generate_password_hash
 
-from portfolio.assessment import review as svc
+from portfolio.assessment import review as reviews
 from portfolio.audit.log import verify
 from portfolio.auth.services import create_user
 from portfolio.demo.generate import DEMO_PASSWORD
@@ -143,7 +143,7 @@ def test_outcomes_exist_exactly_for_decided_enrolments_and_competent_means_every
     assert len(outcomes) == len(decided)
     for outcome in outcomes:
         enrolment = db.session.get(Enrolment, outcome.enrolment_id)
-        view = svc.review_view(db.session, enrolment)
+        view = reviews.review_view(db.session, enrolment)
         assert view.outcome is not None and view.outcome.result is outcome.result
         assert not view.unjudged
         if outcome.result.is_achieved:

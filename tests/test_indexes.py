@@ -18,7 +18,8 @@ import pytest
 from flask import Flask
 from sqlalchemy import event
 
-from portfolio.evidence.services import ItemFields, create_item, set_item_mappings, submit
+from portfolio.evidence.rules import ItemFields
+from portfolio.evidence.services import create_item, set_item_mappings, submit
 from portfolio.extensions import db
 from portfolio.models import Enrolment, EvidenceType, Target
 

@@ -11,7 +11,11 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 from wtforms.fields import SelectChoice
 
-from portfolio.assessment import review as svc
+from portfolio.assessment import decisions, gaps
+from portfolio.assessment import outcome as outcomes
+from portfolio.assessment.matrix import matrix_sections
+from portfolio.assessment.queue import queue_rows, review_queue_query
+from portfolio.assessment.review import ReviewView, review_view
 from portfolio.assessment.review_forms import (
     ActionForm,
     CheckForm,
@@ -24,6 +28,7 @@ from portfolio.assessment.review_forms import (
     ReturnForm,
     SignoffForm,
 )
+from portfolio.assessment.rules import OUTCOME_DECLARATION, Conversation
 from portfolio.auth.permissions import Action, require
 from portfolio.extensions import db
 from portfolio.files.serving import DOCX, INLINE_TYPES, send_stored
@@ -52,8 +57,8 @@ def _enrolment(enrolment_id: int, permission: Action) -> Enrolment:
     return enrolment
 
 
-def _view(enrolment: Enrolment) -> svc.ReviewView:
-    return svc.review_view(
+def _view(enrolment: Enrolment) -> ReviewView:
+    return review_view(
         db.session, enrolment, currency_years=current_app.config["EVIDENCE_CURRENCY_YEARS"]
     )
 
@@ -87,8 +92,8 @@ def _expired() -> None:
 def queue() -> str:
     """Submissions waiting for this assessor, oldest first."""
     require(current_user, Action.REVIEW_QUEUE)
-    page = db.paginate(svc.review_queue_query(current_user), per_page=PER_PAGE, error_out=False)
-    rows = svc.queue_rows(db.session, page.items)
+    page = db.paginate(review_queue_query(current_user), per_page=PER_PAGE, error_out=False)
+    rows = queue_rows(db.session, page.items)
     return render_template("review/queue.html", page=page, rows=rows)
 
 
@@ -104,7 +109,7 @@ def review(enrolment_id: int) -> str:
         e=enrolment,
         action=ActionForm(),
         findings=list(Finding),
-        sections=svc.matrix_sections(view),
+        sections=matrix_sections(view),
         rules=list(EvidenceRule),
     )
 
@@ -117,7 +122,8 @@ def start(enrolment_id: int) -> Response:
     form = ActionForm()
     if form.validate_on_submit():
         if save(
-            None, lambda: svc.start_review(db.session, actor=current_user, enrolment=enrolment)
+            None,
+            lambda: decisions.start_review(db.session, actor=current_user, enrolment=enrolment),
         ).ok:
             flash(
                 "Review started. The learner sees that their portfolio is being assessed.",
@@ -145,7 +151,7 @@ def decide_mapping(enrolment_id: int) -> Response:
 
     def act() -> object:
         if decision == "add":
-            return svc.add_mapping(
+            return decisions.add_mapping(
                 db.session,
                 actor=current_user,
                 enrolment=enrolment,
@@ -153,7 +159,7 @@ def decide_mapping(enrolment_id: int) -> Response:
                 target=target,
                 note=form.note.data or "",
             )
-        return svc.decide_mapping(
+        return decisions.decide_mapping(
             db.session,
             actor=current_user,
             enrolment=enrolment,
@@ -183,7 +189,7 @@ def judge(enrolment_id: int) -> Response:
     finding = Finding(form.finding.data)
     if save(
         None,
-        lambda: svc.judge(
+        lambda: decisions.judge(
             db.session,
             actor=current_user,
             view=view,
@@ -207,12 +213,12 @@ def section_satisfactory(enrolment_id: int, anchor: str) -> Response:
         _expired()
         return _back(enrolment)
     view = _view(enrolment)
-    section = next((s for s in svc.matrix_sections(view) if s.anchor == anchor), None)
+    section = next((s for s in matrix_sections(view) if s.anchor == anchor), None)
     if section is None:
         abort(404)
     saved = save(
         None,
-        lambda: svc.judge_section_satisfactory(
+        lambda: decisions.judge_section_satisfactory(
             db.session, actor=current_user, view=view, section=section
         ),
     )
@@ -238,7 +244,7 @@ def item(enrolment_id: int, version_id: int) -> str | Response:
             rule = EvidenceRule(form.rule.data)
             if save(
                 None,
-                lambda: svc.check_evidence(
+                lambda: decisions.check_evidence(
                     db.session,
                     actor=current_user,
                     enrolment=enrolment,
@@ -286,9 +292,9 @@ def _word_previews(version: EvidenceVersion) -> dict[int, str]:
     return previews
 
 
-def _questions(form: SignoffForm) -> list[svc.Conversation]:
+def _questions(form: SignoffForm) -> list[Conversation]:
     return [
-        svc.Conversation(entry.form.question.data or "", entry.form.answer.data or "")
+        Conversation(entry.form.question.data or "", entry.form.answer.data or "")
         for entry in form.questions
     ]
 
@@ -304,7 +310,7 @@ def sign_off(enrolment_id: int, target_id: int) -> str | Response:
     if form.validate_on_submit():
 
         def act() -> object:
-            return svc.sign_off_gap(
+            return gaps.sign_off_gap(
                 db.session,
                 actor=current_user,
                 view=view,
@@ -346,7 +352,7 @@ def correct_signoff(enrolment_id: int, target_id: int) -> str | Response:
     if form.validate_on_submit():
 
         def act() -> object:
-            return svc.correct_signoff(
+            return gaps.correct_signoff(
                 db.session,
                 actor=current_user,
                 view=view,
@@ -402,7 +408,7 @@ def return_portfolio(enrolment_id: int) -> str | Response:
         feedback = {t.id: request.form.get(f"feedback-{t.id}", "") for t in view.targets}
         if save(
             form,
-            lambda: svc.return_to_learner(
+            lambda: gaps.return_to_learner(
                 db.session,
                 actor=current_user,
                 view=view,
@@ -417,7 +423,7 @@ def return_portfolio(enrolment_id: int) -> str | Response:
     )
 
 
-def _outcome_choices(view: svc.ReviewView) -> list[SelectChoice]:
+def _outcome_choices(view: ReviewView) -> list[SelectChoice]:
     return [
         SelectChoice(r.value, f"{r.label} (AVETMISS {r.avetmiss_code})")
         for r in view.outcome_choices()
@@ -436,7 +442,7 @@ def outcome(enrolment_id: int) -> str | Response:
         result = OutcomeResult(form.result.data)
         if save(
             form,
-            lambda: svc.record_outcome(
+            lambda: outcomes.record_outcome(
                 db.session,
                 actor=current_user,
                 view=view,
@@ -451,7 +457,7 @@ def outcome(enrolment_id: int) -> str | Response:
         view=view,
         e=enrolment,
         form=form,
-        declaration=svc.OUTCOME_DECLARATION,
+        declaration=OUTCOME_DECLARATION,
     )
 
 
@@ -476,7 +482,7 @@ def correct_judgement(enrolment_id: int, target_id: int) -> str | Response:
         form.validate_on_submit()
         and save(
             form,
-            lambda: svc.correct_judgement(
+            lambda: outcomes.correct_judgement(
                 db.session,
                 actor=current_user,
                 view=view,
@@ -511,7 +517,7 @@ def correct_outcome(enrolment_id: int) -> str | Response:
         result = OutcomeResult(form.result.data)
         if save(
             form,
-            lambda: svc.correct_outcome(
+            lambda: outcomes.correct_outcome(
                 db.session,
                 actor=current_user,
                 view=view,

@@ -10,11 +10,12 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from portfolio.assessment import review as svc
+from portfolio.assessment import decisions, gaps, outcome, review, rules
 from portfolio.auth.services import create_user, find_user_by_email
 from portfolio.demo.samples import docx_bytes, pdf_bytes, png_bytes
 from portfolio.enrolments.services import enrol
-from portfolio.evidence.services import ItemFields, create_item, set_item_mappings, submit
+from portfolio.evidence.rules import ItemFields
+from portfolio.evidence.services import create_item, set_item_mappings, submit
 from portfolio.files.uploads import store_upload
 from portfolio.models import (
     Enrolment,
@@ -136,12 +137,12 @@ def assessed_portfolio(
             session, actor=learner, item=item, notes={t.id: f"{title}: see {t.ref}" for t in mine}
         )
     submit(session, actor=learner, enrolment=enrolment, declared=True)
-    svc.start_review(session, actor=assessor, enrolment=enrolment)
-    view = svc.review_view(session, enrolment)
-    svc.accept_learner_mappings(session, actor=assessor, view=view, targets=covered)
+    decisions.start_review(session, actor=assessor, enrolment=enrolment)
+    view = review.review_view(session, enrolment)
+    decisions.accept_learner_mappings(session, actor=assessor, view=view, targets=covered)
     for submitted in view.items:
         for rule in EvidenceRule:
-            svc.check_evidence(
+            decisions.check_evidence(
                 session,
                 actor=assessor,
                 enrolment=enrolment,
@@ -151,8 +152,8 @@ def assessed_portfolio(
                 note="",
                 seen_version=0,
             )
-    view = svc.review_view(session, enrolment)
-    svc.sign_off_gap(
+    view = review.review_view(session, enrolment)
+    gaps.sign_off_gap(
         session,
         actor=assessor,
         view=view,
@@ -161,15 +162,15 @@ def assessed_portfolio(
         held_on=date.today() - timedelta(days=2),
         notes="Discussed at the depot after the Monday briefing.",
         questions=[
-            svc.Conversation(
+            rules.Conversation(
                 f"How does your work show this: {gap.text[:120]}?",
                 "I walked through how the depot's procedures apply and gave two recent examples.",
             )
         ],
     )
-    view = svc.review_view(session, enrolment)
+    view = review.review_view(session, enrolment)
     for target in targets:
-        svc.judge(
+        decisions.judge(
             session,
             actor=assessor,
             view=view,
@@ -178,7 +179,7 @@ def assessed_portfolio(
             comment="",
             seen_version=0,
         )
-    view = svc.review_view(session, enrolment)
-    svc.record_outcome(
+    view = review.review_view(session, enrolment)
+    outcome.record_outcome(
         session, actor=assessor, view=view, result=OutcomeResult.COMPETENT, declared=True
     )

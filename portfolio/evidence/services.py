@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -19,6 +18,8 @@ from portfolio.clock import today
 from portfolio.enrolments.progress import Coverage
 from portfolio.enrolments.workflow import transition
 from portfolio.errors import ServiceError
+from portfolio.evidence import rules
+from portfolio.evidence.rules import ItemFields
 from portfolio.files.uploads import NewFile
 from portfolio.models import (
     AssessmentState,
@@ -26,7 +27,6 @@ from portfolio.models import (
     EvidenceFile,
     EvidenceItem,
     EvidenceMapping,
-    EvidenceType,
     EvidenceVersion,
     GapSignoff,
     Role,
@@ -35,19 +35,6 @@ from portfolio.models import (
     User,
 )
 from portfolio.units.services import UnitView, get_release, unit_view
-
-DECLARATION = (
-    "I declare that the evidence in this portfolio is my own work, that it was produced in "
-    "the workplace or in the tasks described, and that I have acknowledged any help I had."
-)
-
-
-@dataclass
-class ItemFields:
-    title: str
-    evidence_type: EvidenceType
-    work_date: date
-    description: str = ""
 
 
 def load_items(session: Session, enrolment: Enrolment) -> list[EvidenceItem]:
@@ -148,17 +135,6 @@ def _editable_version(session: Session, actor: User, item: EvidenceItem) -> Evid
     return fresh
 
 
-def version_snapshot(version: EvidenceVersion) -> dict[str, object]:
-    """What the audit log keeps of a version's content (file names; their hashes are stored)."""
-    return {
-        "title": version.title,
-        "evidence_type": version.evidence_type,
-        "work_date": version.work_date,
-        "description": version.description,
-        "files": sorted(f.display_name for f in version.files),
-    }
-
-
 def _notes(version: EvidenceVersion) -> dict[int, str]:
     """The version's mappings as {target id: how it shows it}."""
     return {m.target_id: m.note for m in version.mappings}
@@ -175,33 +151,18 @@ def _record_mapping(
 ) -> None:
     """One "evidence.mapped" event for an item whose mappings (or version) changed."""
     after = _notes(version)
-    new_version = version.version != before_version
-    if after == before and not new_version:
-        return
-    ids = {*before, *after}
     refs = dict(
         session.execute(
-            select(Target.id, Target.ref).where(Target.id.in_(ids)).order_by(Target.position)
+            select(Target.id, Target.ref)
+            .where(Target.id.in_({*before, *after}))
+            .order_by(Target.position)
         ).all()
     )
-    order = list(refs)
-
-    def targets(notes: dict[int, str]) -> list[str]:
-        return [refs[t] for t in order if t in notes]
-
-    def changed_notes(mine: dict[int, str], other: dict[int, str]) -> dict[str, str]:
-        return {refs[t]: mine[t] for t in order if mine.get(t) and mine[t] != other.get(t)}
-
-    before_values: dict[str, object] = {"version": before_version, "targets": targets(before)}
-    after_values: dict[str, object] = {
-        "version": version.version,
-        "new_version": new_version,
-        "targets": targets(after),
-    }
-    if notes := changed_notes(before, after):
-        before_values["notes"] = notes
-    if notes := changed_notes(after, before):
-        after_values["notes"] = notes
+    change = rules.mapping_change(
+        before, after, before_version=before_version, version=version.version, refs=refs
+    )
+    if change is None:
+        return
     record(
         session,
         actor=actor,
@@ -209,20 +170,9 @@ def _record_mapping(
         action="evidence.mapped",
         subject=f"evidence:{item.reference}",
         enrolment=item.enrolment,
-        before=before_values,
-        after=after_values,
+        before=change[0],
+        after=change[1],
     )
-
-
-def _check_fields(fields: ItemFields, has_files: bool) -> None:
-    if not fields.title.strip():
-        raise ServiceError("Give the evidence a title.", "title")
-    if fields.work_date > today():
-        raise ServiceError("The date the work was done cannot be in the future.", "work_date")
-    if not fields.description.strip() and not has_files:
-        raise ServiceError(
-            "Add a file or write a description: an item needs at least one of them.", "files"
-        )
 
 
 def create_item(
@@ -230,17 +180,17 @@ def create_item(
 ) -> EvidenceItem:
     """Add an evidence item (version 1) to the learner's portfolio."""
     check_state(Action.ADD_EVIDENCE, enrolment)
-    _check_fields(fields, bool(files))
+    fields = rules.checked_fields(fields, has_files=bool(files), today=today())
     number = enrolment.next_evidence_number
     enrolment.next_evidence_number = number + 1
     item = EvidenceItem(enrolment=enrolment, number=number)
     version = EvidenceVersion(
         item=item,
         version=1,
-        title=fields.title.strip(),
+        title=fields.title,
         evidence_type=fields.evidence_type,
         work_date=fields.work_date,
-        description=fields.description.strip(),
+        description=fields.description,
         created_by_id=actor.id,
         files=[EvidenceFile(uploaded_by_id=actor.id, **vars(f)) for f in files],
     )
@@ -255,7 +205,7 @@ def create_item(
         action="evidence.created",
         subject=f"evidence:{item.reference}",
         enrolment=enrolment,
-        after={"version": 1, **version_snapshot(version)},
+        after={"version": 1, **rules.version_snapshot(version)},
     )
     return item
 
@@ -277,17 +227,20 @@ def update_item(
     dropping = {
         (f.storage_key, f.display_name) for f in item.current_version.files if f.id in remove
     }
-    before, before_version = version_snapshot(item.current_version), item.current_version.version
+    before, before_version = (
+        rules.version_snapshot(item.current_version),
+        item.current_version.version,
+    )
     version = _editable_version(session, actor, item)
     kept = [f for f in version.files if (f.storage_key, f.display_name) not in dropping]
-    _check_fields(fields, bool(kept or add_files))
-    version.title = fields.title.strip()
+    fields = rules.checked_fields(fields, has_files=bool(kept or add_files), today=today())
+    version.title = fields.title
     version.evidence_type = fields.evidence_type
     version.work_date = fields.work_date
-    version.description = fields.description.strip()
+    version.description = fields.description
     version.files = kept + [EvidenceFile(uploaded_by_id=actor.id, **vars(f)) for f in add_files]
     session.flush()
-    after = version_snapshot(version)
+    after = rules.version_snapshot(version)
     changed = [name for name in after if after[name] != before[name]]
     new_version = version.version != before_version
     if changed or new_version:
@@ -403,17 +356,16 @@ def _mapping_to(version: EvidenceVersion, target: Target) -> EvidenceMapping | N
 
 def submit(session: Session, *, actor: User, enrolment: Enrolment, declared: bool) -> Submission:
     """Hand the portfolio in with the learner's declaration; its current versions freeze."""
-    if not declared:
-        raise ServiceError(
-            "Tick the declaration to confirm the evidence is your own work.", "declared"
-        )
+    rules.check_declared(declared)
     check_state(Action.SUBMIT, enrolment)
     items = load_items(session, enrolment)
-    if not items:
-        raise ServiceError("Add at least one piece of evidence before you submit.")
+    rules.check_not_empty(items)
     round_number = len(enrolment.submissions) + 1
     submission = Submission(
-        enrolment=enrolment, round=round_number, submitted_by_id=actor.id, declaration=DECLARATION
+        enrolment=enrolment,
+        round=round_number,
+        submitted_by_id=actor.id,
+        declaration=rules.DECLARATION,
     )
     session.add(submission)
     session.flush()

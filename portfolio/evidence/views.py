@@ -27,9 +27,8 @@ from portfolio.enrolments.progress import coverage, learner_feedback
 from portfolio.enrolments.services import list_enrolments
 from portfolio.errors import ServiceError
 from portfolio.evidence.forms import ItemForm, PlainForm, SubmitForm
+from portfolio.evidence.rules import DECLARATION, ItemFields
 from portfolio.evidence.services import (
-    DECLARATION,
-    ItemFields,
     attach_to_target,
     create_item,
     load_items,

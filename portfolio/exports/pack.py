@@ -20,12 +20,9 @@ from docx.shared import Cm, Pt
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from portfolio.assessment.review import (
-    OUTCOME_DECLARATION,
-    ReviewView,
-    matrix_sections,
-    review_view,
-)
+from portfolio.assessment.matrix import matrix_sections
+from portfolio.assessment.review import ReviewView, review_view
+from portfolio.assessment.rules import OUTCOME_DECLARATION
 from portfolio.audit.history import HistoryRow, describe, enrolment_events_query
 from portfolio.exports.docx_support import (
     add_page_number_footer,

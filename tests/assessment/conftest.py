@@ -9,7 +9,8 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from portfolio.evidence.services import ItemFields, create_item, set_item_mappings, submit
+from portfolio.evidence.rules import ItemFields
+from portfolio.evidence.services import create_item, set_item_mappings, submit
 from portfolio.extensions import db
 from portfolio.models import Enrolment, EvidenceItem, EvidenceType, Target, User
 

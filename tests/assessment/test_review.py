@@ -89,7 +89,8 @@ def test_queue_runs_a_fixed_number_of_queries(
     client, submitted, make_user, make_enrolment, login, count_queries
 ) -> None:
     """Ten waiting submissions cost the queue no more queries than one."""
-    from portfolio.evidence.services import ItemFields, create_item
+    from portfolio.evidence.rules import ItemFields
+    from portfolio.evidence.services import create_item
     from portfolio.evidence.services import submit as hand_in
     from portfolio.models import EvidenceType
 
@@ -598,7 +599,8 @@ def test_an_item_opens_in_place_with_its_word_file_readable(
     client, make_user, make_enrolment, login
 ) -> None:
     """The assessor reads a Word file on the item page, without downloading it."""
-    from portfolio.evidence.services import ItemFields, create_item
+    from portfolio.evidence.rules import ItemFields
+    from portfolio.evidence.services import create_item
     from portfolio.evidence.services import submit as hand_in
     from portfolio.files.uploads import store_upload
     from portfolio.models import EvidenceType
@@ -693,17 +695,19 @@ def test_two_sign_offs_of_one_gap_at_once_record_one(submitted) -> None:
     from sqlalchemy.orm import Session
     from sqlalchemy.orm.exc import StaleDataError
 
-    from portfolio.assessment import review as svc
+    from portfolio.assessment.decisions import start_review
+    from portfolio.assessment.gaps import sign_off_gap
+    from portfolio.assessment.review import review_view
     from portfolio.models import Enrolment, GapMethod, Target, User
 
     s = submitted()
-    svc.start_review(db.session, actor=s.assessor, enrolment=s.enrolment)
+    start_review(db.session, actor=s.assessor, enrolment=s.enrolment)
     db.session.commit()
     target = s.target("pc-2.3")
-    view = svc.review_view(db.session, s.enrolment)  # this request read the gap first
+    view = review_view(db.session, s.enrolment)  # this request read the gap first
 
     def sign(session, actor, enrolment_view, gap):
-        return svc.sign_off_gap(
+        return sign_off_gap(
             session,
             actor=actor,
             view=enrolment_view,
@@ -718,7 +722,7 @@ def test_two_sign_offs_of_one_gap_at_once_record_one(submitted) -> None:
         sign(
             other,
             other.get(User, s.assessor.id),
-            svc.review_view(other, enrolment),
+            review_view(other, enrolment),
             other.get(Target, target.id),
         )
         other.commit()

@@ -12,8 +12,8 @@ from portfolio.audit.log import verify
 from portfolio.auth.services import create_user, import_learners, set_active
 from portfolio.enrolments.services import assign_assessor, enrol
 from portfolio.enrolments.workflow import transition
+from portfolio.evidence.rules import ItemFields
 from portfolio.evidence.services import (
-    ItemFields,
     attach_to_target,
     create_item,
     set_item_mappings,

@@ -23,7 +23,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 
-from portfolio.assessment import review as svc
+from portfolio.assessment import decisions, gaps, matrix, outcome, review, rules
 from portfolio.audit.exports import EXPORT_ACTION
 from portfolio.evidence.services import set_item_mappings, submit
 from portfolio.exports.bundle import Selection
@@ -149,17 +149,19 @@ def reach(world: World, stage: str) -> None:
         db.session.commit()
         world.ids["version"] = item.current_version_id
     if wanted >= STAGES.index("in_review"):
-        svc.start_review(db.session, actor=assessor, enrolment=enrolment)
+        decisions.start_review(db.session, actor=assessor, enrolment=enrolment)
         db.session.commit()
-        sections = svc.matrix_sections(svc.review_view(db.session, enrolment))
+        sections = matrix.matrix_sections(review.review_view(db.session, enrolment))
         world.ids["section"] = next(
             s.anchor for s in sections if any(t.id == world.ids["mapped"] for t in s.targets)
         )
     if wanted >= STAGES.index("judged"):
-        view = svc.review_view(db.session, enrolment)
-        svc.accept_learner_mappings(db.session, actor=assessor, view=view, targets=view.targets)
-        view = svc.review_view(db.session, enrolment)
-        signoff = svc.sign_off_gap(
+        view = review.review_view(db.session, enrolment)
+        decisions.accept_learner_mappings(
+            db.session, actor=assessor, view=view, targets=view.targets
+        )
+        view = review.review_view(db.session, enrolment)
+        signoff = gaps.sign_off_gap(
             db.session,
             actor=assessor,
             view=view,
@@ -167,12 +169,12 @@ def reach(world: World, stage: str) -> None:
             method=GapMethod.COMPETENCY_CONVERSATION,
             held_on=date.today(),
             notes="Talked it through at the service desk.",
-            questions=[svc.Conversation("How do you close a complaint?", "Call back, then log.")],
+            questions=[rules.Conversation("How do you close a complaint?", "Call back, then log.")],
             files=[store_upload(io.BytesIO(png_bytes()), "notes.png")],
         )
-        view = svc.review_view(db.session, enrolment)
+        view = review.review_view(db.session, enrolment)
         for target in view.targets:
-            svc.judge(
+            decisions.judge(
                 db.session,
                 actor=assessor,
                 view=view,
@@ -184,10 +186,10 @@ def reach(world: World, stage: str) -> None:
         db.session.commit()
         world.ids["signoff_file"] = signoff.files[0].id
     if wanted >= STAGES.index("decided"):
-        svc.record_outcome(
+        outcome.record_outcome(
             db.session,
             actor=assessor,
-            view=svc.review_view(db.session, enrolment),
+            view=review.review_view(db.session, enrolment),
             result=OutcomeResult.COMPETENT,
             declared=True,
         )

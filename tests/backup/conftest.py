@@ -89,15 +89,11 @@ def populate() -> None:
     an item) and resubmitted, and a gap signed off by observation with two files, one of them
     identical to a file of Sam's; a unit release with no foundation skills at all (SQL NULL).
     """
-    from portfolio.assessment import review as svc
+    from portfolio.assessment import decisions, gaps, review
+    from portfolio.assessment import outcome as outcomes
     from portfolio.demo.samples import pdf_bytes, png_bytes
-    from portfolio.evidence.services import (
-        ItemFields,
-        create_item,
-        set_item_mappings,
-        submit,
-        update_item,
-    )
+    from portfolio.evidence.rules import ItemFields
+    from portfolio.evidence.services import create_item, set_item_mappings, submit, update_item
     from portfolio.files.uploads import store_upload
     from portfolio.models import (
         Enrolment,
@@ -135,9 +131,9 @@ def populate() -> None:
 
     # A correction after the outcome: a judgement that replaces an earlier one.
     sam = enrolment("learner2@example.org", "TLII5018")
-    view = svc.review_view(session, sam)
+    view = review.review_view(session, sam)
     first = view.targets[0]
-    svc.correct_judgement(
+    outcomes.correct_judgement(
         session,
         actor=assessor,
         view=view,
@@ -168,9 +164,9 @@ def populate() -> None:
     )
     set_item_mappings(session, actor=lee, item=item, notes={targets[0].id: "The schedule."})
     submit(session, actor=lee, enrolment=lee_tlii, declared=True)
-    svc.start_review(session, actor=assessor, enrolment=lee_tlii)
-    view = svc.review_view(session, lee_tlii)
-    svc.return_to_learner(
+    decisions.start_review(session, actor=assessor, enrolment=lee_tlii)
+    view = review.review_view(session, lee_tlii)
+    gaps.return_to_learner(
         session,
         actor=assessor,
         view=view,
@@ -188,9 +184,9 @@ def populate() -> None:
         add_files=[],
     )
     submit(session, actor=lee, enrolment=lee_tlii, declared=True)
-    svc.start_review(session, actor=assessor, enrolment=lee_tlii)
-    view = svc.review_view(session, lee_tlii)
-    svc.sign_off_gap(
+    decisions.start_review(session, actor=assessor, enrolment=lee_tlii)
+    view = review.review_view(session, lee_tlii)
+    gaps.sign_off_gap(
         session,
         actor=assessor,
         view=view,

@@ -16,7 +16,8 @@ from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
 from portfolio.enrolments.workflow import transition
-from portfolio.evidence.services import ItemFields, create_item, set_item_mappings
+from portfolio.evidence.rules import ItemFields
+from portfolio.evidence.services import create_item, set_item_mappings
 from portfolio.extensions import db
 from portfolio.models import (
     AssessmentState,

@@ -15,7 +15,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from portfolio.evidence.services import ItemFields, create_item
+from portfolio.evidence.rules import ItemFields
+from portfolio.evidence.services import create_item
 from portfolio.extensions import db
 from portfolio.models import (
     Enrolment,

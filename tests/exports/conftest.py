@@ -136,9 +136,10 @@ def decided(make_user, make_enrolment) -> Callable[..., object]:
     import io
     from datetime import date
 
-    from portfolio.assessment import review as svc
+    from portfolio.assessment import decisions, gaps, outcome, review, rules
     from portfolio.demo.samples import docx_bytes, pdf_bytes, png_bytes
-    from portfolio.evidence.services import ItemFields, create_item, set_item_mappings, submit
+    from portfolio.evidence.rules import ItemFields
+    from portfolio.evidence.services import create_item, set_item_mappings, submit
     from portfolio.extensions import db
     from portfolio.files.uploads import store_upload
     from portfolio.models import EvidenceType, Finding, GapMethod, OutcomeResult
@@ -179,11 +180,11 @@ def decided(make_user, make_enrolment) -> Callable[..., object]:
                 db.session, actor=learner, item=item, notes={t.id: f"shows {t.ref}" for t in mapped}
             )
         submit(db.session, actor=learner, enrolment=enrolment, declared=True)
-        svc.start_review(db.session, actor=assessor, enrolment=enrolment)
-        view = svc.review_view(db.session, enrolment)
-        svc.accept_learner_mappings(db.session, actor=assessor, view=view, targets=mapped)
-        view = svc.review_view(db.session, enrolment)
-        svc.sign_off_gap(
+        decisions.start_review(db.session, actor=assessor, enrolment=enrolment)
+        view = review.review_view(db.session, enrolment)
+        decisions.accept_learner_mappings(db.session, actor=assessor, view=view, targets=mapped)
+        view = review.review_view(db.session, enrolment)
+        gaps.sign_off_gap(
             db.session,
             actor=assessor,
             view=view,
@@ -191,11 +192,11 @@ def decided(make_user, make_enrolment) -> Callable[..., object]:
             method=GapMethod.COMPETENCY_CONVERSATION,
             held_on=date(2026, 11, 20),
             notes="Talked it through.",
-            questions=[svc.Conversation("What is the QMS?", "The depot's quality manual.")],
+            questions=[rules.Conversation("What is the QMS?", "The depot's quality manual.")],
         )
-        view = svc.review_view(db.session, enrolment)
+        view = review.review_view(db.session, enrolment)
         for target in targets:
-            svc.judge(
+            decisions.judge(
                 db.session,
                 actor=assessor,
                 view=view,
@@ -204,8 +205,8 @@ def decided(make_user, make_enrolment) -> Callable[..., object]:
                 comment=f"Met: {target.ref}",
                 seen_version=0,
             )
-        view = svc.review_view(db.session, enrolment)
-        svc.record_outcome(
+        view = review.review_view(db.session, enrolment)
+        outcome.record_outcome(
             db.session, actor=assessor, view=view, result=OutcomeResult.COMPETENT, declared=True
         )
         db.session.commit()

@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 import docx
 from sqlalchemy import select
 
-from portfolio.assessment import review as svc
+from portfolio.assessment import gaps, review, rules
 from portfolio.exports.bundle import Selection, stream_bundle
 from portfolio.exports.matrix import build_matrix, cohort_ids, matrix_data
 from portfolio.exports.pack import build_pack, pack_data
@@ -183,7 +183,8 @@ def test_two_files_with_one_name_both_reach_the_bundle(make_user, make_enrolment
     """Two phone photos both called image.png are two members, each with its extension."""
     from datetime import date
 
-    from portfolio.evidence.services import ItemFields, create_item, submit
+    from portfolio.evidence.rules import ItemFields
+    from portfolio.evidence.services import create_item, submit
     from portfolio.files.uploads import store_upload
     from portfolio.models import EvidenceType
     from tests.files import png_bytes
@@ -236,10 +237,10 @@ def test_matrix_cohort_dates_are_the_rto_s_dates(decided, app) -> None:
 def test_pack_shows_a_corrected_sign_off_and_the_one_it_replaced(decided) -> None:
     """The sign-off section has the correction with its reason; Corrections lists both."""
     enrolment = decided(items=1)
-    view = svc.review_view(db.session, enrolment)
+    view = review.review_view(db.session, enrolment)
     [(target_id, old)] = view.signoffs.items()
     target = db.session.get(Target, target_id)
-    svc.correct_signoff(
+    gaps.correct_signoff(
         db.session,
         actor=old.assessor,
         view=view,
@@ -247,7 +248,7 @@ def test_pack_shows_a_corrected_sign_off_and_the_one_it_replaced(decided) -> Non
         method=old.method,
         held_on=old.held_on - timedelta(days=1),
         notes="Talked it through at the depot.",
-        questions=[svc.Conversation("What is the QMS?", "The depot's quality manual.")],
+        questions=[rules.Conversation("What is the QMS?", "The depot's quality manual.")],
         reason="Held the day before.",
     )
     db.session.commit()

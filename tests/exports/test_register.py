@@ -13,12 +13,14 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portfolio.assessment import review as svc
+from portfolio.assessment import decisions, review
+from portfolio.assessment import outcome as outcomes
 from portfolio.audit.exports import record_export
 from portfolio.audit.log import verify
 from portfolio.clock import today as rto_today
 from portfolio.errors import ServiceError
-from portfolio.evidence.services import ItemFields, create_item, set_item_mappings, submit
+from portfolio.evidence.rules import ItemFields
+from portfolio.evidence.services import create_item, set_item_mappings, submit
 from portfolio.exports.register import (
     COLUMNS,
     RegisterRow,
@@ -60,7 +62,7 @@ class Decider:
         self.day = rto_today()
         self.assessor = make_user("assessor", name="Alex Assessor")
         # The services' today is the day the test says it is.
-        monkeypatch.setattr(svc, "today", lambda: self.day)
+        monkeypatch.setattr(outcomes, "today", lambda: self.day)
 
     def __call__(
         self,
@@ -79,13 +81,15 @@ class Decider:
             learner=learner, assessor=assessor, unit=unit, is_rpl=is_rpl
         )
         self.start(enrolment)
-        view = svc.review_view(db.session, enrolment)
+        view = review.review_view(db.session, enrolment)
         achieved = result.is_achieved
         if achieved:
-            svc.accept_learner_mappings(db.session, actor=assessor, view=view, targets=view.targets)
-            view = svc.review_view(db.session, enrolment)
+            decisions.accept_learner_mappings(
+                db.session, actor=assessor, view=view, targets=view.targets
+            )
+            view = review.review_view(db.session, enrolment)
         for target in view.targets:
-            svc.judge(
+            decisions.judge(
                 db.session,
                 actor=assessor,
                 view=view,
@@ -95,10 +99,10 @@ class Decider:
                 seen_version=0,
             )
         self.day = on
-        svc.record_outcome(
+        outcomes.record_outcome(
             db.session,
             actor=assessor,
-            view=svc.review_view(db.session, enrolment),
+            view=review.review_view(db.session, enrolment),
             result=result,
             declared=True,
         )
@@ -125,17 +129,17 @@ class Decider:
         )
         submit(db.session, actor=learner, enrolment=enrolment, declared=True)
         db.session.commit()
-        svc.start_review(db.session, actor=enrolment.assessor, enrolment=enrolment)
+        decisions.start_review(db.session, actor=enrolment.assessor, enrolment=enrolment)
         db.session.commit()
 
     def correct(
         self, enrolment: Enrolment, result: OutcomeResult, on: date, *, actor: User
     ) -> UnitOutcome:
         self.day = on
-        outcome = svc.correct_outcome(
+        outcome = outcomes.correct_outcome(
             db.session,
             actor=actor,
-            view=svc.review_view(db.session, enrolment),
+            view=review.review_view(db.session, enrolment),
             result=result,
             reason="The observation record was for another learner.",
         )

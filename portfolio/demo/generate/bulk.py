@@ -30,7 +30,7 @@ from flask import Flask
 from sqlalchemy import bindparam, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
-from portfolio.assessment.review import OUTCOME_DECLARATION
+from portfolio.assessment import rules
 from portfolio.audit.log import SYSTEM, event_digest, jsonable
 from portfolio.auth.permissions import Action, check_state
 from portfolio.auth.services import normalise_email
@@ -51,7 +51,8 @@ from portfolio.demo.generate.plan import (
 )
 from portfolio.enrolments.workflow import STATE_EVENT, move
 from portfolio.errors import ServiceError
-from portfolio.evidence.services import DECLARATION, version_snapshot
+from portfolio.evidence import rules as evidence_rules
+from portfolio.evidence.rules import ItemFields
 from portfolio.files.filetypes import safe_display_name
 from portfolio.files.uploads import NewFile, store_upload
 from portfolio.models import (
@@ -66,7 +67,6 @@ from portfolio.models import (
     EvidenceVersion,
     Finding,
     GapFeedback,
-    GapMethod,
     GapSignoff,
     Judgement,
     MappingDecision,
@@ -503,7 +503,7 @@ class EnrolmentRows:
         item = self.items[number]
         version = item.submitted()
         if version is None:
-            raise ServiceError("That evidence was not submitted in this portfolio.")
+            raise ServiceError(rules.NOT_IN_SUBMISSION)
         return item, version
 
     def is_gap(self, target_id: int) -> bool:
@@ -549,6 +549,11 @@ class EnrolmentRows:
     def create_item(self, action: CreateItem) -> None:
         """``create_item``: the item, version 1 and its files."""
         check_state(Action.ADD_EVIDENCE, self)
+        fields = evidence_rules.checked_fields(
+            ItemFields(action.title, action.evidence_type, action.work_date, action.description),
+            has_files=bool(action.files),
+            today=action.at.astimezone(self.batch.timezone).date(),
+        )
         number = self.row["next_evidence_number"]
         if action.number != number:
             raise ValueError(f"Evidence E{action.number} would be numbered E{number}.")
@@ -572,10 +577,10 @@ class EnrolmentRows:
                 "id": version_id,
                 "item_id": item_id,
                 "version": 1,
-                "title": action.title.strip(),
-                "evidence_type": action.evidence_type,
-                "work_date": action.work_date,
-                "description": action.description.strip(),
+                "title": fields.title,
+                "evidence_type": fields.evidence_type,
+                "work_date": fields.work_date,
+                "description": fields.description,
                 "created_at": action.at,
                 "created_by_id": self.learner,
                 "submission_id": None,
@@ -601,7 +606,7 @@ class EnrolmentRows:
             f"evidence:E{number}",
             after={
                 "version": 1,
-                **version_snapshot(_version_view(version, item.files[version_id])),
+                **evidence_rules.version_snapshot(_version_view(version, item.files[version_id])),
             },
         )
 
@@ -645,35 +650,24 @@ class EnrolmentRows:
             else:
                 mappings[tid] = self.mapping(current["id"], tid, note.strip(), at)
         after = {tid: m["note"] for tid, m in mappings.items()}
-        new_version = current["version"] != before_version
-        if after == before and not new_version:
-            return
         order = sorted({*before, *after}, key=lambda tid: self.unit.by_id[tid].position)
-
-        def targets(notes: dict[int, str]) -> list[str]:
-            return [self.ref(t) for t in order if t in notes]
-
-        def changed_notes(mine: dict[int, str], other: dict[int, str]) -> dict[str, str]:
-            return {self.ref(t): mine[t] for t in order if mine.get(t) and mine[t] != other.get(t)}
-
-        before_values: dict[str, object] = {"version": before_version, "targets": targets(before)}
-        after_values: dict[str, object] = {
-            "version": current["version"],
-            "new_version": new_version,
-            "targets": targets(after),
-        }
-        if notes := changed_notes(before, after):
-            before_values["notes"] = notes
-        if notes := changed_notes(after, before):
-            after_values["notes"] = notes
+        change = evidence_rules.mapping_change(
+            before,
+            after,
+            before_version=before_version,
+            version=current["version"],
+            refs={tid: self.ref(tid) for tid in order},
+        )
+        if change is None:
+            return
         self.event(
             at,
             self.learner,
             Role.LEARNER,
             "evidence.mapped",
             f"evidence:E{action.number}",
-            before=before_values,
-            after=after_values,
+            before=change[0],
+            after=change[1],
         )
 
     def mapping(self, version_id: int, target_id: int, note: str, at: datetime) -> dict[str, Any]:
@@ -691,8 +685,7 @@ class EnrolmentRows:
     def submit(self, action: Submit) -> None:
         """``submit``: a new round; the current versions freeze."""
         check_state(Action.SUBMIT, self)
-        if not self.items:
-            raise ServiceError("Add at least one piece of evidence before you submit.")
+        evidence_rules.check_not_empty(list(self.items))
         round_number = len(self.submissions) + 1
         submission = self.batch.add(
             Submission,
@@ -702,7 +695,7 @@ class EnrolmentRows:
                 "round": round_number,
                 "submitted_at": action.at,
                 "submitted_by_id": self.learner,
-                "declaration": DECLARATION,
+                "declaration": evidence_rules.DECLARATION,
                 "review_started_at": None,
                 "returned_at": None,
                 "returned_by_id": None,
@@ -719,7 +712,7 @@ class EnrolmentRows:
     def start_review(self, action: StartReview) -> None:
         check_state(Action.START_REVIEW, self)
         if not self.submissions:
-            raise ServiceError("This portfolio has not been submitted.")
+            raise ServiceError(rules.NOT_SUBMITTED)
         self.transition(action.at, S.IN_REVIEW, self.assessor, Role.ASSESSOR)
         submission = self.submissions[-1]
         submission["review_started_at"] = submission["review_started_at"] or action.at
@@ -728,13 +721,11 @@ class EnrolmentRows:
         """``check_evidence`` of a rule not yet checked for that version."""
         check_state(Action.CHECK_EVIDENCE, self)
         _, version = self.submitted_version(action.number)
-        if not action.confirmed and not action.note.strip():
-            raise ServiceError(f"Say why {action.rule.label.lower()} is flagged.", "note")
+        note = rules.checked_note(action.rule, action.confirmed, action.note)
         key = (version["id"], action.rule.value)
         if key in self.checks:
             raise ValueError(f"E{action.number} is already checked for {action.rule.value}.")
         self.checks.add(key)
-        note = action.note.strip()
         self.assessor_entry(
             EvidenceCheck,
             action.at,
@@ -748,8 +739,8 @@ class EnrolmentRows:
             self.assessor,
             Role.ASSESSOR,
             "evidence.checked",
-            f"evidence:E{action.number}v{version['version']}:{action.rule.value}",
-            after={"confirmed": action.confirmed, "note": note},
+            rules.evidence_subject(action.number, version["version"], action.rule.value),
+            after=rules.check_payload(action.confirmed, note),
         )
 
     def decide(self, action: DecideMapping) -> None:
@@ -757,8 +748,8 @@ class EnrolmentRows:
         check_state(Action.DECIDE_MAPPING, self)
         item, version = self.submitted_version(action.number)
         ref = self.ref(action.target_id)
-        if action.target_id not in item.mappings[version["id"]]:
-            raise ServiceError(f"The learner did not map this evidence to {ref}.")
+        mapped = action.target_id in item.mappings[version["id"]]
+        rules.check_mapping_claim(MappingSource.LEARNER, mapped, ref)
         key = (version["id"], action.target_id)
         if key in self.decisions:
             raise ValueError(f"E{action.number} is already decided for {ref}.")
@@ -776,20 +767,18 @@ class EnrolmentRows:
             action.at,
             self.assessor,
             Role.ASSESSOR,
-            "mapping.accepted" if action.accepted else "mapping.rejected",
-            f"evidence:E{action.number}v{version['version']}:{ref}",
-            after={"accepted": action.accepted, "note": note, "source": MappingSource.LEARNER},
+            rules.decision_action(action.accepted),
+            rules.evidence_subject(action.number, version["version"], ref),
+            after=rules.decision_payload(action.accepted, note, MappingSource.LEARNER),
         )
 
     def judge(self, action: Judge) -> None:
         """``judge``: a new judgement, or the one already made changed in place."""
         check_state(Action.JUDGE, self)
         ref = self.ref(action.target_id)
-        if action.finding is Finding.SATISFACTORY and self.is_gap(action.target_id):
-            raise ServiceError(f"{ref} has no accepted evidence: accept evidence for it first.")
-        if action.finding is Finding.NOT_YET_SATISFACTORY and not action.comment.strip():
-            raise ServiceError(f"Say what is missing for {ref}.", "comment")
-        comment = action.comment.strip()
+        comment = rules.judged_comment(
+            ref, action.finding, action.comment, is_gap=self.is_gap(action.target_id)
+        )
         existing = self.judgements.get(action.target_id)
         before = None
         if existing is None:
@@ -797,7 +786,7 @@ class EnrolmentRows:
                 Judgement, action.at, target_id=action.target_id
             )
         else:
-            before = {"finding": existing["finding"], "comment": existing["comment"]}
+            before = rules.judgement_payload(existing["finding"], existing["comment"])
             existing["lock_version"] += 1
         existing.update(
             finding=action.finding,
@@ -811,35 +800,31 @@ class EnrolmentRows:
             self.assessor,
             Role.ASSESSOR,
             "judgement.recorded",
-            f"target:{ref}",
+            rules.target_subject(ref),
             before=before,
-            after={"finding": action.finding, "comment": comment},
+            after=rules.judgement_payload(action.finding, comment),
         )
 
     def sign_off(self, action: SignOff) -> None:
         """``sign_off_gap``, with any files the assessor gathered."""
         check_state(Action.SIGN_OFF, self)
         ref = self.ref(action.target_id)
-        if not self.is_gap(action.target_id):
-            raise ServiceError(f"{ref} is not a gap: it has accepted evidence or a sign-off.")
-        if action.held_on > action.at.astimezone(self.batch.timezone).date():
-            raise ServiceError("The date it took place cannot be in the future.", "held_on")
-        asked = [(q.strip(), a.strip()) for q, a in action.questions if q.strip() or a.strip()]
-        if any(not q or not a for q, a in asked):
-            raise ServiceError("Give each question with the learner's answer.", "questions")
-        if action.method is GapMethod.COMPETENCY_CONVERSATION and not asked:
-            raise ServiceError("Record the questions asked and the answers given.", "questions")
-        if not action.notes.strip() and not asked:
-            raise ServiceError("Describe what you saw or were told.", "notes")
+        rules.check_gap(ref, is_gap=self.is_gap(action.target_id))
+        notes, questions = rules.signoff_record(
+            action.method,
+            action.held_on,
+            action.notes,
+            [rules.Conversation(q, a) for q, a in action.questions],
+            today=action.at.astimezone(self.batch.timezone).date(),
+        )
         self.updated()  # the enrolment row is claimed against a double submit
-        questions = [{"question": q, "answer": a} for q, a in asked]
         signoff = self.assessor_entry(
             GapSignoff,
             action.at,
             target_id=action.target_id,
             method=action.method,
             held_on=action.held_on,
-            notes=action.notes.strip(),
+            notes=notes,
             questions=questions,
         )
         files = [
@@ -858,22 +843,20 @@ class EnrolmentRows:
             self.assessor,
             Role.ASSESSOR,
             "gap.signed_off",
-            f"target:{ref}",
-            after={
-                "method": action.method,
-                "held_on": action.held_on,
-                "notes": signoff["notes"],
-                "questions": questions,
-                "files": [{"name": f["display_name"], "sha256": f["sha256"]} for f in files],
-            },
+            rules.target_subject(ref),
+            after=rules.signoff_payload(
+                action.method,
+                action.held_on,
+                notes,
+                questions,
+                ((f["display_name"], f["sha256"]) for f in files),
+            ),
         )
 
     def return_to_learner(self, action: ReturnToLearner) -> None:
         """``return_to_learner``: feedback per criterion; the next submission is a new round."""
         check_state(Action.RETURN, self)
-        wanted = {tid: feedback.strip() for tid, feedback in action.feedback if feedback.strip()}
-        if not wanted:
-            raise ServiceError("Say, for at least one criterion, what the learner needs to add.")
+        wanted = rules.return_feedback(dict(action.feedback))
         submission = self.submissions[-1]
         for target_id, feedback in wanted.items():
             self.batch.add(
@@ -896,37 +879,31 @@ class EnrolmentRows:
             Role.ASSESSOR,
             "submission.returned",
             f"submission:{submission['round']}",
-            after={
-                "overall": overall,
-                "targets": {self.ref(tid): feedback for tid, feedback in wanted.items()},
-            },
+            after=rules.return_payload(
+                overall, {self.ref(tid): feedback for tid, feedback in wanted.items()}
+            ),
         )
 
     def record_outcome(self, action: RecordOutcome) -> None:
         """``record_outcome``: every criterion judged; Competent only when all satisfactory."""
         check_state(Action.RECORD_OUTCOME, self)
         result = action.result
-        choices = (
-            (OutcomeResult.RPL_GRANTED, OutcomeResult.RPL_NOT_GRANTED)
-            if self.plan.is_rpl
-            else (OutcomeResult.COMPETENT, OutcomeResult.NOT_YET_COMPETENT)
-        )
-        if result not in choices:
-            raise ServiceError(f"{result.label} is not an outcome of this enrolment.", "result")
+        rules.check_choice(result, is_rpl=self.plan.is_rpl)
         unjudged = [t.ref for t in self.unit.targets if t.id not in self.judgements]
-        if unjudged:
-            raise ServiceError(f"Judge every criterion first: {', '.join(unjudged[:8])}.")
-        if result.is_achieved:
-            if any(j["finding"] is not Finding.SATISFACTORY for j in self.judgements.values()):
-                raise ServiceError(f"{result.label} needs every criterion judged satisfactory.")
-            if any(self.is_gap(t.id) for t in self.unit.targets):
-                raise ServiceError(f"{result.label} needs evidence or a sign-off for each.")
+        rules.check_judged(unjudged)
+        rules.check_achievable(
+            result,
+            all_satisfactory=all(
+                j["finding"] is Finding.SATISFACTORY for j in self.judgements.values()
+            ),
+            gaps=[t.ref for t in self.unit.targets if self.is_gap(t.id)],
+        )
         decided_on = action.at.astimezone(self.batch.timezone).date()
         self.assessor_entry(
             UnitOutcome,
             action.at,
             result=result,
-            declaration=OUTCOME_DECLARATION,
+            declaration=rules.OUTCOME_DECLARATION,
             decided_on=decided_on,
         )
         self.outcome = result
@@ -937,7 +914,7 @@ class EnrolmentRows:
             Role.ASSESSOR,
             "outcome.recorded",
             f"enrolment:{self.id}",
-            after={"result": result, "avetmiss": result.avetmiss_code, "decided_on": decided_on},
+            after=rules.outcome_payload(result, decided_on),
         )
 
 

@@ -10,7 +10,7 @@ import io
 
 from sqlalchemy.orm import Session
 
-from portfolio.assessment import review as svc
+from portfolio.assessment import decisions, gaps, outcome, review, rules
 from portfolio.demo.generate.content import FileSpec
 from portfolio.demo.generate.plan import (
     CheckItem,
@@ -27,7 +27,8 @@ from portfolio.demo.generate.plan import (
     targets_of,
 )
 from portfolio.enrolments.services import enrol
-from portfolio.evidence.services import ItemFields, create_item, set_item_mappings, submit
+from portfolio.evidence.rules import ItemFields
+from portfolio.evidence.services import create_item, set_item_mappings, submit
 from portfolio.files.uploads import NewFile, store_upload
 from portfolio.models import Enrolment, EvidenceItem, EvidenceVersion, User
 
@@ -49,8 +50,8 @@ def replay(session: Session, plan: EnrolmentPlan, *, learner: User, assessor: Us
     targets = targets_of(session, plan.unit)
     items: dict[int, EvidenceItem] = {}
 
-    def view() -> svc.ReviewView:
-        return svc.review_view(session, enrolment)
+    def view() -> review.ReviewView:
+        return review.review_view(session, enrolment)
 
     def submitted(number: int) -> EvidenceVersion:
         return next(s.version for s in view().items if s.item.number == number)
@@ -74,9 +75,9 @@ def replay(session: Session, plan: EnrolmentPlan, *, learner: User, assessor: Us
             case Submit():
                 submit(session, actor=learner, enrolment=enrolment, declared=True)
             case StartReview():
-                svc.start_review(session, actor=assessor, enrolment=enrolment)
+                decisions.start_review(session, actor=assessor, enrolment=enrolment)
             case CheckItem():
-                svc.check_evidence(
+                decisions.check_evidence(
                     session,
                     actor=assessor,
                     enrolment=enrolment,
@@ -87,7 +88,7 @@ def replay(session: Session, plan: EnrolmentPlan, *, learner: User, assessor: Us
                     seen_version=0,
                 )
             case DecideMapping():
-                svc.decide_mapping(
+                decisions.decide_mapping(
                     session,
                     actor=assessor,
                     enrolment=enrolment,
@@ -99,7 +100,7 @@ def replay(session: Session, plan: EnrolmentPlan, *, learner: User, assessor: Us
             case Judge():
                 current = view()
                 existing = current.judgements.get(action.target_id)
-                svc.judge(
+                decisions.judge(
                     session,
                     actor=assessor,
                     view=current,
@@ -109,7 +110,7 @@ def replay(session: Session, plan: EnrolmentPlan, *, learner: User, assessor: Us
                     seen_version=existing.lock_version if existing is not None else 0,
                 )
             case SignOff():
-                svc.sign_off_gap(
+                gaps.sign_off_gap(
                     session,
                     actor=assessor,
                     view=view(),
@@ -117,11 +118,11 @@ def replay(session: Session, plan: EnrolmentPlan, *, learner: User, assessor: Us
                     method=action.method,
                     held_on=action.held_on,
                     notes=action.notes,
-                    questions=[svc.Conversation(q, a) for q, a in action.questions],
+                    questions=[rules.Conversation(q, a) for q, a in action.questions],
                     files=[_upload(spec) for spec in action.files],
                 )
             case ReturnToLearner():
-                svc.return_to_learner(
+                gaps.return_to_learner(
                     session,
                     actor=assessor,
                     view=view(),
@@ -129,7 +130,7 @@ def replay(session: Session, plan: EnrolmentPlan, *, learner: User, assessor: Us
                     overall=action.overall,
                 )
             case RecordOutcome():
-                svc.record_outcome(
+                outcome.record_outcome(
                     session, actor=assessor, view=view(), result=action.result, declared=True
                 )
             case _:

@@ -1,0 +1,206 @@
+"""Closing gaps: a sign-off by another method (conversation, observation, a third party's
+report, further evidence), its correction after the outcome, or a return to the learner.
+
+Each takes the acting assessor, is refused in words outside the states the policy allows, and
+writes its audit event in the caller's transaction. What a sign-off or a return needs and
+records is in ``rules``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import fields
+from datetime import date
+
+from sqlalchemy.orm import Session
+
+from portfolio.assessment import rules
+from portfolio.assessment.entries import audit, claim, latest_submission, target_of
+from portfolio.assessment.review import ReviewView
+from portfolio.assessment.rules import Conversation
+from portfolio.auth.permissions import Action, check_state
+from portfolio.clock import today
+from portfolio.enrolments.workflow import transition
+from portfolio.errors import ServiceError
+from portfolio.files.uploads import NewFile
+from portfolio.models import (
+    AssessmentState,
+    Enrolment,
+    GapFeedback,
+    GapMethod,
+    GapSignoff,
+    Role,
+    SignoffFile,
+    Submission,
+    Target,
+    User,
+)
+from portfolio.models.base import utcnow
+
+
+def sign_off_gap(
+    session: Session,
+    *,
+    actor: User,
+    view: ReviewView,
+    target: Target,
+    method: GapMethod,
+    held_on: date,
+    notes: str,
+    questions: Sequence[Conversation] = (),
+    files: Sequence[NewFile] = (),
+) -> GapSignoff:
+    """Close a gap by another method, with the record an auditor will ask for."""
+    enrolment = view.enrolment
+    check_state(Action.SIGN_OFF, enrolment)
+    target_of(enrolment, target)
+    rules.check_gap(target.ref, is_gap=view.is_gap(target))
+    signoff = _signoff(actor, enrolment, target, method, held_on, notes, questions)
+    signoff.files = [SignoffFile(uploaded_by_id=actor.id, **vars(f)) for f in files]
+    claim(session, enrolment)
+    session.add(signoff)
+    session.flush()
+    audit(
+        session,
+        actor,
+        enrolment,
+        "gap.signed_off",
+        rules.target_subject(target.ref),
+        None,
+        _signed(signoff),
+    )
+    view.signoffs[target.id] = signoff
+    return signoff
+
+
+def correct_signoff(
+    session: Session,
+    *,
+    actor: User,
+    view: ReviewView,
+    target: Target,
+    method: GapMethod,
+    held_on: date,
+    notes: str,
+    questions: Sequence[Conversation] = (),
+    keep_files: Collection[int] = (),
+    files: Sequence[NewFile] = (),
+    reason: str,
+) -> GapSignoff:
+    """After the outcome: a new sign-off replaces the old one; both stay on record.
+
+    The old sign-off's files listed in ``keep_files`` go with the new one, and ``files`` are
+    added to them; the old sign-off keeps all of its own.
+    """
+    enrolment = view.enrolment
+    check_state(Action.CORRECT_SIGNOFF, enrolment)
+    target_of(enrolment, target)
+    old = view.signoffs.get(target.id)
+    if old is None:
+        raise ServiceError(f"{target.ref} has no sign-off to correct.")
+    new = _signoff(actor, enrolment, target, method, held_on, notes, questions)
+    kept = [
+        SignoffFile(
+            uploaded_by_id=f.uploaded_by_id,
+            uploaded_at=f.uploaded_at,
+            **{spec.name: getattr(f, spec.name) for spec in fields(NewFile)},
+        )
+        for f in old.files
+        if f.id in keep_files
+    ]
+    new.files = kept + [SignoffFile(uploaded_by_id=actor.id, **vars(f)) for f in files]
+    if _signed(new) == _signed(old):
+        raise ServiceError(
+            f"That is the sign-off of {target.ref} as recorded: change what was wrong in it."
+        )
+    new.replaces_id, new.correction_reason = old.id, rules.correction_reason(reason)
+    claim(session, enrolment)
+    session.add(new)
+    session.flush()
+    audit(
+        session,
+        actor,
+        enrolment,
+        "gap.signoff_corrected",
+        rules.target_subject(target.ref),
+        _signed(old),
+        {**_signed(new), "reason": new.correction_reason},
+    )
+    view.signoffs[target.id] = new
+    return new
+
+
+def _signoff(
+    actor: User,
+    enrolment: Enrolment,
+    target: Target,
+    method: GapMethod,
+    held_on: date,
+    notes: str,
+    questions: Sequence[Conversation],
+) -> GapSignoff:
+    """A sign-off checked for what an auditor needs of it (not yet added to the session)."""
+    notes, asked = rules.signoff_record(method, held_on, notes, questions, today=today())
+    return GapSignoff(
+        enrolment_id=enrolment.id,
+        target_id=target.id,
+        method=method,
+        held_on=held_on,
+        notes=notes,
+        questions=asked,
+        assessor_id=actor.id,
+    )
+
+
+def _signed(signoff: GapSignoff) -> dict[str, object]:
+    """What a sign-off records, as the audit log keeps it."""
+    return rules.signoff_payload(
+        signoff.method,
+        signoff.held_on,
+        signoff.notes,
+        signoff.questions,
+        ((f.display_name, f.sha256) for f in signoff.files),
+    )
+
+
+def return_to_learner(
+    session: Session,
+    *,
+    actor: User,
+    view: ReviewView,
+    feedback: Mapping[int, str],
+    overall: str,
+) -> Submission:
+    """Send the portfolio back with what each gap needs; the next submission is a new round."""
+    enrolment = view.enrolment
+    check_state(Action.RETURN, enrolment)
+    wanted = rules.return_feedback(feedback)
+    targets = {t.id: t for t in view.targets}
+    if set(wanted) - set(targets):
+        raise ServiceError("That criterion is not in this learner's unit release.")
+    submission = latest_submission(enrolment)
+    for target_id, text in wanted.items():
+        session.add(GapFeedback(submission_id=submission.id, target_id=target_id, feedback=text))
+    submission.returned_at = utcnow()
+    submission.returned_by_id = actor.id
+    submission.return_feedback = overall.strip()
+    transition(
+        session,
+        enrolment,
+        AssessmentState.RETURNED,
+        actor=actor,
+        role=Role.ASSESSOR,
+        reason=overall.strip() or None,
+    )
+    audit(
+        session,
+        actor,
+        enrolment,
+        "submission.returned",
+        f"submission:{submission.round}",
+        None,
+        rules.return_payload(
+            submission.return_feedback, {targets[tid].ref: text for tid, text in wanted.items()}
+        ),
+    )
+    return submission

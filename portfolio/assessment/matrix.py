@@ -1,0 +1,58 @@
+"""The review page's coverage matrix: the unit's targets in blocks, by element, then the
+performance and knowledge evidence lists."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from portfolio.assessment.review import ReviewView
+from portfolio.models import Element, Target
+from portfolio.units.services import TargetNode
+
+
+@dataclass
+class MatrixSection:
+    """A block of rows of the coverage matrix: an element's criteria, or an evidence list."""
+
+    title: str
+    anchor: str
+    targets: list[Target]
+    element: Element | None = None
+
+
+def _flatten(nodes: Iterable[TargetNode]) -> list[Target]:
+    out: list[Target] = []
+    for node in nodes:
+        out.append(node.target)
+        out.extend(_flatten(node.children))
+    return out
+
+
+def matrix_sections(view: ReviewView) -> list[MatrixSection]:
+    """The unit's targets as the matrix shows them: grouped by element, evidence lists after."""
+    unit = view.unit
+    sections = [
+        MatrixSection(
+            f"Element {ev.element.number} {ev.element.title}",
+            f"element-{ev.element.number}",
+            ev.targets,
+            ev.element,
+        )
+        for ev in unit.elements
+    ]
+    if unit.criteria:
+        sections.append(MatrixSection("Performance criteria", "criteria", unit.criteria))
+    if unit.performance_evidence:
+        sections.append(
+            MatrixSection(
+                "Performance evidence", "performance-evidence", _flatten(unit.performance_evidence)
+            )
+        )
+    if unit.knowledge_evidence:
+        sections.append(
+            MatrixSection(
+                "Knowledge evidence", "knowledge-evidence", _flatten(unit.knowledge_evidence)
+            )
+        )
+    return sections

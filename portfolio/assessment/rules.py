@@ -1,0 +1,213 @@
+"""What each of the assessor's decisions needs, and what the audit log keeps of it.
+
+Pure functions: no session, no request. The services (``decisions``, ``gaps``, ``outcome``) and
+the bulk generator (``portfolio.demo.generate.bulk``) both call them, so each refusal and each
+audit payload is written once, and ``tests/assessment/test_rules.py`` tests them without a
+database. Which state a decision is allowed in is the policy's (``portfolio.auth.permissions``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import TypeVar
+
+from portfolio.errors import ServiceError
+from portfolio.models import EvidenceRule, Finding, GapMethod, MappingSource, OutcomeResult
+
+K = TypeVar("K")
+
+OUTCOME_DECLARATION = (
+    "I declare that I assessed this learner against every requirement of the unit release "
+    "named above, that the evidence met the rules of evidence as recorded, and that this "
+    "outcome is my own judgement."
+)
+
+NOT_SUBMITTED = "This portfolio has not been submitted."
+NOT_IN_SUBMISSION = "That evidence was not submitted in this portfolio."
+
+
+def evidence_subject(item_number: int, version: int, about: str) -> str:
+    """The audit subject of a decision on one version of an item: ``evidence:E3v2:pc-1.1``."""
+    return f"evidence:E{item_number}v{version}:{about}"
+
+
+def target_subject(ref: str) -> str:
+    return f"target:{ref}"
+
+
+# --- The rules of evidence -------------------------------------------------------------------
+
+
+def checked_note(rule: EvidenceRule, confirmed: bool, note: str) -> str:
+    """A check's note: a flag must say why."""
+    if not confirmed and not note.strip():
+        raise ServiceError(f"Say why {rule.label.lower()} is flagged.", "note")
+    return note.strip()
+
+
+def check_payload(confirmed: bool, note: str) -> dict[str, object]:
+    return {"confirmed": confirmed, "note": note}
+
+
+# --- Mappings --------------------------------------------------------------------------------
+
+
+def check_mapping_claim(source: MappingSource, mapped_by_learner: bool, ref: str) -> None:
+    """The assessor decides on the learner's own mappings, and adds only ones they left out."""
+    if source is MappingSource.LEARNER and not mapped_by_learner:
+        raise ServiceError(f"The learner did not map this evidence to {ref}.")
+    if source is MappingSource.ASSESSOR and mapped_by_learner:
+        raise ServiceError(f"The learner already mapped this evidence to {ref}: accept it.")
+
+
+def decision_action(accepted: bool) -> str:
+    return "mapping.accepted" if accepted else "mapping.rejected"
+
+
+def decision_payload(accepted: bool, note: str, source: MappingSource) -> dict[str, object]:
+    return {"accepted": accepted, "note": note, "source": source}
+
+
+# --- Judgements ------------------------------------------------------------------------------
+
+
+def judged_comment(ref: str, finding: Finding, comment: str, *, is_gap: bool) -> str:
+    """A judgement's comment: satisfactory needs evidence, not yet satisfactory says why."""
+    if finding is Finding.SATISFACTORY and is_gap:
+        raise ServiceError(
+            f"{ref} has no accepted evidence: accept evidence for it or sign the gap off "
+            "before judging it satisfactory."
+        )
+    if finding is Finding.NOT_YET_SATISFACTORY and not comment.strip():
+        raise ServiceError(f"Say what is missing for {ref}.", "comment")
+    return comment.strip()
+
+
+def judgement_payload(finding: Finding, comment: str) -> dict[str, object]:
+    return {"finding": finding, "comment": comment}
+
+
+# --- Gaps ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Conversation:
+    question: str
+    answer: str
+
+
+def check_gap(ref: str, *, is_gap: bool) -> None:
+    if not is_gap:
+        raise ServiceError(f"{ref} is not a gap: it has accepted evidence or a sign-off.")
+
+
+def signoff_record(
+    method: GapMethod,
+    held_on: date,
+    notes: str,
+    questions: Sequence[Conversation],
+    *,
+    today: date,
+) -> tuple[str, list[dict[str, str]]]:
+    """A sign-off's notes and questions, checked for what an auditor needs of them."""
+    if held_on > today:
+        raise ServiceError("The date it took place cannot be in the future.", "held_on")
+    asked = [q for q in questions if q.question.strip() or q.answer.strip()]
+    if any(not q.question.strip() or not q.answer.strip() for q in asked):
+        raise ServiceError("Give each question with the learner's answer.", "questions")
+    if method is GapMethod.COMPETENCY_CONVERSATION and not asked:
+        raise ServiceError(
+            "Record the questions asked and the answers given in the conversation.", "questions"
+        )
+    if not notes.strip() and not asked:
+        raise ServiceError("Describe what you saw or were told.", "notes")
+    return notes.strip(), [
+        {"question": q.question.strip(), "answer": q.answer.strip()} for q in asked
+    ]
+
+
+def signoff_payload(
+    method: GapMethod,
+    held_on: date,
+    notes: str,
+    questions: list[dict[str, str]],
+    files: Iterable[tuple[str, str]],
+) -> dict[str, object]:
+    """What a sign-off records, as the audit log keeps it; ``files`` are (name, SHA-256)."""
+    return {
+        "method": method,
+        "held_on": held_on,
+        "notes": notes,
+        "questions": questions,
+        "files": [{"name": name, "sha256": sha256} for name, sha256 in files],
+    }
+
+
+def return_feedback(feedback: Mapping[K, str]) -> dict[K, str]:
+    """What each criterion needs, as the assessor wrote it; a return says at least one."""
+    wanted = {key: text.strip() for key, text in feedback.items() if text.strip()}
+    if not wanted:
+        raise ServiceError("Say, for at least one criterion, what the learner needs to add.")
+    return wanted
+
+
+def return_payload(overall: str, by_ref: Mapping[str, str]) -> dict[str, object]:
+    return {"overall": overall, "targets": dict(by_ref)}
+
+
+# --- The outcome -----------------------------------------------------------------------------
+
+
+def outcome_choices(is_rpl: bool) -> list[OutcomeResult]:
+    if is_rpl:
+        return [OutcomeResult.RPL_GRANTED, OutcomeResult.RPL_NOT_GRANTED]
+    return [OutcomeResult.COMPETENT, OutcomeResult.NOT_YET_COMPETENT]
+
+
+def check_choice(result: OutcomeResult, *, is_rpl: bool) -> None:
+    if result not in outcome_choices(is_rpl):
+        kind = "an RPL" if is_rpl else "an assessment"
+        raise ServiceError(f"{result.label} is not an outcome of {kind} enrolment.", "result")
+
+
+def check_judged(unjudged: Sequence[str]) -> None:
+    """Every criterion is judged before the outcome (``unjudged``: the refs that are not)."""
+    if unjudged:
+        refs = ", ".join(unjudged[:8])
+        more = f" and {len(unjudged) - 8} more" if len(unjudged) > 8 else ""
+        raise ServiceError(f"Judge every criterion first: {refs}{more} have no judgement yet.")
+
+
+def check_achievable(result: OutcomeResult, *, all_satisfactory: bool, gaps: Sequence[str]) -> None:
+    """Competent (or RPL granted) needs every requirement satisfactory and none left a gap."""
+    if not result.is_achieved:
+        return
+    if not all_satisfactory:
+        raise ServiceError(f"{result.label} needs every criterion judged satisfactory.", "result")
+    if gaps:
+        refs = ", ".join(gaps[:8])
+        raise ServiceError(
+            f"{result.label} needs accepted evidence or a sign-off for every criterion; "
+            f"{refs} {'has' if len(gaps) == 1 else 'have'} none.",
+            "result",
+        )
+
+
+def check_declared(declared: bool) -> None:
+    if not declared:
+        raise ServiceError("Tick the declaration to sign the outcome.", "declared")
+
+
+def outcome_payload(result: OutcomeResult, decided_on: date) -> dict[str, object]:
+    return {"result": result, "avetmiss": result.avetmiss_code, "decided_on": decided_on}
+
+
+# --- Corrections after the outcome -----------------------------------------------------------
+
+
+def correction_reason(reason: str) -> str:
+    if not reason.strip():
+        raise ServiceError("Say why the correction is made; it is kept with it.", "reason")
+    return reason.strip()
