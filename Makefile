@@ -1,5 +1,5 @@
 # make run   - set up (first time) and serve the app on http://127.0.0.1:5000
-# make test  - lint and run the test suite (DATABASE_URL=postgresql+psycopg://... to use PostgreSQL)
+# make test  - lint (style and layers) and run the test suite (DATABASE_URL=postgresql+psycopg://... to use PostgreSQL)
 # make serve - run under gunicorn with gunicorn.conf.py (production; set DATABASE_URL and SECRET_KEY)
 # make bench - run the benchmarks and write BENCHMARKS.md
 
@@ -40,14 +40,14 @@ serve: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m tests.benchmarks.run
 
-test: $(STAMP)
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
+test: lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# Style, then the layers: a module imports only from its own layer or below (pyproject.toml).
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .

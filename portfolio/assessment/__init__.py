@@ -1,1 +1,2 @@
-"""Enrolments and their assessment: review, judgements, gap sign-off and outcomes."""
+"""The assessor's review of a submission: the read model, decisions, gaps, the outcome, the
+queue, and the pure rules each decision follows."""

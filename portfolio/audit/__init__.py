@@ -1,1 +1,1 @@
-"""The append-only audit log: recording events and verifying their hash chain."""
+"""The append-only audit log (``log``), the event of every export, and the history pages."""

@@ -1,1 +1,1 @@
-"""Evidence: items, files, storage and the checks on what learners upload."""
+"""The learner's evidence: items and their versions, mappings to criteria, handing in."""
