@@ -8,13 +8,14 @@ bulk generator's comparison test read it.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TypeVar
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import Session, lazyload, selectinload
 
 from portfolio.assessment.rules import outcome_choices
 from portfolio.clock import local_date
@@ -32,11 +33,11 @@ from portfolio.models import (
     MappingSource,
     OutcomeResult,
     Submission,
-    Target,
     UnitOutcome,
+    User,
 )
 from portfolio.models.review import AssessorEntry, current_entries
-from portfolio.units.services import UnitView, get_release, unit_view
+from portfolio.units.services import AnyTarget, UnitView, released
 
 E = TypeVar("E", bound=AssessorEntry)
 
@@ -50,9 +51,24 @@ class SubmittedItem:
     possibly_not_current: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class Cell:
+    """One item against one target in the matrix: its mark, its note, and whether the
+    assessor still has the learner's mapping to decide."""
+
+    submitted: SubmittedItem
+    status: str | None
+    note: str
+    undecided: bool
+
+
 @dataclass
 class ReviewView:
-    """Everything the review page shows, loaded in a fixed number of queries."""
+    """Everything the review page shows, loaded in a fixed number of queries.
+
+    Which items are mapped to and accepted for each target is worked out once, when the view
+    is made: the page asks it of every cell of the matrix.
+    """
 
     enrolment: Enrolment
     submission: Submission | None
@@ -65,49 +81,73 @@ class ReviewView:
     outcome: UnitOutcome | None
     history: list[AssessorEntry] = field(default_factory=list)
     learner_notes: dict[tuple[int, int], str] = field(default_factory=dict)
+    #: The targets judged one by one (not the headings of sub-lists), in the unit's order.
+    targets: list[AnyTarget] = field(init=False)
+    _status: dict[tuple[int, int], str] = field(init=False, repr=False)
+    _mapped: dict[int, list[SubmittedItem]] = field(init=False, repr=False)
+    _accepted: dict[int, list[SubmittedItem]] = field(init=False, repr=False)
 
-    @property
-    def targets(self) -> list[Target]:
-        return [t for t in self.unit.release.targets if not t.is_group]
+    def __post_init__(self) -> None:
+        self.targets = [t for t in self.unit.release.targets if not t.is_group]
+        self._status = dict.fromkeys(self.learner_notes, "pending")
+        for key, decision in self.decisions.items():
+            self._status[key] = "accepted" if decision.accepted else "rejected"
+        by_version: defaultdict[int, list[tuple[int, str]]] = defaultdict(list)
+        for (version_id, target_id), status in self._status.items():
+            by_version[version_id].append((target_id, status))
+        self._mapped, self._accepted = defaultdict(list), defaultdict(list)
+        for submitted in self.items:  # in item order, so each target's list is too
+            for target_id, status in by_version.get(submitted.version.id, ()):
+                self._mapped[target_id].append(submitted)
+                if status == "accepted":
+                    self._accepted[target_id].append(submitted)
 
-    def mapping(self, version: EvidenceVersion, target: Target) -> str | None:
+    def mapping(self, version: EvidenceVersion, target: AnyTarget) -> str | None:
         """ "accepted", "rejected", "pending" (learner's, not yet decided) or None (not mapped)."""
-        decision = self.decisions.get((version.id, target.id))
-        if decision is not None:
-            return "accepted" if decision.accepted else "rejected"
-        if (version.id, target.id) in self.learner_notes:
-            return "pending"
-        return None
+        return self._status.get((version.id, target.id))
 
-    def note(self, version: EvidenceVersion, target: Target) -> str:
+    def note(self, version: EvidenceVersion, target: AnyTarget) -> str:
         decision = self.decisions.get((version.id, target.id))
         if decision is not None and decision.source is MappingSource.ASSESSOR:
             return decision.note
         return self.learner_notes.get((version.id, target.id), "")
 
-    def accepted_for(self, target: Target) -> list[SubmittedItem]:
-        return [s for s in self.items if self.mapping(s.version, target) == "accepted"]
+    def cells(self, target: AnyTarget) -> list[Cell]:
+        """The target's row of the matrix: a cell for every submitted item, in item order."""
+        return [
+            Cell(
+                s,
+                self._status.get((s.version.id, target.id)),
+                self.note(s.version, target),
+                (s.version.id, target.id) in self.learner_notes,
+            )
+            for s in self.items
+        ]
 
-    def mapped_for(self, target: Target) -> list[SubmittedItem]:
-        return [s for s in self.items if self.mapping(s.version, target) is not None]
+    def accepted_for(self, target: AnyTarget) -> list[SubmittedItem]:
+        return self._accepted.get(target.id, [])
 
-    def is_gap(self, target: Target) -> bool:
+    def mapped_for(self, target: AnyTarget) -> list[SubmittedItem]:
+        return self._mapped.get(target.id, [])
+
+    def is_gap(self, target: AnyTarget) -> bool:
         """No accepted evidence and not signed off."""
         return (
-            not target.is_group and not self.accepted_for(target) and target.id not in self.signoffs
+            not target.is_group
+            and target.id not in self._accepted
+            and target.id not in self.signoffs
         )
 
     @property
-    def gaps(self) -> list[Target]:
+    def gaps(self) -> list[AnyTarget]:
         return [t for t in self.targets if self.is_gap(t)]
 
     @property
     def coverage(self) -> Coverage:
-        targets = self.targets
-        return Coverage(sum(1 for t in targets if not self.is_gap(t)), len(targets))
+        return Coverage(sum(1 for t in self.targets if not self.is_gap(t)), len(self.targets))
 
     @property
-    def unjudged(self) -> list[Target]:
+    def unjudged(self) -> list[AnyTarget]:
         return [t for t in self.targets if t.id not in self.judgements]
 
     @property
@@ -121,28 +161,45 @@ class ReviewView:
 
 
 def _submitted_versions(session: Session, enrolment: Enrolment) -> list[EvidenceVersion]:
-    versions = session.scalars(
-        select(EvidenceVersion)
+    """Each item's version last handed in (not the earlier ones), in item order."""
+    handed_in = and_(
+        EvidenceItem.enrolment_id == enrolment.id, EvidenceVersion.submission_id.is_not(None)
+    )
+    latest = (
+        select(EvidenceVersion.item_id, func.max(EvidenceVersion.version).label("version"))
         .join(EvidenceItem, EvidenceVersion.item_id == EvidenceItem.id)
-        .where(
-            EvidenceItem.enrolment_id == enrolment.id, EvidenceVersion.submission_id.is_not(None)
+        .where(handed_in)
+        .group_by(EvidenceVersion.item_id)
+        .subquery()
+    )
+    return list(
+        session.scalars(
+            select(EvidenceVersion)
+            .join(
+                latest,
+                and_(
+                    EvidenceVersion.item_id == latest.c.item_id,
+                    EvidenceVersion.version == latest.c.version,
+                ),
+            )
+            .join(EvidenceItem, EvidenceVersion.item_id == EvidenceItem.id)
+            .options(
+                selectinload(EvidenceVersion.item),
+                selectinload(EvidenceVersion.files),
+                selectinload(EvidenceVersion.mappings),
+                # Each version's submission is one of the enrolment's, already loaded.
+            )
+            .order_by(EvidenceItem.number)
         )
-        .options(
-            selectinload(EvidenceVersion.item),
-            selectinload(EvidenceVersion.files),
-            selectinload(EvidenceVersion.mappings),
-            selectinload(EvidenceVersion.submission),
-        )
-        .order_by(EvidenceItem.number, EvidenceVersion.version)
-    ).all()
-    latest: dict[int, EvidenceVersion] = {}
-    for version in versions:
-        latest[version.item_id] = version  # ordered by version, so the last one wins
-    return list(latest.values())
+    )
 
 
-def _entries(session: Session, model: type[E], enrolment: Enrolment, *load: object) -> list[E]:
+def _entries(
+    session: Session, model: type[E], enrolment: Enrolment, *load: object, where: object = None
+) -> list[E]:
     query = select(model).where(model.enrolment_id == enrolment.id).order_by(model.id)
+    if where is not None:
+        query = query.where(where)
     if load:
         query = query.options(*load)
     return list(session.scalars(query))
@@ -150,8 +207,6 @@ def _entries(session: Session, model: type[E], enrolment: Enrolment, *load: obje
 
 def review_view(session: Session, enrolment: Enrolment, *, currency_years: int = 2) -> ReviewView:
     """The review of an enrolment's latest submission, however many items and targets."""
-    release = get_release(session, enrolment.unit_release.unit.code, enrolment.unit_release.release)
-    assert release is not None
     submission = enrolment.submissions[-1] if enrolment.submissions else None
     versions = _submitted_versions(session, enrolment)
     limit = (
@@ -162,24 +217,36 @@ def review_view(session: Session, enrolment: Enrolment, *, currency_years: int =
     items = [SubmittedItem(v.item, v, bool(limit and v.work_date < limit)) for v in versions]
     learner_notes = {(v.id, m.target_id): m.note for v in versions for m in v.mappings}
 
-    decisions_all = _entries(session, MappingDecision, enrolment)
-    judgements_all = _entries(session, Judgement, enrolment, selectinload(Judgement.assessor))
-    checks_all = _entries(session, EvidenceCheck, enrolment)
+    # Decisions and checks on earlier versions are not what the page shows.
+    shown = [v.id for v in versions]
+    decisions_all = _entries(
+        session, MappingDecision, enrolment, where=MappingDecision.version_id.in_(shown)
+    )
+    # Who made each entry is shown by name; their roles are not needed.
+    by_whom = lazyload(User.role_rows)
+    judgements_all = _entries(
+        session, Judgement, enrolment, selectinload(Judgement.assessor).options(by_whom)
+    )
+    checks_all = _entries(
+        session, EvidenceCheck, enrolment, where=EvidenceCheck.version_id.in_(shown)
+    )
     signoffs_all = _entries(
         session,
         GapSignoff,
         enrolment,
         selectinload(GapSignoff.files),
-        selectinload(GapSignoff.assessor),
+        selectinload(GapSignoff.assessor).options(by_whom),
     )
-    outcomes_all = _entries(session, UnitOutcome, enrolment, selectinload(UnitOutcome.assessor))
+    outcomes_all = _entries(
+        session, UnitOutcome, enrolment, selectinload(UnitOutcome.assessor).options(by_whom)
+    )
 
     current_outcomes = current_entries(outcomes_all)
     history = _corrections(judgements_all, signoffs_all, outcomes_all)
     return ReviewView(
         enrolment=enrolment,
         submission=submission,
-        unit=unit_view(release),
+        unit=released(session, enrolment.unit_release_id),
         items=items,
         decisions={(d.version_id, d.target_id): d for d in current_entries(decisions_all)},
         judgements={j.target_id: j for j in current_entries(judgements_all)},

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from sqlalchemy.orm import joinedload, lazyload
 from werkzeug.wrappers import Response
 from wtforms.fields import SelectChoice
 
@@ -42,6 +43,7 @@ from portfolio.models import (
     OutcomeResult,
     SignoffFile,
     Target,
+    User,
 )
 from portfolio.rendering import PreviewUnavailable, preview_docx, render_markdown
 from portfolio.saving import save
@@ -52,7 +54,12 @@ PER_PAGE = 25
 
 
 def _enrolment(enrolment_id: int, permission: Action) -> Enrolment:
-    enrolment = db.get_or_404(Enrolment, enrolment_id)
+    # The pages name the learner and the assessor, not their roles: in the same query.
+    people = [
+        joinedload(relationship).options(lazyload(User.role_rows))
+        for relationship in (Enrolment.learner, Enrolment.assessor)
+    ]
+    enrolment = db.get_or_404(Enrolment, enrolment_id, options=people)
     require(current_user, permission, enrolment)
     return enrolment
 

@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 
 from portfolio.auth.forms import LoginForm
@@ -18,7 +19,8 @@ bp = Blueprint("auth", __name__)
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    user = db.session.get(User, int(user_id))
+    # Every page asks the user's roles: loaded in the same query.
+    user = db.session.get(User, int(user_id), options=[joinedload(User.role_rows)])
     return user if user is not None and user.active else None
 
 

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import distinct, func, select, union
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, lazyload, selectinload
 
 from portfolio.models import (
     Enrolment,
@@ -19,6 +19,7 @@ from portfolio.models import (
     Submission,
     Target,
     UnitOutcome,
+    User,
 )
 from portfolio.models.review import current_entries
 
@@ -81,17 +82,22 @@ class LearnerFeedback:
 
 
 def learner_feedback(session: Session, enrolment: Enrolment) -> LearnerFeedback:
-    """Three queries: the submissions with their feedback, and the current outcome."""
-    submissions = session.scalars(
+    """At most four queries: the latest submission (its feedback only if it was returned), and
+    the current outcome with who decided it."""
+    latest = session.scalars(
         select(Submission)
         .where(Submission.enrolment_id == enrolment.id)
-        .options(selectinload(Submission.gap_feedback))
-        .order_by(Submission.round)
-    ).all()
-    latest = submissions[-1] if submissions else None
+        .order_by(Submission.round.desc())
+        .limit(1)
+    ).first()
+    # The latest submission was returned while the portfolio is back with the learner.
     returned = latest if latest is not None and latest.returned_at is not None else None
     outcomes = current_entries(
-        session.scalars(select(UnitOutcome).where(UnitOutcome.enrolment_id == enrolment.id))
+        session.scalars(
+            select(UnitOutcome)
+            .where(UnitOutcome.enrolment_id == enrolment.id)
+            .options(selectinload(UnitOutcome.assessor).options(lazyload(User.role_rows)))
+        )
     )
     return LearnerFeedback(
         returned=returned,

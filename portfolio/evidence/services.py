@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, lazyload, selectinload
 
 from portfolio.audit.log import record
 from portfolio.auth.permissions import Action, check_state
@@ -34,17 +34,18 @@ from portfolio.models import (
     Target,
     User,
 )
-from portfolio.units.services import UnitView, get_release, unit_view
+from portfolio.units.services import UnitView, released
 
 
 def load_items(session: Session, enrolment: Enrolment) -> list[EvidenceItem]:
-    """The enrolment's items with their current version, files and mappings: four queries."""
+    """The enrolment's items with their current version (in the same row), files and
+    mappings: three queries."""
     return list(
         session.scalars(
             select(EvidenceItem)
             .where(EvidenceItem.enrolment_id == enrolment.id)
             .options(
-                selectinload(EvidenceItem.current_version).options(
+                joinedload(EvidenceItem.current_version).options(
                     selectinload(EvidenceVersion.files), selectinload(EvidenceVersion.mappings)
                 )
             )
@@ -79,8 +80,6 @@ class PortfolioView:
 
 def portfolio_view(session: Session, enrolment: Enrolment) -> PortfolioView:
     """Everything the portfolio page shows, in a fixed number of queries whatever the size."""
-    release = get_release(session, enrolment.unit_release.unit.code, enrolment.unit_release.release)
-    assert release is not None  # an enrolment's release is never deleted
     items = load_items(session, enrolment)
     by_target: defaultdict[int, list[tuple[EvidenceItem, str]]] = defaultdict(list)
     for item in items:
@@ -91,11 +90,13 @@ def portfolio_view(session: Session, enrolment: Enrolment) -> PortfolioView:
         select(GapSignoff)
         .where(GapSignoff.enrolment_id == enrolment.id)
         .order_by(GapSignoff.id)
-        .options(selectinload(GapSignoff.assessor))
+        .options(selectinload(GapSignoff.assessor).options(lazyload(User.role_rows)))
     ).all()
     replaced = {s.replaces_id for s in signoffs}
     signed_off = {s.target_id: s for s in signoffs if s.id not in replaced}
-    return PortfolioView(enrolment, unit_view(release), items, dict(by_target), signed_off)
+    return PortfolioView(
+        enrolment, released(session, enrolment.unit_release_id), items, dict(by_target), signed_off
+    )
 
 
 def _editable_version(session: Session, actor: User, item: EvidenceItem) -> EvidenceVersion:

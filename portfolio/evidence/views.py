@@ -107,6 +107,8 @@ def portfolio(enrolment_id: int) -> str:
     return render_template(
         "evidence/portfolio.html",
         view=view,
+        # Each item is linked from every criterion it is mapped to: its address made once.
+        item_urls={item.id: url_for(".show_item", item_id=item.id) for item in view.items},
         feedback=learner_feedback(db.session, enrolment),
         gaps_only=request.args.get("gaps") == "1",
     )

@@ -1,14 +1,21 @@
-"""Read units for pages and exports, with a fixed number of queries."""
+"""Read units for pages and exports, with a fixed number of queries.
+
+A release never changes once loaded (a new release is a new row), so the pages of an
+enrolment read it from ``released``: a plain, read-only copy made once per process and kept
+under the release's id, with no query at all after the first.
+"""
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from typing import Any
 
+from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from portfolio.models import Element, Target, TargetKind, Unit, UnitRelease
+from portfolio.models import Element, Framework, Target, TargetKind, Unit, UnitRelease
 from portfolio.units.loader import expand_criterion_refs
 
 
@@ -82,39 +89,146 @@ def get_release(session: Session, code: str, release: int | None = None) -> Unit
     return session.scalars(query).first()
 
 
+@dataclass(frozen=True, slots=True)
+class UnitRef:
+    id: int
+    code: str
+
+
+@dataclass(frozen=True, slots=True)
+class ElementRef:
+    id: int
+    unit_release_id: int
+    number: str
+    title: str
+    position: int
+
+
+@dataclass(frozen=True, slots=True)
+class TargetRef:
+    """A target as pages, documents and services read it: every column, none of the ORM."""
+
+    id: int
+    unit_release_id: int
+    kind: TargetKind
+    anchor: str
+    ref: str
+    text: str
+    element_id: int | None
+    parent_id: int | None
+    depth: int
+    position: int
+    is_group: bool
+
+
+@dataclass(frozen=True)
+class ReleaseRef:
+    """A loaded release, copied out of the session: safe to share between requests."""
+
+    id: int
+    unit_id: int
+    unit: UnitRef
+    release: int
+    title: str
+    framework: Framework
+    application: list[str]
+    band: str | None
+    unit_weight: int | None
+    competency_field: str | None
+    sector: str | None
+    criteria_intro: str | None
+    performance_evidence_intro: str | None
+    performance_evidence_notes: list[str]
+    knowledge_evidence_intro: str | None
+    knowledge_evidence_notes: list[str]
+    assessment_conditions: list[Any]
+    foundation_skills: dict[str, Any] | None
+    range_statement: dict[str, Any] | None
+    source_file: str
+    content_sha256: str
+    elements: tuple[ElementRef, ...]
+    targets: tuple[TargetRef, ...]
+
+    @property
+    def code(self) -> str:
+        return self.unit.code
+
+
+def _copy(row: object, into: type, **extra: Any) -> Any:
+    """The row's values of the fields ``into`` has, as an ``into``."""
+    names = [f.name for f in fields(into) if f.name not in extra]
+    return into(**{name: getattr(row, name) for name in names}, **extra)
+
+
+def released(session: Session, release_id: int) -> UnitView:
+    """The release with this id, arranged for display, from a read-only copy kept for the
+    life of the process (per app: each app has its own database). Made once, in four
+    queries; after that an enrolment's pages read their unit without a query."""
+    cache: dict[int, UnitView] = current_app.extensions.setdefault("released_units", {})
+    found = cache.get(release_id)
+    if found is None:
+        release = session.scalars(
+            select(UnitRelease)
+            .where(UnitRelease.id == release_id)
+            .options(
+                selectinload(UnitRelease.unit),
+                selectinload(UnitRelease.elements),
+                selectinload(UnitRelease.targets),
+            )
+        ).one()
+        copy = _copy(
+            release,
+            ReleaseRef,
+            unit=UnitRef(release.unit.id, release.unit.code),
+            elements=tuple(_copy(e, ElementRef) for e in release.elements),
+            targets=tuple(_copy(t, TargetRef) for t in release.targets),
+        )
+        found = cache[release_id] = unit_view(copy)
+    return found
+
+
+#: A release or target as loaded in the session, or its read-only copy: pages read either.
+AnyRelease = UnitRelease | ReleaseRef
+AnyTarget = Target | TargetRef
+
+
 @dataclass
 class TargetNode:
-    target: Target
+    target: AnyTarget
     children: list[TargetNode] = field(default_factory=list)
 
 
 @dataclass
 class ElementView:
-    element: Element
-    targets: list[Target]
+    element: Element | ElementRef
+    targets: list[AnyTarget]
 
 
 @dataclass
 class UnitView:
     """A release arranged as the unit page and documents present it."""
 
-    release: UnitRelease
+    release: AnyRelease
     elements: list[ElementView]
-    criteria: list[Target]
+    criteria: list[AnyTarget]
     performance_evidence: list[TargetNode]
     knowledge_evidence: list[TargetNode]
     # Foundation skill rows with their criterion references expanded to anchors.
     skill_links: list[list[tuple[str, str | None]]]
+    by_id: dict[int, AnyTarget] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.by_id = {t.id: t for t in self.release.targets}
 
     @property
     def target_count(self) -> int:
         return len(self.release.targets)
 
 
-def unit_view(release: UnitRelease) -> UnitView:
+def unit_view(release: AnyRelease) -> UnitView:
     """Arrange a loaded release (no further queries) for display."""
-    by_element: defaultdict[int, list[Target]] = defaultdict(list)
-    loose: list[Target] = []
+    by_element: defaultdict[int, list[AnyTarget]] = defaultdict(list)
+    loose: list[AnyTarget] = []
     roots: defaultdict[TargetKind, list[TargetNode]] = defaultdict(list)
     nodes: dict[int, TargetNode] = {}
     for target in release.targets:

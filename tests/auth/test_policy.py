@@ -136,16 +136,15 @@ def test_check_state_refuses_in_words(action: Action, state: AssessmentState) ->
         )
 
 
-@pytest.mark.parametrize(
-    ("action", "moves_to"),
-    [
-        (Action.SUBMIT, {S.SUBMITTED, S.RESUBMITTED}),
-        (Action.START_REVIEW, {S.IN_REVIEW}),
-        (Action.RETURN, {S.RETURNED}),
-        (Action.RECORD_OUTCOME, {S.DECIDED}),
-    ],
-    ids=str,
-)
+MOVES = [
+    (Action.SUBMIT, {S.SUBMITTED, S.RESUBMITTED}),
+    (Action.START_REVIEW, {S.IN_REVIEW}),
+    (Action.RETURN, {S.RETURNED}),
+    (Action.RECORD_OUTCOME, {S.DECIDED}),
+]
+
+
+@pytest.mark.parametrize(("action", "moves_to"), MOVES, ids=[str(a) for a, _ in MOVES])
 def test_actions_that_move_the_state_are_allowed_where_the_workflow_moves(action, moves_to):
     """The policy and the state machine agree: an action that moves the enrolment is allowed
     in exactly the states from which the workflow makes that move."""
