@@ -80,6 +80,21 @@ def _check_usi(usi: str | None) -> None:
         )
 
 
+def account_payload(
+    name: str, email: str, roles: Iterable[Role], student_id: str | None, usi: str | None
+) -> dict[str, object]:
+    """What the audit log keeps of a new account (never its password or hash: the log is kept
+    for good and read by people)."""
+    return {
+        "name": name,
+        "email": email,
+        "roles": sorted(role.value for role in roles),
+        "student_id": student_id,
+        "usi": usi,
+        "active": True,
+    }
+
+
 def create_user(
     session: Session,
     *,
@@ -112,21 +127,13 @@ def create_user(
     user.set_password(password)
     session.add(user)
     session.flush()
-    # Never the password or its hash: the log is kept for good and read by people.
     record(
         session,
         actor=actor,
         role=admin_role(actor),
         action="user.created",
         subject=f"user:{user.id}",
-        after={
-            "name": user.name,
-            "email": user.email,
-            "roles": sorted(role.value for role in role_set),
-            "student_id": user.student_id,
-            "usi": user.usi,
-            "active": True,
-        },
+        after=account_payload(user.name, user.email, role_set, user.student_id, user.usi),
     )
     return user, password
 

@@ -13,6 +13,19 @@ from portfolio.models import Enrolment, Role, Unit, UnitRelease, User
 from portfolio.units.services import get_release
 
 
+def enrolment_payload(
+    learner_id: int, unit: str, release: int, is_rpl: bool, assessor_id: int | None
+) -> dict[str, object]:
+    """What the audit log keeps of a new enrolment."""
+    return {
+        "learner_id": learner_id,
+        "unit": unit,
+        "release": release,
+        "is_rpl": is_rpl,
+        "assessor_id": assessor_id,
+    }
+
+
 def enrol(
     session: Session,
     *,
@@ -59,13 +72,13 @@ def enrol(
         action="enrolment.created",
         subject=f"enrolment:{enrolment.id}",
         enrolment=enrolment,
-        after={
-            "learner_id": learner.id,
-            "unit": release.unit.code,
-            "release": release.release,
-            "is_rpl": is_rpl,
-            "assessor_id": assessor.id if assessor is not None else None,
-        },
+        after=enrolment_payload(
+            learner.id,
+            release.unit.code,
+            release.release,
+            is_rpl,
+            assessor.id if assessor is not None else None,
+        ),
     )
     return enrolment
 

@@ -56,6 +56,11 @@ def version_snapshot(version: Any) -> dict[str, object]:
     }
 
 
+def created_payload(version: Any) -> dict[str, object]:
+    """What the audit log keeps of a new item: its first version's content."""
+    return {"version": 1, **version_snapshot(version)}
+
+
 def mapping_change(
     before: Mapping[int, str],
     after: Mapping[int, str],

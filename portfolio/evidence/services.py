@@ -206,7 +206,7 @@ def create_item(
         action="evidence.created",
         subject=f"evidence:{item.reference}",
         enrolment=enrolment,
-        after={"version": 1, **rules.version_snapshot(version)},
+        after=rules.created_payload(version),
     )
     return item
 

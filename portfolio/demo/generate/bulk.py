@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 from portfolio.assessment import rules
 from portfolio.audit.log import SYSTEM, event_digest, jsonable
 from portfolio.auth.permissions import Action, check_state
-from portfolio.auth.services import normalise_email
+from portfolio.auth.services import account_payload, normalise_email
 from portfolio.demo.generate.content import FileSpec
 from portfolio.demo.generate.plan import (
     CheckItem,
@@ -49,6 +49,7 @@ from portfolio.demo.generate.plan import (
     StartReview,
     Submit,
 )
+from portfolio.enrolments.services import enrolment_payload
 from portfolio.enrolments.workflow import STATE_EVENT, move
 from portfolio.errors import ServiceError
 from portfolio.evidence import rules as evidence_rules
@@ -277,14 +278,7 @@ class Batch:
             role=None,
             action="user.created",
             subject=f"user:{user_id}",
-            after={
-                "name": row["name"],
-                "email": row["email"],
-                "roles": sorted(role.value for role in roles),
-                "student_id": student_id,
-                "usi": usi,
-                "active": True,
-            },
+            after=account_payload(row["name"], row["email"], roles, student_id, usi),
         )
         return user_id
 
@@ -416,13 +410,9 @@ class EnrolmentRows:
             None,
             "enrolment.created",
             f"enrolment:{self.id}",
-            after={
-                "learner_id": learner_id,
-                "unit": plan.unit.code,
-                "release": plan.unit.release,
-                "is_rpl": plan.is_rpl,
-                "assessor_id": assessor_id,
-            },
+            after=enrolment_payload(
+                learner_id, plan.unit.code, plan.unit.release, plan.is_rpl, assessor_id
+            ),
         )
 
     # -- helpers --------------------------------------------------------------------------------
@@ -604,10 +594,7 @@ class EnrolmentRows:
             Role.LEARNER,
             "evidence.created",
             f"evidence:E{number}",
-            after={
-                "version": 1,
-                **evidence_rules.version_snapshot(_version_view(version, item.files[version_id])),
-            },
+            after=evidence_rules.created_payload(_version_view(version, item.files[version_id])),
         )
 
     def map_item(self, action: MapItem) -> None:
