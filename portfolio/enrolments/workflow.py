@@ -27,6 +27,11 @@ ALLOWED: dict[AssessmentState, set[AssessmentState]] = {
 STATE_EVENT = "enrolment.state"
 
 
+def handed_in(round_number: int) -> AssessmentState:
+    """The state a submission of this round moves the portfolio to."""
+    return S.SUBMITTED if round_number == 1 else S.RESUBMITTED
+
+
 def move(
     before: AssessmentState, to: AssessmentState, reason: str | None = None
 ) -> tuple[dict[str, object], dict[str, object]]:

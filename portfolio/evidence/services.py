@@ -16,13 +16,12 @@ from portfolio.audit.log import record
 from portfolio.auth.permissions import Action, check_state
 from portfolio.clock import today
 from portfolio.enrolments.progress import Coverage
-from portfolio.enrolments.workflow import transition
+from portfolio.enrolments.workflow import handed_in, transition
 from portfolio.errors import ServiceError
 from portfolio.evidence import rules
 from portfolio.evidence.rules import ItemFields
 from portfolio.files.uploads import NewFile
 from portfolio.models import (
-    AssessmentState,
     Enrolment,
     EvidenceFile,
     EvidenceItem,
@@ -377,7 +376,7 @@ def submit(session: Session, *, actor: User, enrolment: Enrolment, declared: boo
     transition(
         session,
         enrolment,
-        AssessmentState.SUBMITTED if round_number == 1 else AssessmentState.RESUBMITTED,
+        handed_in(round_number),
         actor=actor,
         role=Role.LEARNER,
     )

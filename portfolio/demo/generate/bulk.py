@@ -50,7 +50,7 @@ from portfolio.demo.generate.plan import (
     Submit,
 )
 from portfolio.enrolments.services import enrolment_payload
-from portfolio.enrolments.workflow import STATE_EVENT, move
+from portfolio.enrolments.workflow import STATE_EVENT, handed_in, move
 from portfolio.errors import ServiceError
 from portfolio.evidence import rules as evidence_rules
 from portfolio.evidence.rules import ItemFields
@@ -693,7 +693,7 @@ class EnrolmentRows:
         for item in self.items.values():
             if item.current["submission_id"] is None:
                 item.current["submission_id"] = submission["id"]
-        to = S.SUBMITTED if round_number == 1 else S.RESUBMITTED
+        to = handed_in(round_number)
         self.transition(action.at, to, self.learner, Role.LEARNER)
 
     def start_review(self, action: StartReview) -> None:
