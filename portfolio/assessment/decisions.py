@@ -9,6 +9,7 @@ event in the caller's transaction. What each decision needs and records is in ``
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -25,6 +26,7 @@ from portfolio.assessment.matrix import MatrixSection
 from portfolio.assessment.review import ReviewView, review_view
 from portfolio.auth.permissions import Action, check_state
 from portfolio.enrolments.workflow import transition
+from portfolio.errors import ServiceError
 from portfolio.models import (
     AssessmentState,
     Enrolment,
@@ -99,6 +101,8 @@ def _set_decision(
     target_of(enrolment, target)
     mapped = any(m.target_id == target.id for m in version.mappings)
     rules.check_mapping_claim(source, mapped, target.ref)
+    if accepted:
+        rules.check_not_flagged(version.item.number, _flags(session, enrolment, version))
     existing = session.scalar(
         select(MappingDecision).where(
             MappingDecision.enrolment_id == enrolment.id,
@@ -134,13 +138,27 @@ def _set_decision(
     return existing
 
 
+def _flags(session: Session, enrolment: Enrolment, version: EvidenceVersion) -> list[EvidenceRule]:
+    """The version's rules of evidence flagged and not yet resolved, in the usual order."""
+    checks = session.scalars(
+        select(EvidenceCheck).where(
+            EvidenceCheck.enrolment_id == enrolment.id, EvidenceCheck.version_id == version.id
+        )
+    )
+    flagged = {check.rule for check in checks if check.blocks}
+    return [rule for rule in EvidenceRule if rule in flagged]
+
+
 def accept_learner_mappings(
     session: Session, *, actor: User, view: ReviewView, targets: Iterable[Target]
 ) -> int:
-    """Accept every undecided learner mapping to these targets; one decision each."""
+    """Accept every undecided learner mapping to these targets, one decision each, but those of
+    items with an unresolved flag; returns how many were accepted."""
     count = 0
     for target in targets:
         for submitted in view.items:
+            if view.flags(submitted.version):
+                continue
             if view.mapping(submitted.version, target) == "pending":
                 decide_mapping(
                     session,
@@ -168,15 +186,10 @@ def check_evidence(
     """Confirm one rule of evidence for an item, or flag it with a note saying why."""
     check_state(Action.CHECK_EVIDENCE, enrolment)
     version_of(enrolment, version)
-    note = rules.checked_note(rule, confirmed, note)
-    existing = session.scalar(
-        select(EvidenceCheck).where(
-            EvidenceCheck.enrolment_id == enrolment.id,
-            EvidenceCheck.version_id == version.id,
-            EvidenceCheck.rule == rule,
-        )
-    )
+    existing = _check(session, enrolment, version, rule)
     check_fresh(existing, seen_version, f"the {rule.label.lower()} check of E{version.item.number}")
+    was_flagged = existing is not None and not existing.confirmed
+    note = rules.checked_note(rule, confirmed, note, was_flagged=was_flagged)
     before = rules.check_payload(existing.confirmed, existing.note) if existing else None
     if existing is None:
         existing = EvidenceCheck(
@@ -185,6 +198,7 @@ def check_evidence(
         session.add(existing)
     existing.confirmed = confirmed
     existing.note = note
+    existing.override_reason = None  # a new finding on the rule: any override was of the old one
     existing.assessor_id = actor.id
     existing.recorded_at = utcnow()
     audit(
@@ -198,6 +212,71 @@ def check_evidence(
     )
     session.flush()
     return existing
+
+
+def _check(
+    session: Session, enrolment: Enrolment, version: EvidenceVersion, rule: EvidenceRule
+) -> EvidenceCheck | None:
+    return session.scalar(
+        select(EvidenceCheck).where(
+            EvidenceCheck.enrolment_id == enrolment.id,
+            EvidenceCheck.version_id == version.id,
+            EvidenceCheck.rule == rule,
+        )
+    )
+
+
+def override_flag(
+    session: Session,
+    *,
+    actor: User,
+    enrolment: Enrolment,
+    version: EvidenceVersion,
+    rule: EvidenceRule,
+    reason: str,
+    seen_version: int,
+) -> EvidenceCheck:
+    """Go past a flag with the reason why: the flag stands, and the decisions that lean on the
+    item may be made."""
+    check_state(Action.OVERRIDE_FLAG, enrolment)
+    version_of(enrolment, version)
+    check = _check(session, enrolment, version, rule)
+    check_fresh(check, seen_version, f"the {rule.label.lower()} check of E{version.item.number}")
+    flagged_now = check is not None and not check.confirmed
+    reason = rules.override_reason(rule, flagged_now=flagged_now, reason=reason)
+    assert check is not None
+    before = rules.override_payload(check.note, check.override_reason)
+    check.override_reason = reason
+    check.assessor_id = actor.id
+    check.recorded_at = utcnow()
+    audit(
+        session,
+        actor,
+        enrolment,
+        "evidence.flag_overridden",
+        rules.evidence_subject(version.item.number, version.version, rule.value),
+        before,
+        rules.override_payload(check.note, reason),
+    )
+    session.flush()
+    return check
+
+
+def reject_item_mappings(
+    session: Session, *, actor: User, view: ReviewView, version: EvidenceVersion, note: str
+) -> int:
+    """Reject every mapping of an item to the unit (the learner's, and any accepted), so that
+    nothing leans on it; returns how many were rejected."""
+    count = 0
+    for target in view.targets:
+        if view.mapping(version, target) in ("pending", "accepted"):
+            by_learner = (version.id, target.id) in view.learner_notes
+            source = MappingSource.LEARNER if by_learner else MappingSource.ASSESSOR
+            _set_decision(session, actor, view.enrolment, version, target, source, False, note)
+            count += 1
+    if not count:
+        raise ServiceError(f"E{version.item.number} has no mapping left to reject.")
+    return count
 
 
 def judge(
@@ -214,7 +293,13 @@ def judge(
     enrolment = view.enrolment
     check_state(Action.JUDGE, enrolment)
     target_of(enrolment, target)
-    comment = rules.judged_comment(target.ref, finding, comment, is_gap=view.is_gap(target))
+    comment = rules.judged_comment(
+        target.ref,
+        finding,
+        comment,
+        is_gap=view.is_gap(target),
+        leans_on=view.leans_on_flags(target),
+    )
     existing = session.scalar(
         select(Judgement).where(
             Judgement.enrolment_id == enrolment.id, Judgement.target_id == target.id
@@ -244,21 +329,41 @@ def judge(
     return existing
 
 
+@dataclass(frozen=True)
+class SectionResult:
+    """What a section's bulk action did, and what it left for the assessor and why."""
+
+    judged: int
+    #: Items whose mappings were not accepted because of an unresolved flag: "E3 (sufficient)".
+    flagged_items: list[str]
+    #: Targets not judged because their accepted evidence carries an unresolved flag.
+    leaning_targets: list[str]
+
+
 def judge_section_satisfactory(
     session: Session, *, actor: User, view: ReviewView, section: MatrixSection, comment: str = ""
-) -> int:
+) -> SectionResult:
     """Accept the learner's mappings and judge satisfactory every target of a section (an
     element, or an evidence list) that has evidence; each target still gets its own judgement
-    and audit event. Targets without evidence are left for the assessor. Returns how many."""
+    and audit event. Targets without evidence are left for the assessor, and so is anything
+    that leans on an item with an unresolved flag: the result says which."""
     targets = [t for t in section.targets if not t.is_group]
+    flagged_items = [
+        rules.flagged(s.item.number, view.flags(s.version))
+        for s in view.items
+        if view.flags(s.version) and any(view.mapping(s.version, t) == "pending" for t in targets)
+    ]
     accept_learner_mappings(session, actor=actor, view=view, targets=targets)
     refreshed = review_view(session, view.enrolment)
-    count = 0
+    count, leaning = 0, []
     for target in targets:
         if refreshed.is_gap(target):
             continue
         if target.id in refreshed.judgements:
             continue  # a judgement already made, either way, is the assessor's to change
+        if refreshed.leans_on_flags(target):
+            leaning.append(target.ref)
+            continue
         judge(
             session,
             actor=actor,
@@ -269,4 +374,4 @@ def judge_section_satisfactory(
             seen_version=0,
         )
         count += 1
-    return count
+    return SectionResult(count, flagged_items, leaning)

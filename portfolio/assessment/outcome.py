@@ -34,6 +34,7 @@ def _achievable(view: ReviewView, result: OutcomeResult) -> None:
         result,
         all_satisfactory=view.all_satisfactory,
         gaps=[t.ref for t in view.gaps],
+        flagged_evidence=view.flagged_evidence,
     )
 
 

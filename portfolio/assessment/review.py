@@ -17,7 +17,7 @@ from typing import TypeVar
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session, lazyload, selectinload
 
-from portfolio.assessment.rules import outcome_choices
+from portfolio.assessment.rules import flagged, outcome_choices
 from portfolio.clock import local_date
 from portfolio.enrolments.progress import Coverage
 from portfolio.models import (
@@ -60,6 +60,17 @@ class Cell:
     status: str | None
     note: str
     undecided: bool
+
+
+@dataclass(frozen=True)
+class Blocker:
+    """Something that stands in the way of Competent, and where it is resolved: a target on
+    the review page, or an item (``version``) on its own page."""
+
+    what: str
+    why: str
+    target: AnyTarget | None = None
+    version: EvidenceVersion | None = None
 
 
 @dataclass
@@ -123,6 +134,55 @@ class ReviewView:
             )
             for s in self.items
         ]
+
+    def flags(self, version: EvidenceVersion) -> list[EvidenceRule]:
+        """The version's rules of evidence flagged and not yet resolved, in the usual order."""
+        return [
+            rule
+            for rule in EvidenceRule
+            if (check := self.checks.get((version.id, rule))) is not None and check.blocks
+        ]
+
+    def leans_on_flags(self, target: AnyTarget) -> list[str]:
+        """The target's accepted evidence with unresolved flags, named: "E3 (sufficient)"."""
+        return [
+            flagged(s.item.number, rules)
+            for s in self.accepted_for(target)
+            if (rules := self.flags(s.version))
+        ]
+
+    def _flagged_accepted(self) -> list[tuple[SubmittedItem, list[EvidenceRule]]]:
+        """Items accepted for any target whose flags are unresolved: they block Competent."""
+        accepted = {s.version.id for items in self._accepted.values() for s in items}
+        return [
+            (s, rules)
+            for s in self.items
+            if s.version.id in accepted and (rules := self.flags(s.version))
+        ]
+
+    @property
+    def flagged_evidence(self) -> list[str]:
+        return [flagged(s.item.number, rules) for s, rules in self._flagged_accepted()]
+
+    def achievement_blockers(self) -> list[Blocker]:
+        """Everything that stands in the way of Competent (or RPL granted), each to be resolved
+        where it links to: the outcome page lists them."""
+        blockers = [
+            Blocker(flagged(s.item.number, rules), "a flagged rule of evidence", version=s.version)
+            for s, rules in self._flagged_accepted()
+        ]
+        for target in self.targets:
+            judgement = self.judgements.get(target.id)
+            if self.is_gap(target):
+                why = "no accepted evidence or sign-off"
+            elif judgement is None:
+                why = "no judgement yet"
+            elif judgement.finding is not Finding.SATISFACTORY:
+                why = "judged not yet satisfactory"
+            else:
+                continue
+            blockers.append(Blocker(target.ref, why, target=target))
+        return blockers
 
     def accepted_for(self, target: AnyTarget) -> list[SubmittedItem]:
         return self._accepted.get(target.id, [])

@@ -54,6 +54,16 @@ class CheckForm(FlaskForm):
     note = StringField("Note", validators=[Length(max=2000)])
 
 
+class OverrideForm(FlaskForm):
+    rule = HiddenField(validators=[DataRequired()])
+    seen = IntegerField(validators=[InputRequired()])
+    reason = TextAreaField("Why the decisions may go past this flag", validators=[Length(max=2000)])
+
+
+class RejectItemForm(FlaskForm):
+    note = StringField("Why", validators=[Length(max=500)])
+
+
 class QuestionForm(Form):
     question = TextAreaField("Question asked", validators=[Optional(), Length(max=2000)])
     answer = TextAreaField("Answer given", validators=[Optional(), Length(max=4000)])

@@ -40,15 +40,56 @@ def target_subject(ref: str) -> str:
 # --- The rules of evidence -------------------------------------------------------------------
 
 
-def checked_note(rule: EvidenceRule, confirmed: bool, note: str) -> str:
-    """A check's note: a flag must say why."""
+def checked_note(rule: EvidenceRule, confirmed: bool, note: str, *, was_flagged: bool) -> str:
+    """A check's note: a flag must say why, and so must confirming a rule once flagged."""
     if not confirmed and not note.strip():
         raise ServiceError(f"Say why {rule.label.lower()} is flagged.", "note")
+    if confirmed and was_flagged and not note.strip():
+        raise ServiceError(
+            f"Say why {rule.label.lower()} is confirmed now: it was flagged.", "note"
+        )
     return note.strip()
 
 
 def check_payload(confirmed: bool, note: str) -> dict[str, object]:
     return {"confirmed": confirmed, "note": note}
+
+
+def override_payload(note: str, override_reason: str | None) -> dict[str, object]:
+    return {"flag": note, "override": override_reason}
+
+
+def flagged(item_number: int, rules: Iterable[EvidenceRule]) -> str:
+    """An item and its unresolved flags as a message names them: "E3 (sufficient, current)"."""
+    return f"E{item_number} ({', '.join(rule.label.lower() for rule in rules)})"
+
+
+RESOLVE_FLAG = (
+    "re-confirm the rule with a note, reject the item's mappings, or record an override with "
+    "a reason"
+)
+
+
+def check_not_flagged(item_number: int, flags: Sequence[EvidenceRule]) -> None:
+    """Evidence with a flag nobody has resolved is not accepted for anything."""
+    if flags:
+        raise ServiceError(
+            f"{flagged(item_number, flags)} has a flagged rule of evidence: {RESOLVE_FLAG} "
+            "before accepting it."
+        )
+
+
+def override_reason(rule: EvidenceRule, *, flagged_now: bool, reason: str) -> str:
+    """Going past a flag is recorded with why; only a flag can be overridden."""
+    if not flagged_now:
+        raise ServiceError(f"{rule.label} is not flagged: there is nothing to override.")
+    if not reason.strip():
+        raise ServiceError(
+            f"Say why the decisions may go past the {rule.label.lower()} flag; the reason is "
+            "kept with it.",
+            "reason",
+        )
+    return reason.strip()
 
 
 # --- Mappings --------------------------------------------------------------------------------
@@ -73,12 +114,20 @@ def decision_payload(accepted: bool, note: str, source: MappingSource) -> dict[s
 # --- Judgements ------------------------------------------------------------------------------
 
 
-def judged_comment(ref: str, finding: Finding, comment: str, *, is_gap: bool) -> str:
-    """A judgement's comment: satisfactory needs evidence, not yet satisfactory says why."""
+def judged_comment(
+    ref: str, finding: Finding, comment: str, *, is_gap: bool, leans_on: Sequence[str] = ()
+) -> str:
+    """A judgement's comment: satisfactory needs evidence, none of it with an unresolved flag
+    (``leans_on`` names those: "E3 (sufficient)"); not yet satisfactory says why."""
     if finding is Finding.SATISFACTORY and is_gap:
         raise ServiceError(
             f"{ref} has no accepted evidence: accept evidence for it or sign the gap off "
             "before judging it satisfactory."
+        )
+    if finding is Finding.SATISFACTORY and leans_on:
+        raise ServiceError(
+            f"{ref} leans on {', '.join(leans_on)}, flagged: {RESOLVE_FLAG} before judging it "
+            "satisfactory."
         )
     if finding is Finding.NOT_YET_SATISFACTORY and not comment.strip():
         raise ServiceError(f"Say what is missing for {ref}.", "comment")
@@ -180,8 +229,16 @@ def check_judged(unjudged: Sequence[str]) -> None:
         raise ServiceError(f"Judge every criterion first: {refs}{more} have no judgement yet.")
 
 
-def check_achievable(result: OutcomeResult, *, all_satisfactory: bool, gaps: Sequence[str]) -> None:
-    """Competent (or RPL granted) needs every requirement satisfactory and none left a gap."""
+def check_achievable(
+    result: OutcomeResult,
+    *,
+    all_satisfactory: bool,
+    gaps: Sequence[str],
+    flagged_evidence: Sequence[str] = (),
+) -> None:
+    """Competent (or RPL granted) needs every requirement satisfactory, none left a gap, and no
+    accepted evidence with an unresolved flag (``flagged_evidence``: "E3 (sufficient)"): the
+    declaration says the evidence met the rules of evidence."""
     if not result.is_achieved:
         return
     if not all_satisfactory:
@@ -191,6 +248,13 @@ def check_achievable(result: OutcomeResult, *, all_satisfactory: bool, gaps: Seq
         raise ServiceError(
             f"{result.label} needs accepted evidence or a sign-off for every criterion; "
             f"{refs} {'has' if len(gaps) == 1 else 'have'} none.",
+            "result",
+        )
+    if flagged_evidence:
+        raise ServiceError(
+            f"{result.label} is signed as meeting the rules of evidence, but "
+            f"{', '.join(flagged_evidence)} {'is' if len(flagged_evidence) == 1 else 'are'} "
+            f"flagged: {RESOLVE_FLAG} first.",
             "result",
         )
 

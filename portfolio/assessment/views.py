@@ -26,6 +26,8 @@ from portfolio.assessment.review_forms import (
     JudgementForm,
     MappingDecisionForm,
     OutcomeForm,
+    OverrideForm,
+    RejectItemForm,
     ReturnForm,
     SignoffForm,
 )
@@ -47,6 +49,7 @@ from portfolio.models import (
 )
 from portfolio.rendering import PreviewUnavailable, preview_docx, render_markdown
 from portfolio.saving import save
+from portfolio.text import count
 
 bp = Blueprint("review", __name__)
 
@@ -230,12 +233,84 @@ def section_satisfactory(enrolment_id: int, anchor: str) -> Response:
         ),
     )
     if saved.ok:
+        result = saved.value
         flash(
-            f"{section.title}: {saved.value} judged satisfactory; anything without evidence "
+            f"{section.title}: {result.judged} judged satisfactory; anything without evidence "
             "was left for you to close.",
             "success",
         )
+        if result.flagged_items or result.leaning_targets:
+            flash(_left_for_flags(result), "warning")
     return _back(enrolment, section.anchor)
+
+
+def _left_for_flags(result: decisions.SectionResult) -> str:
+    """What a bulk action left because of flagged evidence, and where to resolve it."""
+    parts = []
+    if result.flagged_items:
+        parts.append(f"not accepted, flagged: {', '.join(result.flagged_items)}")
+    if result.leaning_targets:
+        refs = ", ".join(result.leaning_targets)
+        parts.append(f"not judged, their accepted evidence is flagged: {refs}")
+    return (
+        "Left for you: "
+        + "; ".join(parts)
+        + ". Open the item to re-confirm the rule, reject its mappings or record an override."
+    )
+
+
+@bp.post("/enrolments/<int:enrolment_id>/review/items/<int:version_id>/override")
+@login_required
+def override_flag(enrolment_id: int, version_id: int) -> Response:
+    """Go past a flagged rule of evidence, with the reason, so decisions may lean on the item."""
+    enrolment = _enrolment(enrolment_id, Action.OVERRIDE_FLAG)
+    version = _version(enrolment, version_id)
+    form = OverrideForm()
+    back = url_for(".item", enrolment_id=enrolment.id, version_id=version.id)
+    if not form.validate_on_submit() or form.rule.data not in set(EvidenceRule):
+        _expired()
+        return redirect(back)
+    rule = EvidenceRule(form.rule.data)
+    if save(
+        None,
+        lambda: decisions.override_flag(
+            db.session,
+            actor=current_user,
+            enrolment=enrolment,
+            version=version,
+            rule=rule,
+            reason=form.reason.data or "",
+            seen_version=form.seen.data or 0,
+        ),
+    ).ok:
+        flash(f"{rule.label}: the flag on E{version.item.number} is overridden.", "success")
+    return redirect(back)
+
+
+@bp.post("/enrolments/<int:enrolment_id>/review/items/<int:version_id>/reject")
+@login_required
+def reject_mappings(enrolment_id: int, version_id: int) -> Response:
+    """Reject every mapping of an item, so that no decision leans on it."""
+    enrolment = _enrolment(enrolment_id, Action.DECIDE_MAPPING)
+    version = _version(enrolment, version_id)
+    form = RejectItemForm()
+    if not form.validate_on_submit():
+        _expired()
+        return redirect(url_for(".item", enrolment_id=enrolment.id, version_id=version.id))
+    view = _view(enrolment)
+    saved = save(
+        None,
+        lambda: decisions.reject_item_mappings(
+            db.session, actor=current_user, view=view, version=version, note=form.note.data or ""
+        ),
+    )
+    if saved.ok:
+        flash(
+            f"E{version.item.number}: {count(saved.value, 'mapping')} rejected; nothing leans on "
+            "it now.",
+            "success",
+        )
+    return redirect(url_for(".item", enrolment_id=enrolment.id, version_id=version.id))
 
 
 @bp.route("/enrolments/<int:enrolment_id>/review/items/<int:version_id>", methods=["GET", "POST"])
@@ -282,6 +357,8 @@ def item(enrolment_id: int, version_id: int) -> str | Response:
         docx=DOCX,
         rules=list(EvidenceRule),
         form=form,
+        override=OverrideForm(),
+        reject=RejectItemForm(),
     )
 
 

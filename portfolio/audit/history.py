@@ -45,6 +45,7 @@ ACTIONS = {
     "evidence.changed": "Evidence changed",
     "evidence.mapped": "Evidence mapped to criteria",
     "evidence.checked": "Evidence checked against a rule of evidence",
+    "evidence.flag_overridden": "A flagged rule of evidence overridden, with the reason",
     "mapping.accepted": "Mapping accepted by the assessor",
     "mapping.rejected": "Mapping rejected by the assessor",
     "judgement.recorded": "Criterion judged",
@@ -83,6 +84,8 @@ LABELS = {
     "decided_on": "Decided on",
     "overall": "Overall feedback",
     "evidence_type": "Type of evidence",
+    "flag": "The flag",
+    "override": "Override",
 }
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 SUBJECT_KINDS = {"target": "Criterion", "submission": "Submission round"}

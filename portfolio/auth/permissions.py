@@ -78,6 +78,7 @@ class Action(enum.StrEnum):
     DECIDE_MAPPING = "enrolment:decide-mapping"
     MAP_EVIDENCE = "enrolment:map-evidence"
     CHECK_EVIDENCE = "enrolment:check-evidence"
+    OVERRIDE_FLAG = "enrolment:override-flag"
     JUDGE = "enrolment:judge"
     SIGN_OFF = "enrolment:sign-off"
     RETURN = "enrolment:return"
@@ -169,6 +170,7 @@ RULES: dict[Action, Rule] = {
     Action.DECIDE_MAPPING: Rule(_assessor, REVIEWING, "accept or reject evidence"),
     Action.MAP_EVIDENCE: Rule(_assessor, REVIEWING, "map evidence"),
     Action.CHECK_EVIDENCE: Rule(_assessor, REVIEWING, "check evidence"),
+    Action.OVERRIDE_FLAG: Rule(_assessor, REVIEWING, "override a flag"),
     Action.JUDGE: Rule(_assessor, REVIEWING, "judge criteria"),
     Action.SIGN_OFF: Rule(_assessor, REVIEWING, "sign off gaps"),
     Action.RETURN: Rule(_assessor, REVIEWING, "return the portfolio"),

@@ -306,7 +306,10 @@ def _register(document, data: PackData, clock: Clock) -> None:
                     f"{rule.label}: confirmed" + (f" ({check.note})" if check.note else "")
                 )
             else:
-                checks.append(f"{rule.label}: flagged ({check.note})")
+                checks.append(
+                    f"{rule.label}: flagged ({check.note})"
+                    + (f"; overridden: {check.override_reason}" if check.override_reason else "")
+                )
         if submitted.possibly_not_current:
             checks.append("Dated more than the currency period before submission")
         _row(

@@ -144,8 +144,16 @@ class EvidenceCheck(AssessorEntry, db.Model):
     rule: Mapped[EvidenceRule] = mapped_column(_enum(EvidenceRule, 16))
     confirmed: Mapped[bool] = mapped_column(Boolean)
     note: Mapped[str] = mapped_column(Text, default="")
+    # A flag the assessor decided to go past, and why: the flag stands, the decisions that lean
+    # on the item may then be made (the pack and the audit log show both).
+    override_reason: Mapped[str | None] = mapped_column(Text)
 
     version: Mapped[EvidenceVersion] = relationship()
+
+    @property
+    def blocks(self) -> bool:
+        """A flag not yet resolved: decisions that lean on the item wait for it."""
+        return not self.confirmed and not self.override_reason
 
 
 class Judgement(AssessorEntry, db.Model):

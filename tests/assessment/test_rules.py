@@ -22,12 +22,83 @@ def refusal(call, *args, **kwargs) -> tuple[str, str | None]:
 
 
 def test_a_flag_says_why_and_a_confirmation_need_not() -> None:
-    assert refusal(rules.checked_note, EvidenceRule.CURRENT, False, "  ") == (
+    assert refusal(rules.checked_note, EvidenceRule.CURRENT, False, "  ", was_flagged=False) == (
         "Say why current is flagged.",
         "note",
     )
-    assert rules.checked_note(EvidenceRule.CURRENT, False, " Dated 2019. ") == "Dated 2019."
-    assert rules.checked_note(EvidenceRule.VALID, True, "") == ""
+    assert (
+        rules.checked_note(EvidenceRule.CURRENT, False, " Dated 2019. ", was_flagged=False)
+        == "Dated 2019."
+    )
+    assert rules.checked_note(EvidenceRule.VALID, True, "", was_flagged=False) == ""
+
+
+def test_confirming_a_flagged_rule_says_why() -> None:
+    """Re-confirming resolves a flag, so it is recorded with its reason."""
+    assert refusal(rules.checked_note, EvidenceRule.SUFFICIENT, True, " ", was_flagged=True) == (
+        "Say why sufficient is confirmed now: it was flagged.",
+        "note",
+    )
+    assert (
+        rules.checked_note(EvidenceRule.SUFFICIENT, True, "Second log", was_flagged=True)
+        == "Second log"
+    )
+
+
+def test_flagged_evidence_is_not_accepted_and_names_its_flags() -> None:
+    message, _ = refusal(
+        rules.check_not_flagged, 3, [EvidenceRule.SUFFICIENT, EvidenceRule.CURRENT]
+    )
+    assert message.startswith("E3 (sufficient, current) has a flagged rule of evidence:")
+    assert "record an override with a reason" in message
+    rules.check_not_flagged(3, [])
+
+
+def test_an_override_needs_a_flag_and_a_reason() -> None:
+    assert refusal(
+        rules.override_reason, EvidenceRule.AUTHENTIC, flagged_now=False, reason="Fine"
+    ) == ("Authentic is not flagged: there is nothing to override.", None)
+    assert refusal(rules.override_reason, EvidenceRule.AUTHENTIC, flagged_now=True, reason=" ")[
+        1
+    ] == ("reason")
+    assert (
+        rules.override_reason(EvidenceRule.AUTHENTIC, flagged_now=True, reason=" Phoned ")
+        == "Phoned"
+    )
+
+
+def test_satisfactory_does_not_lean_on_flagged_evidence() -> None:
+    message, _ = refusal(
+        rules.judged_comment, "1.1", Finding.SATISFACTORY, "", is_gap=False, leans_on=["E3 (valid)"]
+    )
+    assert message.startswith("1.1 leans on E3 (valid), flagged:")
+    # Not yet satisfactory may say so.
+    assert (
+        rules.judged_comment(
+            "1.1", Finding.NOT_YET_SATISFACTORY, "Doubtful", is_gap=False, leans_on=["E3 (valid)"]
+        )
+        == "Doubtful"
+    )
+
+
+def test_competent_is_not_signed_over_flagged_evidence() -> None:
+    message, field = refusal(
+        rules.check_achievable,
+        OutcomeResult.COMPETENT,
+        all_satisfactory=True,
+        gaps=[],
+        flagged_evidence=["E2 (authentic)"],
+    )
+    assert field == "result"
+    assert message.startswith(
+        "Competent is signed as meeting the rules of evidence, but E2 (authentic) is flagged:"
+    )
+    rules.check_achievable(
+        OutcomeResult.NOT_YET_COMPETENT,
+        all_satisfactory=False,
+        gaps=[],
+        flagged_evidence=["E2 (authentic)"],
+    )
 
 
 def test_the_assessor_decides_on_the_learners_mappings_and_adds_only_new_ones() -> None:

@@ -38,6 +38,7 @@ from portfolio.models import (
     EvidenceFile,
     EvidenceItem,
     EvidenceMapping,
+    EvidenceRule,
     EvidenceVersion,
     Finding,
     GapFeedback,
@@ -327,6 +328,28 @@ def check_body(world: World) -> dict:
     }
 
 
+def flag_authentic(app: Flask, world: World) -> None:
+    """The assessor flags the log's authenticity, so there is a flag to override."""
+    enrolment = db.session.get(Enrolment, world.ids["enrolment"])
+    version = db.session.get(EvidenceVersion, world.ids["version"])
+    check = decisions.check_evidence(
+        db.session,
+        actor=world.users["assessor"],
+        enrolment=enrolment,
+        version=version,
+        rule=EvidenceRule.AUTHENTIC,
+        confirmed=False,
+        note="Unsigned",
+        seen_version=0,
+    )
+    db.session.commit()
+    world.ids["flag_seen"] = check.lock_version
+
+
+def override_body(world: World) -> dict:
+    return {"rule": "authentic", "seen": world.ids["flag_seen"], "reason": "Supervisor phoned."}
+
+
 def signoff_body(world: World) -> dict:
     return {
         "method": "competency_conversation",
@@ -435,6 +458,21 @@ ROUTES = [
     ),
     Route("GET", f"{REVIEW}/items/{{version}}", REVIEW_VIEWERS, stage="in_review"),
     Route("POST", f"{REVIEW}/items/{{version}}", ASSESSOR, check_body, stage="in_review"),
+    Route(
+        "POST",
+        f"{REVIEW}/items/{{version}}/override",
+        ASSESSOR,
+        override_body,
+        stage="in_review",
+        prepare=flag_authentic,
+    ),
+    Route(
+        "POST",
+        f"{REVIEW}/items/{{version}}/reject",
+        ASSESSOR,
+        lambda w: {"note": "Not this log"},
+        stage="in_review",
+    ),
     Route("GET", f"{REVIEW}/gaps/{{gap}}", ASSESSOR, stage="in_review"),
     Route("POST", f"{REVIEW}/gaps/{{gap}}", ASSESSOR, signoff_body, stage="in_review"),
     Route("GET", f"{REVIEW}/signoff-files/{{signoff_file}}", REVIEW_VIEWERS, stage="judged"),

@@ -64,6 +64,7 @@ WHOSE = {
             Action.DECIDE_MAPPING,
             Action.MAP_EVIDENCE,
             Action.CHECK_EVIDENCE,
+            Action.OVERRIDE_FLAG,
             Action.JUDGE,
             Action.SIGN_OFF,
             Action.RETURN,

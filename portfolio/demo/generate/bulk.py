@@ -43,6 +43,7 @@ from portfolio.demo.generate.plan import (
     Judge,
     LearnerPlan,
     MapItem,
+    OverrideFlag,
     RecordOutcome,
     ReturnToLearner,
     SignOff,
@@ -65,6 +66,7 @@ from portfolio.models import (
     EvidenceFile,
     EvidenceItem,
     EvidenceMapping,
+    EvidenceRule,
     EvidenceVersion,
     Finding,
     GapFeedback,
@@ -400,7 +402,8 @@ class EnrolmentRows:
         self.items: dict[int, _Item] = {}
         self.submissions: list[dict[str, Any]] = []
         self.decisions: dict[tuple[int, int], dict[str, Any]] = {}
-        self.checks: set[tuple[int, str]] = set()
+        # Each rule's check row, by (version id, rule): flagged ones block decisions.
+        self.checks: dict[tuple[int, EvidenceRule], dict[str, Any]] = {}
         self.judgements: dict[int, dict[str, Any]] = {}
         self.signoffs: set[int] = set()
         self.outcome: OutcomeResult | None = None
@@ -496,17 +499,48 @@ class EnrolmentRows:
             raise ServiceError(rules.NOT_IN_SUBMISSION)
         return item, version
 
-    def is_gap(self, target_id: int) -> bool:
-        """No accepted evidence in the submitted versions, and not signed off."""
-        if target_id in self.signoffs:
-            return False
-        for item in self.items.values():
+    def flags(self, version_id: int) -> list[EvidenceRule]:
+        """The version's flags nobody resolved, in the usual order, as ``ReviewView.flags``."""
+        return [
+            rule
+            for rule in EvidenceRule
+            if (check := self.checks.get((version_id, rule))) is not None
+            and not check["confirmed"]
+            and not check["override_reason"]
+        ]
+
+    def accepted(self, target_id: int) -> list[tuple[int, dict[str, Any]]]:
+        """(item number, version) of the submitted versions accepted for the target."""
+        found = []
+        for number, item in sorted(self.items.items()):
             version = item.submitted()
             if version is not None:
                 decision = self.decisions.get((version["id"], target_id))
                 if decision is not None and decision["accepted"]:
-                    return False
-        return True
+                    found.append((number, version))
+        return found
+
+    def leans_on_flags(self, target_id: int) -> list[str]:
+        return [
+            rules.flagged(number, flags)
+            for number, version in self.accepted(target_id)
+            if (flags := self.flags(version["id"]))
+        ]
+
+    def flagged_evidence(self) -> list[str]:
+        """Accepted evidence with unresolved flags, as ``ReviewView.flagged_evidence``."""
+        accepted = {v["id"] for t in self.unit.targets for _, v in self.accepted(t.id)}
+        return [
+            rules.flagged(number, flags)
+            for number, item in sorted(self.items.items())
+            if (version := item.submitted()) is not None
+            and version["id"] in accepted
+            and (flags := self.flags(version["id"]))
+        ]
+
+    def is_gap(self, target_id: int) -> bool:
+        """No accepted evidence in the submitted versions, and not signed off."""
+        return target_id not in self.signoffs and not self.accepted(target_id)
 
     # -- actions --------------------------------------------------------------------------------
 
@@ -523,6 +557,8 @@ class EnrolmentRows:
                     self.start_review(action)
                 case CheckItem():
                     self.check(action)
+                case OverrideFlag():
+                    self.override(action)
                 case DecideMapping():
                     self.decide(action)
                 case Judge():
@@ -708,18 +744,18 @@ class EnrolmentRows:
         """``check_evidence`` of a rule not yet checked for that version."""
         check_state(Action.CHECK_EVIDENCE, self)
         _, version = self.submitted_version(action.number)
-        note = rules.checked_note(action.rule, action.confirmed, action.note)
-        key = (version["id"], action.rule.value)
+        note = rules.checked_note(action.rule, action.confirmed, action.note, was_flagged=False)
+        key = (version["id"], action.rule)
         if key in self.checks:
             raise ValueError(f"E{action.number} is already checked for {action.rule.value}.")
-        self.checks.add(key)
-        self.assessor_entry(
+        self.checks[key] = self.assessor_entry(
             EvidenceCheck,
             action.at,
             version_id=version["id"],
             rule=action.rule,
             confirmed=action.confirmed,
             note=note,
+            override_reason=None,
         )
         self.event(
             action.at,
@@ -730,6 +766,27 @@ class EnrolmentRows:
             after=rules.check_payload(action.confirmed, note),
         )
 
+    def override(self, action: OverrideFlag) -> None:
+        """``override_flag``: the flag stands, with the reason decisions may go past it."""
+        check_state(Action.OVERRIDE_FLAG, self)
+        _, version = self.submitted_version(action.number)
+        check = self.checks.get((version["id"], action.rule))
+        flagged_now = check is not None and not check["confirmed"]
+        reason = rules.override_reason(action.rule, flagged_now=flagged_now, reason=action.reason)
+        assert check is not None
+        before = rules.override_payload(check["note"], check["override_reason"])
+        check.update(override_reason=reason, recorded_at=action.at)
+        check["lock_version"] += 1
+        self.event(
+            action.at,
+            self.assessor,
+            Role.ASSESSOR,
+            "evidence.flag_overridden",
+            rules.evidence_subject(action.number, version["version"], action.rule.value),
+            before=before,
+            after=rules.override_payload(check["note"], reason),
+        )
+
     def decide(self, action: DecideMapping) -> None:
         """``decide_mapping`` on a learner's mapping nobody has decided on yet."""
         check_state(Action.DECIDE_MAPPING, self)
@@ -737,6 +794,8 @@ class EnrolmentRows:
         ref = self.ref(action.target_id)
         mapped = action.target_id in item.mappings[version["id"]]
         rules.check_mapping_claim(MappingSource.LEARNER, mapped, ref)
+        if action.accepted:
+            rules.check_not_flagged(action.number, self.flags(version["id"]))
         key = (version["id"], action.target_id)
         if key in self.decisions:
             raise ValueError(f"E{action.number} is already decided for {ref}.")
@@ -764,7 +823,11 @@ class EnrolmentRows:
         check_state(Action.JUDGE, self)
         ref = self.ref(action.target_id)
         comment = rules.judged_comment(
-            ref, action.finding, action.comment, is_gap=self.is_gap(action.target_id)
+            ref,
+            action.finding,
+            action.comment,
+            is_gap=self.is_gap(action.target_id),
+            leans_on=self.leans_on_flags(action.target_id),
         )
         existing = self.judgements.get(action.target_id)
         before = None
@@ -884,6 +947,7 @@ class EnrolmentRows:
                 j["finding"] is Finding.SATISFACTORY for j in self.judgements.values()
             ),
             gaps=[t.ref for t in self.unit.targets if self.is_gap(t.id)],
+            flagged_evidence=self.flagged_evidence(),
         )
         decided_on = action.at.astimezone(self.batch.timezone).date()
         self.assessor_entry(

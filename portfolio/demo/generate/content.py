@@ -179,6 +179,11 @@ QUESTIONS = (
     ),
 )
 OLD_WORK = "Work from {date}, more than two years before submission; confirm it is still current."
+OVERRIDES = [
+    "The supervisor confirmed by phone that the same procedure is still in use.",
+    "The learner still runs this process weekly; a current roster shows it.",
+    "The site's complaints procedure has not changed since; checked against the manual.",
+]
 
 
 def person_name(rng: random.Random) -> str:

@@ -129,6 +129,16 @@ class CheckItem:
 
 
 @dataclass(frozen=True, slots=True)
+class OverrideFlag:
+    """The assessor goes past a flagged rule of the item's latest submitted version."""
+
+    at: datetime
+    number: int
+    rule: EvidenceRule
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class DecideMapping:
     """Accept or reject the learner's mapping of the item's latest submitted version."""
 
@@ -177,6 +187,7 @@ Action = (
     | Submit
     | StartReview
     | CheckItem
+    | OverrideFlag
     | DecideMapping
     | Judge
     | SignOff
@@ -540,6 +551,10 @@ class _Writer:
                     confirmed = False
                     note = text.OLD_WORK.format(date=day(item.work_date))
                 self.add(CheckItem(self.clock.step(5, 40), number, rule, confirmed, note))
+                if not confirmed:
+                    # Older work still shows how the learner works today: said, and kept.
+                    reason = self.rng.choice(text.OVERRIDES)
+                    self.add(OverrideFlag(self.clock.step(5, 40), number, rule, reason))
 
     def old_before(self) -> date:
         # As the review page reckons it: two years before the latest submission's date.

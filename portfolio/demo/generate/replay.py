@@ -19,6 +19,7 @@ from portfolio.demo.generate.plan import (
     EnrolmentPlan,
     Judge,
     MapItem,
+    OverrideFlag,
     RecordOutcome,
     ReturnToLearner,
     SignOff,
@@ -86,6 +87,20 @@ def replay(session: Session, plan: EnrolmentPlan, *, learner: User, assessor: Us
                     confirmed=action.confirmed,
                     note=action.note,
                     seen_version=0,
+                )
+            case OverrideFlag():
+                version = submitted(action.number)
+                check = next(
+                    c for (v, r), c in view().checks.items() if (v, r) == (version.id, action.rule)
+                )
+                decisions.override_flag(
+                    session,
+                    actor=assessor,
+                    enrolment=enrolment,
+                    version=version,
+                    rule=action.rule,
+                    reason=action.reason,
+                    seen_version=check.lock_version,
                 )
             case DecideMapping():
                 decisions.decide_mapping(
