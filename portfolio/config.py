@@ -22,6 +22,7 @@ ENVIRONMENT_KEYS = {
     "PORTFOLIO_ENV": "PORTFOLIO_ENV",
     "TRUSTED_PROXIES": "TRUSTED_PROXIES",
     "BUNDLE_KEEP_DAYS": "BUNDLE_KEEP_DAYS",
+    "ATTEMPTS_ALLOWED": "ATTEMPTS_ALLOWED",
 }
 
 #: ``PORTFOLIO_ENV=production`` (set by gunicorn.conf.py, so by ``make serve``): real users,
@@ -60,6 +61,9 @@ def defaults(instance_path: str) -> dict[str, object]:
         "EVIDENCE_CURRENCY_YEARS": 2,
         # A built audit bundle (a copy of learners' evidence) is deleted this many days after.
         "BUNDLE_KEEP_DAYS": 7,
+        # Attempts at a unit a learner may have (the first and each reassessment after Not
+        # yet competent); past the last, the enrolment can only be closed.
+        "ATTEMPTS_ALLOWED": 2,
         "BOOTSTRAP_SERVE_LOCAL": True,
         "SESSION_COOKIE_HTTPONLY": True,
         # A session ends after this long without a request (shared work PCs).
@@ -85,7 +89,13 @@ def from_environment(environ: os._Environ[str] | dict[str, str]) -> dict[str, ob
 def _coerce(key: str, value: str) -> object:
     if key == "SQLALCHEMY_DATABASE_URI":
         return normalise_database_url(value)
-    if key in ("MAX_UPLOAD_MB", "EVIDENCE_CURRENCY_YEARS", "TRUSTED_PROXIES", "BUNDLE_KEEP_DAYS"):
+    if key in (
+        "MAX_UPLOAD_MB",
+        "EVIDENCE_CURRENCY_YEARS",
+        "TRUSTED_PROXIES",
+        "BUNDLE_KEEP_DAYS",
+        "ATTEMPTS_ALLOWED",
+    ):
         try:
             return int(value)
         except ValueError:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
@@ -14,7 +16,10 @@ def insert_orphan(connection) -> None:
     """An enrolment of a learner and a unit release that do not exist."""
     connection.execute(
         Enrolment.__table__.insert().values(
-            learner_id=999_999, unit_release_id=999_999, state=AssessmentState.DRAFT
+            learner_id=999_999,
+            unit_release_id=999_999,
+            state=AssessmentState.DRAFT,
+            activity_start=date(2026, 1, 1),
         )
     )
 

@@ -34,6 +34,9 @@ from portfolio.files.storage import storage_from_config
 from portfolio.models import (
     AssessmentState,
     AuditEvent,
+    Closure,
+    ClosureFile,
+    ClosureKind,
     Enrolment,
     EvidenceCheck,
     EvidenceFile,
@@ -45,6 +48,7 @@ from portfolio.models import (
     Judgement,
     MappingDecision,
     OutcomeResult,
+    Reassessment,
     Role,
     SignoffFile,
     Submission,
@@ -94,7 +98,13 @@ def test_every_stage_of_the_workflow_is_there(cohort) -> None:
         OutcomeResult.COMPETENT,
         OutcomeResult.NOT_YET_COMPETENT,
         OutcomeResult.RPL_GRANTED,
+        OutcomeResult.RPL_NOT_GRANTED,
     }
+    assert {c.kind for c in db.session.scalars(select(Closure))} == set(ClosureKind)
+    assert db.session.scalar(select(func.max(Enrolment.attempt))) == 2
+    assert db.session.scalar(
+        select(func.count()).select_from(EvidenceCheck).where(EvidenceCheck.override_reason != "")
+    )
     assert db.session.scalar(select(func.count()).select_from(GapSignoff)) > 0
     assert db.session.scalar(select(func.count()).select_from(GapFeedback)) > 0
     assert db.session.scalar(select(func.max(Submission.round))) == 2
@@ -134,16 +144,22 @@ def test_each_state_is_reached_through_transitions_the_workflow_allows(cohort) -
         assert state is enrolment.state
 
 
-def test_outcomes_exist_exactly_for_decided_enrolments_and_competent_means_every_criterion(
+def test_outcomes_exist_exactly_for_decided_attempts_and_competent_means_every_criterion(
     cohort, app
 ) -> None:
-    decided = {e.id for e in enrolments() if e.state is S.DECIDED}
+    """One outcome for each attempt that was decided: the last attempt of a decided enrolment,
+    and each earlier attempt, not yet competent, of one reassessed."""
+    decided = {(e.id, e.attempt) for e in enrolments() if e.state is S.DECIDED}
+    earlier = {(e.id, n) for e in enrolments() for n in range(1, e.attempt)}
     outcomes = db.session.scalars(select(UnitOutcome)).all()
-    assert {o.enrolment_id for o in outcomes} == decided
-    assert len(outcomes) == len(decided)
+    assert {(o.enrolment_id, o.attempt) for o in outcomes} == decided | earlier
+    assert len(outcomes) == len(decided | earlier)
     for outcome in outcomes:
         enrolment = db.session.get(Enrolment, outcome.enrolment_id)
         view = reviews.review_view(db.session, enrolment)
+        if outcome.attempt < enrolment.attempt:
+            assert not outcome.result.is_achieved and outcome in view.earlier_outcomes
+            continue
         assert view.outcome is not None and view.outcome.result is outcome.result
         assert not view.unjudged
         if outcome.result.is_achieved:
@@ -170,13 +186,16 @@ def test_rounds_items_and_versions_are_consistent(cohort, app) -> None:
             )
         )
         assert submitted == len(rounds)
-        for earlier in enrolment.submissions[:-1]:
-            assert earlier.returned_at is not None and earlier.review_started_at is not None
+        for earlier, later in pairwise(enrolment.submissions):
+            # A round ends returned, or (in another attempt) decided not yet competent.
+            returned = earlier.returned_at is not None
+            assert returned or later.attempt == earlier.attempt + 1
+            assert earlier.review_started_at is not None
         if enrolment.submissions:
             last = enrolment.submissions[-1]
             assert (last.returned_at is not None) == (enrolment.state is S.RETURNED)
         if enrolment.state is S.RESUBMITTED:
-            assert len(rounds) == 2
+            assert len(rounds) == 2 and enrolment.attempt == 1
         items = db.session.scalars(
             select(EvidenceItem).where(EvidenceItem.enrolment_id == enrolment.id)
         ).all()
@@ -287,6 +306,8 @@ PEOPLE = (
     "returned_by_id",
     "uploaded_by_id",
     "actor_id",
+    "opened_by_id",
+    "closed_by_id",
 )
 
 
@@ -308,6 +329,10 @@ class Labels:
                 select(GapSignoff).where(GapSignoff.enrolment_id == enrolment.id)
             )
         }
+        self.closures = {
+            c.id: c.kind
+            for c in db.session.scalars(select(Closure).where(Closure.enrolment_id == enrolment.id))
+        }
 
     def row(self, row: dict[str, Any], table: Any) -> dict[str, Any]:
         out = {}
@@ -316,7 +341,9 @@ class Labels:
             if key in ("id", "hash", "prev_hash", "seq"):
                 continue
             if isinstance(getattr(column.type, "impl", column.type), DateTime) or key in (
-                "decided_on"
+                "decided_on",
+                "activity_start",
+                "activity_end",
             ):
                 # The services stamp now and today; the generator, moments in the past.
                 out[key] = value is not None
@@ -332,6 +359,8 @@ class Labels:
                 out[key] = self.rounds.get(value)
             elif key == "signoff_id":
                 out[key] = self.signoffs[value]
+            elif key == "closure_id":
+                out[key] = self.closures[value]
             elif key == "replaces_id":
                 out[key] = value is not None
             elif key == "subject":
@@ -354,6 +383,7 @@ def snapshot(enrolment: Enrolment) -> dict[str, Any]:
     item_ids = list(labels.items)
     signoffs = list(labels.signoffs)
     rounds = list(labels.rounds)
+    closures = list(labels.closures)
     queries = {
         Enrolment: Enrolment.id == enrolment.id,
         Submission: Submission.enrolment_id == enrolment.id,
@@ -368,6 +398,9 @@ def snapshot(enrolment: Enrolment) -> dict[str, Any]:
         GapSignoff: GapSignoff.enrolment_id == enrolment.id,
         SignoffFile: SignoffFile.signoff_id.in_(signoffs),
         UnitOutcome: UnitOutcome.enrolment_id == enrolment.id,
+        Reassessment: Reassessment.enrolment_id == enrolment.id,
+        Closure: Closure.enrolment_id == enrolment.id,
+        ClosureFile: ClosureFile.closure_id.in_(closures),
     }
     out: dict[str, Any] = {}
     for model, where in queries.items():
@@ -467,9 +500,13 @@ def test_a_generated_enrolment_is_what_the_services_make_of_the_same_plan(
         Stage.IN_REVIEW: S.IN_REVIEW,
         Stage.RETURNED: S.RETURNED,
         Stage.RESUBMITTED: S.RESUBMITTED,
+        Stage.REASSESSMENT: S.REASSESSMENT,
+        Stage.WITHDRAWN: S.WITHDRAWN,
+        Stage.CREDIT_TRANSFER: S.CREDIT_TRANSFER,
     }.get(stage, S.DECIDED)
     assert bulk.state is state
-    assert len(actual["evidence_files"]) >= 1 and len(actual["audit_events"]) > 5
+    files = actual["closure_files" if stage is Stage.CREDIT_TRANSFER else "evidence_files"]
+    assert len(files) >= 1 and len(actual["audit_events"]) > 2
     if stage in (Stage.COMPETENT_ROUND_2, Stage.RESUBMITTED):
         assert max(v["version"] for v in actual["evidence_versions"]) == 2
         assert any(j["lock_version"] == 2 for j in actual["judgements"]) or (

@@ -116,6 +116,7 @@ def _set_decision(
     if existing is None:
         existing = MappingDecision(
             enrolment_id=enrolment.id,
+            attempt=enrolment.attempt,
             version_id=version.id,
             target_id=target.id,
             source=source,
@@ -193,7 +194,11 @@ def check_evidence(
     before = rules.check_payload(existing.confirmed, existing.note) if existing else None
     if existing is None:
         existing = EvidenceCheck(
-            enrolment_id=enrolment.id, version_id=version.id, rule=rule, assessor_id=actor.id
+            enrolment_id=enrolment.id,
+            attempt=enrolment.attempt,
+            version_id=version.id,
+            rule=rule,
+            assessor_id=actor.id,
         )
         session.add(existing)
     existing.confirmed = confirmed
@@ -300,15 +305,23 @@ def judge(
         is_gap=view.is_gap(target),
         leans_on=view.leans_on_flags(target),
     )
+    # A judgement of an earlier attempt stands on the page until this attempt judges anew.
     existing = session.scalar(
         select(Judgement).where(
-            Judgement.enrolment_id == enrolment.id, Judgement.target_id == target.id
+            Judgement.enrolment_id == enrolment.id,
+            Judgement.target_id == target.id,
+            Judgement.attempt == enrolment.attempt,
         )
     )
     check_fresh(existing, seen_version, f"the judgement of {target.ref}")
     before = rules.judgement_payload(existing.finding, existing.comment) if existing else None
     if existing is None:
-        existing = Judgement(enrolment_id=enrolment.id, target_id=target.id, assessor_id=actor.id)
+        existing = Judgement(
+            enrolment_id=enrolment.id,
+            attempt=enrolment.attempt,
+            target_id=target.id,
+            assessor_id=actor.id,
+        )
         session.add(existing)
     existing.finding = finding
     existing.comment = comment

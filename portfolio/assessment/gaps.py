@@ -143,6 +143,7 @@ def _signoff(
     notes, asked = rules.signoff_record(method, held_on, notes, questions, today=today())
     return GapSignoff(
         enrolment_id=enrolment.id,
+        attempt=enrolment.attempt,
         target_id=target.id,
         method=method,
         held_on=held_on,

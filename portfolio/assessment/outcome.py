@@ -55,12 +55,14 @@ def record_outcome(
     rules.check_declared(declared)
     outcome = UnitOutcome(
         enrolment_id=enrolment.id,
+        attempt=enrolment.attempt,
         result=result,
         declaration=OUTCOME_DECLARATION,
         decided_on=today(),
         assessor_id=actor.id,
     )
     session.add(outcome)
+    enrolment.activity_end = outcome.decided_on
     transition(session, enrolment, AssessmentState.DECIDED, actor=actor, role=Role.ASSESSOR)
     audit(
         session,
@@ -103,6 +105,7 @@ def correct_judgement(
     claim(session, enrolment)
     new = Judgement(
         enrolment_id=enrolment.id,
+        attempt=enrolment.attempt,
         target_id=target.id,
         submission_id=old.submission_id,
         finding=finding,
@@ -139,6 +142,7 @@ def correct_outcome(
     claim(session, enrolment)
     new = UnitOutcome(
         enrolment_id=enrolment.id,
+        attempt=enrolment.attempt,
         result=result,
         declaration=OUTCOME_DECLARATION,
         decided_on=today(),
@@ -147,6 +151,7 @@ def correct_outcome(
         correction_reason=rules.correction_reason(reason),
     )
     session.add(new)
+    enrolment.activity_end = new.decided_on
     audit(
         session,
         actor,

@@ -89,8 +89,11 @@ class ReviewView:
     judgements: dict[int, Judgement]
     checks: dict[tuple[int, EvidenceRule], EvidenceCheck]
     signoffs: dict[int, GapSignoff]
+    #: The outcome of the attempt the enrolment is on (None until it is recorded).
     outcome: UnitOutcome | None
     history: list[AssessorEntry] = field(default_factory=list)
+    #: Outcomes of earlier attempts, oldest first; they stay on record.
+    earlier_outcomes: list[UnitOutcome] = field(default_factory=list)
     learner_notes: dict[tuple[int, int], str] = field(default_factory=dict)
     #: The targets judged one by one (not the headings of sub-lists), in the unit's order.
     targets: list[AnyTarget] = field(init=False)
@@ -302,6 +305,7 @@ def review_view(session: Session, enrolment: Enrolment, *, currency_years: int =
     )
 
     current_outcomes = current_entries(outcomes_all)
+    this_attempt = [o for o in current_outcomes if o.attempt == enrolment.attempt]
     history = _corrections(judgements_all, signoffs_all, outcomes_all)
     return ReviewView(
         enrolment=enrolment,
@@ -312,8 +316,9 @@ def review_view(session: Session, enrolment: Enrolment, *, currency_years: int =
         judgements={j.target_id: j for j in current_entries(judgements_all)},
         checks={(c.version_id, c.rule): c for c in current_entries(checks_all)},
         signoffs={s.target_id: s for s in current_entries(signoffs_all)},
-        outcome=current_outcomes[-1] if current_outcomes else None,
+        outcome=this_attempt[-1] if this_attempt else None,
         history=sorted(history, key=lambda row: row.recorded_at),
+        earlier_outcomes=[o for o in current_outcomes if o.attempt < enrolment.attempt],
         learner_notes=learner_notes,
     )
 

@@ -109,6 +109,16 @@ class OutcomeForm(FlaskForm):
     submit = SubmitField("Record the outcome")
 
 
+class ReassessmentForm(FlaskForm):
+    plan = TextAreaField(
+        "What the learner must show in this attempt",
+        validators=[Length(max=4000)],
+        description="The learner sees this above the criteria to work on.",
+    )
+    due_on = DateField("Submit by", validators=[Optional()])
+    submit = SubmitField("Open the reassessment")
+
+
 class CorrectJudgementForm(FlaskForm):
     finding = RadioField("Corrected finding", choices=FINDINGS, validators=[DataRequired()])
     comment = TextAreaField("Comment", validators=[Length(max=4000)])

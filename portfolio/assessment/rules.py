@@ -268,6 +268,45 @@ def outcome_payload(result: OutcomeResult, decided_on: date) -> dict[str, object
     return {"result": result, "avetmiss": result.avetmiss_code, "decided_on": decided_on}
 
 
+# --- Another attempt -------------------------------------------------------------------------
+
+
+def reassessment_plan(
+    *,
+    result: OutcomeResult | None,
+    attempt: int,
+    allowed: int,
+    plan: str,
+    due_on: date | None,
+    today: date,
+) -> str:
+    """Another attempt follows Not yet competent (or RPL not granted), within the RTO's
+    number of attempts, with a plan: what the learner must show, and by when."""
+    if result is None or result.is_achieved:
+        outcome = result.label if result else "not recorded"
+        raise ServiceError(
+            f"Only a unit judged not yet competent is reassessed; this outcome is {outcome}."
+        )
+    if attempt >= allowed:
+        raise ServiceError(
+            f"This was attempt {attempt} of the {allowed} the RTO allows: the enrolment can now "
+            "only be closed (withdrawn)."
+        )
+    if not plan.strip():
+        raise ServiceError("Say what the learner must show in the next attempt.", "plan")
+    if due_on is None:
+        raise ServiceError("Give the date the learner should submit by.", "due_on")
+    if due_on < today:
+        raise ServiceError("The date to submit by cannot be in the past.", "due_on")
+    return plan.strip()
+
+
+def reassessment_payload(
+    attempt: int, plan: str, due_on: date, criteria: Sequence[str]
+) -> dict[str, object]:
+    return {"attempt": attempt, "plan": plan, "due_on": due_on, "criteria": list(criteria)}
+
+
 # --- Corrections after the outcome -----------------------------------------------------------
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import joinedload, lazyload
 from werkzeug.wrappers import Response
 from wtforms.fields import SelectChoice
 
-from portfolio.assessment import decisions, gaps
+from portfolio.assessment import attempts, decisions, gaps
 from portfolio.assessment import outcome as outcomes
 from portfolio.assessment.matrix import matrix_sections
 from portfolio.assessment.queue import queue_rows, review_queue_query
@@ -27,6 +27,7 @@ from portfolio.assessment.review_forms import (
     MappingDecisionForm,
     OutcomeForm,
     OverrideForm,
+    ReassessmentForm,
     RejectItemForm,
     ReturnForm,
     SignoffForm,
@@ -542,6 +543,38 @@ def outcome(enrolment_id: int) -> str | Response:
         e=enrolment,
         form=form,
         declaration=OUTCOME_DECLARATION,
+    )
+
+
+@bp.route("/enrolments/<int:enrolment_id>/review/reassessment", methods=["GET", "POST"])
+@login_required
+def reassess(enrolment_id: int) -> str | Response:
+    """After Not yet competent: open the next attempt with a plan and a date to submit by."""
+    enrolment = _enrolment(enrolment_id, Action.OPEN_REASSESSMENT)
+    view = _view(enrolment)
+    allowed = current_app.config["ATTEMPTS_ALLOWED"]
+    form = ReassessmentForm()
+    if (
+        form.validate_on_submit()
+        and save(
+            form,
+            lambda: attempts.open_reassessment(
+                db.session,
+                actor=current_user,
+                view=view,
+                plan=form.plan.data or "",
+                due_on=form.due_on.data,
+                allowed=allowed,
+            ),
+        ).ok
+    ):
+        flash(
+            f"Attempt {enrolment.attempt} is open: {enrolment.learner.name} sees what to work on.",
+            "success",
+        )
+        return _back(enrolment)
+    return render_template(
+        "review/reassessment.html", view=view, e=enrolment, form=form, allowed=allowed
     )
 
 

@@ -86,6 +86,9 @@ class Action(enum.StrEnum):
     CORRECT_JUDGEMENT = "enrolment:correct-judgement"
     CORRECT_SIGNOFF = "enrolment:correct-signoff"
     CORRECT_OUTCOME = "enrolment:correct-outcome"
+    OPEN_REASSESSMENT = "enrolment:open-reassessment"
+    WITHDRAW = "enrolment:withdraw"
+    CREDIT_TRANSFER = "enrolment:credit-transfer"
 
 
 Who = Callable[[Person, "EnrolmentFacts | None"], bool]
@@ -136,12 +139,15 @@ def _sees(user: Person, enrolment: EnrolmentFacts | None) -> bool:
 
 
 #: The portfolio is the learner's to work on.
-WITH_LEARNER = frozenset({S.DRAFT, S.RETURNED})
+WITH_LEARNER = frozenset({S.DRAFT, S.RETURNED, S.REASSESSMENT})
 #: Handed in, waiting for the assessor to start.
 WAITING = frozenset({S.SUBMITTED, S.RESUBMITTED})
 REVIEWING = frozenset({S.IN_REVIEW})
 #: The outcome is recorded and the record locked: only corrections, as new entries.
 DECIDED = frozenset({S.DECIDED})
+#: Withdrawn or credit transfer: nothing more happens.
+CLOSED = frozenset({S.WITHDRAWN, S.CREDIT_TRANSFER})
+OPEN = frozenset(AssessmentState) - CLOSED
 
 
 @dataclass(frozen=True)
@@ -178,6 +184,10 @@ RULES: dict[Action, Rule] = {
     Action.CORRECT_JUDGEMENT: Rule(_assessor, DECIDED, "correct a judgement"),
     Action.CORRECT_SIGNOFF: Rule(_assessor, DECIDED, "correct a sign-off"),
     Action.CORRECT_OUTCOME: Rule(_assessor, DECIDED, "correct the outcome"),
+    # After Not yet competent: the assessor, or an admin, opens another attempt.
+    Action.OPEN_REASSESSMENT: Rule(_staff, DECIDED, "open a reassessment"),
+    Action.WITHDRAW: Rule(_admin, OPEN, "withdraw the enrolment"),
+    Action.CREDIT_TRANSFER: Rule(_admin, OPEN - DECIDED, "record a credit transfer"),
 }
 
 

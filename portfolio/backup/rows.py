@@ -47,7 +47,7 @@ from sqlalchemy import (
 )
 
 from portfolio.extensions import db
-from portfolio.models.evidence import StoredFileColumns
+from portfolio.models.base import StoredFileColumns
 
 #: Rows fetched from the database, and rows inserted, per round trip.
 BATCH_SIZE = 500

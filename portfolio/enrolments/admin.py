@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from werkzeug.wrappers import Response
@@ -10,9 +10,17 @@ from wtforms.fields import SelectChoice
 
 from portfolio.auth.permissions import Action, require
 from portfolio.auth.services import get_user
-from portfolio.enrolments.forms import AssignAssessorForm, EnrolForm
+from portfolio.enrolments import closing
+from portfolio.enrolments.forms import (
+    AssignAssessorForm,
+    CreditTransferForm,
+    EnrolForm,
+    WithdrawForm,
+)
+from portfolio.enrolments.rules import CreditDocument
 from portfolio.enrolments.services import assign_assessor, enrol, enrolments_query
 from portfolio.extensions import db
+from portfolio.files.uploads import store_upload
 from portfolio.models import Enrolment, Role, Unit, User, UserRole
 from portfolio.saving import save
 
@@ -62,6 +70,7 @@ def index() -> str | Response:
                 unit_code=form.unit.data or "",
                 is_rpl=form.is_rpl.data,
                 assessor=assessor,
+                starts_on=form.starts_on.data,
             )
 
         saved = save(form, add)
@@ -102,3 +111,85 @@ def set_assessor(enrolment_id: int) -> Response:
             "success",
         )
     return redirect(url_for(".index"))
+
+
+def _closable(enrolment_id: int, action: Action) -> Enrolment:
+    enrolment = db.get_or_404(Enrolment, enrolment_id)
+    require(current_user, action, enrolment)
+    return enrolment
+
+
+def _close_page(enrolment: Enrolment, withdraw_form=None, credit_form=None) -> str:
+    return render_template(
+        "admin/close.html",
+        e=enrolment,
+        withdraw=withdraw_form or WithdrawForm(prefix="w"),
+        credit=credit_form or CreditTransferForm(prefix="c"),
+    )
+
+
+@bp.get("/<int:enrolment_id>/close")
+def close(enrolment_id: int) -> str:
+    """Close an enrolment other than by a judgement: withdrawn, or a credit transfer."""
+    return _close_page(_closable(enrolment_id, Action.WITHDRAW))
+
+
+@bp.post("/<int:enrolment_id>/withdraw")
+def withdraw(enrolment_id: int) -> str | Response:
+    """The learner withdrew (AVETMISS 40)."""
+    enrolment = _closable(enrolment_id, Action.WITHDRAW)
+    form = WithdrawForm(prefix="w")
+    if (
+        form.validate_on_submit()
+        and save(
+            form,
+            lambda: closing.withdraw(
+                db.session,
+                actor=current_user,
+                enrolment=enrolment,
+                closed_on=form.closed_on.data,
+                reason=form.reason.data or "",
+            ),
+        ).ok
+    ):
+        flash(f"{enrolment.learner.name} is withdrawn from {_unit(enrolment)}.", "success")
+        return redirect(url_for(".index"))
+    return _close_page(enrolment, withdraw_form=form)
+
+
+@bp.post("/<int:enrolment_id>/credit-transfer")
+def credit_transfer(enrolment_id: int) -> str | Response:
+    """Credit for the unit on a verified transcript or AQF certificate (AVETMISS 60)."""
+    enrolment = _closable(enrolment_id, Action.CREDIT_TRANSFER)
+    form = CreditTransferForm(prefix="c")
+
+    def record() -> object:
+        files = [
+            store_upload(upload.stream, upload.filename)
+            for upload in request.files.getlist(form.files.name)
+            if upload and upload.filename
+        ]
+        return closing.credit_transfer(
+            db.session,
+            actor=current_user,
+            enrolment=enrolment,
+            closed_on=form.closed_on.data,
+            document=CreditDocument(
+                form.issuing_rto.data or "",
+                form.document_number.data or "",
+                form.document_date.data,
+            ),
+            files=files,
+            reason=form.reason.data or "",
+        )
+
+    if form.validate_on_submit() and save(form, record).ok:
+        flash(
+            f"Credit transfer recorded for {enrolment.learner.name}, {_unit(enrolment)}.", "success"
+        )
+        return redirect(url_for(".index"))
+    return _close_page(enrolment, credit_form=form)
+
+
+def _unit(enrolment: Enrolment) -> str:
+    return enrolment.unit_release.unit.code

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, SelectField, StringField, SubmitField
-from wtforms.validators import DataRequired
+from flask_wtf.file import MultipleFileField
+from wtforms import BooleanField, DateField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
 
 
 class EnrolForm(FlaskForm):
@@ -16,9 +17,31 @@ class EnrolForm(FlaskForm):
     unit = SelectField("Unit", validators=[DataRequired()])
     is_rpl = BooleanField("Recognition of prior learning (RPL)")
     assessor = SelectField("Assessor", coerce=int)
+    starts_on = DateField(
+        "Activity starts", validators=[Optional()], description="Leave empty for today."
+    )
     submit = SubmitField("Enrol")
 
 
 class AssignAssessorForm(FlaskForm):
     assessor = SelectField("Assessor", coerce=int)
     submit = SubmitField("Assign")
+
+
+class WithdrawForm(FlaskForm):
+    closed_on = DateField("Withdrew on", validators=[Optional()])
+    reason = TextAreaField("Why", validators=[Length(max=2000)])
+    submit = SubmitField("Record the withdrawal")
+
+
+class CreditTransferForm(FlaskForm):
+    closed_on = DateField("Credit granted on", validators=[Optional()])
+    issuing_rto = StringField("Issuing RTO", validators=[Length(max=300)])
+    document_number = StringField("Transcript or certificate number", validators=[Length(max=100)])
+    document_date = DateField("Date of the transcript or certificate", validators=[Optional()])
+    files = MultipleFileField(
+        "Copy of the verified transcript or certificate",
+        description="You record that you have verified it against the original.",
+    )
+    reason = TextAreaField("Notes", validators=[Length(max=2000)])
+    submit = SubmitField("Record the credit transfer")

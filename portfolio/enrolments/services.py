@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date, timedelta
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, selectinload
 
 from portfolio.audit.log import admin_role, record
+from portfolio.clock import today
 from portfolio.errors import ServiceError
 from portfolio.models import Enrolment, Role, Unit, UnitRelease, User
 from portfolio.units.services import get_release
@@ -34,8 +36,12 @@ def enrol(
     unit_code: str,
     is_rpl: bool = False,
     assessor: User | None = None,
+    starts_on: date | None = None,
 ) -> Enrolment:
-    """Enrol a learner in the newest release of a unit; the enrolment stays on that release."""
+    """Enrol a learner in the newest release of a unit; the enrolment stays on that release.
+
+    The activity starts ``starts_on`` (today where none is given), as the student management
+    system is told."""
     if not learner.has_role(Role.LEARNER):
         raise ServiceError(f"{learner.name} is not a learner.", "learner")
     if not learner.active:
@@ -56,12 +62,15 @@ def enrol(
         )
     if assessor is not None:
         _check_assessor(assessor, learner)
+    if starts_on is not None and starts_on > today() + timedelta(days=366):
+        raise ServiceError("An activity starts within the coming year.", "starts_on")
     enrolment = Enrolment(
         learner=learner,
         unit_release=release,
         is_rpl=is_rpl,
         assessor=assessor,
         created_by_id=actor.id if actor else None,
+        activity_start=starts_on or today(),
     )
     session.add(enrolment)
     session.flush()

@@ -15,13 +15,21 @@ from portfolio.models import AssessmentState, Enrolment, Role, User
 
 S = AssessmentState
 
+#: Withdrawn and credit transfer close an enrolment from any open state: nothing follows them.
+CLOSING = {S.WITHDRAWN, S.CREDIT_TRANSFER}
+
 ALLOWED: dict[AssessmentState, set[AssessmentState]] = {
-    S.DRAFT: {S.SUBMITTED},
-    S.SUBMITTED: {S.IN_REVIEW},
-    S.IN_REVIEW: {S.RETURNED, S.DECIDED},
-    S.RETURNED: {S.RESUBMITTED},
-    S.RESUBMITTED: {S.IN_REVIEW},
-    S.DECIDED: set(),
+    S.DRAFT: {S.SUBMITTED, *CLOSING},
+    S.SUBMITTED: {S.IN_REVIEW, *CLOSING},
+    S.IN_REVIEW: {S.RETURNED, S.DECIDED, *CLOSING},
+    S.RETURNED: {S.RESUBMITTED, *CLOSING},
+    S.RESUBMITTED: {S.IN_REVIEW, *CLOSING},
+    # Decided Not yet competent: another attempt, or withdrawn (a credit transfer would come
+    # before a judgement, not after one).
+    S.DECIDED: {S.REASSESSMENT, S.WITHDRAWN},
+    S.REASSESSMENT: {S.RESUBMITTED, *CLOSING},
+    S.WITHDRAWN: set(),
+    S.CREDIT_TRANSFER: set(),
 }
 
 STATE_EVENT = "enrolment.state"

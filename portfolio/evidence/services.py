@@ -364,6 +364,7 @@ def submit(session: Session, *, actor: User, enrolment: Enrolment, declared: boo
     submission = Submission(
         enrolment=enrolment,
         round=round_number,
+        attempt=enrolment.attempt,
         submitted_by_id=actor.id,
         declaration=rules.DECLARATION,
     )

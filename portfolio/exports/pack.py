@@ -38,8 +38,7 @@ from portfolio.exports.docx_support import (
 )
 from portfolio.exports.markdown_docx import add_markdown
 from portfolio.models import Enrolment, EvidenceRule, Submission, UnitRelease
-from portfolio.models.base import utcnow
-from portfolio.models.evidence import StoredFileColumns
+from portfolio.models.base import StoredFileColumns, utcnow
 from portfolio.text import day, day_and_time, file_size
 
 IMAGE_TYPES = {"image/png", "image/jpeg"}

@@ -17,7 +17,7 @@ from werkzeug.wrappers import Response
 from portfolio.files.filetypes import DOCX as DOCX_KIND
 from portfolio.files.filetypes import KINDS
 from portfolio.files.uploads import storage
-from portfolio.models.evidence import StoredFileColumns
+from portfolio.models.base import StoredFileColumns
 
 #: Types a browser shows safely on their own page (images and PDFs); the rest are downloaded.
 INLINE_TYPES = frozenset(k.mime_type for k in KINDS if k.inline_image or k.inline_pdf)

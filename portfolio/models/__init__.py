@@ -1,7 +1,15 @@
 """Typed SQLAlchemy models, one module per area of the domain."""
 
 from portfolio.models.accounts import Role, User, UserRole
-from portfolio.models.assessment import AssessmentState, Enrolment, Submission
+from portfolio.models.assessment import (
+    AssessmentState,
+    Closure,
+    ClosureFile,
+    ClosureKind,
+    Enrolment,
+    Reassessment,
+    Submission,
+)
 from portfolio.models.audit import AuditEvent, AuditHead
 from portfolio.models.evidence import (
     EvidenceFile,
@@ -30,6 +38,9 @@ __all__ = [
     "AssessmentState",
     "AuditEvent",
     "AuditHead",
+    "Closure",
+    "ClosureFile",
+    "ClosureKind",
     "Element",
     "Enrolment",
     "EvidenceCheck",
@@ -48,6 +59,7 @@ __all__ = [
     "MappingDecision",
     "MappingSource",
     "OutcomeResult",
+    "Reassessment",
     "Role",
     "SignoffFile",
     "Submission",

@@ -5,7 +5,8 @@ from __future__ import annotations
 import enum
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, TypeDecorator
+from sqlalchemy import BigInteger, DateTime, ForeignKey, String, TypeDecorator
+from sqlalchemy.orm import Mapped, mapped_column
 
 
 def utcnow() -> datetime:
@@ -39,3 +40,17 @@ class UTCDateTime(TypeDecorator[datetime]):
 def enum_values(enum_class: type[enum.Enum]) -> list[str]:
     """Store enums by value ("pc"), not by member name, so the data reads well in SQL."""
     return [member.value for member in enum_class]
+
+
+class StoredFileColumns:
+    """A file in the evidence store: the name is for display only; the key is generated."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    display_name: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_backend: Mapped[str] = mapped_column(String(32), default="local")
+    storage_key: Mapped[str] = mapped_column(String(300))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))

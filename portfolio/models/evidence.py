@@ -6,7 +6,6 @@ import enum
 from datetime import date, datetime
 
 from sqlalchemy import (
-    BigInteger,
     Date,
     Enum,
     ForeignKey,
@@ -20,7 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portfolio.extensions import db
 from portfolio.models.accounts import User
 from portfolio.models.assessment import Enrolment, Submission
-from portfolio.models.base import UTCDateTime, enum_values, utcnow
+from portfolio.models.base import StoredFileColumns, UTCDateTime, enum_values, utcnow
 from portfolio.models.units import Target
 
 
@@ -117,20 +116,6 @@ class EvidenceVersion(db.Model):
     @property
     def frozen(self) -> bool:
         return self.submission_id is not None
-
-
-class StoredFileColumns:
-    """A file in the evidence store: the name is for display only; the key is generated."""
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    display_name: Mapped[str] = mapped_column(String(255))
-    content_type: Mapped[str] = mapped_column(String(100))
-    size: Mapped[int] = mapped_column(BigInteger)
-    sha256: Mapped[str] = mapped_column(String(64))
-    storage_backend: Mapped[str] = mapped_column(String(32), default="local")
-    storage_key: Mapped[str] = mapped_column(String(300))
-    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
 
 
 class EvidenceFile(StoredFileColumns, db.Model):

@@ -18,8 +18,8 @@ from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 from portfolio.extensions import db
 from portfolio.models.accounts import User
 from portfolio.models.assessment import Enrolment, Submission
-from portfolio.models.base import UTCDateTime, enum_values, utcnow
-from portfolio.models.evidence import EvidenceVersion, StoredFileColumns
+from portfolio.models.base import StoredFileColumns, UTCDateTime, enum_values, utcnow
+from portfolio.models.evidence import EvidenceVersion
 from portfolio.models.units import Target
 
 
@@ -119,6 +119,8 @@ class AssessorEntry:
     assessor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     lock_version: Mapped[int] = mapped_column(Integer, server_default="1")
+    # The attempt it was made in (the enrolment's attempt at the time).
+    attempt: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     # A correction after the outcome: the entry it replaces and why.
     correction_reason: Mapped[str | None] = mapped_column(Text)
 

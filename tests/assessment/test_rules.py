@@ -234,3 +234,22 @@ def test_a_correction_says_why() -> None:
 def test_subjects_name_the_item_version_and_what_was_decided() -> None:
     assert rules.evidence_subject(3, 2, "1.1") == "evidence:E3v2:1.1"
     assert rules.target_subject("KE 4") == "target:KE 4"
+
+
+def test_only_not_yet_competent_is_reassessed_within_the_attempts_allowed() -> None:
+    def plan(**changes):
+        values = {
+            "result": OutcomeResult.NOT_YET_COMPETENT,
+            "attempt": 1,
+            "allowed": 2,
+            "plan": " Show 2.1 ",
+            "due_on": TODAY,
+            "today": TODAY,
+        }
+        return rules.reassessment_plan(**{**values, **changes})
+
+    assert plan() == "Show 2.1"
+    assert plan(result=OutcomeResult.RPL_NOT_GRANTED) == "Show 2.1"
+    assert "this outcome is Competent" in refusal(plan, result=OutcomeResult.COMPETENT)[0]
+    assert "this outcome is not recorded" in refusal(plan, result=None)[0]
+    assert refusal(plan, attempt=2)[0].startswith("This was attempt 2 of the 2 the RTO allows")

@@ -350,6 +350,37 @@ def override_body(world: World) -> dict:
     return {"rule": "authentic", "seen": world.ids["flag_seen"], "reason": "Supervisor phoned."}
 
 
+def not_yet_competent(app: Flask, world: World) -> None:
+    """The assessor corrects the outcome to Not yet competent, so another attempt can open."""
+    enrolment = db.session.get(Enrolment, world.ids["enrolment"])
+    outcome.correct_outcome(
+        db.session,
+        actor=world.users["assessor"],
+        view=review.review_view(db.session, enrolment),
+        result=OutcomeResult.NOT_YET_COMPETENT,
+        reason="The log was a colleague's.",
+    )
+    db.session.commit()
+
+
+def reassessment_body(world: World) -> dict:
+    return {"plan": "Show escalating a complaint.", "due_on": date.today().isoformat()}
+
+
+def withdraw_body(world: World) -> dict:
+    return {"w-closed_on": date.today().isoformat(), "w-reason": "Left the job."}
+
+
+def credit_body(world: World) -> dict:
+    return {
+        "c-issuing_rto": "Another RTO (91234)",
+        "c-document_number": "ST-2231",
+        "c-document_date": date.today().isoformat(),
+        "c-closed_on": date.today().isoformat(),
+        "c-files": (io.BytesIO(png_bytes()), "transcript.png"),
+    }
+
+
 def signoff_body(world: World) -> dict:
     return {
         "method": "competency_conversation",
@@ -503,6 +534,20 @@ ROUTES = [
         stage="decided",
     ),
     Route("GET", f"{REVIEW}/outcome/correct", ASSESSOR, stage="decided"),
+    # Another attempt after Not yet competent: the assessor or an admin opens it.
+    Route("GET", f"{REVIEW}/reassessment", REVIEW_VIEWERS, stage="decided"),
+    Route(
+        "POST",
+        f"{REVIEW}/reassessment",
+        REVIEW_VIEWERS,
+        reassessment_body,
+        stage="decided",
+        prepare=not_yet_competent,
+    ),
+    # Closing an enrolment other than by a judgement: admins only.
+    Route("GET", "/admin/enrolments/{enrolment}/close", ADMIN),
+    Route("POST", "/admin/enrolments/{enrolment}/withdraw", ADMIN, withdraw_body),
+    Route("POST", "/admin/enrolments/{enrolment}/credit-transfer", ADMIN, credit_body),
     Route("POST", f"{REVIEW}/outcome/correct", ASSESSOR, correct_outcome_body, stage="decided"),
     # The audit trail: an enrolment's history for its people, the whole log for admins.
     Route("GET", "/enrolments/{enrolment}/history", VIEWERS, stage="decided"),

@@ -58,6 +58,9 @@ WHOSE = {
     Action.ADD_EVIDENCE: frozenset({"learner"}),
     Action.CHANGE_EVIDENCE: frozenset({"learner"}),
     Action.SUBMIT: frozenset({"learner"}),
+    Action.OPEN_REASSESSMENT: frozenset({"assessor", "admin"}),
+    Action.WITHDRAW: frozenset({"admin"}),
+    Action.CREDIT_TRANSFER: frozenset({"admin"}),
     **dict.fromkeys(
         (
             Action.START_REVIEW,
@@ -142,6 +145,9 @@ MOVES = [
     (Action.START_REVIEW, {S.IN_REVIEW}),
     (Action.RETURN, {S.RETURNED}),
     (Action.RECORD_OUTCOME, {S.DECIDED}),
+    (Action.OPEN_REASSESSMENT, {S.REASSESSMENT}),
+    (Action.WITHDRAW, {S.WITHDRAWN}),
+    (Action.CREDIT_TRANSFER, {S.CREDIT_TRANSFER}),
 ]
 
 
@@ -161,7 +167,12 @@ def test_the_review_queue_holds_what_waits_for_the_assessor_or_is_being_reviewed
     }
 
 
-def test_only_corrections_are_allowed_once_decided() -> None:
+def test_once_decided_only_corrections_and_another_attempt_are_allowed() -> None:
     decided = Facts(LEARNER.id, ASSESSOR.id, S.DECIDED)
     allowed = {a for a in ENROLMENT_ACTIONS if RULES[a].states and may(ASSESSOR, a, decided)}
-    assert allowed == {Action.CORRECT_JUDGEMENT, Action.CORRECT_SIGNOFF, Action.CORRECT_OUTCOME}
+    assert allowed == {
+        Action.CORRECT_JUDGEMENT,
+        Action.CORRECT_SIGNOFF,
+        Action.CORRECT_OUTCOME,
+        Action.OPEN_REASSESSMENT,
+    }

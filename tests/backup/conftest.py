@@ -87,11 +87,17 @@ def populate() -> None:
     decisions, rules of evidence, a signed-off gap, judgements, outcome); a judgement corrected
     after the outcome; Lee Learner's portfolio returned with feedback, changed (a new version of
     an item) and resubmitted, and a gap signed off by observation with two files, one of them
-    identical to a file of Sam's; a unit release with no foundation skills at all (SQL NULL).
+    identical to a file of Sam's; Lee's BSBCUS501 closed by a credit transfer with its
+    transcript; Kim's MEM16003 decided not yet competent and reassessed, and Kim's SITXCCS008
+    withdrawn; a unit release with no foundation skills at all (SQL NULL).
     """
-    from portfolio.assessment import decisions, gaps, review
+    from portfolio.assessment import attempts, decisions, gaps, review
     from portfolio.assessment import outcome as outcomes
+    from portfolio.auth.services import create_user
     from portfolio.demo.samples import pdf_bytes, png_bytes
+    from portfolio.enrolments import closing
+    from portfolio.enrolments.rules import CreditDocument
+    from portfolio.enrolments.services import enrol
     from portfolio.evidence.rules import ItemFields
     from portfolio.evidence.services import create_item, set_item_mappings, submit, update_item
     from portfolio.files.uploads import store_upload
@@ -100,6 +106,8 @@ def populate() -> None:
         EvidenceType,
         Finding,
         GapMethod,
+        OutcomeResult,
+        Role,
         Target,
         Unit,
         UnitRelease,
@@ -198,6 +206,63 @@ def populate() -> None:
             store_upload(io.BytesIO(pdf_bytes("Observation checklist")), "checklist.pdf"),
             store_upload(io.BytesIO(png_bytes(64, 48)), "board.png"),  # as Sam's photo
         ],
+    )
+    session.commit()
+
+    # Lee's BSBCUS501: credit transfer on a verified transcript (a closure with its file).
+    admin = user("admin@example.org")
+    closing.credit_transfer(
+        session,
+        actor=admin,
+        enrolment=enrolment("learner@example.org", "BSBCUS501"),
+        closed_on=date.today(),
+        document=CreditDocument("Another RTO (91234)", "T-22", date(2025, 6, 1)),
+        files=[store_upload(io.BytesIO(pdf_bytes("Transcript")), "transcript.pdf")],
+    )
+    # A new learner: MEM16003 decided not yet competent, then a second attempt opened; and a
+    # withdrawal from SITXCCS008.
+    kim, _ = create_user(
+        session, actor=admin, name="Kim Learner", email="kim@example.org", roles={Role.LEARNER}
+    )
+    kim_mem = enrol(session, actor=admin, learner=kim, unit_code="MEM16003", assessor=assessor)
+    create_item(
+        session,
+        actor=kim,
+        enrolment=kim_mem,
+        fields=ItemFields("Customer notes", EvidenceType.REPORT, date(2026, 9, 1), "Notes."),
+        files=[],
+    )
+    submit(session, actor=kim, enrolment=kim_mem, declared=True)
+    decisions.start_review(session, actor=assessor, enrolment=kim_mem)
+    view = review.review_view(session, kim_mem)
+    for target in view.targets:
+        decisions.judge(
+            session,
+            actor=assessor,
+            view=view,
+            target=target,
+            finding=Finding.NOT_YET_SATISFACTORY,
+            comment="Not shown yet.",
+            seen_version=0,
+        )
+    outcomes.record_outcome(
+        session,
+        actor=assessor,
+        view=review.review_view(session, kim_mem),
+        result=OutcomeResult.NOT_YET_COMPETENT,
+        declared=True,
+    )
+    attempts.open_reassessment(
+        session,
+        actor=assessor,
+        view=review.review_view(session, kim_mem),
+        plan="Show the customer contacts.",
+        due_on=date.today(),
+        allowed=2,
+    )
+    kim_sitx = enrol(session, actor=admin, learner=kim, unit_code="SITXCCS008")
+    closing.withdraw(
+        session, actor=admin, enrolment=kim_sitx, closed_on=date.today(), reason="Changed jobs."
     )
     session.commit()
 

@@ -13,6 +13,7 @@ from portfolio.extensions import db
 from portfolio.models import AssessmentState, AuditEvent
 
 S = AssessmentState
+OPEN = [S.DRAFT, S.SUBMITTED, S.IN_REVIEW, S.RETURNED, S.RESUBMITTED, S.REASSESSMENT]
 LEGAL = {
     (S.DRAFT, S.SUBMITTED),
     (S.SUBMITTED, S.IN_REVIEW),
@@ -20,11 +21,18 @@ LEGAL = {
     (S.IN_REVIEW, S.DECIDED),
     (S.RETURNED, S.RESUBMITTED),
     (S.RESUBMITTED, S.IN_REVIEW),
+    # Another attempt after Not yet competent.
+    (S.DECIDED, S.REASSESSMENT),
+    (S.REASSESSMENT, S.RESUBMITTED),
+    # Closed other than by a judgement: from any open state; withdrawn after a decision too.
+    *((state, S.WITHDRAWN) for state in OPEN),
+    *((state, S.CREDIT_TRANSFER) for state in OPEN),
+    (S.DECIDED, S.WITHDRAWN),
 }
 
 
 def test_the_allowed_map_is_the_documented_workflow() -> None:
-    """Nothing more and nothing less than the six moves of the workflow."""
+    """Nothing more and nothing less than the moves of the workflow."""
     assert {(a, b) for a, targets in ALLOWED.items() for b in targets} == LEGAL
 
 

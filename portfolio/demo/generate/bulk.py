@@ -21,7 +21,7 @@ import io
 from collections import Counter, deque
 from collections.abc import Iterable, Mapping
 from concurrent.futures import Executor, Future
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -38,18 +38,23 @@ from portfolio.demo.generate.content import FileSpec
 from portfolio.demo.generate.plan import (
     CheckItem,
     CreateItem,
+    CreditTransfer,
     DecideMapping,
     EnrolmentPlan,
     Judge,
     LearnerPlan,
     MapItem,
+    OpenReassessment,
     OverrideFlag,
     RecordOutcome,
     ReturnToLearner,
     SignOff,
     StartReview,
     Submit,
+    Withdraw,
 )
+from portfolio.enrolments import rules as closing_rules
+from portfolio.enrolments.rules import CreditDocument
 from portfolio.enrolments.services import enrolment_payload
 from portfolio.enrolments.workflow import STATE_EVENT, handed_in, move
 from portfolio.errors import ServiceError
@@ -61,6 +66,9 @@ from portfolio.models import (
     AssessmentState,
     AuditEvent,
     AuditHead,
+    Closure,
+    ClosureFile,
+    ClosureKind,
     Enrolment,
     EvidenceCheck,
     EvidenceFile,
@@ -75,6 +83,7 @@ from portfolio.models import (
     MappingDecision,
     MappingSource,
     OutcomeResult,
+    Reassessment,
     Role,
     SignoffFile,
     Submission,
@@ -102,6 +111,9 @@ TABLES = (
     SignoffFile,
     GapFeedback,
     UnitOutcome,
+    Reassessment,
+    Closure,
+    ClosureFile,
 )
 INSERT_CHUNK = 5000
 MICROSECOND = timedelta(microseconds=1)
@@ -302,7 +314,7 @@ class Batch:
             events.append(row)
 
         counts: Counter[str] = Counter()
-        files = (EvidenceFile, SignoffFile)  # nothing refers to them
+        files = (EvidenceFile, SignoffFile, ClosureFile)  # nothing refers to them
         for model in (*(m for m in TABLES if m not in files), *files):
             rows = self.rows[model]
             if model is EvidenceMapping:
@@ -394,6 +406,9 @@ class EnrolmentRows:
                 "is_rpl": plan.is_rpl,
                 "state": S.DRAFT,
                 "next_evidence_number": 1,
+                "attempt": 1,
+                "activity_start": plan.at.astimezone(batch.timezone).date(),
+                "activity_end": None,
                 "created_at": plan.at,
                 "created_by_id": None,
                 "lock_version": 1,
@@ -483,6 +498,7 @@ class EnrolmentRows:
             {
                 "id": self.batch.ids.take(model),
                 "enrolment_id": self.id,
+                "attempt": self.row["attempt"],
                 "assessor_id": self.assessor,
                 "recorded_at": at,
                 "lock_version": 1,
@@ -569,6 +585,12 @@ class EnrolmentRows:
                     self.return_to_learner(action)
                 case RecordOutcome():
                     self.record_outcome(action)
+                case OpenReassessment():
+                    self.open_reassessment(action)
+                case Withdraw():
+                    self.withdraw(action)
+                case CreditTransfer():
+                    self.credit_transfer(action)
                 case _:
                     raise TypeError(f"Unknown action {action!r}")
 
@@ -716,6 +738,7 @@ class EnrolmentRows:
                 "id": self.batch.ids.take(Submission),
                 "enrolment_id": self.id,
                 "round": round_number,
+                "attempt": self.row["attempt"],
                 "submitted_at": action.at,
                 "submitted_by_id": self.learner,
                 "declaration": evidence_rules.DECLARATION,
@@ -831,7 +854,8 @@ class EnrolmentRows:
         )
         existing = self.judgements.get(action.target_id)
         before = None
-        if existing is None:
+        # A judgement of an earlier attempt stands until this attempt judges anew.
+        if existing is None or existing["attempt"] != self.row["attempt"]:
             existing = self.judgements[action.target_id] = self.assessor_entry(
                 Judgement, action.at, target_id=action.target_id
             )
@@ -958,6 +982,7 @@ class EnrolmentRows:
             decided_on=decided_on,
         )
         self.outcome = result
+        self.row["activity_end"] = decided_on
         self.transition(action.at, S.DECIDED, self.assessor, Role.ASSESSOR)
         self.event(
             action.at,
@@ -966,6 +991,130 @@ class EnrolmentRows:
             "outcome.recorded",
             f"enrolment:{self.id}",
             after=rules.outcome_payload(result, decided_on),
+        )
+
+    def open_reassessment(self, action: OpenReassessment) -> None:
+        """``open_reassessment``: the next attempt, with the criteria still to show."""
+        check_state(Action.OPEN_REASSESSMENT, self)
+        local = action.at.astimezone(self.batch.timezone).date()
+        plan = rules.reassessment_plan(
+            result=self.outcome,
+            attempt=self.row["attempt"],
+            allowed=self.batch.app.config["ATTEMPTS_ALLOWED"],
+            plan=action.plan,
+            due_on=action.due_on,
+            today=local,
+        )
+        criteria = [
+            t.ref
+            for t in self.unit.targets
+            if self.is_gap(t.id)
+            or (judged := self.judgements.get(t.id)) is None
+            or judged["finding"] is not Finding.SATISFACTORY
+        ]
+        self.row["attempt"] += 1
+        self.row["activity_end"] = None
+        self.outcome = None
+        self.batch.add(
+            Reassessment,
+            {
+                "id": self.batch.ids.take(Reassessment),
+                "enrolment_id": self.id,
+                "attempt": self.row["attempt"],
+                "plan": plan,
+                "due_on": action.due_on,
+                "criteria": criteria,
+                "opened_at": action.at,
+                "opened_by_id": self.assessor,
+            },
+        )
+        self.transition(action.at, S.REASSESSMENT, self.assessor, Role.ASSESSOR)
+        self.event(
+            action.at,
+            self.assessor,
+            Role.ASSESSOR,
+            "reassessment.opened",
+            f"attempt:{self.row['attempt']}",
+            after=rules.reassessment_payload(self.row["attempt"], plan, action.due_on, criteria),
+        )
+
+    def _close(self, at: datetime, kind: ClosureKind, closed_on: date, **fields: Any) -> int:
+        """The closure row, the move to its state and its event, as ``closing._close``."""
+        closure_id = self.batch.ids.take(Closure)
+        row = {
+            "id": closure_id,
+            "enrolment_id": self.id,
+            "kind": kind,
+            "closed_on": closed_on,
+            "closed_by_id": None,
+            "recorded_at": at,
+            "issuing_rto": None,
+            "document_number": None,
+            "document_date": None,
+            **fields,
+        }
+        self.batch.add(Closure, row)
+        self.row["activity_end"] = closed_on
+        self.transition(at, kind.state, None, None, reason=row["reason"] or None)
+        return closure_id
+
+    def withdraw(self, action: Withdraw) -> None:
+        """``closing.withdraw``, by the operator."""
+        check_state(Action.WITHDRAW, self)
+        local = action.at.astimezone(self.batch.timezone).date()
+        reason = closing_rules.withdrawal_reason(action.reason, outcome=self.outcome)
+        ended = closing_rules.closed_on(
+            action.closed_on, activity_start=self.row["activity_start"], today=local
+        )
+        kind = ClosureKind.WITHDRAWN
+        self._close(action.at, kind, ended, reason=reason)
+        self.event(
+            action.at,
+            None,
+            None,
+            "enrolment.withdrawn",
+            f"enrolment:{self.id}",
+            after=closing_rules.closure_payload(kind, ended, reason),
+        )
+
+    def credit_transfer(self, action: CreditTransfer) -> None:
+        """``closing.credit_transfer``, by the operator, with the verified transcript."""
+        check_state(Action.CREDIT_TRANSFER, self)
+        local = action.at.astimezone(self.batch.timezone).date()
+        document = closing_rules.credit_document(
+            CreditDocument(action.issuing_rto, action.document_number, action.document_date),
+            files=1,
+            today=local,
+        )
+        ended = closing_rules.closed_on(
+            action.closed_on, activity_start=self.row["activity_start"], today=local
+        )
+        kind = ClosureKind.CREDIT_TRANSFER
+        closure_id = self._close(
+            action.at,
+            kind,
+            ended,
+            reason="",
+            issuing_rto=document.issuing_rto,
+            document_number=document.document_number,
+            document_date=document.document_date,
+        )
+        stored = self.batch.file(
+            ClosureFile,
+            action.file,
+            closure_id=closure_id,
+            uploaded_at=action.at,
+            uploaded_by_id=None,
+        )
+        self.event(
+            action.at,
+            None,
+            None,
+            "enrolment.credit_transfer",
+            f"enrolment:{self.id}",
+            after=closing_rules.closure_payload(
+                kind, ended, "", document, [(stored["display_name"], stored["sha256"])]
+            ),
         )
 
 

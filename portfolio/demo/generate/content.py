@@ -179,6 +179,22 @@ QUESTIONS = (
     ),
 )
 OLD_WORK = "Work from {date}, more than two years before submission; confirm it is still current."
+REASSESSMENT_PLANS = [
+    "Show the criteria marked in your portfolio with evidence from your own shifts: a "
+    "complaint you handled from first contact to follow-up.",
+    "Add a service plan you wrote or revised, and the notes of the meeting where you presented it.",
+    "Bring records of two customer contacts you resolved, with what you did and why.",
+]
+WITHDRAWALS = [
+    "Changed jobs and no longer works in customer service.",
+    "Withdrew for personal reasons; may re-enrol next year.",
+    "Moved interstate; enrolling with another provider.",
+]
+OTHER_RTOS = [
+    "Coastal Skills Institute (RTO 41234)",
+    "Metro Training College (RTO 90871)",
+    "Northern TAFE (RTO 5511)",
+]
 OVERRIDES = [
     "The supervisor confirmed by phone that the same procedure is still in use.",
     "The learner still runs this process weekly; a current roster shows it.",

@@ -181,6 +181,36 @@ class RecordOutcome:
     result: OutcomeResult
 
 
+@dataclass(frozen=True, slots=True)
+class OpenReassessment:
+    """After Not yet competent: the assessor opens the next attempt with a plan."""
+
+    at: datetime
+    plan: str
+    due_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class Withdraw:
+    """The operator records that the learner withdrew."""
+
+    at: datetime
+    closed_on: date
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class CreditTransfer:
+    """The operator records a credit transfer on a verified transcript."""
+
+    at: datetime
+    closed_on: date
+    issuing_rto: str
+    document_number: str
+    document_date: date
+    file: FileSpec
+
+
 Action = (
     CreateItem
     | MapItem
@@ -193,6 +223,9 @@ Action = (
     | SignOff
     | ReturnToLearner
     | RecordOutcome
+    | OpenReassessment
+    | Withdraw
+    | CreditTransfer
 )
 
 
@@ -210,21 +243,31 @@ class Stage(enum.StrEnum):
     COMPETENT = "competent"
     COMPETENT_ROUND_2 = "competent in round 2"
     NOT_YET_COMPETENT = "not yet competent"
+    REASSESSMENT = "reassessment"
+    COMPETENT_ATTEMPT_2 = "competent in attempt 2"
     RPL_GRANTED = "RPL granted"
+    RPL_NOT_GRANTED = "RPL not granted"
+    WITHDRAWN = "withdrawn"
+    CREDIT_TRANSFER = "credit transfer"
 
 
 #: Twenty enrolments in a row hold every stage in these numbers, in an order shuffled by the
 #: seed; so even a small cohort has one of each, and a large one has them in proportion.
 STAGE_DECK: tuple[Stage, ...] = (
-    *[Stage.DRAFT] * 3,
-    *[Stage.SUBMITTED] * 3,
+    *[Stage.DRAFT] * 2,
+    *[Stage.SUBMITTED] * 2,
     *[Stage.IN_REVIEW] * 2,
     *[Stage.RETURNED] * 2,
     *[Stage.RESUBMITTED] * 2,
-    *[Stage.COMPETENT] * 5,
+    *[Stage.COMPETENT] * 2,
     Stage.COMPETENT_ROUND_2,
     Stage.NOT_YET_COMPETENT,
+    Stage.REASSESSMENT,
+    Stage.COMPETENT_ATTEMPT_2,
     Stage.RPL_GRANTED,
+    Stage.RPL_NOT_GRANTED,
+    Stage.WITHDRAWN,
+    Stage.CREDIT_TRANSFER,
 )
 #: Stages whose portfolio waits for its assessor (the review queue).
 QUEUED = {Stage.SUBMITTED, Stage.IN_REVIEW, Stage.RESUBMITTED}
@@ -232,9 +275,11 @@ DECIDED = {
     Stage.COMPETENT,
     Stage.COMPETENT_ROUND_2,
     Stage.NOT_YET_COMPETENT,
+    Stage.COMPETENT_ATTEMPT_2,
     Stage.RPL_GRANTED,
+    Stage.RPL_NOT_GRANTED,
 }
-EDITABLE = {Stage.DRAFT, Stage.RETURNED}
+EDITABLE = {Stage.DRAFT, Stage.RETURNED, Stage.REASSESSMENT}
 
 
 @dataclass
@@ -247,7 +292,7 @@ class EnrolmentPlan:
 
     @property
     def is_rpl(self) -> bool:
-        return self.stage is Stage.RPL_GRANTED
+        return self.stage in (Stage.RPL_GRANTED, Stage.RPL_NOT_GRANTED)
 
 
 @dataclass
@@ -629,11 +674,42 @@ class _Writer:
 
     # -- the story of each stage ----------------------------------------------------------------
 
+    def reassess(self, fraction: float) -> None:
+        self.clock.day(fraction)
+        at = self.clock.step(600, 3600)
+        # Due a few weeks after the cohort's history ends (now, for a run): still ahead of the
+        # learner, as a real plan's date is when it is made.
+        end = self.clock.start + self.clock.span
+        due = self.local_date(end) + timedelta(days=self.rng.choice((14, 21, 28)))
+        self.add(OpenReassessment(at, self.rng.choice(text.REASSESSMENT_PLANS), due))
+
+    def withdraw(self, fraction: float) -> None:
+        self.clock.day(fraction)
+        at = self.clock.step(600, 3600)
+        self.add(Withdraw(at, self.local_date(at), self.rng.choice(text.WITHDRAWALS)))
+
+    def credit_transfer(self, fraction: float) -> None:
+        self.clock.day(fraction)
+        at = self.clock.step(600, 3600)
+        on = self.local_date(at)
+        rto = self.rng.choice(text.OTHER_RTOS)
+        number = f"T{self.rng.randint(10000, 99999)}"
+        issued = on - timedelta(days=self.rng.randint(30, 900))
+        transcript = self.file("pdf", f"transcript-{number}", f"Transcript {number}, {rto}")
+        self.add(CreditTransfer(at, on, rto, number, issued, transcript))
+
     def write(self) -> None:
         stage, rng, items = self.plan.stage, self.rng, self.planner.items
-        count = items if stage is not Stage.DRAFT else rng.randint(max(1, -(-items // 3)), items)
-        self.first_round(count, draft=stage is Stage.DRAFT)
+        if stage is Stage.CREDIT_TRANSFER:
+            self.credit_transfer(0.1)
+            return
+        started = stage in (Stage.DRAFT, Stage.WITHDRAWN)
+        count = items if not started else rng.randint(max(1, -(-items // 3)), items)
+        self.first_round(count, draft=started)
         if stage is Stage.DRAFT:
+            return
+        if stage is Stage.WITHDRAWN:
+            self.withdraw(0.5)
             return
         self.submit(0.45)
         if stage is Stage.SUBMITTED:
@@ -656,10 +732,33 @@ class _Writer:
             result = OutcomeResult.RPL_GRANTED if self.plan.is_rpl else OutcomeResult.COMPETENT
             self.outcome(result)
             return
-        if stage is Stage.NOT_YET_COMPETENT:
+        if stage in (
+            Stage.NOT_YET_COMPETENT,
+            Stage.RPL_NOT_GRANTED,
+            Stage.REASSESSMENT,
+            Stage.COMPETENT_ATTEMPT_2,
+        ):
             self.full_review(reject=0.12)
-            self.judge_all(self.weak_spots())
-            self.outcome(OutcomeResult.NOT_YET_COMPETENT)
+            weak = self.weak_spots()
+            self.judge_all(weak)
+            rpl = self.plan.is_rpl
+            self.outcome(OutcomeResult.RPL_NOT_GRANTED if rpl else OutcomeResult.NOT_YET_COMPETENT)
+            if stage in (Stage.NOT_YET_COMPETENT, Stage.RPL_NOT_GRANTED):
+                return
+            # Another attempt: new evidence for what was not yet shown, then (for some) Competent.
+            self.reassess(0.66)
+            wanted = sorted((self.unit.by_id[tid] for tid in weak), key=lambda t: t.position)
+            for _ in range(rng.randint(1, 2)):
+                self.clock.day(0.7 + rng.uniform(0, 0.05))
+                self.new_item(itertools.cycle(wanted))
+            if stage is Stage.REASSESSMENT:
+                return
+            self.submit(0.8)
+            self.start_review(rng.uniform(0.84, 0.88))
+            self.full_review(reject=0.0)
+            self.sign_off_gaps()
+            self.judge_all(set())
+            self.outcome(OutcomeResult.COMPETENT)
             return
         # Returned with feedback, then (for the rest) a second round.
         self.full_review(reject=0.12)

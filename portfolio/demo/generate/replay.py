@@ -7,26 +7,33 @@ tests replay a plan here and write the same plan with ``bulk``, then compare the
 from __future__ import annotations
 
 import io
+from zoneinfo import ZoneInfo
 
+from flask import current_app
 from sqlalchemy.orm import Session
 
-from portfolio.assessment import decisions, gaps, outcome, review, rules
+from portfolio.assessment import attempts, decisions, gaps, outcome, review, rules
 from portfolio.demo.generate.content import FileSpec
 from portfolio.demo.generate.plan import (
     CheckItem,
     CreateItem,
+    CreditTransfer,
     DecideMapping,
     EnrolmentPlan,
     Judge,
     MapItem,
+    OpenReassessment,
     OverrideFlag,
     RecordOutcome,
     ReturnToLearner,
     SignOff,
     StartReview,
     Submit,
+    Withdraw,
     targets_of,
 )
+from portfolio.enrolments import closing
+from portfolio.enrolments.rules import CreditDocument
 from portfolio.enrolments.services import enrol
 from portfolio.evidence.rules import ItemFields
 from portfolio.evidence.services import create_item, set_item_mappings, submit
@@ -47,6 +54,7 @@ def replay(session: Session, plan: EnrolmentPlan, *, learner: User, assessor: Us
         unit_code=plan.unit.code,
         is_rpl=plan.is_rpl,
         assessor=assessor,
+        starts_on=plan.at.astimezone(ZoneInfo(current_app.config["RTO_TIMEZONE"])).date(),
     )
     targets = targets_of(session, plan.unit)
     items: dict[int, EvidenceItem] = {}
@@ -122,7 +130,12 @@ def replay(session: Session, plan: EnrolmentPlan, *, learner: User, assessor: Us
                     target=targets[action.target_id],
                     finding=action.finding,
                     comment=action.comment,
-                    seen_version=existing.lock_version if existing is not None else 0,
+                    # As the page sends it: a judgement of an earlier attempt is not this one's.
+                    seen_version=(
+                        existing.lock_version
+                        if existing is not None and existing.attempt == enrolment.attempt
+                        else 0
+                    ),
                 )
             case SignOff():
                 gaps.sign_off_gap(
@@ -147,6 +160,34 @@ def replay(session: Session, plan: EnrolmentPlan, *, learner: User, assessor: Us
             case RecordOutcome():
                 outcome.record_outcome(
                     session, actor=assessor, view=view(), result=action.result, declared=True
+                )
+            case OpenReassessment():
+                attempts.open_reassessment(
+                    session,
+                    actor=assessor,
+                    view=view(),
+                    plan=action.plan,
+                    due_on=action.due_on,
+                    allowed=current_app.config["ATTEMPTS_ALLOWED"],
+                )
+            case Withdraw():
+                closing.withdraw(
+                    session,
+                    actor=None,
+                    enrolment=enrolment,
+                    closed_on=action.closed_on,
+                    reason=action.reason,
+                )
+            case CreditTransfer():
+                closing.credit_transfer(
+                    session,
+                    actor=None,
+                    enrolment=enrolment,
+                    closed_on=action.closed_on,
+                    document=CreditDocument(
+                        action.issuing_rto, action.document_number, action.document_date
+                    ),
+                    files=[_upload(action.file)],
                 )
             case _:
                 raise TypeError(f"Unknown action {action!r}")
