@@ -29,6 +29,7 @@ from portfolio.exports.docx_support import (
     shade_cell,
 )
 from portfolio.models import (
+    AssessmentState,
     Enrolment,
     Finding,
     GapSignoff,
@@ -60,8 +61,23 @@ class MatrixData:
     enrolments: list[Enrolment]
     targets: dict[int, list[Target]]  # by release id, in unit order, without group headings
     status: dict[tuple[int, int], str] = field(default_factory=dict)  # (enrolment, target)
+    #: The decided outcome of each enrolment's last attempt.
     outcomes: dict[int, UnitOutcome] = field(default_factory=dict)
     description: str = ""
+    #: Outcomes of earlier attempts, oldest first.
+    earlier: dict[int, list[UnitOutcome]] = field(default_factory=dict)
+
+    def standing(self, enrolment: Enrolment) -> str:
+        """Under the learner's name: the final outcome, or where the enrolment stands, with
+        the attempts before it."""
+        outcome = self.outcomes.get(enrolment.id)
+        now = outcome.result.label if outcome else enrolment.state.label
+        if enrolment.attempt > 1:
+            now = f"{now} (attempt {enrolment.attempt})"
+        history = [
+            f"attempt {o.attempt}: {o.result.label}" for o in self.earlier.get(enrolment.id, [])
+        ]
+        return "; ".join([now, *history])
 
     def counts(self) -> dict[str, int]:
         decided = list(self.outcomes.values())
@@ -125,7 +141,10 @@ def matrix_data(
     releases = list({e.unit_release.id: e.unit_release for e in enrolments}.values())
 
     def current(model):
-        return current_entries(session.scalars(select(model).where(model.enrolment_id.in_(ids))))
+        # In the order they were recorded: a later attempt's entry stands over an earlier one.
+        return current_entries(
+            session.scalars(select(model).where(model.enrolment_id.in_(ids)).order_by(model.id))
+        )
 
     status: dict[tuple[int, int], str] = {}
     for decision in current(MappingDecision):
@@ -139,7 +158,15 @@ def matrix_data(
             status[key] = "satisfactory"
         else:
             status[key] = "not_yet"
-    outcomes = {o.enrolment_id: o for o in current(UnitOutcome)}
+    by_id = {e.id: e for e in enrolments}
+    outcomes: dict[int, UnitOutcome] = {}
+    earlier: defaultdict[int, list[UnitOutcome]] = defaultdict(list)
+    for o in current(UnitOutcome):
+        enrolment = by_id[o.enrolment_id]
+        if o.attempt < enrolment.attempt:
+            earlier[o.enrolment_id].append(o)
+        elif enrolment.state is AssessmentState.DECIDED:
+            outcomes[o.enrolment_id] = o
     return MatrixData(
         unit,
         sorted(releases, key=lambda r: r.release),
@@ -148,6 +175,7 @@ def matrix_data(
         status,
         outcomes,
         description,
+        dict(earlier),
     )
 
 
@@ -200,10 +228,8 @@ def _table(document, data: MatrixData, targets: list[Target], cohort: list[Enrol
     header = table.rows[0].cells
     header[0].text = "Requirement"
     for cell, enrolment in zip(header[1:], cohort, strict=True):
-        outcome = data.outcomes.get(enrolment.id)
         cell.text = enrolment.learner.name
-        if outcome:
-            cell.add_paragraph(outcome.result.label).runs[0].italic = True
+        cell.add_paragraph(data.standing(enrolment)).runs[0].italic = True
     for cell in header:
         for run in cell.paragraphs[0].runs:
             run.bold = True

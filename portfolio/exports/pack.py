@@ -163,6 +163,7 @@ def build_pack(
 
     _cover(document, data, rto_name, clock)
     _mapping(document, data, clock)
+    _attempts(document, data, clock)
     _register(document, data, clock)
     _content(document, data, open_file)
     _signoffs(document, data, clock)
@@ -201,16 +202,10 @@ def _cover(document, data: PackData, rto_name: str, clock: Clock) -> None:
                 else (data.enrolment.assessor.name if data.enrolment.assessor else "none"),
             ),
             ("Submitted", rounds or "not submitted"),
-            (
-                "Decided",
-                day(outcome.decided_on) if outcome else "no outcome yet",
-            ),
-            (
-                "Outcome",
-                f"{outcome.result.label} (AVETMISS {outcome.result.avetmiss_code})"
-                if outcome
-                else "no outcome yet",
-            ),
+            ("Activity", _activity(data.enrolment)),
+            ("Attempts", _attempts_in_brief(data)),
+            ("Decided", _decided(data)),
+            ("Outcome", _outcome(data)),
         ],
     )
     document.add_paragraph()
@@ -220,6 +215,79 @@ def _cover(document, data: PackData, rto_name: str, clock: Clock) -> None:
     ).runs[0].italic = True
     document.add_heading("Contents", level=1)
     add_table_of_contents(document, levels="1-2")
+
+
+def _activity(enrolment: Enrolment) -> str:
+    start = day(enrolment.activity_start)
+    return (
+        f"{start} to {day(enrolment.activity_end)}" if enrolment.activity_end else f"from {start}"
+    )
+
+
+def _attempts_in_brief(data: PackData) -> str:
+    earlier = [
+        f"attempt {o.attempt}: {o.result.label} ({day(o.decided_on)})"
+        for o in data.review.earlier_outcomes
+    ]
+    return "; ".join([str(data.enrolment.attempt), *earlier])
+
+
+def _decided(data: PackData) -> str:
+    closure, outcome = data.enrolment.closure, data.review.outcome
+    if closure is not None:
+        return day(closure.closed_on)
+    return day(outcome.decided_on) if outcome else "no outcome yet"
+
+
+def _outcome(data: PackData) -> str:
+    """The final outcome with its AVETMISS code: a closure, the last attempt's, or none yet."""
+    closure, outcome = data.enrolment.closure, data.review.outcome
+    if closure is not None:
+        return f"{closure.kind.label} (AVETMISS {closure.kind.avetmiss_code})"
+    if outcome is not None:
+        return f"{outcome.result.label} (AVETMISS {outcome.result.avetmiss_code})"
+    return "no outcome yet"
+
+
+def _attempts(document, data: PackData, clock: Clock) -> None:
+    """Each earlier attempt's outcome and the plan of the one after it; a closure's record."""
+    enrolment = data.enrolment
+    if enrolment.attempt > 1:
+        document.add_heading("Attempts", level=1)
+        plans = {r.attempt: r for r in enrolment.reassessments}
+        for earlier in data.review.earlier_outcomes:
+            document.add_heading(f"Attempt {earlier.attempt}", level=2)
+            document.add_paragraph(
+                f"{earlier.result.label} (AVETMISS {earlier.result.avetmiss_code}), decided "
+                f"{day(earlier.decided_on)} by {earlier.assessor.name}."
+            )
+            plan = plans.get(earlier.attempt + 1)
+            if plan is not None:
+                document.add_paragraph(
+                    f"Attempt {plan.attempt} opened {clock.date(plan.opened_at)} by "
+                    f"{plan.opened_by.name}, to submit by {day(plan.due_on)}: {xml_safe(plan.plan)}"
+                )
+                if plan.criteria:
+                    document.add_paragraph("Criteria to work on: " + ", ".join(plan.criteria))
+    closure = enrolment.closure
+    if closure is not None:
+        document.add_heading(closure.kind.label, level=1)
+        facts = [
+            ("Date", day(closure.closed_on)),
+            ("Recorded by", closure.closed_by.name if closure.closed_by else "the operator"),
+            ("Reason", closure.reason or "none given"),
+        ]
+        if closure.issuing_rto:
+            facts += [
+                ("Issuing RTO", closure.issuing_rto),
+                ("Document number", closure.document_number or ""),
+                ("Document date", day(closure.document_date)),
+                (
+                    "Verified copy",
+                    "; ".join(f"{f.display_name} (SHA-256 {f.sha256})" for f in closure.files),
+                ),
+            ]
+        _facts(document, facts)
 
 
 MAPPING_WIDTHS = [7.0, 2.8, 4.2, 6.0, 4.0]

@@ -1,14 +1,17 @@
-"""The outcomes register: every decided enrolment with its AVETMISS outcome code, as CSV or XLSX.
+"""The outcomes register: every enrolment with its AVETMISS outcome code, as CSV or XLSX.
 
-One row per enrolment that has a current outcome (the outcome no correction has replaced), for
-an RTO's student management system or a regulator's audit sample. ``register_rows`` loads them
-in a fixed number of queries however many there are; ``write_csv`` and ``write_xlsx`` write the
-same columns.
+One row per enrolment, for an RTO's student management system or a regulator's audit sample:
+decided (Competent 20, Not yet competent 30, RPL granted 51, RPL not granted 52, from the
+current outcome of its last attempt), closed (withdrawn 40, credit transfer 60), or still in
+progress (continuing 70), with its activity dates and the outcomes of earlier attempts.
+``register_rows`` loads them in a fixed number of queries however many there are;
+``write_csv`` and ``write_xlsx`` write the same columns.
 """
 
 from __future__ import annotations
 
 import csv
+from collections import defaultdict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, fields
 from datetime import date
@@ -18,14 +21,26 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
-from sqlalchemy import Select, func, select
-from sqlalchemy.orm import Session, aliased, contains_eager, selectinload
+from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.orm import Session, aliased, contains_eager
 
 from portfolio.errors import ServiceError
-from portfolio.models import Enrolment, Unit, UnitOutcome, UnitRelease, User
+from portfolio.models import (
+    AssessmentState,
+    Closure,
+    Enrolment,
+    Unit,
+    UnitOutcome,
+    UnitRelease,
+    User,
+)
 from portfolio.spreadsheets import csv_cell, xlsx_cell
+from portfolio.text import day
 
 EXPORT_ACTION = "export.created"
+
+#: AVETMISS: an enrolment neither decided nor closed is continuing.
+CONTINUING = ("Continuing", "70")
 
 # Header names, in the order of RegisterRow's fields.
 COLUMNS: tuple[str, ...] = (
@@ -39,18 +54,22 @@ COLUMNS: tuple[str, ...] = (
     "Enrolment type",
     "Outcome",
     "AVETMISS outcome code",
-    "Decision date",
+    "Outcome date",
+    "Activity start",
+    "Activity end",
+    "Attempts",
+    "Earlier attempts",
     "Assessor",
     "Corrected",
 )
 
 # Column widths in the workbook, in characters; fixed, so rows can be written as they come.
-_WIDTHS = (28, 14, 13, 32, 12, 48, 9, 16, 20, 14, 14, 24, 11)
+_WIDTHS = (28, 14, 13, 32, 12, 48, 9, 16, 20, 14, 14, 14, 14, 9, 40, 24, 11)
 
 
 @dataclass(frozen=True)
 class RegisterRow:
-    """One decided enrolment, its fields in the order of ``COLUMNS``."""
+    """One enrolment, its fields in the order of ``COLUMNS``."""
 
     learner_name: str
     student_id: str | None
@@ -60,9 +79,13 @@ class RegisterRow:
     unit_title: str
     release: int
     enrolment_type: str  # "Assessment" or "RPL"
-    outcome: str  # the result's label: "Competent", "RPL granted", ...
+    outcome: str  # "Competent", "RPL granted", "Withdrawn", "Continuing", ...
     avetmiss_code: str  # text, never a number: "20", "30", "51", ...
-    decided_on: date
+    decided_on: date | None  # the decision or the closure; none while continuing
+    activity_start: date
+    activity_end: date | None
+    attempts: int
+    earlier_attempts: str  # "Attempt 1: Not yet competent, 02/03/2026"
     assessor_name: str
     corrected: bool  # the current outcome replaced an earlier one
 
@@ -70,44 +93,72 @@ class RegisterRow:
         return tuple(getattr(self, f.name) for f in fields(self))
 
 
-def _current_outcomes_query(
+def _last_outcome() -> Any:
+    """The join condition of an enrolment's current outcome of its last attempt."""
+    newer = aliased(UnitOutcome)
+    replaced = select(newer.id).where(newer.replaces_id == UnitOutcome.id).exists()
+    return and_(
+        UnitOutcome.enrolment_id == Enrolment.id,
+        UnitOutcome.attempt == Enrolment.attempt,
+        ~replaced,
+    )
+
+
+def _register_query(
     unit_code: str | None,
     decided_from: date | None,
     decided_to: date | None,
     enrolment_ids: Collection[int] | None = None,
-) -> Select[tuple[UnitOutcome]]:
-    newer = aliased(UnitOutcome)
-    replaced = select(newer.id).where(newer.replaces_id == UnitOutcome.id).exists()
-    via_enrolment = contains_eager(UnitOutcome.enrolment)
+) -> Select[tuple[Enrolment, UnitOutcome | None, Closure | None]]:
+    """Every enrolment with its last attempt's current outcome and its closure (if any)."""
+    # The outcome counts only while the enrolment stands decided (or was withdrawn after it).
+    outcome_date = func.coalesce(Closure.closed_on, UnitOutcome.decided_on)
     query = (
-        select(UnitOutcome)
-        .join(UnitOutcome.enrolment)
+        select(Enrolment, UnitOutcome, Closure)
         .join(Enrolment.learner)
         .join(Enrolment.unit_release)
         .join(UnitRelease.unit)
-        .where(~replaced)
+        .outerjoin(UnitOutcome, _last_outcome())
+        .outerjoin(Closure, Closure.enrolment_id == Enrolment.id)
         .options(
             # Joined anyway to filter and sort: filled from the same rows, no further query;
             # of a release only what the register shows, not its whole content per row.
-            via_enrolment.contains_eager(Enrolment.learner).lazyload(User.role_rows),
-            via_enrolment.contains_eager(Enrolment.unit_release)
+            contains_eager(Enrolment.learner).lazyload(User.role_rows),
+            contains_eager(Enrolment.unit_release)
             .load_only(UnitRelease.release, UnitRelease.title)
             .contains_eager(UnitRelease.unit),
-            selectinload(UnitOutcome.assessor).lazyload(User.role_rows),
         )
+        # Decided and closed by their date, continuing ones after them; then by name.
         .order_by(
-            UnitOutcome.decided_on, func.lower(User.name), User.name, Unit.code, UnitOutcome.id
+            outcome_date.is_(None),
+            outcome_date,
+            func.lower(User.name),
+            User.name,
+            Unit.code,
+            Enrolment.id,
         )
     )
     if unit_code:
         query = query.where(Unit.code == unit_code.strip().upper())
+    # A decided or closed enrolment by the date of its outcome; a continuing one while its
+    # activity runs in the period (started by its end).
     if decided_from is not None:
-        query = query.where(UnitOutcome.decided_on >= decided_from)
+        query = query.where(or_(outcome_date >= decided_from, outcome_date.is_(None)))
     if decided_to is not None:
-        query = query.where(UnitOutcome.decided_on <= decided_to)
+        query = query.where(
+            or_(
+                outcome_date <= decided_to,
+                and_(outcome_date.is_(None), Enrolment.activity_start <= decided_to),
+            )
+        )
     if enrolment_ids is not None:
-        query = query.where(UnitOutcome.enrolment_id.in_(list(enrolment_ids)))
+        query = query.where(Enrolment.id.in_(list(enrolment_ids)))
     return query
+
+
+def _check_period(decided_from: date | None, decided_to: date | None) -> None:
+    if decided_from is not None and decided_to is not None and decided_from > decided_to:
+        raise ServiceError("The start date is after the end date.", "decided_from")
 
 
 def register_rows(
@@ -118,21 +169,54 @@ def register_rows(
     decided_to: date | None = None,
     enrolment_ids: Collection[int] | None = None,
 ) -> list[RegisterRow]:
-    """Every enrolment with a current outcome, by decision date then learner name.
+    """Every enrolment, decided and closed ones by the date of their outcome, then continuing
+    ones, each by learner name.
 
-    ``unit_code`` keeps one unit (every release of it); the dates are inclusive. Two queries
-    whatever the number of rows: the outcomes with their enrolments, learners and units, then
-    the assessors.
+    ``unit_code`` keeps one unit (every release of it); the dates are inclusive. Three queries
+    whatever the number of rows: the enrolments with their learners, units, outcomes and
+    closures; the people who decided or closed them; the outcomes of earlier attempts.
     """
-    if decided_from is not None and decided_to is not None and decided_from > decided_to:
-        raise ServiceError("The start date is after the end date.", "decided_from")
-    outcomes = session.scalars(
-        _current_outcomes_query(unit_code, decided_from, decided_to, enrolment_ids)
-    )
+    _check_period(decided_from, decided_to)
+    found = session.execute(
+        _register_query(unit_code, decided_from, decided_to, enrolment_ids)
+    ).all()
+    people_ids = {o.assessor_id for _, o, _ in found if o is not None}
+    people_ids |= {c.closed_by_id for _, _, c in found if c is not None and c.closed_by_id}
+    people = dict(session.execute(select(User.id, User.name).where(User.id.in_(people_ids))).all())
+    reassessed = [e.id for e, _, _ in found if e.attempt > 1]
+    earlier: defaultdict[int, list[str]] = defaultdict(list)
+    if reassessed:
+        newer = aliased(UnitOutcome)
+        replaced = select(newer.id).where(newer.replaces_id == UnitOutcome.id).exists()
+        for outcome in session.scalars(
+            select(UnitOutcome)
+            .join(Enrolment, Enrolment.id == UnitOutcome.enrolment_id)
+            .where(
+                UnitOutcome.enrolment_id.in_(reassessed),
+                UnitOutcome.attempt < Enrolment.attempt,
+                ~replaced,
+            )
+            .order_by(UnitOutcome.attempt)
+        ):
+            earlier[outcome.enrolment_id].append(
+                f"Attempt {outcome.attempt}: {outcome.result.label}, {day(outcome.decided_on)}"
+            )
     rows = []
-    for outcome in outcomes:
-        enrolment = outcome.enrolment
+    for enrolment, outcome, closure in found:
         learner, release = enrolment.learner, enrolment.unit_release
+        decided = outcome is not None and enrolment.state is AssessmentState.DECIDED
+        if closure is not None:
+            label, code, when = closure.kind.label, closure.kind.avetmiss_code, closure.closed_on
+            who = people.get(closure.closed_by_id, "")
+        elif decided:
+            label, code, when = (
+                outcome.result.label,
+                outcome.result.avetmiss_code,
+                outcome.decided_on,
+            )
+            who = people[outcome.assessor_id]
+        else:
+            (label, code), when, who = CONTINUING, None, ""
         rows.append(
             RegisterRow(
                 learner_name=learner.name,
@@ -143,11 +227,15 @@ def register_rows(
                 unit_title=release.title,
                 release=release.release,
                 enrolment_type="RPL" if enrolment.is_rpl else "Assessment",
-                outcome=outcome.result.label,
-                avetmiss_code=outcome.result.avetmiss_code,
-                decided_on=outcome.decided_on,
-                assessor_name=outcome.assessor.name,
-                corrected=outcome.replaces_id is not None,
+                outcome=label,
+                avetmiss_code=code,
+                decided_on=when,
+                activity_start=enrolment.activity_start,
+                activity_end=enrolment.activity_end,
+                attempts=enrolment.attempt,
+                earlier_attempts="; ".join(earlier[enrolment.id]),
+                assessor_name=who,
+                corrected=decided and closure is None and outcome.replaces_id is not None,
             )
         )
     return rows
@@ -160,11 +248,15 @@ def decided_enrolment_ids(
     decided_from: date | None = None,
     decided_to: date | None = None,
 ) -> list[int]:
-    """The enrolments with a current outcome in a unit and decision date range, in order."""
-    if decided_from is not None and decided_to is not None and decided_from > decided_to:
-        raise ServiceError("The start date is after the end date.", "decided_from")
-    query = _current_outcomes_query(unit_code, decided_from, decided_to)
-    return list(session.scalars(query.with_only_columns(UnitOutcome.enrolment_id)))
+    """The enrolments decided (their last attempt's current outcome) in a unit and decision
+    date range, in the register's order."""
+    _check_period(decided_from, decided_to)
+    query = (
+        _register_query(unit_code, decided_from, decided_to)
+        .where(UnitOutcome.id.is_not(None), Enrolment.state == AssessmentState.DECIDED)
+        .with_only_columns(Enrolment.id)
+    )
+    return list(session.scalars(query))
 
 
 def describe_register(

@@ -201,3 +201,27 @@ def test_past_the_last_attempt_only_closing_is_left(client, submitted, login) ->
     )
     assert "the enrolment can now only be closed (withdrawn)" in refused.text
     assert s.enrolment.attempt == 2
+
+
+def test_the_pack_shows_the_attempts_and_the_plan(app, submitted) -> None:
+    """The evidence pack's cover gives the attempts; a section tells each one's outcome and
+    the plan of the next."""
+    from portfolio.exports.pack import build_pack, pack_data
+    from portfolio.files.uploads import storage
+
+    s = submitted()
+    judged_not_yet(s)
+    reopen(s, plan="Show a complaint escalated, from first call to follow-up.")
+    db.session.commit()
+    document = build_pack(
+        pack_data(db.session, s.enrolment),
+        rto_name="Test RTO",
+        zone=app.config["RTO_TIMEZONE"],
+        open_file=storage().open,
+    )
+    text = "\n".join(p.text for p in document.paragraphs)
+    cells = [c.text for table in document.tables for row in table.rows for c in row.cells]
+    assert any(c.startswith("2; attempt 1: Not yet competent") for c in cells)
+    assert "Attempts" in text and "Attempt 2 opened" in text
+    assert "Show a complaint escalated, from first call to follow-up." in text
+    assert "Criteria to work on: 2.1, 2.2" in text

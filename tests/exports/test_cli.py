@@ -133,7 +133,7 @@ def test_register_command_csv(runner, decided, out) -> None:
     body = [dict(zip(COLUMNS, row, strict=True)) for row in rows[1:]]
     assert sorted(r["Unit code"] for r in body) == ["MEM16003", UNIT]
     assert {r["AVETMISS outcome code"] for r in body} == {"20"}
-    assert {r["Decision date"] for r in body} == {rto_today().isoformat()}
+    assert {r["Outcome date"] for r in body} == {rto_today().isoformat()}
     assert b"\r\n" in target.read_bytes()  # RFC 4180 line ends
     [event] = export_events()
     assert event.after["kind"] == "register" and event.after["count"] == 2
@@ -150,7 +150,7 @@ def test_register_command_xlsx(runner, decided, out) -> None:
     row = dict(zip(COLUMNS, rows[1], strict=True))
     assert row["Learner"] == "Lee Learner 0"
     assert row["AVETMISS outcome code"] == "20"
-    assert row["Decision date"].date() == rto_today()
+    assert row["Outcome date"].date() == rto_today()
 
 
 def test_register_command_filters(runner, decided, out) -> None:

@@ -192,8 +192,9 @@ def test_a_row_for_every_current_outcome_by_date_then_name(cohort: Cohort) -> No
     rows = register_rows(db.session)
 
     # Cat decided first; Ann and ben the same day, by name whatever the case; Dan corrected
-    # last. The undecided enrolment and Dan's replaced outcome have no row.
-    assert names(rows) == ["Cat Chen", "Ann Archer", "ben Brown", "Dan Dunn"]
+    # last; the enrolment still in review after them, continuing. Dan's replaced outcome has
+    # no row.
+    assert names(rows) == ["Cat Chen", "Ann Archer", "ben Brown", "Dan Dunn", "Aaron Undecided"]
     release = cohort.ann.unit_release
     assert rows[1] == RegisterRow(
         learner_name="Ann Archer",
@@ -207,10 +208,14 @@ def test_a_row_for_every_current_outcome_by_date_then_name(cohort: Cohort) -> No
         outcome="Competent",
         avetmiss_code="20",
         decided_on=date(2026, 3, 2),
+        activity_start=cohort.ann.activity_start,
+        activity_end=date(2026, 3, 2),
+        attempts=1,
+        earlier_attempts="",
         assessor_name="Alex Assessor",
         corrected=False,
     )
-    cat, _, ben, dan = rows
+    cat, _, ben, dan, aaron = rows
     assert (cat.unit_code, cat.enrolment_type, cat.outcome, cat.avetmiss_code) == (
         RPL_UNIT,
         "RPL",
@@ -231,6 +236,14 @@ def test_a_row_for_every_current_outcome_by_date_then_name(cohort: Cohort) -> No
         "Sam Senior",
         True,
     )
+    assert dan.activity_end == date(2026, 3, 5)
+    # Still in review: continuing (AVETMISS 70), no outcome date, no activity end.
+    assert (aaron.outcome, aaron.avetmiss_code, aaron.decided_on, aaron.activity_end) == (
+        "Continuing",
+        "70",
+        None,
+        None,
+    )
     assert len(COLUMNS) == len(rows[0].values())
 
 
@@ -238,12 +251,13 @@ def test_filters_by_unit_and_by_decision_dates_inclusive(cohort: Cohort) -> None
     def rows(**filters: object) -> list[str]:
         return names(register_rows(db.session, **filters))
 
-    assert rows(unit_code=UNIT) == ["Ann Archer", "ben Brown", "Dan Dunn"]
+    assert rows(unit_code=UNIT) == ["Ann Archer", "ben Brown", "Dan Dunn", "Aaron Undecided"]
     assert rows(unit_code=RPL_UNIT.lower()) == ["Cat Chen"]
     assert rows(unit_code="BSBCUS501") == []
     day = date(2026, 3, 2)
     assert rows(decided_from=day, decided_to=day) == ["Ann Archer", "ben Brown"]
-    assert rows(decided_from=date(2026, 3, 3)) == ["Dan Dunn"]
+    # A continuing enrolment is in a period its activity had started by the end of.
+    assert rows(decided_from=date(2026, 3, 3)) == ["Dan Dunn", "Aaron Undecided"]
     assert rows(decided_to=date(2026, 3, 1)) == ["Cat Chen"]
     assert rows(unit_code=UNIT, decided_from=date(2026, 3, 1), decided_to=day) == [
         "Ann Archer",
@@ -259,14 +273,20 @@ def test_the_csv_reads_back_with_the_header_and_every_row(cohort: Cohort) -> Non
     rows = register_rows(db.session)
     stream = io.StringIO(newline="")
 
-    assert write_csv(rows, stream) == 4
+    assert write_csv(rows, stream) == 5
 
     text = stream.getvalue()
     assert text.startswith("Learner,") and "\r\n" in text
     header, *records = list(csv.reader(io.StringIO(text, newline="")))
     assert header == list(COLUMNS)
     by_name = {r[0]: dict(zip(COLUMNS, r, strict=True)) for r in records}
-    assert [r[0] for r in records] == ["Cat Chen", "Ann Archer", "ben Brown", "Dan Dunn"]
+    assert [r[0] for r in records] == [
+        "Cat Chen",
+        "Ann Archer",
+        "ben Brown",
+        "Dan Dunn",
+        "Aaron Undecided",
+    ]
     ann = by_name["Ann Archer"]
     assert ann == {
         "Learner": "Ann Archer",
@@ -279,14 +299,20 @@ def test_the_csv_reads_back_with_the_header_and_every_row(cohort: Cohort) -> Non
         "Enrolment type": "Assessment",
         "Outcome": "Competent",
         "AVETMISS outcome code": "20",
-        "Decision date": "2026-03-02",
+        "Outcome date": "2026-03-02",
+        "Activity start": cohort.ann.activity_start.isoformat(),
+        "Activity end": "2026-03-02",
+        "Attempts": "1",
+        "Earlier attempts": "",
         "Assessor": "Alex Assessor",
         "Corrected": "no",
     }
-    assert [r["AVETMISS outcome code"] for r in by_name.values()] == ["51", "20", "30", "30"]
+    codes = [r["AVETMISS outcome code"] for r in by_name.values()]
+    assert codes == ["51", "20", "30", "30", "70"]
     assert (by_name["ben Brown"]["Student ID"], by_name["ben Brown"]["USI"]) == ("", "")
     assert by_name["Dan Dunn"]["Corrected"] == "yes"
-    assert by_name["Dan Dunn"]["Decision date"] == "2026-03-05"
+    assert by_name["Dan Dunn"]["Outcome date"] == "2026-03-05"
+    assert by_name["Aaron Undecided"]["Outcome date"] == ""
     assert by_name["Cat Chen"]["Enrolment type"] == "RPL"
 
 
@@ -303,21 +329,21 @@ def test_the_xlsx_reads_back_with_a_bold_frozen_header_and_typed_cells(cohort: C
     rows = register_rows(db.session)
     stream = io.BytesIO()
 
-    assert write_xlsx(rows, stream) == 4
+    assert write_xlsx(rows, stream) == 5
 
     sheet = load_workbook(io.BytesIO(stream.getvalue())).active
     assert sheet.title == "Outcomes"
     assert [c.value for c in sheet[1]] == list(COLUMNS)
     assert all(c.font.b for c in sheet[1])
     assert sheet.freeze_panes == "A2"
-    assert sheet.auto_filter.ref == "A1:M5"
+    assert sheet.auto_filter.ref == "A1:Q6"
     assert sheet.column_dimensions["A"].width == 28
     assert sheet.column_dimensions["F"].width == 48
-    assert sheet.max_row == 5
+    assert sheet.max_row == 6
 
     ann = dict(zip(COLUMNS, sheet[3], strict=True))
     assert ann["Learner"].value == "Ann Archer"
-    decided = ann["Decision date"]
+    decided = ann["Outcome date"]
     assert decided.is_date and isinstance(decided.value, datetime)
     assert decided.value.date() == date(2026, 3, 2)
     assert decided.number_format == "yyyy-mm-dd"
@@ -325,10 +351,11 @@ def test_the_xlsx_reads_back_with_a_bold_frozen_header_and_typed_cells(cohort: C
     assert (code.value, code.data_type) == ("20", "s")
     assert ann["Release"].value == cohort.ann.unit_release.release
     assert ann["Corrected"].value == "no"
-    assert [sheet.cell(row=r, column=10).value for r in range(2, 6)] == ["51", "20", "30", "30"]
+    codes = [sheet.cell(row=r, column=10).value for r in range(2, 7)]
+    assert codes == ["51", "20", "30", "30", "70"]
     ben = [c.value for c in sheet[4]]
     assert ben[1:3] == [None, None]  # no student id or USI: empty cells
-    assert sheet.cell(row=5, column=13).value == "yes"
+    assert sheet.cell(row=5, column=17).value == "yes"
 
 
 def test_a_learner_name_that_is_a_formula_stays_text(decide: Decider) -> None:
@@ -456,3 +483,60 @@ def test_describe_register_without_filters() -> None:
     assert describe_register(unit_code="TLII5018", decided_to=date(2026, 6, 30)) == (
         "Outcomes register: TLII5018, decided up to 2026-06-30"
     )
+
+
+def test_the_register_carries_every_code_with_activity_dates_and_attempts(
+    decide: Decider, make_user, make_enrolment
+) -> None:
+    """Withdrawn 40, credit transfer 60, continuing 70 beside the decisions; a learner on a
+    second attempt is continuing, with the first attempt's outcome in the history."""
+    from portfolio.assessment import attempts
+    from portfolio.enrolments import closing
+    from portfolio.enrolments.rules import CreditDocument
+    from portfolio.files.uploads import store_upload
+    from tests.files import pdf_bytes
+
+    admin = make_user("admin", name="Ada Admin")
+    again = decide("Ed Again", OutcomeResult.NOT_YET_COMPETENT, date(2026, 3, 2))
+    attempts.open_reassessment(
+        db.session,
+        actor=decide.assessor,
+        view=review.review_view(db.session, again),
+        plan="Show 1.2",
+        due_on=rto_today(),
+        allowed=2,
+    )
+    gone = make_enrolment(learner=make_user("learner", name="Fay Gone"), unit=UNIT)
+    closing.withdraw(db.session, actor=admin, enrolment=gone, closed_on=rto_today(), reason="Moved")
+    credited = make_enrolment(learner=make_user("learner", name="Gil Credit"), unit=UNIT)
+    closing.credit_transfer(
+        db.session,
+        actor=admin,
+        enrolment=credited,
+        closed_on=rto_today(),
+        document=CreditDocument("Other RTO", "T-1", date(2025, 1, 1)),
+        files=[store_upload(io.BytesIO(pdf_bytes("Transcript")), "transcript.pdf")],
+    )
+    db.session.commit()
+
+    by_name = {row.learner_name: row for row in register_rows(db.session)}
+    fay, gil, ed = by_name["Fay Gone"], by_name["Gil Credit"], by_name["Ed Again"]
+    assert (fay.outcome, fay.avetmiss_code, fay.decided_on, fay.activity_end) == (
+        "Withdrawn",
+        "40",
+        rto_today(),
+        rto_today(),
+    )
+    assert (gil.outcome, gil.avetmiss_code, gil.assessor_name) == (
+        "Credit transfer",
+        "60",
+        "Ada Admin",
+    )
+    assert (ed.outcome, ed.avetmiss_code, ed.attempts, ed.activity_end) == (
+        "Continuing",
+        "70",
+        2,
+        None,
+    )
+    assert ed.earlier_attempts == "Attempt 1: Not yet competent, 02/03/2026"
+    assert {row.avetmiss_code for row in by_name.values()} == {"40", "60", "70"}

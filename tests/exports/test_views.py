@@ -210,7 +210,7 @@ def test_register_csv_download(client, admin, decided) -> None:
     assert {r["Unit code"] for r in body} == {UNIT}
     assert {r["AVETMISS outcome code"] for r in body} == {"20"}
     assert {r["Outcome"] for r in body} == {"Competent"}
-    assert {r["Decision date"] for r in body} == {rto_today().isoformat()}
+    assert {r["Outcome date"] for r in body} == {rto_today().isoformat()}
     assert {r["Enrolment type"] for r in body} == {"Assessment"}
     [event] = export_events()
     assert event.after["kind"] == "register" and event.after["count"] == 2
@@ -231,7 +231,7 @@ def test_register_xlsx_download(client, admin, decided) -> None:
     row = dict(zip(COLUMNS, rows[1], strict=True))
     assert row["Learner"] == "Lee Learner 0" and row["Unit code"] == UNIT
     assert row["AVETMISS outcome code"] == "20"  # text, never the number 20
-    assert row["Decision date"].date() == rto_today()
+    assert row["Outcome date"].date() == rto_today()
     [event] = export_events()
     assert event.after["format"] == "xlsx" and event.after["count"] == 1
 
