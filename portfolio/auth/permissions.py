@@ -70,6 +70,7 @@ class Action(enum.StrEnum):
     # On one enrolment.
     VIEW_ENROLMENT = "enrolment:view"
     VIEW_REVIEW = "enrolment:view-review"
+    SEE_JUDGEMENTS = "enrolment:see-judgements"
     EXPORT_PACK = "enrolment:export-pack"
     ADD_EVIDENCE = "enrolment:add-evidence"
     CHANGE_EVIDENCE = "enrolment:change-evidence"
@@ -145,6 +146,9 @@ WAITING = frozenset({S.SUBMITTED, S.RESUBMITTED})
 REVIEWING = frozenset({S.IN_REVIEW})
 #: The outcome is recorded and the record locked: only corrections, as new entries.
 DECIDED = frozenset({S.DECIDED})
+#: The judgements are shown to the learner once the assessor returns the portfolio or
+#: records the outcome, never half-way through a review.
+JUDGED = frozenset({S.RETURNED, S.DECIDED, S.REASSESSMENT})
 #: Withdrawn or credit transfer: nothing more happens.
 CLOSED = frozenset({S.WITHDRAWN, S.CREDIT_TRANSFER})
 OPEN = frozenset(AssessmentState) - CLOSED
@@ -168,6 +172,7 @@ RULES: dict[Action, Rule] = {
     Action.REVIEW_QUEUE: Rule(_any_assessor),
     Action.VIEW_ENROLMENT: Rule(_sees),
     Action.VIEW_REVIEW: Rule(_staff),
+    Action.SEE_JUDGEMENTS: Rule(_sees, JUDGED, "see the judgements"),
     Action.EXPORT_PACK: Rule(_staff),
     Action.ADD_EVIDENCE: Rule(_learner, WITH_LEARNER, "add evidence"),
     Action.CHANGE_EVIDENCE: Rule(_learner, WITH_LEARNER, "change evidence"),

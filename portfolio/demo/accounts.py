@@ -5,13 +5,14 @@ has something real to show on a fresh install. Built only through the services, 
 from __future__ import annotations
 
 import io
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from portfolio.assessment import decisions, gaps, outcome, review, rules
 from portfolio.auth.services import create_user, find_user_by_email
+from portfolio.clock import today
 from portfolio.demo.samples import docx_bytes, pdf_bytes, png_bytes
 from portfolio.enrolments.services import enrol
 from portfolio.evidence.rules import ItemFields
@@ -123,7 +124,7 @@ def assessed_portfolio(
         )
     )
     gap, covered = targets[-1], targets[:-1]
-    work_done = date.today() - timedelta(days=60)
+    work_done = today() - timedelta(days=60)
     for index, (title, kind, description, files) in enumerate(DEMO_ITEMS):
         item = create_item(
             session,
@@ -159,7 +160,7 @@ def assessed_portfolio(
         view=view,
         target=gap,
         method=GapMethod.COMPETENCY_CONVERSATION,
-        held_on=date.today() - timedelta(days=2),
+        held_on=today() - timedelta(days=2),
         notes="Discussed at the depot after the Monday briefing.",
         questions=[
             rules.Conversation(

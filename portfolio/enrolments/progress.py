@@ -5,23 +5,29 @@ return, the outcome. Read by the learner's pages, the review queue and the expor
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
 
 from sqlalchemy import distinct, func, select, union
 from sqlalchemy.orm import Session, lazyload, selectinload
 
 from portfolio.models import (
+    AssessmentState,
     Enrolment,
     EvidenceItem,
     EvidenceMapping,
     EvidenceVersion,
+    Finding,
     GapSignoff,
+    Judgement,
+    Reassessment,
     Submission,
     Target,
     UnitOutcome,
     User,
 )
 from portfolio.models.review import current_entries
+from portfolio.text import day
 
 
 @dataclass(frozen=True)
@@ -74,16 +80,29 @@ def coverage(session: Session, enrolments: Iterable[Enrolment]) -> dict[int, Cov
 
 @dataclass
 class LearnerFeedback:
-    """The latest return (what each criterion needs) and the outcome, for the learner's page."""
+    """What the assessor has told the learner: the latest return (what each criterion needs),
+    the judgements once they may be shown, the outcome, and the plan of another attempt."""
 
     returned: Submission | None
     by_target: dict[int, str]
     outcome: UnitOutcome | None
+    #: Each criterion's judgement (the latest attempt's), once the learner may see them.
+    judgements: dict[int, Judgement] = field(default_factory=dict)
+    reassessment: Reassessment | None = None
+
+    def to_work_on(self) -> set[int]:
+        """Criteria the learner has to add to: returned with feedback, or not yet satisfactory."""
+        weak = {t for t, j in self.judgements.items() if j.finding is not Finding.SATISFACTORY}
+        return weak | set(self.by_target)
 
 
-def learner_feedback(session: Session, enrolment: Enrolment) -> LearnerFeedback:
-    """At most four queries: the latest submission (its feedback only if it was returned), and
-    the current outcome with who decided it."""
+def learner_feedback(
+    session: Session, enrolment: Enrolment, *, with_judgements: bool = False
+) -> LearnerFeedback:
+    """At most six queries: the latest submission (its feedback only if it was returned), the
+    outcome of the attempt the enrolment is on with who decided it, the plan of that attempt,
+    and (``with_judgements``: once the assessor has returned the portfolio or recorded the
+    outcome) the judgements."""
     latest = session.scalars(
         select(Submission)
         .where(Submission.enrolment_id == enrolment.id)
@@ -95,12 +114,135 @@ def learner_feedback(session: Session, enrolment: Enrolment) -> LearnerFeedback:
     outcomes = current_entries(
         session.scalars(
             select(UnitOutcome)
-            .where(UnitOutcome.enrolment_id == enrolment.id)
+            .where(
+                UnitOutcome.enrolment_id == enrolment.id,
+                UnitOutcome.attempt == enrolment.attempt,
+            )
+            .order_by(UnitOutcome.id)
             .options(selectinload(UnitOutcome.assessor).options(lazyload(User.role_rows)))
         )
     )
+    judgements: dict[int, Judgement] = {}
+    if with_judgements:
+        # In the order recorded: a later attempt's judgement of a criterion stands.
+        for judgement in current_entries(
+            session.scalars(
+                select(Judgement)
+                .where(Judgement.enrolment_id == enrolment.id)
+                .order_by(Judgement.id)
+            )
+        ):
+            judgements[judgement.target_id] = judgement
+    reassessment = None
+    if enrolment.attempt > 1:
+        reassessment = session.scalar(
+            select(Reassessment).where(
+                Reassessment.enrolment_id == enrolment.id,
+                Reassessment.attempt == enrolment.attempt,
+            )
+        )
     return LearnerFeedback(
         returned=returned,
         by_target={f.target_id: f.feedback for f in returned.gap_feedback} if returned else {},
         outcome=outcomes[-1] if outcomes else None,
+        judgements=judgements,
+        reassessment=reassessment,
     )
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Where an enrolment stands, in words, and what the learner does next."""
+
+    headline: str
+    next_step: str
+    tone: str  # how the page marks it: "success", "warning", "info" or "secondary"
+
+
+def standing(
+    enrolment: Enrolment,
+    *,
+    outcome: UnitOutcome | None,
+    due_on: date | None,
+    attempts_allowed: int,
+) -> Standing:
+    """The learner's next step from the enrolment's state, outcome and attempt."""
+    S = AssessmentState
+    state = enrolment.state
+    if state is S.DECIDED and outcome is not None:
+        result = outcome.result
+        if result.is_achieved:
+            return Standing(result.label, "Nothing more to do for this unit.", "success")
+        if enrolment.attempt < attempts_allowed:
+            return Standing(
+                result.label,
+                "Read your assessor's reasons for each criterion below. Your assessor can "
+                "open another attempt for you.",
+                "warning",
+            )
+        return Standing(
+            result.label,
+            f"This was attempt {enrolment.attempt} of {attempts_allowed}: talk to your training "
+            "organisation about what comes next.",
+            "warning",
+        )
+    if state is S.REASSESSMENT:
+        by = f" by {day(due_on)}" if due_on else ""
+        return Standing(
+            f"Attempt {enrolment.attempt}",
+            f"Add evidence for the criteria marked below, then submit again{by}.",
+            "warning",
+        )
+    steps = {
+        S.DRAFT: ("Started", "Add evidence for each criterion, then submit it.", "info"),
+        S.SUBMITTED: ("Submitted", "Your assessor has it; nothing to do for now.", "info"),
+        S.RESUBMITTED: ("Submitted again", "Your assessor has it; nothing to do for now.", "info"),
+        S.IN_REVIEW: ("Being assessed", "Your assessor is reviewing it.", "info"),
+        S.RETURNED: (
+            "Returned: more evidence needed",
+            "Add what your assessor asked for on the criteria marked below, then submit again.",
+            "warning",
+        ),
+        S.WITHDRAWN: ("Withdrawn", "This enrolment is closed.", "secondary"),
+        S.CREDIT_TRANSFER: (
+            "Credit transfer",
+            "The unit is recognised from another training organisation; nothing to do.",
+            "success",
+        ),
+    }
+    headline, step, tone = steps.get(state, (state.label, "", "secondary"))
+    return Standing(headline, step, tone)
+
+
+def standings(
+    session: Session, enrolments: Iterable[Enrolment], *, attempts_allowed: int
+) -> dict[int, Standing]:
+    """Each enrolment's standing: two queries whatever the number (outcomes, plans)."""
+    enrolments = list(enrolments)
+    ids = [e.id for e in enrolments]
+    if not ids:
+        return {}
+    outcomes: dict[int, UnitOutcome] = {}
+    attempt = {e.id: e.attempt for e in enrolments}
+    for outcome in current_entries(
+        session.scalars(
+            select(UnitOutcome).where(UnitOutcome.enrolment_id.in_(ids)).order_by(UnitOutcome.id)
+        )
+    ):
+        if outcome.attempt == attempt[outcome.enrolment_id]:
+            outcomes[outcome.enrolment_id] = outcome
+    due = {
+        r.enrolment_id: r.due_on
+        for r in session.scalars(
+            select(Reassessment).where(
+                Reassessment.enrolment_id.in_([e.id for e in enrolments if e.attempt > 1])
+            )
+        )
+        if r.attempt == attempt[r.enrolment_id]
+    }
+    return {
+        e.id: standing(
+            e, outcome=outcomes.get(e.id), due_on=due.get(e.id), attempts_allowed=attempts_allowed
+        )
+        for e in enrolments
+    }

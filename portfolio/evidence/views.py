@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import (
     Blueprint,
     abort,
+    current_app,
     flash,
     get_flashed_messages,
     jsonify,
@@ -23,7 +24,7 @@ from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
 from portfolio.auth.permissions import Action, may, require
-from portfolio.enrolments.progress import coverage, learner_feedback
+from portfolio.enrolments.progress import coverage, learner_feedback, standing, standings
 from portfolio.enrolments.services import list_enrolments
 from portfolio.errors import ServiceError
 from portfolio.evidence.forms import ItemForm, PlainForm, SubmitForm
@@ -95,6 +96,9 @@ def dashboard() -> str:
         mine=mine,
         assigned=assigned,
         coverage=coverage(db.session, [*mine, *assigned]),
+        standing=standings(
+            db.session, mine, attempts_allowed=current_app.config["ATTEMPTS_ALLOWED"]
+        ),
     )
 
 
@@ -104,12 +108,21 @@ def portfolio(enrolment_id: int) -> str:
     """The unit's tree with the evidence mapped to each target, and every gap marked."""
     enrolment = _enrolment(enrolment_id, Action.VIEW_ENROLMENT)
     view = portfolio_view(db.session, enrolment)
+    feedback = learner_feedback(
+        db.session, enrolment, with_judgements=may(current_user, Action.SEE_JUDGEMENTS, enrolment)
+    )
     return render_template(
         "evidence/portfolio.html",
         view=view,
         # Each item is linked from every criterion it is mapped to: its address made once.
         item_urls={item.id: url_for(".show_item", item_id=item.id) for item in view.items},
-        feedback=learner_feedback(db.session, enrolment),
+        feedback=feedback,
+        standing=standing(
+            enrolment,
+            outcome=feedback.outcome,
+            due_on=feedback.reassessment.due_on if feedback.reassessment else None,
+            attempts_allowed=current_app.config["ATTEMPTS_ALLOWED"],
+        ),
         gaps_only=request.args.get("gaps") == "1",
     )
 

@@ -24,8 +24,9 @@ from portfolio.models import (
     UnitOutcome,
 )
 from tests.assessment.test_review import review_url
+from tests.dates import TODAY
 
-NEXT_WEEK = date.today() + timedelta(days=7)
+NEXT_WEEK = TODAY + timedelta(days=7)
 
 
 def judged_not_yet(s):
@@ -69,7 +70,7 @@ def reopen(s, actor=None, plan="Show a complaint escalated.", due_on=NEXT_WEEK, 
 def test_a_second_attempt_opens_with_the_plan_and_the_criteria_to_work_on(submitted) -> None:
     s = submitted()
     judged_not_yet(s)
-    assert s.enrolment.activity_end == date.today()  # the outcome ended the activity
+    assert s.enrolment.activity_end == TODAY  # the outcome ended the activity
     reassessment = reopen(s)
     db.session.commit()
     assert s.enrolment.state is AssessmentState.REASSESSMENT
@@ -146,7 +147,7 @@ def test_the_second_attempt_has_its_own_judgements_and_outcome(submitted) -> Non
     [
         ({"plan": "  "}, "Say what the learner must show", "plan"),
         ({"due_on": None}, "Give the date the learner should submit by.", "due_on"),
-        ({"due_on": date.today() - timedelta(days=1)}, "cannot be in the past", "due_on"),
+        ({"due_on": TODAY - timedelta(days=1)}, "cannot be in the past", "due_on"),
         ({"allowed": 1}, "This was attempt 1 of the 1 the RTO allows", None),
     ],
 )

@@ -14,7 +14,6 @@ import io
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -54,6 +53,7 @@ from portfolio.models import (
     UnitRelease,
     User,
 )
+from tests.dates import TODAY
 from tests.files import docx_bytes, png_bytes
 
 PERSONAS = ["anonymous", "owner", "other_learner", "assessor", "other_assessor", "admin"]
@@ -168,7 +168,7 @@ def reach(world: World, stage: str) -> None:
             view=view,
             target=gap,
             method=GapMethod.COMPETENCY_CONVERSATION,
-            held_on=date.today(),
+            held_on=TODAY,
             notes="Talked it through at the service desk.",
             questions=[rules.Conversation("How do you close a complaint?", "Call back, then log.")],
             files=[store_upload(io.BytesIO(png_bytes()), "notes.png")],
@@ -364,19 +364,19 @@ def not_yet_competent(app: Flask, world: World) -> None:
 
 
 def reassessment_body(world: World) -> dict:
-    return {"plan": "Show escalating a complaint.", "due_on": date.today().isoformat()}
+    return {"plan": "Show escalating a complaint.", "due_on": TODAY.isoformat()}
 
 
 def withdraw_body(world: World) -> dict:
-    return {"w-closed_on": date.today().isoformat(), "w-reason": "Left the job."}
+    return {"w-closed_on": TODAY.isoformat(), "w-reason": "Left the job."}
 
 
 def credit_body(world: World) -> dict:
     return {
         "c-issuing_rto": "Another RTO (91234)",
         "c-document_number": "ST-2231",
-        "c-document_date": date.today().isoformat(),
-        "c-closed_on": date.today().isoformat(),
+        "c-document_date": TODAY.isoformat(),
+        "c-closed_on": TODAY.isoformat(),
         "c-files": (io.BytesIO(png_bytes()), "transcript.png"),
     }
 
@@ -384,7 +384,7 @@ def credit_body(world: World) -> dict:
 def signoff_body(world: World) -> dict:
     return {
         "method": "competency_conversation",
-        "held_on": date.today().isoformat(),
+        "held_on": TODAY.isoformat(),
         "notes": "Talked it through at the service desk.",
         "questions-0-question": "How do you escalate a complaint you cannot resolve?",
         "questions-0-answer": "To the team leader, the same day, and I log it.",
@@ -409,7 +409,7 @@ def correct_judgement_body(world: World) -> dict:
 def correct_signoff_body(world: World) -> dict:
     return {
         "method": "competency_conversation",
-        "held_on": date.today().isoformat(),
+        "held_on": TODAY.isoformat(),
         "notes": "Talked it through at the service desk, with the team leader present.",
         "questions-0-question": "How do you close a complaint?",
         "questions-0-answer": "Call back, then log.",

@@ -54,6 +54,7 @@ PEOPLE = {
 WHOSE = {
     Action.VIEW_ENROLMENT: frozenset({"learner", "assessor", "admin"}),
     Action.VIEW_REVIEW: frozenset({"assessor", "admin"}),
+    Action.SEE_JUDGEMENTS: frozenset({"learner", "assessor", "admin"}),
     Action.EXPORT_PACK: frozenset({"assessor", "admin"}),
     Action.ADD_EVIDENCE: frozenset({"learner"}),
     Action.CHANGE_EVIDENCE: frozenset({"learner"}),
@@ -167,7 +168,7 @@ def test_the_review_queue_holds_what_waits_for_the_assessor_or_is_being_reviewed
     }
 
 
-def test_once_decided_only_corrections_and_another_attempt_are_allowed() -> None:
+def test_once_decided_only_corrections_another_attempt_and_reading_are_allowed() -> None:
     decided = Facts(LEARNER.id, ASSESSOR.id, S.DECIDED)
     allowed = {a for a in ENROLMENT_ACTIONS if RULES[a].states and may(ASSESSOR, a, decided)}
     assert allowed == {
@@ -175,4 +176,5 @@ def test_once_decided_only_corrections_and_another_attempt_are_allowed() -> None
         Action.CORRECT_SIGNOFF,
         Action.CORRECT_OUTCOME,
         Action.OPEN_REASSESSMENT,
+        Action.SEE_JUDGEMENTS,
     }

@@ -23,6 +23,7 @@ from sqlalchemy.sql import null
 from portfolio import create_app
 from portfolio.extensions import db
 from tests.conftest import UNITS_DIR, _worker_database, database_url, reset_database
+from tests.dates import TODAY
 
 
 def invoke(instance: Flask, *args: str) -> Result:
@@ -215,7 +216,7 @@ def populate() -> None:
         session,
         actor=admin,
         enrolment=enrolment("learner@example.org", "BSBCUS501"),
-        closed_on=date.today(),
+        closed_on=TODAY,
         document=CreditDocument("Another RTO (91234)", "T-22", date(2025, 6, 1)),
         files=[store_upload(io.BytesIO(pdf_bytes("Transcript")), "transcript.pdf")],
     )
@@ -257,12 +258,12 @@ def populate() -> None:
         actor=assessor,
         view=review.review_view(session, kim_mem),
         plan="Show the customer contacts.",
-        due_on=date.today(),
+        due_on=TODAY,
         allowed=2,
     )
     kim_sitx = enrol(session, actor=admin, learner=kim, unit_code="SITXCCS008")
     closing.withdraw(
-        session, actor=admin, enrolment=kim_sitx, closed_on=date.today(), reason="Changed jobs."
+        session, actor=admin, enrolment=kim_sitx, closed_on=TODAY, reason="Changed jobs."
     )
     session.commit()
 

@@ -9,11 +9,11 @@ satisfactory, signs off KE 3 by competency conversation, judges it and records C
 from __future__ import annotations
 
 import re
-from datetime import date
 from pathlib import Path
 
 from playwright.sync_api import Locator, Page, expect
 
+from tests.dates import TODAY
 from tests.files import pdf_bytes
 
 LEARNER = ("learner@example.org", "learner-demo-pass")
@@ -66,7 +66,7 @@ def add_evidence(page: Page, accessible, *, title: str, pdf: Path, number: int) 
     accessible(page)
     page.get_by_label("Title").fill(title)
     page.get_by_label("Type").select_option(label="Plan")
-    page.get_by_label("Date the work was done").fill(date.today().isoformat())
+    page.get_by_label("Date the work was done").fill(TODAY.isoformat())
     page.locator('input[type="file"]').set_input_files(str(pdf))
     expect(page.get_by_role("progressbar")).to_have_attribute("aria-valuenow", "100")
     expect(page.get_by_text("Uploaded. It is added when you save.")).to_be_visible()
@@ -237,7 +237,7 @@ def test_assessor_returns_a_gap_then_signs_off_the_last_and_records_competent(
     expect(page.get_by_role("heading", name="Sign off the gap at KE 3")).to_be_visible()
     accessible(page)
     page.get_by_role("radio", name="Competency conversation").check()
-    page.get_by_label("Date it took place").fill(date.today().isoformat())
+    page.get_by_label("Date it took place").fill(TODAY.isoformat())
     page.get_by_label("Question asked").first.fill(
         "Which quality management system does your depot use, and how do you apply it?"
     )
@@ -248,7 +248,7 @@ def test_assessor_returns_a_gap_then_signs_off_the_last_and_records_competent(
     expect(flash(page, "The gap at KE 3 is signed off.")).to_be_visible()
     ke3 = row(page, "ke-3")
     expect(ke3).not_to_have_attribute("data-gap", "")
-    expect(ke3).to_contain_text(f"Competency conversation, {date.today():%d/%m/%Y}")
+    expect(ke3).to_contain_text(f"Competency conversation, {TODAY:%d/%m/%Y}")
     expect(page.locator("tr[data-gap]")).to_have_count(0)
     expect(page.locator("[data-coverage]").first).to_have_text(f"{TOTAL} / {TOTAL} covered")
     accessible(page)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -13,9 +13,8 @@ from portfolio.enrolments.rules import CreditDocument
 from portfolio.errors import ServiceError
 from portfolio.extensions import db
 from portfolio.models import AssessmentState, AuditEvent, Closure, ClosureKind
+from tests.dates import TODAY
 from tests.files import png_bytes
-
-TODAY = date.today()
 
 
 @pytest.fixture
