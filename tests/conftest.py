@@ -18,6 +18,7 @@ from portfolio.config import PROJECT_ROOT, normalise_database_url
 from portfolio.extensions import db, sqlite_foreign_keys_off
 from portfolio.units.loader import load_directory
 from portfolio.units.sync import sync_units
+from tests.snapshots import Snapshots
 
 DATA = Path(__file__).parent / "data"
 UNITS_DIR = PROJECT_ROOT / "units"
@@ -73,8 +74,31 @@ class SessionOnlyClient(FlaskClient):
         return super().open(*args, **kwargs)
 
 
+@pytest.fixture(scope="session")
+def snapshots(tmp_path_factory: pytest.TempPathFactory) -> Snapshots:
+    """Database states this test process has built, to start later tests from a copy."""
+    return Snapshots(tmp_path_factory.mktemp("snapshots"))
+
+
+def _schema() -> None:
+    reset_database()
+    db.create_all()
+
+
+def _synced_units() -> None:
+    _schema()
+    result = load_directory(UNITS_DIR)
+    assert result.ok, result.problems
+    sync_units(db.session, result.units)
+
+
 @pytest.fixture
-def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Flask]:
+def app(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
+    snapshots: Snapshots,
+) -> Iterator[Flask]:
     monkeypatch.setenv("PORTFOLIO_INSTANCE_PATH", str(tmp_path / "instance"))
     # A shell that serves the app in production must not turn the tests into production.
     for variable in ("PORTFOLIO_ENV", "TRUSTED_PROXIES"):
@@ -92,11 +116,14 @@ def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Flask]:
     )
     app.test_client_class = SessionOnlyClient
     with app.app_context():
-        reset_database()
-        db.create_all()
+        # An empty schema, or with the units loaded if the test asks for them anywhere
+        # among its fixtures (so no fixture's rows are lost to a later restore).
+        if "synced" in request.fixturenames:
+            snapshots.restore(app, "synced", _synced_units)
+        else:
+            snapshots.restore(app, "schema", _schema)
         yield app
         db.session.remove()
-        reset_database()
         db.engine.dispose()
 
 
@@ -112,11 +139,8 @@ def runner(app: Flask) -> FlaskCliRunner:
 
 @pytest.fixture
 def synced(app: Flask) -> None:
-    """The five units of ``units/`` loaded as ``flask units sync`` would."""
-    result = load_directory(UNITS_DIR)
-    assert result.ok, result.problems
-    sync_units(db.session, result.units)
-    db.session.commit()
+    """The five units of ``units/`` loaded as ``flask units sync`` would (the ``app`` fixture
+    starts such a test from the saved copy)."""
 
 
 @pytest.fixture

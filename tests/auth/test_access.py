@@ -55,6 +55,7 @@ from portfolio.models import (
 )
 from tests.dates import TODAY
 from tests.files import docx_bytes, png_bytes
+from tests.snapshots import Snapshots
 
 PERSONAS = ["anonymous", "owner", "other_learner", "assessor", "other_assessor", "admin"]
 VIEWERS = {"owner", "assessor", "admin"}
@@ -74,9 +75,19 @@ class World:
     ids: dict
 
 
+@pytest.fixture(autouse=True)
+def bundles_at_once(app: Flask) -> None:
+    """A bundle is built before its start request returns, so its pages can be checked at once."""
+    app.config["EXPORT_JOBS_SYNCHRONOUS"] = True
+
+
 @pytest.fixture
 def world(app, client, make_user, make_enrolment, login) -> World:
     """Two learners, each with an assessor, the first with a Word file in their portfolio."""
+    return make_world(app, client, make_user, make_enrolment, login)
+
+
+def make_world(app, client, make_user, make_enrolment, login) -> World:
     users = {
         "owner": make_user("learner"),
         "other_learner": make_user("learner"),
@@ -86,8 +97,6 @@ def world(app, client, make_user, make_enrolment, login) -> World:
     }
     mine = make_enrolment(learner=users["owner"], assessor=users["assessor"])
     make_enrolment(learner=users["other_learner"], assessor=users["other_assessor"])
-    # A bundle is built before its start request returns, so its pages can be checked at once.
-    app.config["EXPORT_JOBS_SYNCHRONOUS"] = True
     login(users["owner"])
     client.post(
         f"/enrolments/{mine.id}/evidence/new",
@@ -206,6 +215,22 @@ def reach(world: World, stage: str) -> None:
             "decided": AssessmentState.DECIDED,
         }[stage]
     )
+
+
+def staged(app: Flask, snapshots: Snapshots, route: Route, make: Callable[[], World]) -> World:
+    """The world brought to the route's stage and prepared for it: built by ``reach`` and the
+    route's ``prepare`` the first time, then restored from a copy for every later persona."""
+
+    def build() -> tuple[dict[str, int], dict]:
+        world = make()
+        reach(world, route.stage)
+        if route.prepare:
+            route.prepare(app, world)
+        return {persona: user.id for persona, user in world.users.items()}, dict(world.ids)
+
+    name = f"access {route.stage} {route.prepare.__name__ if route.prepare else ''}"
+    users, ids = snapshots.restore(app, name, build)
+    return World({persona: db.session.get(User, id) for persona, id in users.items()}, dict(ids))
 
 
 Body = Callable[[World], dict]
@@ -711,18 +736,25 @@ def assert_one_export(before: dict, after: dict, kind: str, new_jobs: set[str]) 
 @pytest.mark.parametrize("persona", PERSONAS)
 @pytest.mark.parametrize("route", ROUTES, ids=[r.id for r in ROUTES])
 def test_route_access(
-    app: Flask, world: World, client: FlaskClient, login, persona: str, route: Route
+    app: Flask,
+    snapshots: Snapshots,
+    client: FlaskClient,
+    make_user,
+    make_enrolment,
+    login,
+    persona: str,
+    route: Route,
 ) -> None:
     """Allowed people get the page or make the change; everyone else is refused, changing nothing.
 
     Every POST carries a body that really changes something when an allowed person sends it, so
     "nothing changed" for everyone else is a real check and not the result of an empty form.
     """
+    world = staged(
+        app, snapshots, route, lambda: make_world(app, client, make_user, make_enrolment, login)
+    )
     if persona != "anonymous":
         login(world.users[persona])
-    reach(world, route.stage)
-    if route.prepare:
-        route.prepare(app, world)
     url = route.path.format(**world.ids)
     before = database_state(app)
     data = route.body(world) if route.body else None

@@ -22,6 +22,7 @@ from portfolio.extensions import db
 from portfolio.units.loader import load_directory
 from portfolio.units.sync import sync_units
 from tests.conftest import UNITS_DIR, database_url, reset_database
+from tests.snapshots import Snapshots
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -67,7 +68,9 @@ def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
 
 
 @pytest.fixture
-def live_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Flask]:
+def live_app(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, snapshots: Snapshots
+) -> Iterator[Flask]:
     """The app with CSRF on, the five units loaded and the demo accounts created."""
     monkeypatch.setenv("PORTFOLIO_INSTANCE_PATH", str(tmp_path / "instance"))
     app = create_app(
@@ -78,7 +81,8 @@ def live_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Flask]
             "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         }
     )
-    with app.app_context():
+
+    def demo() -> None:
         reset_database()
         db.create_all()
         result = load_directory(UNITS_DIR)
@@ -87,10 +91,13 @@ def live_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Flask]
         db.session.commit()
         outcome = app.test_cli_runner().invoke(args=["demo", "accounts"])
         assert outcome.exit_code == 0, outcome.output
+
+    with app.app_context():
+        snapshots.restore(app, "demo accounts", demo)
         db.session.remove()
     yield app
     with app.app_context():
-        reset_database()
+        db.session.remove()
         db.engine.dispose()
 
 
@@ -120,12 +127,16 @@ def accessible(axe: Axe):
     def check(page: Page) -> None:
         # The pointer is left wherever the last click was; a button fading out of its hover
         # colours is neither state a reader sees, so let it come to rest first (transitions
-        # end; an endless animation, such as a busy bar's stripes, is not waited for).
+        # end; an endless animation, such as a busy bar's stripes, is not waited for, and
+        # one that never settles, such as a paused one, is given up on after two seconds).
         page.mouse.move(0, 0)
         page.evaluate(
-            """() => Promise.all(document.getAnimations()
-                .filter((a) => a.effect && a.effect.getComputedTiming().endTime !== Infinity)
-                .map((a) => a.finished))"""
+            """() => Promise.race([
+                Promise.all(document.getAnimations()
+                    .filter((a) => a.effect && a.effect.getComputedTiming().endTime !== Infinity)
+                    .map((a) => a.finished.catch(() => null))),
+                new Promise((resolve) => setTimeout(resolve, 2000)),
+            ])"""
         )
         results = axe.run(page)
         blocking = [
