@@ -372,7 +372,8 @@ def judge_section_satisfactory(
     for target in targets:
         if refreshed.is_gap(target):
             continue
-        if target.id in refreshed.judgements:
+        earlier = refreshed.judgements.get(target.id)
+        if earlier is not None and earlier.attempt == view.enrolment.attempt:
             continue  # a judgement already made, either way, is the assessor's to change
         if refreshed.leans_on_flags(target):
             leaning.append(target.ref)

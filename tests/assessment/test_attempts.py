@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from portfolio.assessment import attempts, decisions, outcome, review
+from portfolio.assessment.matrix import matrix_sections
 from portfolio.errors import ServiceError
 from portfolio.evidence.rules import ItemFields
 from portfolio.evidence.services import create_item, set_item_mappings, submit
@@ -140,6 +141,44 @@ def test_the_second_attempt_has_its_own_judgements_and_outcome(submitted) -> Non
     ]
     first = db.session.scalars(select(Judgement).where(Judgement.attempt == 1)).all()
     assert {j.finding for j in first if j.target.ref == "2.1"} == {Finding.NOT_YET_SATISFACTORY}
+
+
+def test_marking_a_section_in_the_second_attempt_judges_what_attempt_1_did_not_pass(
+    submitted,
+) -> None:
+    """Attempt 1's Not yet satisfactory does not stop the section action of attempt 2."""
+    s = submitted()
+    judged_not_yet(s)
+    reopen(s)
+    item = create_item(
+        db.session,
+        actor=s.learner,
+        enrolment=s.enrolment,
+        fields=ItemFields("Complaint log", EvidenceType.REPORT, date(2026, 10, 1), "The log."),
+        files=[],
+    )
+    set_item_mappings(
+        db.session, actor=s.learner, item=item, notes={s.target("pc-2.1").id: "Rows 3 to 9"}
+    )
+    submit(db.session, actor=s.learner, enrolment=s.enrolment, declared=True)
+    decisions.start_review(db.session, actor=s.assessor, enrolment=s.enrolment)
+    view = review.review_view(db.session, s.enrolment)
+    section = next(x for x in matrix_sections(view) if any(t.ref == "2.1" for t in x.targets))
+    result = decisions.judge_section_satisfactory(
+        db.session, actor=s.assessor, view=view, section=section
+    )
+    db.session.commit()
+    assert result.judged == 1
+    now = review.review_view(db.session, s.enrolment).judgements[s.target("pc-2.1").id]
+    assert (now.attempt, now.finding) == (2, Finding.SATISFACTORY)
+    # Judging it again in the same attempt is the assessor's own call, not the section's.
+    again = decisions.judge_section_satisfactory(
+        db.session,
+        actor=s.assessor,
+        view=review.review_view(db.session, s.enrolment),
+        section=section,
+    )
+    assert again.judged == 0
 
 
 @pytest.mark.parametrize(
