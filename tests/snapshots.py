@@ -74,14 +74,7 @@ class Snapshots:
         if url.get_backend_name() == "sqlite":
             shutil.copyfile(url.database, slot / "database.sqlite3")
         else:
-            with _server(url) as server:
-                snapshot = _snapshot_name(url.database, slot.name)
-                server.execute(text(f'DROP DATABASE IF EXISTS "{snapshot}"'))
-                server.execute(
-                    text(
-                        f'CREATE DATABASE "{snapshot}" TEMPLATE "{url.database}" STRATEGY FILE_COPY'
-                    )
-                )
+            _copy_database(url, url.database, _snapshot_name(url.database, slot.name))
         for label, path in _folders(app).items():
             _copy_tree(path, slot / label)
 
@@ -97,16 +90,16 @@ class Snapshots:
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(slot / "database.sqlite3", target)
         else:
-            with _server(url) as server:
-                snapshot = _snapshot_name(url.database, slot.name)
-                server.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
-                server.execute(
-                    text(
-                        f'CREATE DATABASE "{url.database}" TEMPLATE "{snapshot}" STRATEGY FILE_COPY'
-                    )
-                )
+            _copy_database(url, _snapshot_name(url.database, slot.name), url.database)
         for label, path in _folders(app).items():
             _copy_tree(slot / label, path)
+
+
+def _copy_database(url, source: str, target: str) -> None:
+    """Replace PostgreSQL database ``target`` with a copy of ``source`` (its template)."""
+    with _server(url) as server:
+        server.execute(text(f'DROP DATABASE IF EXISTS "{target}" WITH (FORCE)'))
+        server.execute(text(f'CREATE DATABASE "{target}" TEMPLATE "{source}" STRATEGY FILE_COPY'))
 
 
 def _snapshot_name(database: str, slot: str) -> str:
