@@ -23,6 +23,8 @@ ENVIRONMENT_KEYS = {
     "TRUSTED_PROXIES": "TRUSTED_PROXIES",
     "BUNDLE_KEEP_DAYS": "BUNDLE_KEEP_DAYS",
     "ATTEMPTS_ALLOWED": "ATTEMPTS_ALLOWED",
+    "PREVIEW_SECONDS": "PREVIEW_SECONDS",
+    "PREVIEW_MEMORY_MB": "PREVIEW_MEMORY_MB",
 }
 
 #: ``PORTFOLIO_ENV=production`` (set by gunicorn.conf.py, so by ``make serve``): real users,
@@ -64,6 +66,9 @@ def defaults(instance_path: str) -> dict[str, object]:
         # Attempts at a unit a learner may have (the first and each reassessment after Not
         # yet competent); past the last, the enrolment can only be closed.
         "ATTEMPTS_ALLOWED": 2,
+        # A Word preview is made in a child process killed past these (a zip bomb's defence).
+        "PREVIEW_SECONDS": 20,
+        "PREVIEW_MEMORY_MB": 768,
         "BOOTSTRAP_SERVE_LOCAL": True,
         "SESSION_COOKIE_HTTPONLY": True,
         # A session ends after this long without a request (shared work PCs).
@@ -95,6 +100,8 @@ def _coerce(key: str, value: str) -> object:
         "TRUSTED_PROXIES",
         "BUNDLE_KEEP_DAYS",
         "ATTEMPTS_ALLOWED",
+        "PREVIEW_SECONDS",
+        "PREVIEW_MEMORY_MB",
     ):
         try:
             return int(value)

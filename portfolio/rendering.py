@@ -117,6 +117,8 @@ def preview_docx(fp: BinaryIO) -> Markup:
     """A Word document as sanitised HTML; embedded PNG, JPEG and GIF images stay inline."""
     try:
         result = mammoth.convert_to_html(fp)
+    except MemoryError:
+        raise  # not a fault of the file's: the caller's limits say what to do
     except Exception as error:  # mammoth raises zipfile, KeyError and XML errors alike
         raise PreviewUnavailable(
             "This file could not be read as a Word document, so there is no preview. "

@@ -36,7 +36,7 @@ from portfolio.assessment.rules import OUTCOME_DECLARATION, Conversation
 from portfolio.auth.permissions import Action, require
 from portfolio.extensions import db
 from portfolio.files.serving import DOCX, INLINE_TYPES, send_stored
-from portfolio.files.uploads import NewFile, storage, store_upload
+from portfolio.files.uploads import NewFile, store_upload
 from portfolio.models import (
     Enrolment,
     EvidenceRule,
@@ -48,7 +48,8 @@ from portfolio.models import (
     Target,
     User,
 )
-from portfolio.rendering import PreviewUnavailable, preview_docx, render_markdown
+from portfolio.previews import app_previews
+from portfolio.rendering import PreviewUnavailable, render_markdown
 from portfolio.saving import save
 from portfolio.text import count
 
@@ -364,16 +365,20 @@ def item(enrolment_id: int, version_id: int) -> str | Response:
 
 
 def _word_previews(version: EvidenceVersion) -> dict[int, str]:
-    """Word files read in place, so the assessor never has to download one to judge it."""
+    """Word files already converted, read in place; the others are converted on demand, when
+    the assessor follows their "read in the browser" link, so opening an item never waits
+    on (or is stalled by) a conversion."""
+    cache, _ = app_previews()
     previews: dict[int, str] = {}
     for evidence_file in version.files:
         if evidence_file.content_type != DOCX:
             continue
         try:
-            with storage().open(evidence_file.storage_key) as fp:
-                previews[evidence_file.id] = preview_docx(fp)
+            cached = cache.get(evidence_file.sha256)
         except PreviewUnavailable as error:
-            previews[evidence_file.id] = str(error)
+            cached = str(error)
+        if cached is not None:
+            previews[evidence_file.id] = cached
     return previews
 
 

@@ -49,7 +49,8 @@ from portfolio.models import (
     Role,
     Target,
 )
-from portfolio.rendering import PreviewUnavailable, preview_docx, render_markdown
+from portfolio.previews import app_previews, word_preview
+from portfolio.rendering import PreviewUnavailable, render_markdown
 from portfolio.saving import posted_ids, save
 from portfolio.text import count
 
@@ -357,7 +358,7 @@ def preview(file_id: int) -> str:
         abort(404, description="Only Word (.docx) files have a preview.")
     try:
         with storage().open(evidence_file.storage_key) as fp:
-            html = preview_docx(fp)
+            html = word_preview(fp, evidence_file.sha256, *app_previews())
         problem = None
     except PreviewUnavailable as error:
         html, problem = None, str(error)

@@ -26,6 +26,8 @@ from typing import BinaryIO
 import filetype
 from filetype.types import archive, document, image
 
+from portfolio.files.archives import DOCUMENT, ArchiveRefused, directory_of
+
 HEAD_SIZE = 8 * 1024
 """Bytes ``sniff`` wants: every signature checked lies in the first few hundred bytes; the rest
 lets the text check see enough of a file and the zip check find ``[Content_Types].xml``."""
@@ -233,7 +235,14 @@ def _odf_kind(mimetype: bytes) -> FileKind | None:
 
 
 def _zip_kind_from_archive(fp: BinaryIO) -> FileKind | None:
-    """Classify a zip by reading its central directory (the reliable way)."""
+    """Classify a zip by reading its central directory (the reliable way), unless the
+    directory is too large to be an office document's."""
+    try:
+        entries, directory_bytes = directory_of(fp)
+    except ArchiveRefused:
+        return None
+    if entries > DOCUMENT.entries or directory_bytes > DOCUMENT.directory_bytes:
+        return None
     try:
         with zipfile.ZipFile(fp) as archive_file:
             entries = archive_file.infolist()

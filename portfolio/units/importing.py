@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portfolio.audit.log import record
+from portfolio.files.archives import ArchiveRefused, ArchiveTooLarge, ZipLimits, check_zip
 from portfolio.models import Role, Unit, UnitRelease, User
 from portfolio.units.loader import LoadedUnit, Problem, load_text
 from portfolio.units.parse import ParsedUnit, parse_unit_text
@@ -57,6 +58,12 @@ class SourceError(ValueError):
     """An uploaded page that cannot be read as a unit's text; the message says why."""
 
 
+#: A unit's published page as a Word file: a few hundred kilobytes of text at most.
+UNIT_PAGE = ZipLimits(
+    entries=1_000, total_bytes=32 * 1024 * 1024, parts=(("word/document.xml", 8 * 1024 * 1024),)
+)
+
+
 def text_from_upload(filename: str, stream: IO[bytes]) -> str:
     """The text of an uploaded unit page, read at most to the size limit."""
     suffix = "." + filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
@@ -73,9 +80,13 @@ def text_from_upload(filename: str, stream: IO[bytes]) -> str:
             "far smaller. Check that this is the unit's page, or paste its text."
         )
     if kind == "docx":
+        document = io.BytesIO(data)
         try:
-            html = mammoth.convert_to_html(io.BytesIO(data)).value
-        except (zipfile.BadZipFile, KeyError, ValueError) as error:
+            check_zip(document, UNIT_PAGE)
+            html = mammoth.convert_to_html(document).value
+        except ArchiveTooLarge as refused:
+            raise SourceError(f"{filename}: {refused} A unit page is far smaller.") from refused
+        except (ArchiveRefused, zipfile.BadZipFile, KeyError, ValueError) as error:
             raise SourceError(f"{filename} could not be read as a Word document.") from error
         return html_to_text(html)
     text = _decode(data)

@@ -598,7 +598,7 @@ def test_review_page_runs_a_fixed_number_of_queries(client, submitted, login, co
 def test_an_item_opens_in_place_with_its_word_file_readable(
     client, make_user, make_enrolment, login
 ) -> None:
-    """The assessor reads a Word file on the item page, without downloading it."""
+    """The assessor reads a Word file in the browser, then in place on the item page."""
     from portfolio.evidence.rules import ItemFields
     from portfolio.evidence.services import create_item
     from portfolio.evidence.services import submit as hand_in
@@ -621,7 +621,15 @@ def test_an_item_opens_in_place_with_its_word_file_readable(
     hand_in(db.session, actor=learner, enrolment=enrolment, declared=True)
     db.session.commit()
     login(assessor)
-    page = client.get(f"/enrolments/{enrolment.id}/review/items/{item.current_version_id}").text
+    url = f"/enrolments/{enrolment.id}/review/items/{item.current_version_id}"
+    # Converted on demand, from the file's link, so opening the item never waits on it...
+    evidence_file = item.current_version.files[0]
+    first = client.get(url).text
+    assert "Refund issued in 24 hours." not in first
+    assert f'href="/files/{evidence_file.id}/preview"' in first
+    assert "Refund issued in 24 hours." in client.get(f"/files/{evidence_file.id}/preview").text
+    # ...and once made, read in place.
+    page = client.get(url).text
     assert "complaints.docx, as text" in page
     assert "Refund issued in 24 hours." in page
 

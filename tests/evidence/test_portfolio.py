@@ -7,7 +7,6 @@ import io
 import re
 from datetime import date
 
-import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
@@ -30,15 +29,6 @@ from portfolio.models import (
     User,
 )
 from tests.files import docx_bytes, pdf_bytes, png_bytes
-
-
-@pytest.fixture
-def learner_enrolment(make_user, make_enrolment, login):
-    """A logged-in learner enrolled in TLII5018."""
-    learner = make_user("learner", name="Lee Learner")
-    enrolment = make_enrolment(learner=learner)
-    login(learner)
-    return enrolment
 
 
 def item_data(**overrides):

@@ -16,6 +16,7 @@ from portfolio.extensions import db
 from portfolio.models import AuditEvent, Enrolment, Unit, UnitRelease
 from portfolio.units.importing import MAX_SOURCE_BYTES
 from portfolio.units.loader import load_files
+from tests.test_previews import rebuilt
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "seeds"
 URL = "/admin/units/import"
@@ -159,6 +160,12 @@ def test_upload_of_an_html_page(client, admin) -> None:
         ("unit.pdf", b"%PDF-1.4", "unit.pdf is not a page this can read: upload a .txt, .docx"),
         ("unit.docx", b"not a zip", "unit.docx could not be read as a Word document."),
         ("big.txt", b"x" * (MAX_SOURCE_BYTES + 1), "big.txt is larger than 2 MB; a unit page"),
+        # Small on disk, 16 MB of text inside: refused before anything is unpacked.
+        (
+            "bomb.docx",
+            rebuilt(document_mb=16),
+            "bomb.docx: Its main text (word/document.xml) unpacks to 16 MB; more than 8 MB",
+        ),
     ],
 )
 def test_unreadable_uploads_are_explained_and_keep_the_form(
