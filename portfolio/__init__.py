@@ -18,6 +18,7 @@ from werkzeug.wrappers import Response
 from portfolio import config
 from portfolio.auth.permissions import Action, may
 from portfolio.extensions import bootstrap, configure_sqlite, csrf, db, login_manager, migrate
+from portfolio.headers import secure
 from portfolio.text import count, day, day_and_time, file_size
 
 #: Form fields never shown back after a refused form: tokens and secrets.
@@ -104,11 +105,15 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     _register_template_helpers(app)
     _register_error_pages(app)
 
+    production = app.config.get("PORTFOLIO_ENV") == config.PRODUCTION
+
     @app.after_request
-    def no_sniffing(response: Response) -> Response:
-        """A browser takes every response for the type it says it is, never another."""
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        return response
+    def security_headers(response: Response) -> Response:
+        """Every response: a content security policy, no framing, no sniffing (headers.py)."""
+        static = request.endpoint in ("static", "bootstrap.static")
+        return secure(
+            response, signed_in=current_user.is_authenticated and not static, production=production
+        )
 
     @app.get("/")
     def home() -> Response:

@@ -102,6 +102,16 @@ def test_production_login_cookie_is_secure_httponly_and_lax(production: Flask) -
     assert {"secure", "httponly", "samesite=lax"} <= cookie_attributes(cookies, "session")
 
 
+def test_production_pages_demand_https_from_then_on(production: Flask) -> None:
+    """HSTS in production only: a development server on plain HTTP is not locked out."""
+    page = production.test_client().get("/login", base_url="https://portfolio.example.org")
+    assert page.headers["Strict-Transport-Security"] == "max-age=63072000; includeSubDomains"
+
+
+def test_development_pages_do_not_demand_https(client) -> None:
+    assert "Strict-Transport-Security" not in client.get("/login").headers
+
+
 def test_production_remember_cookie_is_secure_httponly_and_lax(production: Flask) -> None:
     """Should a "remember me" login be offered, its long-lived cookie is guarded the same way."""
     user = _user(production)

@@ -67,7 +67,13 @@ def send_stored(stored: StoredFileColumns, *, inline: bool) -> Response:
         cache_control=REVALIDATE,
     )
     # A file opened on its own runs no script. Chromium's PDF viewer refuses to start in a
-    # sandboxed document, so PDFs (which it renders without page scripts) are left out.
-    if stored.content_type != "application/pdf":
-        response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    # sandboxed document, so PDFs (which it renders without page scripts) are left out. Only
+    # our own pages may frame a file (the item page shows a PDF in a frame).
+    if stored.content_type == "application/pdf":
+        response.headers["Content-Security-Policy"] = "frame-ancestors 'self'"
+    else:
+        response.headers["Content-Security-Policy"] = (
+            "sandbox; default-src 'none'; frame-ancestors 'self'"
+        )
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"
     return response

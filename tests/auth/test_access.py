@@ -719,6 +719,27 @@ def database_state(app: Flask) -> dict[str, list]:
     }
 
 
+def assert_security_headers(response, *, signed_in: bool) -> None:
+    """Whatever the answer (a page, a download, a refusal, a redirect), it carries a content
+    security policy that no other site may frame, no sniffing, no referrer for other sites and,
+    sent to someone logged in, no copy kept by the browser unless it says otherwise."""
+    headers = response.headers
+    policy = dict(
+        d.strip().partition(" ")[::2] for d in headers["Content-Security-Policy"].split(";")
+    )
+    if "sandbox" in policy or policy["frame-ancestors"] == "'self'":
+        # A stored file: it runs no script, and only our own item page may frame it.
+        assert policy["frame-ancestors"] == "'self'"
+        assert headers["X-Frame-Options"] == "SAMEORIGIN"
+    else:
+        assert policy["script-src"] == "'self'" and policy["frame-ancestors"] == "'none'"
+        assert headers["X-Frame-Options"] == "DENY"
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Referrer-Policy"] == "same-origin"
+    if signed_in:
+        assert "no-store" in headers["Cache-Control"] or "max-age=0" in headers["Cache-Control"]
+
+
 def assert_one_export(before: dict, after: dict, kind: str, new_jobs: set[str]) -> None:
     """The request recorded one "export.created" event of ``kind`` and changed nothing else
     (but for ``new_jobs``, the status and ZIP of a bundle it built)."""
@@ -760,6 +781,7 @@ def test_route_access(
     data = route.body(world) if route.body else None
     response = client.open(url, method=route.method, data=data)
     status, location = response.status_code, response.location or ""
+    assert_security_headers(response, signed_in=persona != "anonymous")
     response.close()
     after = database_state(app)
     if persona in route.allowed:

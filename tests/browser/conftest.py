@@ -115,6 +115,23 @@ def live_url(live_app: Flask) -> Iterator[str]:
         server.server_close()
 
 
+@pytest.fixture(autouse=True)
+def obeys_the_content_security_policy(page: Page) -> Iterator[None]:
+    """Fails the test if any page it visited broke the content security policy (an inline
+    script, a style or image from elsewhere): Chromium reports each on the console."""
+    broken: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            broken.append(f"{page.url}: {message.text}")
+            if "Content Security Policy" in message.text
+            else None
+        ),
+    )
+    yield
+    assert not broken, "\n".join(broken)
+
+
 @pytest.fixture(scope="session")
 def axe() -> Axe:
     return Axe()
