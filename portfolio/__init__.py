@@ -17,7 +17,15 @@ from werkzeug.wrappers import Response
 
 from portfolio import config
 from portfolio.auth.permissions import Action, may
-from portfolio.extensions import bootstrap, configure_sqlite, csrf, db, login_manager, migrate
+from portfolio.extensions import (
+    bootstrap,
+    configure_sqlite,
+    csrf,
+    db,
+    limiter,
+    login_manager,
+    migrate,
+)
 from portfolio.headers import secure
 from portfolio.text import count, day, day_and_time, file_size
 
@@ -59,6 +67,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     bootstrap.init_app(app)
     login_manager.init_app(app)
+    limiter.init_app(app)
 
     # Importing the models registers their tables on the metadata used by migrations.
     from portfolio import models  # noqa: F401
@@ -171,6 +180,14 @@ def _register_error_pages(app: Flask) -> None:
             if value.strip() and name not in UNECHOED_FIELDS and "password" not in name
         ]
         return render_template("errors/expired_form.html", error=error, typed=typed), 400
+
+    @app.errorhandler(429)
+    def too_many(error: HTTPException) -> tuple[str, int]:
+        error.description = (
+            "Too many failed attempts from your network in a short time. Wait a few minutes, "
+            "then try again."
+        )
+        return render_template("errors/error.html", error=error), 429
 
     @app.errorhandler(RequestEntityTooLarge)
     def too_large(error: RequestEntityTooLarge) -> tuple[str, int]:

@@ -25,6 +25,10 @@ ENVIRONMENT_KEYS = {
     "ATTEMPTS_ALLOWED": "ATTEMPTS_ALLOWED",
     "PREVIEW_SECONDS": "PREVIEW_SECONDS",
     "PREVIEW_MEMORY_MB": "PREVIEW_MEMORY_MB",
+    "LOGIN_ADDRESS_LIMIT": "LOGIN_ADDRESS_LIMIT",
+    "RATELIMIT_STORAGE_URI": "RATELIMIT_STORAGE_URI",
+    "LOGIN_LOCK_FAILURES": "LOGIN_LOCK_FAILURES",
+    "LOGIN_LOCK_MINUTES": "LOGIN_LOCK_MINUTES",
 }
 
 #: ``PORTFOLIO_ENV=production`` (set by gunicorn.conf.py, so by ``make serve``): real users,
@@ -69,6 +73,14 @@ def defaults(instance_path: str) -> dict[str, object]:
         # A Word preview is made in a child process killed past these (a zip bomb's defence).
         "PREVIEW_SECONDS": 20,
         "PREVIEW_MEMORY_MB": 768,
+        # Failed logins from one address before it must wait (any accounts), and where the
+        # counts are kept: memory:// is per process; redis://host:6379 is shared by all.
+        "LOGIN_ADDRESS_LIMIT": "20 per 10 minutes",
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        # Failed logins of one account in LOGIN_LOCK_MINUTES that lock it for that long.
+        "LOGIN_LOCK_FAILURES": 5,
+        "LOGIN_LOCK_MINUTES": 15,
         "BOOTSTRAP_SERVE_LOCAL": True,
         "SESSION_COOKIE_HTTPONLY": True,
         # A session ends after this long without a request (shared work PCs).
@@ -102,6 +114,8 @@ def _coerce(key: str, value: str) -> object:
         "ATTEMPTS_ALLOWED",
         "PREVIEW_SECONDS",
         "PREVIEW_MEMORY_MB",
+        "LOGIN_LOCK_FAILURES",
+        "LOGIN_LOCK_MINUTES",
     ):
         try:
             return int(value)

@@ -6,6 +6,8 @@ from contextlib import contextmanager
 from typing import Any
 
 from flask_bootstrap import Bootstrap5
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -29,6 +31,10 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+#: Rate limits by client address (behind a proxy, the address ProxyFix took from it); only the
+#: routes that name a limit have one. ``RATELIMIT_STORAGE_URI`` says where counts are kept.
+limiter = Limiter(key_func=get_remote_address)
 
 #: How long a SQLite connection waits for another one's write to finish before it gives up.
 SQLITE_BUSY_TIMEOUT_MS = 15_000

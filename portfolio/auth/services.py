@@ -53,14 +53,6 @@ def get_user(session: Session, key: str, field: str | None = None) -> User:
     return user
 
 
-def authenticate(session: Session, email: str, password: str) -> User | None:
-    """The active user with this email and password, or None (never says which was wrong)."""
-    user = find_user_by_email(session, email)
-    if user is None or not user.active or not user.check_password(password):
-        return None
-    return user
-
-
 def _check_email(session: Session, email: str) -> None:
     if not EMAIL.match(email):
         raise ServiceError(f"{email!r} is not an email address.", "email")

@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 
 from portfolio.auth.forms import LoginForm
-from portfolio.auth.services import authenticate
-from portfolio.extensions import db, login_manager
+from portfolio.auth.logins import LoginPolicy, log_in
+from portfolio.extensions import db, limiter, login_manager
 from portfolio.models import User
+from portfolio.text import day_and_time
 
 bp = Blueprint("auth", __name__)
 
@@ -31,15 +43,40 @@ def _safe_next(target: str | None) -> str:
     return url_for("home")
 
 
+def _address_limit() -> str:
+    return current_app.config["LOGIN_ADDRESS_LIMIT"]
+
+
 @bp.route("/login", methods=["GET", "POST"])
+# Failed attempts from one address, whatever the accounts; a login that succeeds is not
+# counted. Each account also locks after repeated failures (auth/logins.py).
+@limiter.limit(_address_limit, methods=["POST"], deduct_when=lambda r: r.status_code != 302)
 def login() -> str | Response:
     """Log in with email and password."""
     if current_user.is_authenticated:
         return redirect(url_for("home"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = authenticate(db.session, form.email.data or "", form.password.data or "")
-        if user is None:
+        config = current_app.config
+        result = log_in(
+            db.session,
+            email=form.email.data or "",
+            password=form.password.data or "",
+            address=request.remote_addr,
+            hash_method=config.get("PASSWORD_HASH_METHOD", "scrypt"),
+            policy=LoginPolicy(
+                config["LOGIN_LOCK_FAILURES"], timedelta(minutes=config["LOGIN_LOCK_MINUTES"])
+            ),
+        )
+        db.session.commit()
+        user = result.user
+        if result.locked_until is not None:
+            flash(
+                "Too many failed attempts to log in to this account: try again after "
+                f"{day_and_time(result.locked_until, ZoneInfo(config['RTO_TIMEZONE']))}.",
+                "error",
+            )
+        elif user is None:
             flash("That email and password do not match an active account.", "error")
         else:
             # A fresh session (and CSRF secret) for each login: nothing carries over from

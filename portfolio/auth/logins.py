@@ -1,0 +1,147 @@
+"""Logging in, as the audit log records it: every success and failure is an event, and an
+account with too many recent failures is locked for a while.
+
+The failures are counted from the log itself, so every worker process of the app sees the
+same count and a lockout holds however the requests are spread. Guessing from many addresses
+is slowed per account here; guessing many accounts from one address is slowed per address by
+the rate limit on the login form (``create_app``).
+
+An unknown email costs the same password-hash work as a known one, so the time of the answer
+does not tell whether an account exists.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from portfolio.audit.log import record
+from portfolio.auth.services import find_user_by_email, normalise_email
+from portfolio.models import AuditEvent, User
+from portfolio.models.base import utcnow
+
+SUCCEEDED = "login.succeeded"
+FAILED = "login.failed"
+LOCKED = "login.locked"
+#: An attempt while the account is locked: logged, but not counted as another failure.
+REFUSED = "login.refused"
+
+
+@dataclass(frozen=True)
+class LoginPolicy:
+    #: Failures in a row (since the last success) within ``window`` that lock the account.
+    failures: int = 5
+    window: timedelta = timedelta(minutes=15)
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    user: User | None
+    #: Set when the account is locked: the moment it may be tried again.
+    locked_until: datetime | None = None
+
+
+@functools.cache
+def _decoy_hash(method: str) -> str:
+    """A hash to check an unknown account's password against, made with the same method."""
+    return generate_password_hash("not anyone's password", method=method)
+
+
+def _subject(user: User) -> str:
+    return f"user:{user.id}"
+
+
+def _recent_failures(session: Session, user: User, policy: LoginPolicy) -> list[datetime]:
+    """The account's failures within the window since its last success, newest first."""
+    since = utcnow() - policy.window
+    last_success = select(func.coalesce(func.max(AuditEvent.seq), 0)).where(
+        AuditEvent.action == SUCCEEDED, AuditEvent.subject == _subject(user)
+    )
+    return list(
+        session.scalars(
+            select(AuditEvent.occurred_at)
+            .where(
+                AuditEvent.action == FAILED,
+                AuditEvent.subject == _subject(user),
+                AuditEvent.occurred_at >= since,
+                AuditEvent.seq > last_success.scalar_subquery(),
+            )
+            .order_by(AuditEvent.seq.desc())
+            .limit(policy.failures)
+        )
+    )
+
+
+def _locked_until(failures: list[datetime], policy: LoginPolicy) -> datetime | None:
+    if len(failures) < policy.failures:
+        return None
+    # Locked until the oldest of the counted failures leaves the window.
+    return failures[-1] + policy.window
+
+
+def log_in(
+    session: Session,
+    *,
+    email: str,
+    password: str,
+    address: str | None,
+    hash_method: str,
+    policy: LoginPolicy = LoginPolicy(),
+) -> LoginResult:
+    """The active account with this email and password, or why not; every outcome is logged.
+
+    Never says which of email and password was wrong. The caller commits.
+    """
+    where = {"address": address}
+    user = find_user_by_email(session, email)
+    if user is None:
+        check_password_hash(_decoy_hash(hash_method), password)
+        record(
+            session,
+            actor=None,
+            role=None,
+            action=FAILED,
+            subject=f"email:{normalise_email(email)[:200]}",
+            after={**where, "reason": "no such account"},
+        )
+        return LoginResult(None)
+    locked = _locked_until(_recent_failures(session, user, policy), policy)
+    if locked is not None:
+        check_password_hash(user.password_hash or _decoy_hash(hash_method), password)
+        record(
+            session,
+            actor=None,
+            role=None,
+            action=REFUSED,
+            subject=_subject(user),
+            after={**where, "reason": "locked", "until": locked.isoformat(timespec="seconds")},
+        )
+        return LoginResult(None, locked)
+    if not user.check_password(password) or not user.active:
+        reason = "wrong password" if user.active else "account deactivated"
+        record(
+            session,
+            actor=None,
+            role=None,
+            action=FAILED,
+            subject=_subject(user),
+            after={**where, "reason": reason},
+        )
+        locked = _locked_until(_recent_failures(session, user, policy), policy)
+        if locked is not None:
+            record(
+                session,
+                actor=None,
+                role=None,
+                action=LOCKED,
+                subject=_subject(user),
+                after={**where, "until": locked.isoformat(timespec="seconds")},
+            )
+        return LoginResult(None, locked)
+    record(session, actor=user, role=None, action=SUCCEEDED, subject=_subject(user), after=where)
+    return LoginResult(user)
