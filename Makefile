@@ -1,5 +1,6 @@
 # make run   - set up (first time) and serve the app on http://127.0.0.1:5000
 # make test  - lint (style and layers) and run the test suite (DATABASE_URL=postgresql+psycopg://... to use PostgreSQL)
+# make test-slow - the tests marked slow (the benchmark harness end to end), which make test leaves out
 # make serve - run under gunicorn with gunicorn.conf.py (production; set DATABASE_URL and SECRET_KEY)
 # make bench - run the benchmarks and write BENCHMARKS.md
 
@@ -13,7 +14,7 @@ PORT   ?= 5000
 # Tests run on every core (pytest-xdist); PYTEST_ARGS="-n 0" runs them in one process.
 PYTEST_ARGS ?= -n auto --dist loadgroup
 
-.PHONY: run test lint format setup db serve bench
+.PHONY: run test test-slow lint format setup db serve bench
 
 $(STAMP):
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,7 +42,10 @@ bench: $(STAMP)
 	$(BIN)/python -m tests.benchmarks.run
 
 test: lint
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
+
+test-slow: $(STAMP)
+	$(BIN)/python -m pytest -m slow $(PYTEST_ARGS)
 
 # Style, then the layers: a module imports only from its own layer or below (pyproject.toml).
 lint: $(STAMP)

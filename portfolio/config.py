@@ -29,6 +29,7 @@ ENVIRONMENT_KEYS = {
     "RATELIMIT_STORAGE_URI": "RATELIMIT_STORAGE_URI",
     "LOGIN_LOCK_FAILURES": "LOGIN_LOCK_FAILURES",
     "LOGIN_LOCK_MINUTES": "LOGIN_LOCK_MINUTES",
+    "SESSION_ABSOLUTE_HOURS": "SESSION_ABSOLUTE_HOURS",
 }
 
 #: ``PORTFOLIO_ENV=production`` (set by gunicorn.conf.py, so by ``make serve``): real users,
@@ -44,6 +45,10 @@ PRODUCTION_SETTINGS: dict[str, object] = {
     "REMEMBER_COOKIE_SECURE": True,
     "REMEMBER_COOKIE_HTTPONLY": True,
     "REMEMBER_COOKIE_SAMESITE": "Lax",
+    # __Host-: browsers accept the cookie only from this host over HTTPS, for every path, so
+    # neither a subdomain nor a plain-http page can plant one.
+    "SESSION_COOKIE_NAME": "__Host-session",
+    "REMEMBER_COOKIE_NAME": "__Host-remember_token",
     "PREFERRED_URL_SCHEME": "https",
 }
 
@@ -81,6 +86,8 @@ def defaults(instance_path: str) -> dict[str, object]:
         # Failed logins of one account in LOGIN_LOCK_MINUTES that lock it for that long.
         "LOGIN_LOCK_FAILURES": 5,
         "LOGIN_LOCK_MINUTES": 15,
+        # However active, a session ends this long after its login.
+        "SESSION_ABSOLUTE_HOURS": 12,
         "BOOTSTRAP_SERVE_LOCAL": True,
         "SESSION_COOKIE_HTTPONLY": True,
         # A session ends after this long without a request (shared work PCs).
@@ -116,6 +123,7 @@ def _coerce(key: str, value: str) -> object:
         "PREVIEW_MEMORY_MB",
         "LOGIN_LOCK_FAILURES",
         "LOGIN_LOCK_MINUTES",
+        "SESSION_ABSOLUTE_HOURS",
     ):
         try:
             return int(value)

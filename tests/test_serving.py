@@ -99,7 +99,10 @@ def test_production_login_cookie_is_secure_httponly_and_lax(production: Flask) -
     scripts, and is not sent with another site's cross-site POST."""
     user = _user(production)
     cookies = _log_in(production.test_client(), user.email, "https://portfolio.example.org")
-    assert {"secure", "httponly", "samesite=lax"} <= cookie_attributes(cookies, "session")
+    attributes = cookie_attributes(cookies, "__Host-session")
+    assert {"secure", "httponly", "samesite=lax", "path=/"} <= attributes
+    # __Host-: no Domain, so no subdomain can set or read it.
+    assert not any(a.startswith("domain=") for a in attributes)
 
 
 def test_production_pages_demand_https_from_then_on(production: Flask) -> None:
@@ -125,7 +128,9 @@ def test_production_remember_cookie_is_secure_httponly_and_lax(production: Flask
         "/remember-me", base_url="https://portfolio.example.org"
     )
     cookies = response.headers.getlist("Set-Cookie")
-    assert {"secure", "httponly", "samesite=lax"} <= cookie_attributes(cookies, "remember_token")
+    assert {"secure", "httponly", "samesite=lax"} <= cookie_attributes(
+        cookies, "__Host-remember_token"
+    )
 
 
 def test_development_login_works_over_plain_http(app: Flask, make_user, client) -> None:
@@ -331,7 +336,7 @@ def test_gunicorn_serves_the_login_page_with_production_settings(
         status, cookies, page = Browser(url).open("GET", "/login")
     assert status == 200
     assert "Log in" in page
-    assert {"secure", "httponly", "samesite=lax"} <= cookie_attributes(cookies, "session")
+    assert {"secure", "httponly", "samesite=lax"} <= cookie_attributes(cookies, "__Host-session")
     assert '"GET /login HTTP/1.1" 200' in stdout.read_text()
 
 

@@ -140,6 +140,8 @@ def set_active(session: Session, *, actor: User | None, user: User, active: bool
     if user.active == active:
         return
     user.active = active
+    if not active:
+        user.end_sessions()  # reactivated later, the old cookies still do not work
     session.flush()
     record(
         session,

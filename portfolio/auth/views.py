@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -30,10 +31,29 @@ bp = Blueprint("auth", __name__)
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
+def load_user(session_id: str) -> User | None:
+    """The person a session cookie names, while that session is current (``id:version``)."""
+    user_id, _, version = session_id.partition(":")
+    if not user_id.isdigit() or not version.isdigit():
+        return None  # a cookie from before sessions were versioned, or a forged one
     # Every page asks the user's roles: loaded in the same query.
     user = db.session.get(User, int(user_id), options=[joinedload(User.role_rows)])
-    return user if user is not None and user.active else None
+    if user is None or not user.active or user.session_version != int(version):
+        return None
+    return user
+
+
+@bp.before_app_request
+def end_old_sessions() -> None:
+    """A session ends after ``SESSION_ABSOLUTE_HOURS`` from its login, however busy it has
+    been (the idle limit is ``PERMANENT_SESSION_LIFETIME``)."""
+    if "_user_id" not in session:
+        return
+    started = session.get("signed_in_at")
+    limit = current_app.config["SESSION_ABSOLUTE_HOURS"] * 3600
+    if not isinstance(started, int | float) or time.time() - started > limit:
+        logout_user()
+        session.clear()
 
 
 def _safe_next(target: str | None) -> str:
@@ -83,6 +103,7 @@ def login() -> str | Response:
             # before, and forms opened by a previous user of this browser stop working.
             session.clear()
             session.permanent = True  # expires after PERMANENT_SESSION_LIFETIME
+            session["signed_in_at"] = int(time.time())
             login_user(user)
             return redirect(_safe_next(request.args.get("next")))
     return render_template("auth/login.html", form=form)
@@ -91,7 +112,10 @@ def login() -> str | Response:
 @bp.post("/logout")
 @login_required
 def logout() -> Response:
-    """Log out (a POST, so another site cannot log people out with a link)."""
+    """Log out (a POST, so another site cannot log people out with a link). Every session of
+    the person ends, here and on any other device, so a copy of the cookie is worth nothing."""
+    current_user.end_sessions()
+    db.session.commit()
     logout_user()
     session.clear()
     flash("You are logged out.", "info")

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from flask import current_app, has_app_context
 from flask_login import UserMixin
-from sqlalchemy import Boolean, Enum, ForeignKey, String, UniqueConstraint
+from sqlalchemy import Boolean, Enum, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -39,6 +39,9 @@ class User(UserMixin, db.Model):
     usi: Mapped[str | None] = mapped_column(String(10))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Part of the id every session cookie carries: raised on logout, deactivation and a new
+    # password, it ends every session the person has anywhere, a copied cookie included.
+    session_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     role_rows: Mapped[list[UserRole]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
@@ -60,7 +63,16 @@ class User(UserMixin, db.Model):
         method = "scrypt"
         if has_app_context():
             method = current_app.config.get("PASSWORD_HASH_METHOD", method)
+        if self.password_hash:
+            self.end_sessions()  # a new password: whoever knew the old one is logged out
         self.password_hash = generate_password_hash(password, method=method)
+
+    def end_sessions(self) -> None:
+        """Every session of this person ends: their cookies no longer name a current id."""
+        self.session_version = (self.session_version or 1) + 1
+
+    def get_id(self) -> str:  # Flask-Login: what the session cookie holds
+        return f"{self.id}:{self.session_version or 1}"
 
     def check_password(self, password: str) -> bool:
         return bool(self.password_hash) and check_password_hash(self.password_hash, password)

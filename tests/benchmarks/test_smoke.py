@@ -20,8 +20,9 @@ from tests.benchmarks.report import PAGE_TITLES
 from tests.conftest import database_url
 
 PAGES = set(PAGE_TITLES)
-# Both tests read one run: keep them on one worker when the suite runs in parallel.
-pytestmark = pytest.mark.xdist_group("benchmark-smoke")
+# Both tests read one run: keep them on one worker when the suite runs in parallel. About a
+# minute: `make test-slow` (and CI) run it, `make test` does not.
+pytestmark = [pytest.mark.xdist_group("benchmark-smoke"), pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
