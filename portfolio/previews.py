@@ -23,6 +23,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -147,6 +148,32 @@ def _real_file(fp: BinaryIO) -> Iterator[BinaryIO]:
     yield fp
 
 
+def _ran_out_of_memory(error: BaseException) -> bool:
+    """Whether the limit, not the file, stopped the conversion: a MemoryError, or zlib's own
+    "insufficient memory" when inflating a part, somewhere in the chain of causes."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, MemoryError):
+            return True
+        if isinstance(seen, zlib.error) and "memory" in str(seen):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def _reached(memory: int) -> bool:
+    """Whether this process's address space came within 10% of its ceiling: out of memory,
+    whatever exception a C extension turned that into."""
+    try:
+        status = Path("/proc/self/status").read_text()
+    except OSError:
+        return False
+    for line in status.splitlines():
+        if line.startswith("VmPeak:"):
+            return int(line.split()[1]) * 1024 >= memory * 0.9
+    return False
+
+
 def main(argv: list[str]) -> int:
     """The child process: limits itself, converts stdin, writes the HTML or an exit code."""
     import resource
@@ -159,6 +186,8 @@ def main(argv: list[str]) -> int:
         data = sys.stdin.buffer.read()
         html = str(preview_docx(io.BytesIO(data)))
     except PreviewUnavailable as refused:
+        if _ran_out_of_memory(refused) or _reached(memory):
+            return _OUT_OF_MEMORY
         sys.stderr.write(str(refused))
         return _NOT_WORD
     except MemoryError:
