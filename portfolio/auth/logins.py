@@ -13,8 +13,10 @@ does not tell whether an account exists.
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -23,6 +25,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from portfolio.audit.log import record
 from portfolio.auth.services import find_user_by_email, normalise_email
 from portfolio.models import AuditEvent, User
+from portfolio.models.accounts import password_hash_method
 from portfolio.models.base import utcnow
 
 SUCCEEDED = "login.succeeded"
@@ -37,6 +40,13 @@ class LoginPolicy:
     #: Failures in a row (since the last success) within ``window`` that lock the account.
     failures: int = 5
     window: timedelta = timedelta(minutes=15)
+
+
+def policy_from(config: Mapping[str, Any]) -> LoginPolicy:
+    """The app's lockout policy (``LOGIN_LOCK_FAILURES`` in ``LOGIN_LOCK_MINUTES``)."""
+    return LoginPolicy(
+        int(config["LOGIN_LOCK_FAILURES"]), timedelta(minutes=int(config["LOGIN_LOCK_MINUTES"]))
+    )
 
 
 @dataclass(frozen=True)
@@ -90,13 +100,14 @@ def log_in(
     email: str,
     password: str,
     address: str | None,
-    hash_method: str,
+    hash_method: str | None = None,
     policy: LoginPolicy = LoginPolicy(),
 ) -> LoginResult:
     """The active account with this email and password, or why not; every outcome is logged.
 
     Never says which of email and password was wrong. The caller commits.
     """
+    hash_method = hash_method or password_hash_method()
     where = {"address": address}
     user = find_user_by_email(session, email)
     if user is None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from datetime import timedelta
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -22,7 +21,7 @@ from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 
 from portfolio.auth.forms import LoginForm
-from portfolio.auth.logins import LoginPolicy, log_in
+from portfolio.auth.logins import log_in, policy_from
 from portfolio.extensions import db, limiter, login_manager
 from portfolio.models import User
 from portfolio.text import day_and_time
@@ -83,10 +82,7 @@ def login() -> str | Response:
             email=form.email.data or "",
             password=form.password.data or "",
             address=request.remote_addr,
-            hash_method=config.get("PASSWORD_HASH_METHOD", "scrypt"),
-            policy=LoginPolicy(
-                config["LOGIN_LOCK_FAILURES"], timedelta(minutes=config["LOGIN_LOCK_MINUTES"])
-            ),
+            policy=policy_from(config),
         )
         db.session.commit()
         user = result.user

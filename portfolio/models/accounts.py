@@ -25,6 +25,13 @@ class Role(enum.StrEnum):
         return {Role.LEARNER: "Learner", Role.ASSESSOR: "Assessor", Role.ADMIN: "RTO admin"}[self]
 
 
+def password_hash_method() -> str:
+    """How passwords are hashed: scrypt, unless the app says otherwise (the tests do)."""
+    if has_app_context():
+        return str(current_app.config.get("PASSWORD_HASH_METHOD", "scrypt"))
+    return "scrypt"
+
+
 class User(UserMixin, db.Model):
     """Anyone who logs in: learner, assessor, admin, or several of these."""
 
@@ -60,9 +67,7 @@ class User(UserMixin, db.Model):
         self.role_rows = keep + [UserRole(role=role) for role in sorted(roles - have)]
 
     def set_password(self, password: str) -> None:
-        method = "scrypt"
-        if has_app_context():
-            method = current_app.config.get("PASSWORD_HASH_METHOD", method)
+        method = password_hash_method()
         if self.password_hash:
             self.end_sessions()  # a new password: whoever knew the old one is logged out
         self.password_hash = generate_password_hash(password, method=method)
