@@ -11,8 +11,9 @@ from zoneinfo import ZoneInfo
 from flask import Flask, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.exceptions import HTTPException, NotFound, RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 from werkzeug.wrappers import Response
 
 from portfolio import config
@@ -29,6 +30,19 @@ from portfolio.extensions import (
 from portfolio.headers import secure
 from portfolio.text import count, day, day_and_time, file_size
 
+#: The largest id a database row can have (a signed 64-bit integer).
+LARGEST_ID = 2**63 - 1
+
+
+class IdConverter(IntegerConverter):
+    """``<int:...>`` in a URL: a number past any row's id is not found (404), where the
+    database driver would have failed on it."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", LARGEST_ID)
+        super().__init__(map, *args, **kwargs)
+
+
 #: Form fields never shown back after a refused form: tokens and secrets.
 UNECHOED_FIELDS = {"csrf_token", "uploaded", "submit"}
 
@@ -41,7 +55,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         instance_relative_config=True,
         template_folder=str(config.PROJECT_ROOT / "templates"),
     )
-    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    # Everything the app writes (database, evidence, previews, bundles, backups) holds personal
+    # information: readable by the account it runs as, nobody else.
+    os.umask(0o077)
+    Path(app.instance_path).mkdir(mode=0o700, parents=True, exist_ok=True)
     app.config.from_mapping(config.defaults(app.instance_path))
     app.config.update(config.from_environment(os.environ))
     if test_config is not None:
@@ -59,6 +76,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = (4 * int(app.config["MAX_UPLOAD_MB"]) + 1) * 1024 * 1024
     Path(app.config["EVIDENCE_DIR"]).mkdir(parents=True, exist_ok=True)
 
+    app.url_map.converters["int"] = IdConverter
     db.init_app(app)
     with app.app_context():
         for engine in db.engines.values():
@@ -188,6 +206,16 @@ def _register_error_pages(app: Flask) -> None:
             "then try again."
         )
         return render_template("errors/error.html", error=error), 429
+
+    @app.errorhandler(OverflowError)
+    def out_of_range(error: OverflowError) -> tuple[str, int]:
+        """A number in a form or query past any id the database can hold names no record;
+        SQLite's driver cannot even bind it. Nothing was saved."""
+        missing = NotFound(
+            "What you sent names a record by a number far larger than any record here, so "
+            "nothing was saved. Go back, reload the page and try again."
+        )
+        return render_template("errors/error.html", error=missing), 404
 
     @app.errorhandler(RequestEntityTooLarge)
     def too_large(error: RequestEntityTooLarge) -> tuple[str, int]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ from alembic.script import ScriptDirectory
 
 from portfolio import create_app
 from portfolio.config import normalise_database_url
+from portfolio.extensions import db
 
 
 @pytest.fixture
@@ -29,6 +31,20 @@ def test_embedded_default_lives_in_the_instance_folder(fresh_instance: Path) -> 
     assert (fresh_instance / "evidence").is_dir()
     assert app.config["MAX_UPLOAD_MB"] == 50
     assert app.config["MAX_CONTENT_LENGTH"] == 201 * 1024 * 1024
+
+
+def test_what_the_app_writes_is_readable_by_its_owner_only(fresh_instance: Path) -> None:
+    """Under the common umask 022 the database was created 0644 (world-readable); now the
+    instance folder is 0700 and the database 0600, whatever umask the app was started with."""
+    os.umask(0o022)
+    app = create_app()
+    with app.app_context():
+        db.create_all()
+    database = fresh_instance / "portfolio.sqlite3"
+    assert fresh_instance.stat().st_mode & 0o777 == 0o700
+    assert (fresh_instance / "evidence").stat().st_mode & 0o777 == 0o700
+    assert database.stat().st_mode & 0o777 == 0o600
+    assert os.umask(0o077) == 0o077, "the app keeps the umask for what it writes later"
 
 
 def test_secret_key_is_generated_once_and_kept(fresh_instance: Path) -> None:

@@ -170,6 +170,16 @@ class ImportResult:
     problems: list[ImportProblem] = field(default_factory=list)
 
 
+def _csv_refusal(error: csv.Error) -> str:
+    if "field limit" in str(error):
+        limit = csv.field_size_limit()
+        return (
+            f"has a value longer than {limit:,} characters, which no name, email or ID is; "
+            "check that this is the list of learners, saved as CSV"
+        )
+    return f"cannot be read as CSV ({error}); save it again as CSV UTF-8"
+
+
 def import_learners(session: Session, *, actor: User | None, data: bytes) -> ImportResult:
     """Create learner accounts from CSV: every row is checked first, and none is written
     unless the whole file is clean."""
@@ -180,7 +190,13 @@ def import_learners(session: Session, *, actor: User | None, data: bytes) -> Imp
         result.problems.append(ImportProblem(1, "file", "is not UTF-8 text; save it as CSV UTF-8"))
         return result
     reader = csv.DictReader(io.StringIO(text))
-    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    try:
+        header = [h.strip().lower() for h in (reader.fieldnames or [])]
+        reader.fieldnames = header
+        records = [(reader.line_num, row) for row in reader]
+    except csv.Error as error:
+        result.problems.append(ImportProblem(reader.line_num + 1, "file", _csv_refusal(error)))
+        return result
     missing = [c for c in ("name", "email") if c not in header]
     unknown = [h for h in header if h not in IMPORT_COLUMNS]
     if missing or unknown:
@@ -191,13 +207,10 @@ def import_learners(session: Session, *, actor: User | None, data: bytes) -> Imp
             message += f" (unknown: {', '.join(unknown)})"
         result.problems.append(ImportProblem(1, "header", message))
         return result
-    reader.fieldnames = header
-
     rows: list[tuple[int, dict[str, str]]] = []
     emails: dict[str, int] = {}
     student_ids: dict[str, int] = {}
-    for row in reader:
-        line = reader.line_num
+    for line, row in records:
         if None in row:
             result.problems.append(ImportProblem(line, "row", "has more values than columns"))
             continue

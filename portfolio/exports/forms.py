@@ -9,9 +9,6 @@ from wtforms.validators import DataRequired, Optional
 
 
 class MatrixForm(FlaskForm):
-    class Meta:
-        csrf = False  # a download by GET; it changes nothing but the audit log
-
     unit = SelectField("Unit", validators=[DataRequired()])
     enrolled_from = DateField("Enrolled from", validators=[Optional()])
     enrolled_to = DateField("Enrolled to", validators=[Optional()])
@@ -19,9 +16,6 @@ class MatrixForm(FlaskForm):
 
 
 class RegisterForm(FlaskForm):
-    class Meta:
-        csrf = False
-
     unit = SelectField("Unit", validators=[Optional()])
     decided_from = DateField("Decided from", validators=[Optional()])
     decided_to = DateField("Decided to", validators=[Optional()])

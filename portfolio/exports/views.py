@@ -1,6 +1,7 @@
 """Export pages: the evidence pack of one enrolment, and the admin's matrix, register and bundle.
 
 Every download is recorded in the audit log before it is sent: who took a copy, of what, when.
+Downloads are asked for by POST with the form's token, so a link from elsewhere adds nothing.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from flask import (
     jsonify,
     redirect,
     render_template,
-    request,
     url_for,
 )
 from flask_login import current_user, login_required
@@ -57,7 +57,7 @@ def _document(document, name: str) -> Response:
     return send_download(buffer, name=name, mimetype=DOCX.mime_type)
 
 
-@bp.get("/enrolments/<int:enrolment_id>/evidence-pack.docx")
+@bp.post("/enrolments/<int:enrolment_id>/evidence-pack.docx")
 @login_required
 def evidence_pack(enrolment_id: int) -> Response:
     """One learner's evidence pack for one unit, as Word."""
@@ -90,8 +90,8 @@ def _unit_choices(blank: str | None) -> list[SelectChoice]:
 
 
 def _forms() -> tuple[MatrixForm, RegisterForm, BundleForm]:
-    matrix = MatrixForm(request.args, prefix="m")
-    register = RegisterForm(request.args, prefix="r")
+    matrix = MatrixForm(prefix="m")
+    register = RegisterForm(prefix="r")
     bundle = BundleForm(prefix="b")
     matrix.unit.choices = _unit_choices(None)
     register.unit.choices = _unit_choices("Every unit")
@@ -108,7 +108,7 @@ def index() -> str:
     return render_template("exports/index.html", matrix=matrix, register=register, bundle=bundle)
 
 
-@bp.get("/admin/exports/matrix.docx")
+@bp.post("/admin/exports/matrix.docx")
 @login_required
 def matrix() -> str | Response:
     """The unit mapping matrix for a cohort."""
@@ -139,7 +139,7 @@ def matrix() -> str | Response:
     return _document(document, f"mapping-matrix-{unit}-{today().isoformat()}.docx")
 
 
-@bp.get("/admin/exports/register")
+@bp.post("/admin/exports/register")
 @login_required
 def register() -> str | Response:
     """Every decided enrolment with its AVETMISS outcome code, as CSV or Excel."""
@@ -251,7 +251,7 @@ def status(job_id: str) -> Response:
     )
 
 
-@bp.get("/admin/exports/bundles/<job_id>/download")
+@bp.post("/admin/exports/bundles/<job_id>/download")
 @login_required
 def download(job_id: str) -> Response:
     """The finished bundle, streamed from disk."""

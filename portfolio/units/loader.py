@@ -69,11 +69,27 @@ def content_sha256(document: UnitDocument) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
+class _PlainLoader(yaml.SafeLoader):
+    """YAML without aliases: a unit file has no use for them, and a few hundred bytes of
+    nested aliases expand to billions of nodes (the "billion laughs")."""
+
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:
+        if self.check_event(yaml.AliasEvent):
+            event = self.get_event()
+            raise yaml.composer.ComposerError(
+                None,
+                None,
+                f"aliases (*{event.anchor}) are not allowed in a unit file; write the value out",
+                event.start_mark,
+            )
+        return super().compose_node(parent, index)  # type: ignore[no-any-return]
+
+
 def load_text(text: str, file: str) -> LoadResult:
     """Parse and check the text of one unit file named ``file``."""
     result = LoadResult()
     try:
-        loader = yaml.SafeLoader(text)
+        loader = _PlainLoader(text)
         try:
             root = loader.get_single_node()
             data = loader.construct_document(root) if root is not None else None

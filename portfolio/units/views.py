@@ -65,7 +65,7 @@ def _framework_download(
     )
 
 
-@bp.get("/<code>/releases/<int:release>/moodle.csv")
+@bp.post("/<code>/releases/<int:release>/moodle.csv")
 @login_required
 def moodle_framework(code: str, release: int) -> Response:
     """The release as a Moodle competency framework CSV (Import competency framework)."""
@@ -81,7 +81,7 @@ def moodle_framework(code: str, release: int) -> Response:
     )
 
 
-@bp.get("/<code>/releases/<int:release>/mahara.matrix")
+@bp.post("/<code>/releases/<int:release>/mahara.matrix")
 @login_required
 def mahara_framework(code: str, release: int) -> Response:
     """The release as a Mahara SmartEvidence framework (.matrix, JSON)."""

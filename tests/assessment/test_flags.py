@@ -100,7 +100,7 @@ def test_an_override_needs_a_reason_then_lets_decisions_through(client, submitte
     }
     assert "accepted for 1.1" in decide(client, s, 0, "pc-1.1", "accept").text
     pack = docx.Document(
-        io.BytesIO(client.get(f"/enrolments/{s.enrolment.id}/evidence-pack.docx").data)
+        io.BytesIO(client.post(f"/enrolments/{s.enrolment.id}/evidence-pack.docx").data)
     )
     cells = [cell.text for table in pack.tables for row in table.rows for cell in row.cells]
     assert any(

@@ -763,3 +763,22 @@ def test_a_sign_off_file_is_found_only_under_its_own_enrolment(client, submitted
         assert own.status_code == 200
     assert client.get(f"{review_url(other)}/signoff-files/{file_id}").status_code == 404
     assert client.get(f"{review_url(s)}/signoff-files/999999").status_code == 404
+
+
+def test_ids_past_any_row_are_not_found_or_refused_not_server_errors(
+    client, submitted, login
+) -> None:
+    """An id past 64 bits in a URL or a form is not found (404) and nothing is saved; both
+    were server errors (SQLite's driver cannot bind such a number)."""
+    s = submitted()
+    login(s.assessor)
+    start(client, s)
+    huge = 2**64 + 5
+    assert client.get(f"/enrolments/{huge}/review").status_code == 404
+    assert client.get(f"/evidence/{huge}").status_code == 404
+    refused = client.post(
+        f"{review_url(s)}/judgements",
+        data={"target": huge, "seen": 0, "finding": "satisfactory", "comment": ""},
+    )
+    assert refused.status_code == 404
+    assert count(Judgement) == 0

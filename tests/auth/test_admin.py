@@ -119,6 +119,17 @@ def test_csv_with_wrong_header_says_what_columns_are_wanted(client, make_user, l
     assert "the header must name the columns name, email, student_id, usi" in page.text
 
 
+def test_csv_with_a_huge_value_is_refused_with_its_line(client, make_user, login) -> None:
+    """A value past the CSV reader's 128 KB limit was a server error; now the line is named."""
+    login(make_user("admin"))
+    before = user_count()
+    data = GOOD_CSV + b"Long One," + b"x" * 140_000 + b"@example.org,S9,\n"
+    page = upload_csv(client, data)
+    assert page.status_code == 200
+    assert "Line 4, file: has a value longer than 131,072 characters" in page.text
+    assert user_count() == before
+
+
 def test_import_refuses_a_non_csv_upload(client, make_user, login) -> None:
     """Choosing a spreadsheet or a PDF instead of a CSV says so."""
     login(make_user("admin"))

@@ -156,6 +156,8 @@ def test_create_writes_a_directory_and_never_overwrites(
         f"({dialect}, migration {code_revision()}), {files} evidence files ("
     )
     assert sorted(os.listdir(another)) == ["database", "evidence", "manifest.json"]
+    assert another.stat().st_mode & 0o777 == 0o700
+    assert (another / "manifest.json").stat().st_mode & 0o777 == 0o600
     written = sorted(n for n in os.listdir(tmp_path) if n.startswith(("another", "backup")))
     assert written == ["another", "backup"], "nothing else is left behind"
 

@@ -42,7 +42,7 @@ def test_admin_exports_everything_an_auditor_asks_for(
     expect(page.get_by_role("progressbar")).to_have_attribute("aria-valuenow", "1")
     accessible(page)
     with page.expect_download() as bundle_download:
-        page.get_by_role("link", name="Download the bundle (.zip)").click()
+        page.get_by_role("button", name="Download the bundle (.zip)").click()
     archive = zipfile.ZipFile(io.BytesIO(Path(bundle_download.value.path()).read_bytes()))
     manifest = json.loads(archive.read("manifest.json"))
     assert {entry["path"] for entry in manifest["files"]} == set(archive.namelist()) - {

@@ -52,12 +52,12 @@ def test_admin_pastes_a_new_unit_enrols_a_learner_and_exports_it(
 
     # Its framework for the LMS and the e-portfolio.
     with page.expect_download() as moodle:
-        page.get_by_role("link", name=re.compile("Moodle")).click()
+        page.get_by_role("button", name=re.compile("Moodle")).click()
     rows = list(csv.reader(io.StringIO(Path(moodle.value.path()).read_text(encoding="utf-8"))))
     assert rows[0][:2] == ["Parent ID number", "ID number"]
     assert any("TAEASS301" in cell for cell in rows[1])
     with page.expect_download() as mahara:
-        page.get_by_role("link", name=re.compile("Mahara")).click()
+        page.get_by_role("button", name=re.compile("Mahara")).click()
     matrix = json.loads(Path(mahara.value.path()).read_text(encoding="utf-8"))
     assert "TAEASS301" in json.dumps(matrix)
 

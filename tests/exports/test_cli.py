@@ -178,6 +178,7 @@ def test_bundle_command(runner, decided, out) -> None:
     result = run(runner, "bundle", str(target), "--unit", UNIT)
     assert result.exit_code == 0, result.output
     size = target.stat().st_size
+    assert target.stat().st_mode & 0o777 == 0o600, "personal information: the owner's only"
     assert f"wrote {target}: 1 enrolment, {size} bytes" in result.output
     archive, manifest = read_zip(target)
     assert manifest["enrolments"] == 1

@@ -11,10 +11,12 @@ import hashlib
 import io
 import json
 import os
+import re
 import time
 import zipfile
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import parse_qsl
 
 import docx
 import lxml.html
@@ -63,9 +65,18 @@ def job_files(app) -> set[str]:
     return {p.name for p in folder.iterdir()}
 
 
-def get(client: FlaskClient, url: str):
-    """The response, read whole and closed (a download streams its file)."""
-    response = client.get(url)
+#: The paths of downloads, which the pages ask for by POST (each writes an audit event).
+DOWNLOADS = (".docx", "/register", "/download")
+
+
+def fetch(client: FlaskClient, url: str):
+    """The response, read whole and closed (a download streams its file). A download is sent
+    as its form sends it: POST, with the fields given here as the url's query."""
+    path, _, query = url.partition("?")
+    if path.endswith(DOWNLOADS):
+        response = client.post(path, data=dict(parse_qsl(query)))
+    else:
+        response = client.get(url)
     response.get_data()
     response.close()
     return response
@@ -107,7 +118,7 @@ def messages(response) -> str:
 
 
 def test_exports_page_renders_its_three_forms(client, admin, synced) -> None:
-    """Matrix and register by GET, the bundle by POST, each with its prefixed fields."""
+    """Three forms sent by POST with the CSRF token, each with its prefixed fields."""
     response = client.get("/admin/exports")
     assert response.status_code == 200
     tree = lxml.html.fromstring(response.data)
@@ -119,8 +130,8 @@ def test_exports_page_renders_its_three_forms(client, admin, synced) -> None:
     }
     methods = {action: form.method for action, form in forms.items()}
     assert methods == {
-        "/admin/exports/matrix.docx": "GET",
-        "/admin/exports/register": "GET",
+        "/admin/exports/matrix.docx": "POST",
+        "/admin/exports/register": "POST",
         "/admin/exports/bundles": "POST",
     }
     names = {action: {i.name for i in form.inputs if i.name} for action, form in forms.items()}
@@ -150,7 +161,7 @@ def test_matrix_download_has_a_column_per_learner(
     decided(), decided()
     make_enrolment(learner=make_user("learner", name="Zoe Started"), unit=UNIT)
     make_enrolment(learner=make_user("learner", name="Mo Elsewhere"), unit="MEM16003")
-    response = get(client, f"/admin/exports/matrix.docx?m-unit={UNIT}")
+    response = fetch(client, f"/admin/exports/matrix.docx?m-unit={UNIT}")
     assert response.status_code == 200
     assert response.mimetype == DOCX
     assert response.headers["Content-Disposition"] == (
@@ -168,7 +179,7 @@ def test_matrix_download_has_a_column_per_learner(
 
 def test_matrix_of_an_unknown_unit_is_refused(client, admin, synced) -> None:
     """A unit not in the list is a form error on the page, not a download."""
-    response = get(client, "/admin/exports/matrix.docx?m-unit=NOPE123")
+    response = fetch(client, "/admin/exports/matrix.docx?m-unit=NOPE123")
     assert response.status_code == 400
     assert response.mimetype == "text/html"
     assert "Content-Disposition" not in response.headers
@@ -179,7 +190,7 @@ def test_matrix_of_an_unknown_unit_is_refused(client, admin, synced) -> None:
 def test_matrix_with_a_reversed_enrolment_range_is_refused(client, admin, decided) -> None:
     decided()
     today = rto_today()
-    response = get(
+    response = fetch(
         client,
         f"/admin/exports/matrix.docx?m-unit={UNIT}"
         f"&m-enrolled_from={today + timedelta(days=30)}&m-enrolled_to={today}",
@@ -195,7 +206,7 @@ def test_matrix_with_a_reversed_enrolment_range_is_refused(client, admin, decide
 def test_register_csv_download(client, admin, decided) -> None:
     """UTF-8 with a byte order mark for Excel; the header, then a row per decided enrolment."""
     decided(), decided()
-    response = get(client, "/admin/exports/register?r-format=csv")
+    response = fetch(client, "/admin/exports/register?r-format=csv")
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
     assert response.headers["Content-Disposition"] == (
@@ -220,7 +231,7 @@ def test_register_csv_download(client, admin, decided) -> None:
 def test_register_xlsx_download(client, admin, decided) -> None:
     """The same rows as a workbook: the code as text, the decision date as a date."""
     decided()
-    response = get(client, f"/admin/exports/register?r-format=xlsx&r-unit={UNIT}")
+    response = fetch(client, f"/admin/exports/register?r-format=xlsx&r-unit={UNIT}")
     assert response.status_code == 200
     assert response.mimetype == XLSX
     assert response.headers["Content-Disposition"].endswith(".xlsx")
@@ -242,7 +253,7 @@ def test_register_filters_by_unit_and_decision_date(client, admin, decided) -> N
     today = rto_today()
 
     def learners(query: str) -> list[str]:
-        response = get(client, f"/admin/exports/register?r-format=csv&{query}")
+        response = fetch(client, f"/admin/exports/register?r-format=csv&{query}")
         assert response.status_code == 200, query
         rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"), newline="")))
         return [row[0] for row in rows[1:]]
@@ -252,14 +263,14 @@ def test_register_filters_by_unit_and_decision_date(client, admin, decided) -> N
     assert learners(f"r-decided_to={today - timedelta(days=1)}") == []
     assert learners("r-unit=MEM16003") == []
     assert learners(f"r-unit={UNIT}") == ["Lee Learner 0"]
-    unknown = get(client, "/admin/exports/register?r-format=csv&r-unit=NOPE123")
+    unknown = fetch(client, "/admin/exports/register?r-format=csv&r-unit=NOPE123")
     assert unknown.status_code == 400 and "Not a valid choice" in messages(unknown)
 
 
 def test_register_with_a_reversed_date_range_is_a_400_page(client, admin, decided) -> None:
     """decided_from after decided_to: the form again with the reason, and no download."""
     decided()
-    response = get(
+    response = fetch(
         client,
         "/admin/exports/register?r-format=csv&r-decided_from=2026-12-01&r-decided_to=2026-01-01",
     )
@@ -271,7 +282,7 @@ def test_register_with_a_reversed_date_range_is_a_400_page(client, admin, decide
 
 
 def test_register_with_a_malformed_date_is_a_400_page(client, admin, synced) -> None:
-    response = get(client, "/admin/exports/register?r-format=csv&r-decided_from=31/12/2026")
+    response = fetch(client, "/admin/exports/register?r-format=csv&r-decided_from=31/12/2026")
     assert response.status_code == 400
     assert "Content-Disposition" not in response.headers
     assert "Not a valid date value." in messages(response)
@@ -286,7 +297,7 @@ def test_pack_download_by_the_assessor_is_recorded_as_the_assessor(client, decid
     enrolment = decided()
     assessor = enrolment.assessor
     login(assessor)
-    response = get(client, f"/enrolments/{enrolment.id}/evidence-pack.docx")
+    response = fetch(client, f"/enrolments/{enrolment.id}/evidence-pack.docx")
     assert response.status_code == 200
     assert response.mimetype == DOCX
     assert response.headers["Content-Disposition"].startswith("attachment; filename=evidence-pack-")
@@ -309,12 +320,12 @@ def test_bundle_started_from_the_page(app, client, admin, decided) -> None:
     job = job_of(start(client, unit=UNIT))
     assert job.isalnum()
 
-    progress = get(client, f"/admin/exports/bundles/{job}")
+    progress = fetch(client, f"/admin/exports/bundles/{job}")
     assert progress.status_code == 200
     text = messages(progress)
     assert f"Audit bundle: {UNIT}" in text and "Ready: 1 enrolment," in text
-    links = lxml.html.fromstring(progress.data).xpath("//a[@data-download]/@href")
-    assert links == [f"/admin/exports/bundles/{job}/download"]
+    buttons = lxml.html.fromstring(progress.data).xpath("//form[button[@data-download]]/@action")
+    assert buttons == [f"/admin/exports/bundles/{job}/download"]
 
     status = client.get(f"/admin/exports/bundles/{job}/status")
     assert status.status_code == 200
@@ -323,7 +334,7 @@ def test_bundle_started_from_the_page(app, client, admin, decided) -> None:
     assert (body["done"], body["total"]) == (1, 1)
     assert body["message"] == ""
 
-    download = get(client, f"/admin/exports/bundles/{job}/download")
+    download = fetch(client, f"/admin/exports/bundles/{job}/download")
     assert download.status_code == 200
     assert download.mimetype == "application/zip"
     assert download.headers["Content-Disposition"] == (
@@ -364,11 +375,11 @@ def test_bundles_are_deleted_after_the_keep_period(app, client, admin, decided) 
 
     new = job_of(start(client, unit=UNIT))
     assert job_files(app) == {f"{j}.{ext}" for j in (recent, new) for ext in ("json", "zip")}
-    gone = get(client, f"/admin/exports/bundles/{old}")
+    gone = fetch(client, f"/admin/exports/bundles/{old}")
     assert gone.status_code == 404
     assert "Bundles are deleted 7 days after they are built" in messages(gone)
-    assert get(client, f"/admin/exports/bundles/{old}/download").status_code == 404
-    assert get(client, f"/admin/exports/bundles/{recent}/download").status_code == 200
+    assert fetch(client, f"/admin/exports/bundles/{old}/download").status_code == 404
+    assert fetch(client, f"/admin/exports/bundles/{recent}/download").status_code == 200
 
 
 def test_bundle_of_hand_picked_enrolments(client, admin, decided) -> None:
@@ -378,7 +389,7 @@ def test_bundle_of_hand_picked_enrolments(client, admin, decided) -> None:
     job = job_of(start(client, enrolments=f"{first.id}, {second.id}"))
     body = client.get(f"/admin/exports/bundles/{job}/status").get_json()
     assert (body["state"], body["total"]) == ("done", 2)
-    archive, manifest = read_zip(get(client, f"/admin/exports/bundles/{job}/download").data)
+    archive, manifest = read_zip(fetch(client, f"/admin/exports/bundles/{job}/download").data)
     assert manifest["enrolments"] == 2
     assert manifest["selection"] == "2 chosen enrolments"
     assert {f"mapping-matrix-{UNIT}.docx", "mapping-matrix-MEM16003.docx"} <= set(
@@ -389,7 +400,7 @@ def test_bundle_of_hand_picked_enrolments(client, admin, decided) -> None:
 @pytest.mark.parametrize("job", ["abcdef123456", "0"])
 def test_unknown_bundle_is_not_found(client, admin, synced, job) -> None:
     for suffix in ("", "/status", "/download"):
-        assert get(client, f"/admin/exports/bundles/{job}{suffix}").status_code == 404
+        assert fetch(client, f"/admin/exports/bundles/{job}{suffix}").status_code == 404
 
 
 @pytest.mark.parametrize(
@@ -400,10 +411,10 @@ def test_bundle_id_with_odd_characters_is_not_found(app, client, admin, decided,
     decided()
     real = job_of(start(client, unit=UNIT))
     for suffix in ("", "/status", "/download"):
-        assert get(client, f"/admin/exports/bundles/{job}{suffix}").status_code == 404, suffix
+        assert fetch(client, f"/admin/exports/bundles/{job}{suffix}").status_code == 404, suffix
         # Not even a real job's name with something added.
         odd = f"{real}.json" if job == "abc.json" else f"{real}{job}"
-        assert get(client, f"/admin/exports/bundles/{odd}{suffix}").status_code == 404, odd
+        assert fetch(client, f"/admin/exports/bundles/{odd}{suffix}").status_code == 404, odd
 
 
 def test_bundle_still_running_has_no_download_yet(app, client, admin, decided) -> None:
@@ -411,12 +422,12 @@ def test_bundle_still_running_has_no_download_yet(app, client, admin, decided) -
     from portfolio.exports.jobs import JobStatus, _write_status
 
     _write_status(app, "running1", JobStatus("running", 1, 3, selection="TLII5018"))
-    progress = get(client, "/admin/exports/bundles/running1")
+    progress = fetch(client, "/admin/exports/bundles/running1")
     assert progress.status_code == 200
     assert "1 of 3 enrolments added" in messages(progress)
     status = client.get("/admin/exports/bundles/running1/status").get_json()
     assert (status["state"], status["done"], status["total"]) == ("running", 1, 3)
-    assert get(client, "/admin/exports/bundles/running1/download").status_code == 404
+    assert fetch(client, "/admin/exports/bundles/running1/download").status_code == 404
 
 
 def test_bundle_that_fails_says_why(app, client, admin, decided) -> None:
@@ -429,8 +440,8 @@ def test_bundle_that_fails_says_why(app, client, admin, decided) -> None:
     body = client.get(f"/admin/exports/bundles/{job}/status").get_json()
     assert body["state"] == "failed"
     assert body["message"]
-    assert "could not be built" in messages(get(client, f"/admin/exports/bundles/{job}"))
-    assert get(client, f"/admin/exports/bundles/{job}/download").status_code == 404
+    assert "could not be built" in messages(fetch(client, f"/admin/exports/bundles/{job}"))
+    assert fetch(client, f"/admin/exports/bundles/{job}/download").status_code == 404
     assert export_events() == []
     assert f"{job}.zip" not in job_files(app)
 
@@ -496,13 +507,13 @@ def test_each_export_is_one_audit_event(client, admin, decided) -> None:
     Looking at the bundle's progress adds nothing; taking the finished file is a copy too.
     """
     enrolment = decided()
-    assert get(client, f"/enrolments/{enrolment.id}/evidence-pack.docx").status_code == 200
-    assert get(client, f"/admin/exports/matrix.docx?m-unit={UNIT}").status_code == 200
-    assert get(client, "/admin/exports/register?r-format=xlsx").status_code == 200
+    assert fetch(client, f"/enrolments/{enrolment.id}/evidence-pack.docx").status_code == 200
+    assert fetch(client, f"/admin/exports/matrix.docx?m-unit={UNIT}").status_code == 200
+    assert fetch(client, "/admin/exports/register?r-format=xlsx").status_code == 200
     job = job_of(start(client, unit=UNIT))
-    assert get(client, f"/admin/exports/bundles/{job}").status_code == 200
+    assert fetch(client, f"/admin/exports/bundles/{job}").status_code == 200
     assert client.get(f"/admin/exports/bundles/{job}/status").status_code == 200
-    download = get(client, f"/admin/exports/bundles/{job}/download")
+    download = fetch(client, f"/admin/exports/bundles/{job}/download")
     assert download.status_code == 200
 
     events = export_events()
@@ -519,3 +530,37 @@ def test_each_export_is_one_audit_event(client, admin, decided) -> None:
     assert bundle["description"] == f"Audit bundle: {UNIT}"
     assert bundle["job"] == job and bundle["bytes"] == len(download.data)
     assert verify(db.session).ok
+
+
+def test_a_link_from_elsewhere_adds_nothing_to_the_log(app, client, admin, decided) -> None:
+    """Downloads that write an audit event are POSTs with the form's token: a GET (a link or
+    image on another site) is refused, and so is a POST without the token. Before, any link
+    to a download added an export event in the admin's name."""
+    enrolment = decided()
+    job = job_of(start(client, unit=UNIT))
+    app.config["WTF_CSRF_ENABLED"] = True
+    downloads = [
+        f"/enrolments/{enrolment.id}/evidence-pack.docx",
+        f"/admin/exports/matrix.docx?m-unit={UNIT}",
+        "/admin/exports/register?r-format=csv",
+        f"/admin/exports/bundles/{job}/download",
+        "/units/TLII5018/releases/1/moodle.csv",
+        "/units/TLII5018/releases/1/mahara.matrix",
+    ]
+    before = len(export_events())
+    for url in downloads:
+        assert client.get(url).status_code == 405, url
+        path, _, query = url.partition("?")
+        assert client.post(path, data=dict(parse_qsl(query))).status_code == 400, url
+    assert len(export_events()) == before
+
+    # The pages' own buttons carry the token and work.
+    page = client.get(f"/enrolments/{enrolment.id}/review").text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    for url in downloads:
+        path, _, query = url.partition("?")
+        response = client.post(path, data={**dict(parse_qsl(query)), "csrf_token": token})
+        response.close()
+        assert response.status_code == 200, url
+        assert response.headers["Content-Disposition"].startswith("attachment;")
+    assert len(export_events()) == before + len(downloads)

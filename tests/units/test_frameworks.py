@@ -400,7 +400,7 @@ def export_events() -> list[AuditEvent]:
 def test_admin_downloads_the_moodle_csv(client: FlaskClient, make_user, login) -> None:
     """An attachment named after the unit and release, the same CSV, and a record of the copy."""
     login(make_user("admin"))
-    response = client.get("/units/TLII5018/releases/1/moodle.csv")
+    response = client.post("/units/TLII5018/releases/1/moodle.csv")
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
     assert response.headers["Content-Disposition"] == "attachment; filename=TLII5018-r1-moodle.csv"
@@ -416,7 +416,7 @@ def test_admin_downloads_the_moodle_csv(client: FlaskClient, make_user, login) -
 def test_admin_downloads_the_mahara_matrix(client: FlaskClient, make_user, login) -> None:
     """A .matrix attachment (JSON) for the release named, and a record of the copy."""
     login(make_user("admin"))
-    response = client.get("/units/inscs042/releases/1/mahara.matrix")
+    response = client.post("/units/inscs042/releases/1/mahara.matrix")
     assert response.status_code == 200
     assert response.mimetype == "application/json"
     assert response.headers["Content-Disposition"] == (
@@ -435,7 +435,7 @@ def test_learners_and_assessors_may_not_export(
 ) -> None:
     """Exports are the admin's: anyone else is refused, and nothing is recorded."""
     login(make_user(role))
-    response = client.get(f"/units/TLII5018/releases/1/{name}")
+    response = client.post(f"/units/TLII5018/releases/1/{name}")
     assert response.status_code == 403
     assert "Content-Disposition" not in response.headers
     assert export_events() == []
@@ -444,7 +444,7 @@ def test_learners_and_assessors_may_not_export(
 @pytest.mark.usefixtures("synced")
 @pytest.mark.parametrize("name", ["moodle.csv", "mahara.matrix"])
 def test_a_visitor_is_sent_to_log_in(client: FlaskClient, name: str) -> None:
-    response = client.get(f"/units/TLII5018/releases/1/{name}")
+    response = client.post(f"/units/TLII5018/releases/1/{name}")
     assert response.status_code == 302 and "/login" in response.location
 
 
@@ -454,10 +454,10 @@ def test_unknown_unit_or_release_is_not_found(
     client: FlaskClient, make_user, login, name: str
 ) -> None:
     login(make_user("admin"))
-    missing_unit = client.get(f"/units/NOPE123/releases/1/{name}")
+    missing_unit = client.post(f"/units/NOPE123/releases/1/{name}")
     assert missing_unit.status_code == 404
     assert "There is no unit NOPE123 release 1." in missing_unit.text
-    assert client.get(f"/units/TLII5018/releases/9/{name}").status_code == 404
+    assert client.post(f"/units/TLII5018/releases/9/{name}").status_code == 404
     assert export_events() == []
 
 
@@ -465,10 +465,10 @@ def test_unknown_unit_or_release_is_not_found(
 def test_unit_page_offers_the_downloads_to_admins_only(
     client: FlaskClient, make_user, login
 ) -> None:
-    """The buttons link the release shown; learners, assessors and visitors do not see them."""
+    """The buttons send for the release shown; learners, assessors and visitors do not see them."""
     links = (
-        'href="/units/TLII5018/releases/1/moodle.csv"',
-        'href="/units/TLII5018/releases/1/mahara.matrix"',
+        'action="/units/TLII5018/releases/1/moodle.csv"',
+        'action="/units/TLII5018/releases/1/mahara.matrix"',
     )
     assert not any(link in client.get("/units/TLII5018").text for link in links)
     for role in ("learner", "assessor"):

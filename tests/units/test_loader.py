@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -157,3 +160,30 @@ def test_validate_command_fails_with_every_problem(runner: FlaskCliRunner, tmp_p
     assert f"{bad}:10: elements[0].criteria[1].number" in result.output
     assert f"{bad}:1: title: required field is missing" in result.output
     assert "2 problems; nothing was changed." in result.output
+
+
+ALIAS_BOMB = "\n".join(
+    ["code: ABC101", 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    + [
+        f"{new}: &{new} [" + ",".join([f"*{old}"] * 9) + "]"
+        for old, new in zip("abcdefgh", "bcdefghi", strict=True)
+    ]
+)
+
+
+def test_a_yaml_alias_bomb_is_refused_at_once(tmp_path: Path) -> None:
+    """Nested aliases (354 bytes, 9^9 nodes once expanded) are refused by name, in a process
+    with a time limit: before, `units validate` and so the app's start hung on them."""
+    assert len(ALIAS_BOMB) < 700
+    path = tmp_path / "ABC101.yaml"
+    path.write_text(ALIAS_BOMB, encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "portfolio", "units", "validate", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PORTFOLIO_INSTANCE_PATH": str(tmp_path / "instance")},
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "aliases (*a) are not allowed in a unit file" in result.stdout + result.stderr
+    assert ":3:" in result.stdout + result.stderr  # the line of the first alias
