@@ -12,7 +12,6 @@ import gc
 import hashlib
 import io
 import json
-import re
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -28,6 +27,7 @@ from portfolio.errors import ServiceError
 from portfolio.exports.matrix import build_matrix, matrix_data
 from portfolio.exports.pack import build_pack, pack_data
 from portfolio.exports.register import decided_enrolment_ids, register_rows, write_csv, write_xlsx
+from portfolio.files.filetypes import download_name, path_safe_name
 from portfolio.files.uploads import storage
 from portfolio.text import count
 
@@ -75,16 +75,6 @@ def selected_ids(session: Session, selection: Selection) -> list[int]:
         decided_from=selection.decided_from,
         decided_to=selection.decided_to,
     )
-
-
-def _safe(text: str) -> str:
-    """A file or folder name: letters, digits, dot, dash and underscore; the extension kept."""
-    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-.")
-    stem, dot, extension = cleaned.rpartition(".")
-    if not dot or not stem or len(extension) > 8:
-        stem, extension = cleaned, ""
-    stem = stem[: 80 - len(extension) - 1].rstrip("-.") or "file"
-    return f"{stem}.{extension}" if extension else stem
 
 
 @dataclass
@@ -160,7 +150,7 @@ def bundle_members(
                 enrolment = enrolments_by_id(local, [enrolment_id])[enrolment_id]
                 data = pack_data(local, enrolment, currency_years=config["EVIDENCE_CURRENCY_YEARS"])
                 units.add(data.release.unit.code)
-                folder = _safe(f"{enrolment.learner.name}-{data.reference}")
+                folder = path_safe_name(f"{enrolment.learner.name}-{data.reference}")
                 yield member(
                     f"{folder}/evidence-pack-{data.reference}.docx",
                     _document_bytes(
@@ -176,14 +166,19 @@ def bundle_members(
                     version = submitted.version
                     for f in version.files:
                         # The file's id keeps two uploads of "image.jpg" apart.
-                        name = _safe(
-                            f"E{submitted.item.number}-v{version.version}-{f.id}-{f.display_name}"
+                        name = path_safe_name(
+                            f"E{submitted.item.number}-v{version.version}-{f.id}-"
+                            + download_name(f.display_name, f.content_type)
                         )
                         yield member(f"{folder}/evidence/{name}", _read(store.open(f.storage_key)))
                 for target_id, signoff in data.review.signoffs.items():
                     for f in signoff.files:
                         yield member(
-                            f"{folder}/gap-sign-offs/{_safe(f'{target_id}-{f.id}-{f.display_name}')}",
+                            f"{folder}/gap-sign-offs/"
+                            + path_safe_name(
+                                f"{target_id}-{f.id}-"
+                                + download_name(f.display_name, f.content_type)
+                            ),
                             _read(store.open(f.storage_key)),
                         )
                 del data, enrolment
@@ -196,7 +191,7 @@ def bundle_members(
 
     for code in sorted(units):
         yield member(
-            f"mapping-matrix-{_safe(code)}.docx",
+            f"mapping-matrix-{path_safe_name(code)}.docx",
             _document_bytes(
                 lambda code=code: build_matrix(
                     matrix_data(session, code, ids, description=selection.describe()),

@@ -37,6 +37,7 @@ from portfolio.exports.docx_support import (
     xml_safe,
 )
 from portfolio.exports.markdown_docx import add_markdown
+from portfolio.files.filetypes import path_safe_name
 from portfolio.models import Enrolment, EvidenceRule, Submission, UnitRelease
 from portfolio.models.base import StoredFileColumns, utcnow
 from portfolio.text import day, day_and_time, file_size
@@ -62,7 +63,7 @@ class PackData:
         """A short name for the pack: learner and unit, safe in a file name."""
         learner = self.enrolment.learner
         who = learner.student_id or f"learner-{learner.id}"
-        return f"{who}-{self.release.unit.code}-r{self.release.release}"
+        return path_safe_name(f"{who}-{self.release.unit.code}-r{self.release.release}")
 
 
 def pack_data(session: Session, enrolment: Enrolment, *, currency_years: int = 2) -> PackData:

@@ -34,7 +34,7 @@ from portfolio.exports.matrix import build_matrix, cohort_ids, matrix_data
 from portfolio.exports.pack import build_pack, pack_data
 from portfolio.exports.register import describe_register, register_rows, write_csv, write_xlsx
 from portfolio.extensions import db
-from portfolio.files.filetypes import CSV, DOCX, XLSX
+from portfolio.files.filetypes import CSV, DOCX, XLSX, path_safe_name
 from portfolio.files.serving import send_download
 from portfolio.files.uploads import storage
 from portfolio.models import Enrolment, Role, Unit
@@ -136,7 +136,7 @@ def matrix() -> str | Response:
         description=f"Unit mapping matrix {unit}{when}",
         count=len(ids),
     )
-    return _document(document, f"mapping-matrix-{unit}-{today().isoformat()}.docx")
+    return _document(document, path_safe_name(f"mapping-matrix-{unit}-{today().isoformat()}.docx"))
 
 
 @bp.post("/admin/exports/register")

@@ -48,6 +48,12 @@ class FileKind:
     inline_image: bool = False
     inline_pdf: bool = False
     word_preview: bool = False
+    #: Other extensions a file of this kind is commonly named with.
+    also: tuple[str, ...] = ()
+
+    @property
+    def extensions(self) -> tuple[str, ...]:
+        return (self.extension, *self.also)
 
 
 PDF = FileKind("pdf", "application/pdf", "PDF document", "pdf", inline_pdf=True)
@@ -81,8 +87,8 @@ ODP = FileKind(
     "odp", "application/vnd.oasis.opendocument.presentation", "OpenDocument presentation", "odp"
 )
 PNG = FileKind("png", "image/png", "PNG image", "png", inline_image=True)
-JPEG = FileKind("jpeg", "image/jpeg", "JPEG image", "jpg", inline_image=True)
-TEXT = FileKind("text", "text/plain", "Plain text", "txt")
+JPEG = FileKind("jpeg", "image/jpeg", "JPEG image", "jpg", inline_image=True, also=("jpeg",))
+TEXT = FileKind("text", "text/plain", "Plain text", "txt", also=("text", "log", "md"))
 CSV = FileKind("csv", "text/csv", "CSV file", "csv")
 MP4 = FileKind("mp4", "video/mp4", "MP4 video", "mp4")
 MP3 = FileKind("mp3", "audio/mpeg", "MP3 audio", "mp3")
@@ -464,3 +470,29 @@ def safe_display_name(filename: str) -> str:
         else:
             name = name[:MAX_NAME_LENGTH].rstrip()
     return name
+
+
+def download_name(name: str, mime_type: str) -> str:
+    """``name`` as a file is sent: ending in an extension of the type its content was found to
+    be, so a text file named ``run.bat``, ``page.hta`` or ``logo.svg`` is saved as
+    ``run.bat.txt`` and opened as the text it is, never run or rendered by its name."""
+    kind = kind_for_mime(mime_type)
+    if kind is None:
+        return name
+    _, dot, extension = name.rpartition(".")
+    if dot and extension.lower() in kind.extensions:
+        return name
+    return f"{name}.{kind.extension}"
+
+
+def path_safe_name(text: str, *, limit: int = 80) -> str:
+    """A name fit for a path, a ZIP member or a download: ASCII letters, digits, dot, dash and
+    underscore only, the extension kept, at most ``limit`` characters. Whatever a learner or an
+    admin typed (a student ID of ``../../x``, a name with slashes) stays inside its folder."""
+    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-.")
+    cleaned = re.sub(r"-*(?:\.-*){2,}", "-", cleaned)  # no ".." nor ".-." left to mislead
+    stem, dot, extension = cleaned.rpartition(".")
+    if not dot or not stem or len(extension) > 8:
+        stem, extension = cleaned, ""
+    stem = stem[: limit - len(extension) - 1].rstrip("-.") or "file"
+    return f"{stem}.{extension}" if extension else stem

@@ -15,7 +15,7 @@ from flask import send_file
 from werkzeug.wrappers import Response
 
 from portfolio.files.filetypes import DOCX as DOCX_KIND
-from portfolio.files.filetypes import KINDS
+from portfolio.files.filetypes import KINDS, download_name
 from portfolio.files.uploads import storage
 from portfolio.models.base import StoredFileColumns
 
@@ -60,7 +60,7 @@ def send_stored(stored: StoredFileColumns, *, inline: bool) -> Response:
     """A stored file under its display name; shown in the browser only if ``inline`` and safe to."""
     response = send_download(
         storage().open(stored.storage_key),
-        name=stored.display_name,
+        name=download_name(stored.display_name, stored.content_type),
         mimetype=stored.content_type,
         inline=inline and stored.content_type in INLINE_TYPES,
         etag=stored.sha256,

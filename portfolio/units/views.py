@@ -9,6 +9,7 @@ from werkzeug.wrappers import Response
 from portfolio.audit.exports import record_export
 from portfolio.auth.permissions import Action, require
 from portfolio.extensions import db
+from portfolio.files.filetypes import path_safe_name
 from portfolio.files.serving import send_download
 from portfolio.models import Role, UnitRelease
 from portfolio.saving import commit_before_sending
@@ -61,7 +62,9 @@ def _framework_download(
         )
     )
     return send_download(
-        data.encode("utf-8"), name=f"{code}-r{found.release}-{extension}", mimetype=mimetype
+        data.encode("utf-8"),
+        name=path_safe_name(f"{code}-r{found.release}-{extension}"),
+        mimetype=mimetype,
     )
 
 

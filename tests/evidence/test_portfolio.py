@@ -7,6 +7,7 @@ import io
 import re
 from datetime import date
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
@@ -382,6 +383,30 @@ def test_download_is_an_attachment_with_nosniff(client, learner_enrolment) -> No
     assert response.headers["Content-Disposition"].startswith("attachment;")
     assert "plan.pdf" in response.headers["Content-Disposition"]
     assert response.data == pdf_bytes()
+    response.close()
+
+
+@pytest.mark.parametrize(
+    ("uploaded", "saved_as"),
+    [
+        ("run.bat", "run.bat.txt"),
+        ("page.hta", "page.hta.txt"),
+        ("logo.svg", "logo.svg.txt"),
+        ("notes.txt", "notes.txt"),
+        ("notes.md", "notes.md"),
+    ],
+)
+def test_a_download_ends_in_the_extension_of_what_it_is(
+    client, learner_enrolment, uploaded: str, saved_as: str
+) -> None:
+    """Text accepted as text downloads as text: a name such as ``run.bat`` or ``logo.svg``
+    (which Windows would run, or a browser render as markup) gets ``.txt`` added."""
+    post_item(client, learner_enrolment, files=[(uploaded, b"echo hello\r\n")])
+    evidence_file = db.session.scalar(select(EvidenceItem)).current_version.files[0]
+    assert evidence_file.display_name == uploaded  # shown as the learner named it
+    response = client.get(f"/files/{evidence_file.id}")
+    assert response.headers["Content-Type"].startswith("text/plain")
+    assert response.headers["Content-Disposition"] == f"attachment; filename={saved_as}"
     response.close()
 
 

@@ -564,3 +564,31 @@ def test_a_link_from_elsewhere_adds_nothing_to_the_log(app, client, admin, decid
         assert response.status_code == 200, url
         assert response.headers["Content-Disposition"].startswith("attachment;")
     assert len(export_events()) == before + len(downloads)
+
+
+def test_names_typed_by_people_never_reach_a_path(app, client, admin, decided) -> None:
+    """A student ID of ``../../x`` and a file named ``run.bat`` stay inside their folder and
+    ending: every ZIP member and download name is made of safe characters. Before, the
+    student ID went into the pack's member and download names as typed (a zip slip for a
+    naive extractor)."""
+    enrolment = decided(files=("pdf",))
+    learner = enrolment.learner
+    learner.student_id = "..\\../../etc/cron.d/S1"
+    learner.name = "Lee/..\\Learner"
+    db.session.commit()
+
+    pack = fetch(client, f"/enrolments/{enrolment.id}/evidence-pack.docx")
+    disposition = pack.headers["Content-Disposition"]
+    assert disposition == "attachment; filename=etc-cron.d-S1-TLII5018-r1.docx".replace(
+        "filename=", "filename=evidence-pack-"
+    )
+
+    job = job_of(start(client, unit=UNIT))
+    archive, manifest = read_zip(fetch(client, f"/admin/exports/bundles/{job}/download").data)
+    for name in archive.namelist():
+        parts = name.split("/")
+        assert not name.startswith("/") and "\\" not in name, name
+        assert all(part not in ("", ".", "..") for part in parts), name
+        assert all(re.fullmatch(r"[A-Za-z0-9._-]+", part) for part in parts), name
+    folders = {name.split("/")[0] for name in archive.namelist() if "/" in name}
+    assert folders == {"Lee-Learner-etc-cron.d-S1-TLII5018-r1"}
