@@ -590,5 +590,6 @@ def test_names_typed_by_people_never_reach_a_path(app, client, admin, decided) -
         assert not name.startswith("/") and "\\" not in name, name
         assert all(part not in ("", ".", "..") for part in parts), name
         assert all(re.fullmatch(r"[A-Za-z0-9._-]+", part) for part in parts), name
+    assert {entry["path"] for entry in manifest["files"]} <= set(archive.namelist())
     folders = {name.split("/")[0] for name in archive.namelist() if "/" in name}
     assert folders == {"Lee-Learner-etc-cron.d-S1-TLII5018-r1"}
