@@ -102,6 +102,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from portfolio.evidence.views import bp as evidence_bp
     from portfolio.exports.cli import exports_cli
     from portfolio.exports.views import bp as exports_bp
+    from portfolio.files.cli import files_cli
     from portfolio.units.admin import bp as admin_units_bp
     from portfolio.units.cli import units_cli
     from portfolio.units.views import bp as units_bp
@@ -126,6 +127,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         audit_cli,
         exports_cli,
         backup_cli,
+        files_cli,
     ):
         app.cli.add_command(command)
 
@@ -200,11 +202,10 @@ def _register_error_pages(app: Flask) -> None:
         return render_template("errors/expired_form.html", error=error, typed=typed), 400
 
     @app.errorhandler(429)
-    def too_many(error: HTTPException) -> tuple[str, int]:
-        error.description = (
-            "Too many failed attempts from your network in a short time. Wait a few minutes, "
-            "then try again."
-        )
+    def too_many(error: HTTPException) -> tuple[str | Response, int]:
+        """A rate limit (Flask-Limiter): each limit's own message, as JSON to scripts."""
+        if request.accept_mimetypes.best == "application/json":
+            return jsonify(error=error.description), 429
         return render_template("errors/error.html", error=error), 429
 
     @app.errorhandler(OverflowError)

@@ -30,6 +30,9 @@ ENVIRONMENT_KEYS = {
     "LOGIN_LOCK_FAILURES": "LOGIN_LOCK_FAILURES",
     "LOGIN_LOCK_MINUTES": "LOGIN_LOCK_MINUTES",
     "SESSION_ABSOLUTE_HOURS": "SESSION_ABSOLUTE_HOURS",
+    "LEARNER_STORAGE_MB": "LEARNER_STORAGE_MB",
+    "LEARNER_STORAGE_FILES": "LEARNER_STORAGE_FILES",
+    "UPLOAD_RATE_LIMIT": "UPLOAD_RATE_LIMIT",
 }
 
 #: ``PORTFOLIO_ENV=production`` (set by gunicorn.conf.py, so by ``make serve``): real users,
@@ -68,6 +71,11 @@ def defaults(instance_path: str) -> dict[str, object]:
         "RTO_NAME": "Demo Registered Training Organisation",
         "RTO_TIMEZONE": "Australia/Sydney",
         "MAX_UPLOAD_MB": 50,
+        # What one learner may keep (evidence and uploads not yet claimed by a form), and how
+        # many files they may send a minute.
+        "LEARNER_STORAGE_MB": 2048,
+        "LEARNER_STORAGE_FILES": 1000,
+        "UPLOAD_RATE_LIMIT": "60 per minute",
         # Evidence whose work is older than this, at submission, is flagged as possibly not current.
         "EVIDENCE_CURRENCY_YEARS": 2,
         # A built audit bundle (a copy of learners' evidence) is deleted this many days after.
@@ -124,6 +132,8 @@ def _coerce(key: str, value: str) -> object:
         "LOGIN_LOCK_FAILURES",
         "LOGIN_LOCK_MINUTES",
         "SESSION_ABSOLUTE_HOURS",
+        "LEARNER_STORAGE_MB",
+        "LEARNER_STORAGE_FILES",
     ):
         try:
             return int(value)

@@ -69,7 +69,15 @@ def _address_limit() -> str:
 @bp.route("/login", methods=["GET", "POST"])
 # Failed attempts from one address, whatever the accounts; a login that succeeds is not
 # counted. Each account also locks after repeated failures (auth/logins.py).
-@limiter.limit(_address_limit, methods=["POST"], deduct_when=lambda r: r.status_code != 302)
+@limiter.limit(
+    _address_limit,
+    methods=["POST"],
+    deduct_when=lambda r: r.status_code != 302,
+    error_message=(
+        "Too many failed attempts from your network in a short time. Wait a few minutes, "
+        "then try again."
+    ),
+)
 def login() -> str | Response:
     """Log in with email and password."""
     if current_user.is_authenticated:

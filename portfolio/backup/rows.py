@@ -47,7 +47,7 @@ from sqlalchemy import (
 )
 
 from portfolio.extensions import db
-from portfolio.models.base import StoredFileColumns
+from portfolio.files.sweep import stored_file_tables
 
 #: Rows fetched from the database, and rows inserted, per round trip.
 BATCH_SIZE = 500
@@ -67,16 +67,6 @@ def tables() -> list[Table]:
     broken by ``use_alter`` on the item's side, so the order exists; see ``deferred_columns``.
     """
     return list(db.metadata.sorted_tables)
-
-
-def stored_file_tables() -> list[Table]:
-    """The tables whose rows name a file in the evidence store (``StoredFileColumns``)."""
-    names = {
-        mapper.class_.__tablename__
-        for mapper in db.Model.registry.mappers
-        if issubclass(mapper.class_, StoredFileColumns)
-    }
-    return [db.metadata.tables[name] for name in sorted(names)]
 
 
 def stored_files_query() -> Select[Any]:

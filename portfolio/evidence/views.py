@@ -38,9 +38,15 @@ from portfolio.evidence.services import (
     submit,
     update_item,
 )
-from portfolio.extensions import db
+from portfolio.extensions import db, limiter
 from portfolio.files.serving import DOCX, INLINE_TYPES, send_stored
-from portfolio.files.uploads import files_from_tokens, storage, store_upload, upload_token
+from portfolio.files.uploads import (
+    allowance,
+    files_from_tokens,
+    hold_upload,
+    storage,
+    store_upload,
+)
 from portfolio.models import (
     Enrolment,
     EvidenceFile,
@@ -140,11 +146,15 @@ def _item_fields(form: ItemForm) -> ItemFields:
 def _posted_files(enrolment: Enrolment) -> list:
     """Files sent with the form itself (no JavaScript) plus those uploaded ahead of it."""
     files = files_from_tokens(
-        request.form.getlist("uploaded"), enrolment_id=enrolment.id, user_id=current_user.id
+        db.session,
+        request.form.getlist("uploaded"),
+        enrolment_id=enrolment.id,
+        user_id=current_user.id,
     )
-    for upload in request.files.getlist("files"):
-        if upload and upload.filename:
-            files.append(store_upload(upload.stream, upload.filename))
+    sent = [upload for upload in request.files.getlist("files") if upload and upload.filename]
+    if sent:
+        room = allowance(db.session, current_user)
+        files.extend(store_upload(upload.stream, upload.filename, within=room) for upload in sent)
     return files
 
 
@@ -172,8 +182,17 @@ def new_item(enrolment_id: int) -> str | Response:
     return render_template("evidence/item_form.html", form=form, enrolment=enrolment, item=None)
 
 
+def _upload_limit() -> str:
+    return current_app.config["UPLOAD_RATE_LIMIT"]
+
+
 @bp.post("/enrolments/<int:enrolment_id>/uploads")
 @login_required
+@limiter.limit(
+    _upload_limit,
+    key_func=lambda: f"uploads:{current_user.get_id()}",
+    error_message="Too many files in a short time. Wait a minute, then add the rest.",
+)
 def upload(enrolment_id: int) -> tuple[Response, int]:
     """Store one file ahead of the item form (drag and drop with progress); answers JSON."""
     enrolment = _enrolment(enrolment_id, Action.ADD_EVIDENCE)
@@ -186,10 +205,13 @@ def upload(enrolment_id: int) -> tuple[Response, int]:
     if sent is None or not sent.filename:
         return jsonify(error="No file was sent."), 400
     try:
-        new_file = store_upload(sent.stream, sent.filename)
+        new_file = store_upload(
+            sent.stream, sent.filename, within=allowance(db.session, current_user)
+        )
     except ServiceError as error:
         return jsonify(error=error.message), 400
-    token = upload_token(new_file, enrolment_id=enrolment.id, user_id=current_user.id)
+    token = hold_upload(db.session, new_file, enrolment=enrolment, user=current_user)
+    db.session.commit()
     return jsonify(token=token, name=new_file.display_name, size=new_file.size), 201
 
 

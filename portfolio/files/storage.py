@@ -11,8 +11,9 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO, Protocol, runtime_checkable
 
@@ -69,6 +70,15 @@ class EvidenceStorage(Protocol):
         """Remove the stored file; a missing key is not an error."""
         ...
 
+    def stored(self) -> Iterator[tuple[str, datetime]]:
+        """Every stored key, with when its content was last stored (a repeat upload of the
+        same content counts as storing it again)."""
+        ...
+
+    def abort_unfinished(self, before: datetime) -> int:
+        """Remove uploads begun before ``before`` and never finished; how many."""
+        ...
+
 
 class LocalStorage:
     """Evidence in a folder on the local filesystem (the embedded default)."""
@@ -103,6 +113,9 @@ class LocalStorage:
             final = self._path(key)
             if final.exists():
                 temp_path.unlink()
+                # Stored again now: the sweep of unreferenced files must not take it while
+                # the form that will use it is on its way.
+                os.utime(final)
             else:
                 final.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(temp_path, final)
@@ -126,6 +139,30 @@ class LocalStorage:
     def delete(self, key: str) -> None:
         """Remove the stored file; a missing key is not an error."""
         self._path(key).unlink(missing_ok=True)
+
+    def stored(self) -> Iterator[tuple[str, datetime]]:
+        """Every stored key, with when its content was last stored, in key order."""
+        for folder, subfolders, names in os.walk(self.root / _KEY_PREFIX):
+            subfolders.sort()
+            for name in sorted(names):
+                path = Path(folder) / name
+                try:
+                    modified = path.stat().st_mtime
+                except FileNotFoundError:
+                    continue
+                yield path.relative_to(self.root).as_posix(), datetime.fromtimestamp(modified, UTC)
+
+    def abort_unfinished(self, before: datetime) -> int:
+        """Remove temporary files of uploads begun before ``before`` (a crash mid-upload)."""
+        removed = 0
+        for path in (self.root / _TEMP_DIR).glob("upload-*.part"):
+            try:
+                if datetime.fromtimestamp(path.stat().st_mtime, UTC) < before:
+                    path.unlink()
+                    removed += 1
+            except FileNotFoundError:
+                continue
+        return removed
 
     def _path(self, key: str) -> Path:
         """The file for ``key``, refusing any key that could reach outside the root.

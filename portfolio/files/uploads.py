@@ -1,17 +1,25 @@
-"""Checking and storing uploaded files, and the signed tokens of files uploaded ahead of a form."""
+"""Checking and storing uploaded files, a learner's storage allowance, and the signed tokens
+of files uploaded ahead of a form (each held as a PendingUpload until the form claims it)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, BinaryIO
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy import func, select, union
+from sqlalchemy.orm import Session
 
 from portfolio.errors import ServiceError
 from portfolio.files.filetypes import ACCEPTED_DESCRIPTION, safe_display_name, sniff_file
 from portfolio.files.storage import EvidenceStorage, FileTooLarge, storage_from_config
+from portfolio.models import Enrolment, EvidenceFile, PendingUpload, User
+from portfolio.models.base import utcnow
+from portfolio.text import count, file_size
 
+#: How long a file uploaded ahead of its form waits to be claimed before it is swept away.
 TOKEN_MAX_AGE = 24 * 3600
 
 
@@ -35,8 +43,44 @@ def max_upload_bytes() -> int:
     return int(current_app.config["MAX_UPLOAD_MB"]) * 1024 * 1024
 
 
-def store_upload(stream: BinaryIO, filename: str) -> NewFile:
-    """Check a file by its content and store it; the name is kept for display only."""
+@dataclass
+class Allowance:
+    """What one learner may still store: bytes and files, uploads not yet claimed included
+    (a file stored twice counts once, as it is stored once)."""
+
+    bytes_left: int
+    files_left: int
+    bytes_limit: int
+    files_limit: int
+
+    def take(self, size: int) -> None:
+        self.bytes_left -= size
+        self.files_left -= 1
+
+
+def allowance(session: Session, user: User) -> Allowance:
+    """``user``'s allowance now (LEARNER_STORAGE_MB and LEARNER_STORAGE_FILES), in one query."""
+    config = current_app.config
+    bytes_limit = int(config["LEARNER_STORAGE_MB"]) * 1024 * 1024
+    files_limit = int(config["LEARNER_STORAGE_FILES"])
+    waiting_since = utcnow() - timedelta(seconds=TOKEN_MAX_AGE)
+    held = union(
+        select(EvidenceFile.sha256, EvidenceFile.size).where(
+            EvidenceFile.uploaded_by_id == user.id
+        ),
+        select(PendingUpload.sha256, PendingUpload.size).where(
+            PendingUpload.user_id == user.id, PendingUpload.created_at >= waiting_since
+        ),
+    ).subquery()
+    files, size = session.execute(
+        select(func.count(), func.coalesce(func.sum(held.c.size), 0))
+    ).one()
+    return Allowance(bytes_limit - size, files_limit - files, bytes_limit, files_limit)
+
+
+def store_upload(stream: BinaryIO, filename: str, *, within: Allowance | None = None) -> NewFile:
+    """Check a file by its content and store it; the name is kept for display only. With an
+    allowance, the file must fit in what is left of it (and is then taken from it)."""
     name = safe_display_name(filename)
     if not stream.read(1):
         raise ServiceError(f"{name} is empty: it has nothing in it to keep.", "files")
@@ -46,10 +90,30 @@ def store_upload(stream: BinaryIO, filename: str) -> NewFile:
         raise ServiceError(
             f"{name} is not a file type we accept. Use {ACCEPTED_DESCRIPTION}.", "files"
         )
+    limit = max_upload_bytes()
+    if within is not None:
+        if within.files_left <= 0:
+            raise ServiceError(
+                f"{name} was not kept: your portfolio holds {count(within.files_limit, 'file')}, "
+                "the most one learner may keep. Remove files you no longer need, or ask your "
+                "training organisation for more room.",
+                "files",
+            )
+        limit = min(limit, max(within.bytes_left, 0))
     try:
-        blob = storage().save(stream, max_size=max_upload_bytes())
+        blob = storage().save(stream, max_size=limit)
     except FileTooLarge as error:
+        if within is not None and limit < max_upload_bytes():
+            left = file_size(max(within.bytes_left, 0))
+            raise ServiceError(
+                f"{name} was not kept: it is larger than the {left} "
+                f"left of your {file_size(within.bytes_limit)} of storage. Remove files you no "
+                "longer need, or ask your training organisation for more room.",
+                "files",
+            ) from error
         raise ServiceError(f"{name}: {error}", "files") from error
+    if within is not None:
+        within.take(blob.size)
     return NewFile(
         display_name=name,
         content_type=kind.mime_type,
@@ -63,13 +127,28 @@ def _serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="evidence-upload")
 
 
-def upload_token(new_file: NewFile, *, enrolment_id: int, user_id: int) -> str:
-    """A signed note of a stored file, so the form that follows can claim it."""
-    return _serializer().dumps({"file": vars(new_file), "e": enrolment_id, "u": user_id})
+def hold_upload(session: Session, new_file: NewFile, *, enrolment: Enrolment, user: User) -> str:
+    """Keep a file stored ahead of its form, and return the signed token the form claims it
+    with. Until then it counts against the learner's allowance."""
+    pending = PendingUpload(
+        user_id=user.id,
+        enrolment_id=enrolment.id,
+        sha256=new_file.sha256,
+        size=new_file.size,
+        storage_key=new_file.storage_key,
+    )
+    session.add(pending)
+    session.flush()
+    return _serializer().dumps(
+        {"file": vars(new_file), "p": pending.id, "e": enrolment.id, "u": user.id}
+    )
 
 
-def files_from_tokens(tokens: list[str], *, enrolment_id: int, user_id: int) -> list[NewFile]:
-    """The files a form claims; a token from another learner, enrolment or a forgery is refused."""
+def files_from_tokens(
+    session: Session, tokens: list[str], *, enrolment_id: int, user_id: int
+) -> list[NewFile]:
+    """The files a form claims, each claimed once; a token from another learner, enrolment or
+    a forgery is refused, and so is one whose file was swept away meanwhile."""
     files = []
     for token in tokens:
         try:
@@ -80,5 +159,14 @@ def files_from_tokens(tokens: list[str], *, enrolment_id: int, user_id: int) -> 
             ) from error
         if data.get("e") != enrolment_id or data.get("u") != user_id:
             raise ServiceError("An uploaded file belongs to another portfolio.", "files")
+        pending = session.get(PendingUpload, data.get("p") or 0)
+        if pending is None or (pending.user_id, pending.enrolment_id) != (user_id, enrolment_id):
+            new_file = NewFile(**data["file"])
+            raise ServiceError(
+                f"{new_file.display_name} was already added, or waited too long for this form "
+                "and was cleared away; please add it again.",
+                "files",
+            )
+        session.delete(pending)
         files.append(NewFile(**data["file"]))
     return files

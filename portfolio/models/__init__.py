@@ -17,6 +17,7 @@ from portfolio.models.evidence import (
     EvidenceMapping,
     EvidenceType,
     EvidenceVersion,
+    PendingUpload,
 )
 from portfolio.models.review import (
     EvidenceCheck,
@@ -59,6 +60,7 @@ __all__ = [
     "MappingDecision",
     "MappingSource",
     "OutcomeResult",
+    "PendingUpload",
     "Reassessment",
     "Role",
     "SignoffFile",

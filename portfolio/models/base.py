@@ -51,6 +51,7 @@ class StoredFileColumns:
     size: Mapped[int] = mapped_column(BigInteger)
     sha256: Mapped[str] = mapped_column(String(64))
     storage_backend: Mapped[str] = mapped_column(String(32), default="local")
-    storage_key: Mapped[str] = mapped_column(String(300))
+    # Indexed: the sweep of unreferenced files asks, a batch of keys at a time, which are used.
+    storage_key: Mapped[str] = mapped_column(String(300), index=True)
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))

@@ -6,6 +6,7 @@ import enum
 from datetime import date, datetime
 
 from sqlalchemy import (
+    BigInteger,
     Date,
     Enum,
     ForeignKey,
@@ -142,3 +143,21 @@ class EvidenceMapping(db.Model):
 
     version: Mapped[EvidenceVersion] = relationship(back_populates="mappings")
     target: Mapped[Target] = relationship()
+
+
+class PendingUpload(db.Model):
+    """A file stored ahead of the form that will claim it (drag and drop with progress).
+
+    It counts against the learner's allowance until claimed (the row is then deleted) or
+    swept away, with its file if no record uses it, after the upload token's lifetime.
+    """
+
+    __tablename__ = "pending_uploads"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    enrolment_id: Mapped[int] = mapped_column(ForeignKey("enrolments.id"), index=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigInteger)
+    storage_key: Mapped[str] = mapped_column(String(300), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

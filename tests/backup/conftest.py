@@ -101,7 +101,7 @@ def populate() -> None:
     from portfolio.enrolments.services import enrol
     from portfolio.evidence.rules import ItemFields
     from portfolio.evidence.services import create_item, set_item_mappings, submit, update_item
-    from portfolio.files.uploads import store_upload
+    from portfolio.files.uploads import hold_upload, store_upload
     from portfolio.models import (
         Enrolment,
         EvidenceType,
@@ -232,6 +232,13 @@ def populate() -> None:
         enrolment=kim_mem,
         fields=ItemFields("Customer notes", EvidenceType.REPORT, date(2026, 9, 1), "Notes."),
         files=[],
+    )
+    # A photo Kim uploaded ahead of a form she has not sent yet.
+    hold_upload(
+        session,
+        store_upload(io.BytesIO(png_bytes(32, 24)), "site.png"),
+        enrolment=kim_mem,
+        user=kim,
     )
     submit(session, actor=kim, enrolment=kim_mem, declared=True)
     decisions.start_review(session, actor=assessor, enrolment=kim_mem)
