@@ -1,7 +1,7 @@
 # make run   - set up (first time) and serve the app on http://127.0.0.1:5000
 # make test  - lint (style and layers) and run the test suite (DATABASE_URL=postgresql+psycopg://... to use PostgreSQL)
 # make test-slow - the tests marked slow (the benchmark harness end to end), which make test leaves out
-# make serve - run under gunicorn with gunicorn.conf.py (production; set DATABASE_URL and SECRET_KEY)
+# make serve - run under gunicorn with gunicorn.conf.py (production; set DATABASE_URL, SECRET_KEY and AUDIT_KEY)
 # make bench - run the benchmarks and write BENCHMARKS.md
 
 PYTHON ?= python3

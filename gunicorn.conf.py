@@ -5,6 +5,8 @@
 Everything here can be changed from the environment:
 
     SECRET_KEY           required: signs the sessions (the same value for every worker and restart)
+    AUDIT_KEY            required: signs the audit log and backups (likewise; keep it apart from
+                         the database and its backups)
     PORTFOLIO_BIND       where to listen: "127.0.0.1:8000" (the default), "0.0.0.0:8000",
                          "unix:/run/portfolio.sock"; several, separated by spaces
     PORT                 when PORTFOLIO_BIND is not set: listen on every interface on this port,
@@ -15,7 +17,7 @@ Everything here can be changed from the environment:
     FORWARDED_ALLOW_IPS  proxies whose X-Forwarded-Proto gunicorn believes (default 127.0.0.1,::1)
     TRUSTED_PROXIES      the number of proxies in front whose X-Forwarded-For and -Proto the app
                          believes (default 0: none; 1 behind a single nginx or load balancer)
-    PORTFOLIO_ENV        "production" unless set: Secure cookies and a required SECRET_KEY
+    PORTFOLIO_ENV        "production" unless set: Secure cookies, required SECRET_KEY and AUDIT_KEY
 
 Any other gunicorn setting can be given in GUNICORN_CMD_ARGS, e.g. "--log-level debug".
 """
@@ -25,15 +27,16 @@ import os
 import sys
 
 # Serving with gunicorn is serving for real: see portfolio/config.py, PRODUCTION_SETTINGS.
-# The app refuses to start without a SECRET_KEY; saying so here stops gunicorn before any
-# worker boots, with the message alone rather than a worker's traceback.
+# The app refuses to start without a SECRET_KEY and an AUDIT_KEY; saying so here stops
+# gunicorn before any worker boots, with the message alone rather than a worker's traceback.
 os.environ.setdefault("PORTFOLIO_ENV", "production")
-if os.environ["PORTFOLIO_ENV"] == "production" and not os.environ.get("SECRET_KEY"):
-    sys.exit(
-        "SECRET_KEY is not set. Set it in the environment to a long random value, the same for "
-        "every worker and every restart, for example the output of:\n"
-        "  python3 -c 'import secrets; print(secrets.token_hex(32))'"
-    )
+for _key in ("SECRET_KEY", "AUDIT_KEY"):
+    if os.environ["PORTFOLIO_ENV"] == "production" and not os.environ.get(_key):
+        sys.exit(
+            f"{_key} is not set. Set it in the environment to a long random value, the same "
+            "for every worker and every restart, for example the output of:\n"
+            "  python3 -c 'import secrets; print(secrets.token_hex(32))'"
+        )
 
 
 def _bind() -> list[str]:

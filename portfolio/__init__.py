@@ -71,6 +71,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = config.instance_secret_key(app.instance_path)
+    if not app.config.get("AUDIT_KEY"):
+        app.config["AUDIT_KEY"] = config.instance_secret_key(app.instance_path, "audit_key")
     # Each file may be MAX_UPLOAD_MB (checked while it is stored); one request may carry a few
     # of them when the form is sent without JavaScript.
     app.config["MAX_CONTENT_LENGTH"] = (4 * int(app.config["MAX_UPLOAD_MB"]) + 1) * 1024 * 1024

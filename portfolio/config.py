@@ -13,6 +13,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ENVIRONMENT_KEYS = {
     "DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
     "SECRET_KEY": "SECRET_KEY",
+    "AUDIT_KEY": "AUDIT_KEY",
+    "AUDIT_HEAD_FILE": "AUDIT_HEAD_FILE",
     "EVIDENCE_DIR": "EVIDENCE_DIR",
     "UNITS_DIR": "UNITS_DIR",
     "RTO_NAME": "RTO_NAME",
@@ -105,6 +107,9 @@ def defaults(instance_path: str) -> dict[str, object]:
         # A form stays valid as long as the session that opened it (no hourly expiry).
         "WTF_CSRF_TIME_LIMIT": None,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # The audit log's last event, written after every commit that adds events, where the
+        # database cannot rewrite it: `flask audit verify` checks the log still reaches it.
+        "AUDIT_HEAD_FILE": str(instance / "audit_head.json"),
     }
 
 
@@ -149,12 +154,14 @@ def apply_production(config: dict[str, object]) -> None:
     The secret key signs every session: it must be given, the same to every worker and across
     restarts, never generated on the spot or read from the instance folder.
     """
-    if not config.get("SECRET_KEY"):
-        raise ConfigurationError(
-            "PORTFOLIO_ENV is production but SECRET_KEY is not set. Set SECRET_KEY in the "
-            "environment to a long random value, the same for every worker and every restart, "
-            "for example the output of: python3 -c 'import secrets; print(secrets.token_hex(32))'"
-        )
+    for key, use in (("SECRET_KEY", "signs every session"), ("AUDIT_KEY", "signs the audit log")):
+        if not config.get(key):
+            raise ConfigurationError(
+                f"PORTFOLIO_ENV is production but {key} is not set ({use}). Set {key} in the "
+                "environment to a long random value, the same for every worker and every "
+                "restart, and keep it apart from the database and its backups, for example the "
+                "output of: python3 -c 'import secrets; print(secrets.token_hex(32))'"
+            )
     config.update(PRODUCTION_SETTINGS)
 
 
@@ -166,9 +173,10 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
-def instance_secret_key(instance_path: str) -> str:
-    """A secret key kept in the instance folder, so sessions survive a restart of ``make run``."""
-    path = Path(instance_path) / "secret_key"
+def instance_secret_key(instance_path: str, name: str = "secret_key") -> str:
+    """A key kept in the instance folder (``secret_key``, ``audit_key``), so sessions and the
+    audit log's signatures survive a restart of ``make run``."""
+    path = Path(instance_path) / name
     if not path.exists():
         path.write_text(secrets.token_hex(32))
         path.chmod(0o600)

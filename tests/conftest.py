@@ -107,6 +107,8 @@ def app(
         {
             "TESTING": True,
             "SECRET_KEY": "test",
+            # One audit key for every test, so the events in shared snapshots verify.
+            "AUDIT_KEY": "test",
             "WTF_CSRF_ENABLED": False,
             # scrypt is right for real accounts and far too slow for hundreds of test users.
             "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",

@@ -46,6 +46,7 @@ def production(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Flas
     monkeypatch.setenv("PORTFOLIO_INSTANCE_PATH", str(tmp_path / "instance"))
     monkeypatch.setenv("PORTFOLIO_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", SECRET)
+    monkeypatch.setenv("AUDIT_KEY", SECRET + "-audit")
     app = create_app(
         {
             "TESTING": True,
@@ -187,6 +188,20 @@ def test_forwarded_headers_are_believed_only_from_trusted_proxies(
     assert response.text == seen
 
 
+def test_production_refuses_to_start_without_an_audit_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each worker would sign the audit log with a key of its own, and none would verify."""
+    instance = tmp_path / "instance"
+    monkeypatch.setenv("PORTFOLIO_INSTANCE_PATH", str(instance))
+    monkeypatch.setenv("PORTFOLIO_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", SECRET)
+    monkeypatch.delenv("AUDIT_KEY", raising=False)
+    with pytest.raises(ConfigurationError, match=r"AUDIT_KEY is not set \(signs the audit log\)"):
+        create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'p.sqlite3'}"})
+    assert not (instance / "audit_key").exists()
+
+
 # --- gunicorn itself ------------------------------------------------------------------------
 
 
@@ -194,6 +209,7 @@ def test_forwarded_headers_are_believed_only_from_trusted_proxies(
 SERVER_SETTINGS = {
     "DATABASE_URL",
     "SECRET_KEY",
+    "AUDIT_KEY",
     "PORT",
     "PORTFOLIO_BIND",
     "PORTFOLIO_ENV",
@@ -212,6 +228,7 @@ def _gunicorn_env(tmp_path: Path, **settings: str) -> dict[str, str]:
             "PORTFOLIO_INSTANCE_PATH": str(tmp_path / "served-instance"),
             "EVIDENCE_DIR": str(tmp_path / "served-evidence"),
             "SECRET_KEY": SECRET,
+            "AUDIT_KEY": SECRET + "-audit",
             "WEB_CONCURRENCY": "1",
         }
     )
@@ -229,6 +246,7 @@ def _prepare_database(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> N
         {
             "TESTING": True,
             "SECRET_KEY": SECRET,
+            "AUDIT_KEY": env["AUDIT_KEY"],
             "SQLALCHEMY_DATABASE_URI": env["DATABASE_URL"],
             "EVIDENCE_DIR": env["EVIDENCE_DIR"],
             "PASSWORD_HASH_METHOD": FAST_HASH,
@@ -406,6 +424,7 @@ def test_gunicorn_workers_save_concurrently_on_sqlite(
     app = create_app(
         {
             "SECRET_KEY": SECRET,
+            "AUDIT_KEY": env["AUDIT_KEY"],
             "SQLALCHEMY_DATABASE_URI": env["DATABASE_URL"],
             "EVIDENCE_DIR": env["EVIDENCE_DIR"],
         }

@@ -38,6 +38,7 @@ def _writer(url: str, instance: str, number: int, start: object, results: object
             {
                 "TESTING": True,
                 "SECRET_KEY": "test",
+                "AUDIT_KEY": "test",
                 "SQLALCHEMY_DATABASE_URI": url,
                 "EVIDENCE_DIR": str(Path(instance) / "evidence"),
                 "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",

@@ -1,23 +1,39 @@
-"""Writing audit events in the caller's transaction, and checking the chain they form."""
+"""Writing audit events in the caller's transaction, and checking the chain they form.
+
+Each event's hash is an HMAC of its content and the hash before it, with a key the database
+does not hold (``AUDIT_KEY``, portfolio/signing.py): whoever can write the database can
+neither change an event nor re-chain the log after it. After every commit that adds events,
+the last one's number and hash are published in a file beside the database
+(``AUDIT_HEAD_FILE``), so removing events from the end is seen too.
+"""
 
 from __future__ import annotations
 
 import enum
+import fcntl
 import hashlib
 import json
+import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
+from flask import current_app, has_app_context
+from sqlalchemy import event as orm_event
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from portfolio.models import AuditEvent, AuditHead, Enrolment, Role, User
 from portfolio.models.audit import GENESIS_HASH
 from portfolio.models.base import utcnow
+from portfolio.signing import AUDIT_LOG, sign
 
 SYSTEM = "system"
+#: ``session.info`` key: this transaction added events, so its head is published on commit.
+_ADDED = "audit_events_added"
+_HEAD = "audit_head_to_publish"
 
 
 def jsonable(value: Any) -> Any:
@@ -41,7 +57,8 @@ def admin_role(actor: User | None) -> Role | None:
 
 
 def event_digest(event: Any) -> str:
-    """The SHA-256 of an event's content and the hash before it (an event or a row)."""
+    """The hash of an event's content and the hash before it (an event or a row): an HMAC with
+    the audit key, or plain SHA-256 for events written before the log was keyed."""
     content = {
         "seq": event.seq,
         "occurred_at": event.occurred_at.isoformat(),
@@ -55,7 +72,60 @@ def event_digest(event: Any) -> str:
         "prev_hash": event.prev_hash,
     }
     canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    if getattr(event, "keyed", True) is False:
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return sign(AUDIT_LOG, canonical.encode("utf-8"))
+
+
+def events_added(session: Session) -> None:
+    """Note that this transaction appended events: its head is published when it commits."""
+    session.info[_ADDED] = True
+
+
+@orm_event.listens_for(Session, "before_commit")
+def _read_head(session: Session) -> None:
+    if session.info.pop(_ADDED, False):
+        head = session.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1))
+        session.info[_HEAD] = tuple(head.one())
+
+
+@orm_event.listens_for(Session, "after_commit")
+def _publish_head(session: Session) -> None:
+    head = session.info.pop(_HEAD, None)
+    if head is not None and has_app_context():
+        publish_head(Path(current_app.config["AUDIT_HEAD_FILE"]), *head)
+
+
+@orm_event.listens_for(Session, "after_soft_rollback")
+def _forget_head(session: Session, previous_transaction: object) -> None:
+    session.info.pop(_ADDED, None)
+    session.info.pop(_HEAD, None)
+
+
+def publish_head(path: Path, seq: int, digest: str) -> None:
+    """Write the log's last event to ``path``, never going back to an earlier one (several
+    workers commit at once; a lock keeps their writes in order)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_name(path.name + ".lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        published = read_head(path)
+        if published is not None and published[0] >= seq:
+            return
+        temporary = path.with_name(path.name + ".tmp")
+        body = {"seq": seq, "hash": digest, "published_at": utcnow().isoformat()}
+        temporary.write_text(json.dumps(body) + "\n", encoding="utf-8")
+        os.replace(temporary, path)
+
+
+def read_head(path: Path) -> tuple[int, str] | None:
+    """The published ``(seq, hash)``, or None if nothing was published there yet."""
+    try:
+        body = json.loads(path.read_text(encoding="utf-8"))
+        return int(body["seq"]), str(body["hash"])
+    except FileNotFoundError:
+        return None
+    except (ValueError, KeyError, TypeError):
+        return (-1, "unreadable")
 
 
 def record(
@@ -90,11 +160,13 @@ def record(
         before=jsonable(before) if before is not None else None,
         after=jsonable(after) if after is not None else None,
         prev_hash=prev_hash,
+        keyed=True,
     )
     event.hash = event_digest(event)
     session.add(event)
     session.execute(update(AuditHead).where(AuditHead.id == 1).values(hash=event.hash))
     session.flush()
+    events_added(session)
     return event
 
 
@@ -102,6 +174,8 @@ def record(
 class Verification:
     checked: int = 0
     problems: list[str] = field(default_factory=list)
+    #: What the operator should know that is not a break (an unkeyed start, no head yet).
+    notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -122,10 +196,17 @@ def _events(session: Session, batch: int = 1000) -> Iterator[Any]:
         last = rows[-1].seq
 
 
-def verify(session: Session) -> Verification:
-    """Recompute every event's hash in order; report each break in the chain."""
+def verify(session: Session, head_file: Path | None = None) -> Verification:
+    """Recompute every event's hash in order with the audit key; report each break in the
+    chain, and whether the log still reaches the head published outside the database."""
+    if head_file is None:
+        head_file = Path(current_app.config["AUDIT_HEAD_FILE"])
+    published = read_head(head_file)
     result = Verification()
     expected_prev, expected_seq = GENESIS_HASH, 1
+    first_keyed: int | None = None
+    published_seen = False
+    signed = unsigned = 0
     for event in _events(session):
         result.checked += 1
         if event.seq != expected_seq:
@@ -137,13 +218,54 @@ def verify(session: Session) -> Verification:
                 f"event {event.seq} does not follow the one before it "
                 "(an event before it was changed, removed or inserted)."
             )
+        if event.keyed and first_keyed is None:
+            first_keyed = event.seq
+        elif not event.keyed and first_keyed is not None:
+            result.problems.append(
+                f"event {event.seq} is not signed, though events before it are: it was "
+                "written or rewritten without the audit key."
+            )
         if event_digest(event) != event.hash:
             result.problems.append(f"event {event.seq} was changed after it was written.")
+            unsigned += event.keyed
+        signed += event.keyed
+        if published is not None and event.seq == published[0]:
+            published_seen = True
+            if event.hash != published[1]:
+                result.problems.append(
+                    f"event {event.seq} is not the one published in {head_file}: the log was "
+                    "rewritten from there or before."
+                )
         expected_prev, expected_seq = event.hash, event.seq + 1
+    if signed and unsigned == signed:
+        result.problems.insert(
+            0,
+            "No signed event matches its signature: the log is checked with another AUDIT_KEY "
+            "than the one that signed it, or every event was rewritten.",
+        )
     head = session.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1)).one()
     if head.seq != expected_seq - 1 or head.hash != expected_prev:
         result.problems.append(
             f"the log ends at event {expected_seq - 1} but the head says {head.seq}: "
             "events at the end were removed."
+        )
+    if published is None:
+        if result.checked:
+            result.notes.append(
+                f"No head is published in {head_file} yet; it is written with the next event."
+            )
+    elif published[0] < 0:
+        result.problems.append(f"{head_file} cannot be read; it should hold the log's head.")
+    elif not published_seen:
+        result.problems.append(
+            f"{head_file} says the log reached event {published[0]}, but it ends at event "
+            f"{expected_seq - 1}: events at the end were removed."
+        )
+    if first_keyed is None and result.checked:
+        result.notes.append("No event is signed with the audit key yet.")
+    elif first_keyed is not None and first_keyed > 1:
+        result.notes.append(
+            f"Events 1 to {first_keyed - 1} were written before the log was signed with the "
+            "audit key: they are protected by the chain and the published head only."
         )
     return result

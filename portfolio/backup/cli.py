@@ -5,11 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
+from sqlalchemy import select
 
-from portfolio.audit.log import verify
+from portfolio.audit.log import publish_head, verify
 from portfolio.backup.service import BackupError, create_backup, restore_backup
 from portfolio.extensions import db
+from portfolio.models import AuditHead
 from portfolio.text import count, file_size
 
 backup_cli = AppGroup("backup", help="Write and restore snapshots of the database and evidence.")
@@ -60,4 +63,8 @@ def restore_command(path: Path) -> None:
             f"{count(len(result.problems), 'problem')} in {count(result.checked, 'event')}. "
             "The log was already broken in the instance the backup was taken from."
         )
+    head = db.session.execute(select(AuditHead.seq, AuditHead.hash)).one()
+    db.session.rollback()
+    if head.seq:
+        publish_head(Path(current_app.config["AUDIT_HEAD_FILE"]), head.seq, head.hash)
     click.echo(f"Audit log: {count(result.checked, 'event')} checked; the chain is intact.")

@@ -56,6 +56,7 @@ from portfolio.extensions import db
 from portfolio.files.storage import EvidenceStorage, LocalStorage, storage_from_config
 from portfolio.models.audit import GENESIS_HASH
 from portfolio.schema import code_revision, database_revision
+from portfolio.signing import BACKUP_MANIFEST, is_signed, sign
 
 FORMAT = "portfolio-backup"
 FORMAT_VERSION = 1
@@ -334,12 +335,22 @@ class _ManifestWriter:
             "evidence": evidence,
             "files": self.files,
         }
+        manifest["signature"] = {
+            "algorithm": "HMAC-SHA256 with AUDIT_KEY",
+            "value": sign(BACKUP_MANIFEST, _signed_bytes(manifest)),
+        }
         temporary = self.root / (MANIFEST + ".tmp")
         with temporary.open("w", encoding="utf-8") as out:
             json.dump(manifest, out, indent=1, ensure_ascii=False)
             out.write("\n")
             _sync(out)
         temporary.rename(self.root / MANIFEST)
+
+
+def _signed_bytes(manifest: dict[str, Any]) -> bytes:
+    """What a manifest's signature covers: everything in it but the signature, canonically."""
+    body = {key: value for key, value in manifest.items() if key != "signature"}
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def _copy(source: BinaryIO, out: BinaryIO) -> tuple[str, int]:
@@ -477,6 +488,15 @@ def _load_manifest(root: Path) -> dict[str, Any]:
             f"This backup is in format version {manifest.get('format_version')}; this version "
             f"of Portfolio reads version {FORMAT_VERSION}. Restore it with the version that "
             f"made it (Portfolio {manifest.get('app_version', 'unknown')})."
+        )
+    signature = manifest.get("signature")
+    value = signature.get("value") if isinstance(signature, dict) else None
+    if not is_signed(BACKUP_MANIFEST, _signed_bytes(manifest), value):
+        raise BackupError(
+            f"{MANIFEST} is not signed with this instance's AUDIT_KEY: it was changed after the "
+            "backup was made (the hashes in it can be recomputed, the signature cannot), or the "
+            "backup comes from an instance with another AUDIT_KEY; set the same AUDIT_KEY to "
+            "restore it. Nothing was restored."
         )
     required = {"alembic_revision": str, "tables": list, "files": list}
     for field, kind in required.items():

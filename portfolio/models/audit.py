@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DDL, JSON, ForeignKey, Index, Integer, String, event
+from sqlalchemy import DDL, JSON, Boolean, ForeignKey, Index, Integer, String, event, false
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from portfolio.extensions import db
@@ -18,8 +18,9 @@ GENESIS_HASH = "0" * 64
 class AuditEvent(db.Model):
     """Who did what to which record, when, with the values before and after.
 
-    Each event's hash covers its own content and the previous event's hash, so changing,
-    removing or reordering any event breaks the chain from there on (``flask audit verify``).
+    Each event's hash, an HMAC with a key the database does not hold, covers its own content
+    and the previous event's hash, so changing, removing or reordering any event breaks the
+    chain from there on (``flask audit verify``).
     """
 
     __tablename__ = "audit_events"
@@ -43,6 +44,8 @@ class AuditEvent(db.Model):
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    # Signed with the audit key (an HMAC); events written before the log was keyed are not.
+    keyed: Mapped[bool] = mapped_column(Boolean, default=True, server_default=false())
 
     actor: Mapped[User | None] = relationship()
 

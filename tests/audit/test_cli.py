@@ -13,14 +13,17 @@ def test_verify_reports_an_intact_chain(runner, make_user) -> None:
         make_user("learner")
     result = runner.invoke(args=["audit", "verify"])
     assert result.exit_code == 0, result.output
-    assert result.output == "3 events checked; the chain is intact.\n"
+    assert result.output == (
+        "3 events checked; the chain is intact and every judgement, sign-off and outcome is "
+        "as the log says.\n"
+    )
 
 
 def test_verify_of_an_empty_log(runner) -> None:
     """A new installation's log is empty and intact."""
     result = runner.invoke(args=["audit", "verify"])
     assert result.exit_code == 0
-    assert "0 events checked; the chain is intact." in result.output
+    assert "0 events checked; the chain is intact" in result.output
 
 
 def test_verify_lists_each_problem_and_fails(runner, make_user) -> None:
@@ -34,8 +37,9 @@ def test_verify_lists_each_problem_and_fails(runner, make_user) -> None:
     assert result.exit_code == 1
     assert "event 2 was changed after it was written." in result.stderr
     assert "the log ends at event 3 but the head says 4" in result.stderr
+    assert "says the log reached event 4, but it ends at event 3" in result.stderr
     assert (
-        "Error: The audit log has been tampered with: 2 problems in 3 events checked."
+        "Error: The audit log has been tampered with: 3 problems in 3 events checked."
         in result.stderr
     )
     assert "intact" not in result.output

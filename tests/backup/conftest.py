@@ -61,6 +61,8 @@ def make_instance(app: Flask, tmp_path: Path) -> Iterator[Callable[..., Flask]]:
             {
                 "TESTING": True,
                 "SECRET_KEY": "test",
+                "AUDIT_KEY": "test",  # the key travels apart from the backup, but must match
+                "AUDIT_HEAD_FILE": str(tmp_path / f"audit-head-{name}.json"),
                 "WTF_CSRF_ENABLED": False,
                 "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
                 "SQLALCHEMY_DATABASE_URI": url,

@@ -102,7 +102,7 @@ def test_round_trip_restores_every_row_and_every_file(
         verified = invoke(target, "audit", "verify")
         assert verified.exit_code == 0, verified.output
         events = len(expected["audit_events"])
-        assert f"{events} events checked; the chain is intact." in verified.output
+        assert f"{events} events checked; the chain is intact" in verified.output
         # New work gets new ids after the restored ones, and joins the audit chain.
         user, _ = create_user(
             db.session,
@@ -284,6 +284,58 @@ def test_a_backup_that_does_not_match_its_manifest_is_refused_naming_the_file(
     assert evidence_files(target) == {}
 
 
+def _resign_hashes(backup: Path, relative: str) -> None:
+    """Recompute a changed file's SHA-256 and size in the manifest, as a forger would."""
+    manifest = manifest_of(backup)
+    data = (backup / relative).read_bytes()
+    for entry in manifest["files"]:
+        if entry["path"] == relative:
+            entry.update(sha256=hashlib.sha256(data).hexdigest(), size=len(data))
+    (backup / "manifest.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+
+
+def test_a_backup_rehashed_after_adding_an_admin_role_is_refused(
+    backup: Path, make_instance: Callable[..., Flask]
+) -> None:
+    """Someone adds an admin role to a learner in the backup's rows and recomputes the
+    manifest's hashes to match: before, it restored as valid. The manifest's signature needs
+    the audit key, which the backup does not hold."""
+    roles = backup / "database" / "user_roles.jsonl"
+    rows = [json.loads(line) for line in roles.read_text().splitlines()]
+    learner = next(row for row in rows if row["role"] == "learner")
+    rows.append({**learner, "id": max(row["id"] for row in rows) + 1, "role": "admin"})
+    roles.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    _resign_hashes(backup, "database/user_roles.jsonl")
+    target = make_instance()
+    with target.app_context():
+        before = contents()
+    result = invoke(target, "backup", "restore", str(backup))
+    assert result.exit_code == 1
+    assert "manifest.json is not signed with this instance's AUDIT_KEY" in result.output
+    assert "Nothing was restored." in result.output
+    with target.app_context():
+        assert contents() == before
+
+
+def test_a_backup_restores_only_with_the_audit_key_that_made_it(
+    backup: Path, make_instance: Callable[..., Flask]
+) -> None:
+    target = make_instance()
+    target.config["AUDIT_KEY"] = "another instance's key"
+    result = invoke(target, "backup", "restore", str(backup))
+    assert result.exit_code == 1
+    assert "or the backup comes from an instance with another AUDIT_KEY" in result.output
+    target.config["AUDIT_KEY"] = "test"
+    restored = invoke(target, "backup", "restore", str(backup))
+    assert restored.exit_code == 0, restored.output
+    assert "the chain is intact" in restored.output
+    # The restored log's head is published for this instance, so truncation is seen from now.
+    head = json.loads(Path(target.config["AUDIT_HEAD_FILE"]).read_text())
+    with target.app_context():
+        last = db.session.scalar(select(AuditEvent.seq).order_by(AuditEvent.seq.desc()).limit(1))
+    assert head["seq"] == last > 0
+
+
 def test_an_incomplete_backup_is_refused(backup: Path, make_instance: Callable[..., Flask]) -> None:
     (backup / "manifest.json").unlink()
     result = invoke(make_instance(), "backup", "restore", str(backup))
@@ -393,4 +445,4 @@ def test_backup_while_another_connection_writes_is_one_snapshot(
     assert result.exit_code == 0, result.output
     verified = invoke(target, "audit", "verify")
     assert verified.exit_code == 0, verified.output
-    assert f"{head['seq']} events checked; the chain is intact." in verified.output
+    assert f"{head['seq']} events checked; the chain is intact" in verified.output

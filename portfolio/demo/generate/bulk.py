@@ -31,7 +31,7 @@ from sqlalchemy import bindparam, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from portfolio.assessment import rules
-from portfolio.audit.log import SYSTEM, event_digest, jsonable
+from portfolio.audit.log import SYSTEM, event_digest, events_added, jsonable
 from portfolio.auth.permissions import Action, check_state
 from portfolio.auth.services import account_payload, normalise_email
 from portfolio.demo.generate.content import FileSpec
@@ -309,7 +309,7 @@ class Batch:
         events = []
         for _, _, row in self.events:
             seq += 1
-            row.update(id=self.ids.take(AuditEvent), seq=seq, prev_hash=previous)
+            row.update(id=self.ids.take(AuditEvent), seq=seq, prev_hash=previous, keyed=True)
             row["hash"] = previous = event_digest(SimpleNamespace(**row))
             events.append(row)
 
@@ -338,6 +338,7 @@ class Batch:
         self.session.execute(
             update(AuditHead).where(AuditHead.id == 1).values(seq=seq, hash=previous)
         )
+        events_added(self.session)
         return counts
 
     def _stored(self) -> None:
