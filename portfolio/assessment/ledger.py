@@ -135,7 +135,7 @@ def _standing(model: Any, ids: list[int]) -> Select[Any]:
 def _refs(session: Session, rows: list[Any]) -> dict[int, str]:
     target_ids = {row.target_id for row in rows}
     found = session.execute(select(Target.id, Target.ref).where(Target.id.in_(target_ids)))
-    return {target_id: ref for target_id, ref in found}
+    return dict(found.all())
 
 
 def _judgements(session: Session, rows: list[Judgement]) -> dict[int, tuple[str, dict[str, Any]]]:
