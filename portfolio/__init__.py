@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from flask import Flask, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException, NotFound, RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
@@ -210,15 +211,27 @@ def _register_error_pages(app: Flask) -> None:
             return jsonify(error=error.description), 429
         return render_template("errors/error.html", error=error), 429
 
-    @app.errorhandler(OverflowError)
-    def out_of_range(error: OverflowError) -> tuple[str, int]:
-        """A number in a form or query past any id the database can hold names no record;
-        SQLite's driver cannot even bind it. Nothing was saved."""
+    def out_of_range() -> tuple[str, int]:
+        db.session.rollback()  # PostgreSQL refuses anything more in an aborted transaction
         missing = NotFound(
             "What you sent names a record by a number far larger than any record here, so "
             "nothing was saved. Go back, reload the page and try again."
         )
         return render_template("errors/error.html", error=missing), 404
+
+    @app.errorhandler(OverflowError)
+    def too_large_for_sqlite(error: OverflowError) -> tuple[str, int]:
+        """A number in a URL, form or query past any id names no record; SQLite's driver
+        cannot even bind it. Nothing was saved (the request's transaction is rolled back)."""
+        return out_of_range()
+
+    @app.errorhandler(DataError)
+    def too_large_for_postgresql(error: DataError) -> tuple[str, int]:
+        """The same on PostgreSQL, which compares an id as a 32-bit integer: SQLSTATE 22003
+        (numeric value out of range). Any other data error is the server's."""
+        if getattr(error.orig, "sqlstate", None) == "22003":
+            return out_of_range()
+        raise error
 
     @app.errorhandler(RequestEntityTooLarge)
     def too_large(error: RequestEntityTooLarge) -> tuple[str, int]:
