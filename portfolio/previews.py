@@ -23,6 +23,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -51,6 +52,16 @@ class PreviewLimits:
     output_bytes: int = 8 * 1024 * 1024
 
 
+#: Seconds a conversion that ran out of time is not tried again. Past the wall-clock limit
+#: may mean a busy machine rather than a hostile file, so it is tried again later; anything
+#: else a file is refused for (its size, its memory, not being Word) is kept for good.
+RETRY_AFTER = 3600
+
+
+class TimedOut(PreviewUnavailable):
+    """The conversion was killed at its wall-clock limit."""
+
+
 class PreviewCache:
     """Sanitised previews, and the reasons for the files that have none, by SHA-256."""
 
@@ -63,14 +74,24 @@ class PreviewCache:
         return self.folder / f"{sha256}.v{FORMAT}.{suffix}"
 
     def get(self, sha256: str) -> Markup | None:
-        """The cached preview; ``PreviewUnavailable`` if the file is known to have none."""
+        """The cached preview; ``PreviewUnavailable`` if the file is known to have none, or
+        timed out less than ``RETRY_AFTER`` ago (a busy machine may manage it later)."""
         refused = self._path(sha256, "refused")
         if refused.exists():
             raise PreviewUnavailable(refused.read_text(encoding="utf-8"))
+        timed_out = self._path(sha256, "timed-out")
+        try:
+            if time.time() - timed_out.stat().st_mtime < RETRY_AFTER:
+                raise PreviewUnavailable(timed_out.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            pass
         html = self._path(sha256, "html")
         if html.exists():
             return Markup(html.read_text(encoding="utf-8"))  # sanitised before it was kept
         return None
+
+    def forget_timeout(self, sha256: str) -> None:
+        self._path(sha256, "timed-out").unlink(missing_ok=True)
 
     def put(self, sha256: str, suffix: str, text: str) -> None:
         self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -91,10 +112,14 @@ def word_preview(
         return cached
     try:
         html = _convert(fp, limits)
+    except TimedOut as slow:
+        cache.put(sha256, "timed-out", str(slow))
+        raise
     except PreviewUnavailable as refused:
         cache.put(sha256, "refused", str(refused))
         raise
     cache.put(sha256, "html", html)
+    cache.forget_timeout(sha256)
     return Markup(html)
 
 
@@ -120,7 +145,7 @@ def _convert(fp: BinaryIO, limits: PreviewLimits) -> str:
         except subprocess.TimeoutExpired:
             child.kill()
             child.communicate()
-            raise PreviewUnavailable(
+            raise TimedOut(
                 f"This document takes too long to convert for a preview. {_DOWNLOAD}"
             ) from None
     if child.returncode == 0:

@@ -5,6 +5,7 @@ is converted at most once."""
 from __future__ import annotations
 
 import io
+import os
 import time
 import zipfile
 from pathlib import Path
@@ -13,7 +14,7 @@ import pytest
 
 from portfolio.files.archives import ArchiveRefused, ZipLimits, check_zip, directory_of
 from portfolio.files.filetypes import sniff_file
-from portfolio.previews import PreviewCache, PreviewLimits, word_preview
+from portfolio.previews import RETRY_AFTER, PreviewCache, PreviewLimits, word_preview
 from portfolio.rendering import PreviewUnavailable
 from tests.files import docx_bytes
 
@@ -88,9 +89,16 @@ def test_a_conversion_past_its_time_is_killed_and_the_reason_kept(tmp_path: Path
     hurried = PreviewLimits(seconds=0.05)
     with pytest.raises(PreviewUnavailable, match="takes too long to convert"):
         word_preview(io.BytesIO(rebuilt(document_mb=8)), sha, cache, hurried)
-    # The same file is not converted again: its reason is kept with it.
+    # The same file is not converted again for an hour: its reason is kept with it...
     with pytest.raises(PreviewUnavailable, match="takes too long to convert"):
         word_preview(io.BytesIO(b""), sha, cache)
+    # ...then it is tried again (a busy machine, not the file, may have been too slow).
+    kept = tmp_path / "previews" / f"{sha}.v1.timed-out"
+    an_hour_ago = time.time() - RETRY_AFTER - 1
+    os.utime(kept, (an_hour_ago, an_hour_ago))
+    html = word_preview(io.BytesIO(docx_bytes("Complaint log")), sha, cache)
+    assert "Resolved within 24 hours." in html
+    assert not kept.exists()
 
 
 def test_a_conversion_past_its_memory_dies_in_the_child_not_the_server(tmp_path: Path) -> None:
