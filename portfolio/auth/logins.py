@@ -2,7 +2,9 @@
 account with too many recent failures is locked for a while.
 
 The failures are counted from the log itself, so every worker process of the app sees the
-same count and a lockout holds however the requests are spread. Guessing from many addresses
+same count and a lockout holds however the requests are spread. A lock does not hold for an
+address the account has logged in from before (``LoginPolicy.known_for``), so guessing from
+elsewhere cannot lock someone out of their usual place of work. Guessing from many addresses
 is slowed per account here; guessing many accounts from one address is slowed per address by
 the rate limit on the login form (``create_app``).
 
@@ -40,6 +42,9 @@ class LoginPolicy:
     #: Failures in a row (since the last success) within ``window`` that lock the account.
     failures: int = 5
     window: timedelta = timedelta(minutes=15)
+    #: A lock holds for addresses the account has not logged in from within this time: whoever
+    #: guesses from elsewhere cannot lock the person out of their usual place of work.
+    known_for: timedelta = timedelta(days=90)
 
 
 def policy_from(config: Mapping[str, Any]) -> LoginPolicy:
@@ -87,6 +92,25 @@ def _recent_failures(session: Session, user: User, policy: LoginPolicy) -> list[
     )
 
 
+def _known_address(session: Session, user: User, address: str | None, policy: LoginPolicy) -> bool:
+    """Whether the account logged in from ``address`` within ``policy.known_for``."""
+    if not address:
+        return False
+    return (
+        session.scalar(
+            select(AuditEvent.id)
+            .where(
+                AuditEvent.action == SUCCEEDED,
+                AuditEvent.subject == _subject(user),
+                AuditEvent.occurred_at >= utcnow() - policy.known_for,
+                AuditEvent.after["address"].as_string() == address,
+            )
+            .limit(1)
+        )
+        is not None
+    )
+
+
 def _locked_until(failures: list[datetime], policy: LoginPolicy) -> datetime | None:
     if len(failures) < policy.failures:
         return None
@@ -122,7 +146,7 @@ def log_in(
         )
         return LoginResult(None)
     locked = _locked_until(_recent_failures(session, user, policy), policy)
-    if locked is not None:
+    if locked is not None and not _known_address(session, user, address, policy):
         check_password_hash(user.password_hash or _decoy_hash(hash_method), password)
         record(
             session,

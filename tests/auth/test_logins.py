@@ -74,12 +74,12 @@ def test_the_lock_ends_with_its_window_and_a_success_clears_the_count(app, make_
     user = make_user("learner", email="lee@example.org")
     brief = LoginPolicy(failures=2, window=timedelta(seconds=1))
 
-    def attempt(password: str):
+    def attempt(password: str, address: str = "203.0.113.9"):
         result = log_in(
             db.session,
             email=user.email,
             password=password,
-            address="192.0.2.7",
+            address=address,
             hash_method="pbkdf2:sha256:1000",
             policy=brief,
         )
@@ -87,12 +87,38 @@ def test_the_lock_ends_with_its_window_and_a_success_clears_the_count(app, make_
         return result
 
     assert attempt(WRONG).locked_until is None
-    assert attempt(PASSWORD).user == user  # the success clears the count
+    assert attempt(PASSWORD, "192.0.2.7").user == user  # the success clears the count
     assert attempt(WRONG).locked_until is None
     assert attempt(WRONG).locked_until is not None  # two in a row: locked
     assert attempt(PASSWORD).user is None
     time.sleep(1.1)
     assert attempt(PASSWORD).user == user
+
+
+def test_a_lock_does_not_hold_where_the_person_logged_in_before(app, make_user) -> None:
+    """Someone guessing from elsewhere locks the account for their own address and any new
+    one, but not for the address its owner works from: the lockout cannot be used to keep a
+    person out. Before, five wrong guesses from anywhere locked the owner out too."""
+    user = make_user("learner", email="lee@example.org")
+
+    def attempt(password: str, address: str):
+        result = log_in(
+            db.session,
+            email=user.email,
+            password=password,
+            address=address,
+            hash_method="pbkdf2:sha256:1000",
+        )
+        db.session.commit()
+        return result
+
+    assert attempt(PASSWORD, "192.0.2.7").user == user  # the owner, at work
+    for _ in range(5):
+        attempt(WRONG, "203.0.113.9")  # someone else
+    assert attempt(PASSWORD, "203.0.113.9").locked_until is not None
+    assert attempt(PASSWORD, "198.51.100.1").locked_until is not None  # a new place too
+    assert attempt(PASSWORD, "192.0.2.7").user == user
+    assert [e.after["address"] for e in events("login.succeeded")] == ["192.0.2.7"] * 2
 
 
 @pytest.fixture
