@@ -25,6 +25,7 @@ ENVIRONMENT_KEYS = {
     "TRUSTED_PROXIES": "TRUSTED_PROXIES",
     "BUNDLE_KEEP_DAYS": "BUNDLE_KEEP_DAYS",
     "ATTEMPTS_ALLOWED": "ATTEMPTS_ALLOWED",
+    "REVIEW_DUE_WORKING_DAYS": "REVIEW_DUE_WORKING_DAYS",
     "PREVIEW_SECONDS": "PREVIEW_SECONDS",
     "PREVIEW_MEMORY_MB": "PREVIEW_MEMORY_MB",
     "LOGIN_ADDRESS_LIMIT": "LOGIN_ADDRESS_LIMIT",
@@ -85,6 +86,9 @@ def defaults(instance_path: str) -> dict[str, object]:
         # Attempts at a unit a learner may have (the first and each reassessment after Not
         # yet competent); past the last, the enrolment can only be closed.
         "ATTEMPTS_ALLOWED": 2,
+        # A submission is due for its review this many working days (Monday to Friday) after
+        # it was handed in; past that the queue marks it overdue.
+        "REVIEW_DUE_WORKING_DAYS": 10,
         # A Word preview is made in a child process killed past these (a zip bomb's defence).
         "PREVIEW_SECONDS": 20,
         "PREVIEW_MEMORY_MB": 768,
@@ -139,6 +143,7 @@ def _coerce(key: str, value: str) -> object:
         "SESSION_ABSOLUTE_HOURS",
         "LEARNER_STORAGE_MB",
         "LEARNER_STORAGE_FILES",
+        "REVIEW_DUE_WORKING_DAYS",
     ):
         try:
             return int(value)

@@ -1,17 +1,21 @@
-"""The assessor's queue: the submissions waiting for them or in their review, oldest first."""
+"""The assessor's queue: the submissions waiting for them or in their review, oldest first,
+each due a number of working days after it was handed in (``REVIEW_DUE_WORKING_DAYS``)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from portfolio.auth.permissions import Action, states_of
+from portfolio.clock import local_date
 from portfolio.enrolments.progress import Coverage, coverage
 from portfolio.enrolments.services import enrolments_by_id
-from portfolio.models import Enrolment, Submission, User
+from portfolio.models import Enrolment, Submission, Unit, UnitOutcome, UnitRelease, User
 
 
 @dataclass
@@ -19,14 +23,56 @@ class QueueRow:
     enrolment: Enrolment
     submission: Submission
     coverage: Coverage
+    due_on: date
+    #: Days past the due date (0 until it has passed).
+    overdue_by: int
 
 
-def review_queue_query(assessor: User) -> Select[tuple[Submission]]:
-    """The latest submission of each enrolment waiting for this assessor, oldest first."""
-    waiting = and_(
+@dataclass(frozen=True)
+class QueueFilter:
+    unit_code: str | None = None
+    #: Part of the learner's name, email or student ID.
+    learner: str | None = None
+
+
+@dataclass(frozen=True)
+class QueueCounts:
+    waiting: int
+    overdue: int
+    decided_this_month: int
+
+
+def add_working_days(start: date, days: int) -> date:
+    """``days`` working days (Monday to Friday) after ``start``."""
+    day = start
+    while days > 0:
+        day += timedelta(days=1)
+        if day.weekday() < 5:
+            days -= 1
+    return day
+
+
+def first_not_overdue(today: date, days: int) -> date:
+    """The earliest hand-in date whose due date is not yet past: anything handed in before it
+    is overdue (due dates grow with the hand-in date, so the search is short)."""
+    day = today
+    while add_working_days(day - timedelta(days=1), days) >= today:
+        day -= timedelta(days=1)
+    return day
+
+
+def _waiting(assessor: User):  # type: ignore[no-untyped-def]
+    return and_(
         Enrolment.assessor_id == assessor.id,
         Enrolment.state.in_(states_of(Action.START_REVIEW, Action.JUDGE)),
     )
+
+
+def review_queue_query(
+    assessor: User, chosen: QueueFilter = QueueFilter()
+) -> Select[tuple[Submission]]:
+    """The latest submission of each enrolment waiting for this assessor, oldest first."""
+    waiting = _waiting(assessor)
     # Rounds of this assessor's waiting enrolments only, so the work stays with the queue's size
     # rather than every submission the RTO has ever had.
     latest = (
@@ -36,7 +82,7 @@ def review_queue_query(assessor: User) -> Select[tuple[Submission]]:
         .group_by(Submission.enrolment_id)
         .subquery()
     )
-    return (
+    query = (
         select(Submission)
         .join(
             latest,
@@ -48,12 +94,73 @@ def review_queue_query(assessor: User) -> Select[tuple[Submission]]:
         .where(waiting)
         .order_by(Submission.submitted_at, Submission.id)
     )
+    if chosen.unit_code:
+        query = (
+            query.join(UnitRelease, UnitRelease.id == Enrolment.unit_release_id)
+            .join(Unit, Unit.id == UnitRelease.unit_id)
+            .where(Unit.code == chosen.unit_code)
+        )
+    if chosen.learner and chosen.learner.strip():
+        text = f"%{chosen.learner.strip().lower()}%"
+        query = query.join(User, User.id == Enrolment.learner_id).where(
+            or_(
+                func.lower(User.name).like(text),
+                func.lower(User.email).like(text),
+                func.lower(func.coalesce(User.student_id, "")).like(text),
+            )
+        )
+    return query
 
 
-def queue_rows(session: Session, submissions: Sequence[Submission]) -> list[QueueRow]:
-    """The queue page's rows with learner, unit and coverage, in a fixed number of queries."""
+def queue_units(session: Session, assessor: User) -> list[str]:
+    """The codes of the units with something waiting for this assessor (the filter's choices)."""
+    return list(
+        session.scalars(
+            select(Unit.code)
+            .join(UnitRelease, UnitRelease.unit_id == Unit.id)
+            .join(Enrolment, Enrolment.unit_release_id == UnitRelease.id)
+            .where(_waiting(assessor))
+            .distinct()
+            .order_by(Unit.code)
+        )
+    )
+
+
+def queue_counts(
+    session: Session, assessor: User, *, today: date, due_days: int, zone: ZoneInfo
+) -> QueueCounts:
+    """Waiting, overdue (all of the queue, whatever the filter) and decided this month: two
+    queries."""
+    waiting = review_queue_query(assessor).subquery()
+    cutoff = datetime.combine(first_not_overdue(today, due_days), time(), zone).astimezone(UTC)
+    total, overdue = session.execute(
+        select(
+            func.count(),
+            func.count().filter(waiting.c.submitted_at < cutoff),
+        ).select_from(waiting)
+    ).one()
+    decided = session.scalar(
+        select(func.count()).where(
+            UnitOutcome.assessor_id == assessor.id,
+            UnitOutcome.replaces_id.is_(None),
+            UnitOutcome.decided_on >= today.replace(day=1),
+        )
+    )
+    return QueueCounts(total, overdue, decided or 0)
+
+
+def queue_rows(
+    session: Session, submissions: Sequence[Submission], *, today: date, due_days: int
+) -> list[QueueRow]:
+    """The queue page's rows with learner, unit, coverage and due date, in a fixed number of
+    queries."""
     if not submissions:
         return []
     enrolments = enrolments_by_id(session, (s.enrolment_id for s in submissions))
     covered = coverage(session, list(enrolments.values()))
-    return [QueueRow(enrolments[s.enrolment_id], s, covered[s.enrolment_id]) for s in submissions]
+    rows = []
+    for s in submissions:
+        due = add_working_days(local_date(s.submitted_at), due_days)
+        late = max((today - due).days, 0)
+        rows.append(QueueRow(enrolments[s.enrolment_id], s, covered[s.enrolment_id], due, late))
+    return rows

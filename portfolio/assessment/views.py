@@ -6,6 +6,8 @@ service in ``portfolio.assessment.review``, commits and redirects back to the re
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload, lazyload
@@ -15,7 +17,13 @@ from wtforms.fields import SelectChoice
 from portfolio.assessment import attempts, decisions, gaps
 from portfolio.assessment import outcome as outcomes
 from portfolio.assessment.matrix import matrix_sections
-from portfolio.assessment.queue import queue_rows, review_queue_query
+from portfolio.assessment.queue import (
+    QueueFilter,
+    queue_counts,
+    queue_rows,
+    queue_units,
+    review_queue_query,
+)
 from portfolio.assessment.review import ReviewView, review_view
 from portfolio.assessment.review_forms import (
     ActionForm,
@@ -34,6 +42,7 @@ from portfolio.assessment.review_forms import (
 )
 from portfolio.assessment.rules import OUTCOME_DECLARATION, Conversation
 from portfolio.auth.permissions import Action, require
+from portfolio.clock import today
 from portfolio.extensions import db
 from portfolio.files.serving import DOCX, INLINE_TYPES, send_stored
 from portfolio.files.uploads import NewFile, store_upload
@@ -104,9 +113,27 @@ def _expired() -> None:
 def queue() -> str:
     """Submissions waiting for this assessor, oldest first."""
     require(current_user, Action.REVIEW_QUEUE)
-    page = db.paginate(review_queue_query(current_user), per_page=PER_PAGE, error_out=False)
-    rows = queue_rows(db.session, page.items)
-    return render_template("review/queue.html", page=page, rows=rows)
+    config = current_app.config
+    due_days, now = int(config["REVIEW_DUE_WORKING_DAYS"]), today()
+    chosen = QueueFilter(
+        unit_code=request.args.get("unit") or None, learner=request.args.get("learner") or None
+    )
+    page = db.paginate(review_queue_query(current_user, chosen), per_page=PER_PAGE, error_out=False)
+    return render_template(
+        "review/queue.html",
+        page=page,
+        rows=queue_rows(db.session, page.items, today=now, due_days=due_days),
+        counts=queue_counts(
+            db.session,
+            current_user,
+            today=now,
+            due_days=due_days,
+            zone=ZoneInfo(config["RTO_TIMEZONE"]),
+        ),
+        units=queue_units(db.session, current_user),
+        chosen=chosen,
+        due_days=due_days,
+    )
 
 
 @bp.get("/enrolments/<int:enrolment_id>/review")

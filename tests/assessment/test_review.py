@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import date
+from datetime import date, timedelta
 
+import lxml.html
 import pytest
 from sqlalchemy import func, select
 
 from portfolio.audit.log import verify
+from portfolio.enrolments.workflow import STATE_EVENT
 from portfolio.extensions import db
 from portfolio.models import (
     AssessmentState,
@@ -21,6 +23,7 @@ from portfolio.models import (
     Submission,
     UnitOutcome,
 )
+from tests.dates import TODAY
 from tests.files import png_bytes
 
 
@@ -78,7 +81,8 @@ def test_queue_shows_waiting_submissions_oldest_first(
     page = client.get("/review").text
     assert "Lee Learner" in page and "TLII5018" in page and "First submission" in page
     assert "2 / 24 covered" in page
-    assert f'href="/enrolments/{first.enrolment.id}/review"' in page
+    # Opening a waiting submission starts its review: one click, a POST with the token.
+    assert f'action="/enrolments/{first.enrolment.id}/review/start"' in page
 
     other = make_user("assessor")
     login(other)
@@ -783,3 +787,106 @@ def test_ids_past_any_row_are_not_found_or_refused_not_server_errors(
     )
     assert refused.status_code == 404
     assert count(Judgement) == 0
+
+
+# --- The queue: due dates, filters, counts, opening starts the review --------------------------
+
+
+def test_working_days_skip_weekends() -> None:
+    from portfolio.assessment.queue import add_working_days, first_not_overdue
+
+    friday = date(2026, 11, 27)
+    assert add_working_days(friday, 1) == date(2026, 11, 30)  # Monday
+    assert add_working_days(friday, 10) == date(2026, 12, 11)
+    # Handed in on or after this day, not yet overdue today; before it, overdue.
+    today = date(2026, 12, 14)  # a Monday
+    cutoff = first_not_overdue(today, 10)
+    assert add_working_days(cutoff, 10) >= today > add_working_days(cutoff - timedelta(1), 10)
+
+
+def test_opening_a_waiting_submission_from_the_queue_starts_its_review(
+    client, submitted, login
+) -> None:
+    s = submitted()
+    login(s.assessor)
+    page = client.get("/review").text
+    action = f"/enrolments/{s.enrolment.id}/review/start"
+    assert f'action="{action}"' in page
+    opened = client.post(action, follow_redirects=True)
+    assert "Review started." in opened.text
+    db.session.expire_all()
+    assert s.enrolment.state is AssessmentState.IN_REVIEW
+    [started] = db.session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.action == STATE_EVENT, AuditEvent.enrolment_id == s.enrolment.id)
+        .order_by(AuditEvent.seq.desc())
+        .limit(1)
+    ).all()
+    assert started.after["state"] == "in_review" and started.actor_id == s.assessor.id
+    # In review now: the queue links the review (nothing more to start).
+    assert f'href="/enrolments/{s.enrolment.id}/review"' in client.get("/review").text
+
+
+def test_the_queue_shows_due_dates_flags_overdue_and_counts(client, submitted, login) -> None:
+    from portfolio.assessment.queue import add_working_days
+
+    late, recent = submitted(), submitted()
+    login(late.assessor)
+    handed_in = late.enrolment.submissions[-1]
+    handed_in.submitted_at = handed_in.submitted_at - timedelta(days=30)
+    db.session.commit()
+    page = client.get("/review")
+    tree = lxml.html.fromstring(page.data)
+    rows = tree.xpath("//tbody/tr")
+    assert len(rows) == 1  # each assessor sees their own
+    assert rows[0].get("data-overdue") is not None
+    due = add_working_days(TODAY - timedelta(days=30), 10)
+    assert f"Overdue by {(TODAY - due).days} days" in rows[0].text_content()
+    assert tree.xpath('string(//*[@data-count="waiting"])') == "1"
+    assert tree.xpath('string(//*[@data-count="overdue"])') == "1"
+
+    login(recent.assessor)
+    tree = lxml.html.fromstring(client.get("/review").data)
+    assert tree.xpath("//tbody/tr/@data-overdue") == []
+    assert tree.xpath('string(//*[@data-count="overdue"])') == "0"
+    due = add_working_days(TODAY, 10)
+    assert due.strftime("%d/%m/%Y") in tree.xpath("string(//tbody/tr)")
+
+
+def test_the_queue_filters_by_unit_and_learner(
+    client, submitted, make_user, make_enrolment, login
+) -> None:
+    from portfolio.evidence.rules import ItemFields
+    from portfolio.evidence.services import create_item
+    from portfolio.evidence.services import submit as hand_in
+    from portfolio.models import EvidenceType
+
+    s = submitted()
+    other = make_user("learner", name="Mia Other", student_id="S7788")
+    enrolment = make_enrolment(learner=other, assessor=s.assessor, unit="BSBCUS501")
+    create_item(
+        db.session,
+        actor=other,
+        enrolment=enrolment,
+        fields=ItemFields("Notes", EvidenceType.REPORT, date(2026, 1, 1), "text"),
+        files=[],
+    )
+    hand_in(db.session, actor=other, enrolment=enrolment, declared=True)
+    db.session.commit()
+    login(s.assessor)
+
+    def learners(query: str) -> list[str]:
+        tree = lxml.html.fromstring(client.get(f"/review{query}").data)
+        return [" ".join(c.text_content().split()) for c in tree.xpath("//tbody/tr/td[1]")]
+
+    assert learners("") == ["Lee Learner", "Mia Other"]
+    assert learners("?unit=BSBCUS501") == ["Mia Other"]
+    assert learners("?learner=s778") == ["Mia Other"]
+    assert learners("?learner=lee&unit=TLII5018") == ["Lee Learner"]
+    empty = client.get("/review?learner=nobody").text
+    assert "Nothing waiting matches this filter." in empty
+    assert 'data-count="waiting">2<' in empty  # the counts are of the whole queue
+    options = lxml.html.fromstring(client.get("/review").data).xpath(
+        "//select[@id='unit']/option/@value"
+    )
+    assert options == ["", "BSBCUS501", "TLII5018"]

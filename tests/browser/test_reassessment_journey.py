@@ -75,7 +75,6 @@ def test_not_yet_competent_then_a_second_attempt_reaches_competent(
     # 2. The assessor flags the plan's authenticity; the section action leaves it alone.
     log_in(*ASSESSOR)
     open_from_queue(page, accessible, round_label="First submission")
-    start_review(page, accessible)
     review_url = page.url.split("#")[0]
     page.get_by_role("link", name="E1 Customer service plan").first.click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("E1 Customer service plan")
