@@ -260,7 +260,7 @@ def test_people_can_log_in_and_the_pages_show_the_cohort(cohort, client) -> None
         if e.assessor_id == assessor.id and e.state in (S.SUBMITTED, S.RESUBMITTED, S.IN_REVIEW)
     ]
     assert waiting
-    shown = set(re.findall(r'/enrolments/(\d+)/review"', queue.text))
+    shown = set(re.findall(r'/enrolments/(\d+)/review(?:/start)?"', queue.text))
     assert {str(e.id) for e in waiting[:25]} <= shown
     for enrolment in waiting[:3]:
         review = client.get(f"/enrolments/{enrolment.id}/review")
@@ -361,7 +361,7 @@ class Labels:
                 out[key] = self.signoffs[value]
             elif key == "closure_id":
                 out[key] = self.closures[value]
-            elif key == "replaces_id":
+            elif key in ("replaces_id", "record_key"):
                 out[key] = value is not None
             elif key == "subject":
                 out[key] = value.replace(f"enrolment:{self.enrolment.id}", "enrolment:this")

@@ -8,6 +8,7 @@ records is in ``rules``.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import fields
 from datetime import date
@@ -50,27 +51,67 @@ def sign_off_gap(
     questions: Sequence[Conversation] = (),
     files: Sequence[NewFile] = (),
 ) -> GapSignoff:
-    """Close a gap by another method, with the record an auditor will ask for."""
+    """Close one gap by another method, with the record an auditor will ask for."""
+    [signoff] = sign_off_gaps(
+        session,
+        actor=actor,
+        view=view,
+        targets=[target],
+        method=method,
+        held_on=held_on,
+        notes=notes,
+        questions=questions,
+        files=files,
+    )
+    return signoff
+
+
+def sign_off_gaps(
+    session: Session,
+    *,
+    actor: User,
+    view: ReviewView,
+    targets: Sequence[Target],
+    method: GapMethod,
+    held_on: date,
+    notes: str,
+    questions: Sequence[Conversation] = (),
+    files: Sequence[NewFile] = (),
+) -> list[GapSignoff]:
+    """Close several gaps with one record (one conversation or observation covering them):
+    every target is checked before anything is written; each gets its sign-off row and its
+    own audit event, naming the others the record covers."""
     enrolment = view.enrolment
     check_state(Action.SIGN_OFF, enrolment)
-    target_of(enrolment, target)
-    rules.check_gap(target.ref, is_gap=view.is_gap(target))
-    signoff = _signoff(actor, enrolment, target, method, held_on, notes, questions)
-    signoff.files = [SignoffFile(uploaded_by_id=actor.id, **vars(f)) for f in files]
+    chosen = list({target.id: target for target in targets}.values())
+    if not chosen:
+        raise ServiceError("Choose at least one criterion this record covers.", "targets")
+    for target in chosen:
+        target_of(enrolment, target)
+        rules.check_gap(target.ref, is_gap=view.is_gap(target))
+    key = secrets.token_hex(8)
+    covers = [target.ref for target in chosen]
     claim(session, enrolment)
-    session.add(signoff)
+    signoffs = []
+    for target in chosen:
+        signoff = _signoff(actor, enrolment, target, method, held_on, notes, questions)
+        signoff.record_key = key
+        signoff.files = [SignoffFile(uploaded_by_id=actor.id, **vars(f)) for f in files]
+        session.add(signoff)
+        signoffs.append(signoff)
     session.flush()
-    audit(
-        session,
-        actor,
-        enrolment,
-        "gap.signed_off",
-        rules.target_subject(target.ref),
-        None,
-        _signed(signoff),
-    )
-    view.signoffs[target.id] = signoff
-    return signoff
+    for target, signoff in zip(chosen, signoffs, strict=True):
+        audit(
+            session,
+            actor,
+            enrolment,
+            "gap.signed_off",
+            rules.target_subject(target.ref),
+            None,
+            {**_signed(signoff), **({"covers": covers} if len(covers) > 1 else {})},
+        )
+        view.signoffs[target.id] = signoff
+    return signoffs
 
 
 def correct_signoff(
@@ -87,7 +128,8 @@ def correct_signoff(
     files: Sequence[NewFile] = (),
     reason: str,
 ) -> GapSignoff:
-    """After the outcome: a new sign-off replaces the old one; both stay on record.
+    """After the outcome: a new sign-off replaces the old one; both stay on record. A record
+    that covered several criteria is corrected as one: each of them gets the new record.
 
     The old sign-off's files listed in ``keep_files`` go with the new one, and ``files`` are
     added to them; the old sign-off keeps all of its own.
@@ -98,35 +140,56 @@ def correct_signoff(
     old = view.signoffs.get(target.id)
     if old is None:
         raise ServiceError(f"{target.ref} has no sign-off to correct.")
-    new = _signoff(actor, enrolment, target, method, held_on, notes, questions)
-    kept = [
-        SignoffFile(
-            uploaded_by_id=f.uploaded_by_id,
-            uploaded_at=f.uploaded_at,
+    kept_files = [
+        {
+            "uploaded_by_id": f.uploaded_by_id,
+            "uploaded_at": f.uploaded_at,
             **{spec.name: getattr(f, spec.name) for spec in fields(NewFile)},
-        )
+        }
         for f in old.files
         if f.id in keep_files
     ]
-    new.files = kept + [SignoffFile(uploaded_by_id=actor.id, **vars(f)) for f in files]
+    new = _signoff(actor, enrolment, target, method, held_on, notes, questions)
+    new.files = [SignoffFile(**kept) for kept in kept_files] + [
+        SignoffFile(uploaded_by_id=actor.id, **vars(f)) for f in files
+    ]
     if _signed(new) == _signed(old):
         raise ServiceError(
             f"That is the sign-off of {target.ref} as recorded: change what was wrong in it."
         )
-    new.replaces_id, new.correction_reason = old.id, rules.correction_reason(reason)
+    correction = rules.correction_reason(reason)
+    record = [
+        (view.unit.by_id[other.target_id], other)
+        for other in view.signoffs.values()
+        if old.record_key is not None and other.record_key == old.record_key
+    ] or [(target, old)]
+    key = secrets.token_hex(8)
     claim(session, enrolment)
-    session.add(new)
+    replacements = []
+    for covered, previous in record:
+        if covered.id == target.id:
+            replacement = new
+        else:
+            replacement = _signoff(actor, enrolment, covered, method, held_on, notes, questions)
+            replacement.files = [SignoffFile(**kept) for kept in kept_files] + [
+                SignoffFile(uploaded_by_id=actor.id, **vars(f)) for f in files
+            ]
+        replacement.record_key = key
+        replacement.replaces_id, replacement.correction_reason = previous.id, correction
+        session.add(replacement)
+        replacements.append((covered, previous, replacement))
     session.flush()
-    audit(
-        session,
-        actor,
-        enrolment,
-        "gap.signoff_corrected",
-        rules.target_subject(target.ref),
-        _signed(old),
-        {**_signed(new), "reason": new.correction_reason},
-    )
-    view.signoffs[target.id] = new
+    for covered, previous, replacement in replacements:
+        audit(
+            session,
+            actor,
+            enrolment,
+            "gap.signoff_corrected",
+            rules.target_subject(covered.ref),
+            _signed(previous),
+            {**_signed(replacement), "reason": replacement.correction_reason},
+        )
+        view.signoffs[covered.id] = replacement
     return new
 
 

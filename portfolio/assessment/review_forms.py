@@ -82,7 +82,14 @@ class SignoffForm(FlaskForm):
         "Evidence you gathered (optional)",
         description="An observation checklist, a third-party report, a recording.",
     )
-    submit = SubmitField("Sign off the gap")
+    also = SelectMultipleField(
+        "The same record also covers",
+        coerce=int,
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+        validate_choice=False,  # each is checked against the unit by the service
+    )
+    submit = SubmitField("Sign off")
 
 
 class CorrectSignoffForm(SignoffForm):

@@ -424,14 +424,20 @@ def sign_off(enrolment_id: int, target_id: int) -> str | Response:
     target = _target(enrolment, target_id)
     view = _view(enrolment)
     form = SignoffForm()
+    form.also.choices = [
+        SelectChoice(t.id, f"{t.ref} {t.text}")
+        for t in view.targets
+        if t.id != target.id and view.is_gap(t)
+    ]
     if form.validate_on_submit():
+        covered = [target, *(_target(enrolment, other) for other in form.also.data or [])]
 
         def act() -> object:
-            return gaps.sign_off_gap(
+            return gaps.sign_off_gaps(
                 db.session,
                 actor=current_user,
                 view=view,
-                target=target,
+                targets=covered,
                 method=GapMethod(form.method.data),
                 held_on=form.held_on.data,
                 notes=form.notes.data or "",
@@ -439,8 +445,14 @@ def sign_off(enrolment_id: int, target_id: int) -> str | Response:
                 files=_uploads(form),
             )
 
-        if save(form, act).ok:
-            flash(f"The gap at {target.ref} is signed off.", "success")
+        saved = save(form, act)
+        if saved.ok:
+            refs = [signoff.target.ref for signoff in saved.value]
+            if len(refs) == 1:
+                flash(f"The gap at {target.ref} is signed off.", "success")
+            else:
+                listed = ", ".join(refs[:-1]) + f" and {refs[-1]}"
+                flash(f"The gaps at {listed} are signed off by one record.", "success")
             return _back(enrolment, target.anchor)
     return render_template("review/signoff.html", view=view, e=enrolment, target=target, form=form)
 
@@ -466,6 +478,15 @@ def correct_signoff(enrolment_id: int, target_id: int) -> str | Response:
     }
     form = CorrectSignoffForm(data=recorded)
     form.keep.choices = [SelectChoice(f.id, f.display_name) for f in old.files]
+    form.also.choices = []  # a correction covers what the record covered, no more
+    covers = sorted(
+        (
+            view.unit.by_id[s.target_id]
+            for s in view.signoffs.values()
+            if old.record_key is not None and s.record_key == old.record_key
+        ),
+        key=lambda t: t.position,
+    )
     if form.validate_on_submit():
 
         def act() -> object:
@@ -484,13 +505,20 @@ def correct_signoff(enrolment_id: int, target_id: int) -> str | Response:
             )
 
         if save(form, act).ok:
+            refs = ", ".join(t.ref for t in covers) if len(covers) > 1 else target.ref
             flash(
-                f"The sign-off of {target.ref} is corrected; the old one stays on record.",
+                f"The sign-off of {refs} is corrected; the old one stays on record.",
                 "success",
             )
             return _back(enrolment, target.anchor)
     return render_template(
-        "review/signoff.html", view=view, e=enrolment, target=target, form=form, old=old
+        "review/signoff.html",
+        view=view,
+        e=enrolment,
+        target=target,
+        form=form,
+        old=old,
+        covers=covers if len(covers) > 1 else [],
     )
 
 

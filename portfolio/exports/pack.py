@@ -441,9 +441,23 @@ def _signoffs(document, data: PackData, clock: Clock) -> None:
     targets = {t.id: t for t in review.targets}
     if not review.signoffs:
         document.add_paragraph("No gap was signed off: every requirement had accepted evidence.")
+    # A record that covered several criteria is shown once, with the criteria it covers.
+    records: dict[object, list[int]] = {}
     for target_id, signoff in review.signoffs.items():
-        target = targets[target_id]
-        document.add_heading(f"{target.ref} {target.text}", level=2)
+        records.setdefault(signoff.record_key or ("single", target_id), []).append(target_id)
+    for covered in records.values():
+        signoff = review.signoffs[covered[0]]
+        if len(covered) == 1:
+            target = targets[covered[0]]
+            document.add_heading(f"{target.ref} {target.text}", level=2)
+        else:
+            refs = ", ".join(targets[target_id].ref for target_id in covered)
+            document.add_heading(f"{refs}: one record", level=2)
+            document.add_paragraph("This record covers:")
+            for target_id in covered:
+                paragraph = document.add_paragraph(style="List Bullet")
+                paragraph.add_run(targets[target_id].ref).bold = True
+                paragraph.add_run(f" {targets[target_id].text}")
         _facts(
             document,
             [

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import JSON, Boolean, Date, Enum, ForeignKey, Index, Integer, Text
+from sqlalchemy import JSON, Boolean, Date, Enum, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from portfolio.extensions import db
@@ -200,6 +200,9 @@ class GapSignoff(AssessorEntry, db.Model):
     notes: Mapped[str] = mapped_column(Text, default="")
     # A competency conversation: [{"question": ..., "answer": ...}, ...] in the order asked.
     questions: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    # One conversation or observation recorded against several criteria: a row per criterion
+    # (each judged and logged on its own), the same key on each. Corrected as one.
+    record_key: Mapped[str | None] = mapped_column(String(32), index=True)
 
     target: Mapped[Target] = relationship()
     files: Mapped[list[SignoffFile]] = relationship(

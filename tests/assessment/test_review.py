@@ -890,3 +890,91 @@ def test_the_queue_filters_by_unit_and_learner(
         "//select[@id='unit']/option/@value"
     )
     assert options == ["", "BSBCUS501", "TLII5018"]
+
+
+# --- One record for many criteria ---------------------------------------------------------------
+
+
+def test_one_conversation_signs_off_several_gaps_as_one_record(
+    client, submitted, login, make_enrolment, make_user
+) -> None:
+    """One competency conversation covering 2.3, 2.1 and 2.2 is typed once: each criterion
+    gets its sign-off and its own audit event, the pack shows the record once, and a
+    correction replaces it for all three."""
+    from portfolio.assessment.ledger import compare_with_log
+    from portfolio.models import Target
+
+    s = submitted()
+    login(s.assessor)
+    start(client, s)
+    first, others = s.target("pc-2.3"), [s.target("pc-2.1"), s.target("pc-2.2")]
+    url = f"{review_url(s)}/gaps/{first.id}"
+    form = client.get(url).text
+    assert 'name="also"' in form and f'value="{others[0].id}"' in form
+    decide(client, s, 0, "pc-1.1", "accept")
+    assert f'value="{s.target("pc-1.1").id}"' not in client.get(url).text  # not a gap now
+    fields = {
+        "method": "competency_conversation",
+        "held_on": "2026-11-20",
+        "notes": "One conversation about coaching and feedback.",
+        "questions-0-question": "How do you coach a new starter?",
+        "questions-0-answer": "Two live calls together, then roles swapped.",
+    }
+
+    # Bad input: a criterion of another unit, or one that is no gap; nothing is saved.
+    foreign = db.session.scalar(
+        select(Target).where(Target.unit_release_id != s.enrolment.unit_release_id).limit(1)
+    )
+    assert client.post(url, data={**fields, "also": [str(foreign.id)]}).status_code == 404
+    refused = client.post(url, data={**fields, "also": [str(s.target("pc-1.1").id)]})
+    assert "1.1 is not a gap: it has accepted evidence or a sign-off." in refused.text
+    assert "One conversation about coaching and feedback." in refused.text  # nothing lost
+    assert count(GapSignoff) == 0
+
+    page = client.post(
+        url, data={**fields, "also": [str(o.id) for o in others]}, follow_redirects=True
+    )
+    assert "The gaps at 2.3, 2.1 and 2.2 are signed off by one record." in page.text
+    rows = db.session.scalars(select(GapSignoff).order_by(GapSignoff.id)).all()
+    assert [r.target_id for r in rows] == [first.id, others[0].id, others[1].id]
+    assert len({r.record_key for r in rows}) == 1 and rows[0].record_key
+    events = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "gap.signed_off").order_by(AuditEvent.seq)
+    ).all()
+    assert [e.subject for e in events] == ["target:2.3", "target:2.1", "target:2.2"]
+    assert all(e.after["covers"] == ["2.3", "2.1", "2.2"] for e in events)
+
+    competent(client, s)
+    correct_url = f"{review_url(s)}/gaps/{others[0].id}/correct"
+    assert "This record covers 2.1, 2.2, 2.3" in client.get(correct_url).text
+    corrected = client.post(
+        correct_url,
+        data={**fields, "held_on": "2026-11-19", "reason": "It was the 19th."},
+        follow_redirects=True,
+    )
+    assert "The sign-off of 2.1, 2.2, 2.3 is corrected" in corrected.text
+    replacements = db.session.scalars(
+        select(GapSignoff).where(GapSignoff.replaces_id.in_([r.id for r in rows]))
+    ).all()
+    assert sorted(r.target_id for r in replacements) == sorted(r.target_id for r in rows)
+    assert {r.held_on for r in replacements} == {date(2026, 11, 19)}
+    assert len({r.record_key for r in replacements}) == 1
+    assert (
+        db.session.scalar(
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.action == "gap.signoff_corrected")
+        )
+        == 3
+    )
+    assert list(compare_with_log(db.session)) == []
+
+    import docx
+
+    pack = docx.Document(
+        io.BytesIO(client.post(f"/enrolments/{s.enrolment.id}/evidence-pack.docx").data)
+    )
+    headings = [p.text for p in pack.paragraphs if p.style.name == "Heading 2"]
+    record = [h for h in headings if h.endswith(": one record")]
+    assert len(record) == 1 and sorted(record[0].split(":")[0].split(", ")) == ["2.1", "2.2", "2.3"]
+    assert not any(h.startswith(("2.1 ", "2.2 ", "2.3 ")) for h in headings)

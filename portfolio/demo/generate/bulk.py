@@ -902,6 +902,9 @@ class EnrolmentRows:
             notes=notes,
             questions=questions,
         )
+        # A record of one criterion, as the services write it; derived from the row's id, not
+        # drawn at random, so the same seed makes the same data.
+        signoff["record_key"] = f"g{signoff['id']}"
         files = [
             self.batch.file(
                 SignoffFile,
