@@ -8,7 +8,7 @@ event in the caller's transaction. What each decision needs and records is in ``
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -171,6 +171,61 @@ def accept_learner_mappings(
                 )
                 count += 1
     return count
+
+
+def decide_item(
+    session: Session,
+    *,
+    actor: User,
+    view: ReviewView,
+    version: EvidenceVersion,
+    flagged: Collection[EvidenceRule],
+    notes: Mapping[EvidenceRule, str],
+    seen: Mapping[EvidenceRule, int],
+    accepted: Mapping[int, bool],
+) -> int:
+    """One decision per item, in one save: every rule of evidence confirmed unless flagged (a
+    flag needs its note), and each of the learner's mappings accepted or rejected (``accepted``
+    by target id). Each part goes through its own command, so the rules and the audit events
+    are theirs; what is already recorded as chosen is left alone. How many were recorded."""
+    enrolment = view.enrolment
+    recorded = 0
+    for rule in EvidenceRule:
+        confirmed = rule not in flagged
+        note = notes.get(rule, "").strip()
+        existing = view.checks.get((version.id, rule))
+        if existing is not None and existing.confirmed == confirmed and existing.note == note:
+            continue
+        view.checks[(version.id, rule)] = check_evidence(
+            session,
+            actor=actor,
+            enrolment=enrolment,
+            version=version,
+            rule=rule,
+            confirmed=confirmed,
+            note=note,
+            seen_version=seen.get(rule, 0),
+        )
+        recorded += 1
+    session.flush()
+    mapped = {m.target_id for m in version.mappings}
+    for target_id, accept in accepted.items():
+        target = session.get(Target, target_id)
+        if target is None or target_id not in mapped:
+            raise ServiceError(f"E{version.item.number} was not mapped by the learner to that.")
+        status = view.mapping(version, target)
+        if status == ("accepted" if accept else "rejected"):
+            continue
+        decide_mapping(
+            session,
+            actor=actor,
+            enrolment=enrolment,
+            version=version,
+            target=target,
+            accepted=accept,
+        )
+        recorded += 1
+    return recorded
 
 
 def check_evidence(

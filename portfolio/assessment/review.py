@@ -138,6 +138,26 @@ class ReviewView:
             for s in self.items
         ]
 
+    def undecided(self, version: EvidenceVersion) -> bool:
+        """Whether a rule of evidence is unchecked, or a learner's mapping undecided."""
+        if any((version.id, rule) not in self.checks for rule in EvidenceRule):
+            return True
+        return any(
+            self._status.get((version.id, m.target_id)) == "pending" for m in version.mappings
+        )
+
+    def next_undecided(self, after: EvidenceVersion | None = None) -> SubmittedItem | None:
+        """The next submitted item still to decide after ``after`` (round the list), or the
+        first one when ``after`` is None."""
+        order = self.items
+        start = next((i + 1 for i, s in enumerate(order) if after and s.version.id == after.id), 0)
+        for submitted in order[start:] + order[:start]:
+            if (after is None or submitted.version.id != after.id) and self.undecided(
+                submitted.version
+            ):
+                return submitted
+        return None
+
     def flags(self, version: EvidenceVersion) -> list[EvidenceRule]:
         """The version's rules of evidence flagged and not yet resolved, in the usual order."""
         return [

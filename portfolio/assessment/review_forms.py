@@ -60,6 +60,21 @@ class OverrideForm(FlaskForm):
     reason = TextAreaField("Why the decisions may go past this flag", validators=[Length(max=2000)])
 
 
+class ItemDecisionForm(FlaskForm):
+    """One decision per item: the rules and the learner's mappings are read from the request
+    (a field per rule and per mapping); this carries the token and the assessor's word."""
+
+    checked = BooleanField(
+        "I have checked this item: the rules I have not flagged are confirmed",
+        validators=[
+            DataRequired(
+                message="Tick “I have checked this item” to confirm the rules you did not flag."
+            )
+        ],
+    )
+    submit = SubmitField("Save and go to the next item")
+
+
 class RejectItemForm(FlaskForm):
     note = StringField("Why", validators=[Length(max=500)])
 

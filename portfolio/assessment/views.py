@@ -6,6 +6,7 @@ service in ``portfolio.assessment.review``, commits and redirects back to the re
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -31,6 +32,7 @@ from portfolio.assessment.review_forms import (
     CorrectJudgementForm,
     CorrectOutcomeForm,
     CorrectSignoffForm,
+    ItemDecisionForm,
     JudgementForm,
     MappingDecisionForm,
     OutcomeForm,
@@ -370,6 +372,18 @@ def item(enrolment_id: int, version_id: int) -> str | Response:
                 return redirect(url_for(".item", enrolment_id=enrolment.id, version_id=version.id))
         else:
             _expired()
+    return _item_page(enrolment, version, form=form)
+
+
+def _item_page(
+    enrolment: Enrolment,
+    version: EvidenceVersion,
+    *,
+    form: CheckForm | None = None,
+    decision: ItemDecisionForm | None = None,
+    typed: Mapping[str, str] | None = None,
+) -> str:
+    """The item page; ``typed`` is what a refused decision sent, shown back as it was."""
     view = _view(enrolment)
     submitted = next((s for s in view.items if s.version.id == version.id), None)
     if submitted is None:
@@ -385,10 +399,53 @@ def item(enrolment_id: int, version_id: int) -> str | Response:
         inline_types=INLINE_TYPES,
         docx=DOCX,
         rules=list(EvidenceRule),
-        form=form,
+        form=form or CheckForm(),
+        decision=decision or ItemDecisionForm(),
+        typed=typed,
+        next_item=view.next_undecided(after=version),
         override=OverrideForm(),
         reject=RejectItemForm(),
     )
+
+
+@bp.post("/enrolments/<int:enrolment_id>/review/items/<int:version_id>/decide")
+@login_required
+def decide_item(enrolment_id: int, version_id: int) -> str | Response | tuple[str, int]:
+    """The rules of evidence and the learner's mappings of one item, in one save; then the
+    next item still to decide."""
+    enrolment = _enrolment(enrolment_id, Action.CHECK_EVIDENCE)
+    version = _version(enrolment, version_id)
+    form = ItemDecisionForm()
+    if not form.validate_on_submit():
+        return _item_page(enrolment, version, decision=form, typed=request.form), 400
+    view = _view(enrolment)
+    sent = request.form
+    accepted = {
+        int(key.removeprefix("map-")): value == "accept"
+        for key, value in sent.items()
+        if key.startswith("map-") and key[4:].isdigit() and value in ("accept", "reject")
+    }
+    saved = save(
+        form,
+        lambda: decisions.decide_item(
+            db.session,
+            actor=current_user,
+            view=view,
+            version=version,
+            flagged={rule for rule in EvidenceRule if sent.get(f"flag-{rule.value}")},
+            notes={rule: sent.get(f"note-{rule.value}", "") for rule in EvidenceRule},
+            seen={rule: sent.get(f"seen-{rule.value}", 0, type=int) for rule in EvidenceRule},
+            accepted=accepted,
+        ),
+    )
+    if not saved.ok:
+        return _item_page(enrolment, version, decision=form, typed=sent), 400
+    flash(f"E{version.item.number}: decided.", "success")
+    following = _view(enrolment).next_undecided(after=version)
+    if following is None:
+        flash("Every item of this submission is decided: judge the criteria.", "success")
+        return _back(enrolment)
+    return redirect(url_for(".item", enrolment_id=enrolment.id, version_id=following.version.id))
 
 
 def _word_previews(version: EvidenceVersion) -> dict[int, str]:

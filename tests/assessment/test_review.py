@@ -978,3 +978,66 @@ def test_one_conversation_signs_off_several_gaps_as_one_record(
     record = [h for h in headings if h.endswith(": one record")]
     assert len(record) == 1 and sorted(record[0].split(":")[0].split(", ")) == ["2.1", "2.2", "2.3"]
     assert not any(h.startswith(("2.1 ", "2.2 ", "2.3 ")) for h in headings)
+
+
+# --- One decision per item -------------------------------------------------------------------
+
+
+def test_an_item_is_decided_in_one_save_then_the_next_opens(client, submitted, login) -> None:
+    """The four rules and the learner's mappings of an item in one Save, then the next item
+    still to decide; each part is its own audit event, and saving again records nothing."""
+    s = submitted(mapped={"Service plan": ["pc-1.1", "pc-1.2"], "Coaching log": ["pc-2.1"]})
+    login(s.assessor)
+    start(client, s)
+    first, second = (item.current_version for item in s.items)
+    url = f"{review_url(s)}/items/{first.id}/decide"
+    review = lxml.html.fromstring(client.get(review_url(s)).data)
+    assert review.xpath("//a[@data-next-item]/@href") == [f"{review_url(s)}/items/{first.id}"]
+    page = client.get(f"{review_url(s)}/items/{first.id}").text
+    assert f'action="{url}"' in page and "Next item: E2" in page
+
+    # Bad input, nothing lost: no tick; a flag without its reason; a flag with accepted mappings.
+    unticked = client.post(url, data={"map-" + str(s.target("pc-1.1").id): "accept"})
+    assert unticked.status_code == 400
+    assert "Tick “I have checked this item” to confirm" in unticked.text
+    no_reason = client.post(url, data={"checked": "y", "flag-authentic": "y"})
+    assert no_reason.status_code == 400
+    assert "Say why authentic is flagged." in no_reason.text
+    flagged = {"checked": "y", "flag-authentic": "y", "note-authentic": "Not signed."}
+    leaning = client.post(url, data={**flagged, f"map-{s.target('pc-1.1').id}": "accept"})
+    assert leaning.status_code == 400
+    assert 'value="Not signed."' in leaning.text  # what was typed is shown back
+    assert count(EvidenceCheck) == 0 and count(MappingDecision) == 0
+
+    decided = client.post(
+        url,
+        data={
+            "checked": "y",
+            f"map-{s.target('pc-1.1').id}": "accept",
+            f"map-{s.target('pc-1.2').id}": "reject",
+        },
+    )
+    assert decided.status_code == 302
+    assert decided.location.endswith(f"/items/{second.id}")  # the next item to decide
+    checks = db.session.scalars(select(EvidenceCheck)).all()
+    assert len(checks) == 4 and all(c.confirmed for c in checks)
+    decisions = {d.target_id: d.accepted for d in db.session.scalars(select(MappingDecision))}
+    assert decisions == {s.target("pc-1.1").id: True, s.target("pc-1.2").id: False}
+    events = count(AuditEvent)
+    again = client.post(
+        url,
+        data={
+            "checked": "y",
+            f"map-{s.target('pc-1.1').id}": "accept",
+            f"map-{s.target('pc-1.2').id}": "reject",
+        },
+    )
+    assert again.status_code == 302 and count(AuditEvent) == events  # nothing new to record
+
+    last = client.post(
+        f"{review_url(s)}/items/{second.id}/decide",
+        data={"checked": "y", f"map-{s.target('pc-2.1').id}": "accept"},
+        follow_redirects=True,
+    )
+    assert "Every item of this submission is decided: judge the criteria." in last.text
+    assert verify(db.session).ok

@@ -517,6 +517,13 @@ ROUTES = [
     Route("POST", f"{REVIEW}/items/{{version}}", ASSESSOR, check_body, stage="in_review"),
     Route(
         "POST",
+        f"{REVIEW}/items/{{version}}/decide",
+        ASSESSOR,
+        lambda w: {"checked": "y"},
+        stage="in_review",
+    ),
+    Route(
+        "POST",
         f"{REVIEW}/items/{{version}}/override",
         ASSESSOR,
         override_body,
