@@ -15,7 +15,7 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
-from portfolio.assessment import rules
+from portfolio.assessment import decisions, rules
 from portfolio.assessment.entries import audit, claim, latest_submission, target_of
 from portfolio.assessment.review import ReviewView
 from portfolio.assessment.rules import Conversation
@@ -27,6 +27,7 @@ from portfolio.files.uploads import NewFile
 from portfolio.models import (
     AssessmentState,
     Enrolment,
+    Finding,
     GapFeedback,
     GapMethod,
     GapSignoff,
@@ -77,10 +78,12 @@ def sign_off_gaps(
     notes: str,
     questions: Sequence[Conversation] = (),
     files: Sequence[NewFile] = (),
+    judge_satisfactory: bool = False,
 ) -> list[GapSignoff]:
     """Close several gaps with one record (one conversation or observation covering them):
     every target is checked before anything is written; each gets its sign-off row and its
-    own audit event, naming the others the record covers."""
+    own audit event, naming the others the record covers, and with ``judge_satisfactory``
+    its judgement too (through ``decisions.judge``, one judgement and event per target)."""
     enrolment = view.enrolment
     check_state(Action.SIGN_OFF, enrolment)
     chosen = list({target.id: target for target in targets}.values())
@@ -111,6 +114,21 @@ def sign_off_gaps(
             {**_signed(signoff), **({"covers": covers} if len(covers) > 1 else {})},
         )
         view.signoffs[target.id] = signoff
+    if judge_satisfactory:
+        for target in chosen:
+            standing = view.judgements.get(target.id)
+            seen = (
+                standing.lock_version if standing and standing.attempt == enrolment.attempt else 0
+            )
+            decisions.judge(
+                session,
+                actor=actor,
+                view=view,
+                target=target,
+                finding=Finding.SATISFACTORY,
+                comment=f"Signed off: {method.label.lower()}, {held_on:%d/%m/%Y}.",
+                seen_version=seen,
+            )
     return signoffs
 
 

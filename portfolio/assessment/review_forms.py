@@ -104,6 +104,7 @@ class SignoffForm(FlaskForm):
         option_widget=CheckboxInput(),
         validate_choice=False,  # each is checked against the unit by the service
     )
+    judge = BooleanField("Judge each criterion it covers satisfactory", default=True)
     submit = SubmitField("Sign off")
 
 

@@ -500,16 +500,18 @@ def sign_off(enrolment_id: int, target_id: int) -> str | Response:
                 notes=form.notes.data or "",
                 questions=_questions(form),
                 files=_uploads(form),
+                judge_satisfactory=bool(form.judge.data),
             )
 
         saved = save(form, act)
         if saved.ok:
             refs = [signoff.target.ref for signoff in saved.value]
+            judged = " and judged satisfactory" if form.judge.data else ""
             if len(refs) == 1:
-                flash(f"The gap at {target.ref} is signed off.", "success")
+                flash(f"The gap at {target.ref} is signed off{judged}.", "success")
             else:
                 listed = ", ".join(refs[:-1]) + f" and {refs[-1]}"
-                flash(f"The gaps at {listed} are signed off by one record.", "success")
+                flash(f"The gaps at {listed} are signed off by one record{judged}.", "success")
             return _back(enrolment, target.anchor)
     return render_template("review/signoff.html", view=view, e=enrolment, target=target, form=form)
 

@@ -17,6 +17,7 @@ from portfolio.models import (
     AssessmentState,
     AuditEvent,
     EvidenceCheck,
+    Finding,
     GapSignoff,
     Judgement,
     MappingDecision,
@@ -1041,3 +1042,40 @@ def test_an_item_is_decided_in_one_save_then_the_next_opens(client, submitted, l
     )
     assert "Every item of this submission is decided: judge the criteria." in last.text
     assert verify(db.session).ok
+
+
+def test_a_sign_off_record_can_judge_what_it_covers_in_the_same_save(
+    client, submitted, login
+) -> None:
+    """Each criterion the record covers gets its sign-off and its judgement: one save, one
+    judgement and one audit event per criterion."""
+    s = submitted()
+    login(s.assessor)
+    start(client, s)
+    first, other = s.target("pc-2.3"), s.target("pc-3.1")
+    url = f"{review_url(s)}/gaps/{first.id}"
+    form = lxml.html.fromstring(client.get(url).data)
+    assert form.xpath("//input[@name='judge']/@checked")  # offered, and on by default
+    page = client.post(
+        url,
+        data={
+            "method": "direct_observation",
+            "held_on": "2026-11-20",
+            "notes": "Watched the morning handover.",
+            "also": [str(other.id)],
+            "judge": "y",
+        },
+        follow_redirects=True,
+    )
+    assert "The gaps at 2.3 and 3.1 are signed off by one record and judged satisfactory." in (
+        page.text
+    )
+    judged = {j.target_id: (j.finding, j.comment) for j in db.session.scalars(select(Judgement))}
+    assert judged == {
+        first.id: (Finding.SATISFACTORY, "Signed off: direct observation, 20/11/2026."),
+        other.id: (Finding.SATISFACTORY, "Signed off: direct observation, 20/11/2026."),
+    }
+    recorded = db.session.scalars(
+        select(AuditEvent.subject).where(AuditEvent.action == "judgement.recorded")
+    ).all()
+    assert sorted(recorded) == ["target:2.3", "target:3.1"]

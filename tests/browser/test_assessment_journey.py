@@ -259,8 +259,9 @@ def test_assessor_returns_a_gap_then_signs_off_the_last_and_records_competent(
     page.get_by_label("Answer given").first.fill(
         "ISO 9001: we log non-conformances, review them weekly and update the procedures."
     )
-    page.get_by_role("button", name="Sign off the gap").click()
-    expect(flash(page, "The gap at KE 3 is signed off.")).to_be_visible()
+    expect(page.get_by_label("Judge each criterion it covers satisfactory")).to_be_checked()
+    page.get_by_role("button", name="Sign off", exact=True).click()
+    expect(flash(page, "The gap at KE 3 is signed off and judged satisfactory.")).to_be_visible()
     ke3 = row(page, "ke-3")
     expect(ke3).not_to_have_attribute("data-gap", "")
     expect(ke3).to_contain_text(f"Competency conversation, {TODAY:%d/%m/%Y}")
@@ -268,7 +269,8 @@ def test_assessor_returns_a_gap_then_signs_off_the_last_and_records_competent(
     expect(page.locator("[data-coverage]").first).to_have_text(f"{TOTAL} / {TOTAL} covered")
     accessible(page)
 
-    ke3.get_by_role("radio", name="Satisfactory", exact=True).check()
+    # Judged with the sign-off; the assessor adds a comment of their own.
+    expect(ke3.get_by_role("radio", name="Satisfactory", exact=True)).to_be_checked()
     ke3.get_by_label("Comment on KE 3").fill("Clear account of the depot's QMS.")
     ke3.get_by_role("button", name="Save judgement of KE 3").click()
     expect(flash(page, "KE 3: satisfactory.")).to_be_visible()
