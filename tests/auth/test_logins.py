@@ -70,9 +70,8 @@ def test_an_account_locks_after_five_failures_even_for_the_right_password(
     assert post_login(client, "sam@example.org", PASSWORD).status_code == 302
 
 
-def test_the_lock_ends_with_its_window_and_a_success_clears_the_count(app, make_user) -> None:
-    user = make_user("learner", email="lee@example.org")
-    brief = LoginPolicy(failures=2, window=timedelta(seconds=1))
+def attempt_as(user, policy: LoginPolicy | None = None):
+    """``attempt(password, address)``: a login of ``user`` through the service, committed."""
 
     def attempt(password: str, address: str = "203.0.113.9"):
         result = log_in(
@@ -81,11 +80,17 @@ def test_the_lock_ends_with_its_window_and_a_success_clears_the_count(app, make_
             password=password,
             address=address,
             hash_method="pbkdf2:sha256:1000",
-            policy=brief,
+            policy=policy or LoginPolicy(),
         )
         db.session.commit()
         return result
 
+    return attempt
+
+
+def test_the_lock_ends_with_its_window_and_a_success_clears_the_count(app, make_user) -> None:
+    user = make_user("learner", email="lee@example.org")
+    attempt = attempt_as(user, LoginPolicy(failures=2, window=timedelta(seconds=1)))
     assert attempt(WRONG).locked_until is None
     assert attempt(PASSWORD, "192.0.2.7").user == user  # the success clears the count
     assert attempt(WRONG).locked_until is None
@@ -100,18 +105,7 @@ def test_a_lock_does_not_hold_where_the_person_logged_in_before(app, make_user) 
     one, but not for the address its owner works from: the lockout cannot be used to keep a
     person out. Before, five wrong guesses from anywhere locked the owner out too."""
     user = make_user("learner", email="lee@example.org")
-
-    def attempt(password: str, address: str):
-        result = log_in(
-            db.session,
-            email=user.email,
-            password=password,
-            address=address,
-            hash_method="pbkdf2:sha256:1000",
-        )
-        db.session.commit()
-        return result
-
+    attempt = attempt_as(user)
     assert attempt(PASSWORD, "192.0.2.7").user == user  # the owner, at work
     for _ in range(5):
         attempt(WRONG, "203.0.113.9")  # someone else
