@@ -259,12 +259,20 @@ def test_assessor_returns_a_gap_then_signs_off_the_last_and_records_competent(
     page.get_by_label("Answer given").first.fill(
         "ISO 9001: we log non-conformances, review them weekly and update the procedures."
     )
+    # The conversation had a fourth question: the page adds a row for it.
+    expect(page.get_by_label("Question asked")).to_have_count(3)
+    page.get_by_role("button", name="Add a question").click()
+    expect(page.get_by_label("Question asked")).to_have_count(4)
+    expect(page.get_by_label("Question asked").nth(3)).to_be_focused()
+    page.get_by_label("Question asked").nth(3).fill("Who signs off a corrective action?")
+    page.get_by_label("Answer given").nth(3).fill("The depot manager, after a second check.")
     expect(page.get_by_label("Judge each criterion it covers satisfactory")).to_be_checked()
     page.get_by_role("button", name="Sign off", exact=True).click()
     expect(flash(page, "The gap at KE 3 is signed off and judged satisfactory.")).to_be_visible()
     ke3 = row(page, "ke-3")
     expect(ke3).not_to_have_attribute("data-gap", "")
     expect(ke3).to_contain_text(f"Competency conversation, {TODAY:%d/%m/%Y}")
+    expect(ke3).to_contain_text("Who signs off a corrective action?")
     expect(page.locator("tr[data-gap]")).to_have_count(0)
     expect(page.locator("[data-coverage]").first).to_have_text(f"{TOTAL} / {TOTAL} covered")
     accessible(page)
