@@ -183,11 +183,14 @@ def decide_item(
     notes: Mapping[EvidenceRule, str],
     seen: Mapping[EvidenceRule, int],
     accepted: Mapping[int, bool],
+    judge_accepted: bool = False,
 ) -> int:
     """One decision per item, in one save: every rule of evidence confirmed unless flagged (a
     flag needs its note), and each of the learner's mappings accepted or rejected (``accepted``
     by target id). Each part goes through its own command, so the rules and the audit events
-    are theirs; what is already recorded as chosen is left alone. How many were recorded."""
+    are theirs; what is already recorded as chosen is left alone. With ``judge_accepted``, a
+    criterion accepted here whose accepted evidence all passed the rules, and that this attempt
+    has not judged yet, is judged satisfactory too. How many were recorded."""
     enrolment = view.enrolment
     recorded = 0
     for rule in EvidenceRule:
@@ -225,6 +228,27 @@ def decide_item(
             accepted=accept,
         )
         recorded += 1
+    if judge_accepted:
+        session.flush()
+        now = review_view(session, enrolment)
+        for target_id in (t for t, accept in accepted.items() if accept):
+            target = session.get(Target, target_id)
+            standing = now.judgements.get(target_id)
+            if target is None or now.is_gap(target) or now.leans_on_flags(target):
+                continue
+            if standing is not None and standing.attempt == enrolment.attempt:
+                continue
+            items = ", ".join(f"E{s.item.number}" for s in now.accepted_for(target))
+            judge(
+                session,
+                actor=actor,
+                view=now,
+                target=target,
+                finding=Finding.SATISFACTORY,
+                comment=f"Accepted evidence: {items}.",
+                seen_version=0,
+            )
+            recorded += 1
     return recorded
 
 

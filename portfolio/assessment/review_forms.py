@@ -72,6 +72,10 @@ class ItemDecisionForm(FlaskForm):
             )
         ],
     )
+    judge = BooleanField(
+        "Judge satisfactory the criteria accepted here whose evidence all passed the rules",
+        default=True,
+    )
     submit = SubmitField("Save and go to the next item")
 
 

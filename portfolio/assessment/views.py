@@ -436,6 +436,7 @@ def decide_item(enrolment_id: int, version_id: int) -> str | Response | tuple[st
             notes={rule: sent.get(f"note-{rule.value}", "") for rule in EvidenceRule},
             seen={rule: sent.get(f"seen-{rule.value}", 0, type=int) for rule in EvidenceRule},
             accepted=accepted,
+            judge_accepted=bool(form.judge.data),
         ),
     )
     if not saved.ok:

@@ -1079,3 +1079,35 @@ def test_a_sign_off_record_can_judge_what_it_covers_in_the_same_save(
         select(AuditEvent.subject).where(AuditEvent.action == "judgement.recorded")
     ).all()
     assert sorted(recorded) == ["target:2.3", "target:3.1"]
+
+
+def test_the_item_decision_judges_what_it_accepted_when_its_evidence_passed(
+    client, submitted, login
+) -> None:
+    """With 'Judge satisfactory the criteria accepted here' (on by default), a criterion
+    accepted in the save is judged too: one judgement and one event each; a rejected one, or
+    one already judged in this attempt, is left alone."""
+    s = submitted(mapped={"Service plan": ["pc-1.1", "pc-1.2"]})
+    login(s.assessor)
+    start(client, s)
+    version = s.items[0].current_version
+    url = f"{review_url(s)}/items/{version.id}/decide"
+    form = lxml.html.fromstring(client.get(f"{review_url(s)}/items/{version.id}").data)
+    assert form.xpath("//input[@name='judge']/@checked")
+    judge(client, s, "pc-1.2", "not_yet_satisfactory", "Show the follow-up.")
+    client.post(
+        url,
+        data={
+            "checked": "y",
+            "judge": "y",
+            f"map-{s.target('pc-1.1').id}": "accept",
+            f"map-{s.target('pc-1.2').id}": "accept",
+        },
+    )
+    judged = {j.target_id: (j.finding, j.comment) for j in db.session.scalars(select(Judgement))}
+    assert judged == {
+        s.target("pc-1.1").id: (Finding.SATISFACTORY, "Accepted evidence: E1."),
+        s.target("pc-1.2").id: (Finding.NOT_YET_SATISFACTORY, "Show the follow-up."),
+    }
+    recorded = select(func.count()).where(AuditEvent.action == "judgement.recorded")
+    assert db.session.scalar(recorded) == 2  # the not-yet judgement, then the one for 1.1
