@@ -167,20 +167,20 @@ def correct_signoff(
         for f in old.files
         if f.id in keep_files
     ]
+
+    def files_of_the_correction() -> list[SignoffFile]:
+        return [SignoffFile(**kept) for kept in kept_files] + [
+            SignoffFile(uploaded_by_id=actor.id, **vars(f)) for f in files
+        ]
+
     new = _signoff(actor, enrolment, target, method, held_on, notes, questions)
-    new.files = [SignoffFile(**kept) for kept in kept_files] + [
-        SignoffFile(uploaded_by_id=actor.id, **vars(f)) for f in files
-    ]
+    new.files = files_of_the_correction()
     if _signed(new) == _signed(old):
         raise ServiceError(
             f"That is the sign-off of {target.ref} as recorded: change what was wrong in it."
         )
     correction = rules.correction_reason(reason)
-    record = [
-        (view.unit.by_id[other.target_id], other)
-        for other in view.signoffs.values()
-        if old.record_key is not None and other.record_key == old.record_key
-    ] or [(target, old)]
+    record = [(view.unit.by_id[other.target_id], other) for other in record_of(view, old)]
     key = secrets.token_hex(8)
     claim(session, enrolment)
     replacements = []
@@ -189,9 +189,7 @@ def correct_signoff(
             replacement = new
         else:
             replacement = _signoff(actor, enrolment, covered, method, held_on, notes, questions)
-            replacement.files = [SignoffFile(**kept) for kept in kept_files] + [
-                SignoffFile(uploaded_by_id=actor.id, **vars(f)) for f in files
-            ]
+            replacement.files = files_of_the_correction()
         replacement.record_key = key
         replacement.replaces_id, replacement.correction_reason = previous.id, correction
         session.add(replacement)
@@ -209,6 +207,15 @@ def correct_signoff(
         )
         view.signoffs[covered.id] = replacement
     return new
+
+
+def record_of(view: ReviewView, signoff: GapSignoff) -> list[GapSignoff]:
+    """The standing sign-offs of the record ``signoff`` belongs to (itself alone if it covers
+    one criterion), in the unit's order: what a correction of it replaces."""
+    if signoff.record_key is None:
+        return [signoff]
+    same = [s for s in view.signoffs.values() if s.record_key == signoff.record_key]
+    return sorted(same, key=lambda s: view.unit.by_id[s.target_id].position)
 
 
 def _signoff(

@@ -539,14 +539,7 @@ def correct_signoff(enrolment_id: int, target_id: int) -> str | Response:
     form = CorrectSignoffForm(data=recorded)
     form.keep.choices = [SelectChoice(f.id, f.display_name) for f in old.files]
     form.also.choices = []  # a correction covers what the record covered, no more
-    covers = sorted(
-        (
-            view.unit.by_id[s.target_id]
-            for s in view.signoffs.values()
-            if old.record_key is not None and s.record_key == old.record_key
-        ),
-        key=lambda t: t.position,
-    )
+    covers = [view.unit.by_id[s.target_id] for s in gaps.record_of(view, old)]
     if form.validate_on_submit():
 
         def act() -> object:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import islice
 
-from sqlalchemy import Table, delete, select
+from sqlalchemy import Table, delete, func, select
 from sqlalchemy.orm import Session
 
 from portfolio.extensions import db
@@ -57,9 +57,8 @@ def sweep(
     result = SweepResult()
     expired = delete(PendingUpload).where(PendingUpload.created_at < cutoff)
     if dry_run:
-        result.unclaimed_uploads = len(
-            session.scalars(select(PendingUpload.id).where(PendingUpload.created_at < cutoff)).all()
-        )
+        waiting_too_long = select(func.count()).where(PendingUpload.created_at < cutoff)
+        result.unclaimed_uploads = session.scalar(waiting_too_long) or 0
     else:
         result.unclaimed_uploads = session.execute(expired).rowcount  # type: ignore[attr-defined]
         session.commit()

@@ -75,7 +75,8 @@ def allowance(session: Session, user: User) -> Allowance:
     files, size = session.execute(
         select(func.count(), func.coalesce(func.sum(held.c.size), 0))
     ).one()
-    return Allowance(bytes_limit - size, files_limit - files, bytes_limit, files_limit)
+    # PostgreSQL sums a bigint as numeric: a whole number of bytes either way.
+    return Allowance(bytes_limit - int(size), files_limit - files, bytes_limit, files_limit)
 
 
 def store_upload(stream: BinaryIO, filename: str, *, within: Allowance | None = None) -> NewFile:
