@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from flask import Flask
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 from werkzeug.serving import make_server
 
 from portfolio import create_app
@@ -98,11 +99,17 @@ def live_app(
     yield app
     with app.app_context():
         db.session.remove()
+        # A request still running when the pages closed hands its connection back before
+        # the pool is closed, or the connection is dropped unclosed when its thread ends.
+        pool = db.engine.pool
+        deadline = time.monotonic() + 10
+        while getattr(pool, "checkedout", lambda: 0)() and time.monotonic() < deadline:
+            time.sleep(0.05)
         db.engine.dispose()
 
 
 @pytest.fixture
-def live_url(live_app: Flask) -> Iterator[str]:
+def live_url(live_app: Flask, browser: Browser) -> Iterator[str]:
     """The base URL of the app served on a free local port for the length of one test."""
     server = make_server("127.0.0.1", 0, live_app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -110,6 +117,10 @@ def live_url(live_app: Flask) -> Iterator[str]:
     try:
         yield f"http://127.0.0.1:{server.server_port}"
     finally:
+        # The pages go before the server: a kept-alive connection would otherwise go on
+        # serving Chromium's requests after the server stopped listening.
+        for context in list(browser.contexts):
+            context.close()
         server.shutdown()
         thread.join(timeout=10)
         server.server_close()
