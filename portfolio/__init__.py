@@ -92,6 +92,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     # Importing the models registers their tables on the metadata used by migrations.
     from portfolio import models  # noqa: F401
+    from portfolio.assessment.template_views import bp as templates_bp
     from portfolio.assessment.views import bp as review_bp
     from portfolio.audit.cli import audit_cli
     from portfolio.audit.views import bp as audit_bp
@@ -115,6 +116,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         auth_bp,
         evidence_bp,
         review_bp,
+        templates_bp,
         audit_bp,
         exports_bp,
         admin_users_bp,

@@ -12,6 +12,7 @@ import secrets
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import fields
 from datetime import date
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -79,11 +80,13 @@ def sign_off_gaps(
     questions: Sequence[Conversation] = (),
     files: Sequence[NewFile] = (),
     judge_satisfactory: bool = False,
+    checklist: Mapping[str, Any] | None = None,
 ) -> list[GapSignoff]:
     """Close several gaps with one record (one conversation or observation covering them):
     every target is checked before anything is written; each gets its sign-off row and its
     own audit event, naming the others the record covers, and with ``judge_satisfactory``
-    its judgement too (through ``decisions.judge``, one judgement and event per target)."""
+    its judgement too (through ``decisions.judge``, one judgement and event per target).
+    ``checklist`` is an observation checklist as it was filled in (``templates``)."""
     enrolment = view.enrolment
     check_state(Action.SIGN_OFF, enrolment)
     chosen = list({target.id: target for target in targets}.values())
@@ -97,7 +100,7 @@ def sign_off_gaps(
     claim(session, enrolment)
     signoffs = []
     for target in chosen:
-        signoff = _signoff(actor, enrolment, target, method, held_on, notes, questions)
+        signoff = _signoff(actor, enrolment, target, method, held_on, notes, questions, checklist)
         signoff.record_key = key
         signoff.files = [SignoffFile(uploaded_by_id=actor.id, **vars(f)) for f in files]
         session.add(signoff)
@@ -173,7 +176,8 @@ def correct_signoff(
             SignoffFile(uploaded_by_id=actor.id, **vars(f)) for f in files
         ]
 
-    new = _signoff(actor, enrolment, target, method, held_on, notes, questions)
+    # What was seen stays as it was ticked.
+    new = _signoff(actor, enrolment, target, method, held_on, notes, questions, old.checklist)
     new.files = files_of_the_correction()
     if _signed(new) == _signed(old):
         raise ServiceError(
@@ -188,7 +192,9 @@ def correct_signoff(
         if covered.id == target.id:
             replacement = new
         else:
-            replacement = _signoff(actor, enrolment, covered, method, held_on, notes, questions)
+            replacement = _signoff(
+                actor, enrolment, covered, method, held_on, notes, questions, old.checklist
+            )
             replacement.files = files_of_the_correction()
         replacement.record_key = key
         replacement.replaces_id, replacement.correction_reason = previous.id, correction
@@ -226,10 +232,14 @@ def _signoff(
     held_on: date,
     notes: str,
     questions: Sequence[Conversation],
+    checklist: Mapping[str, Any] | None = None,
 ) -> GapSignoff:
     """A sign-off checked for what an auditor needs of it (not yet added to the session)."""
-    notes, asked = rules.signoff_record(method, held_on, notes, questions, today=today())
+    notes, asked = rules.signoff_record(
+        method, held_on, notes, questions, today=today(), checklist=bool(checklist)
+    )
     return GapSignoff(
+        checklist=dict(checklist) if checklist else None,
         enrolment_id=enrolment.id,
         attempt=enrolment.attempt,
         target_id=target.id,
@@ -249,6 +259,7 @@ def _signed(signoff: GapSignoff) -> dict[str, object]:
         signoff.notes,
         signoff.questions,
         ((f.display_name, f.sha256) for f in signoff.files),
+        signoff.checklist,
     )
 
 

@@ -164,7 +164,7 @@ def _signoffs(session: Session, rows: list[GapSignoff]) -> dict[int, tuple[str, 
             rules.target_subject(refs[row.target_id]),
             jsonable(
                 rules.signoff_payload(
-                    row.method, row.held_on, row.notes, row.questions, files[row.id]
+                    row.method, row.held_on, row.notes, row.questions, files[row.id], row.checklist
                 )
             ),
         )

@@ -161,3 +161,29 @@ class CorrectOutcomeForm(FlaskForm):
 
 class ActionForm(FlaskForm):
     """A button that changes something: carries the CSRF token and nothing else."""
+
+
+class TemplateForm(FlaskForm):
+    """A checklist's or bank's title; its lines are read from the request (a box per
+    criterion), and ``seen`` is the version the editor started from."""
+
+    title = StringField(
+        "Title",
+        validators=[DataRequired(message="Give the template a title."), Length(max=200)],
+    )
+    seen = IntegerField(validators=[Optional()])
+    submit = SubmitField("Save the template")
+
+
+class FillTemplateForm(FlaskForm):
+    """A template filled in: its items are read from the request (``seen-<item>`` and
+    ``note-<item>``); ``version`` is the template's version the page showed."""
+
+    version = IntegerField(validators=[InputRequired()])
+    held_on = DateField("Date it took place", default=today, validators=[DataRequired()])
+    notes = TextAreaField("Notes", validators=[Length(max=8000)])
+    files = MultipleFileField(
+        "Files (optional)", description="A photo of the work, a recording, a signed sheet."
+    )
+    judge = BooleanField("Judge each criterion it covers satisfactory", default=True)
+    submit = SubmitField("Save the record")

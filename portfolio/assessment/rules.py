@@ -159,8 +159,10 @@ def signoff_record(
     questions: Sequence[Conversation],
     *,
     today: date,
+    checklist: bool = False,
 ) -> tuple[str, list[dict[str, str]]]:
-    """A sign-off's notes and questions, checked for what an auditor needs of them."""
+    """A sign-off's notes and questions, checked for what an auditor needs of them (a filled
+    observation checklist describes what was seen by itself)."""
     if held_on > today:
         raise ServiceError("The date it took place cannot be in the future.", "held_on")
     asked = [q for q in questions if q.question.strip() or q.answer.strip()]
@@ -170,7 +172,7 @@ def signoff_record(
         raise ServiceError(
             "Record the questions asked and the answers given in the conversation.", "questions"
         )
-    if not notes.strip() and not asked:
+    if not notes.strip() and not asked and not checklist:
         raise ServiceError("Describe what you saw or were told.", "notes")
     return notes.strip(), [
         {"question": q.question.strip(), "answer": q.answer.strip()} for q in asked
@@ -183,6 +185,7 @@ def signoff_payload(
     notes: str,
     questions: list[dict[str, str]],
     files: Iterable[tuple[str, str]],
+    checklist: Mapping[str, object] | None = None,
 ) -> dict[str, object]:
     """What a sign-off records, as the audit log keeps it; ``files`` are (name, SHA-256)."""
     return {
@@ -191,6 +194,7 @@ def signoff_payload(
         "notes": notes,
         "questions": questions,
         "files": [{"name": name, "sha256": sha256} for name, sha256 in files],
+        **({"checklist": dict(checklist)} if checklist else {}),
     }
 
 

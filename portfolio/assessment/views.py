@@ -43,11 +43,12 @@ from portfolio.assessment.review_forms import (
     SignoffForm,
 )
 from portfolio.assessment.rules import OUTCOME_DECLARATION, Conversation
-from portfolio.auth.permissions import Action, require
+from portfolio.assessment.templates import templates_of
+from portfolio.auth.permissions import Action, may, require
 from portfolio.clock import today
 from portfolio.extensions import db
 from portfolio.files.serving import DOCX, INLINE_TYPES, send_stored
-from portfolio.files.uploads import NewFile, store_upload
+from portfolio.files.uploads import store_sent_files
 from portfolio.models import (
     Enrolment,
     EvidenceRule,
@@ -144,10 +145,12 @@ def review(enrolment_id: int) -> str:
     """The coverage matrix of a submission with everything the assessor has recorded."""
     enrolment = _enrolment(enrolment_id, Action.VIEW_REVIEW)
     view = _view(enrolment)
+    signing_off = view.gaps and may(current_user, Action.SIGN_OFF, enrolment)
     return render_template(
         "review/review.html",
         view=view,
         e=enrolment,
+        templates=templates_of(db.session, enrolment.unit_release_id) if signing_off else [],
         action=ActionForm(),
         findings=list(Finding),
         sections=matrix_sections(view),
@@ -500,7 +503,7 @@ def sign_off(enrolment_id: int, target_id: int) -> str | Response:
                 held_on=form.held_on.data,
                 notes=form.notes.data or "",
                 questions=_questions(form),
-                files=_uploads(form),
+                files=store_sent_files(form.files.name),
                 judge_satisfactory=bool(form.judge.data),
             )
 
@@ -553,7 +556,7 @@ def correct_signoff(enrolment_id: int, target_id: int) -> str | Response:
                 notes=form.notes.data or "",
                 questions=_questions(form),
                 keep_files=form.keep.data or [],
-                files=_uploads(form),
+                files=store_sent_files(form.files.name),
                 reason=form.reason.data or "",
             )
 
@@ -573,15 +576,6 @@ def correct_signoff(enrolment_id: int, target_id: int) -> str | Response:
         old=old,
         covers=covers if len(covers) > 1 else [],
     )
-
-
-def _uploads(form: SignoffForm) -> list[NewFile]:
-    """The files sent with a sign-off form, stored in the evidence store."""
-    return [
-        store_upload(upload.stream, upload.filename)
-        for upload in request.files.getlist(form.files.name)
-        if upload and upload.filename
-    ]
 
 
 @bp.get("/enrolments/<int:enrolment_id>/review/signoff-files/<int:file_id>")

@@ -67,6 +67,7 @@ class Action(enum.StrEnum):
     VIEW_AUDIT_LOG = "audit:view"
     EXPORT = "exports:create"
     REVIEW_QUEUE = "assessor:queue"
+    MANAGE_TEMPLATES = "templates:manage"
     # On one enrolment.
     VIEW_ENROLMENT = "enrolment:view"
     VIEW_REVIEW = "enrolment:view-review"
@@ -135,6 +136,11 @@ def _staff(user: Person, enrolment: EnrolmentFacts | None) -> bool:
     return _admin(user, enrolment) or _assessor(user, enrolment)
 
 
+def _any_staff(user: Person, enrolment: EnrolmentFacts | None) -> bool:
+    """Any assessor or admin of the RTO, whoever's enrolments they hold."""
+    return _admin(user, enrolment) or _any_assessor(user, enrolment)
+
+
 def _sees(user: Person, enrolment: EnrolmentFacts | None) -> bool:
     return enrolment is not None and can_see(user, enrolment)
 
@@ -170,6 +176,8 @@ RULES: dict[Action, Rule] = {
     Action.VIEW_AUDIT_LOG: Rule(_admin),
     Action.EXPORT: Rule(_admin),
     Action.REVIEW_QUEUE: Rule(_any_assessor),
+    # Observation checklists and question banks: kept by the RTO's assessors and admins.
+    Action.MANAGE_TEMPLATES: Rule(_any_staff),
     Action.VIEW_ENROLMENT: Rule(_sees),
     Action.VIEW_REVIEW: Rule(_staff),
     Action.SEE_JUDGEMENTS: Rule(_sees, JUDGED, "see the judgements"),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from werkzeug.wrappers import Response
@@ -20,7 +20,7 @@ from portfolio.enrolments.forms import (
 from portfolio.enrolments.rules import CreditDocument
 from portfolio.enrolments.services import assign_assessor, enrol, enrolments_query
 from portfolio.extensions import db
-from portfolio.files.uploads import store_upload
+from portfolio.files.uploads import store_sent_files
 from portfolio.models import Enrolment, Role, Unit, User, UserRole
 from portfolio.saving import save
 
@@ -164,11 +164,7 @@ def credit_transfer(enrolment_id: int) -> str | Response:
     form = CreditTransferForm(prefix="c")
 
     def record() -> object:
-        files = [
-            store_upload(upload.stream, upload.filename)
-            for upload in request.files.getlist(form.files.name)
-            if upload and upload.filename
-        ]
+        files = store_sent_files(form.files.name)
         return closing.credit_transfer(
             db.session,
             actor=current_user,

@@ -470,6 +470,8 @@ def _signoffs(document, data: PackData, clock: Clock) -> None:
         )
         if signoff.notes:
             document.add_paragraph(signoff.notes)
+        if signoff.checklist:
+            _checklist(document, signoff.checklist)
         for number, qa in enumerate(signoff.questions, start=1):
             question = document.add_paragraph()
             question.add_run(f"Question {number}: ").bold = True
@@ -481,6 +483,19 @@ def _signoffs(document, data: PackData, clock: Clock) -> None:
             paragraph = document.add_paragraph(style="List Bullet")
             paragraph.add_run(evidence_file.display_name).bold = True
             paragraph.add_run(f" ({file_size(evidence_file.size)}), SHA-256 {evidence_file.sha256}")
+
+
+def _checklist(document, checklist: dict) -> None:
+    """An observation checklist as the observer ticked it."""
+    document.add_paragraph().add_run(f"Observation checklist: {checklist['title']}").bold = True
+    widths = [2.0, 9.0, 1.6, 4.4]
+    table = _table(document, ["Criterion", "Watched for", "Seen", "Note"], widths)
+    for line in checklist["items"]:
+        _row(
+            table,
+            [line["ref"], line["item"], "Yes" if line["seen"] else "No", line["note"]],
+            widths,
+        )
 
 
 def _declarations(document, data: PackData, clock: Clock) -> None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, BinaryIO
 
-from flask import current_app
+from flask import current_app, request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import func, select, union
 from sqlalchemy.orm import Session
@@ -122,6 +122,16 @@ def store_upload(stream: BinaryIO, filename: str, *, within: Allowance | None = 
         sha256=blob.sha256,
         storage_key=blob.key,
     )
+
+
+def store_sent_files(field_name: str) -> list[NewFile]:
+    """The files the request's form sent under ``field_name``, stored in the evidence store
+    (a file input left empty sends one nameless part, which is no file)."""
+    return [
+        store_upload(upload.stream, upload.filename)
+        for upload in request.files.getlist(field_name)
+        if upload and upload.filename
+    ]
 
 
 def _serializer() -> URLSafeTimedSerializer:

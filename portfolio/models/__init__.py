@@ -33,10 +33,12 @@ from portfolio.models.review import (
     SignoffFile,
     UnitOutcome,
 )
+from portfolio.models.templates import AssessmentTemplate, TemplateItem, TemplateKind
 from portfolio.models.units import Element, Framework, Target, TargetKind, Unit, UnitRelease
 
 __all__ = [
     "AssessmentState",
+    "AssessmentTemplate",
     "AuditEvent",
     "AuditHead",
     "Closure",
@@ -67,6 +69,8 @@ __all__ = [
     "Submission",
     "Target",
     "TargetKind",
+    "TemplateItem",
+    "TemplateKind",
     "Unit",
     "UnitOutcome",
     "UnitRelease",

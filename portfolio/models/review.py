@@ -203,6 +203,9 @@ class GapSignoff(AssessorEntry, db.Model):
     # One conversation or observation recorded against several criteria: a row per criterion
     # (each judged and logged on its own), the same key on each. Corrected as one.
     record_key: Mapped[str | None] = mapped_column(String(32), index=True)
+    # An observation checklist as it was filled in: {"title": ..., "items": [{"ref": "2.3",
+    # "item": what to watch for, "seen": bool, "note": ...}, ...]}; the template may change later.
+    checklist: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     target: Mapped[Target] = relationship()
     files: Mapped[list[SignoffFile]] = relationship(

@@ -23,7 +23,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 
-from portfolio.assessment import decisions, gaps, matrix, outcome, review, rules
+from portfolio.assessment import decisions, gaps, matrix, outcome, review, rules, templates
 from portfolio.audit.exports import EXPORT_ACTION
 from portfolio.evidence.services import set_item_mappings, submit
 from portfolio.exports.bundle import Selection
@@ -32,6 +32,7 @@ from portfolio.extensions import db
 from portfolio.files.uploads import store_upload
 from portfolio.models import (
     AssessmentState,
+    AssessmentTemplate,
     AuditEvent,
     Enrolment,
     EvidenceCheck,
@@ -50,6 +51,8 @@ from portfolio.models import (
     SignoffFile,
     Submission,
     Target,
+    TemplateItem,
+    TemplateKind,
     UnitOutcome,
     UnitRelease,
     User,
@@ -68,6 +71,8 @@ ASSESSOR = {"assessor"}
 REVIEW_VIEWERS = {"assessor", "admin"}
 # Logged in, but the owner's enrolment is none of their business: it does not exist for them.
 STRANGERS = {"other_learner", "other_assessor"}
+# Observation checklists and question banks are the RTO's: any assessor or admin keeps them.
+STAFF = {"assessor", "other_assessor", "admin"}
 
 
 @dataclass
@@ -128,6 +133,17 @@ def make_world(app, client, make_user, make_enrolment, login) -> World:
         "mapped": criteria[0].id,
         "gap": criteria[-1].id,
     }
+    # A checklist with one line on the gap, for the templates' pages.
+    template = templates.create_template(
+        db.session,
+        actor=users["admin"],
+        release=mine.unit_release,
+        kind=TemplateKind.OBSERVATION,
+        title="Service desk observation",
+        lines={criteria[-1].id: ["Escalates a complaint it cannot resolve"]},
+    )
+    db.session.commit()
+    ids["template"], ids["template_item"] = template.id, template.items[0].id
     return World(users, ids)
 
 
@@ -444,6 +460,19 @@ def correct_signoff_body(world: World) -> dict:
     }
 
 
+def template_body(world: World) -> dict:
+    return {"title": "Complaints desk", f"lines-{world.ids['gap']}": "Logs the complaint"}
+
+
+def fill_body(world: World) -> dict:
+    return {
+        "version": "1",
+        "held_on": TODAY.isoformat(),
+        f"seen-{world.ids['template_item']}": "y",
+        f"note-{world.ids['template_item']}": "Escalated to the team leader by phone.",
+    }
+
+
 def correct_outcome_body(world: World) -> dict:
     return {"result": "not_yet_competent", "reason": "The log turned out to be a colleague's."}
 
@@ -577,6 +606,23 @@ ROUTES = [
         stage="decided",
         prepare=not_yet_competent,
     ),
+    # Checklists and question banks: any assessor or admin keeps them; only the enrolment's
+    # assessor fills one in for its review.
+    Route("GET", "/units/TLII5018/releases/1/templates", STAFF),
+    Route("GET", "/units/TLII5018/releases/1/templates/new?kind=questions", STAFF),
+    Route(
+        "POST", "/units/TLII5018/releases/1/templates/new?kind=observation", STAFF, template_body
+    ),
+    Route("GET", "/templates/{template}/edit", STAFF),
+    Route(
+        "POST",
+        "/templates/{template}/edit",
+        STAFF,
+        lambda w: {**template_body(w), "seen": "1"},
+    ),
+    Route("POST", "/templates/{template}/archive", STAFF, lambda w: {"seen": "1"}),
+    Route("GET", f"{REVIEW}/templates/{{template}}", ASSESSOR, stage="in_review"),
+    Route("POST", f"{REVIEW}/templates/{{template}}", ASSESSOR, fill_body, stage="in_review"),
     # Closing an enrolment other than by a judgement: admins only.
     Route("GET", "/admin/enrolments/{enrolment}/close", ADMIN),
     Route("POST", "/admin/enrolments/{enrolment}/withdraw", ADMIN, withdraw_body),
@@ -725,6 +771,10 @@ def database_state(app: Flask) -> dict[str, list]:
             Judgement.lock_version,
         ),
         "signoffs": rows(GapSignoff.id, GapSignoff.target_id, GapSignoff.method, GapSignoff.notes),
+        "templates": rows(
+            AssessmentTemplate.id, AssessmentTemplate.title, AssessmentTemplate.archived_at
+        ),
+        "template_items": rows(TemplateItem.id, TemplateItem.template_id, TemplateItem.text),
         "signoff_files": rows(SignoffFile.id, SignoffFile.signoff_id, SignoffFile.storage_key),
         "gap_feedback": rows(GapFeedback.id, GapFeedback.submission_id, GapFeedback.target_id),
         "outcomes": rows(UnitOutcome.id, UnitOutcome.result, UnitOutcome.replaces_id),

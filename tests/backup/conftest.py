@@ -94,7 +94,7 @@ def populate() -> None:
     transcript; Kim's MEM16003 decided not yet competent and reassessed, and Kim's SITXCCS008
     withdrawn; a unit release with no foundation skills at all (SQL NULL).
     """
-    from portfolio.assessment import attempts, decisions, gaps, review
+    from portfolio.assessment import attempts, decisions, gaps, review, templates
     from portfolio.assessment import outcome as outcomes
     from portfolio.auth.services import create_user
     from portfolio.demo.samples import pdf_bytes, png_bytes
@@ -112,6 +112,7 @@ def populate() -> None:
         OutcomeResult,
         Role,
         Target,
+        TemplateKind,
         Unit,
         UnitRelease,
         User,
@@ -209,6 +210,26 @@ def populate() -> None:
             store_upload(io.BytesIO(pdf_bytes("Observation checklist")), "checklist.pdf"),
             store_upload(io.BytesIO(png_bytes(64, 48)), "board.png"),  # as Sam's photo
         ],
+    )
+    # A checklist filled in for another gap: the template and the record as ticked.
+    gap = next(t for t in view.targets if view.is_gap(t))
+    checklist = templates.create_template(
+        session,
+        actor=assessor,
+        release=lee_tlii.unit_release,
+        kind=TemplateKind.OBSERVATION,
+        title="Depot observation",
+        lines={gap.id: ["Checks the schedule against the board"]},
+    )
+    templates.record_with_template(
+        session,
+        actor=assessor,
+        view=view,
+        template=checklist,
+        seen_version=checklist.lock_version,
+        filled={checklist.items[0].id: templates.Filled(seen=True, note="Before the 7:00 start.")},
+        held_on=date(2026, 11, 2),
+        notes="",
     )
     session.commit()
 
