@@ -161,7 +161,8 @@ def review(enrolment_id: int) -> str:
 @bp.post("/enrolments/<int:enrolment_id>/review/start")
 @login_required
 def start(enrolment_id: int) -> Response:
-    """Take the submission off the queue and begin judging."""
+    """Take the submission off the queue and begin: on the first item still to decide, or on
+    the review itself when there is none."""
     enrolment = _enrolment(enrolment_id, Action.START_REVIEW)
     form = ActionForm()
     if form.validate_on_submit():
@@ -173,6 +174,11 @@ def start(enrolment_id: int) -> Response:
                 "Review started. The learner sees that their portfolio is being assessed.",
                 "success",
             )
+            first = _view(enrolment).next_undecided()
+            if first is not None:
+                return redirect(
+                    url_for(".item", enrolment_id=enrolment.id, version_id=first.version.id)
+                )
     else:
         _expired()
     return _back(enrolment)

@@ -815,6 +815,9 @@ def test_opening_a_waiting_submission_from_the_queue_starts_its_review(
     assert f'action="{action}"' in page
     opened = client.post(action, follow_redirects=True)
     assert "Review started." in opened.text
+    # It opens on the first item still to decide.
+    first = s.items[0].current_version_id
+    assert opened.request.path == f"/enrolments/{s.enrolment.id}/review/items/{first}"
     db.session.expire_all()
     assert s.enrolment.state is AssessmentState.IN_REVIEW
     [started] = db.session.scalars(

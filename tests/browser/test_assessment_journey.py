@@ -102,15 +102,22 @@ def open_from_queue(page: Page, accessible, *, round_label: str) -> None:
     expect(entry).to_contain_text(round_label)
     accessible(page)
     entry.get_by_role("button", name=LEARNER_NAME).click()
-    expect(page.get_by_role("heading", level=1)).to_contain_text(f"{LEARNER_NAME}: TLII5018")
-    expect(flash(page, "Review started.")).to_be_visible()
-    expect(page.locator("[data-state]")).to_have_text("In review")
-    accessible(page)
+    on_the_review(page, accessible)
 
 
 def start_review(page: Page, accessible) -> None:
     page.get_by_role("button", name="Start review").click()
+    on_the_review(page, accessible)
+
+
+def on_the_review(page: Page, accessible) -> None:
+    """A review just started opens on its first item still to decide; from there, the
+    review's matrix (the sections are marked there)."""
     expect(flash(page, "Review started.")).to_be_visible()
+    expect(page.get_by_role("heading", level=1)).to_have_text(re.compile(r"^E\d+ "))
+    accessible(page)
+    page.get_by_role("link", name=f"{LEARNER_NAME}, TLII5018").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(f"{LEARNER_NAME}: TLII5018")
     expect(page.locator("[data-state]")).to_have_text("In review")
     accessible(page)
 

@@ -12,9 +12,12 @@ from tests.browser.test_assessment_journey import ASSESSOR, flash
 def test_items_are_decided_with_the_keyboard(page: Page, live_app, log_in, accessible) -> None:
     hand_in(live_app, with_gaps=False)  # two items that cover every requirement
     log_in(*ASSESSOR)
-    open_review(page, Counter(page))
+    open_review(page, Counter(page))  # opens on E1, the first item to decide
 
     page.wait_for_load_state()  # the page's scripts, keys.js among them, have run
+    page.keyboard.press("r")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Lee Learner: TLII5018")
+    page.wait_for_load_state()
     page.keyboard.press("d")
     expect(page.get_by_role("heading", level=1)).to_contain_text("E1 Service plan")
     expect(page.locator("[data-keys]")).to_contain_text("S save and go on")

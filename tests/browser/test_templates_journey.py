@@ -49,6 +49,7 @@ def test_a_question_bank_is_written_at_a_desk_and_filled_in_on_a_phone(
     # On a phone the navigation folds away behind its button.
     page.get_by_role("button", name="Toggle navigation").click()
     open_review(page, Counter(page))
+    page.get_by_role("link", name="Lee Learner, TLII5018").click()  # from E1 to the review
     page.get_by_role("link", name="Knowledge questions, TLII5018").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Knowledge questions, TLII5018")
     assert fits_the_screen(page)
