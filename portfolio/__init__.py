@@ -106,7 +106,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from portfolio.evidence.views import bp as evidence_bp
     from portfolio.exports.cli import exports_cli
     from portfolio.exports.views import bp as exports_bp
-    from portfolio.files.cli import files_cli
+    from portfolio.files.cli import files_cli, storage_cli
     from portfolio.units.admin import bp as admin_units_bp
     from portfolio.units.cli import units_cli
     from portfolio.units.views import bp as units_bp
@@ -133,6 +133,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         exports_cli,
         backup_cli,
         files_cli,
+        storage_cli,
     ):
         app.cli.add_command(command)
 

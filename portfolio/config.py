@@ -16,6 +16,14 @@ ENVIRONMENT_KEYS = {
     "AUDIT_KEY": "AUDIT_KEY",
     "AUDIT_HEAD_FILE": "AUDIT_HEAD_FILE",
     "EVIDENCE_DIR": "EVIDENCE_DIR",
+    # Evidence in an S3-compatible store instead of EVIDENCE_DIR: EVIDENCE_STORAGE=s3.
+    "EVIDENCE_STORAGE": "EVIDENCE_STORAGE",
+    "S3_BUCKET": "S3_BUCKET",
+    "S3_PREFIX": "S3_PREFIX",
+    "S3_ENDPOINT_URL": "S3_ENDPOINT_URL",
+    "S3_REGION": "S3_REGION",
+    "S3_ACCESS_KEY_ID": "S3_ACCESS_KEY_ID",
+    "S3_SECRET_ACCESS_KEY": "S3_SECRET_ACCESS_KEY",
     "UNITS_DIR": "UNITS_DIR",
     "RTO_NAME": "RTO_NAME",
     "RTO_TIMEZONE": "RTO_TIMEZONE",
@@ -69,6 +77,8 @@ def defaults(instance_path: str) -> dict[str, object]:
     return {
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance / 'portfolio.sqlite3'}",
         "EVIDENCE_DIR": str(instance / "evidence"),
+        # "local" (EVIDENCE_DIR) or "s3" (S3_BUCKET, S3_ENDPOINT_URL, ...).
+        "EVIDENCE_STORAGE": "local",
         "UNITS_DIR": str(PROJECT_ROOT / "units"),
         "MIGRATIONS_DIR": str(PROJECT_ROOT / "migrations"),
         "RTO_NAME": "Demo Registered Training Organisation",

@@ -18,6 +18,7 @@ from portfolio.config import PROJECT_ROOT, normalise_database_url
 from portfolio.extensions import db, sqlite_foreign_keys_off
 from portfolio.units.loader import load_directory
 from portfolio.units.sync import sync_units
+from tests.s3server import S3Server, running_s3
 from tests.snapshots import Snapshots
 
 DATA = Path(__file__).parent / "data"
@@ -72,6 +73,13 @@ class SessionOnlyClient(FlaskClient):
         g.pop("_login_user", None)
         g.pop("csrf_token", None)
         return super().open(*args, **kwargs)
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
+    """A real S3-compatible server (SeaweedFS), started once per test worker when asked for."""
+    with running_s3(tmp_path_factory.mktemp("seaweedfs")) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,5 @@
-"""Where evidence files live: one small interface, so the local folder can become S3 later.
+"""Where evidence files live: one small interface, a local folder (the default) or an
+S3-compatible object store (``portfolio.files.s3``), chosen by ``EVIDENCE_STORAGE``.
 
 Files are stored under generated, content-addressed keys (``sha256/ab/cd/<sha256>``); a
 learner's file name never becomes part of a path. Identical content is stored once, so a key
@@ -26,7 +27,29 @@ CHUNK_SIZE = 64 * 1024
 # Temporary files are written inside the root (not the system temp folder) so that the final
 # move is a rename within one filesystem: atomic, and never a copy of the whole file.
 _TEMP_DIR = "tmp"
-_KEY_PREFIX = "sha256"
+KEY_PREFIX = "sha256"
+
+
+def content_key(sha256: str) -> str:
+    """The key a file with this SHA-256 (hex) is stored under, whatever the backend."""
+    return f"{KEY_PREFIX}/{sha256[:2]}/{sha256[2:4]}/{sha256}"
+
+
+def checked_key(key: str) -> str:
+    """``key`` if it is a plain relative key; ValueError for one that could reach elsewhere.
+
+    Keys come from the database, not from users, but a key is still checked before it is
+    used: an absolute path, ``..``, a backslash or an empty segment would otherwise read or
+    delete what the application never stored.
+    """
+    if not key or "\\" in key or "\x00" in key:
+        raise ValueError(f"Invalid storage key {key!r}.")
+    parts = PurePosixPath(key).parts
+    if key.startswith("/") or any(part in ("", ".", "..") for part in parts):
+        raise ValueError(f"Invalid storage key {key!r}.")
+    if key.split("/") != list(parts):  # empty segments such as "a//b" or "a/"
+        raise ValueError(f"Invalid storage key {key!r}.")
+    return key
 
 
 @dataclass(frozen=True)
@@ -49,6 +72,9 @@ class FileTooLarge(Exception):
 @runtime_checkable
 class EvidenceStorage(Protocol):
     """What the application needs from a place that keeps evidence files."""
+
+    #: Recorded with each stored file ("local", "s3").
+    name: str
 
     def save(self, stream: BinaryIO, *, max_size: int | None = None) -> StoredBlob:
         """Store everything left in ``stream``; raise FileTooLarge past ``max_size`` bytes."""
@@ -83,6 +109,8 @@ class EvidenceStorage(Protocol):
 class LocalStorage:
     """Evidence in a folder on the local filesystem (the embedded default)."""
 
+    name = "local"
+
     def __init__(self, root: str | os.PathLike[str]) -> None:
         self.root = Path(root)
 
@@ -109,7 +137,7 @@ class LocalStorage:
                 # truncated file that a later identical upload would be deduplicated against.
                 os.fsync(out.fileno())
             sha256 = digest.hexdigest()
-            key = f"{_KEY_PREFIX}/{sha256[:2]}/{sha256[2:4]}/{sha256}"
+            key = content_key(sha256)
             final = self._path(key)
             if final.exists():
                 temp_path.unlink()
@@ -142,7 +170,7 @@ class LocalStorage:
 
     def stored(self) -> Iterator[tuple[str, datetime]]:
         """Every stored key, with when its content was last stored, in key order."""
-        for folder, subfolders, names in os.walk(self.root / _KEY_PREFIX):
+        for folder, subfolders, names in os.walk(self.root / KEY_PREFIX):
             subfolders.sort()
             for name in sorted(names):
                 path = Path(folder) / name
@@ -165,20 +193,9 @@ class LocalStorage:
         return removed
 
     def _path(self, key: str) -> Path:
-        """The file for ``key``, refusing any key that could reach outside the root.
-
-        Keys come from the database, not from users, but a key is still checked before it
-        touches the filesystem: an absolute path, ``..``, a backslash or a symlink out of the
-        root would otherwise read or delete files the application never stored.
-        """
-        if not key or "\\" in key or "\x00" in key:
-            raise ValueError(f"Invalid storage key {key!r}.")
-        parts = PurePosixPath(key).parts
-        if key.startswith("/") or any(part in ("", ".", "..") for part in parts):
-            raise ValueError(f"Invalid storage key {key!r}.")
-        if key.split("/") != list(parts):  # empty segments such as "a//b" or "a/"
-            raise ValueError(f"Invalid storage key {key!r}.")
-        path = self.root / Path(*parts)
+        """The file for ``key``, refusing any key that could reach outside the root (a
+        symlink out of it included)."""
+        path = self.root / Path(*PurePosixPath(checked_key(key)).parts)
         root = self.root.resolve()
         if not path.resolve().is_relative_to(root):
             raise ValueError(f"Storage key {key!r} is outside the evidence folder.")
@@ -187,7 +204,17 @@ class LocalStorage:
 
 def storage_from_config(config: Mapping[str, Any]) -> EvidenceStorage:
     """The storage backend the configuration names (``EVIDENCE_STORAGE``, default local)."""
-    backend = config.get("EVIDENCE_STORAGE", "local")
+    return named_storage(config, config.get("EVIDENCE_STORAGE") or "local")
+
+
+def named_storage(config: Mapping[str, Any], backend: str) -> EvidenceStorage:
+    """The backend called ``backend`` ("local" or "s3") as the configuration sets it up."""
     if backend == "local":
         return LocalStorage(config["EVIDENCE_DIR"])
-    raise ValueError(f"Unknown evidence storage backend {backend!r}; use 'local'.")
+    if backend == "s3":
+        from portfolio.files.s3 import S3Storage, s3_client
+
+        return S3Storage(
+            s3_client(config), config.get("S3_BUCKET") or "", config.get("S3_PREFIX") or ""
+        )
+    raise ValueError(f"Unknown evidence storage backend {backend!r}; use 'local' or 's3'.")

@@ -101,8 +101,9 @@ def store_upload(stream: BinaryIO, filename: str, *, within: Allowance | None = 
                 "files",
             )
         limit = min(limit, max(within.bytes_left, 0))
+    store = storage()
     try:
-        blob = storage().save(stream, max_size=limit)
+        blob = store.save(stream, max_size=limit)
     except FileTooLarge as error:
         if within is not None and limit < max_upload_bytes():
             left = file_size(max(within.bytes_left, 0))
@@ -121,6 +122,7 @@ def store_upload(stream: BinaryIO, filename: str, *, within: Allowance | None = 
         size=blob.size,
         sha256=blob.sha256,
         storage_key=blob.key,
+        storage_backend=store.name,
     )
 
 

