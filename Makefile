@@ -2,6 +2,7 @@
 # make test  - lint (style and layers) and run the test suite (DATABASE_URL=postgresql+psycopg://... to use PostgreSQL)
 # make test-slow - the tests marked slow (the benchmark harness end to end), which make test leaves out
 # make serve - run under gunicorn with gunicorn.conf.py (production; set DATABASE_URL, SECRET_KEY and AUDIT_KEY)
+# make worker - work the background job queue (set QUEUE_URL, and the same settings as the app)
 # make bench - run the benchmarks and write BENCHMARKS.md
 
 PYTHON ?= python3
@@ -14,7 +15,7 @@ PORT   ?= 5000
 # Tests run on every core (pytest-xdist); PYTEST_ARGS="-n 0" runs them in one process.
 PYTEST_ARGS ?= -n auto --dist loadgroup
 
-.PHONY: run test test-slow lint format setup db serve bench
+.PHONY: run test test-slow lint format setup db serve worker bench
 
 $(STAMP):
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,6 +33,9 @@ db: $(STAMP)
 
 run: db
 	$(FLASK) run --host $(HOST) --port $(PORT)
+
+worker: $(STAMP)
+	$(FLASK) jobs worker
 
 serve: $(STAMP)
 	$(FLASK) db upgrade

@@ -107,6 +107,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from portfolio.exports.cli import exports_cli
     from portfolio.exports.views import bp as exports_bp
     from portfolio.files.cli import files_cli, storage_cli
+    from portfolio.queue import jobs_cli
     from portfolio.units.admin import bp as admin_units_bp
     from portfolio.units.cli import units_cli
     from portfolio.units.views import bp as units_bp
@@ -134,6 +135,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         backup_cli,
         files_cli,
         storage_cli,
+        jobs_cli,
     ):
         app.cli.add_command(command)
 

@@ -24,6 +24,8 @@ ENVIRONMENT_KEYS = {
     "S3_REGION": "S3_REGION",
     "S3_ACCESS_KEY_ID": "S3_ACCESS_KEY_ID",
     "S3_SECRET_ACCESS_KEY": "S3_SECRET_ACCESS_KEY",
+    # Background jobs on RQ (redis://host:6379/0, Redis or Valkey) instead of in-process.
+    "QUEUE_URL": "QUEUE_URL",
     "UNITS_DIR": "UNITS_DIR",
     "RTO_NAME": "RTO_NAME",
     "RTO_TIMEZONE": "RTO_TIMEZONE",

@@ -1,100 +1,195 @@
-"""Building a bundle in the background, with its progress readable by the page that asked.
+"""Building a bundle in the background, with its progress readable from any app server.
 
-A bundle of hundreds of enrolments takes minutes. The request that asks for it starts a thread
-and returns at once; the thread writes the ZIP to the instance folder as it streams, and a small
-status file that the browser polls. The finished file is then downloaded like any other.
+A bundle of hundreds of enrolments takes minutes. The request that asks for it records a job
+(``portfolio.models.Job``) and hands it to the queue (``portfolio.queue``: a worker process
+on the queue engine, or a thread of the web process by default) and returns at once. The job
+streams the ZIP into the evidence store, hashing it as it goes, and writes its progress to its
+row, which the page polls; the finished file is then downloaded like any other stored file.
+A job that fails is run again by the queue engine (twice) before it is marked failed.
 
 A bundle is a copy of learners' evidence: it is kept ``BUNDLE_KEEP_DAYS`` days after it was
-last written, then removed when the next bundle is asked for.
+built, then removed (row and file) when the next bundle is asked for.
 """
 
 from __future__ import annotations
 
-import json
+import io
 import secrets
-import threading
-import time
+from collections.abc import Iterator
 from contextlib import closing
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
+from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
-from flask import Flask
+from flask import Flask, current_app
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session, joinedload
 
 from portfolio.audit.exports import record_export
 from portfolio.errors import ServiceError
 from portfolio.exports.bundle import Progress, Selection, selected_ids, stream_bundle
 from portfolio.extensions import db
-from portfolio.models import Role, User
+from portfolio.files.uploads import storage
+from portfolio.models import Job, JobState, Role, User
+from portfolio.models.base import utcnow
+from portfolio.queue import enqueue, retries_left
 
 JOB_ID_BYTES = 12
+KIND = "bundle"
 
 
-@dataclass
-class JobStatus:
-    state: str  # "running", "done" or "failed"
-    done: int = 0
-    total: int = 0
-    size: int = 0
-    message: str = ""
-    requested_by: int | None = None
-    selection: str = ""
+class _Chunks(io.RawIOBase):
+    """The bundle's chunks read as a stream, as the evidence store saves one."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self.chunks = chunks
+        self.pending = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, target: Any) -> int:
+        while not self.pending:
+            self.pending = next(self.chunks, b"")
+            if not self.pending:
+                return 0
+        size = min(len(target), len(self.pending))
+        target[:size] = self.pending[:size]
+        self.pending = self.pending[size:]
+        return size
 
 
-def jobs_dir(app: Flask) -> Path:
-    path = Path(app.instance_path) / "exports"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+def _params(selection: Selection) -> dict[str, Any]:
+    return {
+        key: value.isoformat() if isinstance(value, date) else value
+        for key, value in asdict(selection).items()
+    }
 
 
-def _paths(app: Flask, job_id: str) -> tuple[Path, Path]:
-    if not job_id.isalnum():  # ids are generated alphanumeric: anything else is a probe
+def _selection(params: dict[str, Any]) -> Selection:
+    return Selection(
+        **{
+            key: date.fromisoformat(value) if key.startswith("decided_") and value else value
+            for key, value in params.items()
+        }
+    )
+
+
+def find_bundle(session: Session, job_id: str) -> Job | None:
+    """A bundle job by its id (ids are generated alphanumeric: anything else is a probe)."""
+    if not job_id.isalnum():
         raise ServiceError("There is no such bundle.")
-    folder = jobs_dir(app)
-    return folder / f"{job_id}.json", folder / f"{job_id}.zip"
+    job = session.get(Job, job_id)
+    return job if job is not None and job.kind == KIND else None
 
 
-def read_status(app: Flask, job_id: str) -> JobStatus | None:
-    status_path, _ = _paths(app, job_id)
-    if not status_path.exists():
-        return None
-    return JobStatus(**json.loads(status_path.read_text("utf-8")))
+def recent_bundles(session: Session, limit: int = 10) -> list[Job]:
+    """The latest bundles asked for, newest first, with who asked (one query)."""
+    return list(
+        session.scalars(
+            select(Job)
+            .where(Job.kind == KIND)
+            .options(joinedload(Job.requested_by).lazyload("*"))
+            .order_by(Job.created_at.desc())
+            .limit(limit)
+        )
+    )
 
 
-def bundle_path(app: Flask, job_id: str) -> Path:
-    return _paths(app, job_id)[1]
-
-
-def _write_status(app: Flask, job_id: str, status: JobStatus) -> None:
-    status_path, _ = _paths(app, job_id)
-    partial = status_path.with_suffix(".json.part")
-    partial.write_text(json.dumps(asdict(status)), "utf-8")
-    partial.replace(status_path)  # readers never see half a file
-
-
-def remove_old_bundles(app: Flask) -> list[str]:
-    """Delete bundles (and leftovers of interrupted ones) older than the keep period.
-
-    A running bundle rewrites its status after each enrolment, so an old status file is a
-    finished bundle or one whose process ended. Returns the job ids removed.
-    """
-    cutoff = time.time() - app.config["BUNDLE_KEEP_DAYS"] * 86_400
-    files: dict[str, list[Path]] = {}
-    for path in jobs_dir(app).iterdir():
-        files.setdefault(path.name.split(".", 1)[0], []).append(path)
-    removed = []
-    for job_id, paths in sorted(files.items()):
-        # A job's age is its status file's (written last); leftovers without one, their own.
-        status = [p for p in paths if p.name == f"{job_id}.json"]
-        if max(p.stat().st_mtime for p in status or paths) >= cutoff:
-            continue
-        for path in paths:
-            path.unlink(missing_ok=True)
-        removed.append(job_id)
+def remove_old_bundles(app: Flask, session: Session) -> list[str]:
+    """Delete bundles (rows and files) built, or last tried, more than the keep period ago.
+    Returns the job ids removed."""
+    cutoff = utcnow() - timedelta(days=app.config["BUNDLE_KEEP_DAYS"])
+    old = session.scalars(
+        select(Job).where(Job.kind == KIND, Job.created_at < cutoff).order_by(Job.id)
+    ).all()
+    store = storage()
+    for job in old:
+        if job.result_key:
+            store.delete(job.result_key)
+    removed = [job.id for job in old]
+    if removed:
+        session.execute(delete(Job).where(Job.id.in_(removed)))
     return removed
 
 
+def start_bundle(app: Flask, selection: Selection, actor: User) -> str:
+    """Check the selection now (so a bad one is refused at once), then queue its building."""
+    total = len(selected_ids(db.session, selection))
+    if total == 0:
+        raise ServiceError("No decided enrolment matches that selection.")
+    remove_old_bundles(app, db.session)
+    job = Job(
+        id=secrets.token_urlsafe(JOB_ID_BYTES).replace("-", "x").replace("_", "y"),
+        kind=KIND,
+        params=_params(selection),
+        description=selection.describe(),
+        total=total,
+        requested_by_id=actor.id,
+    )
+    db.session.add(job)
+    db.session.commit()  # the worker must find it
+    enqueue(app, "portfolio.exports.jobs.build_bundle", job.id)
+    return job.id
+
+
+def _progress(job_id: str, **values: Any) -> None:
+    """Written beside the bundle's own reading (in a transaction of its own), so the page
+    sees it at once and the bundle's queries are not disturbed."""
+    with Session(db.engine) as session:
+        session.execute(update(Job).where(Job.id == job_id).values(**values))
+        session.commit()
+
+
+def build_bundle(job_id: str) -> None:
+    """The job: stream the bundle into the evidence store, then record who took the copy."""
+    job = db.session.get(Job, job_id)
+    if job is None or job.state is JobState.DONE:
+        return  # removed meanwhile, or already built by an earlier run
+    job.state, job.started_at, job.message = JobState.RUNNING, utcnow(), ""
+    job.attempts += 1
+    db.session.commit()
+    try:
+
+        def progress(p: Progress) -> None:
+            _progress(job_id, done=p.done, total=p.total)
+
+        chunks = stream_bundle(db.session, _selection(job.params), on_progress=progress)
+        with closing(chunks):
+            blob = storage().save(_Chunks(chunks))
+        job = db.session.get(Job, job_id)
+        record_export(
+            db.session,
+            actor=job.requested_by,
+            role=Role.ADMIN,
+            kind="bundle",
+            description=f"Audit bundle: {job.description}",
+            count=job.total,
+            details={"bytes": blob.size, "job": job_id},
+        )
+        job.state, job.finished_at = JobState.DONE, utcnow()
+        job.result_key, job.result_size = blob.key, blob.size
+        db.session.commit()
+    except Exception as error:  # the page must learn that it failed, and why
+        db.session.rollback()
+        left = retries_left()
+        reason = str(error) or error.__class__.__name__
+        current_app.logger.exception("building bundle %s failed", job_id)
+        _progress(
+            job_id,
+            state=JobState.QUEUED if left else JobState.FAILED,
+            message=f"Attempt {job.attempts} failed ({reason}); trying again." if left else reason,
+            finished_at=None if left else utcnow(),
+        )
+        if left:
+            raise  # the queue engine runs it again
+    finally:
+        db.session.remove()
+
+
 def write_bundle(app: Flask, selection: Selection, target: Path, *, on_progress) -> int:
-    """Stream the bundle into ``target``; returns its size in bytes."""
+    """Stream the bundle into the file ``target`` (``flask exports bundle``); its size."""
     size = 0
     partial = target.with_name(target.name + ".part")
     try:
@@ -111,50 +206,7 @@ def write_bundle(app: Flask, selection: Selection, target: Path, *, on_progress)
     return size
 
 
-def start_bundle(app: Flask, selection: Selection, actor: User) -> str:
-    """Check the selection now (so a bad one is refused at once), then build it in a thread."""
-    total = len(selected_ids(db.session, selection))
-    if total == 0:
-        raise ServiceError("No decided enrolment matches that selection.")
-    remove_old_bundles(app)
-    job_id = secrets.token_urlsafe(JOB_ID_BYTES).replace("-", "x").replace("_", "y")
-    status = JobStatus("running", 0, total, requested_by=actor.id, selection=selection.describe())
-    _write_status(app, job_id, status)
-    actor_id = actor.id
-
-    def run() -> None:
-        with app.app_context():
-
-            def progress(p: Progress) -> None:
-                status.done, status.total = p.done, p.total
-                _write_status(app, job_id, status)
-
-            try:
-                status.size = write_bundle(
-                    app, selection, bundle_path(app, job_id), on_progress=progress
-                )
-                record_export(
-                    db.session,
-                    actor=db.session.get(User, actor_id),
-                    role=Role.ADMIN,
-                    kind="bundle",
-                    description=f"Audit bundle: {selection.describe()}",
-                    count=status.total,
-                    details={"bytes": status.size, "job": job_id},
-                )
-                db.session.commit()
-                status.state = "done"
-            except Exception as error:  # the page must learn that it failed, and why
-                db.session.rollback()
-                status.state = "failed"
-                status.message = str(error) or error.__class__.__name__
-                app.logger.exception("building bundle %s failed", job_id)
-            finally:
-                _write_status(app, job_id, status)
-                db.session.remove()
-
-    thread = threading.Thread(target=run, name=f"bundle-{job_id}", daemon=True)
-    thread.start()
-    if app.config.get("EXPORT_JOBS_SYNCHRONOUS"):
-        thread.join()
-    return job_id
+def open_bundle(job: Job):
+    """The finished bundle's file, for reading."""
+    assert job.result_key is not None
+    return storage().open(job.result_key)

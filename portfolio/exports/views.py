@@ -29,7 +29,7 @@ from portfolio.clock import today
 from portfolio.errors import ServiceError
 from portfolio.exports.bundle import Selection
 from portfolio.exports.forms import BundleForm, MatrixForm, RegisterForm
-from portfolio.exports.jobs import bundle_path, read_status, start_bundle
+from portfolio.exports.jobs import find_bundle, open_bundle, recent_bundles, start_bundle
 from portfolio.exports.matrix import build_matrix, cohort_ids, matrix_data
 from portfolio.exports.pack import build_pack, pack_data
 from portfolio.exports.register import describe_register, register_rows, write_csv, write_xlsx
@@ -37,7 +37,7 @@ from portfolio.extensions import db
 from portfolio.files.filetypes import CSV, DOCX, XLSX, path_safe_name
 from portfolio.files.serving import send_download
 from portfolio.files.uploads import storage
-from portfolio.models import Enrolment, Role, Unit
+from portfolio.models import Enrolment, Job, JobState, Role, Unit
 from portfolio.saving import commit_before_sending, show_error
 from portfolio.text import count
 
@@ -99,13 +99,18 @@ def _forms() -> tuple[MatrixForm, RegisterForm, BundleForm]:
     return matrix, register, bundle
 
 
+def _page(**forms: object) -> str:
+    """The exports page with its forms as given, and the latest bundles with their state."""
+    return render_template("exports/index.html", recent=recent_bundles(db.session), **forms)
+
+
 @bp.get("/admin/exports")
 @login_required
 def index() -> str:
     """The documents an auditor asks for, with the bundle of everything."""
     require(current_user, Action.EXPORT)
     matrix, register, bundle = _forms()
-    return render_template("exports/index.html", matrix=matrix, register=register, bundle=bundle)
+    return _page(matrix=matrix, register=register, bundle=bundle)
 
 
 @bp.post("/admin/exports/matrix.docx")
@@ -115,18 +120,14 @@ def matrix() -> str | Response:
     require(current_user, Action.EXPORT)
     form, register, bundle = _forms()
     if not form.validate():
-        return render_template(
-            "exports/index.html", matrix=form, register=register, bundle=bundle
-        ), 400
+        return _page(matrix=form, register=register, bundle=bundle), 400
     unit = form.unit.data
     start, end = form.enrolled_from.data, form.enrolled_to.data
     try:
         ids = cohort_ids(db.session, unit, enrolled_from=start, enrolled_to=end)
     except ServiceError as error:
         show_error(form, error)
-        return render_template(
-            "exports/index.html", matrix=form, register=register, bundle=bundle
-        ), 400
+        return _page(matrix=form, register=register, bundle=bundle), 400
     when = f", enrolled {start or 'any time'} to {end or 'today'}" if start or end else ""
     data = matrix_data(db.session, unit, ids, description=f"{len(ids)} learners{when}")
     document = build_matrix(data, rto_name=current_app.config["RTO_NAME"])
@@ -178,9 +179,7 @@ def register() -> str | Response:
             write_csv(rows, text, bom=True)
             data = io.BytesIO(text.getvalue().encode("utf-8"))
             return send_download(data, name=f"{name}.csv", mimetype=CSV.mime_type)
-    return render_template(
-        "exports/index.html", matrix=matrix_form, register=form, bundle=bundle
-    ), 400
+    return _page(matrix=matrix_form, register=form, bundle=bundle), 400
 
 
 def _chosen_ids(text: str) -> list[int]:
@@ -211,18 +210,16 @@ def start() -> str | Response:
             show_error(form, error)
         else:
             return redirect(url_for(".progress", job_id=job_id))
-    return render_template(
-        "exports/index.html", matrix=matrix_form, register=register_form, bundle=form
-    ), 400
+    return _page(matrix=matrix_form, register=register_form, bundle=form), 400
 
 
 def _job(job_id: str):
     require(current_user, Action.EXPORT)
     try:
-        status = read_status(current_app._get_current_object(), job_id)
+        job = find_bundle(db.session, job_id)
     except ServiceError:
-        status = None
-    if status is None:
+        job = None
+    if job is None:
         days = current_app.config["BUNDLE_KEEP_DAYS"]
         abort(
             404,
@@ -231,14 +228,15 @@ def _job(job_id: str):
                 "are built; build it again from Exports."
             ),
         )
-    return status
+    return job
 
 
 @bp.get("/admin/exports/bundles/<job_id>")
 @login_required
 def progress(job_id: str) -> str:
     """The bundle being built: a bar that fills as enrolments are added, then the download."""
-    return render_template("exports/bundle.html", status=_job(job_id), job_id=job_id)
+    job = _job(job_id)
+    return render_template("exports/bundle.html", job=job, state=_shown_state(job), job_id=job_id)
 
 
 @bp.get("/admin/exports/bundles/<job_id>/status")
@@ -247,27 +245,32 @@ def status(job_id: str) -> Response:
     """The progress as JSON, for the page to poll."""
     job = _job(job_id)
     return jsonify(
-        state=job.state, done=job.done, total=job.total, size=job.size, message=job.message
+        state=_shown_state(job),
+        done=job.done,
+        total=job.total,
+        size=job.result_size,
+        message=job.message,
     )
+
+
+def _shown_state(job: Job) -> str:
+    """What the page shows: building (waiting or running), done or failed."""
+    return {JobState.DONE: "done", JobState.FAILED: "failed"}.get(job.state, "running")
 
 
 @bp.post("/admin/exports/bundles/<job_id>/download")
 @login_required
 def download(job_id: str) -> Response:
-    """The finished bundle, streamed from disk."""
+    """The finished bundle, streamed from the evidence store."""
     job = _job(job_id)
-    if job.state != "done":
+    if job.state is not JobState.DONE:
         abort(404)
     _recorded(
         role=Role.ADMIN,
         kind="bundle-download",
-        description=f"Audit bundle downloaded: {job.selection}",
+        description=f"Audit bundle downloaded: {job.description}",
         count=job.total,
-        details={"job": job_id, "bytes": job.size},
+        details={"job": job_id, "bytes": job.result_size},
     )
     name = f"audit-bundle-{today().isoformat()}.zip"
-    return send_download(
-        bundle_path(current_app._get_current_object(), job_id),
-        name=name,
-        mimetype="application/zip",
-    )
+    return send_download(open_bundle(job), name=name, mimetype="application/zip")

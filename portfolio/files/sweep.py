@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from portfolio.extensions import db
 from portfolio.files.storage import EvidenceStorage
 from portfolio.files.uploads import TOKEN_MAX_AGE
-from portfolio.models import PendingUpload
+from portfolio.models import Job, PendingUpload
 from portfolio.models.base import utcnow
 
 #: Keys looked up in the database at a time.
@@ -71,6 +71,8 @@ def sweep(
             if table is PendingUpload.__table__:  # only uploads still waiting (see dry_run)
                 named = named.where(table.c.created_at >= cutoff)
             used.update(session.scalars(named))
+        # A built audit bundle, kept for its download until its job is removed.
+        used.update(session.scalars(select(Job.result_key).where(Job.result_key.in_(keys))))
         session.rollback()  # end the read transaction before touching files
         for key in keys:
             if key in used:

@@ -19,6 +19,7 @@ from portfolio.models.evidence import (
     EvidenceVersion,
     PendingUpload,
 )
+from portfolio.models.jobs import Job, JobState
 from portfolio.models.review import (
     EvidenceCheck,
     EvidenceRule,
@@ -58,6 +59,8 @@ __all__ = [
     "GapFeedback",
     "GapMethod",
     "GapSignoff",
+    "Job",
+    "JobState",
     "Judgement",
     "MappingDecision",
     "MappingSource",

@@ -24,7 +24,9 @@
     } else if (status.state === "failed") {
       message.textContent = "The bundle could not be built: " + status.message;
     } else {
-      message.textContent = status.done + " of " + enrolments(status.total) + " added…";
+      // A retry or a wait for a worker says so; otherwise the count so far.
+      message.textContent =
+        status.message || status.done + " of " + enrolments(status.total) + " added…";
       window.setTimeout(poll, 1000);
     }
   }

@@ -27,7 +27,7 @@ from portfolio.assessment import decisions, gaps, matrix, outcome, review, rules
 from portfolio.audit.exports import EXPORT_ACTION
 from portfolio.evidence.services import set_item_mappings, submit
 from portfolio.exports.bundle import Selection
-from portfolio.exports.jobs import jobs_dir, read_status, start_bundle
+from portfolio.exports.jobs import find_bundle, start_bundle
 from portfolio.extensions import db
 from portfolio.files.uploads import store_upload
 from portfolio.models import (
@@ -45,6 +45,7 @@ from portfolio.models import (
     GapFeedback,
     GapMethod,
     GapSignoff,
+    Job,
     Judgement,
     MappingDecision,
     OutcomeResult,
@@ -484,8 +485,9 @@ def bundle_body(world: World) -> dict:
 def finished_bundle(app: Flask, world: World) -> None:
     """A bundle of the owner's decided enrolment, built by the admin through the real job."""
     job = start_bundle(app, Selection(unit_code="TLII5018"), world.users["admin"])
-    status = read_status(app, job)
-    assert status is not None and status.state == "done", status
+    db.session.expire_all()
+    built = find_bundle(db.session, job)
+    assert built is not None and built.state.value == "done", built
     world.ids["job"] = job
 
 
@@ -781,7 +783,7 @@ def database_state(app: Flask) -> dict[str, list]:
         "audit": rows(AuditEvent.id, AuditEvent.action, AuditEvent.subject),
         "unit_releases": rows(UnitRelease.id, UnitRelease.release, UnitRelease.content_sha256),
         "stored": sorted(str(p) for p in evidence_dir.rglob("*") if p.is_file()),
-        "jobs": sorted(p.name for p in jobs_dir(app).iterdir()),
+        "jobs": rows(Job.id, Job.state, Job.result_key),
     }
 
 
@@ -808,15 +810,21 @@ def assert_security_headers(response, *, signed_in: bool) -> None:
 
 def assert_one_export(before: dict, after: dict, kind: str, new_jobs: set[str]) -> None:
     """The request recorded one "export.created" event of ``kind`` and changed nothing else
-    (but for ``new_jobs``, the status and ZIP of a bundle it built)."""
+    (but for ``new_jobs``, the job and stored ZIP of a bundle it built)."""
     old, new = before["audit"], after["audit"]
     assert new[: len(old)] == old, "an export changed an earlier audit event"
     assert [(action, subject) for _, action, subject in new[len(old) :]] == [
         (EXPORT_ACTION, f"export:{kind}")
     ]
-    assert set(after["jobs"]) - set(before["jobs"]) == new_jobs
+    added = set(after["jobs"]) - set(before["jobs"])
+    assert {job_id for job_id, _, _ in added} == new_jobs
     assert set(before["jobs"]) <= set(after["jobs"])
-    unchanged = set(before) - {"audit", "jobs"}
+    files = set(after["stored"]) - set(before["stored"])
+    assert sorted(Path(p).name for p in files) == sorted(
+        key.rsplit("/", 1)[-1] for _, _, key in added
+    )
+    unchanged = set(before) - {"audit", "jobs", "stored"}
+    assert set(before["stored"]) <= set(after["stored"])
     assert {k: after[k] for k in unchanged} == {k: before[k] for k in unchanged}
 
 
@@ -862,7 +870,7 @@ def test_route_access(
             assert status == 302, (persona, url, status)
             job = location.rsplit("/", 1)[-1]
             assert location.endswith(f"/admin/exports/bundles/{job}"), location
-            assert_one_export(before, after, "bundle", {f"{job}.json", f"{job}.zip"})
+            assert_one_export(before, after, "bundle", {job})
         elif route.export:
             assert status == 200, (persona, url, status)
             assert_one_export(before, after, route.export, set())

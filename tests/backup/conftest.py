@@ -109,6 +109,8 @@ def populate() -> None:
         EvidenceType,
         Finding,
         GapMethod,
+        Job,
+        JobState,
         OutcomeResult,
         Role,
         Target,
@@ -294,6 +296,20 @@ def populate() -> None:
     kim_sitx = enrol(session, actor=admin, learner=kim, unit_code="SITXCCS008")
     closing.withdraw(
         session, actor=admin, enrolment=kim_sitx, closed_on=TODAY, reason="Changed jobs."
+    )
+    # A bundle that could not be built: its job stays on record with the reason.
+    session.add(
+        Job(
+            id="bundle1",
+            kind="bundle",
+            params={"unit_code": "TLII5018"},
+            description="TLII5018",
+            state=JobState.FAILED,
+            total=1,
+            attempts=3,
+            message="An evidence file is missing from the store.",
+            requested_by_id=admin.id,
+        )
     )
     session.commit()
 

@@ -10,9 +10,7 @@ import csv
 import hashlib
 import io
 import json
-import os
 import re
-import time
 import zipfile
 from datetime import timedelta
 from pathlib import Path
@@ -23,32 +21,26 @@ import lxml.html
 import pytest
 from flask.testing import FlaskClient
 from openpyxl import load_workbook
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from portfolio.audit.exports import EXPORT_ACTION
 from portfolio.audit.log import verify
 from portfolio.clock import today as rto_today
-from portfolio.exports.jobs import jobs_dir, read_status
+from portfolio.exports.jobs import find_bundle
 from portfolio.exports.register import COLUMNS
 from portfolio.extensions import db
+from portfolio.files.storage import storage_from_config
 from portfolio.models import (
     AuditEvent,
     Enrolment,
+    Job,
 )
+from portfolio.models.base import utcnow
 from tests.exports.conftest import exportable_targets
 
 UNIT = "TLII5018"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-@pytest.fixture
-def admin(app, client, make_user, login):
-    """An admin, logged in; bundles are built before the request that starts them returns."""
-    app.config["EXPORT_JOBS_SYNCHRONOUS"] = True
-    user = make_user("admin", name="Ada Admin")
-    login(user)
-    return user
 
 
 def export_events() -> list[AuditEvent]:
@@ -60,9 +52,14 @@ def export_events() -> list[AuditEvent]:
     )
 
 
-def job_files(app) -> set[str]:
-    folder = jobs_dir(app)
-    return {p.name for p in folder.iterdir()}
+def bundle(job_id: str):
+    """The bundle's job as the database has it now."""
+    db.session.expire_all()
+    return find_bundle(db.session, job_id)
+
+
+def stored_keys(app) -> set[str]:
+    return {key for key, _ in storage_from_config(app.config).stored()}
 
 
 #: The paths of downloads, which the pages ask for by POST (each writes an audit event).
@@ -356,25 +353,29 @@ def test_bundle_started_from_the_page(app, client, admin, decided) -> None:
     } <= names
     register = archive.read("outcomes-register.csv").decode("utf-8")
     assert "Lee Learner 0" in register and "Lee Learner 1" not in register
-    assert job_files(app) == {f"{job}.json", f"{job}.zip"}
+    # Kept in the evidence store (any app server can send it), nothing in the instance folder.
+    built = bundle(job)
+    assert built.result_key in stored_keys(app) and built.result_size == len(download.data)
+    assert built.attempts == 1
+    assert not (Path(app.instance_path) / "exports").exists()
 
 
 def test_bundles_are_deleted_after_the_keep_period(app, client, admin, decided) -> None:
     """A bundle older than BUNDLE_KEEP_DAYS is gone once another is asked for; its page says so."""
     decided()
     old = job_of(start(client, unit=UNIT))
+    old_file = bundle(old).result_key
+    decided()  # a bundle of other content, so it has a file of its own
     recent = job_of(start(client, unit=UNIT))
-    folder = jobs_dir(app)
-    (folder / "crashed1.zip.part").write_bytes(b"half a bundle")
-    eight_days_ago = time.time() - 8 * 86_400
-    for name in (f"{old}.json", f"{old}.zip", "crashed1.zip.part"):
-        os.utime(folder / name, (eight_days_ago, eight_days_ago))
-    six_days_ago = time.time() - 6 * 86_400
-    for name in (f"{recent}.json", f"{recent}.zip"):
-        os.utime(folder / name, (six_days_ago, six_days_ago))
+    for job_id, days in ((old, 8), (recent, 6)):
+        db.session.execute(
+            update(Job).where(Job.id == job_id).values(created_at=utcnow() - timedelta(days=days))
+        )
+    db.session.commit()
 
     new = job_of(start(client, unit=UNIT))
-    assert job_files(app) == {f"{j}.{ext}" for j in (recent, new) for ext in ("json", "zip")}
+    assert bundle(old) is None and bundle(recent) is not None and bundle(new) is not None
+    assert old_file not in stored_keys(app)
     gone = fetch(client, f"/admin/exports/bundles/{old}")
     assert gone.status_code == 404
     assert "Bundles are deleted 7 days after they are built" in messages(gone)
@@ -419,9 +420,20 @@ def test_bundle_id_with_odd_characters_is_not_found(app, client, admin, decided,
 
 def test_bundle_still_running_has_no_download_yet(app, client, admin, decided) -> None:
     """The page shows the count so far; the download waits until the ZIP is done."""
-    from portfolio.exports.jobs import JobStatus, _write_status
+    from portfolio.models import Job, JobState
 
-    _write_status(app, "running1", JobStatus("running", 1, 3, selection="TLII5018"))
+    db.session.add(
+        Job(
+            id="running1",
+            kind="bundle",
+            description="TLII5018",
+            state=JobState.RUNNING,
+            done=1,
+            total=3,
+            requested_by_id=admin.id,
+        )
+    )
+    db.session.commit()
     progress = fetch(client, "/admin/exports/bundles/running1")
     assert progress.status_code == 200
     assert "1 of 3 enrolments added" in messages(progress)
@@ -443,7 +455,7 @@ def test_bundle_that_fails_says_why(app, client, admin, decided) -> None:
     assert "could not be built" in messages(fetch(client, f"/admin/exports/bundles/{job}"))
     assert fetch(client, f"/admin/exports/bundles/{job}/download").status_code == 404
     assert export_events() == []
-    assert f"{job}.zip" not in job_files(app)
+    assert bundle(job).result_key is None
 
 
 def test_bundle_that_fails_leaves_no_partial_file(app, client, admin, decided) -> None:
@@ -452,8 +464,9 @@ def test_bundle_that_fails_leaves_no_partial_file(app, client, admin, decided) -
         if path.is_file():
             path.unlink()
     job = job_of(start(client, unit=UNIT))
-    assert read_status(app, job).state == "failed"
-    assert job_files(app) == {f"{job}.json"}
+    assert bundle(job).state.value == "failed"
+    assert stored_keys(app) == set()
+    assert list((Path(app.config["EVIDENCE_DIR"]) / "tmp").iterdir()) == []
 
 
 def test_bundle_when_nothing_matches(app, client, admin, decided) -> None:
@@ -468,7 +481,7 @@ def test_bundle_when_nothing_matches(app, client, admin, decided) -> None:
         response = start(client, **fields)
         assert response.status_code == 400, fields
         assert "No decided enrolment matches that selection." in messages(response), fields
-    assert job_files(app) == set()
+    assert db.session.scalars(select(Job)).all() == []
     assert export_events() == []
 
 
@@ -477,7 +490,7 @@ def test_bundle_with_a_reversed_date_range(app, client, admin, decided) -> None:
     response = start(client, decided_from="2026-12-01", decided_to="2026-01-01")
     assert response.status_code == 400
     assert "The start date is after the end date." in messages(response)
-    assert job_files(app) == set()
+    assert db.session.scalars(select(Job)).all() == []
 
 
 @pytest.mark.parametrize("picked", ["abc", "12, abc", "12 15", "-3", "1.5"])
@@ -486,7 +499,7 @@ def test_bundle_with_hand_picked_ids_that_are_not_numbers(app, client, admin, de
     response = start(client, enrolments=picked)
     assert response.status_code == 400
     assert "List enrolment numbers separated by commas, e.g. 12, 15, 31." in messages(response)
-    assert job_files(app) == set()
+    assert db.session.scalars(select(Job)).all() == []
     assert export_events() == []
 
 
@@ -495,7 +508,7 @@ def test_bundle_with_an_unknown_enrolment_id(app, client, admin, decided) -> Non
     response = start(client, enrolments=f"{enrolment.id}, 999999")
     assert response.status_code == 400
     assert "No enrolment has the id 999999." in messages(response)
-    assert job_files(app) == set()
+    assert db.session.scalars(select(Job)).all() == []
 
 
 # --- The audit log ---------------------------------------------------------------------------

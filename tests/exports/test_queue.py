@@ -1,0 +1,108 @@
+"""Audit bundles on a real job queue (RQ on Redis): asked for on one app server, built by a
+worker, followed and downloaded on another; a failing job is retried, then marked failed."""
+
+from __future__ import annotations
+
+import lxml.html
+import pytest
+from flask import Flask
+
+from portfolio import create_app, queue
+from portfolio.extensions import db
+from tests.exports.test_views import (
+    UNIT,
+    bundle,
+    fetch,
+    job_of,
+    messages,
+    read_zip,
+    start,
+)
+
+
+@pytest.fixture
+def queued(app: Flask, redis_url: str) -> str:
+    """The app sends its jobs to the queue (nothing runs in the web process)."""
+    from redis import Redis
+
+    Redis.from_url(redis_url).flushdb()
+    app.config["QUEUE_URL"] = redis_url
+    return redis_url
+
+
+def other_node(app: Flask) -> Flask:
+    """A second app server: the same database, evidence store and queue, its own process
+    state (nothing shared with the first but what it reads from them)."""
+    keys = ("SQLALCHEMY_DATABASE_URI", "EVIDENCE_DIR", "QUEUE_URL", "SECRET_KEY", "AUDIT_KEY")
+    return create_app(
+        {**{key: app.config[key] for key in keys}, "TESTING": True, "WTF_CSRF_ENABLED": False}
+    )
+
+
+def test_a_bundle_asked_on_one_node_is_built_by_a_worker_and_taken_from_another(
+    app, client, admin, decided, queued, login, tmp_path, monkeypatch
+) -> None:
+    decided()
+    job = job_of(start(client, unit=UNIT))
+    waiting = fetch(client, f"/admin/exports/bundles/{job}")
+    assert "Waiting for a worker to start it" in messages(waiting)
+    assert bundle(job).state.value == "queued"
+
+    queue.work(app, burst=True)  # what `flask jobs worker` does, until the queue is empty
+    built = bundle(job)
+    assert (built.state.value, built.attempts, built.done) == ("done", 1, 1)
+
+    monkeypatch.setenv("PORTFOLIO_INSTANCE_PATH", str(tmp_path / "node-b"))
+    node_b = other_node(app)
+    with node_b.app_context():
+        other = node_b.test_client()
+        # The admin's session (its signed cookie), presented to node B.
+        with other.session_transaction() as session, client.session_transaction() as original:
+            session.update(original)
+        status = other.get(f"/admin/exports/bundles/{job}/status").get_json()
+        assert status["state"] == "done"
+        download = other.post(f"/admin/exports/bundles/{job}/download")
+        _, manifest = read_zip(download.get_data())
+        download.close()
+        assert manifest["selection"] == UNIT and manifest["enrolments"] == 1
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_a_failing_bundle_is_retried_then_marked_failed(
+    app, client, admin, decided, queued, monkeypatch
+) -> None:
+    from pathlib import Path
+
+    monkeypatch.setattr(queue, "RETRY_PAUSES", [0, 0])  # retried at once, for the test
+    decided()
+    for path in Path(app.config["EVIDENCE_DIR"]).rglob("*"):
+        if path.is_file():
+            path.unlink()  # the bundle cannot read the evidence: every attempt fails
+    job = job_of(start(client, unit=UNIT))
+
+    queue.work(app, burst=True, max_jobs=1)
+    first = bundle(job)
+    assert (first.state.value, first.attempts) == ("queued", 1)
+    assert first.message.startswith("Attempt 1 failed (") and "trying again" in first.message
+    assert first.message in messages(fetch(client, f"/admin/exports/bundles/{job}"))
+
+    queue.work(app, burst=True)
+    last = bundle(job)
+    assert (last.state.value, last.attempts) == ("failed", 1 + queue.RETRIES)
+    assert "could not be built" in messages(fetch(client, f"/admin/exports/bundles/{job}"))
+    assert fetch(client, f"/admin/exports/bundles/{job}/download").status_code == 404
+    # Admins see it among the latest bundles, failed after its attempts.
+    row = " ".join(
+        lxml.html.fromstring(fetch(client, "/admin/exports").data)
+        .xpath(f"//tr[@data-job='{job}']")[0]
+        .text_content()
+        .split()
+    )
+    assert "Failed" in row and row.endswith(str(1 + queue.RETRIES))
+
+
+def test_the_worker_command_says_what_to_set_without_a_queue(runner) -> None:
+    result = runner.invoke(args=["jobs", "worker", "--burst"])
+    assert result.exit_code == 1
+    assert "QUEUE_URL is not set" in result.output
