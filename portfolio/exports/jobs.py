@@ -104,13 +104,20 @@ def remove_old_bundles(app: Flask, session: Session) -> list[str]:
     old = session.scalars(
         select(Job).where(Job.kind == KIND, Job.created_at < cutoff).order_by(Job.id)
     ).all()
-    store = storage()
-    for job in old:
-        if job.result_key:
-            store.delete(job.result_key)
     removed = [job.id for job in old]
-    if removed:
-        session.execute(delete(Job).where(Job.id.in_(removed)))
+    if not removed:
+        return removed
+    keys = {job.result_key for job in old if job.result_key}
+    # The same bundle built twice is stored once: a file a newer job names stays.
+    kept = set(
+        session.scalars(
+            select(Job.result_key).where(Job.result_key.in_(keys), Job.id.not_in(removed))
+        )
+    )
+    session.execute(delete(Job).where(Job.id.in_(removed)))
+    store = storage()
+    for key in keys - kept:
+        store.delete(key)
     return removed
 
 
