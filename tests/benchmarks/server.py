@@ -72,11 +72,21 @@ def reset_peak(pid: int) -> bool:
 
 @contextmanager
 def gunicorn(
-    instance: Instance, work: Path, *, workers: int | None = None, max_upload_mb: int = 150
+    instance: Instance,
+    work: Path,
+    *,
+    workers: int | None = None,
+    max_upload_mb: int = 150,
+    settings: dict[str, str] | None = None,
 ) -> Iterator[Server]:
-    """gunicorn serving ``instance``; stopped (and waited for) when the block ends."""
+    """gunicorn serving ``instance`` (with more ``settings`` in its environment); stopped
+    (and waited for) when the block ends."""
     port = free_port()
-    extra = {"PORTFOLIO_BIND": f"127.0.0.1:{port}", "MAX_UPLOAD_MB": str(max_upload_mb)}
+    extra = {
+        **(settings or {}),
+        "PORTFOLIO_BIND": f"127.0.0.1:{port}",
+        "MAX_UPLOAD_MB": str(max_upload_mb),
+    }
     if workers:
         extra["WEB_CONCURRENCY"] = str(workers)
     env = instance.environment(**extra)
