@@ -24,6 +24,9 @@ ENVIRONMENT_KEYS = {
     "S3_REGION": "S3_REGION",
     "S3_ACCESS_KEY_ID": "S3_ACCESS_KEY_ID",
     "S3_SECRET_ACCESS_KEY": "S3_SECRET_ACCESS_KEY",
+    # Every upload scanned by ClamAV's daemon: a Unix socket path, or host:port.
+    "CLAMD_SOCKET": "CLAMD_SOCKET",
+    "CLAMD_ADDRESS": "CLAMD_ADDRESS",
     # Background jobs on RQ (redis://host:6379/0, Redis or Valkey) instead of in-process.
     "QUEUE_URL": "QUEUE_URL",
     "UNITS_DIR": "UNITS_DIR",

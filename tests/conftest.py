@@ -18,6 +18,7 @@ from portfolio.config import PROJECT_ROOT, normalise_database_url
 from portfolio.extensions import db, sqlite_foreign_keys_off
 from portfolio.units.loader import load_directory
 from portfolio.units.sync import sync_units
+from tests.clamdserver import clamd_binary, running_clamd
 from tests.redisserver import redis_binary, running_redis
 from tests.s3server import S3Server, running_s3
 from tests.snapshots import Snapshots
@@ -87,13 +88,26 @@ def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real Redis for the job queue, started once per test worker when asked for. Without
     redis-server the test skips, or fails when CI says it must be there."""
-    if redis_binary() is None:
-        reason = "redis-server is not installed (apt install redis-server)"
+    _needed(redis_binary(), "redis-server")
+    with running_redis(tmp_path_factory.mktemp("redis")) as url:
+        yield url
+
+
+def _needed(binary: str | None, package: str) -> None:
+    """Skip without the server's binary, or fail when CI says it must be there."""
+    if binary is None:
+        reason = f"{package} is not installed (apt install {package})"
         if os.environ.get("REQUIRE_BROWSER") == "1":
             pytest.fail(f"CI needs it: {reason}")
         pytest.skip(reason)
-    with running_redis(tmp_path_factory.mktemp("redis")) as url:
-        yield url
+
+
+@pytest.fixture(scope="session")
+def clamd_socket(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real ClamAV daemon with the EICAR test signature, once per test worker."""
+    _needed(clamd_binary(), "clamav-daemon")
+    with running_clamd(tmp_path_factory.mktemp("clamd")) as path:
+        yield path
 
 
 @pytest.fixture(scope="session")

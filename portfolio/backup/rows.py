@@ -47,7 +47,7 @@ from sqlalchemy import (
 )
 
 from portfolio.extensions import db
-from portfolio.files.sweep import stored_file_tables
+from portfolio.files.uploads import stored_file_tables
 
 #: Rows fetched from the database, and rows inserted, per round trip.
 BATCH_SIZE = 500

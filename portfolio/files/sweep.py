@@ -11,29 +11,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import islice
 
-from sqlalchemy import Table, delete, func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from portfolio.extensions import db
 from portfolio.files.storage import EvidenceStorage
-from portfolio.files.uploads import TOKEN_MAX_AGE
+from portfolio.files.uploads import TOKEN_MAX_AGE, stored_file_tables
 from portfolio.models import Job, PendingUpload
 from portfolio.models.base import utcnow
 
 #: Keys looked up in the database at a time.
 BATCH = 500
-#: The columns of a row that names a file in the evidence store.
-STORED_FILE_COLUMNS = frozenset({"storage_key", "sha256", "size"})
-
-
-def stored_file_tables() -> list[Table]:
-    """Every table whose rows name a file in the evidence store (evidence, sign-off and
-    closure files, uploads waiting for a form), by name: what the sweep keeps and a backup
-    copies."""
-    return sorted(
-        (t for t in db.metadata.tables.values() if set(t.c.keys()) >= STORED_FILE_COLUMNS),
-        key=lambda t: t.name,
-    )
 
 
 @dataclass

@@ -9,12 +9,14 @@ from typing import Any, BinaryIO
 
 from flask import current_app, request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import func, select, union
+from sqlalchemy import Table, func, select, union
 from sqlalchemy.orm import Session
 
 from portfolio.errors import ServiceError
+from portfolio.extensions import db
 from portfolio.files.filetypes import ACCEPTED_DESCRIPTION, safe_display_name, sniff_file
-from portfolio.files.storage import EvidenceStorage, FileTooLarge, storage_from_config
+from portfolio.files.scanning import ScannerUnavailable, VirusFound, scan, scanner_configured
+from portfolio.files.storage import EvidenceStorage, FileTooLarge, StoredBlob, storage_from_config
 from portfolio.models import Enrolment, EvidenceFile, PendingUpload, User
 from portfolio.models.base import utcnow
 from portfolio.text import count, file_size
@@ -114,6 +116,8 @@ def store_upload(stream: BinaryIO, filename: str, *, within: Allowance | None = 
                 "files",
             ) from error
         raise ServiceError(f"{name}: {error}", "files") from error
+    if scanner_configured(current_app.config):
+        _scan(store, blob, name)
     if within is not None:
         within.take(blob.size)
     return NewFile(
@@ -124,6 +128,52 @@ def store_upload(stream: BinaryIO, filename: str, *, within: Allowance | None = 
         storage_key=blob.key,
         storage_backend=store.name,
     )
+
+
+#: The columns of a row that names a file in the evidence store.
+STORED_FILE_COLUMNS = frozenset({"storage_key", "sha256", "size"})
+
+
+def stored_file_tables() -> list[Table]:
+    """Every table whose rows name a file in the evidence store (evidence, sign-off and
+    closure files, uploads waiting for a form), by name: what the sweep keeps and a backup
+    copies."""
+    return sorted(
+        (t for t in db.metadata.tables.values() if set(t.c.keys()) >= STORED_FILE_COLUMNS),
+        key=lambda t: t.name,
+    )
+
+
+def key_in_use(key: str) -> bool:
+    """Whether any record names the stored file ``key``."""
+    return any(
+        db.session.scalar(select(t.c.storage_key).where(t.c.storage_key == key).limit(1))
+        for t in stored_file_tables()
+    )
+
+
+def _scan(store: EvidenceStorage, blob: StoredBlob, name: str) -> None:
+    """Refuse a file the virus scanner flags, or cannot vouch for, and keep none of it (unless
+    a record already names the same content)."""
+    try:
+        with store.open(blob.key) as stored:
+            scan(stored, current_app.config)
+        return
+    except VirusFound as found:
+        current_app.logger.warning("upload %s refused: %s", blob.sha256, found.signature)
+        message = (
+            f"{name} was not kept: the virus scanner found {found.signature} in it. Check the "
+            "computer it came from, then upload a clean copy."
+        )
+    except ScannerUnavailable as unavailable:
+        current_app.logger.error("upload %s not scanned: %s", blob.sha256, unavailable)
+        message = (
+            f"{name} was not kept: it could not be checked for viruses just now. Try again in "
+            "a few minutes; if it keeps happening, tell your training organisation."
+        )
+    if not key_in_use(blob.key):
+        store.delete(blob.key)
+    raise ServiceError(message, "files")
 
 
 def store_sent_files(field_name: str) -> list[NewFile]:
