@@ -41,7 +41,7 @@ def running_clamd(folder: Path) -> Iterator[str]:
         f"TemporaryDirectory {folder}\n"
         f"LogFile {folder / 'clamd.log'}\n"
         "Foreground yes\n"
-        "StreamMaxLength 200M\n"
+        "StreamMaxLength 1M\n"  # small, so a test can go over it
         "User root\n"
     )
     process = subprocess.Popen(

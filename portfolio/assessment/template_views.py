@@ -14,7 +14,11 @@ from wtforms import Field
 from portfolio.assessment import templates
 from portfolio.assessment.review import ReviewView, review_view
 from portfolio.assessment.review_forms import ActionForm, FillTemplateForm, TemplateForm
-from portfolio.assessment.templates import Filled
+from portfolio.assessment.templates import (
+    CHANGED_WHILE_EDITING,
+    CHANGED_WHILE_FILLING,
+    Filled,
+)
 from portfolio.auth.permissions import Action, check_state, require
 from portfolio.errors import ServiceError
 from portfolio.extensions import db
@@ -139,7 +143,7 @@ def edit(template_id: int) -> str | Response:
     lines = templates.lines_of(template)
     if request.method == "POST":
         lines = _lines(release)
-        if form.validate_on_submit():
+        if form.validate_on_submit() and _still_at(form.seen, template, CHANGED_WHILE_EDITING):
             saved = save(
                 form,
                 lambda: templates.change_template(
@@ -155,7 +159,6 @@ def edit(template_id: int) -> str | Response:
             if saved.ok:
                 flash(f"“{template.title}” is saved.", "success")
                 return _list(release)
-            _now_at(form.seen, template)  # saving again keeps what is typed now
     return _editor(release, template.kind, form, lines, template)
 
 
@@ -213,7 +216,9 @@ def fill(enrolment_id: int, template_id: int) -> str | Response | tuple[str, int
         for item in template.items
     }
     if request.method == "POST":
-        if not form.validate_on_submit():
+        if not form.validate_on_submit() or not _still_at(
+            form.version, template, CHANGED_WHILE_FILLING
+        ):
             return _fill_page(view, template, form, filled), 400
         saved = save(
             form,
@@ -231,7 +236,6 @@ def fill(enrolment_id: int, template_id: int) -> str | Response | tuple[str, int
             ),
         )
         if not saved.ok:
-            _now_at(form.version, template)
             return _fill_page(_view(enrolment), template, form, filled), 400
         refs = [signoff.target.ref for signoff in saved.value.signoffs]
         judged = " and judged satisfactory" if form.judge.data else ""
@@ -250,12 +254,15 @@ def fill(enrolment_id: int, template_id: int) -> str | Response | tuple[str, int
     return _fill_page(view, template, form, filled)
 
 
-def _now_at(field: Field, template: AssessmentTemplate) -> None:
-    """Point a refused form's version field at the template as it stands now (the form
-    renders what was sent, so both are set)."""
-    db.session.refresh(template)
+def _still_at(field: Field, template: AssessmentTemplate, changed: str) -> bool:
+    """Whether the form was opened at the template's version now. If not, say so and point
+    the form at the version now, so that saving again (after a look) keeps what was typed."""
+    if field.data == template.lock_version:
+        return True
+    flash(changed, "error")
     field.data = template.lock_version
-    field.raw_data = [str(template.lock_version)]
+    field.raw_data = [str(template.lock_version)]  # the form renders what was sent
+    return False
 
 
 def _view(enrolment: Enrolment) -> ReviewView:

@@ -244,7 +244,10 @@ def archive_template(
     """No longer offer the template; the records made with it keep their own copy."""
     _check_open(template)
     if seen_version != template.lock_version:
-        raise ServiceError(CHANGED_WHILE_EDITING)
+        raise ServiceError(
+            f"“{template.title}” was changed since this list was shown, so it was not "
+            "archived. Check it, then archive it again."
+        )
     template.archived_at = utcnow()
     template.updated_by_id = actor.id
     _log(session, actor, "template.archived", template, before={"title": template.title})
@@ -301,8 +304,9 @@ def record_with_template(
     judge_satisfactory: bool = False,
 ) -> Recorded:
     """Save a filled checklist or bank as one sign-off record. A checklist signs off each
-    criterion whose items were all seen and keeps what was ticked, with notes; a bank signs
-    off each criterion with an answered question and keeps the questions and answers."""
+    criterion whose items were all seen and keeps the whole checklist as ticked, with notes;
+    a bank signs off each criterion with an answered question and keeps the questions and
+    answers."""
     check_usable(template, view.enrolment)
     if seen_version != template.lock_version:
         raise ServiceError(CHANGED_WHILE_FILLING)
@@ -344,11 +348,10 @@ def record_with_template(
                 {
                     "ref": targets[item.target_id].ref,
                     "item": item.text,
-                    "seen": True,
+                    "seen": entry(item).seen,
                     "note": entry(item).note.strip(),
                 }
-                for item in offered
-                if item.target_id in covered
+                for item in offered  # the whole checklist as used: seen or not
             ],
         }
     else:

@@ -33,7 +33,7 @@ from portfolio.extensions import db
 from portfolio.files.uploads import storage
 from portfolio.models import Job, JobState, Role, User
 from portfolio.models.base import utcnow
-from portfolio.queue import enqueue, retries_left
+from portfolio.queue import JOB_TIMEOUT, RETRIES, enqueue, retries_left
 
 JOB_ID_BYTES = 12
 KIND = "bundle"
@@ -81,7 +81,21 @@ def find_bundle(session: Session, job_id: str) -> Job | None:
     if not job_id.isalnum():
         raise ServiceError("There is no such bundle.")
     job = session.get(Job, job_id)
-    return job if job is not None and job.kind == KIND else None
+    if job is None or job.kind != KIND:
+        return None
+    _give_up_if_stuck(session, job)
+    return job
+
+
+def _give_up_if_stuck(session: Session, job: Job) -> None:
+    """A bundle still waiting or running long after any run would have ended (its process
+    was stopped mid-way) is marked failed, so its page stops waiting and says what to do."""
+    if job.state in (JobState.QUEUED, JobState.RUNNING) and job.created_at < utcnow() - (
+        timedelta(seconds=JOB_TIMEOUT * (1 + RETRIES))
+    ):
+        job.state, job.finished_at = JobState.FAILED, utcnow()
+        job.message = "It did not finish (the process building it was stopped). Ask for it again."
+        session.commit()
 
 
 def recent_bundles(session: Session, limit: int = 10) -> list[Job]:
@@ -98,15 +112,16 @@ def recent_bundles(session: Session, limit: int = 10) -> list[Job]:
 
 
 def remove_old_bundles(app: Flask, session: Session) -> list[str]:
-    """Delete bundles (rows and files) built, or last tried, more than the keep period ago.
-    Returns the job ids removed."""
+    """Delete the rows of bundles built, or last tried, more than the keep period ago (in the
+    caller's transaction). Returns their stored files no other bundle names: the caller
+    deletes them once the rows' removal is committed."""
     cutoff = utcnow() - timedelta(days=app.config["BUNDLE_KEEP_DAYS"])
     old = session.scalars(
         select(Job).where(Job.kind == KIND, Job.created_at < cutoff).order_by(Job.id)
     ).all()
     removed = [job.id for job in old]
     if not removed:
-        return removed
+        return []
     keys = {job.result_key for job in old if job.result_key}
     # The same bundle built twice is stored once: a file a newer job names stays.
     kept = set(
@@ -115,10 +130,7 @@ def remove_old_bundles(app: Flask, session: Session) -> list[str]:
         )
     )
     session.execute(delete(Job).where(Job.id.in_(removed)))
-    store = storage()
-    for key in keys - kept:
-        store.delete(key)
-    return removed
+    return sorted(keys - kept)
 
 
 def start_bundle(app: Flask, selection: Selection, actor: User) -> str:
@@ -126,7 +138,7 @@ def start_bundle(app: Flask, selection: Selection, actor: User) -> str:
     total = len(selected_ids(db.session, selection))
     if total == 0:
         raise ServiceError("No decided enrolment matches that selection.")
-    remove_old_bundles(app, db.session)
+    stale_files = remove_old_bundles(app, db.session)
     job = Job(
         id=secrets.token_urlsafe(JOB_ID_BYTES).replace("-", "x").replace("_", "y"),
         kind=KIND,
@@ -137,7 +149,19 @@ def start_bundle(app: Flask, selection: Selection, actor: User) -> str:
     )
     db.session.add(job)
     db.session.commit()  # the worker must find it
-    enqueue(app, "portfolio.exports.jobs.build_bundle", job.id)
+    for key in stale_files:
+        storage().delete(key)
+    try:
+        enqueue(app, "portfolio.exports.jobs.build_bundle", job.id)
+    except Exception as error:  # the queue engine cannot be reached
+        app.logger.exception("queueing bundle %s failed", job.id)
+        job.state, job.finished_at = JobState.FAILED, utcnow()
+        job.message = "The job queue could not be reached."
+        db.session.commit()
+        raise ServiceError(
+            "The bundle could not be started: the job queue could not be reached. Try again "
+            "in a few minutes; if it keeps happening, check QUEUE_URL and the queue server."
+        ) from error
     return job.id
 
 

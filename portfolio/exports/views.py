@@ -265,6 +265,13 @@ def download(job_id: str) -> Response:
     job = _job(job_id)
     if job.state is not JobState.DONE:
         abort(404)
+    try:
+        bundle_file = open_bundle(job)
+    except (FileNotFoundError, OSError):
+        abort(
+            404,
+            description="The bundle's file is no longer kept; build it again from Exports.",
+        )
     _recorded(
         role=Role.ADMIN,
         kind="bundle-download",
@@ -273,4 +280,4 @@ def download(job_id: str) -> Response:
         details={"job": job_id, "bytes": job.result_size},
     )
     name = f"audit-bundle-{today().isoformat()}.zip"
-    return send_download(open_bundle(job), name=name, mimetype="application/zip")
+    return send_download(bundle_file, name=name, mimetype="application/zip")

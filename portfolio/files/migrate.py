@@ -14,11 +14,13 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from portfolio.extensions import db
 from portfolio.files.storage import CHUNK_SIZE, EvidenceStorage
+from portfolio.files.uploads import stored_file_tables
+from portfolio.models import Job
 from portfolio.models.base import StoredFileColumns
 
 
@@ -72,6 +74,21 @@ def migrate(
         result.bytes += blob.size
         if progress and result.copied % 100 == 0:
             progress(f"{result.copied} files copied")
+    # Every file a record names must be there before the records are switched (a file
+    # uploaded while this ran, after the source was listed, would be missing).
+    named = {
+        key
+        for table in stored_file_tables()
+        for key in session.scalars(select(table.c.storage_key))
+    }
+    named.update(session.scalars(select(Job.result_key).where(Job.result_key.is_not(None))))
+    missing = sorted(key for key in named if not destination.exists(key))
+    if missing:
+        raise MigrationError(
+            f"{len(missing)} file(s) that records name are not in the destination yet (for "
+            f"example {missing[0]}), probably uploaded while this ran. Nothing was switched: "
+            "stop uploads (or run this again until it copies nothing), then run it again."
+        )
     for mapper in db.Model.registry.mappers:
         model = mapper.class_
         if issubclass(model, StoredFileColumns) and hasattr(model, "__table__"):

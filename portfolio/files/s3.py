@@ -14,6 +14,7 @@ import hashlib
 import io
 import uuid
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, BinaryIO
 
@@ -21,6 +22,7 @@ from portfolio.files.storage import (
     CHUNK_SIZE,
     KEY_PREFIX,
     FileTooLarge,
+    StorageUnavailable,
     StoredBlob,
     checked_key,
     content_key,
@@ -29,6 +31,17 @@ from portfolio.files.storage import (
 #: Bytes sent per part of a multipart upload (S3's smallest part but the last is 5 MiB).
 PART_SIZE = 8 * 1024 * 1024
 _TEMP_PREFIX = "tmp/"
+
+
+@contextmanager
+def _reached(what: str) -> Iterator[None]:
+    """The store's own errors as StorageUnavailable, which callers answer in words."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        yield
+    except (BotoCoreError, ClientError) as error:
+        raise StorageUnavailable(f"the evidence store could not {what} ({error})") from error
 
 
 def s3_client(config: Mapping[str, Any]) -> Any:
@@ -73,6 +86,10 @@ class S3Storage:
     def save(self, stream: BinaryIO, *, max_size: int | None = None) -> StoredBlob:
         """Store everything left in ``stream`` under its content's key, hashing as it goes;
         FileTooLarge as soon as more than ``max_size`` bytes were read, leaving nothing."""
+        with _reached("store the file"):
+            return self._save(stream, max_size)
+
+    def _save(self, stream: BinaryIO, max_size: int | None) -> StoredBlob:
         digest = hashlib.sha256()
         size = 0
         buffer = bytearray()
@@ -139,23 +156,27 @@ class S3Storage:
     def open(self, key: str) -> BinaryIO:
         """The stored object for reading, streamed (FileNotFoundError when missing)."""
         target = self._object(key)
-        head = self._head(target)
+        with _reached("read the file"):
+            head = self._head(target)
         if head is None:
             raise FileNotFoundError(f"No stored file under {key!r}.")
         raw = _ObjectReader(self.client, self.bucket, target, int(head["ContentLength"]))
         return io.BufferedReader(raw, CHUNK_SIZE)  # type: ignore[return-value]
 
     def exists(self, key: str) -> bool:
-        return self._head(self._object(key)) is not None
+        with _reached("look the file up"):
+            return self._head(self._object(key)) is not None
 
     def size(self, key: str) -> int:
-        head = self._head(self._object(key))
+        with _reached("look the file up"):
+            head = self._head(self._object(key))
         if head is None:
             raise FileNotFoundError(f"No stored file under {key!r}.")
         return int(head["ContentLength"])
 
     def delete(self, key: str) -> None:
-        self.client.delete_object(Bucket=self.bucket, Key=self._object(key))
+        with _reached("delete the file"):
+            self.client.delete_object(Bucket=self.bucket, Key=self._object(key))
 
     def stored(self) -> Iterator[tuple[str, datetime]]:
         """Every stored key with when its content was last stored, in key order."""
@@ -241,11 +262,12 @@ class _ObjectReader(io.RawIOBase):
     def readinto(self, target: Any) -> int:
         if self.position >= self.length:
             return 0
-        if self.body is None:
-            self.body = self.client.get_object(
-                Bucket=self.bucket, Key=self.key, Range=f"bytes={self.position}-"
-            )["Body"]
-        data = self.body.read(len(target))
+        with _reached("read the file"):
+            if self.body is None:
+                self.body = self.client.get_object(
+                    Bucket=self.bucket, Key=self.key, Range=f"bytes={self.position}-"
+                )["Body"]
+            data = self.body.read(len(target))
         target[: len(data)] = data
         self.position += len(data)
         return len(data)

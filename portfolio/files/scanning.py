@@ -32,6 +32,10 @@ class ScannerUnavailable(Exception):
     """No verdict: clamd could not be reached, or could not scan the file."""
 
 
+class FileTooLargeToScan(ScannerUnavailable):
+    """Over clamd's StreamMaxLength: it will never scan this file."""
+
+
 def scanner_configured(config: Mapping[str, Any]) -> bool:
     return bool(config.get("CLAMD_SOCKET") or config.get("CLAMD_ADDRESS"))
 
@@ -46,27 +50,36 @@ def _connect(config: Mapping[str, Any]) -> socket.socket:
             connection.close()
             raise
         return connection
-    host, _, port = str(config["CLAMD_ADDRESS"]).rpartition(":")
+    address = str(config["CLAMD_ADDRESS"])
+    host, _, port = address.rpartition(":")
+    if not port.isdigit():
+        raise OSError(f"CLAMD_ADDRESS={address!r} names no port: use host:port (localhost:3310)")
     return socket.create_connection((host or "localhost", int(port)), timeout=TIMEOUT)
 
 
 def scan(stream: BinaryIO, config: Mapping[str, Any]) -> None:
     """Return if clamd finds ``stream`` clean; VirusFound or ScannerUnavailable otherwise."""
+    reply = b""
     try:
         with _connect(config) as connection:
             connection.sendall(b"zINSTREAM\0")
-            while chunk := stream.read(CHUNK_SIZE):
-                connection.sendall(struct.pack("!L", len(chunk)) + chunk)
-            connection.sendall(struct.pack("!L", 0))
-            reply = b""
+            try:
+                while chunk := stream.read(CHUNK_SIZE):
+                    connection.sendall(struct.pack("!L", len(chunk)) + chunk)
+                connection.sendall(struct.pack("!L", 0))
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # clamd stopped reading (a file over its limit): its reply says why
             while not reply.endswith(b"\0"):
                 received = connection.recv(4096)
                 if not received:
                     break
                 reply += received
     except OSError as error:
-        raise ScannerUnavailable(f"the virus scanner could not be reached ({error})") from error
+        if not reply:
+            raise ScannerUnavailable(f"the virus scanner could not be reached ({error})") from error
     answer = reply.rstrip(b"\0").decode("utf-8", "replace").strip()
+    if "size limit exceeded" in answer:
+        raise FileTooLargeToScan(answer)
     verdict = answer.partition(": ")[2]
     if verdict == "OK":
         return

@@ -61,6 +61,10 @@ class StoredBlob:
     size: int
 
 
+class StorageUnavailable(OSError):
+    """The store could not be reached or refused the request (an object store's outage)."""
+
+
 class FileTooLarge(Exception):
     """An upload went over the size limit; nothing was kept."""
 

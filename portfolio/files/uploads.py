@@ -15,8 +15,20 @@ from sqlalchemy.orm import Session
 from portfolio.errors import ServiceError
 from portfolio.extensions import db
 from portfolio.files.filetypes import ACCEPTED_DESCRIPTION, safe_display_name, sniff_file
-from portfolio.files.scanning import ScannerUnavailable, VirusFound, scan, scanner_configured
-from portfolio.files.storage import EvidenceStorage, FileTooLarge, StoredBlob, storage_from_config
+from portfolio.files.scanning import (
+    FileTooLargeToScan,
+    ScannerUnavailable,
+    VirusFound,
+    scan,
+    scanner_configured,
+)
+from portfolio.files.storage import (
+    EvidenceStorage,
+    FileTooLarge,
+    StorageUnavailable,
+    StoredBlob,
+    storage_from_config,
+)
 from portfolio.models import Enrolment, EvidenceFile, PendingUpload, User
 from portfolio.models.base import utcnow
 from portfolio.text import count, file_size
@@ -106,6 +118,13 @@ def store_upload(stream: BinaryIO, filename: str, *, within: Allowance | None = 
     store = storage()
     try:
         blob = store.save(stream, max_size=limit)
+    except StorageUnavailable as error:
+        current_app.logger.error("upload %s not stored: %s", name, error)
+        raise ServiceError(
+            f"{name} was not kept: the evidence store could not be reached just now. Try "
+            "again in a few minutes; if it keeps happening, tell your training organisation.",
+            "files",
+        ) from error
     except FileTooLarge as error:
         if within is not None and limit < max_upload_bytes():
             left = file_size(max(within.bytes_left, 0))
@@ -165,14 +184,22 @@ def _scan(store: EvidenceStorage, blob: StoredBlob, name: str) -> None:
             f"{name} was not kept: the virus scanner found {found.signature} in it. Check the "
             "computer it came from, then upload a clean copy."
         )
+        # Another upload of the same content may be on its way to a record: only content
+        # no record names goes now (anything else unclaimed goes with the daily sweep).
+        if not key_in_use(blob.key):
+            store.delete(blob.key)
+    except FileTooLargeToScan as too_large:
+        current_app.logger.error("upload %s not scanned: %s", blob.sha256, too_large)
+        message = (
+            f"{name} was not kept: it is larger than the virus scanner accepts. Upload a "
+            "smaller file, or ask your training organisation to raise the scanner's limit."
+        )
     except ScannerUnavailable as unavailable:
         current_app.logger.error("upload %s not scanned: %s", blob.sha256, unavailable)
         message = (
             f"{name} was not kept: it could not be checked for viruses just now. Try again in "
             "a few minutes; if it keeps happening, tell your training organisation."
         )
-    if not key_in_use(blob.key):
-        store.delete(blob.key)
     raise ServiceError(message, "files")
 
 

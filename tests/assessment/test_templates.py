@@ -211,7 +211,8 @@ def test_an_observation_checklist_filled_in_is_one_record_for_what_was_seen(
     assert signoffs[0].record_key == signoffs[1].record_key
     assert signoffs[0].checklist == {
         "title": "Call floor observation",
-        "items": [
+        "items": [  # the whole checklist as used, what was not seen included
+            {"ref": "1.1", "item": "Explains the service standard", "seen": False, "note": ""},
             {"ref": "2.1", "item": "Briefs the team", "seen": True, "note": ""},
             {"ref": "2.1", "item": "Checks each agent understood", "seen": True, "note": ""},
             {
@@ -220,6 +221,8 @@ def test_an_observation_checklist_filled_in_is_one_record_for_what_was_seen(
                 "seen": True,
                 "note": "Used the call recording.",
             },
+            {"ref": "2.3", "item": "Coaches a new starter", "seen": True, "note": ""},
+            {"ref": "2.3", "item": "Records the coaching", "seen": False, "note": ""},
         ],
     }
     judged = db.session.scalars(select(Judgement).order_by(Judgement.id)).all()
@@ -229,7 +232,7 @@ def test_an_observation_checklist_filled_in_is_one_record_for_what_was_seen(
     ]
     logged = events("gap.signed_off")
     assert [e.subject for e in logged] == ["target:2.1", "target:2.2"]
-    assert logged[0].after["checklist"]["items"][2]["note"] == "Used the call recording."
+    assert logged[0].after["checklist"]["items"][3]["note"] == "Used the call recording."
     # The criteria it signed off are no longer offered.
     again = lxml.html.fromstring(client.get(fill_url(s, template)).data)
     assert "Briefs the team" not in again.xpath("//label/text()")
@@ -246,7 +249,8 @@ def test_an_observation_checklist_filled_in_is_one_record_for_what_was_seen(
         if [c.text for c in t.rows[0].cells][:2] == ["Criterion", "Watched for"]
     ]
     assert len(checklist_tables) == 1  # one record, shown once
-    assert [c.text for c in checklist_tables[0].rows[3].cells] == [
+    assert [c.text for c in checklist_tables[0].rows[1].cells][2] == "No"  # 1.1, not seen
+    assert [c.text for c in checklist_tables[0].rows[4].cells] == [
         "2.2",
         "Gives feedback after a live call",
         "Yes",

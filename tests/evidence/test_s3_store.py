@@ -94,3 +94,15 @@ def test_storage_migrate_moves_an_instance_to_the_store_and_back(
     app.config["EVIDENCE_STORAGE"] = "local"
     first = db.session.scalar(select(EvidenceFile).order_by(EvidenceFile.id))
     assert downloaded(client, first) == png
+
+
+def test_an_unreachable_store_refuses_the_upload_in_words(
+    app, client, learner_enrolment, s3_server
+) -> None:
+    """The object store down: the learner is told to try again, nothing is half-kept."""
+    app.config.update({**s3_server.fresh(), "S3_ENDPOINT_URL": "http://127.0.0.1:9"})
+    refused = post_item(client, learner_enrolment, files=[("plan.pdf", pdf_bytes())])
+    assert "plan.pdf was not kept: the evidence store could not be reached just now" in (
+        refused.text
+    )
+    assert db.session.scalar(select(EvidenceFile)) is None

@@ -441,6 +441,15 @@ def test_bundle_still_running_has_no_download_yet(app, client, admin, decided) -
     assert (status["state"], status["done"], status["total"]) == ("running", 1, 3)
     assert fetch(client, "/admin/exports/bundles/running1/download").status_code == 404
 
+    # Still "running" long after any run would have ended: its process was stopped.
+    db.session.execute(
+        update(Job).where(Job.id == "running1").values(created_at=utcnow() - timedelta(days=2))
+    )
+    db.session.commit()
+    stopped = client.get("/admin/exports/bundles/running1/status").get_json()
+    assert stopped["state"] == "failed"
+    assert stopped["message"].startswith("It did not finish")
+
 
 def test_bundle_that_fails_says_why(app, client, admin, decided) -> None:
     """An evidence file gone from the store: the job fails, the page says so, nothing recorded."""
