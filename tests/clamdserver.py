@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import shutil
 import socket
-import subprocess
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from tests.processes import running
 
 #: The EICAR anti-virus test file: harmless, and every scanner's agreed test signature.
 EICAR = rb"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
@@ -44,31 +44,17 @@ def running_clamd(folder: Path) -> Iterator[str]:
         "StreamMaxLength 1M\n"  # small, so a test can go over it
         "User root\n"
     )
-    process = subprocess.Popen(
-        [binary, f"--config-file={config}"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
-                    connection.settimeout(2)
-                    connection.connect(str(sock))
-                    connection.sendall(b"zPING\0")
-                    if connection.recv(16).startswith(b"PONG"):
-                        break
-            except OSError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                log = folder / "clamd.log"
-                raise RuntimeError(
-                    "clamd did not start: " + (log.read_text()[-2000:] if log.exists() else "")
-                )
-            time.sleep(0.1)
+
+    def answers() -> bool:
+        try:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
+                connection.settimeout(2)
+                connection.connect(str(sock))
+                connection.sendall(b"zPING\0")
+                return connection.recv(16).startswith(b"PONG")
+        except OSError:
+            return False
+
+    command = [binary, f"--config-file={config}"]
+    with running(command, ready=answers, what="clamd", log=folder / "clamd.out"):
         yield str(sock)
-    finally:
-        process.terminate()
-        process.wait(timeout=20)

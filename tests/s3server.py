@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import shutil
 import socket
-import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from portfolio.files.s3 import s3_client
+from tests.processes import running
 
 #: SeaweedFS also listens on each port + 10000 (gRPC); both must be free.
 GRPC_OFFSET = 10000
@@ -84,50 +83,31 @@ def running_s3(folder: Path) -> Iterator[S3Server]:
     """SeaweedFS (master, volume, filer and S3 gateway in one process) until the block ends."""
     master, volume, filer, gateway = _free_pairs(4)
     folder.mkdir(parents=True, exist_ok=True)
-    log = (folder / "weed.log").open("wb")
-    process = subprocess.Popen(
-        [
-            weed_binary(),
-            "server",
-            f"-dir={folder}",
-            "-ip=127.0.0.1",
-            "-ip.bind=127.0.0.1",
-            f"-master.port={master}",
-            f"-volume.port={volume}",
-            f"-filer.port={filer}",
-            "-s3",
-            f"-s3.port={gateway}",
-            "-master.volumeSizeLimitMB=64",
-            # Nothing on fixed ports (two test workers run a server each), nothing sent out.
-            "-s3.port.iceberg=0",
-            "-s3.port.lance=0",
-            "-master.telemetry=false",
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
     server = S3Server(f"http://127.0.0.1:{gateway}")
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                server.create_bucket()
-                break
-            except Exception:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    log.flush()
-                    raise RuntimeError(
-                        "SeaweedFS did not start: "
-                        + (folder / "weed.log").read_text(errors="replace")[-2000:]
-                    ) from None
-                time.sleep(0.3)
-        yield server
-    finally:
-        process.terminate()
+
+    def answers() -> bool:
         try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
+            server.create_bucket()
+        except Exception:
+            return False
+        return True
+
+    command = [
+        weed_binary(),
+        "server",
+        f"-dir={folder}",
+        "-ip=127.0.0.1",
+        "-ip.bind=127.0.0.1",
+        f"-master.port={master}",
+        f"-volume.port={volume}",
+        f"-filer.port={filer}",
+        "-s3",
+        f"-s3.port={gateway}",
+        "-master.volumeSizeLimitMB=64",
+        # Nothing on fixed ports (two test workers run a server each), nothing sent out.
+        "-s3.port.iceberg=0",
+        "-s3.port.lance=0",
+        "-master.telemetry=false",
+    ]
+    with running(command, ready=answers, what="SeaweedFS", log=folder / "weed.log"):
+        yield server
