@@ -108,6 +108,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from portfolio.exports.views import bp as exports_bp
     from portfolio.files.cli import files_cli, storage_cli
     from portfolio.queue import jobs_cli
+    from portfolio.retention.cli import retention_cli
     from portfolio.units.admin import bp as admin_units_bp
     from portfolio.units.cli import units_cli
     from portfolio.units.views import bp as units_bp
@@ -136,6 +137,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         files_cli,
         storage_cli,
         jobs_cli,
+        retention_cli,
     ):
         app.cli.add_command(command)
 

@@ -37,6 +37,8 @@ ENVIRONMENT_KEYS = {
     "PORTFOLIO_ENV": "PORTFOLIO_ENV",
     "TRUSTED_PROXIES": "TRUSTED_PROXIES",
     "BUNDLE_KEEP_DAYS": "BUNDLE_KEEP_DAYS",
+    "RETENTION_EVIDENCE_MONTHS": "RETENTION_EVIDENCE_MONTHS",
+    "RETENTION_RECORD_YEARS": "RETENTION_RECORD_YEARS",
     "ATTEMPTS_ALLOWED": "ATTEMPTS_ALLOWED",
     "REVIEW_DUE_WORKING_DAYS": "REVIEW_DUE_WORKING_DAYS",
     "PREVIEW_SECONDS": "PREVIEW_SECONDS",
@@ -98,6 +100,10 @@ def defaults(instance_path: str) -> dict[str, object]:
         "EVIDENCE_CURRENCY_YEARS": 2,
         # A built audit bundle (a copy of learners' evidence) is deleted this many days after.
         "BUNDLE_KEEP_DAYS": 7,
+        # `flask retention run`: a learner's evidence is destroyed this many months after the
+        # judgement (ASQA: at least 6); outcomes are kept this many years (at least 30).
+        "RETENTION_EVIDENCE_MONTHS": 6,
+        "RETENTION_RECORD_YEARS": 30,
         # Attempts at a unit a learner may have (the first and each reassessment after Not
         # yet competent); past the last, the enrolment can only be closed.
         "ATTEMPTS_ALLOWED": 2,
@@ -150,6 +156,8 @@ def _coerce(key: str, value: str) -> object:
         "EVIDENCE_CURRENCY_YEARS",
         "TRUSTED_PROXIES",
         "BUNDLE_KEEP_DAYS",
+        "RETENTION_EVIDENCE_MONTHS",
+        "RETENTION_RECORD_YEARS",
         "ATTEMPTS_ALLOWED",
         "PREVIEW_SECONDS",
         "PREVIEW_MEMORY_MB",

@@ -57,6 +57,10 @@ ACTIONS = {
     "outcome.corrected": "Unit outcome corrected",
     "export.created": "Copy exported (pack, matrix, register, bundle or framework)",
     "unit.imported": "Unit added from its published text",
+    "evidence.destroyed": "Evidence destroyed under the retention rules (receipt)",
+    "enrolment.legal_hold_placed": "Legal hold placed",
+    "enrolment.legal_hold_lifted": "Legal hold lifted",
+    "retention.run": "Retention rules applied",
 }
 
 #: Fields whose stored value is an enum member's value; shown by the member's label.
@@ -86,6 +90,10 @@ LABELS = {
     "evidence_type": "Type of evidence",
     "flag": "The flag",
     "override": "Override",
+    "lift_reason": "Why the hold was lifted",
+    "judged_on": "Judged or closed on",
+    "due_on": "Due for destruction on",
+    "text_characters": "Characters of text destroyed",
 }
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 SUBJECT_KINDS = {"target": "Criterion", "submission": "Submission round"}

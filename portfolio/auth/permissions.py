@@ -91,6 +91,7 @@ class Action(enum.StrEnum):
     OPEN_REASSESSMENT = "enrolment:open-reassessment"
     WITHDRAW = "enrolment:withdraw"
     CREDIT_TRANSFER = "enrolment:credit-transfer"
+    LEGAL_HOLD = "enrolment:legal-hold"
 
 
 Who = Callable[[Person, "EnrolmentFacts | None"], bool]
@@ -158,6 +159,8 @@ JUDGED = frozenset({S.RETURNED, S.DECIDED, S.REASSESSMENT})
 #: Withdrawn or credit transfer: nothing more happens.
 CLOSED = frozenset({S.WITHDRAWN, S.CREDIT_TRANSFER})
 OPEN = frozenset(AssessmentState) - CLOSED
+#: Judged or closed: the retention clock runs from the activity end.
+FINISHED = DECIDED | CLOSED
 
 
 @dataclass(frozen=True)
@@ -201,6 +204,8 @@ RULES: dict[Action, Rule] = {
     Action.OPEN_REASSESSMENT: Rule(_staff, DECIDED, "open a reassessment"),
     Action.WITHDRAW: Rule(_admin, OPEN, "withdraw the enrolment"),
     Action.CREDIT_TRANSFER: Rule(_admin, OPEN - DECIDED, "record a credit transfer"),
+    # Kept past the retention dates for a complaint, appeal, audit or court matter.
+    Action.LEGAL_HOLD: Rule(_admin),
 }
 
 

@@ -1,4 +1,4 @@
-"""Admin pages for enrolments: enrol a learner, assign an assessor."""
+"""Admin pages for enrolments: enrol a learner, assign an assessor, close, hold."""
 
 from __future__ import annotations
 
@@ -10,11 +10,13 @@ from wtforms.fields import SelectChoice
 
 from portfolio.auth.permissions import Action, require
 from portfolio.auth.services import get_user
-from portfolio.enrolments import closing
+from portfolio.enrolments import closing, holds
 from portfolio.enrolments.forms import (
     AssignAssessorForm,
     CreditTransferForm,
     EnrolForm,
+    LiftHoldForm,
+    PlaceHoldForm,
     WithdrawForm,
 )
 from portfolio.enrolments.rules import CreditDocument
@@ -86,7 +88,8 @@ def index() -> str | Response:
     page = db.paginate(enrolments_query(), per_page=PER_PAGE, error_out=False)
     assign = AssignAssessorForm()
     assign.assessor.choices = form.assessor.choices
-    return render_template("admin/enrolments.html", form=form, page=page, assign=assign)
+    held = holds.held_ids(db.session, [e.id for e in page.items])
+    return render_template("admin/enrolments.html", form=form, page=page, assign=assign, held=held)
 
 
 @bp.post("/<int:enrolment_id>/assessor")
@@ -185,6 +188,69 @@ def credit_transfer(enrolment_id: int) -> str | Response:
         )
         return redirect(url_for(".index"))
     return _close_page(enrolment, credit_form=form)
+
+
+def _hold_page(enrolment: Enrolment, place=None, lift=None) -> str:
+    return render_template(
+        "admin/hold.html",
+        e=enrolment,
+        active=holds.active_hold(db.session, enrolment),
+        history=holds.holds_of(db.session, enrolment),
+        place=place or PlaceHoldForm(prefix="p"),
+        lift=lift or LiftHoldForm(prefix="l"),
+    )
+
+
+@bp.get("/<int:enrolment_id>/hold")
+def hold(enrolment_id: int) -> str:
+    """Place or lift a legal hold: the enrolment is kept past its retention dates."""
+    return _hold_page(_closable(enrolment_id, Action.LEGAL_HOLD))
+
+
+@bp.post("/<int:enrolment_id>/hold")
+def place_hold(enrolment_id: int) -> str | Response:
+    enrolment = _closable(enrolment_id, Action.LEGAL_HOLD)
+    form = PlaceHoldForm(prefix="p")
+    if (
+        form.validate_on_submit()
+        and save(
+            form,
+            lambda: holds.place_hold(
+                db.session, actor=current_user, enrolment=enrolment, reason=form.reason.data or ""
+            ),
+        ).ok
+    ):
+        flash(
+            f"{enrolment.learner.name}'s {_unit(enrolment)} is on legal hold: the retention "
+            "run keeps all of it until the hold is lifted.",
+            "success",
+        )
+        return redirect(url_for(".hold", enrolment_id=enrolment.id))
+    return _hold_page(enrolment, place=form)
+
+
+@bp.post("/<int:enrolment_id>/hold/lift")
+def lift_hold(enrolment_id: int) -> str | Response:
+    enrolment = _closable(enrolment_id, Action.LEGAL_HOLD)
+    form = LiftHoldForm(prefix="l")
+    if (
+        form.validate_on_submit()
+        and save(
+            form,
+            lambda: holds.lift_hold(
+                db.session,
+                actor=current_user,
+                enrolment=enrolment,
+                reason=form.lift_reason.data or "",
+            ),
+        ).ok
+    ):
+        flash(
+            f"The legal hold on {enrolment.learner.name}'s {_unit(enrolment)} is lifted.",
+            "success",
+        )
+        return redirect(url_for(".hold", enrolment_id=enrolment.id))
+    return _hold_page(enrolment, lift=form)
 
 
 def _unit(enrolment: Enrolment) -> str:

@@ -45,3 +45,18 @@ class CreditTransferForm(FlaskForm):
     )
     reason = TextAreaField("Notes", validators=[Length(max=2000)])
     submit = SubmitField("Record the credit transfer")
+
+
+class PlaceHoldForm(FlaskForm):
+    reason = TextAreaField(
+        "Why the enrolment is kept",
+        validators=[Length(max=2000)],
+        description="For example: complaint C-2026-014 lodged 3 March; appeal to the RTO; "
+        "audit by the regulator.",
+    )
+    submit = SubmitField("Place the legal hold")
+
+
+class LiftHoldForm(FlaskForm):
+    lift_reason = TextAreaField("Why the hold ends", validators=[Length(max=2000)])
+    submit = SubmitField("Lift the legal hold")

@@ -111,14 +111,21 @@ def recent_bundles(session: Session, limit: int = 10) -> list[Job]:
     )
 
 
+def old_bundles(app: Flask, session: Session) -> list[Job]:
+    """Bundles asked for more than BUNDLE_KEEP_DAYS ago: their copies of evidence go."""
+    cutoff = utcnow() - timedelta(days=app.config["BUNDLE_KEEP_DAYS"])
+    return list(
+        session.scalars(
+            select(Job).where(Job.kind == KIND, Job.created_at < cutoff).order_by(Job.id)
+        )
+    )
+
+
 def remove_old_bundles(app: Flask, session: Session) -> list[str]:
     """Delete the rows of bundles built, or last tried, more than the keep period ago (in the
     caller's transaction). Returns their stored files no other bundle names: the caller
     deletes them once the rows' removal is committed."""
-    cutoff = utcnow() - timedelta(days=app.config["BUNDLE_KEEP_DAYS"])
-    old = session.scalars(
-        select(Job).where(Job.kind == KIND, Job.created_at < cutoff).order_by(Job.id)
-    ).all()
+    old = old_bundles(app, session)
     removed = [job.id for job in old]
     if not removed:
         return []

@@ -207,6 +207,11 @@ def _cover(document, data: PackData, rto_name: str, clock: Clock) -> None:
             ("Attempts", _attempts_in_brief(data)),
             ("Decided", _decided(data)),
             ("Outcome", _outcome(data)),
+            *(
+                [("Evidence", _destroyed(data.enrolment))]
+                if data.enrolment.evidence_destroyed_on
+                else []
+            ),
         ],
     )
     document.add_paragraph()
@@ -216,6 +221,14 @@ def _cover(document, data: PackData, rto_name: str, clock: Clock) -> None:
     ).runs[0].italic = True
     document.add_heading("Contents", level=1)
     add_table_of_contents(document, levels="1-2")
+
+
+def _destroyed(enrolment: Enrolment) -> str:
+    return (
+        f"Files and texts destroyed on {day(enrolment.evidence_destroyed_on)} under the "
+        "retention rules; titles, dates, mappings and every decision are kept, and the audit "
+        "trail holds a receipt for each item with its files' SHA-256."
+    )
 
 
 def _activity(enrolment: Enrolment) -> str:

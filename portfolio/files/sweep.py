@@ -15,8 +15,8 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from portfolio.files.storage import EvidenceStorage
-from portfolio.files.uploads import TOKEN_MAX_AGE, stored_file_tables
-from portfolio.models import Job, PendingUpload
+from portfolio.files.uploads import TOKEN_MAX_AGE, named_keys
+from portfolio.models import PendingUpload
 from portfolio.models.base import utcnow
 
 #: Keys looked up in the database at a time.
@@ -52,14 +52,7 @@ def sweep(
 
     old_keys = (key for key, stored_at in store.stored() if stored_at < cutoff)
     while keys := list(islice(old_keys, BATCH)):
-        used: set[str] = set()
-        for table in stored_file_tables():
-            named = select(table.c.storage_key).where(table.c.storage_key.in_(keys))
-            if table is PendingUpload.__table__:  # only uploads still waiting (see dry_run)
-                named = named.where(table.c.created_at >= cutoff)
-            used.update(session.scalars(named))
-        # A built audit bundle, kept for its download until its job is removed.
-        used.update(session.scalars(select(Job.result_key).where(Job.result_key.in_(keys))))
+        used = named_keys(session, keys, waiting_since=cutoff)
         session.rollback()  # end the read transaction before touching files
         for key in keys:
             if key in used:

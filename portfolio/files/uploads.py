@@ -3,8 +3,9 @@ of files uploaded ahead of a form (each held as a PendingUpload until the form c
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, BinaryIO
 
 from flask import current_app, request
@@ -29,7 +30,7 @@ from portfolio.files.storage import (
     StoredBlob,
     storage_from_config,
 )
-from portfolio.models import Enrolment, EvidenceFile, PendingUpload, User
+from portfolio.models import Enrolment, EvidenceFile, Job, PendingUpload, User
 from portfolio.models.base import utcnow
 from portfolio.text import count, file_size
 
@@ -163,12 +164,27 @@ def stored_file_tables() -> list[Table]:
     )
 
 
+def named_keys(
+    session: Session, keys: Collection[str], *, waiting_since: datetime | None = None
+) -> set[str]:
+    """Those of ``keys`` that a record names: evidence, sign-off and closure files, uploads
+    waiting for a form (only those stored since ``waiting_since``, when given) and built audit
+    bundles. One query per table, whatever the number of keys."""
+    named: set[str] = set()
+    if not keys:
+        return named
+    for table in stored_file_tables():
+        query = select(table.c.storage_key).where(table.c.storage_key.in_(keys))
+        if waiting_since is not None and table is PendingUpload.__table__:
+            query = query.where(table.c.created_at >= waiting_since)
+        named.update(session.scalars(query))
+    named.update(session.scalars(select(Job.result_key).where(Job.result_key.in_(keys))))
+    return named
+
+
 def key_in_use(key: str) -> bool:
     """Whether any record names the stored file ``key``."""
-    return any(
-        db.session.scalar(select(t.c.storage_key).where(t.c.storage_key == key).limit(1))
-        for t in stored_file_tables()
-    )
+    return bool(named_keys(db.session, [key]))
 
 
 def _scan(store: EvidenceStorage, blob: StoredBlob, name: str) -> None:

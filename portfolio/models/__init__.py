@@ -20,6 +20,7 @@ from portfolio.models.evidence import (
     PendingUpload,
 )
 from portfolio.models.jobs import Job, JobState
+from portfolio.models.retention import LegalHold
 from portfolio.models.review import (
     EvidenceCheck,
     EvidenceRule,
@@ -62,6 +63,7 @@ __all__ = [
     "Job",
     "JobState",
     "Judgement",
+    "LegalHold",
     "MappingDecision",
     "MappingSource",
     "OutcomeResult",

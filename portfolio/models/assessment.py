@@ -79,6 +79,9 @@ class Enrolment(db.Model):
     # Bumped by every UPDATE of the row: of two requests that read the same enrolment and both
     # change it (two tabs submitting, two new items numbered at once), the second is refused.
     lock_version: Mapped[int] = mapped_column(Integer, server_default="1")
+    # The day the retention rules destroyed the learner's evidence (files and texts); the
+    # audit log holds a receipt for each item. The assessment records stay.
+    evidence_destroyed_on: Mapped[date | None] = mapped_column(Date)
 
     __mapper_args__ = {"version_id_col": lock_version}
 

@@ -25,6 +25,7 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 
 from portfolio.assessment import decisions, gaps, matrix, outcome, review, rules, templates
 from portfolio.audit.exports import EXPORT_ACTION
+from portfolio.enrolments import holds
 from portfolio.evidence.services import set_item_mappings, submit
 from portfolio.exports.bundle import Selection
 from portfolio.exports.jobs import find_bundle, start_bundle
@@ -406,6 +407,15 @@ def not_yet_competent(app: Flask, world: World) -> None:
     db.session.commit()
 
 
+def on_hold(app: Flask, world: World) -> None:
+    """An admin has placed a legal hold, so there is one to lift."""
+    enrolment = db.session.get(Enrolment, world.ids["enrolment"])
+    holds.place_hold(
+        db.session, actor=world.users["admin"], enrolment=enrolment, reason="Complaint C-14"
+    )
+    db.session.commit()
+
+
 def reassessment_body(world: World) -> dict:
     return {"plan": "Show escalating a complaint.", "due_on": TODAY.isoformat()}
 
@@ -629,6 +639,21 @@ ROUTES = [
     Route("GET", "/admin/enrolments/{enrolment}/close", ADMIN),
     Route("POST", "/admin/enrolments/{enrolment}/withdraw", ADMIN, withdraw_body),
     Route("POST", "/admin/enrolments/{enrolment}/credit-transfer", ADMIN, credit_body),
+    # Legal holds: admins only.
+    Route("GET", "/admin/enrolments/{enrolment}/hold", ADMIN),
+    Route(
+        "POST",
+        "/admin/enrolments/{enrolment}/hold",
+        ADMIN,
+        lambda w: {"p-reason": "Complaint C-14 lodged."},
+    ),
+    Route(
+        "POST",
+        "/admin/enrolments/{enrolment}/hold/lift",
+        ADMIN,
+        lambda w: {"l-lift_reason": "Complaint closed."},
+        prepare=on_hold,
+    ),
     Route("POST", f"{REVIEW}/outcome/correct", ASSESSOR, correct_outcome_body, stage="decided"),
     # The audit trail: an enrolment's history for its people, the whole log for admins.
     Route("GET", "/enrolments/{enrolment}/history", VIEWERS, stage="decided"),

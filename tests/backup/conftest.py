@@ -98,7 +98,7 @@ def populate() -> None:
     from portfolio.assessment import outcome as outcomes
     from portfolio.auth.services import create_user
     from portfolio.demo.samples import pdf_bytes, png_bytes
-    from portfolio.enrolments import closing
+    from portfolio.enrolments import closing, holds
     from portfolio.enrolments.rules import CreditDocument
     from portfolio.enrolments.services import enrol
     from portfolio.evidence.rules import ItemFields
@@ -297,6 +297,10 @@ def populate() -> None:
     closing.withdraw(
         session, actor=admin, enrolment=kim_sitx, closed_on=TODAY, reason="Changed jobs."
     )
+    # Kept past its retention dates: a hold placed and lifted, and one in place.
+    holds.place_hold(session, actor=admin, enrolment=kim_sitx, reason="Complaint C-1.")
+    holds.lift_hold(session, actor=admin, enrolment=kim_sitx, reason="Complaint resolved.")
+    holds.place_hold(session, actor=admin, enrolment=kim_sitx, reason="Appeal A-2.")
     # A bundle that could not be built: its job stays on record with the reason.
     session.add(
         Job(

@@ -1,4 +1,5 @@
-"""An admin bulk-imports learners from CSV, fixes a bad file, and enrols one of them."""
+"""An admin bulk-imports learners from CSV, fixes a bad file, enrols one of them and places
+a legal hold on the enrolment."""
 
 from __future__ import annotations
 
@@ -69,6 +70,19 @@ def test_admin_imports_learners_and_enrols_one(
     expect(row).to_contain_text("BSBCUS501")
     expect(row.get_by_role("combobox")).to_have_value(re.compile(r"\d+"))
     accessible(page)
+
+    # A complaint comes in: Sam's enrolment is kept past its retention dates until it is
+    # resolved. A hold without a reason is refused in words.
+    row.get_by_role("link", name=re.compile("Legal hold")).click()
+    expect(page.get_by_role("heading", name="Not on hold")).to_be_visible()
+    page.get_by_role("button", name="Place the legal hold").click()
+    expect(page.get_by_text(re.compile("Say why"))).to_be_visible()
+    page.get_by_label("Why the enrolment is kept").fill("Complaint C-2026-014 lodged today.")
+    page.get_by_role("button", name="Place the legal hold").click()
+    expect(page.get_by_text(re.compile("is on legal hold"))).to_be_visible()
+    accessible(page)
+    page.get_by_role("link", name="Enrolments").first.click()
+    expect(page.locator("tbody tr", has_text="Sam Patel")).to_contain_text("On legal hold")
 
     # Sam logs in with the temporary password and finds the unit on the dashboard.
     page.get_by_role("button", name="Log out").click()

@@ -1,0 +1,1 @@
+"""Retention: what is kept how long, legal holds, and ``flask retention run``."""

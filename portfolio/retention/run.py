@@ -1,0 +1,294 @@
+"""``flask retention run``: destroy what the retention rules say is due, and nothing else.
+
+What goes, in this order, each enrolment in a transaction of its own so a run stopped half way
+leaves every enrolment either untouched or done:
+
+1. the learner's evidence of every judged or closed enrolment past its evidence period (not on
+   legal hold): each file's record and stored copy, and the text of each version. The items
+   keep their reference, title, type, date and mappings, and every judgement, sign-off and
+   outcome stays: they are the record of the assessment. The audit log gets a destruction
+   receipt per item (what was destroyed, its SHA-256s, the rule and the dates);
+2. finished audit bundles past BUNDLE_KEEP_DAYS;
+3. uploads never claimed by a form, and stored files no record names (``files sweep``).
+
+Outcomes and certification records are kept for the record period; the run counts those past
+it and says so, but never destroys them by itself: a record that old is removed by the
+operator, with the RTO's own sign-off, not by a scheduled job.
+
+A dry run reads the same plan and changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from itertools import islice
+
+from flask import Flask
+from sqlalchemy import delete, distinct, func, select
+from sqlalchemy.orm import Session, joinedload, selectinload
+
+from portfolio.audit.log import record
+from portfolio.enrolments.holds import held_ids
+from portfolio.exports.jobs import old_bundles, remove_old_bundles
+from portfolio.files.storage import EvidenceStorage
+from portfolio.files.sweep import SweepResult, sweep
+from portfolio.files.uploads import named_keys
+from portfolio.models import (
+    Enrolment,
+    EvidenceFile,
+    EvidenceItem,
+    EvidenceVersion,
+    Job,
+    LegalHold,
+    PendingUpload,
+    UnitRelease,
+)
+from portfolio.retention.rules import (
+    FINISHED,
+    Periods,
+    add_months,
+    evidence_cutoff,
+    evidence_due_on,
+)
+
+#: Enrolments counted per query.
+BATCH = 500
+
+
+def batched(ids: Iterable[int], size: int = BATCH) -> Iterator[list[int]]:
+    it = iter(ids)
+    while chunk := list(islice(it, size)):
+        yield chunk
+
+
+@dataclass
+class DueEvidence:
+    """One enrolment whose evidence is due."""
+
+    enrolment: Enrolment
+    due_on: date
+    items: int = 0
+    files: int = 0
+    size: int = 0
+
+
+@dataclass
+class Held:
+    """An enrolment that would be due but is on legal hold."""
+
+    enrolment: Enrolment
+    due_on: date
+    reason: str
+
+
+@dataclass
+class Plan:
+    today: date
+    rules: Periods
+    evidence: list[DueEvidence] = field(default_factory=list)
+    held: list[Held] = field(default_factory=list)
+    bundles: list[Job] = field(default_factory=list)
+    #: Enrolments whose outcome records have passed the record period (kept: see below).
+    records_due: int = 0
+
+
+@dataclass
+class Outcome:
+    enrolments: int = 0
+    items: int = 0
+    files: int = 0
+    size: int = 0
+    skipped: list[str] = field(default_factory=list)
+    bundles: int = 0
+    sweep: SweepResult | None = None
+
+
+def _due_enrolments(session: Session, cutoff: date) -> list[Enrolment]:
+    return list(
+        session.scalars(
+            select(Enrolment)
+            .options(
+                joinedload(Enrolment.learner),
+                joinedload(Enrolment.unit_release).joinedload(UnitRelease.unit),
+            )
+            .where(
+                Enrolment.state.in_(FINISHED),
+                Enrolment.evidence_destroyed_on.is_(None),
+                Enrolment.activity_end.is_not(None),
+                Enrolment.activity_end <= cutoff,
+            )
+            .order_by(Enrolment.activity_end, Enrolment.id)
+        )
+    )
+
+
+def _evidence_counts(session: Session, ids: Sequence[int]) -> dict[int, tuple[int, int, int]]:
+    """Items, files and bytes of each enrolment: a query per batch of enrolments."""
+    found: dict[int, tuple[int, int, int]] = {}
+    for chunk in batched(ids):
+        rows = session.execute(
+            select(
+                EvidenceItem.enrolment_id,
+                func.count(distinct(EvidenceItem.id)),
+                func.count(EvidenceFile.id),
+                func.coalesce(func.sum(EvidenceFile.size), 0),
+            )
+            .select_from(EvidenceItem)
+            .outerjoin(EvidenceVersion, EvidenceVersion.item_id == EvidenceItem.id)
+            .outerjoin(EvidenceFile, EvidenceFile.version_id == EvidenceVersion.id)
+            .where(EvidenceItem.enrolment_id.in_(chunk))
+            .group_by(EvidenceItem.enrolment_id)
+        )
+        for enrolment_id, items, files, size in rows:
+            found[enrolment_id] = (items, files, int(size))
+    return found
+
+
+def _hold_reasons(session: Session, ids: Iterable[int]) -> dict[int, str]:
+    reasons: dict[int, str] = {}
+    for chunk in batched(ids):
+        rows = session.execute(
+            select(LegalHold.enrolment_id, LegalHold.reason)
+            .where(LegalHold.enrolment_id.in_(chunk), LegalHold.lifted_at.is_(None))
+            .order_by(LegalHold.id)
+        )
+        for enrolment_id, reason in rows:
+            reasons.setdefault(enrolment_id, reason)
+    return reasons
+
+
+def plan(app: Flask, session: Session, today: date, rules: Periods) -> Plan:
+    """What a run on ``today`` would destroy, and what it keeps only because of a hold."""
+    result = Plan(today=today, rules=rules)
+    due = _due_enrolments(session, evidence_cutoff(today, rules))
+    ids = [e.id for e in due]
+    counts = _evidence_counts(session, ids)
+    holds = _hold_reasons(session, ids)
+    for enrolment in due:
+        assert enrolment.activity_end is not None  # the query asks for one
+        due_on = evidence_due_on(enrolment.activity_end, rules)
+        if enrolment.id in holds:
+            result.held.append(Held(enrolment, due_on, holds[enrolment.id]))
+        else:
+            result.evidence.append(
+                DueEvidence(enrolment, due_on, *counts.get(enrolment.id, (0, 0, 0)))
+            )
+    result.bundles = old_bundles(app, session)
+    result.records_due = (
+        session.scalar(
+            select(func.count()).where(
+                Enrolment.state.in_(FINISHED),
+                Enrolment.activity_end <= add_months(today, -12 * rules.record_years),
+            )
+        )
+        or 0
+    )
+    return result
+
+
+def _receipt(item: EvidenceItem, files: list[EvidenceFile], characters: int) -> dict[str, object]:
+    current = item.current_version or item.versions[-1]
+    return {
+        "title": current.title,
+        "versions": len(item.versions),
+        "files": [f"{f.display_name} (SHA-256 {f.sha256}, {f.size} bytes)" for f in files],
+        "text_characters": characters,
+    }
+
+
+def destroy_evidence(
+    session: Session, enrolment_id: int, *, today: date, rules: Periods
+) -> list[str] | None:
+    """Destroy one enrolment's evidence in the caller's transaction, with a receipt per item.
+    Returns the stored keys no record names any more (to delete after the commit), or None
+    when the enrolment is no longer due (a hold placed, a reassessment opened, a run before)."""
+    enrolment = session.get(Enrolment, enrolment_id, with_for_update=True, populate_existing=True)
+    if (
+        enrolment is None
+        or enrolment.evidence_destroyed_on is not None
+        or enrolment.state not in FINISHED
+        or enrolment.activity_end is None
+        or enrolment.activity_end > evidence_cutoff(today, rules)
+        or held_ids(session, [enrolment.id])
+    ):
+        return None
+    due_on = evidence_due_on(enrolment.activity_end, rules)
+    items = session.scalars(
+        select(EvidenceItem)
+        .where(EvidenceItem.enrolment_id == enrolment.id)
+        .options(selectinload(EvidenceItem.versions).selectinload(EvidenceVersion.files))
+        .order_by(EvidenceItem.number)
+    ).all()
+    keys: set[str] = set()
+    for item in items:
+        files = [f for version in item.versions for f in version.files]
+        characters = sum(len(version.description) for version in item.versions)
+        record(
+            session,
+            actor=None,
+            role=None,
+            action="evidence.destroyed",
+            subject=f"evidence:{item.reference}",
+            enrolment=enrolment,
+            before=_receipt(item, files, characters),
+            after={
+                "rule": rules.evidence_rule,
+                "judged_on": enrolment.activity_end,
+                "due_on": due_on,
+            },
+        )
+        for version in item.versions:
+            version.description = ""
+            version.files.clear()  # delete-orphan: the file records go
+        keys.update(f.storage_key for f in files)
+    session.execute(delete(PendingUpload).where(PendingUpload.enrolment_id == enrolment.id))
+    enrolment.evidence_destroyed_on = today
+    session.flush()
+    return sorted(keys - named_keys(session, keys))
+
+
+def carry_out(app: Flask, session: Session, store: EvidenceStorage, plan: Plan) -> Outcome:
+    """Destroy what ``plan`` lists, each enrolment committed on its own, then the bundles and
+    the sweep; a summary event closes the run."""
+    outcome = Outcome()
+    for due in plan.evidence:
+        try:
+            keys = destroy_evidence(session, due.enrolment.id, today=plan.today, rules=plan.rules)
+            if keys is None:
+                session.rollback()
+                outcome.skipped.append(f"Enrolment {due.enrolment.id}: no longer due (kept).")
+                continue
+            session.commit()
+        except Exception:
+            session.rollback()
+            raise
+        for key in keys:
+            store.delete(key)
+        outcome.enrolments += 1
+        outcome.items += due.items
+        outcome.files += due.files
+        outcome.size += due.size
+    stale = remove_old_bundles(app, session)
+    outcome.bundles = len(plan.bundles)
+    record(
+        session,
+        actor=None,
+        role=None,
+        action="retention.run",
+        subject="retention",
+        after={
+            "rules": [plan.rules.evidence_rule, plan.rules.record_rule],
+            "enrolments": outcome.enrolments,
+            "items": outcome.items,
+            "files": outcome.files,
+            "bundles": outcome.bundles,
+            "held": [h.enrolment.id for h in plan.held],
+        },
+    )
+    session.commit()
+    for key in stale:
+        store.delete(key)
+    outcome.sweep = sweep(session, store)
+    return outcome
