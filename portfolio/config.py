@@ -29,6 +29,7 @@ ENVIRONMENT_KEYS = {
     "CLAMD_ADDRESS": "CLAMD_ADDRESS",
     # Background jobs on RQ (redis://host:6379/0, Redis or Valkey) instead of in-process.
     "QUEUE_URL": "QUEUE_URL",
+    "JOB_HEARTBEAT_SECONDS": "JOB_HEARTBEAT_SECONDS",
     "UNITS_DIR": "UNITS_DIR",
     "RTO_NAME": "RTO_NAME",
     "RTO_TIMEZONE": "RTO_TIMEZONE",
@@ -100,6 +101,9 @@ def defaults(instance_path: str) -> dict[str, object]:
         "EVIDENCE_CURRENCY_YEARS": 2,
         # A built audit bundle (a copy of learners' evidence) is deleted this many days after.
         "BUNDLE_KEEP_DAYS": 7,
+        # A queue worker beats this often while it runs a job; one that misses three beats
+        # (killed, its machine lost) has its job run again by another worker.
+        "JOB_HEARTBEAT_SECONDS": 10,
         # `flask retention run`: a learner's evidence is destroyed this many months after the
         # judgement (ASQA: at least 6); outcomes are kept this many years (at least 30).
         "RETENTION_EVIDENCE_MONTHS": 6,
@@ -158,6 +162,7 @@ def _coerce(key: str, value: str) -> object:
         "BUNDLE_KEEP_DAYS",
         "RETENTION_EVIDENCE_MONTHS",
         "RETENTION_RECORD_YEARS",
+        "JOB_HEARTBEAT_SECONDS",
         "ATTEMPTS_ALLOWED",
         "PREVIEW_SECONDS",
         "PREVIEW_MEMORY_MB",

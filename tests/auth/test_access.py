@@ -86,7 +86,7 @@ class World:
 @pytest.fixture(autouse=True)
 def bundles_at_once(app: Flask) -> None:
     """A bundle is built before its start request returns, so its pages can be checked at once."""
-    app.config["EXPORT_JOBS_SYNCHRONOUS"] = True
+    app.config["JOBS_SYNCHRONOUS"] = True
 
 
 @pytest.fixture
@@ -891,7 +891,7 @@ def test_route_access(
         assert status < 400, (persona, url, status)
         assert "/login" not in location
         if route.export == "bundle":
-            # Built at once (EXPORT_JOBS_SYNCHRONOUS); the next page follows its progress.
+            # Built at once (JOBS_SYNCHRONOUS); the next page follows its progress.
             assert status == 302, (persona, url, status)
             job = location.rsplit("/", 1)[-1]
             assert location.endswith(f"/admin/exports/bundles/{job}"), location

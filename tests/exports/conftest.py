@@ -218,7 +218,7 @@ def decided(make_user, make_enrolment) -> Callable[..., object]:
 @pytest.fixture
 def admin(app, client, make_user, login):
     """An admin, logged in; bundles are built before the request that starts them returns."""
-    app.config["EXPORT_JOBS_SYNCHRONOUS"] = True
+    app.config["JOBS_SYNCHRONOUS"] = True
     user = make_user("admin", name="Ada Admin")
     login(user)
     return user

@@ -1,14 +1,25 @@
 """Audit bundles on a real job queue (RQ on Redis): asked for on one app server, built by a
-worker, followed and downloaded on another; a failing job is retried, then marked failed."""
+worker, followed and downloaded on another; a failing job is retried, then marked failed; a
+worker killed mid-bundle leaves the job to another."""
 
 from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import lxml.html
 import pytest
 from flask import Flask
+from sqlalchemy import select
 
 from portfolio import create_app, queue
 from portfolio.extensions import db
+from portfolio.models import EvidenceFile, EvidenceItem, EvidenceVersion
 from tests.exports.test_views import (
     UNIT,
     bundle,
@@ -106,3 +117,90 @@ def test_the_worker_command_says_what_to_set_without_a_queue(runner) -> None:
     result = runner.invoke(args=["jobs", "worker", "--burst"])
     assert result.exit_code == 1
     assert "QUEUE_URL is not set" in result.output
+
+
+def worker_process(app: Flask, tmp_path, name: str, **settings: str) -> subprocess.Popen[bytes]:
+    """``flask jobs worker`` as its own process, on this test's database, store and queue."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "EVIDENCE_DIR": app.config["EVIDENCE_DIR"],
+        "QUEUE_URL": app.config["QUEUE_URL"],
+        "SECRET_KEY": app.config["SECRET_KEY"],
+        "AUDIT_KEY": app.config["AUDIT_KEY"],
+        "PORTFOLIO_INSTANCE_PATH": str(tmp_path / name),
+        **settings,
+    }
+    with (tmp_path / f"{name}.log").open("wb") as log:  # the child keeps its own copy
+        return subprocess.Popen(
+            [sys.executable, "-m", "flask", "--app", "portfolio", "jobs", "worker"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+def wait_for(check, what: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            pytest.fail(f"waited {timeout} s for {what}")
+        time.sleep(0.2)
+
+
+def test_a_worker_killed_mid_bundle_leaves_the_job_to_another_worker(
+    app, client, admin, decided, queued, monkeypatch, tmp_path
+) -> None:
+    """Its heartbeat lapses, another worker runs the job again, and the bundle is whole."""
+    monkeypatch.setattr(queue, "RETRY_PAUSES", [0, 0])  # run again at once, for the test
+    enrolment = decided()
+    stored = db.session.scalar(
+        select(EvidenceFile)
+        .join(EvidenceVersion)
+        .join(EvidenceItem, EvidenceItem.id == EvidenceVersion.item_id)
+        .where(EvidenceItem.enrolment_id == enrolment.id, EvidenceFile.display_name.like("%.pdf"))
+    )
+    path = Path(app.config["EVIDENCE_DIR"]) / stored.storage_key
+    content = path.read_bytes()
+    # The first worker blocks on this file part way through the bundle: opening a named pipe
+    # waits for a writer, as a read from a hung disk or network store would.
+    path.unlink()
+    os.mkfifo(path)
+    job = job_of(start(client, unit=UNIT))
+    fast = {"JOB_HEARTBEAT_SECONDS": "1"}
+
+    first = worker_process(app, tmp_path, "first", **fast)
+    second = None
+    try:
+        wait_for(lambda: fresh(job).state.value == "running", "the first worker to start")
+        time.sleep(1)
+        assert first.poll() is None and fresh(job).state.value == "running"
+        os.killpg(first.pid, signal.SIGKILL)  # mid-bundle, no chance to say anything
+        first.wait()
+        path.unlink()
+        path.write_bytes(content)
+
+        second = worker_process(app, tmp_path, "second", **fast)
+        wait_for(lambda: fresh(job).state.value == "done", "the second worker to finish it")
+    finally:
+        for process in (first, second):
+            if process is not None and process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+                process.wait(timeout=30)
+    built = fresh(job)
+    assert built.attempts == 2 and built.message == ""
+    download = client.post(f"/admin/exports/bundles/{job}/download")
+    archive, manifest = read_zip(download.get_data())
+    download.close()
+    assert manifest["enrolments"] == 1
+    for entry in manifest["files"]:
+        assert hashlib.sha256(archive.read(entry["path"])).hexdigest() == entry["sha256"]
+    assert any(entry["sha256"] == stored.sha256 for entry in manifest["files"])
+
+
+def fresh(job_id: str):
+    db.session.expire_all()
+    found = bundle(job_id)
+    db.session.rollback()
+    return found

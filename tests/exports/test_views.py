@@ -1,7 +1,7 @@
 """The exports pages as an admin uses them: the forms, each download read back, the bundle job.
 
 Enrolments are decided through the real services (as in ``test_pack``); the bundle is built
-before its start request returns (``EXPORT_JOBS_SYNCHRONOUS``), so its pages are checked at once.
+before its start request returns (``JOBS_SYNCHRONOUS``), so its pages are checked at once.
 """
 
 from __future__ import annotations
