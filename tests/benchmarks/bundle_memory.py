@@ -211,8 +211,16 @@ def run_existing(database_url: str, evidence_dir: str, ids: list[int], target: P
     print(json.dumps(result), flush=True)
 
 
-def measure_existing(database_url: str, evidence_dir: str, ids: list[int], target: Path) -> dict:
-    """``run_existing`` in a fresh child process (so its peak memory is the bundle's alone)."""
+def measure_existing(
+    database_url: str,
+    evidence_dir: str,
+    ids: list[int],
+    target: Path,
+    *,
+    environment: dict[str, str] | None = None,
+) -> dict:
+    """``run_existing`` in a fresh child process (so its peak memory is the bundle's alone);
+    ``environment`` adds settings (an S3 store, say)."""
     done = subprocess.run(
         [
             sys.executable,
@@ -227,6 +235,7 @@ def measure_existing(database_url: str, evidence_dir: str, ids: list[int], targe
         check=True,
         capture_output=True,
         text=True,
+        env={**os.environ, **(environment or {})},
     )
     return json.loads(done.stdout.strip().splitlines()[-1])
 

@@ -536,6 +536,113 @@ def _uploads(results: dict) -> list[str]:
     return lines
 
 
+def _object_store(results: dict) -> list[str]:
+    lines = [
+        "## 5. S3-compatible store and job queue",
+        "",
+        "SeaweedFS and Redis on this machine, started by the benchmark. Each transfer ran in a "
+        "fresh child process with its peak memory reset first: the app's store (hashing as it "
+        "streams, 8 MB parts, then a server-side copy to the content key) against boto3 alone "
+        "(`upload_fileobj`, `download_fileobj`) with the same client and server. Target: memory "
+        "flat (the same bound as section 4).",
+        "",
+    ]
+    transfers = results.get("object_store")
+    if not transfers:
+        return [*lines, "Not measured (see the notes at the top).", ""]
+    rows = []
+    for label, app, plain in (
+        ("Upload", "app_upload", "plain_upload"),
+        ("Read", "app_read", "plain_read"),
+    ):
+        a, b = transfers[app], transfers[plain]
+        rows.append(
+            [
+                label,
+                _n(a["bytes"] / MB),
+                _n(a["mb_per_s"]),
+                _n(b["mb_per_s"]),
+                f"{a['mb_per_s'] / b['mb_per_s']:.2f}",
+                f"{a['peak_growth_mb']:+.1f}",
+                f"{b['peak_growth_mb']:+.1f}",
+            ]
+        )
+    lines += _table(
+        [
+            "Transfer",
+            "MB",
+            "App MB/s",
+            "boto3 alone MB/s",
+            "App / boto3",
+            "App peak growth (MB)",
+            "boto3 peak growth (MB)",
+        ],
+        rows,
+    )
+    upload = transfers["app_upload"]
+    allowed = max(UPLOAD_LIMIT * upload["bytes"] / MB, UPLOAD_LIMIT_MB)
+    lines += [
+        f"The app's upload to S3 grew its peak by {upload['peak_growth_mb']:+.1f} MB for "
+        f"{upload['bytes'] / MB:.0f} MB (allowed {allowed:.1f}): "
+        + ("holds." if upload["peak_growth_mb"] <= allowed else "**missed**."),
+        "",
+    ]
+    rows = []
+    for name, db in results["databases"].items():
+        b = db.get("bundle_s3")
+        if b:
+            rows.append(
+                [
+                    DATABASE_TITLES[name],
+                    str(b["enrolments"]),
+                    f"{b['evidence_objects']:,}",
+                    _n(b["evidence_bytes"] / MB),
+                    f"{b['seconds']:.1f}",
+                    _n(b["evidence_mb_per_s"], 2),
+                    _n(b["plain_read_mb_per_s"]),
+                    f"{b['grew_mb']:+.1f}",
+                ]
+            )
+    if rows:
+        lines += [
+            "Audit bundle with the evidence in S3 (copied there by `flask storage migrate`), "
+            "beside reading the same objects with boto3 one after another:",
+            "",
+        ]
+        lines += _table(
+            [
+                "Database",
+                "Enrolments",
+                "Objects",
+                "Evidence MB",
+                "Bundle seconds",
+                "Evidence MB/s in the bundle",
+                "boto3 read MB/s",
+                "Peak growth (MB)",
+            ],
+            rows,
+        )
+    rows = [
+        [
+            DATABASE_TITLES[name],
+            f"{q['jobs']:,}",
+            _n(q["enqueued_per_second"], 0),
+            _n(q["worked_per_second"], 0),
+        ]
+        for name, db in results["databases"].items()
+        if (q := db.get("queue"))
+    ]
+    if rows:
+        lines += [
+            "Job queue (RQ on Redis): trivial jobs enqueued by the app, then worked in burst by "
+            "`flask jobs worker`'s worker class in one process (each job: dequeue, heartbeat, "
+            "run in the app context, result):",
+            "",
+        ]
+        lines += _table(["Database", "Jobs", "Enqueued per second", "Worked per second"], rows)
+    return lines
+
+
 def render(results: dict) -> str:
     dbs = results["databases"]
     names = list(dbs)
@@ -565,6 +672,7 @@ def render(results: dict) -> str:
     lines += _packs(results)
     lines += _bundles(results)
     lines += _uploads(results)
+    lines += _object_store(results)
     if FINDINGS.exists():
         lines += [FINDINGS.read_text().strip(), ""]
     return "\n".join(lines).rstrip() + "\n"

@@ -12,7 +12,10 @@ beside a baseline taken in the same run:
   statements each page runs;
 - the evidence pack of a 20-item and a 200-item enrolment, against python-docx alone;
 - a 100 MB upload through gunicorn, against a plain copy over a loopback socket;
-- at the largest size, the audit bundle of 20 and of 200 enrolments, against ``zip -0``.
+- at the largest size, the audit bundle of 20 and of 200 enrolments, against ``zip -0``;
+  and the larger bundle again with the evidence in S3 (``objectstore.py``);
+- once: the same upload to and read from an S3-compatible store (SeaweedFS) through the app's
+  store against boto3 alone, and jobs per second through the queue (RQ on Redis).
 
 ``--quick`` is a few seconds' check that every figure is produced (the CI smoke test).
 """
@@ -30,16 +33,19 @@ import sys
 import tempfile
 import time
 from contextlib import ExitStack
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tests.benchmarks import bundles, packs, queries
+from tests.benchmarks import bundles, objectstore, packs, queries
 from tests.benchmarks.dataset import Instance
 from tests.benchmarks.load import drive, log_in
 from tests.benchmarks.postgres import PostgresUnavailable, cluster
 from tests.benchmarks.report import write_report
 from tests.benchmarks.server import gunicorn
 from tests.benchmarks.upload import loopback_copy, make_payload, upload
+from tests.redisserver import redis_binary, running_redis
+from tests.s3server import S3Server, running_s3
 
 UNIT = "TLII5018"
 BASELINE = "baseline"
@@ -73,6 +79,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--bundle-sizes", help="enrolments per audit bundle (default 20,200)")
     parser.add_argument("--upload-mb", type=int, help="size of the upload (default 100)")
     parser.add_argument("--workers", type=int, help="gunicorn workers (default as in production)")
+    parser.add_argument(
+        "--queue-jobs", type=int, help="trivial jobs sent through the queue (default 500)"
+    )
     parser.add_argument("--output", default="BENCHMARKS.md", help="the report (Markdown)")
     parser.add_argument("--json", help="also write every figure to this JSON file")
     parser.add_argument("--work-dir", help="where instances live while measured (default: temp)")
@@ -95,6 +104,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "pack_items": "2,4" if quick else "20,200",
         "bundle_sizes": "1,2" if quick else "20,200",
         "upload_mb": 4 if quick else 100,
+        "queue_jobs": 20 if quick else 500,
         "timed": 3 if quick else 10,
         "workers": 2 if quick else min(2 * (os.cpu_count() or 1) + 1, 8),
     }
@@ -223,7 +233,13 @@ def measure_size(instance: Instance, args: argparse.Namespace, work: Path, paylo
     return result
 
 
-def run_database(instance: Instance, args: argparse.Namespace, work: Path, payload: Path) -> dict:
+def run_database(
+    instance: Instance,
+    args: argparse.Namespace,
+    work: Path,
+    payload: Path,
+    services: Services | None = None,
+) -> dict:
     started = time.perf_counter()
     out: dict[str, object] = {"sizes": {}, "generation": []}
     instance.create()
@@ -254,8 +270,38 @@ def run_database(instance: Instance, args: argparse.Namespace, work: Path, paylo
     for count in args.bundle_sizes:
         say(f"{instance.name}: audit bundle of {count} enrolments")
         out["bundles"][str(count)] = bundles.measure(instance, count, work)
+    if services and services.s3:
+        count = max(args.bundle_sizes)
+        say(f"{instance.name}: audit bundle of {count} enrolments from S3")
+        out["bundle_s3"] = objectstore.bundle_from_s3(
+            instance, services.s3.config(f"bench-{instance.name}"), count, work
+        )
+    if services and services.redis:
+        say(f"{instance.name}: {args.queue_jobs} jobs through the queue")
+        out["queue"] = objectstore.queue_rate(instance.app(), services.redis, args.queue_jobs)
     out["seconds"] = time.perf_counter() - started
     return out
+
+
+@dataclass
+class Services:
+    """The S3 server and the queue engine the benchmark started (None: not available)."""
+
+    s3: S3Server | None = None
+    redis: str | None = None
+
+
+def start_services(stack: ExitStack, work: Path, notes: list[str]) -> Services:
+    services = Services()
+    try:
+        services.s3 = stack.enter_context(running_s3(work / "seaweedfs"))
+    except RuntimeError as error:
+        notes.append(f"The S3-compatible store was not measured: {error}")
+    if redis_binary() is None:
+        notes.append("The job queue was not measured: redis-server is not installed.")
+    else:
+        services.redis = stack.enter_context(running_redis(work / "redis"))
+    return services
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -278,7 +324,12 @@ def main(argv: list[str] | None = None) -> int:
     payload = make_payload(work / "upload.bin", args.upload_mb)
     if not bundles.zip_available():
         results["notes"].append("The zip command is not installed: no zip baseline.")
+    services_stack = ExitStack()
     try:
+        services = start_services(services_stack, work, results["notes"])
+        if services.s3:
+            say(f"S3: uploading and reading {args.upload_mb} MB through the app and through boto3")
+            results["object_store"] = objectstore.transfers(services.s3.config("bench"), payload)
         for name in args.databases:
             root = work / name
             root.mkdir(exist_ok=True)
@@ -299,7 +350,9 @@ def main(argv: list[str] | None = None) -> int:
                     url = pg.create_database("portfolio_bench")
                 instance = Instance(name, url, root, fast_hash=args.quick)
                 try:
-                    results["databases"][name] = run_database(instance, args, work, payload)
+                    results["databases"][name] = run_database(
+                        instance, args, work, payload, services
+                    )
                 finally:
                     instance.close()
                 if name == "postgresql" and "postgresql" not in results["machine"]:
@@ -307,6 +360,7 @@ def main(argv: list[str] | None = None) -> int:
             if not args.keep:
                 shutil.rmtree(root, ignore_errors=True)
     finally:
+        services_stack.close()
         if not args.work_dir and not args.keep:
             shutil.rmtree(work, ignore_errors=True)
     results["seconds"] = time.perf_counter() - begun

@@ -9,6 +9,7 @@ the load driver, the packs, the bundle and the upload all exercised for real, br
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -101,3 +102,24 @@ def test_statements_per_request_do_not_grow(quick_run: tuple[dict, str]) -> None
     small, large = database["sizes"]["3"]["queries"], database["sizes"]["4"]["queries"]
     assert small == large
     assert "Statements per request do not grow with the data | holds" in report
+
+
+def test_the_object_store_and_the_queue_are_measured(quick_run: tuple[dict, str]) -> None:
+    """SeaweedFS and redis-server, which `make setup` and CI install."""
+    results, report = quick_run
+    if (
+        "object_store" not in results
+        or "queue" not in results["databases"][next(iter(results["databases"]))]
+    ):
+        reason = "; ".join(results["notes"]) or "the S3 store or the queue was not measured"
+        if os.environ.get("REQUIRE_BROWSER") == "1":  # CI: every real server is installed
+            pytest.fail(reason)
+        pytest.skip(reason)
+    (database,) = results["databases"].values()
+    transfers = results["object_store"]
+    for name in ("app_upload", "plain_upload", "app_read", "plain_read"):
+        assert transfers[name]["bytes"] == 4 * 1024 * 1024 and transfers[name]["mb_per_s"] > 0
+    assert database["bundle_s3"]["enrolments"] == 2 and database["bundle_s3"]["bytes"] > 0
+    assert database["queue"]["jobs"] == 20 and database["queue"]["worked_per_second"] > 0
+    assert "## 5. S3-compatible store and job queue" in report
+    assert "The app's upload to S3 grew its peak by" in report
