@@ -28,7 +28,7 @@ from portfolio.extensions import (
     login_manager,
     migrate,
 )
-from portfolio.headers import secure
+from portfolio.headers import content_policy, secure
 from portfolio.text import count, day, day_and_time, file_size
 
 #: The largest id a database row can have (a signed 64-bit integer).
@@ -145,13 +145,17 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     _register_error_pages(app)
 
     production = app.config.get("PORTFOLIO_ENV") == config.PRODUCTION
+    policy = content_policy(_download_origin(app))
 
     @app.after_request
     def security_headers(response: Response) -> Response:
         """Every response: a content security policy, no framing, no sniffing (headers.py)."""
         static = request.endpoint in ("static", "bootstrap.static")
         return secure(
-            response, signed_in=current_user.is_authenticated and not static, production=production
+            response,
+            signed_in=current_user.is_authenticated and not static,
+            production=production,
+            policy=policy,
         )
 
     @app.get("/")
@@ -186,6 +190,28 @@ def _register_template_helpers(app: Flask) -> None:
     @app.context_processor
     def rto() -> dict[str, Any]:
         return {"rto_name": app.config["RTO_NAME"]}
+
+
+def _download_origin(app: Flask) -> str:
+    """The evidence store's origin when downloads are signed links to it (a bundle's download
+    form is answered with a redirect there), else nothing."""
+    mode = app.config.get("S3_DOWNLOADS") or "stream"
+    if mode not in ("stream", "presigned"):
+        raise config.ConfigurationError(
+            f"S3_DOWNLOADS is {mode!r}: use 'stream' (through the app) or 'presigned' (signed "
+            "links to the store)."
+        )
+    if mode == "stream" or app.config.get("EVIDENCE_STORAGE") != "s3":
+        return ""
+    from urllib.parse import urlsplit
+
+    from portfolio.files.storage import storage_from_config
+
+    link = storage_from_config(app.config).download_url(  # type: ignore[attr-defined]
+        "origin", name="origin", mimetype="application/octet-stream", seconds=60
+    )
+    parts = urlsplit(link)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def _register_error_pages(app: Flask) -> None:

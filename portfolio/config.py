@@ -24,6 +24,11 @@ ENVIRONMENT_KEYS = {
     "S3_REGION": "S3_REGION",
     "S3_ACCESS_KEY_ID": "S3_ACCESS_KEY_ID",
     "S3_SECRET_ACCESS_KEY": "S3_SECRET_ACCESS_KEY",
+    # Downloads of evidence and bundles: "stream" (through the app) or "presigned" (a short
+    # signed link to the store, which browsers reach at S3_PUBLIC_ENDPOINT_URL if set).
+    "S3_DOWNLOADS": "S3_DOWNLOADS",
+    "S3_PUBLIC_ENDPOINT_URL": "S3_PUBLIC_ENDPOINT_URL",
+    "S3_PRESIGNED_SECONDS": "S3_PRESIGNED_SECONDS",
     # Every upload scanned by ClamAV's daemon: a Unix socket path, or host:port.
     "CLAMD_SOCKET": "CLAMD_SOCKET",
     "CLAMD_ADDRESS": "CLAMD_ADDRESS",
@@ -87,6 +92,8 @@ def defaults(instance_path: str) -> dict[str, object]:
         "EVIDENCE_DIR": str(instance / "evidence"),
         # "local" (EVIDENCE_DIR) or "s3" (S3_BUCKET, S3_ENDPOINT_URL, ...).
         "EVIDENCE_STORAGE": "local",
+        "S3_DOWNLOADS": "stream",
+        "S3_PRESIGNED_SECONDS": 300,
         "UNITS_DIR": str(PROJECT_ROOT / "units"),
         "MIGRATIONS_DIR": str(PROJECT_ROOT / "migrations"),
         "RTO_NAME": "Demo Registered Training Organisation",
@@ -163,6 +170,7 @@ def _coerce(key: str, value: str) -> object:
         "RETENTION_EVIDENCE_MONTHS",
         "RETENTION_RECORD_YEARS",
         "JOB_HEARTBEAT_SECONDS",
+        "S3_PRESIGNED_SECONDS",
         "ATTEMPTS_ALLOWED",
         "PREVIEW_SECONDS",
         "PREVIEW_MEMORY_MB",

@@ -3,7 +3,8 @@
 - ``Content-Security-Policy``: scripts, styles, fonts and frames from this site only, no inline
   script (style attributes are allowed: they run nothing), images from here or inline data
   (a Word preview's pictures), no plugins, no other site may frame a page, and forms post only
-  here. A response that set its own policy (a stored file, which is sandboxed) keeps it.
+  here (and, with signed download links, may be sent on to the evidence store). A response
+  that set its own policy (a stored file, which is sandboxed) keeps it.
 - ``X-Frame-Options``: the same "no framing" for browsers that predate ``frame-ancestors``.
 - ``Referrer-Policy: same-origin``: no address of ours, with its ids, leaks to another site.
 - ``X-Content-Type-Options: nosniff``: a response is the type it says, never another.
@@ -17,28 +18,37 @@ from __future__ import annotations
 
 from werkzeug.wrappers import Response
 
-POLICY = "; ".join(
-    [
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "style-src-attr 'unsafe-inline'",
-        "img-src 'self' data:",
-        "font-src 'self'",
-        "frame-src 'self'",
-        "object-src 'none'",
-        "base-uri 'self'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    ]
-)
+
+def content_policy(form_targets: str = "") -> str:
+    """The policy; ``form_targets`` adds origins a form's answer may redirect to (the
+    evidence store, when downloads are signed links to it)."""
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "style-src-attr 'unsafe-inline'",
+            "img-src 'self' data:",
+            "font-src 'self'",
+            "frame-src 'self'",
+            "object-src 'none'",
+            "base-uri 'self'",
+            f"form-action 'self' {form_targets}".strip(),
+            "frame-ancestors 'none'",
+        ]
+    )
+
+
+POLICY = content_policy()
 #: Two years, this host and its subdomains (the length HSTS preload lists ask for).
 HSTS = "max-age=63072000; includeSubDomains"
 
 
-def secure(response: Response, *, signed_in: bool, production: bool) -> Response:
+def secure(
+    response: Response, *, signed_in: bool, production: bool, policy: str = POLICY
+) -> Response:
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", POLICY)
+    headers.setdefault("Content-Security-Policy", policy)
     if "frame-ancestors 'self'" not in headers["Content-Security-Policy"]:
         headers.setdefault("X-Frame-Options", "DENY")
     headers["Referrer-Policy"] = "same-origin"

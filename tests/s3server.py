@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import socket
 import sys
@@ -51,6 +52,7 @@ def _free_pairs(count: int) -> list[int]:
 
 
 BUCKET = "evidence"
+KEY = "portfolio-tests"
 
 
 @dataclass
@@ -65,8 +67,8 @@ class S3Server:
             "S3_BUCKET": BUCKET,
             "S3_PREFIX": prefix,
             "S3_REGION": "us-east-1",
-            "S3_ACCESS_KEY_ID": "portfolio-tests",
-            "S3_SECRET_ACCESS_KEY": "portfolio-tests",
+            "S3_ACCESS_KEY_ID": KEY,
+            "S3_SECRET_ACCESS_KEY": KEY,
         }
 
     def fresh(self) -> dict[str, Any]:
@@ -92,6 +94,22 @@ def running_s3(folder: Path) -> Iterator[S3Server]:
             return False
         return True
 
+    # Requests must be signed with the tests' key, as on a real store (otherwise SeaweedFS
+    # lets anyone in, and a signed link that expired would still work).
+    identities = folder / "s3.json"
+    identities.write_text(
+        json.dumps(
+            {
+                "identities": [
+                    {
+                        "name": "portfolio-tests",
+                        "credentials": [{"accessKey": KEY, "secretKey": KEY}],
+                        "actions": ["Admin", "Read", "Write", "List", "Tagging"],
+                    }
+                ]
+            }
+        )
+    )
     command = [
         weed_binary(),
         "server",
@@ -103,6 +121,7 @@ def running_s3(folder: Path) -> Iterator[S3Server]:
         f"-filer.port={filer}",
         "-s3",
         f"-s3.port={gateway}",
+        f"-s3.config={identities}",
         "-master.volumeSizeLimitMB=64",
         # Nothing on fixed ports (two test workers run a server each), nothing sent out.
         "-s3.port.iceberg=0",

@@ -35,7 +35,7 @@ from portfolio.exports.pack import build_pack, pack_data
 from portfolio.exports.register import describe_register, register_rows, write_csv, write_xlsx
 from portfolio.extensions import db
 from portfolio.files.filetypes import CSV, DOCX, XLSX, path_safe_name
-from portfolio.files.serving import send_download
+from portfolio.files.serving import presigned, send_download
 from portfolio.files.uploads import storage
 from portfolio.models import Enrolment, Job, JobState, Role, Unit
 from portfolio.saving import commit_before_sending, show_error
@@ -265,6 +265,7 @@ def download(job_id: str) -> Response:
     job = _job(job_id)
     if job.state is not JobState.DONE:
         abort(404)
+    name = f"audit-bundle-{today().isoformat()}.zip"
     try:
         bundle_file = open_bundle(job)
     except (FileNotFoundError, OSError):
@@ -279,5 +280,8 @@ def download(job_id: str) -> Response:
         count=job.total,
         details={"job": job_id, "bytes": job.result_size},
     )
-    name = f"audit-bundle-{today().isoformat()}.zip"
+    assert job.result_key is not None  # a finished bundle names its file
+    if sent := presigned(job.result_key, name=name, mimetype="application/zip"):
+        bundle_file.close()
+        return sent
     return send_download(bundle_file, name=name, mimetype="application/zip")

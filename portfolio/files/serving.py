@@ -11,7 +11,7 @@ import io
 from os import PathLike
 from typing import BinaryIO
 
-from flask import send_file
+from flask import current_app, redirect, send_file
 from werkzeug.wrappers import Response
 
 from portfolio.files.filetypes import DOCX as DOCX_KIND
@@ -56,13 +56,33 @@ def send_download(
     return response
 
 
+def presigned(key: str, *, name: str, mimetype: str) -> Response | None:
+    """With ``S3_DOWNLOADS=presigned`` and a store that can sign links: a redirect to a link
+    the browser downloads ``key`` from directly for S3_PRESIGNED_SECONDS, as an attachment
+    named ``name`` (the caller has checked who may have it). None: send it through the app."""
+    config = current_app.config
+    link = getattr(storage(), "download_url", None)
+    if config.get("S3_DOWNLOADS") != "presigned" or link is None:
+        return None
+    seconds = int(config["S3_PRESIGNED_SECONDS"])
+    response = redirect(link(key, name=name, mimetype=mimetype, seconds=seconds), 303)
+    response.headers["Cache-Control"] = PRIVATE
+    return response
+
+
 def send_stored(stored: StoredFileColumns, *, inline: bool) -> Response:
     """A stored file under its display name; shown in the browser only if ``inline`` and safe to."""
+    name = download_name(stored.display_name, stored.content_type)
+    inline = inline and stored.content_type in INLINE_TYPES
+    if not inline and (
+        sent := presigned(stored.storage_key, name=name, mimetype=stored.content_type)
+    ):
+        return sent
     response = send_download(
         storage().open(stored.storage_key),
-        name=download_name(stored.display_name, stored.content_type),
+        name=name,
         mimetype=stored.content_type,
-        inline=inline and stored.content_type in INLINE_TYPES,
+        inline=inline,
         etag=stored.sha256,
         cache_control=REVALIDATE,
     )

@@ -218,7 +218,12 @@ def named_storage(config: Mapping[str, Any], backend: str) -> EvidenceStorage:
     if backend == "s3":
         from portfolio.files.s3 import S3Storage, s3_client
 
+        public = config.get("S3_PUBLIC_ENDPOINT_URL")
         return S3Storage(
-            s3_client(config), config.get("S3_BUCKET") or "", config.get("S3_PREFIX") or ""
+            s3_client(config),
+            config.get("S3_BUCKET") or "",
+            config.get("S3_PREFIX") or "",
+            # Links handed to browsers name the address they reach the store by.
+            public_client=s3_client({**config, "S3_ENDPOINT_URL": public}) if public else None,
         )
     raise ValueError(f"Unknown evidence storage backend {backend!r}; use 'local' or 's3'.")

@@ -5,7 +5,7 @@
   with the same client, to the same SeaweedFS. Each runs in a fresh child process whose peak
   memory (VmHWM) is reset first, so the growth is what the upload needed.
 - **Read from S3**: the app's ``open`` (a streamed GET, ranged after a seek) read in 64 KB
-  chunks against boto3's ``download_fileobj`` into a sink.
+  chunks against boto3's ``get_object`` body read in the same chunks.
 - **Audit bundle from S3**: the instance's evidence copied to S3 with ``flask storage
   migrate``, then the largest bundle built with EVIDENCE_STORAGE=s3 (as in section 3), against
   reading the same objects with boto3 one after another.
@@ -27,17 +27,6 @@ from tests.benchmarks.server import reset_peak, status_kb
 
 MB = 1024 * 1024
 CHUNK = 64 * 1024
-
-
-class _Sink:
-    """A writable that keeps nothing (what a download into nowhere costs)."""
-
-    def __init__(self) -> None:
-        self.size = 0
-
-    def write(self, data: bytes) -> int:
-        self.size += len(data)
-        return len(data)
 
 
 def _measure_in_child(kind: str, settings: dict, payload: Path, key: str = "") -> dict:
@@ -86,9 +75,10 @@ def _child(kind: str, settings: dict, payload: Path, key: str) -> None:
             while chunk := stream.read(CHUNK):
                 size += len(chunk)
     elif kind == "plain-read":
-        sink = _Sink()
-        client.download_fileobj(settings["S3_BUCKET"], key, sink)
-        size = sink.size
+        size = 0
+        body = client.get_object(Bucket=settings["S3_BUCKET"], Key=key)["Body"]
+        for chunk in body.iter_chunks(CHUNK):
+            size += len(chunk)
     seconds = time.perf_counter() - started
     grew = (status_kb(pid, "VmHWM") - before) / 1024
     print(
@@ -158,10 +148,12 @@ def bundle_from_s3(instance, settings: dict, count: int, work: Path) -> dict:
     )
     target.unlink(missing_ok=True)
     client = s3_client(settings)
-    sink = _Sink()
+    read = 0
     started = time.perf_counter()
     for key in keys:
-        client.download_fileobj(settings["S3_BUCKET"], f"{settings['S3_PREFIX']}/{key}", sink)
+        body = client.get_object(Bucket=settings["S3_BUCKET"], Key=f"{settings['S3_PREFIX']}/{key}")
+        for chunk in body["Body"].iter_chunks(CHUNK):
+            read += len(chunk)
     plain_seconds = time.perf_counter() - started
     # Back to the folder: the measurements after this one read the instance as it was.
     with app.app_context():
@@ -173,10 +165,10 @@ def bundle_from_s3(instance, settings: dict, count: int, work: Path) -> dict:
         migrated_bytes=copied.bytes,
         migrate_seconds=migrate_seconds,
         evidence_objects=len(keys),
-        evidence_bytes=sink.size,
+        evidence_bytes=read,
         plain_read_seconds=plain_seconds,
-        plain_read_mb_per_s=sink.size / MB / plain_seconds if plain_seconds else 0.0,
-        evidence_mb_per_s=sink.size / MB / result["seconds"],
+        plain_read_mb_per_s=read / MB / plain_seconds if plain_seconds else 0.0,
+        evidence_mb_per_s=read / MB / result["seconds"],
     )
     return result
 

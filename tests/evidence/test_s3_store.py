@@ -5,10 +5,16 @@ moves an instance's files from the folder to the store and back, verified and re
 from __future__ import annotations
 
 import hashlib
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
+from portfolio import create_app
+from portfolio.config import ConfigurationError
 from portfolio.extensions import db
 from portfolio.files.storage import LocalStorage, storage_from_config
 from portfolio.models import EvidenceFile
@@ -106,3 +112,60 @@ def test_an_unreachable_store_refuses_the_upload_in_words(
         refused.text
     )
     assert db.session.scalar(select(EvidenceFile)) is None
+
+
+def fetch(url: str, **headers: str):
+    """What a browser following the link gets from the store: status, headers, body."""
+    request = urllib.request.Request(url, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return answer.status, answer.headers, answer.read()
+    except urllib.error.HTTPError as refused:
+        return refused.code, refused.headers, refused.read()
+
+
+def test_signed_links_send_downloads_straight_from_the_store(
+    app, client, learner_enrolment, s3_server, make_user, login
+) -> None:
+    """S3_DOWNLOADS=presigned: the app checks who asks, then redirects to a short-lived link
+    the store answers itself, as an attachment under the file's name, resumable by range."""
+    app.config.update(s3_server.fresh(), S3_DOWNLOADS="presigned", S3_PRESIGNED_SECONDS=2)
+    pdf = pdf_bytes("Forklift pre-start record")
+    assert post_item(client, learner_enrolment, files=[("pre-start.pdf", pdf)]).status_code == 302
+    stored = db.session.scalar(select(EvidenceFile))
+
+    answer = client.get(f"/files/{stored.id}")
+    assert answer.status_code == 303 and "no-store" in answer.headers["Cache-Control"]
+    link = answer.headers["Location"]
+    assert link.startswith(s3_server.endpoint) and "Signature" in link
+    status, headers, body = fetch(link)
+    assert status == 200 and body == pdf
+    assert headers["Content-Disposition"] == 'attachment; filename="pre-start.pdf"'
+    assert headers["Content-Type"] == "application/pdf"
+    status, _, part = fetch(link, Range="bytes=0-7")
+    assert status == 206 and part == pdf[:8]
+    # Shown in the page, a PDF still comes through the app (its frame is ours).
+    with client.get(f"/files/{stored.id}/inline") as shown:
+        assert shown.status_code == 200 and shown.data == pdf
+    # The link dies with its time; and nobody else gets one.
+    time.sleep(3)
+    assert fetch(link)[0] == 403
+    login(make_user("learner"))
+    assert client.get(f"/files/{stored.id}").status_code == 404
+
+
+def test_with_signed_links_forms_may_be_sent_on_to_the_store(app, s3_server, tmp_path) -> None:
+    """A bundle's download form is answered with a redirect to the store: the page's policy
+    allows that origin for forms, and only that one."""
+    settings = {
+        **s3_server.fresh(),
+        "S3_DOWNLOADS": "presigned",
+        "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+        "TESTING": True,
+    }
+    policy = create_app(settings).test_client().get("/login").headers["Content-Security-Policy"]
+    assert f"form-action 'self' {s3_server.endpoint}" in policy
+    streamed = create_app({**settings, "S3_DOWNLOADS": "stream"}).test_client().get("/login")
+    assert "form-action 'self';" in streamed.headers["Content-Security-Policy"]
+    with pytest.raises(ConfigurationError, match="S3_DOWNLOADS is 'signed'"):
+        create_app({**settings, "S3_DOWNLOADS": "signed"})

@@ -360,6 +360,28 @@ def test_bundle_started_from_the_page(app, client, admin, decided) -> None:
     assert not (Path(app.instance_path) / "exports").exists()
 
 
+def test_bundle_download_by_a_signed_link_to_the_store(
+    app, client, admin, decided, s3_server
+) -> None:
+    """S3_DOWNLOADS=presigned: the copy is recorded, then the browser is sent to a link the
+    store answers with the whole ZIP under the bundle's name."""
+    from tests.evidence.test_s3_store import fetch as follow
+
+    app.config.update(s3_server.fresh(), S3_DOWNLOADS="presigned")
+    decided()
+    job = job_of(start(client, unit=UNIT))
+    answer = client.post(f"/admin/exports/bundles/{job}/download")
+    assert answer.status_code == 303 and answer.location.startswith(s3_server.endpoint)
+    status, headers, data = follow(answer.location)
+    assert status == 200 and len(data) == bundle(job).result_size
+    assert headers["Content-Disposition"] == (
+        f'attachment; filename="audit-bundle-{rto_today().isoformat()}.zip"'
+    )
+    _, manifest = read_zip(data)
+    assert manifest["enrolments"] == 1
+    assert any(event.after.get("kind") == "bundle-download" for event in export_events())
+
+
 def test_bundles_are_deleted_after_the_keep_period(app, client, admin, decided) -> None:
     """A bundle older than BUNDLE_KEEP_DAYS is gone once another is asked for; its page says so."""
     decided()
