@@ -5,14 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 from wtforms import Field
 
 from portfolio.assessment import templates
-from portfolio.assessment.review import ReviewView, review_view
+from portfolio.assessment.loading import enrolment_or_404, review_of
+from portfolio.assessment.review import ReviewView
 from portfolio.assessment.review_forms import ActionForm, FillTemplateForm, TemplateForm
 from portfolio.assessment.templates import (
     CHANGED_WHILE_EDITING,
@@ -25,7 +26,6 @@ from portfolio.extensions import db
 from portfolio.files.uploads import store_sent_files
 from portfolio.models import (
     AssessmentTemplate,
-    Enrolment,
     TemplateItem,
     TemplateKind,
     UnitRelease,
@@ -192,8 +192,7 @@ def archive(template_id: int) -> Response:
 def fill(enrolment_id: int, template_id: int) -> str | Response | tuple[str, int]:
     """Fill in a checklist during an observation, or ask questions from a bank; saved as one
     sign-off record for the criteria it showed."""
-    enrolment = db.get_or_404(Enrolment, enrolment_id)
-    require(current_user, Action.SIGN_OFF, enrolment)
+    enrolment = enrolment_or_404(enrolment_id, Action.SIGN_OFF)
     template = db.get_or_404(
         AssessmentTemplate,
         template_id,
@@ -206,7 +205,7 @@ def fill(enrolment_id: int, template_id: int) -> str | Response | tuple[str, int
     except ServiceError as refused:
         flash(refused.message, "error")
         return redirect(back)
-    view = _view(enrolment)
+    view = review_of(enrolment)
     form = FillTemplateForm(data={"version": template.lock_version})
     sent = request.form
     filled = {
@@ -236,7 +235,7 @@ def fill(enrolment_id: int, template_id: int) -> str | Response | tuple[str, int
             ),
         )
         if not saved.ok:
-            return _fill_page(_view(enrolment), template, form, filled), 400
+            return _fill_page(review_of(enrolment), template, form, filled), 400
         refs = [signoff.target.ref for signoff in saved.value.signoffs]
         judged = " and judged satisfactory" if form.judge.data else ""
         flash(
@@ -263,12 +262,6 @@ def _still_at(field: Field, template: AssessmentTemplate, changed: str) -> bool:
     field.data = template.lock_version
     field.raw_data = [str(template.lock_version)]  # the form renders what was sent
     return False
-
-
-def _view(enrolment: Enrolment) -> ReviewView:
-    return review_view(
-        db.session, enrolment, currency_years=current_app.config["EVIDENCE_CURRENCY_YEARS"]
-    )
 
 
 def _fill_page(

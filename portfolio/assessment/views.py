@@ -11,12 +11,12 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy.orm import joinedload, lazyload
 from werkzeug.wrappers import Response
 from wtforms.fields import SelectChoice
 
 from portfolio.assessment import attempts, decisions, gaps
 from portfolio.assessment import outcome as outcomes
+from portfolio.assessment.loading import enrolment_or_404, review_of
 from portfolio.assessment.matrix import matrix_sections
 from portfolio.assessment.queue import (
     QueueFilter,
@@ -25,7 +25,7 @@ from portfolio.assessment.queue import (
     queue_units,
     review_queue_query,
 )
-from portfolio.assessment.review import ReviewView, review_view
+from portfolio.assessment.review import ReviewView
 from portfolio.assessment.review_forms import (
     ActionForm,
     CheckForm,
@@ -58,7 +58,6 @@ from portfolio.models import (
     OutcomeResult,
     SignoffFile,
     Target,
-    User,
 )
 from portfolio.previews import app_previews
 from portfolio.rendering import PreviewUnavailable, render_markdown
@@ -68,23 +67,6 @@ from portfolio.text import count
 bp = Blueprint("review", __name__)
 
 PER_PAGE = 25
-
-
-def _enrolment(enrolment_id: int, permission: Action) -> Enrolment:
-    # The pages name the learner and the assessor, not their roles: in the same query.
-    people = [
-        joinedload(relationship).options(lazyload(User.role_rows))
-        for relationship in (Enrolment.learner, Enrolment.assessor)
-    ]
-    enrolment = db.get_or_404(Enrolment, enrolment_id, options=people)
-    require(current_user, permission, enrolment)
-    return enrolment
-
-
-def _view(enrolment: Enrolment) -> ReviewView:
-    return review_view(
-        db.session, enrolment, currency_years=current_app.config["EVIDENCE_CURRENCY_YEARS"]
-    )
 
 
 def _back(enrolment: Enrolment, anchor: str = "") -> Response:
@@ -143,8 +125,8 @@ def queue() -> str:
 @login_required
 def review(enrolment_id: int) -> str:
     """The coverage matrix of a submission with everything the assessor has recorded."""
-    enrolment = _enrolment(enrolment_id, Action.VIEW_REVIEW)
-    view = _view(enrolment)
+    enrolment = enrolment_or_404(enrolment_id, Action.VIEW_REVIEW)
+    view = review_of(enrolment)
     signing_off = view.gaps and may(current_user, Action.SIGN_OFF, enrolment)
     return render_template(
         "review/review.html",
@@ -163,7 +145,7 @@ def review(enrolment_id: int) -> str:
 def start(enrolment_id: int) -> Response:
     """Take the submission off the queue and begin: on the first item still to decide, or on
     the review itself when there is none."""
-    enrolment = _enrolment(enrolment_id, Action.START_REVIEW)
+    enrolment = enrolment_or_404(enrolment_id, Action.START_REVIEW)
     form = ActionForm()
     if form.validate_on_submit():
         if save(
@@ -174,7 +156,7 @@ def start(enrolment_id: int) -> Response:
                 "Review started. The learner sees that their portfolio is being assessed.",
                 "success",
             )
-            first = _view(enrolment).next_undecided()
+            first = review_of(enrolment).next_undecided()
             if first is not None:
                 return redirect(
                     url_for(".item", enrolment_id=enrolment.id, version_id=first.version.id)
@@ -188,7 +170,7 @@ def start(enrolment_id: int) -> Response:
 @login_required
 def decide_mapping(enrolment_id: int) -> Response:
     """Accept or reject a learner's mapping, or map evidence to a criterion yourself."""
-    enrolment = _enrolment(enrolment_id, Action.DECIDE_MAPPING)
+    enrolment = enrolment_or_404(enrolment_id, Action.DECIDE_MAPPING)
     form = MappingDecisionForm()
     if not form.validate_on_submit():
         _expired()
@@ -229,13 +211,13 @@ def decide_mapping(enrolment_id: int) -> Response:
 @login_required
 def judge(enrolment_id: int) -> Response:
     """Satisfactory or not yet satisfactory for one criterion."""
-    enrolment = _enrolment(enrolment_id, Action.JUDGE)
+    enrolment = enrolment_or_404(enrolment_id, Action.JUDGE)
     form = JudgementForm()
     if not form.validate_on_submit():
         _expired()
         return _back(enrolment)
     target = _target(enrolment, form.target.data)
-    view = _view(enrolment)
+    view = review_of(enrolment)
     finding = Finding(form.finding.data)
     if save(
         None,
@@ -257,12 +239,12 @@ def judge(enrolment_id: int) -> Response:
 @login_required
 def section_satisfactory(enrolment_id: int, anchor: str) -> Response:
     """Every target of an element or evidence list that has evidence: accepted and satisfactory."""
-    enrolment = _enrolment(enrolment_id, Action.JUDGE)
+    enrolment = enrolment_or_404(enrolment_id, Action.JUDGE)
     form = ActionForm()
     if not form.validate_on_submit():
         _expired()
         return _back(enrolment)
-    view = _view(enrolment)
+    view = review_of(enrolment)
     section = next((s for s in matrix_sections(view) if s.anchor == anchor), None)
     if section is None:
         abort(404)
@@ -303,7 +285,7 @@ def _left_for_flags(result: decisions.SectionResult) -> str:
 @login_required
 def override_flag(enrolment_id: int, version_id: int) -> Response:
     """Go past a flagged rule of evidence, with the reason, so decisions may lean on the item."""
-    enrolment = _enrolment(enrolment_id, Action.OVERRIDE_FLAG)
+    enrolment = enrolment_or_404(enrolment_id, Action.OVERRIDE_FLAG)
     version = _version(enrolment, version_id)
     form = OverrideForm()
     back = url_for(".item", enrolment_id=enrolment.id, version_id=version.id)
@@ -331,13 +313,13 @@ def override_flag(enrolment_id: int, version_id: int) -> Response:
 @login_required
 def reject_mappings(enrolment_id: int, version_id: int) -> Response:
     """Reject every mapping of an item, so that no decision leans on it."""
-    enrolment = _enrolment(enrolment_id, Action.DECIDE_MAPPING)
+    enrolment = enrolment_or_404(enrolment_id, Action.DECIDE_MAPPING)
     version = _version(enrolment, version_id)
     form = RejectItemForm()
     if not form.validate_on_submit():
         _expired()
         return redirect(url_for(".item", enrolment_id=enrolment.id, version_id=version.id))
-    view = _view(enrolment)
+    view = review_of(enrolment)
     saved = save(
         None,
         lambda: decisions.reject_item_mappings(
@@ -357,7 +339,7 @@ def reject_mappings(enrolment_id: int, version_id: int) -> Response:
 @login_required
 def item(enrolment_id: int, version_id: int) -> str | Response:
     """A submitted item in place, with the four rules of evidence to confirm or flag."""
-    enrolment = _enrolment(enrolment_id, Action.VIEW_REVIEW)
+    enrolment = enrolment_or_404(enrolment_id, Action.VIEW_REVIEW)
     version = _version(enrolment, version_id)
     form = CheckForm()
     if request.method == "POST":
@@ -393,7 +375,7 @@ def _item_page(
     typed: Mapping[str, str] | None = None,
 ) -> str:
     """The item page; ``typed`` is what a refused decision sent, shown back as it was."""
-    view = _view(enrolment)
+    view = review_of(enrolment)
     submitted = next((s for s in view.items if s.version.id == version.id), None)
     if submitted is None:
         abort(404, description="That version was replaced by a later submission.")
@@ -422,12 +404,12 @@ def _item_page(
 def decide_item(enrolment_id: int, version_id: int) -> str | Response | tuple[str, int]:
     """The rules of evidence and the learner's mappings of one item, in one save; then the
     next item still to decide."""
-    enrolment = _enrolment(enrolment_id, Action.CHECK_EVIDENCE)
+    enrolment = enrolment_or_404(enrolment_id, Action.CHECK_EVIDENCE)
     version = _version(enrolment, version_id)
     form = ItemDecisionForm()
     if not form.validate_on_submit():
         return _item_page(enrolment, version, decision=form, typed=request.form), 400
-    view = _view(enrolment)
+    view = review_of(enrolment)
     sent = request.form
     accepted = {
         int(key.removeprefix("map-")): value == "accept"
@@ -451,7 +433,7 @@ def decide_item(enrolment_id: int, version_id: int) -> str | Response | tuple[st
     if not saved.ok:
         return _item_page(enrolment, version, decision=form, typed=sent), 400
     flash(f"E{version.item.number}: decided.", "success")
-    following = _view(enrolment).next_undecided(after=version)
+    following = review_of(enrolment).next_undecided(after=version)
     if following is None:
         flash("Every item of this submission is decided: judge the criteria.", "success")
         return _back(enrolment)
@@ -487,9 +469,9 @@ def _questions(form: SignoffForm) -> list[Conversation]:
 @login_required
 def sign_off(enrolment_id: int, target_id: int) -> str | Response:
     """Close a gap by conversation, observation, a third-party report or further evidence."""
-    enrolment = _enrolment(enrolment_id, Action.SIGN_OFF)
+    enrolment = enrolment_or_404(enrolment_id, Action.SIGN_OFF)
     target = _target(enrolment, target_id)
-    view = _view(enrolment)
+    view = review_of(enrolment)
     form = SignoffForm()
     form.also.choices = [
         SelectChoice(t.id, f"{t.ref} {t.text}")
@@ -532,9 +514,9 @@ def sign_off(enrolment_id: int, target_id: int) -> str | Response:
 @login_required
 def correct_signoff(enrolment_id: int, target_id: int) -> str | Response:
     """After the outcome: a new sign-off that replaces the old one, with the reason."""
-    enrolment = _enrolment(enrolment_id, Action.CORRECT_SIGNOFF)
+    enrolment = enrolment_or_404(enrolment_id, Action.CORRECT_SIGNOFF)
     target = _target(enrolment, target_id)
-    view = _view(enrolment)
+    view = review_of(enrolment)
     old = view.signoffs.get(target.id)
     if old is None:
         abort(404)
@@ -588,7 +570,7 @@ def correct_signoff(enrolment_id: int, target_id: int) -> str | Response:
 @login_required
 def signoff_file(enrolment_id: int, file_id: int) -> Response:
     """A file gathered to close a gap; images and PDFs open in the browser."""
-    enrolment = _enrolment(enrolment_id, Action.VIEW_REVIEW)
+    enrolment = enrolment_or_404(enrolment_id, Action.VIEW_REVIEW)
     stored = db.get_or_404(SignoffFile, file_id)
     if stored.signoff.enrolment_id != enrolment.id:
         abort(404)
@@ -599,8 +581,8 @@ def signoff_file(enrolment_id: int, file_id: int) -> Response:
 @login_required
 def return_portfolio(enrolment_id: int) -> str | Response:
     """Send the portfolio back with feedback on each gap; a new round follows."""
-    enrolment = _enrolment(enrolment_id, Action.RETURN)
-    view = _view(enrolment)
+    enrolment = enrolment_or_404(enrolment_id, Action.RETURN)
+    view = review_of(enrolment)
     form = ReturnForm()
     if form.validate_on_submit():
         feedback = {t.id: request.form.get(f"feedback-{t.id}", "") for t in view.targets}
@@ -632,8 +614,8 @@ def _outcome_choices(view: ReviewView) -> list[SelectChoice]:
 @login_required
 def outcome(enrolment_id: int) -> str | Response:
     """Record the unit outcome with the assessor's declaration; the enrolment is then locked."""
-    enrolment = _enrolment(enrolment_id, Action.RECORD_OUTCOME)
-    view = _view(enrolment)
+    enrolment = enrolment_or_404(enrolment_id, Action.RECORD_OUTCOME)
+    view = review_of(enrolment)
     form = OutcomeForm()
     form.result.choices = _outcome_choices(view)
     if form.validate_on_submit():
@@ -663,8 +645,8 @@ def outcome(enrolment_id: int) -> str | Response:
 @login_required
 def reassess(enrolment_id: int) -> str | Response:
     """After Not yet competent: open the next attempt with a plan and a date to submit by."""
-    enrolment = _enrolment(enrolment_id, Action.OPEN_REASSESSMENT)
-    view = _view(enrolment)
+    enrolment = enrolment_or_404(enrolment_id, Action.OPEN_REASSESSMENT)
+    view = review_of(enrolment)
     allowed = current_app.config["ATTEMPTS_ALLOWED"]
     form = ReassessmentForm()
     if (
@@ -698,9 +680,9 @@ def reassess(enrolment_id: int) -> str | Response:
 @login_required
 def correct_judgement(enrolment_id: int, target_id: int) -> str | Response:
     """After the outcome: a new judgement that replaces the old one, with the reason."""
-    enrolment = _enrolment(enrolment_id, Action.CORRECT_JUDGEMENT)
+    enrolment = enrolment_or_404(enrolment_id, Action.CORRECT_JUDGEMENT)
     target = _target(enrolment, target_id)
-    view = _view(enrolment)
+    view = review_of(enrolment)
     old = view.judgements.get(target.id)
     if old is None:
         abort(404)
@@ -737,8 +719,8 @@ def correct_judgement(enrolment_id: int, target_id: int) -> str | Response:
 @login_required
 def correct_outcome(enrolment_id: int) -> str | Response:
     """After the outcome: a new outcome that replaces the old one, with the reason."""
-    enrolment = _enrolment(enrolment_id, Action.CORRECT_OUTCOME)
-    view = _view(enrolment)
+    enrolment = enrolment_or_404(enrolment_id, Action.CORRECT_OUTCOME)
+    view = review_of(enrolment)
     if view.outcome is None:
         abort(404)
     form = CorrectOutcomeForm()

@@ -13,9 +13,7 @@ built, then removed (row and file) when the next bundle is asked for.
 
 from __future__ import annotations
 
-import io
 import secrets
-from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import asdict
 from datetime import date, timedelta
@@ -30,6 +28,7 @@ from portfolio.audit.exports import record_export
 from portfolio.errors import ServiceError
 from portfolio.exports.bundle import Progress, Selection, selected_ids, stream_bundle
 from portfolio.extensions import db
+from portfolio.files.streams import ChunkStream
 from portfolio.files.uploads import storage
 from portfolio.models import Job, JobState, Role, User
 from portfolio.models.base import utcnow
@@ -37,27 +36,6 @@ from portfolio.queue import JOB_TIMEOUT, RETRIES, enqueue, retries_left
 
 JOB_ID_BYTES = 12
 KIND = "bundle"
-
-
-class _Chunks(io.RawIOBase):
-    """The bundle's chunks read as a stream, as the evidence store saves one."""
-
-    def __init__(self, chunks: Iterator[bytes]) -> None:
-        self.chunks = chunks
-        self.pending = b""
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, target: Any) -> int:
-        while not self.pending:
-            self.pending = next(self.chunks, b"")
-            if not self.pending:
-                return 0
-        size = min(len(target), len(self.pending))
-        target[:size] = self.pending[:size]
-        self.pending = self.pending[size:]
-        return size
 
 
 def _params(selection: Selection) -> dict[str, Any]:
@@ -195,7 +173,7 @@ def build_bundle(job_id: str) -> None:
 
         chunks = stream_bundle(db.session, _selection(job.params), on_progress=progress)
         with closing(chunks):
-            blob = storage().save(_Chunks(chunks))
+            blob = storage().save(ChunkStream(chunks))
         job = db.session.get(Job, job_id)
         record_export(
             db.session,

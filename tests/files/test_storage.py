@@ -10,7 +10,7 @@ import itertools
 import os
 import re
 import tracemalloc
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,32 +24,10 @@ from portfolio.files.storage import (
     StoredBlob,
     storage_from_config,
 )
+from portfolio.files.streams import ChunkStream
 from portfolio.text import MB
 
 KEY = re.compile(r"^sha256/([0-9a-f]{2})/([0-9a-f]{2})/([0-9a-f]{64})$")
-
-
-class GeneratedStream(io.RawIOBase):
-    """A read-only stream fed by an iterator of chunks, like an upload arriving off the wire."""
-
-    def __init__(self, chunks: Iterable[bytes]) -> None:
-        self._chunks: Iterator[bytes] = iter(chunks)
-        self._pending = b""
-        self.bytes_read = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:  # type: ignore[override]
-        while not self._pending:
-            self._pending = next(self._chunks, b"")
-            if not self._pending:
-                return 0
-        count = min(len(buffer), len(self._pending))
-        buffer[:count] = self._pending[:count]
-        self._pending = self._pending[count:]
-        self.bytes_read += count
-        return count
 
 
 class FailingStream(io.RawIOBase):
@@ -168,7 +146,7 @@ def test_one_byte_over_the_limit_is_refused_and_nothing_is_left(store: EvidenceS
 
 def test_oversized_upload_stops_being_read_at_the_limit(store: EvidenceStorage) -> None:
     """An endless upload is cut off at the limit instead of filling the disk."""
-    with GeneratedStream(itertools.repeat(b"y" * 10_000)) as endless:
+    with ChunkStream(itertools.repeat(b"y" * 10_000)) as endless:
         with pytest.raises(FileTooLarge):
             store.save(endless, max_size=MB)  # type: ignore[arg-type]
         assert endless.bytes_read <= MB + CHUNK_SIZE
@@ -256,7 +234,7 @@ def test_large_upload_never_sits_whole_in_memory(storage: LocalStorage) -> None:
         expected.update(chunk)
     tracemalloc.start()
     try:
-        with GeneratedStream(pattern_chunks(total)) as upload:
+        with ChunkStream(pattern_chunks(total)) as upload:
             blob = storage.save(upload)  # type: ignore[arg-type]
         _, peak = tracemalloc.get_traced_memory()
     finally:
@@ -292,7 +270,7 @@ def test_s3_stores_a_large_file_in_parts_with_bounded_memory(s3_server) -> None:
         expected.update(chunk)
     tracemalloc.start()
     try:
-        with GeneratedStream(pattern_chunks(total)) as upload:
+        with ChunkStream(pattern_chunks(total)) as upload:
             blob = store.save(upload)  # type: ignore[arg-type]
         _, peak = tracemalloc.get_traced_memory()
     finally:
