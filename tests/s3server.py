@@ -81,8 +81,9 @@ class S3Server:
 
 
 @contextmanager
-def running_s3(folder: Path) -> Iterator[S3Server]:
-    """SeaweedFS (master, volume, filer and S3 gateway in one process) until the block ends."""
+def running_s3(folder: Path, *, volume_mb: int = 64, volumes: int = 8) -> Iterator[S3Server]:
+    """SeaweedFS (master, volume, filer and S3 gateway in one process) until the block ends,
+    holding up to ``volumes`` volumes of ``volume_mb`` MB (0: as many as the disk holds)."""
     master, volume, filer, gateway = _free_pairs(4)
     folder.mkdir(parents=True, exist_ok=True)
     server = S3Server(f"http://127.0.0.1:{gateway}")
@@ -122,7 +123,8 @@ def running_s3(folder: Path) -> Iterator[S3Server]:
         "-s3",
         f"-s3.port={gateway}",
         f"-s3.config={identities}",
-        "-master.volumeSizeLimitMB=64",
+        f"-master.volumeSizeLimitMB={volume_mb}",
+        f"-volume.max={volumes}",
         # Nothing on fixed ports (two test workers run a server each), nothing sent out.
         "-s3.port.iceberg=0",
         "-s3.port.lance=0",

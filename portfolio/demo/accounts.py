@@ -10,7 +10,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from portfolio.assessment import decisions, gaps, outcome, review, rules
+from portfolio.assessment import decisions, gaps, outcome, review, rules, templates
 from portfolio.auth.services import create_user, find_user_by_email
 from portfolio.clock import today
 from portfolio.demo.samples import docx_bytes, pdf_bytes, png_bytes
@@ -27,6 +27,7 @@ from portfolio.models import (
     OutcomeResult,
     Role,
     Target,
+    TemplateKind,
     User,
 )
 
@@ -73,6 +74,17 @@ def create_demo_accounts(session: Session) -> bool | None:
         learner=users["learner@example.org"],
         unit_code="BSBCUS501",
         assessor=assessor,
+    )
+    # An observation checklist, as an assessor starts one: a line for each criterion and
+    # performance evidence item, in the unit's words.
+    release = enrolments["learner@example.org"].unit_release
+    templates.create_template(
+        session,
+        actor=assessor,
+        release=release,
+        kind=TemplateKind.OBSERVATION,
+        title=f"Observation at the workplace, {release.unit.code}",
+        lines=templates.starting_lines(TemplateKind.OBSERVATION, templates.criteria(release)),
     )
     return True
 

@@ -294,7 +294,8 @@ class Services:
 def start_services(stack: ExitStack, work: Path, notes: list[str]) -> Services:
     services = Services()
     try:
-        services.s3 = stack.enter_context(running_s3(work / "seaweedfs"))
+        # A cohort's evidence and its bundles: gigabytes, in as many volumes as the disk holds.
+        services.s3 = stack.enter_context(running_s3(work / "seaweedfs", volume_mb=1024, volumes=0))
     except RuntimeError as error:
         notes.append(f"The S3-compatible store was not measured: {error}")
     if redis_binary() is None:
