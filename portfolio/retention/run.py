@@ -26,11 +26,11 @@ from datetime import date
 from itertools import islice
 
 from flask import Flask
-from sqlalchemy import delete, distinct, func, select
+from sqlalchemy import Select, delete, distinct, func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from portfolio.audit.log import record
-from portfolio.enrolments.holds import held_ids
+from portfolio.enrolments.holds import held_ids, hold_reasons
 from portfolio.exports.jobs import old_bundles, remove_old_bundles
 from portfolio.files.storage import EvidenceStorage
 from portfolio.files.sweep import SweepResult, sweep
@@ -41,7 +41,6 @@ from portfolio.models import (
     EvidenceItem,
     EvidenceVersion,
     Job,
-    LegalHold,
     PendingUpload,
     UnitRelease,
 )
@@ -105,19 +104,24 @@ class Outcome:
     sweep: SweepResult | None = None
 
 
+def _evidence_due(cutoff: date) -> Select[tuple[Enrolment]]:
+    """Enrolments judged or closed on or before ``cutoff`` whose evidence is still kept (holds
+    aside): the one statement of what is due, for the plan and for each destruction."""
+    return select(Enrolment).where(
+        Enrolment.state.in_(FINISHED),
+        Enrolment.evidence_destroyed_on.is_(None),
+        Enrolment.activity_end.is_not(None),
+        Enrolment.activity_end <= cutoff,
+    )
+
+
 def _due_enrolments(session: Session, cutoff: date) -> list[Enrolment]:
     return list(
         session.scalars(
-            select(Enrolment)
+            _evidence_due(cutoff)
             .options(
                 joinedload(Enrolment.learner),
                 joinedload(Enrolment.unit_release).joinedload(UnitRelease.unit),
-            )
-            .where(
-                Enrolment.state.in_(FINISHED),
-                Enrolment.evidence_destroyed_on.is_(None),
-                Enrolment.activity_end.is_not(None),
-                Enrolment.activity_end <= cutoff,
             )
             .order_by(Enrolment.activity_end, Enrolment.id)
         )
@@ -146,26 +150,13 @@ def _evidence_counts(session: Session, ids: Sequence[int]) -> dict[int, tuple[in
     return found
 
 
-def _hold_reasons(session: Session, ids: Iterable[int]) -> dict[int, str]:
-    reasons: dict[int, str] = {}
-    for chunk in batched(ids):
-        rows = session.execute(
-            select(LegalHold.enrolment_id, LegalHold.reason)
-            .where(LegalHold.enrolment_id.in_(chunk), LegalHold.lifted_at.is_(None))
-            .order_by(LegalHold.id)
-        )
-        for enrolment_id, reason in rows:
-            reasons.setdefault(enrolment_id, reason)
-    return reasons
-
-
 def plan(app: Flask, session: Session, today: date, rules: Periods) -> Plan:
     """What a run on ``today`` would destroy, and what it keeps only because of a hold."""
     result = Plan(today=today, rules=rules)
     due = _due_enrolments(session, evidence_cutoff(today, rules))
     ids = [e.id for e in due]
     counts = _evidence_counts(session, ids)
-    holds = _hold_reasons(session, ids)
+    holds = hold_reasons(session, ids)
     for enrolment in due:
         assert enrolment.activity_end is not None  # the query asks for one
         due_on = evidence_due_on(enrolment.activity_end, rules)
@@ -189,7 +180,7 @@ def plan(app: Flask, session: Session, today: date, rules: Periods) -> Plan:
 
 
 def _receipt(item: EvidenceItem, files: list[EvidenceFile], characters: int) -> dict[str, object]:
-    current = item.current_version or item.versions[-1]
+    current = next((v for v in item.versions if v.id == item.current_version_id), item.versions[-1])
     return {
         "title": current.title,
         "versions": len(item.versions),
@@ -204,15 +195,13 @@ def destroy_evidence(
     """Destroy one enrolment's evidence in the caller's transaction, with a receipt per item.
     Returns the stored keys no record names any more (to delete after the commit), or None
     when the enrolment is no longer due (a hold placed, a reassessment opened, a run before)."""
-    enrolment = session.get(Enrolment, enrolment_id, with_for_update=True, populate_existing=True)
-    if (
-        enrolment is None
-        or enrolment.evidence_destroyed_on is not None
-        or enrolment.state not in FINISHED
-        or enrolment.activity_end is None
-        or enrolment.activity_end > evidence_cutoff(today, rules)
-        or held_ids(session, [enrolment.id])
-    ):
+    enrolment = session.scalars(
+        _evidence_due(evidence_cutoff(today, rules))
+        .where(Enrolment.id == enrolment_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).first()
+    if enrolment is None or held_ids(session, [enrolment.id]):
         return None
     due_on = evidence_due_on(enrolment.activity_end, rules)
     items = session.scalars(
