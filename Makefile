@@ -1,6 +1,7 @@
 # make run   - set up (first time) and serve the app on http://127.0.0.1:5000
 # make test  - lint (style and layers) and run the test suite (DATABASE_URL=postgresql+psycopg://... to use PostgreSQL)
-# make test-slow - the tests marked slow (the benchmark harness end to end), which make test leaves out
+# make test-slow - the tests marked slow (the benchmark harness end to end), which make test leaves out;
+#                  make test TEST_MARKS=all runs both in one pass (what CI does)
 # make serve - run under gunicorn with gunicorn.conf.py (production; set DATABASE_URL, SECRET_KEY and AUDIT_KEY)
 # make worker - work the background job queue (set QUEUE_URL, and the same settings as the app)
 # make bench - run the benchmarks and write BENCHMARKS.md
@@ -14,6 +15,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 # Tests run on every core (pytest-xdist); PYTEST_ARGS="-n 0" runs them in one process.
 PYTEST_ARGS ?= -n auto --dist loadgroup
+TEST_MARKS  ?= not slow
 
 .PHONY: run test test-slow lint format setup db serve worker bench
 
@@ -46,7 +48,7 @@ bench: $(STAMP)
 	$(BIN)/python -m tests.benchmarks.run
 
 test: lint
-	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(if $(filter all,$(TEST_MARKS)),,-m "$(TEST_MARKS)") $(PYTEST_ARGS)
 
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -m slow $(PYTEST_ARGS)

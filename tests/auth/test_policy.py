@@ -62,6 +62,7 @@ WHOSE = {
     Action.OPEN_REASSESSMENT: frozenset({"assessor", "admin"}),
     Action.WITHDRAW: frozenset({"admin"}),
     Action.CREDIT_TRANSFER: frozenset({"admin"}),
+    Action.LEGAL_HOLD: frozenset({"admin"}),
     **dict.fromkeys(
         (
             Action.START_REVIEW,
