@@ -100,6 +100,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from portfolio.auth.cli import users_cli
     from portfolio.auth.views import bp as auth_bp
     from portfolio.backup.cli import backup_cli
+    from portfolio.cohorts.admin import bp as admin_cohorts_bp
+    from portfolio.cohorts.cli import cohorts_cli
     from portfolio.demo.cli import demo_cli
     from portfolio.enrolments.admin import bp as admin_enrolments_bp
     from portfolio.enrolments.cli import enrolments_cli
@@ -107,6 +109,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from portfolio.exports.cli import exports_cli
     from portfolio.exports.views import bp as exports_bp
     from portfolio.files.cli import files_cli, storage_cli
+    from portfolio.mail.admin import bp as admin_mail_bp
+    from portfolio.mail.cli import mail_cli
     from portfolio.queue import jobs_cli
     from portfolio.retention.cli import retention_cli
     from portfolio.units.admin import bp as admin_units_bp
@@ -124,6 +128,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         admin_users_bp,
         admin_enrolments_bp,
         admin_units_bp,
+        admin_mail_bp,
+        admin_cohorts_bp,
     ):
         app.register_blueprint(blueprint)
     for command in (
@@ -138,6 +144,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         storage_cli,
         jobs_cli,
         retention_cli,
+        mail_cli,
+        cohorts_cli,
     ):
         app.cli.add_command(command)
 

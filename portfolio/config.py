@@ -35,6 +35,18 @@ ENVIRONMENT_KEYS = {
     # Background jobs on RQ (redis://host:6379/0, Redis or Valkey) instead of in-process.
     "QUEUE_URL": "QUEUE_URL",
     "JOB_HEARTBEAT_SECONDS": "JOB_HEARTBEAT_SECONDS",
+    # Email through an SMTP server (names as Flask's mail extensions use them); off when
+    # MAIL_SERVER is not set. PUBLIC_URL is the address links in emails point at.
+    "MAIL_SERVER": "MAIL_SERVER",
+    "MAIL_PORT": "MAIL_PORT",
+    "MAIL_USE_TLS": "MAIL_USE_TLS",
+    "MAIL_USE_SSL": "MAIL_USE_SSL",
+    "MAIL_USERNAME": "MAIL_USERNAME",
+    "MAIL_PASSWORD": "MAIL_PASSWORD",
+    "MAIL_DEFAULT_SENDER": "MAIL_DEFAULT_SENDER",
+    "MAIL_TIMEOUT_SECONDS": "MAIL_TIMEOUT_SECONDS",
+    "PUBLIC_URL": "PUBLIC_URL",
+    "SETUP_LINK_DAYS": "SETUP_LINK_DAYS",
     "UNITS_DIR": "UNITS_DIR",
     "RTO_NAME": "RTO_NAME",
     "RTO_TIMEZONE": "RTO_TIMEZONE",
@@ -97,6 +109,17 @@ def defaults(instance_path: str) -> dict[str, object]:
         "UNITS_DIR": str(PROJECT_ROOT / "units"),
         "MIGRATIONS_DIR": str(PROJECT_ROOT / "migrations"),
         "RTO_NAME": "Demo Registered Training Organisation",
+        # Where people reach the app: the start of every link in an email or a list of set-up
+        # links (never taken from a request's Host header, which a caller can forge).
+        "PUBLIC_URL": "http://127.0.0.1:5000",
+        "MAIL_SERVER": "",
+        "MAIL_PORT": 25,
+        "MAIL_USE_TLS": False,
+        "MAIL_USE_SSL": False,
+        "MAIL_DEFAULT_SENDER": "portfolio@localhost",
+        "MAIL_TIMEOUT_SECONDS": 30,
+        # A set-up link for a new account works for this many days; a reset link for an hour.
+        "SETUP_LINK_DAYS": 7,
         "RTO_TIMEZONE": "Australia/Sydney",
         "MAX_UPLOAD_MB": 50,
         # What one learner may keep (evidence and uploads not yet claimed by a form), and how
@@ -180,12 +203,17 @@ def _coerce(key: str, value: str) -> object:
         "LEARNER_STORAGE_MB",
         "LEARNER_STORAGE_FILES",
         "REVIEW_DUE_WORKING_DAYS",
+        "MAIL_PORT",
+        "MAIL_TIMEOUT_SECONDS",
+        "SETUP_LINK_DAYS",
     ):
         try:
             return int(value)
         except ValueError:
             variable = next(v for v, k in ENVIRONMENT_KEYS.items() if k == key)
             raise ConfigurationError(f"{variable} must be a whole number, not {value!r}.") from None
+    if key in ("MAIL_USE_TLS", "MAIL_USE_SSL"):
+        return value.strip().lower() in ("1", "true", "yes", "on")
     return value
 
 
@@ -203,6 +231,14 @@ def apply_production(config: dict[str, object]) -> None:
                 "restart, and keep it apart from the database and its backups, for example the "
                 "output of: python3 -c 'import secrets; print(secrets.token_hex(32))'"
             )
+    if config.get("MAIL_SERVER") and str(config.get("PUBLIC_URL", "")).startswith(
+        "http://127.0.0.1"
+    ):
+        raise ConfigurationError(
+            "PORTFOLIO_ENV is production and MAIL_SERVER is set, but PUBLIC_URL is not: set "
+            "it to the address people reach the app at (for example "
+            "https://portfolio.example.edu.au), so the links in emails lead there."
+        )
     config.update(PRODUCTION_SETTINGS)
 
 

@@ -207,6 +207,27 @@ def count_queries(app: Flask) -> Callable[[], object]:
     return counting
 
 
+@pytest.fixture
+def smtp(app: Flask) -> Iterator[object]:
+    """Mail on, through a real SMTP server in this process; the fixture is its inbox. Emails
+    are sent as soon as the request that wrote them commits (JOBS_SYNCHRONOUS)."""
+    from tests.smtpserver import Inbox, start
+
+    inbox = Inbox()
+    controller = start(inbox)
+    app.config.update(
+        MAIL_SERVER="127.0.0.1",
+        MAIL_PORT=controller.port,
+        MAIL_DEFAULT_SENDER="portfolio@rto.example.org",
+        PUBLIC_URL="https://portfolio.rto.example.org",
+        JOBS_SYNCHRONOUS=True,
+    )
+    try:
+        yield inbox
+    finally:
+        controller.stop()
+
+
 PASSWORD = "correct horse battery"
 
 
@@ -220,7 +241,7 @@ def make_user(app: Flask) -> Callable[..., object]:
 
     def make(*roles: str, name: str | None = None, email: str | None = None, **fields):
         n = next(counter)
-        user, _ = create_user(
+        user = create_user(
             db.session,
             actor=None,
             name=name or f"Person {n}",

@@ -467,7 +467,7 @@ def test_a_generated_enrolment_is_what_the_services_make_of_the_same_plan(
     bulk = db.session.get(Enrolment, written.id)
 
     # Through the services, one call per action.
-    learner, _ = create_user(
+    learner = create_user(
         db.session,
         actor=None,
         name=plan.name,
@@ -476,13 +476,13 @@ def test_a_generated_enrolment_is_what_the_services_make_of_the_same_plan(
         password=DEMO_PASSWORD,
         usi=plan.usi,
     )
-    assessor, _ = create_user(
+    assessor = create_user(
         db.session,
         actor=None,
         name="Sam Assessor",
         email="a@services.test",
         roles={Role.ASSESSOR},
-        password="assessor-pass",
+        password="assessor passes judgement",
     )
     served = replay(db.session, enrolment_plan, learner=learner, assessor=assessor)
     db.session.commit()

@@ -141,10 +141,13 @@ def enrolment_events_query(enrolment: Enrolment) -> Select[tuple[AuditEvent]]:
 
 
 def log_query(
-    *, action: str | None = None, enrolment_id: int | None = None
+    *, action: str | None = None, enrolment_id: int | None = None, subject: str | None = None
 ) -> Select[tuple[AuditEvent]]:
-    """Every event, newest first, with their actors; optionally one action or one enrolment."""
+    """Every event, newest first, with their actors; optionally one action, one enrolment or
+    one subject (``user:12``)."""
     query = select(AuditEvent).options(selectinload(AuditEvent.actor))
+    if subject:
+        query = query.where(AuditEvent.subject == subject)
     if action:
         query = query.where(AuditEvent.action == action)
     if enrolment_id is not None:

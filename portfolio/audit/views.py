@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, render_template, request
 from flask_login import current_user, login_required
 
@@ -13,7 +15,7 @@ from portfolio.audit.history import (
 )
 from portfolio.auth.permissions import Action, require
 from portfolio.extensions import db
-from portfolio.models import Enrolment
+from portfolio.models import Enrolment, User
 
 bp = Blueprint("audit", __name__)
 
@@ -44,12 +46,17 @@ def admin_log() -> str:
     typed = request.args.get("enrolment", "").strip()
     enrolment_id = int(typed) if typed.isdigit() else None
     error = None if not typed or enrolment_id is not None else "Type an enrolment number."
+    subject = request.args.get("subject", "").strip()
+    account = None
+    if re.fullmatch(r"user:\d{1,12}", subject):
+        account = db.session.get(User, int(subject[5:]))
+    subject = subject if account is not None else ""
     page = db.paginate(
-        log_query(action=action or None, enrolment_id=enrolment_id),
+        log_query(action=action or None, enrolment_id=enrolment_id, subject=subject or None),
         per_page=PER_PAGE,
         error_out=False,
     )
-    filters = {"action": action, "enrolment": typed}
+    filters = {"action": action, "enrolment": typed, "subject": subject}
     return render_template(
         "audit/log.html",
         page=page,
@@ -58,4 +65,5 @@ def admin_log() -> str:
         filters=filters,
         page_args={k: v for k, v in filters.items() if v},
         enrolment_error=error,
+        account=account,
     )

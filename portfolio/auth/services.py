@@ -2,29 +2,24 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import re
-import secrets
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from portfolio.audit.log import admin_role, record
+from portfolio.auth import passwords
 from portfolio.errors import ServiceError
-from portfolio.models import Role, User
+from portfolio.models import AccountLink, NotifyMode, Role, User
+from portfolio.models.base import utcnow
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-# USIs use digits and capital letters without the easily confused 0, 1, I and O.
+# USIs use digits and capital letters without the easily confused 0, 1, I and O; the last is a
+# check character over the first nine (Luhn mod N over this alphabet, as the USI Registry
+# System issues them).
+USI_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 USI = re.compile(r"^[2-9A-HJ-NP-Z]{10}$")
-IMPORT_COLUMNS = ("name", "email", "student_id", "usi")
-
-
-def generate_password() -> str:
-    """A temporary password that reads clearly when handed over on paper or screen."""
-    return secrets.token_urlsafe(9)
 
 
 def normalise_email(email: str) -> str:
@@ -53,22 +48,43 @@ def get_user(session: Session, key: str, field: str | None = None) -> User:
     return user
 
 
-def _check_email(session: Session, email: str) -> None:
+def check_email_free(session: Session, email: str) -> None:
     if not EMAIL.match(email):
         raise ServiceError(f"{email!r} is not an email address.", "email")
     if find_user_by_email(session, email) is not None:
         raise ServiceError(f"There is already an account for {email}.", "email")
 
 
-def _check_student_id(session: Session, student_id: str | None) -> None:
+def check_student_id_free(session: Session, student_id: str | None) -> None:
     if student_id and session.scalar(select(User.id).where(User.student_id == student_id)):
         raise ServiceError(f"Student ID {student_id} belongs to another learner.", "student_id")
 
 
-def _check_usi(usi: str | None) -> None:
-    if usi and not USI.match(usi):
+def usi_check_character(first_nine: str) -> str:
+    """The character a USI ends with, computed from its first nine (Luhn mod N, N = 32)."""
+    n = len(USI_ALPHABET)
+    total, factor = 0, 2
+    for character in reversed(first_nine):
+        addend = factor * USI_ALPHABET.index(character)
+        total += addend // n + addend % n
+        factor = 1 if factor == 2 else 2
+    return USI_ALPHABET[(n - total % n) % n]
+
+
+def check_usi(usi: str | None) -> None:
+    if not usi:
+        return
+    if not USI.match(usi):
         raise ServiceError(
-            "A USI is 10 characters: digits 2-9 and capital letters except I and O.", "usi"
+            f"{usi} is not a USI: a USI is 10 characters, digits 2-9 and capital letters "
+            "except I and O.",
+            "usi",
+        )
+    if usi_check_character(usi[:9]) != usi[9]:
+        raise ServiceError(
+            f"{usi} is not a valid USI: its last character does not match the other nine. "
+            "Check it against the learner's USI record; a letter or digit is mistyped.",
+            "usi",
         )
 
 
@@ -95,10 +111,13 @@ def create_user(
     email: str,
     roles: Iterable[Role],
     password: str | None = None,
+    temporary: bool = False,
     student_id: str | None = None,
     usi: str | None = None,
-) -> tuple[User, str]:
-    """Create an account; returns it with its password (generated when none is given).
+) -> User:
+    """Create an account. Without a password it cannot log in until its holder chooses one
+    by a set-up link (``auth.links``); a ``temporary`` password must be changed at the
+    first login.
 
     ``actor`` is None only for command-line set-up by the operator.
     """
@@ -110,13 +129,14 @@ def create_user(
         raise ServiceError("Choose at least one role.", "roles")
     if not name.strip():
         raise ServiceError("A name is required.", "name")
-    _check_email(session, email)
-    _check_student_id(session, student_id)
-    _check_usi(usi)
-    password = password or generate_password()
+    check_email_free(session, email)
+    check_student_id_free(session, student_id)
+    check_usi(usi)
     user = User(name=name.strip(), email=email, student_id=student_id, usi=usi)
     user.set_roles(role_set)
-    user.set_password(password)
+    if password:
+        user.set_password(passwords.check(password, known=(name, email, student_id or "")))
+        user.must_change_password = temporary
     session.add(user)
     session.flush()
     record(
@@ -127,7 +147,7 @@ def create_user(
         subject=f"user:{user.id}",
         after=account_payload(user.name, user.email, role_set, user.student_id, user.usi),
     )
-    return user, password
+    return user
 
 
 def set_active(session: Session, *, actor: User | None, user: User, active: bool) -> None:
@@ -154,115 +174,137 @@ def set_active(session: Session, *, actor: User | None, user: User, active: bool
     )
 
 
-@dataclass
-class ImportProblem:
-    line: int
-    column: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"line {self.line}, {self.column}: {self.message}"
-
-
-@dataclass
-class ImportResult:
-    created: list[tuple[User, str]] = field(default_factory=list)
-    problems: list[ImportProblem] = field(default_factory=list)
+def _changed(user: User, values: dict[str, object]) -> tuple[dict[str, object], dict[str, object]]:
+    before: dict[str, object] = {}
+    after: dict[str, object] = {}
+    for key, value in values.items():
+        old = sorted(r.value for r in user.roles) if key == "roles" else getattr(user, key)
+        if old != value:
+            before[key], after[key] = old, value
+    return before, after
 
 
-def _csv_refusal(error: csv.Error) -> str:
-    if "field limit" in str(error):
-        limit = csv.field_size_limit()
-        return (
-            f"has a value longer than {limit:,} characters, which no name, email or ID is; "
-            "check that this is the list of learners, saved as CSV"
-        )
-    return f"cannot be read as CSV ({error}); save it again as CSV UTF-8"
+def update_user(
+    session: Session,
+    *,
+    actor: User | None,
+    user: User,
+    name: str,
+    email: str,
+    roles: Iterable[Role],
+    student_id: str | None,
+    usi: str | None,
+) -> bool:
+    """Change an account's details and roles; False when nothing was different. The audit
+    event keeps each changed value before and after."""
+    email = normalise_email(email)
+    student_id = (student_id or "").strip() or None
+    usi = (usi or "").strip().upper() or None
+    role_set = set(roles)
+    if not name.strip():
+        raise ServiceError("A name is required.", "name")
+    if not role_set:
+        raise ServiceError("Choose at least one role.", "roles")
+    if actor is not None and actor.id == user.id and Role.ADMIN not in role_set:
+        raise ServiceError("You cannot take the RTO admin role from your own account.", "roles")
+    if email != user.email:
+        if not EMAIL.match(email):
+            raise ServiceError(f"{email!r} is not an email address.", "email")
+        other = find_user_by_email(session, email)
+        if other is not None and other.id != user.id:
+            raise ServiceError(f"{email} is the email of another account.", "email")
+    if student_id != user.student_id:
+        check_student_id_free(session, student_id)
+    if usi != user.usi:
+        check_usi(usi)
+    before, after = _changed(
+        user,
+        {
+            "name": name.strip(),
+            "email": email,
+            "roles": sorted(r.value for r in role_set),
+            "student_id": student_id,
+            "usi": usi,
+        },
+    )
+    if not after:
+        return False
+    user.name, user.email, user.student_id, user.usi = name.strip(), email, student_id, usi
+    user.set_roles(role_set)
+    session.flush()
+    record(
+        session,
+        actor=actor,
+        role=admin_role(actor),
+        action="user.updated",
+        subject=f"user:{user.id}",
+        before=before,
+        after=after,
+    )
+    return True
 
 
-def import_learners(session: Session, *, actor: User | None, data: bytes) -> ImportResult:
-    """Create learner accounts from CSV: every row is checked first, and none is written
-    unless the whole file is clean."""
-    result = ImportResult()
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        result.problems.append(ImportProblem(1, "file", "is not UTF-8 text; save it as CSV UTF-8"))
-        return result
-    reader = csv.DictReader(io.StringIO(text))
-    try:
-        header = [h.strip().lower() for h in (reader.fieldnames or [])]
-        reader.fieldnames = header
-        records = [(reader.line_num, row) for row in reader]
-    except csv.Error as error:
-        result.problems.append(ImportProblem(reader.line_num + 1, "file", _csv_refusal(error)))
-        return result
-    missing = [c for c in ("name", "email") if c not in header]
-    unknown = [h for h in header if h not in IMPORT_COLUMNS]
-    if missing or unknown:
-        message = "the header must name the columns " + ", ".join(IMPORT_COLUMNS)
-        if missing:
-            message += f" (missing: {', '.join(missing)})"
-        if unknown:
-            message += f" (unknown: {', '.join(unknown)})"
-        result.problems.append(ImportProblem(1, "header", message))
-        return result
-    rows: list[tuple[int, dict[str, str]]] = []
-    emails: dict[str, int] = {}
-    student_ids: dict[str, int] = {}
-    for line, row in records:
-        if None in row:
-            result.problems.append(ImportProblem(line, "row", "has more values than columns"))
-            continue
-        values = {k: (v or "").strip() for k, v in row.items()}
-        if not any(values.values()):
-            continue
-        email = normalise_email(values.get("email", ""))
-        values["email"] = email
-        if not values.get("name"):
-            result.problems.append(ImportProblem(line, "name", "is empty"))
-        if not email:
-            result.problems.append(ImportProblem(line, "email", "is empty"))
-        elif email in emails:
-            result.problems.append(
-                ImportProblem(line, "email", f"{email} is also on line {emails[email]}")
-            )
-        else:
-            emails[email] = line
-            try:
-                _check_email(session, email)
-            except ServiceError as error:
-                result.problems.append(ImportProblem(line, "email", error.message))
-        student_id = values.get("student_id", "")
-        if student_id:
-            if student_id in student_ids:
-                other = student_ids[student_id]
-                result.problems.append(
-                    ImportProblem(line, "student_id", f"{student_id} is also on line {other}")
-                )
-            student_ids[student_id] = line
-        usi = values.get("usi", "").upper()
-        values["usi"] = usi
-        try:
-            _check_student_id(session, student_id or None)
-            _check_usi(usi or None)
-        except ServiceError as error:
-            result.problems.append(ImportProblem(line, error.field or "row", error.message))
-        rows.append((line, values))
-    if not rows and not result.problems:
-        result.problems.append(ImportProblem(2, "file", "has no learners below the header"))
-    if result.problems:
-        return result
-    for _line, values in rows:
-        result.created.append(
-            create_user(
-                session,
-                actor=actor,
-                name=values["name"],
-                email=values["email"],
-                roles={Role.LEARNER},
-                student_id=values.get("student_id") or None,
-                usi=values.get("usi") or None,
-            )
-        )
-    return result
+def change_password(
+    session: Session, *, user: User, current: str, new: str, address: str | None
+) -> None:
+    """The person chooses a new password, giving their current one. Every other session of
+    theirs ends, and any set-up or reset link stops working."""
+    if not user.check_password(current):
+        raise ServiceError("That is not your current password.", "current_password")
+    if current == new:
+        raise ServiceError("Choose a password different from your current one.", "new_password")
+    chosen = passwords.check(
+        new, known=(user.name, user.email, user.student_id or ""), field="new_password"
+    )
+    user.set_password(chosen)
+    user.must_change_password = False
+    session.execute(
+        update(AccountLink)
+        .where(AccountLink.user_id == user.id, AccountLink.used_at.is_(None))
+        .values(used_at=utcnow())
+    )
+    session.flush()
+    record(
+        session,
+        actor=user,
+        role=None,
+        action="account.password-changed",
+        subject=f"user:{user.id}",
+        after={"address": address},
+    )
+
+
+def set_temporary_password(
+    session: Session, *, actor: User | None, user: User, password: str
+) -> None:
+    """Someone else sets the person's password (the operator at the command line): it must be
+    changed at their next login, and their sessions end."""
+    user.set_password(passwords.check(password, known=(user.name, user.email)))
+    user.must_change_password = True
+    session.flush()
+    record(
+        session,
+        actor=actor,
+        role=admin_role(actor),
+        action="account.password-set",
+        subject=f"user:{user.id}",
+        after={"by": "admin" if actor else "system", "must_change": True},
+    )
+
+
+def set_notify(session: Session, *, user: User, mode: NotifyMode) -> None:
+    """How the person hears of what waits for them: each email at once, or a daily digest."""
+    if user.notify is mode:
+        return
+    before = user.notify.value
+    user.notify = mode
+    session.flush()
+    record(
+        session,
+        actor=user,
+        role=None,
+        action="account.notify-changed",
+        subject=f"user:{user.id}",
+        before={"notify": before},
+        after={"notify": mode.value},
+    )

@@ -10,6 +10,7 @@ from flask import (
     Blueprint,
     current_app,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
@@ -20,10 +21,21 @@ from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 
-from portfolio.auth.forms import LoginForm
+from portfolio.auth import links
+from portfolio.auth.forms import (
+    ChangePasswordForm,
+    ChoosePasswordForm,
+    ForgotPasswordForm,
+    LoginForm,
+    NotifyForm,
+)
 from portfolio.auth.logins import log_in, policy_from
+from portfolio.auth.services import change_password as change_password_service
+from portfolio.auth.services import set_notify
 from portfolio.extensions import db, limiter, login_manager
-from portfolio.models import User
+from portfolio.mail.outbox import mail_on
+from portfolio.models import LinkPurpose, NotifyMode, User
+from portfolio.saving import save
 from portfolio.text import day_and_time
 
 bp = Blueprint("auth", __name__)
@@ -53,6 +65,23 @@ def end_old_sessions() -> None:
     if not isinstance(started, int | float) or time.time() - started > limit:
         logout_user()
         session.clear()
+
+
+#: What a person who must choose a new password may still reach.
+_WHILE_CHANGING = {"auth.change_password", "auth.logout", "static", "bootstrap.static"}
+
+
+@bp.before_app_request
+def choose_own_password_first() -> Response | None:
+    """Someone whose password was set by an admin chooses their own before anything else."""
+    if (
+        current_user.is_authenticated
+        and current_user.must_change_password
+        and request.endpoint not in _WHILE_CHANGING
+    ):
+        flash("Your password was set for you: choose your own to go on.", "info")
+        return redirect(url_for("auth.change_password"))
+    return None
 
 
 def _safe_next(target: str | None) -> str:
@@ -105,10 +134,7 @@ def login() -> str | Response:
         else:
             # A fresh session (and CSRF secret) for each login: nothing carries over from
             # before, and forms opened by a previous user of this browser stop working.
-            session.clear()
-            session.permanent = True  # expires after PERMANENT_SESSION_LIFETIME
-            session["signed_in_at"] = int(time.time())
-            login_user(user)
+            _start_session(user)
             return redirect(_safe_next(request.args.get("next")))
     return render_template("auth/login.html", form=form)
 
@@ -124,3 +150,114 @@ def logout() -> Response:
     session.clear()
     flash("You are logged out.", "info")
     return redirect(url_for("auth.login"))
+
+
+def _start_session(user: User) -> None:
+    """A fresh session for ``user`` (a login, or a new password that ended the old ones)."""
+    session.clear()
+    session.permanent = True  # expires after PERMANENT_SESSION_LIFETIME
+    session["signed_in_at"] = int(time.time())
+    login_user(user)
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def account() -> str | Response:
+    """The person's own account: their details, their password, how they hear of things."""
+    form = NotifyForm(notify=current_user.notify.value)
+    if form.validate_on_submit():
+        mode = NotifyMode(form.notify.data)
+        if save(form, lambda: set_notify(db.session, user=current_user, mode=mode)).ok:
+            flash("Saved: " + mode.label.lower() + ".", "success")
+            return redirect(url_for(".account"))
+    return render_template("auth/account.html", form=form, mail_on=mail_on())
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password() -> str | Response:
+    """Choose a new password, giving the current one; other sessions end."""
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        changed = save(
+            form,
+            lambda: change_password_service(
+                db.session,
+                user=user,
+                current=form.current_password.data or "",
+                new=form.new_password.data or "",
+                address=request.remote_addr,
+            ),
+        )
+        if changed.ok:
+            _start_session(user)
+            flash("Your password is changed. Any other session of yours has ended.", "success")
+            return redirect(url_for("home"))
+    return render_template("auth/change_password.html", form=form)
+
+
+@bp.route("/account/forgot", methods=["GET", "POST"])
+@limiter.limit(
+    "10 per hour",
+    methods=["POST"],
+    error_message="Too many requests for reset links from your network. Try again in an hour.",
+)
+def forgot_password() -> str | Response:
+    """Ask for a reset link by email; the answer is the same whether or not the account
+    exists."""
+    form = ForgotPasswordForm()
+    if mail_on() and form.validate_on_submit():
+        links.request_reset(db.session, email=form.email.data or "", address=request.remote_addr)
+        db.session.commit()
+        flash(
+            "If an active account has that email, a link to choose a new password is on its "
+            "way to it. The link works for one hour. Check your junk mail folder too.",
+            "info",
+        )
+        return redirect(url_for(".login"))
+    return render_template("auth/forgot.html", form=form, mail_on=mail_on())
+
+
+def _choose(purpose: LinkPurpose, token: str) -> str | Response | tuple[str, int]:
+    """A set-up or reset link: choose a password, once, before it expires."""
+    if current_user.is_authenticated:
+        logout_user()
+        session.clear()
+    if links.find(db.session, token, purpose) is None:
+        links.refused(db.session, token, purpose, request.remote_addr)
+        db.session.commit()
+        return render_template("auth/dead_link.html", message=links.DEAD_LINK), 410
+    form = ChoosePasswordForm()
+    if form.validate_on_submit():
+        saved = save(
+            form,
+            lambda: links.redeem(
+                db.session,
+                token=token,
+                purpose=purpose,
+                password=form.new_password.data or "",
+                address=request.remote_addr,
+            ),
+        )
+        if saved.ok:
+            flash("Your password is saved. Log in with your email and it.", "success")
+            return redirect(url_for(".login"))
+    return render_template("auth/choose_password.html", form=form, purpose=purpose)
+
+
+def _uncached(page: str | Response | tuple[str, int]) -> Response:
+    """A page reached by a secret link is kept in no cache."""
+    response = make_response(page)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/account/setup/<token>", methods=["GET", "POST"])
+def setup(token: str) -> Response:
+    return _uncached(_choose(LinkPurpose.SETUP, token))
+
+
+@bp.route("/account/reset/<token>", methods=["GET", "POST"])
+def reset(token: str) -> Response:
+    return _uncached(_choose(LinkPurpose.RESET, token))

@@ -51,7 +51,7 @@ def create_demo_accounts(session: Session) -> bool | None:
         return False
     users = {}
     for name, email, password, roles in DEMO_ACCOUNTS:
-        users[email], _ = create_user(
+        users[email] = create_user(
             session, actor=None, name=name, email=email, roles=roles, password=password
         )
     assessor = users["assessor@example.org"]

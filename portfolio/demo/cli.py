@@ -25,6 +25,11 @@ def demo_accounts_command() -> None:
     click.echo("Demo logins (for trying the app; change or deactivate them in production):")
     for name, email, password, roles in DEMO_ACCOUNTS:
         click.echo(f"  {', '.join(r.label for r in roles):<10} {email:<24} {password:<20} ({name})")
+    if not current_app.config.get("MAIL_SERVER"):
+        click.echo(
+            "Mail is off (MAIL_SERVER is not set): no notifications are sent, and new accounts' "
+            "set-up links are shown to the admin to hand over."
+        )
 
 
 @demo_cli.command("generate")

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from werkzeug.wrappers import Response
-from wtforms.fields import SelectChoice
 
 from portfolio.auth.permissions import Action, require
 from portfolio.auth.services import get_user
@@ -18,12 +17,20 @@ from portfolio.enrolments.forms import (
     LiftHoldForm,
     PlaceHoldForm,
     WithdrawForm,
+    assessor_choices,
+    unit_choices,
 )
 from portfolio.enrolments.rules import CreditDocument
-from portfolio.enrolments.services import assign_assessor, enrol, enrolments_query
+from portfolio.enrolments.services import (
+    EnrolmentFilter,
+    assign_assessor,
+    enrol,
+    enrolments_query,
+    filtered,
+)
 from portfolio.extensions import db
 from portfolio.files.uploads import store_sent_files
-from portfolio.models import Enrolment, Role, Unit, User, UserRole
+from portfolio.models import AssessmentState, Cohort, Enrolment, User
 from portfolio.saving import save
 
 bp = Blueprint("admin_enrolments", __name__, url_prefix="/admin/enrolments")
@@ -37,23 +44,10 @@ def _admins_only() -> None:
     require(current_user, Action.MANAGE_ENROLMENTS)
 
 
-def _assessor_choices() -> list[SelectChoice]:
-    assessors = db.session.scalars(
-        select(User)
-        .join(UserRole)
-        .where(UserRole.role == Role.ASSESSOR, User.active.is_(True))
-        .order_by(User.name)
-    )
-    return [SelectChoice("0", "Not assigned yet")] + [
-        SelectChoice(str(a.id), f"{a.name} ({a.email})") for a in assessors
-    ]
-
-
 def _enrol_form() -> EnrolForm:
     form = EnrolForm()
-    codes = db.session.scalars(select(Unit.code).order_by(Unit.code))
-    form.unit.choices = [SelectChoice(code) for code in codes]
-    form.assessor.choices = _assessor_choices()
+    form.unit.choices = unit_choices()
+    form.assessor.choices = assessor_choices()
     return form
 
 
@@ -85,11 +79,27 @@ def index() -> str | Response:
                 "success",
             )
             return redirect(url_for(".index"))
-    page = db.paginate(enrolments_query(), per_page=PER_PAGE, error_out=False)
+    chosen = EnrolmentFilter(
+        q=request.args.get("q", "").strip(),
+        unit=request.args.get("unit", "").strip(),
+        assessor=request.args.get("assessor", type=int),
+        state=request.args.get("state", ""),
+        cohort=request.args.get("cohort", type=int),
+    )
+    page = db.paginate(filtered(enrolments_query(), chosen), per_page=PER_PAGE, error_out=False)
     assign = AssignAssessorForm()
     assign.assessor.choices = form.assessor.choices
     held = holds.held_ids(db.session, [e.id for e in page.items])
-    return render_template("admin/enrolments.html", form=form, page=page, assign=assign, held=held)
+    return render_template(
+        "admin/enrolments.html",
+        form=form,
+        page=page,
+        assign=assign,
+        held=held,
+        chosen=chosen,
+        states=list(AssessmentState),
+        cohorts=db.session.execute(select(Cohort.id, Cohort.name).order_by(Cohort.name)).all(),
+    )
 
 
 @bp.post("/<int:enrolment_id>/assessor")
@@ -97,7 +107,7 @@ def set_assessor(enrolment_id: int) -> Response:
     """Assign (or unassign) the enrolment's assessor."""
     enrolment = db.get_or_404(Enrolment, enrolment_id)
     form = AssignAssessorForm()
-    form.assessor.choices = _assessor_choices()
+    form.assessor.choices = assessor_choices()
     if not form.validate_on_submit():
         flash("That assessor cannot be chosen, or the form had expired; please try again.", "error")
         return redirect(url_for(".index"))

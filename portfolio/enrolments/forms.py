@@ -4,8 +4,32 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
+from sqlalchemy import select
 from wtforms import BooleanField, DateField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
+
+from portfolio.extensions import db
+from portfolio.models import Role, Unit, User, UserRole
+
+
+def assessor_choices() -> list[SelectChoice]:
+    """Active assessors to choose from, with "Not assigned yet" first."""
+    assessors = db.session.scalars(
+        select(User)
+        .join(UserRole)
+        .where(UserRole.role == Role.ASSESSOR, User.active.is_(True))
+        .order_by(User.name)
+    )
+    return [SelectChoice("0", "Not assigned yet")] + [
+        SelectChoice(str(a.id), f"{a.name} ({a.email})") for a in assessors
+    ]
+
+
+def unit_choices() -> list[SelectChoice]:
+    return [
+        SelectChoice(code) for code in db.session.scalars(select(Unit.code).order_by(Unit.code))
+    ]
 
 
 class EnrolForm(FlaskForm):

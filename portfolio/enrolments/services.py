@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from portfolio.audit.log import admin_role, record
 from portfolio.clock import today
 from portfolio.errors import ServiceError
-from portfolio.models import Enrolment, Role, Unit, UnitRelease, User
+from portfolio.models import (
+    AssessmentState,
+    CohortMember,
+    Enrolment,
+    Role,
+    Unit,
+    UnitRelease,
+    User,
+)
 from portfolio.units.services import get_release
 
 
@@ -145,6 +154,60 @@ def enrolments_query() -> Select[tuple[Enrolment]]:
         )
         .order_by(Enrolment.created_at.desc(), Enrolment.id.desc())
     )
+
+
+@dataclass(frozen=True)
+class EnrolmentFilter:
+    """What the admin's enrolments list is narrowed to; empty values do not narrow it."""
+
+    q: str = ""
+    unit: str = ""
+    #: An assessor's id; 0 for enrolments with no assessor yet.
+    assessor: int | None = None
+    state: str = ""
+    cohort: int | None = None
+
+    @property
+    def args(self) -> dict[str, object]:
+        """The filter as query arguments, for the page links."""
+        return {k: v for k, v in asdict(self).items() if v not in ("", None)}
+
+
+def filtered(query: Select[tuple[Enrolment]], chosen: EnrolmentFilter) -> Select[tuple[Enrolment]]:
+    """``query`` narrowed by learner (name, email or student ID), unit, assessor, state and
+    cohort."""
+    if chosen.q:
+        like = f"%{chosen.q.lower()}%"
+        query = query.where(
+            Enrolment.learner_id.in_(
+                select(User.id).where(
+                    func.lower(User.name).like(like)
+                    | func.lower(User.email).like(like)
+                    | (User.student_id == chosen.q)
+                )
+            )
+        )
+    if chosen.unit:
+        query = query.where(
+            Enrolment.unit_release_id.in_(
+                select(UnitRelease.id).join(Unit).where(Unit.code == chosen.unit)
+            )
+        )
+    if chosen.assessor is not None:
+        query = query.where(
+            Enrolment.assessor_id.is_(None)
+            if chosen.assessor == 0
+            else Enrolment.assessor_id == chosen.assessor
+        )
+    if chosen.state in {s.value for s in AssessmentState}:
+        query = query.where(Enrolment.state == AssessmentState(chosen.state))
+    if chosen.cohort is not None:
+        query = query.where(
+            Enrolment.learner_id.in_(
+                select(CohortMember.user_id).where(CohortMember.cohort_id == chosen.cohort)
+            )
+        )
+    return query
 
 
 def enrolments_by_id(session: Session, ids: Iterable[int]) -> dict[int, Enrolment]:

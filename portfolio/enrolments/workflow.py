@@ -10,6 +10,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from portfolio.audit.log import record
+from portfolio.enrolments import notices
 from portfolio.errors import IllegalTransition
 from portfolio.models import AssessmentState, Enrolment, Role, User
 
@@ -80,4 +81,5 @@ def transition(
         before=event_before,
         after=event_after,
     )
+    notices.state_changed(session, enrolment, to)
     return before

@@ -1,6 +1,6 @@
 """Typed SQLAlchemy models, one module per area of the domain."""
 
-from portfolio.models.accounts import Role, User, UserRole
+from portfolio.models.accounts import AccountLink, LinkPurpose, NotifyMode, Role, User, UserRole
 from portfolio.models.assessment import (
     AssessmentState,
     Closure,
@@ -11,6 +11,7 @@ from portfolio.models.assessment import (
     Submission,
 )
 from portfolio.models.audit import AuditEvent, AuditHead
+from portfolio.models.cohorts import Cohort, CohortMember
 from portfolio.models.evidence import (
     EvidenceFile,
     EvidenceItem,
@@ -20,6 +21,7 @@ from portfolio.models.evidence import (
     PendingUpload,
 )
 from portfolio.models.jobs import Job, JobState
+from portfolio.models.mail import Mail, MailState
 from portfolio.models.retention import LegalHold
 from portfolio.models.review import (
     EvidenceCheck,
@@ -39,6 +41,7 @@ from portfolio.models.templates import AssessmentTemplate, TemplateItem, Templat
 from portfolio.models.units import Element, Framework, Target, TargetKind, Unit, UnitRelease
 
 __all__ = [
+    "AccountLink",
     "AssessmentState",
     "AssessmentTemplate",
     "AuditEvent",
@@ -46,6 +49,8 @@ __all__ = [
     "Closure",
     "ClosureFile",
     "ClosureKind",
+    "Cohort",
+    "CohortMember",
     "Element",
     "Enrolment",
     "EvidenceCheck",
@@ -64,8 +69,12 @@ __all__ = [
     "JobState",
     "Judgement",
     "LegalHold",
+    "LinkPurpose",
+    "Mail",
+    "MailState",
     "MappingDecision",
     "MappingSource",
+    "NotifyMode",
     "OutcomeResult",
     "PendingUpload",
     "Reassessment",

@@ -7,12 +7,34 @@ from datetime import datetime
 
 from flask import current_app, has_app_context
 from flask_login import UserMixin
-from sqlalchemy import Boolean, Enum, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, Enum, ForeignKey, Integer, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from portfolio.extensions import db
 from portfolio.models.base import UTCDateTime, enum_values, utcnow
+
+
+class NotifyMode(enum.StrEnum):
+    """How a person hears of what waits for them by email."""
+
+    IMMEDIATE = "immediate"
+    DIGEST = "digest"
+
+    @property
+    def label(self) -> str:
+        return {
+            NotifyMode.IMMEDIATE: "One email as each thing happens",
+            NotifyMode.DIGEST: "One email a day listing what happened",
+        }[self]
+
+
+class LinkPurpose(enum.StrEnum):
+    """What a one-time account link lets its holder do: choose their first password, or a
+    new one in place of a forgotten one."""
+
+    SETUP = "setup"
+    RESET = "reset"
 
 
 class Role(enum.StrEnum):
@@ -49,6 +71,16 @@ class User(UserMixin, db.Model):
     # Part of the id every session cookie carries: raised on logout, deactivation and a new
     # password, it ends every session the person has anywhere, a copied cookie included.
     session_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # Set when someone else chose the password (an admin, the command line): the person is
+    # asked to choose their own at their next login before anything else.
+    must_change_password: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
+    notify: Mapped[NotifyMode] = mapped_column(
+        Enum(NotifyMode, native_enum=False, length=16, values_callable=enum_values),
+        default=NotifyMode.IMMEDIATE,
+        server_default=NotifyMode.IMMEDIATE.value,
+    )
 
     role_rows: Mapped[list[UserRole]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
@@ -101,3 +133,24 @@ class UserRole(db.Model):
     )
 
     user: Mapped[User] = relationship(back_populates="role_rows")
+
+
+class AccountLink(db.Model):
+    """A single-use link sent or handed to a person to set their password. Only a hash of its
+    token is kept, so the table cannot be read for working links."""
+
+    __tablename__ = "account_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    purpose: Mapped[LinkPurpose] = mapped_column(
+        Enum(LinkPurpose, native_enum=False, length=16, values_callable=enum_values)
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Set when it was used, or when a newer link or a password change made it void.
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])

@@ -29,6 +29,8 @@ class AuditEvent(db.Model):
         # action, newest first a page at a time, without sorting the whole log.
         Index("ix_audit_events_enrolment_id_seq", "enrolment_id", "seq"),
         Index("ix_audit_events_action_seq", "action", "seq"),
+        # An account's history (its logins, changes and links).
+        Index("ix_audit_events_subject_seq", "subject", "seq"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

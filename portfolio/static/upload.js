@@ -114,4 +114,5 @@
     event.preventDefault();
     if (event.dataTransfer && event.dataTransfer.files) take(event.dataTransfer.files);
   });
+  form.dataset.uploads = "ready";  // files chosen from now on are sent ahead
 })();

@@ -25,6 +25,8 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 
 from portfolio.assessment import decisions, gaps, matrix, outcome, review, rules, templates
 from portfolio.audit.exports import EXPORT_ACTION
+from portfolio.auth.services import create_user
+from portfolio.cohorts import services as cohorts
 from portfolio.enrolments import holds
 from portfolio.evidence.services import set_item_mappings, submit
 from portfolio.exports.bundle import Selection
@@ -32,9 +34,12 @@ from portfolio.exports.jobs import find_bundle, start_bundle
 from portfolio.extensions import db
 from portfolio.files.uploads import store_upload
 from portfolio.models import (
+    AccountLink,
     AssessmentState,
     AssessmentTemplate,
     AuditEvent,
+    Cohort,
+    CohortMember,
     Enrolment,
     EvidenceCheck,
     EvidenceFile,
@@ -48,8 +53,11 @@ from portfolio.models import (
     GapSignoff,
     Job,
     Judgement,
+    Mail,
+    MailState,
     MappingDecision,
     OutcomeResult,
+    Role,
     SignoffFile,
     Submission,
     Target,
@@ -59,6 +67,7 @@ from portfolio.models import (
     UnitRelease,
     User,
 )
+from tests.conftest import PASSWORD
 from tests.dates import TODAY
 from tests.files import docx_bytes, png_bytes
 from tests.snapshots import Snapshots
@@ -272,6 +281,8 @@ class Route:
     prepare: Prepare | None = None
     # The kind of export an allowed request records ("pack", "bundle", ...): its one change.
     export: str | None = None
+    # False for a POST that only shows something (a file checked before it is imported).
+    changes: bool = True
 
     @property
     def id(self) -> str:
@@ -324,8 +335,66 @@ def new_user_body(world: World) -> dict:
 
 
 def import_body(world: World) -> dict:
+    """The checked file, confirmed: it creates the account (sending the file only shows it)."""
+    return {"data": "Name,Email,Student ID,USI\nAlex Nguyen,alex@example.org,S1001,\n"}
+
+
+def preview_body(world: World) -> dict:
     csv = b"name,email,student_id,usi\nAlex Nguyen,alex@example.org,S1001,\n"
     return {"file": (io.BytesIO(csv), "learners.csv")}
+
+
+def account_body(world: World) -> dict:
+    return {"name": "Other Learner (renamed)", "email": "renamed@example.org", "roles": ["learner"]}
+
+
+def not_set_up(app: Flask, world: World) -> None:
+    """An account made without a password, waiting for its holder to choose one."""
+    user = create_user(
+        db.session, actor=None, name="Newly Made", email="newly@example.org", roles={Role.LEARNER}
+    )
+    db.session.commit()
+    world.ids["user"] = user.id
+
+
+def failed_mail(app: Flask, world: World) -> None:
+    """An email the server refused, for an admin to send again."""
+    mail = Mail(
+        user_id=world.users["owner"].id,
+        to_address=world.users["owner"].email,
+        kind="digest",
+        subject="Updates",
+        text_body="-",
+        html_body="-",
+        state=MailState.FAILED,
+        error="SMTPRecipientsRefused",
+    )
+    db.session.add(mail)
+    db.session.commit()
+    world.ids["mail"] = mail.id
+
+
+def a_cohort(app: Flask, world: World) -> None:
+    """A cohort with the other learner in it."""
+    cohort = cohorts.create_cohort(
+        db.session, actor=world.users["admin"], name="Intake", description=""
+    )
+    cohorts.add_members(
+        db.session,
+        actor=world.users["admin"],
+        cohort=cohort,
+        keys=[world.users["other_learner"].email],
+    )
+    db.session.commit()
+    world.ids["cohort"] = cohort.id
+
+
+def password_body(world: World) -> dict:
+    return {
+        "current_password": PASSWORD,
+        "new_password": "violet tram 4 harbour",
+        "confirm": "violet tram 4 harbour",
+    }
 
 
 def unit_import_body(world: World) -> dict:
@@ -526,8 +595,57 @@ ROUTES = [
     Route("GET", "/admin/users/new", ADMIN),
     Route("POST", "/admin/users/new", ADMIN, new_user_body),
     Route("POST", "/admin/users/{user}/active", ADMIN, lambda w: {"confirm": "y"}),
+    Route("GET", "/admin/users/{user}", ADMIN),
+    Route("POST", "/admin/users/{user}", ADMIN, account_body),
+    Route("POST", "/admin/users/{user}/link", ADMIN, lambda w: {"confirm": "y"}),
+    Route(
+        "POST",
+        "/admin/users/setup-links.csv",
+        ADMIN,
+        lambda w: {"confirm": "y", "user": [w.ids["user"]]},
+        prepare=not_set_up,
+    ),
     Route("GET", "/admin/users/import", ADMIN),
     Route("POST", "/admin/users/import", ADMIN, import_body),
+    Route("POST", "/admin/users/import", ADMIN, preview_body, label="preview", changes=False),
+    Route("GET", "/admin/mail", ADMIN),
+    Route(
+        "POST",
+        "/admin/mail/again",
+        ADMIN,
+        lambda w: {"confirm": "y", "mail": [w.ids["mail"]]},
+        prepare=failed_mail,
+    ),
+    # Cohorts: admins only.
+    Route("GET", "/admin/cohorts", ADMIN),
+    Route("POST", "/admin/cohorts", ADMIN, lambda w: {"name": "Night class"}),
+    Route("GET", "/admin/cohorts/{cohort}", ADMIN, prepare=a_cohort),
+    Route(
+        "POST",
+        "/admin/cohorts/{cohort}/members",
+        ADMIN,
+        lambda w: {"a-members": w.users["owner"].email},
+        prepare=a_cohort,
+    ),
+    Route(
+        "POST",
+        "/admin/cohorts/{cohort}/members/{user}/remove",
+        ADMIN,
+        lambda w: {"confirm": "y"},
+        prepare=a_cohort,
+    ),
+    Route(
+        "POST",
+        "/admin/cohorts/{cohort}/enrol",
+        ADMIN,
+        lambda w: {"e-units": ["BSBCUS501"], "e-assessor": 0},
+        prepare=a_cohort,
+    ),
+    # One's own account: anyone logged in, for themselves only.
+    Route("GET", "/account", EVERYONE),
+    Route("POST", "/account", EVERYONE, lambda w: {"notify": "digest"}),
+    Route("GET", "/account/password", EVERYONE),
+    Route("POST", "/account/password", EVERYONE, password_body),
     Route("GET", "/admin/enrolments", ADMIN),
     Route("POST", "/admin/enrolments", ADMIN, enrol_body),
     Route("GET", "/admin/units/import", ADMIN),
@@ -715,6 +833,10 @@ PUBLIC = {
     "home",
     "auth.login",
     "auth.logout",
+    # Asking for a reset link, and the one-time links themselves (tests/auth/test_links.py).
+    "auth.forgot_password",
+    "auth.setup",
+    "auth.reset",
     "units.index",
     "units.show",
 }
@@ -740,7 +862,19 @@ def database_state(app: Flask) -> dict[str, list]:
 
     evidence_dir = Path(app.config["EVIDENCE_DIR"])
     return {
-        "users": rows(User.id, User.email, User.active),
+        "users": rows(
+            User.id,
+            User.email,
+            User.name,
+            User.active,
+            User.notify,
+            User.session_version,
+            User.must_change_password,
+        ),
+        "account_links": rows(AccountLink.id, AccountLink.user_id, AccountLink.used_at),
+        "mail": rows(Mail.id, Mail.state, Mail.attempts),
+        "cohorts": rows(Cohort.id, Cohort.name),
+        "cohort_members": rows(CohortMember.id, CohortMember.cohort_id, CohortMember.user_id),
         "enrolments": rows(
             Enrolment.id,
             Enrolment.learner_id,
@@ -899,7 +1033,7 @@ def test_route_access(
         elif route.export:
             assert status == 200, (persona, url, status)
             assert_one_export(before, after, route.export, set())
-        elif route.method == "POST":
+        elif route.method == "POST" and route.changes:
             assert after != before, f"{persona}'s POST to {url} changed nothing"
         else:
             assert after == before

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import io
+import re
 
 from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import func, select
@@ -17,16 +19,19 @@ def user_count() -> int:
 
 
 def test_admin_creates_an_account_with_several_roles(client, make_user, login) -> None:
-    """A new account gets its roles and a temporary password shown once."""
+    """A new account gets its roles and, with mail off, a set-up link shown once; it has no
+    password until its holder chooses one."""
     login(make_user("admin"))
     response = client.post(
         "/admin/users/new",
         data={"name": "Pat Both", "email": "pat@example.org", "roles": ["assessor", "learner"]},
         follow_redirects=True,
     )
-    assert "Created Pat Both (pat@example.org). Temporary password:" in response.text
+    assert "Created Pat Both" in response.text
+    assert "http://127.0.0.1:5000/account/setup/" in response.text
     pat = db.session.scalar(select(User).where(User.email == "pat@example.org"))
     assert pat.roles == {Role.ASSESSOR, Role.LEARNER}
+    assert pat.password_hash is None
 
 
 def test_duplicate_email_is_refused_at_the_field(client, make_user, login) -> None:
@@ -74,14 +79,23 @@ def upload_csv(client: FlaskClient, data: bytes):
     )
 
 
-def test_csv_import_creates_learners_and_shows_passwords(client, make_user, login) -> None:
-    """A clean file creates every learner and lists their temporary passwords once."""
+def test_csv_import_shows_the_learners_then_creates_them_on_confirming(
+    client, make_user, login
+) -> None:
+    """A clean file is shown first and creates nothing; confirming creates every learner,
+    without passwords, and offers their set-up links."""
     login(make_user("admin"))
+    before = user_count()
     page = upload_csv(client, GOOD_CSV)
-    assert "Imported 2 learners." in page.text
-    assert "alex@example.org" in page.text and "Temporary passwords" in page.text
+    assert "2 learners to create: check, then confirm" in page.text
+    assert "alex@example.org" in page.text and user_count() == before
+    data = re.search(r'name="data" type="hidden" value="([^"]*)"', page.text)
+    assert data is not None
+    page = client.post("/admin/users/import", data={"data": html.unescape(data.group(1))})
+    assert "Imported 2 learners" in page.text and "Download set-up links (CSV)" in page.text
     alex = db.session.scalar(select(User).where(User.email == "alex@example.org"))
     assert alex.student_id == "S1001" and alex.roles == {Role.LEARNER}
+    assert alex.password_hash is None
 
 
 def test_csv_with_bad_rows_imports_nothing_and_names_each_line(client, make_user, login):
@@ -106,7 +120,7 @@ def test_csv_with_bad_rows_imports_nothing_and_names_each_line(client, make_user
         "Line 5, email: There is already an account for taken@example.org.",
         "Line 6, email: good@example.org is also on line 2",
         "Line 6, student_id: S1 is also on line 2",
-        "Line 7, usi: A USI is 10 characters",
+        "Line 7, usi: ABC is not a USI: a USI is 10 characters",
     ):
         assert expected in page.text
     assert user_count() == before
@@ -115,8 +129,9 @@ def test_csv_with_bad_rows_imports_nothing_and_names_each_line(client, make_user
 def test_csv_with_wrong_header_says_what_columns_are_wanted(client, make_user, login) -> None:
     """A file from another system gets a message naming the expected columns."""
     login(make_user("admin"))
-    page = upload_csv(client, b"first,last,mail\nA,B,c@d.org\n")
-    assert "the header must name the columns name, email, student_id, usi" in page.text
+    page = upload_csv(client, b"first,last,phone\nA,B,0400\n")
+    assert "missing Email; columns not known: phone." in page.text
+    assert "The columns are Name (or Given name and Family name), Email" in page.text
 
 
 def test_csv_with_a_huge_value_is_refused_with_its_line(client, make_user, login) -> None:
@@ -215,11 +230,12 @@ def test_cli_does_what_the_pages_do(runner: FlaskCliRunner, synced, tmp_path) ->
             "assessor",
         ]
     )
-    assert created.exit_code == 0 and "temporary password:" in created.output
+    assert created.exit_code == 0 and "set-up link: ash@example.org\thttp://" in created.output
     csv_file = tmp_path / "learners.csv"
     csv_file.write_bytes(GOOD_CSV)
     imported = runner.invoke(args=["users", "import", str(csv_file)])
     assert "imported 2 learners" in imported.output
+    assert imported.output.count("/account/setup/") == 2
     enrolled = runner.invoke(
         args=["enrolments", "add", "alex@example.org", "TLII5018", "--assessor", "ash@example.org"]
     )

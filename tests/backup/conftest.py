@@ -96,7 +96,9 @@ def populate() -> None:
     """
     from portfolio.assessment import attempts, decisions, gaps, review, templates
     from portfolio.assessment import outcome as outcomes
+    from portfolio.auth import links
     from portfolio.auth.services import create_user
+    from portfolio.cohorts import services as cohorts
     from portfolio.demo.samples import pdf_bytes, png_bytes
     from portfolio.enrolments import closing, holds
     from portfolio.enrolments.rules import CreditDocument
@@ -111,6 +113,9 @@ def populate() -> None:
         GapMethod,
         Job,
         JobState,
+        LinkPurpose,
+        Mail,
+        MailState,
         OutcomeResult,
         Role,
         Target,
@@ -247,7 +252,7 @@ def populate() -> None:
     )
     # A new learner: MEM16003 decided not yet competent, then a second attempt opened; and a
     # withdrawal from SITXCCS008.
-    kim, _ = create_user(
+    kim = create_user(
         session, actor=admin, name="Kim Learner", email="kim@example.org", roles={Role.LEARNER}
     )
     kim_mem = enrol(session, actor=admin, learner=kim, unit_code="MEM16003", assessor=assessor)
@@ -315,6 +320,23 @@ def populate() -> None:
             requested_by_id=admin.id,
         )
     )
+    # A set-up link not used yet, an email the server refused, and a cohort.
+    links.issue(session, actor=admin, user=kim, purpose=LinkPurpose.SETUP)
+    session.add(
+        Mail(
+            user_id=kim.id,
+            to_address=kim.email,
+            kind="enrolment.decided",
+            subject="The outcome of MEM16003 is recorded",
+            text_body="Hello Kim",
+            html_body="<p>Hello Kim</p>",
+            state=MailState.FAILED,
+            attempts=3,
+            error="SMTPRecipientsRefused: 550",
+        )
+    )
+    intake = cohorts.create_cohort(session, actor=admin, name="Intake 2027", description="")
+    cohorts.add_members(session, actor=admin, cohort=intake, keys=["kim@example.org"])
     session.commit()
 
     session.execute(update(UnitRelease).where(UnitRelease.id == 1).values(foundation_skills=null()))

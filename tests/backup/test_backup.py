@@ -104,7 +104,7 @@ def test_round_trip_restores_every_row_and_every_file(
         events = len(expected["audit_events"])
         assert f"{events} events checked; the chain is intact" in verified.output
         # New work gets new ids after the restored ones, and joins the audit chain.
-        user, _ = create_user(
+        user = create_user(
             db.session,
             actor=None,
             name="New Starter",

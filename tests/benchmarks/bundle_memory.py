@@ -37,7 +37,7 @@ def _populate(count: int) -> None:
     from portfolio.extensions import db
     from portfolio.models import Role
 
-    assessor, _ = create_user(
+    assessor = create_user(
         db.session,
         actor=None,
         name="Bench Assessor",
@@ -46,7 +46,7 @@ def _populate(count: int) -> None:
         password="bench-pass-123",
     )
     for n in range(count):
-        learner, _ = create_user(
+        learner = create_user(
             db.session,
             actor=None,
             name=f"Learner {n}",

@@ -67,6 +67,7 @@ def test_learner_uploads_maps_watches_coverage_and_submits(
     page.get_by_label("Type").select_option(label="Plan")
     page.get_by_label("Date the work was done").fill("2026-10-01")
     page.get_by_label("Description").fill("**Plan** for the quarter, and the log that follows it.")
+    expect(page.locator("#item-form")).to_have_attribute("data-uploads", "ready")
     page.locator('input[type="file"]').set_input_files([str(plan), str(log_file)])
     bars = page.get_by_role("progressbar")
     expect(bars).to_have_count(2)
@@ -147,6 +148,8 @@ def test_drag_and_drop_and_refused_files_explain_themselves(
     log_in("learner@example.org", "learner-demo-pass")
     page.get_by_role("link", name=re.compile("^TLII5018")).click()
     page.get_by_role("link", name="Add evidence").first.click()
+
+    expect(page.locator("#item-form")).to_have_attribute("data-uploads", "ready")
 
     page.locator('input[type="file"]').set_input_files(str(disguised))
     refusal = page.get_by_text(re.compile("not a file type we accept"))

@@ -170,7 +170,7 @@ def cohort(decide: Decider, make_user, make_enrolment) -> Cohort:
         OutcomeResult.COMPETENT,
         date(2026, 3, 2),
         student_id="S1001",
-        usi="BCDE234567",
+        usi="BCDE23456L",
     )
     ben = decide("ben Brown", OutcomeResult.NOT_YET_COMPETENT, date(2026, 3, 2))
     cat = decide("Cat Chen", OutcomeResult.RPL_GRANTED, date(2026, 3, 1), unit=RPL_UNIT)
@@ -199,7 +199,7 @@ def test_a_row_for_every_current_outcome_by_date_then_name(cohort: Cohort) -> No
     assert rows[1] == RegisterRow(
         learner_name="Ann Archer",
         student_id="S1001",
-        usi="BCDE234567",
+        usi="BCDE23456L",
         email=cohort.ann.learner.email,
         unit_code=UNIT,
         unit_title=release.title,
@@ -291,7 +291,7 @@ def test_the_csv_reads_back_with_the_header_and_every_row(cohort: Cohort) -> Non
     assert ann == {
         "Learner": "Ann Archer",
         "Student ID": "S1001",
-        "USI": "BCDE234567",
+        "USI": "BCDE23456L",
         "Email": cohort.ann.learner.email,
         "Unit code": UNIT,
         "Unit title": cohort.ann.unit_release.title,

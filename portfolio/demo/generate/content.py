@@ -15,6 +15,7 @@ import zlib
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
+from portfolio.auth.services import USI_ALPHABET, usi_check_character
 from portfolio.demo.samples import pdf_bytes
 from portfolio.models import EvidenceType, GapMethod
 
@@ -206,12 +207,11 @@ def person_name(rng: random.Random) -> str:
     return f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
 
 
-USI_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
-
-
 def usi(rng: random.Random) -> str:
-    """A well-formed Unique Student Identifier (ten characters of the USI alphabet)."""
-    return "".join(rng.choice(USI_ALPHABET) for _ in range(10))
+    """A valid Unique Student Identifier: nine characters of the USI alphabet and the check
+    character that follows from them."""
+    drawn = "".join(rng.choice(USI_ALPHABET) for _ in range(10))  # ten: the same draws as ever
+    return drawn[:9] + usi_check_character(drawn[:9])
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,1 @@
+"""Cohorts: named groups of learners, kept by admins and enrolled into units in one action."""
