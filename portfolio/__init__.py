@@ -149,6 +149,19 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     ):
         app.cli.add_command(command)
 
+    from portfolio.auth import sso
+
+    if app.config.get("OIDC_ISSUER") and not app.config.get("OIDC_CLIENT_ID"):
+        raise config.ConfigurationError(
+            "OIDC_ISSUER is set but OIDC_CLIENT_ID is not: set the client ID (and "
+            "OIDC_CLIENT_SECRET) the provider gave this app when it was registered."
+        )
+    if app.config.get("PASSWORD_LOGIN") not in ("all", "learners"):
+        raise config.ConfigurationError(
+            f"PASSWORD_LOGIN must be all or learners, not {app.config.get('PASSWORD_LOGIN')!r}."
+        )
+    sso.init_app(app)
+
     _register_template_helpers(app)
     _register_error_pages(app)
 

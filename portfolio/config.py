@@ -47,6 +47,15 @@ ENVIRONMENT_KEYS = {
     "MAIL_TIMEOUT_SECONDS": "MAIL_TIMEOUT_SECONDS",
     "PUBLIC_URL": "PUBLIC_URL",
     "SETUP_LINK_DAYS": "SETUP_LINK_DAYS",
+    # Single sign-on with an OpenID Connect provider (Entra ID, Google Workspace, ...).
+    "OIDC_ISSUER": "OIDC_ISSUER",
+    "OIDC_CLIENT_ID": "OIDC_CLIENT_ID",
+    "OIDC_CLIENT_SECRET": "OIDC_CLIENT_SECRET",
+    "OIDC_NAME": "OIDC_NAME",
+    "OIDC_SCOPES": "OIDC_SCOPES",
+    "OIDC_EMAILS_VERIFIED": "OIDC_EMAILS_VERIFIED",
+    # "all", or "learners": staff (assessors, admins) log in by single sign-on only.
+    "PASSWORD_LOGIN": "PASSWORD_LOGIN",
     "UNITS_DIR": "UNITS_DIR",
     "RTO_NAME": "RTO_NAME",
     "RTO_TIMEZONE": "RTO_TIMEZONE",
@@ -120,6 +129,13 @@ def defaults(instance_path: str) -> dict[str, object]:
         "MAIL_TIMEOUT_SECONDS": 30,
         # A set-up link for a new account works for this many days; a reset link for an hour.
         "SETUP_LINK_DAYS": 7,
+        "OIDC_ISSUER": "",
+        "OIDC_CLIENT_ID": "",
+        "OIDC_CLIENT_SECRET": "",
+        "OIDC_NAME": "",
+        "OIDC_SCOPES": "openid email profile",
+        "OIDC_EMAILS_VERIFIED": False,
+        "PASSWORD_LOGIN": "all",
         "RTO_TIMEZONE": "Australia/Sydney",
         "MAX_UPLOAD_MB": 50,
         # What one learner may keep (evidence and uploads not yet claimed by a form), and how
@@ -212,7 +228,7 @@ def _coerce(key: str, value: str) -> object:
         except ValueError:
             variable = next(v for v, k in ENVIRONMENT_KEYS.items() if k == key)
             raise ConfigurationError(f"{variable} must be a whole number, not {value!r}.") from None
-    if key in ("MAIL_USE_TLS", "MAIL_USE_SSL"):
+    if key in ("MAIL_USE_TLS", "MAIL_USE_SSL", "OIDC_EMAILS_VERIFIED"):
         return value.strip().lower() in ("1", "true", "yes", "on")
     return value
 

@@ -228,6 +228,31 @@ def smtp(app: Flask) -> Iterator[object]:
         controller.stop()
 
 
+@pytest.fixture(scope="session")
+def oidc_provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """A real OpenID Connect provider process, started once per test worker."""
+    from tests.oidcprovider import running_provider
+
+    with running_provider(tmp_path_factory.mktemp("oidc") / "provider.log") as provider:
+        yield provider
+
+
+@pytest.fixture
+def sso(app: Flask, oidc_provider) -> object:
+    """The app signs people on with the test provider (the app is made again with it, as a
+    deployment names its provider in the environment)."""
+    from portfolio.auth import sso as sso_module
+
+    app.config.update(
+        OIDC_ISSUER=oidc_provider.issuer,
+        OIDC_CLIENT_ID="portfolio-tests",
+        OIDC_CLIENT_SECRET="not-a-secret",
+        OIDC_NAME="Test Identity",
+    )
+    sso_module.init_app(app)
+    return oidc_provider
+
+
 PASSWORD = "correct horse battery"
 
 

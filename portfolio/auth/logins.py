@@ -15,7 +15,7 @@ does not tell whether an account exists.
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -59,6 +59,8 @@ class LoginResult:
     user: User | None
     #: Set when the account is locked: the moment it may be tried again.
     locked_until: datetime | None = None
+    #: The password was right, but this account logs in by single sign-on only.
+    sso_only: bool = False
 
 
 @functools.cache
@@ -126,6 +128,7 @@ def log_in(
     address: str | None,
     hash_method: str | None = None,
     policy: LoginPolicy = LoginPolicy(),
+    password_allowed: Callable[[User], bool] = lambda user: True,
 ) -> LoginResult:
     """The active account with this email and password, or why not; every outcome is logged.
 
@@ -178,5 +181,15 @@ def log_in(
                 after={**where, "until": locked.isoformat(timespec="seconds")},
             )
         return LoginResult(None, locked)
+    if not password_allowed(user):
+        record(
+            session,
+            actor=None,
+            role=None,
+            action=REFUSED,
+            subject=_subject(user),
+            after={**where, "reason": "password login is off for staff"},
+        )
+        return LoginResult(None, sso_only=True)
     record(session, actor=user, role=None, action=SUCCEEDED, subject=_subject(user), after=where)
     return LoginResult(user)

@@ -6,8 +6,10 @@ import time
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+from authlib.common.errors import AuthlibBaseError
 from flask import (
     Blueprint,
+    abort,
     current_app,
     flash,
     make_response,
@@ -18,10 +20,12 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required, login_user, logout_user
+from joserfc.errors import JoseError
+from requests import RequestException
 from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 
-from portfolio.auth import links
+from portfolio.auth import links, sso
 from portfolio.auth.forms import (
     ChangePasswordForm,
     ChoosePasswordForm,
@@ -67,6 +71,10 @@ def end_old_sessions() -> None:
         session.clear()
 
 
+#: Errors of a sign-on answer Authlib refuses: a wrong state, nonce, audience, issuer or
+#: signature, an expired token, a provider that cannot be reached.
+_SSO_ERRORS = (AuthlibBaseError, JoseError, RequestException, ValueError, KeyError)
+
 #: What a person who must choose a new password may still reach.
 _WHILE_CHANGING = {"auth.change_password", "auth.logout", "static", "bootstrap.static"}
 
@@ -77,6 +85,7 @@ def choose_own_password_first() -> Response | None:
     if (
         current_user.is_authenticated
         and current_user.must_change_password
+        and session.get("via") != "sso"
         and request.endpoint not in _WHILE_CHANGING
     ):
         flash("Your password was set for you: choose your own to go on.", "info")
@@ -120,6 +129,7 @@ def login() -> str | Response:
             password=form.password.data or "",
             address=request.remote_addr,
             policy=policy_from(config),
+            password_allowed=sso.password_allowed,
         )
         db.session.commit()
         user = result.user
@@ -129,6 +139,8 @@ def login() -> str | Response:
                 f"{day_and_time(result.locked_until, ZoneInfo(config['RTO_TIMEZONE']))}.",
                 "error",
             )
+        elif result.sso_only:
+            flash(f"Staff log in with {sso.provider_name()}: use the button below.", "error")
         elif user is None:
             flash("That email and password do not match an active account.", "error")
         else:
@@ -136,7 +148,43 @@ def login() -> str | Response:
             # before, and forms opened by a previous user of this browser stop working.
             _start_session(user)
             return redirect(_safe_next(request.args.get("next")))
-    return render_template("auth/login.html", form=form)
+    return render_template(
+        "auth/login.html", form=form, sso=sso.enabled(), sso_name=sso.provider_name()
+    )
+
+
+@bp.get("/login/sso")
+def sso_start() -> Response:
+    """Off to the organisation's identity provider; it sends the person back to the callback."""
+    if not sso.enabled():
+        abort(404)
+    if current_user.is_authenticated:
+        return redirect(url_for("home"))
+    return sso.client().authorize_redirect(url_for(".sso_callback", _external=True))
+
+
+@bp.get("/login/sso/callback")
+def sso_callback() -> Response:
+    """The provider's answer: checked by Authlib, matched to an account by verified email."""
+    if not sso.enabled():
+        abort(404)
+    try:
+        token = sso.client().authorize_access_token()
+        claims = token.get("userinfo") or {}
+    except _SSO_ERRORS as error:
+        db.session.rollback()
+        message = sso.refused(db.session, error, request.remote_addr)
+        db.session.commit()
+        flash(message, "error")
+        return redirect(url_for(".login"))
+    outcome = sso.account_for(db.session, claims, request.remote_addr)
+    db.session.commit()
+    if outcome.user is None:
+        flash(outcome.refusal, "error")
+        return redirect(url_for(".login"))
+    _start_session(outcome.user)
+    session["via"] = "sso"
+    return redirect(url_for("home"))
 
 
 @bp.post("/logout")

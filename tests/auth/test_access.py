@@ -837,6 +837,9 @@ PUBLIC = {
     "auth.forgot_password",
     "auth.setup",
     "auth.reset",
+    # Single sign-on: the way to the provider and back (tests/auth/test_sso.py).
+    "auth.sso_start",
+    "auth.sso_callback",
     "units.index",
     "units.show",
 }
