@@ -92,6 +92,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     # Importing the models registers their tables on the metadata used by migrations.
     from portfolio import models  # noqa: F401
+    from portfolio.assessment.cli import reviews_cli
     from portfolio.assessment.template_views import bp as templates_bp
     from portfolio.assessment.views import bp as review_bp
     from portfolio.audit.cli import audit_cli
@@ -146,6 +147,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         retention_cli,
         mail_cli,
         cohorts_cli,
+        reviews_cli,
     ):
         app.cli.add_command(command)
 

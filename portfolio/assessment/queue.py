@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from portfolio.auth.permissions import Action, states_of
@@ -61,20 +61,14 @@ def first_not_overdue(today: date, days: int) -> date:
     return day
 
 
-def _waiting(assessor: User):  # type: ignore[no-untyped-def]
-    return and_(
-        Enrolment.assessor_id == assessor.id,
-        Enrolment.state.in_(states_of(Action.START_REVIEW, Action.JUDGE)),
-    )
+def _waiting(assessor: User) -> ColumnElement[bool]:
+    return and_(Enrolment.assessor_id == assessor.id, waiting_for_review())
 
 
-def review_queue_query(
-    assessor: User, chosen: QueueFilter = QueueFilter()
-) -> Select[tuple[Submission]]:
-    """The latest submission of each enrolment waiting for this assessor, oldest first."""
-    waiting = _waiting(assessor)
-    # Rounds of this assessor's waiting enrolments only, so the work stays with the queue's size
-    # rather than every submission the RTO has ever had.
+def latest_submissions(waiting: ColumnElement[bool]) -> Select[tuple[Submission]]:
+    """The latest submission of each enrolment ``waiting`` picks, oldest first. Only the
+    rounds of those enrolments are read, so the work stays with their number rather than
+    every submission the RTO has ever had."""
     latest = (
         select(Submission.enrolment_id, func.max(Submission.round).label("round"))
         .join(Enrolment, Submission.enrolment_id == Enrolment.id)
@@ -82,7 +76,7 @@ def review_queue_query(
         .group_by(Submission.enrolment_id)
         .subquery()
     )
-    query = (
+    return (
         select(Submission)
         .join(
             latest,
@@ -94,6 +88,18 @@ def review_queue_query(
         .where(waiting)
         .order_by(Submission.submitted_at, Submission.id)
     )
+
+
+def waiting_for_review() -> ColumnElement[bool]:
+    """Enrolments whose review is still to be started or finished, whoever assesses them."""
+    return Enrolment.state.in_(states_of(Action.START_REVIEW, Action.JUDGE))
+
+
+def review_queue_query(
+    assessor: User, chosen: QueueFilter = QueueFilter()
+) -> Select[tuple[Submission]]:
+    """The latest submission of each enrolment waiting for this assessor, oldest first."""
+    query = latest_submissions(_waiting(assessor))
     if chosen.unit_code:
         query = (
             query.join(UnitRelease, UnitRelease.id == Enrolment.unit_release_id)

@@ -66,40 +66,39 @@ class EditUserForm(AccountFields):
     submit = SubmitField("Save changes")
 
 
+def _new_password() -> PasswordField:
+    return PasswordField(
+        "New password",
+        validators=[DataRequired(), Length(max=passwords.MAX_LENGTH)],
+        description=passwords.HINT,
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+def _confirm() -> PasswordField:
+    return PasswordField(
+        "New password again",
+        validators=[DataRequired(), EqualTo("new_password", "The two new passwords differ.")],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
 class ChangePasswordForm(FlaskForm):
     current_password = PasswordField(
         "Current password",
         validators=[DataRequired()],
         render_kw={"autocomplete": "current-password"},
     )
-    new_password = PasswordField(
-        "New password",
-        validators=[DataRequired(), Length(max=passwords.MAX_LENGTH)],
-        description=passwords.HINT,
-        render_kw={"autocomplete": "new-password"},
-    )
-    confirm = PasswordField(
-        "New password again",
-        validators=[DataRequired(), EqualTo("new_password", "The two new passwords differ.")],
-        render_kw={"autocomplete": "new-password"},
-    )
+    new_password = _new_password()
+    confirm = _confirm()
     submit = SubmitField("Change password")
 
 
 class ChoosePasswordForm(FlaskForm):
     """A first or forgotten password, chosen by a one-time link."""
 
-    new_password = PasswordField(
-        "New password",
-        validators=[DataRequired(), Length(max=passwords.MAX_LENGTH)],
-        description=passwords.HINT,
-        render_kw={"autocomplete": "new-password"},
-    )
-    confirm = PasswordField(
-        "New password again",
-        validators=[DataRequired(), EqualTo("new_password", "The two passwords differ.")],
-        render_kw={"autocomplete": "new-password"},
-    )
+    new_password = _new_password()
+    confirm = _confirm()
     submit = SubmitField("Save password")
 
 

@@ -119,6 +119,8 @@ class Submission(db.Model):
     returned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     returned_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     return_feedback: Mapped[str | None] = mapped_column(Text)
+    # When its assessor and the admins were told its review is overdue (once a round).
+    overdue_notice_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     enrolment: Mapped[Enrolment] = relationship(back_populates="submissions")
     submitted_by: Mapped[User] = relationship(foreign_keys=[submitted_by_id])
