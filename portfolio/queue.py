@@ -72,6 +72,13 @@ def enqueue(app: Flask, function: str, job_id: str) -> None:
         thread.join()
 
 
+def on_queue() -> bool:
+    """Whether the code in hand runs as a job of the queue engine (not in-process)."""
+    from rq import get_current_job
+
+    return get_current_job() is not None
+
+
 def retries_left() -> int:
     """How many more times the queue engine will run the job in hand if it fails now (none
     for a job run in-process)."""

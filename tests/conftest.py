@@ -208,11 +208,14 @@ def count_queries(app: Flask) -> Callable[[], object]:
 
 
 @pytest.fixture
-def smtp(app: Flask) -> Iterator[object]:
+def smtp(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
     """Mail on, through a real SMTP server in this process; the fixture is its inbox. Emails
-    are sent as soon as the request that wrote them commits (JOBS_SYNCHRONOUS)."""
+    are sent as soon as the request that wrote them commits (JOBS_SYNCHRONOUS), and a refused
+    one is tried again at once (no pauses)."""
+    from portfolio import queue
     from tests.smtpserver import Inbox, start
 
+    monkeypatch.setattr(queue, "RETRY_PAUSES", [0, 0])
     inbox = Inbox()
     controller = start(inbox)
     app.config.update(

@@ -15,14 +15,19 @@ from aiosmtpd.controller import Controller
 
 @dataclass
 class Inbox:
-    """What arrived; ``refuse`` recipients are answered 550 (a mailbox that does not exist)."""
+    """What arrived; ``refuse`` recipients are answered 550 (a mailbox that does not exist),
+    ``busy`` ones 451 (try again later) once each."""
 
     messages: list[EmailMessage] = field(default_factory=list)
     refuse: set[str] = field(default_factory=set)
+    busy: set[str] = field(default_factory=set)
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options):
         if address in self.refuse:
             return "550 5.1.1 No such mailbox here"
+        if address in self.busy:
+            self.busy.discard(address)
+            return "451 4.3.0 Mailbox busy, try again later"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 

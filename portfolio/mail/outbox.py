@@ -12,6 +12,7 @@ say so.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
@@ -20,11 +21,12 @@ from flask import current_app, render_template
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
+from portfolio import queue
 from portfolio.extensions import db
 from portfolio.mail.smtp import SEND_ERRORS, hand_over, message
 from portfolio.models import Mail, MailState, NotifyMode, User
 from portfolio.models.base import utcnow
-from portfolio.queue import enqueue, retries_left
+from portfolio.queue import enqueue
 
 #: Ids of mail written in a session, to be sent once it commits.
 _TO_SEND = "mail.to_send"
@@ -104,15 +106,26 @@ def _rolled_back(session: Session, previous_transaction: Any) -> None:
 
 
 def deliver(mail_id: str) -> None:
-    """The job: hand one email to the SMTP server and record how it went."""
-    mail = db.session.get(Mail, int(mail_id))
+    """The job: hand one email to the SMTP server and record how it went. A refusal is tried
+    again: by the queue engine after its pauses, or, run in-process, here after the same
+    pauses (this is a background thread, not a request)."""
+    while (tries := _attempt(int(mail_id))) is not None:
+        time.sleep(queue.RETRY_PAUSES[tries - 1])
+
+
+def _attempt(mail_id: int) -> int | None:
+    """One try. When it failed and is to be tried again in-process, the tries so far."""
+    mail = db.session.get(Mail, mail_id)
     if mail is None or mail.state not in (MailState.QUEUED, MailState.FAILED):
-        return  # sent already: a second run of the same job
+        return None  # sent already: a second run of the same job
     config = current_app.config
     mail.attempts += 1
+    if not mail_on():  # nothing to try again with
+        mail.state = MailState.FAILED
+        mail.error = "Mail is off here: MAIL_SERVER is not set."
+        db.session.commit()
+        return None
     try:
-        if not mail_on():
-            raise OSError("mail is off here (MAIL_SERVER is not set)")
         hand_over(
             config,
             message(
@@ -124,17 +137,19 @@ def deliver(mail_id: str) -> None:
             ),
         )
     except SEND_ERRORS as error:
-        left = retries_left()
-        mail.state = MailState.QUEUED if left else MailState.FAILED
+        on_queue = queue.on_queue()
+        again = queue.retries_left() > 0 if on_queue else mail.attempts <= queue.RETRIES
+        mail.state = MailState.QUEUED if again else MailState.FAILED
         mail.error = f"{type(error).__name__}: {error}"[:2000]
         db.session.commit()
-        if left:
+        if again and on_queue:
             raise  # the queue engine runs it again after a pause
-        return
+        return mail.attempts if again else None
     mail.state = MailState.SENT
     mail.sent_at = utcnow()
     mail.error = ""
     db.session.commit()
+    return None
 
 
 def send_again(session: Session, mails: Iterable[Mail]) -> int:

@@ -63,13 +63,13 @@ def test_nothing_is_sent_when_the_change_is_rolled_back(app, smtp: Inbox, make_u
 def test_a_refused_email_is_kept_failed_and_an_admin_sends_it_again(
     app, smtp: Inbox, make_user, client, login
 ) -> None:
-    """The server's answer stays on the row for the admin's mail page; once the cause is
-    fixed, sending again delivers it. Nothing is lost."""
+    """Tried three times, then the server's answer stays on the row for the admin's mail page;
+    once the cause is fixed, sending again delivers it. Nothing is lost."""
     learner = make_user("learner", email="gone@example.org")
     smtp.refuse.add("gone@example.org")
     write_notice(learner)
     mail = db.session.scalar(select(Mail))
-    assert mail.state is MailState.FAILED and smtp.messages == []
+    assert (mail.state, mail.attempts) == (MailState.FAILED, 3) and smtp.messages == []
     assert "550" in mail.error and "No such mailbox" in mail.error
     login(make_user("admin"))
     page = client.get("/admin/mail?state=failed")
@@ -84,14 +84,29 @@ def test_a_refused_email_is_kept_failed_and_an_admin_sends_it_again(
     assert len(smtp.to("gone@example.org")) == 1
 
 
-def test_a_server_that_cannot_be_reached_leaves_the_email_failed(app, make_user) -> None:
-    """A wrong MAIL_PORT: the send fails with the reason, the event it told of stands."""
+def test_a_busy_server_s_refusal_is_tried_again_in_process(app, smtp: Inbox, make_user):
+    """Without a queue, the background thread tries again itself after the pauses."""
+    learner = make_user("learner", email="busy@example.org")
+    smtp.busy.add("busy@example.org")
+    write_notice(learner)
+    mail = db.session.scalar(select(Mail))
+    assert (mail.state, mail.attempts, mail.error) == (MailState.SENT, 2, "")
+    assert len(smtp.to("busy@example.org")) == 1
+
+
+def test_a_server_that_cannot_be_reached_leaves_the_email_failed(
+    app, make_user, monkeypatch
+) -> None:
+    """A wrong MAIL_PORT: each try fails with the reason; the event it told of stands."""
+    from portfolio import queue
     from tests.smtpserver import free_port
 
+    monkeypatch.setattr(queue, "RETRY_PAUSES", [0, 0])
     app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=free_port(), JOBS_SYNCHRONOUS=True)
     write_notice(make_user("learner"))
     mail = db.session.scalar(select(Mail))
-    assert mail.state is MailState.FAILED and "ConnectionRefusedError" in mail.error
+    assert (mail.state, mail.attempts) == (MailState.FAILED, 3)
+    assert "ConnectionRefusedError" in mail.error
 
 
 def test_a_digest_reader_gets_one_email_listing_what_was_kept(app, smtp: Inbox, make_user, runner):
