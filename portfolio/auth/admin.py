@@ -18,7 +18,7 @@ from portfolio.auth.forms import (
     ImportLearnersForm,
     UserForm,
 )
-from portfolio.auth.importing import import_learners, read_learners
+from portfolio.auth.importing import MAX_BYTES, import_learners, read_learners
 from portfolio.auth.permissions import Action, require
 from portfolio.auth.services import create_user, set_active, update_user
 from portfolio.extensions import db
@@ -287,7 +287,7 @@ def import_csv() -> str | BaseResponse:
         )
     plan = None
     if form.validate_on_submit():
-        data = form.file.data.read()
+        data = form.file.data.read(MAX_BYTES + 1)
         plan = read_learners(db.session, data)
         db.session.rollback()
         if not plan.problems:

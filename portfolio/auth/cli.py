@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from portfolio.auth import links
-from portfolio.auth.importing import ImportResult, import_learners
+from portfolio.auth.importing import MAX_BYTES, ImportResult, import_learners
 from portfolio.auth.services import (
     create_user,
     get_user,
@@ -111,7 +111,9 @@ def import_command(csv_file: Path) -> None:
     clean. Prints each new account's one-time set-up link, or emails it when mail is on."""
 
     def run() -> tuple[ImportResult, list[tuple[User, links.Issued]]]:
-        result = import_learners(db.session, actor=None, data=csv_file.read_bytes())
+        with csv_file.open("rb") as source:
+            data = source.read(MAX_BYTES + 1)
+        result = import_learners(db.session, actor=None, data=data)
         if result.problems:
             for problem in result.problems:
                 click.echo(f"{csv_file}: {problem}", err=True)

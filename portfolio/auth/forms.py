@@ -128,7 +128,12 @@ class ImportLearnersForm(FlaskForm):
 class ConfirmImportForm(FlaskForm):
     """The checked file, sent back to create its accounts."""
 
-    data = HiddenField(validators=[DataRequired()])
+    data = HiddenField(
+        validators=[
+            DataRequired(),
+            Length(max=4 * 1024 * 1024, message="The file is too large to import."),
+        ]
+    )
     submit = SubmitField("Create these accounts")
 
 

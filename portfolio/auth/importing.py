@@ -30,6 +30,9 @@ from portfolio.spreadsheets import FORMULA_STARTS
 
 #: A file past this many learners is refused whole: split it (and check it) in parts.
 MAX_ROWS = 5000
+#: Far more than 5,000 learners' rows take; a bigger file is not read at all (callers read at
+#: most one byte more than this, so a huge upload never sits whole in memory).
+MAX_BYTES = 4 * 1024 * 1024
 #: Header spellings, compared without case, spaces, dots, dashes or underscores.
 ALIASES = {
     "name": ("name", "fullname", "learnername", "studentname", "learner"),
@@ -134,6 +137,16 @@ def _header(raw: list[str], plan: ImportPlan) -> list[str] | None:
 def read_learners(session: Session, data: bytes) -> ImportPlan:
     """Check a CSV file of learners against itself and the accounts already here."""
     plan = ImportPlan()
+    if len(data) > MAX_BYTES:
+        plan.problems.append(
+            ImportProblem(
+                1,
+                "file",
+                f"is larger than {MAX_BYTES // (1024 * 1024)} MB, far more than {MAX_ROWS:,} "
+                "learners take: check that it is the list of learners, saved as CSV, or split it.",
+            )
+        )
+        return plan
     text = _decode(data)
     if text is None:
         plan.problems.append(

@@ -90,6 +90,17 @@ def test_a_file_of_fifty_thousand_learners_is_refused_whole(app) -> None:
     assert problem.line == MAX_ROWS + 2
 
 
+def test_a_file_far_too_large_is_refused_unread(runner, tmp_path) -> None:
+    """A 5 MB file (a workbook saved under the wrong name, an export of everything) is
+    refused before it is decoded; the command, like the page, reads no more than the limit."""
+    big = tmp_path / "everything.csv"
+    big.write_bytes(b"Name,Email\n" + b"x" * (5 * 1024 * 1024))
+    result = runner.invoke(args=["users", "import", str(big)])
+    assert result.exit_code == 1
+    assert "is larger than 4 MB, far more than 5,000 learners take" in result.output
+    assert users() == 0
+
+
 def test_confirming_a_file_another_admin_overtook_creates_nothing(client, make_user, login) -> None:
     """Between the preview and the confirming, someone made an account with one of the emails:
     the confirming is checked again and refused whole."""
