@@ -39,9 +39,11 @@ def running(
             time.sleep(0.1)
         yield process
     finally:
+        # A throwaway server: a few seconds to stop, then killed. (SeaweedFS takes 20 s to
+        # shut down on SIGTERM, at the end of every test session and benchmark that used it.)
         process.terminate()
         try:
-            process.wait(timeout=20)
+            process.wait(timeout=3)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
