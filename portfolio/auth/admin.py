@@ -20,7 +20,7 @@ from portfolio.auth.forms import (
 )
 from portfolio.auth.importing import MAX_BYTES, import_learners, read_learners
 from portfolio.auth.permissions import Action, require
-from portfolio.auth.services import create_user, set_active, update_user
+from portfolio.auth.services import create_user, person_matches, set_active, update_user
 from portfolio.extensions import db
 from portfolio.mail.outbox import mail_on
 from portfolio.models import LinkPurpose, Role, User, UserRole
@@ -48,12 +48,7 @@ def index() -> str:
     role = request.args.get("role", "")
     status = request.args.get("status", "")
     if q:
-        like = f"%{q.lower()}%"
-        query = query.where(
-            db.func.lower(User.name).like(like)
-            | db.func.lower(User.email).like(like)
-            | (User.student_id == q)
-        )
+        query = query.where(person_matches(q))
     if role in {r.value for r in Role}:
         query = query.where(
             User.id.in_(select(UserRole.user_id).where(UserRole.role == Role(role)))

@@ -145,42 +145,41 @@ def request_reset(session: Session, *, email: str, address: str | None) -> None:
     )
 
 
+def _stored(session: Session, token: str) -> AccountLink | None:
+    return session.scalar(select(AccountLink).where(AccountLink.token_hash == _hash(token)))
+
+
+def _why_dead(link: AccountLink | None, purpose: LinkPurpose) -> str | None:
+    """Why the link does not work (for the audit log), or None when it does."""
+    if link is None:
+        return "unknown link"
+    if link.used_at is not None:
+        return "used or replaced"
+    if link.expires_at <= utcnow():
+        return "expired"
+    if link.purpose is not purpose:
+        return "wrong kind of link"
+    if not link.user.active:
+        return "account deactivated"
+    return None
+
+
 def find(session: Session, token: str, purpose: LinkPurpose) -> AccountLink | None:
     """The working link with this token, or None (unknown, used, void or expired)."""
-    link = session.scalar(select(AccountLink).where(AccountLink.token_hash == _hash(token)))
-    if (
-        link is None
-        or link.purpose is not purpose
-        or link.used_at is not None
-        or link.expires_at <= utcnow()
-        or not link.user.active
-    ):
-        return None
-    return link
+    link = _stored(session, token)
+    return link if _why_dead(link, purpose) is None else None
 
 
 def refused(session: Session, token: str, purpose: LinkPurpose, address: str | None) -> None:
     """Log a link that did not work, and why."""
-    link = session.scalar(select(AccountLink).where(AccountLink.token_hash == _hash(token)))
-    if link is None:
-        reason, subject = "unknown link", "account-link"
-    else:
-        subject = f"user:{link.user_id}"
-        if link.used_at is not None:
-            reason = "used or replaced"
-        elif link.expires_at <= utcnow():
-            reason = "expired"
-        elif link.purpose is not purpose:
-            reason = "wrong kind of link"
-        else:
-            reason = "account deactivated"
+    link = _stored(session, token)
     record(
         session,
         actor=None,
         role=None,
         action="account.link-refused",
-        subject=subject,
-        after={"address": address, "reason": reason, "purpose": purpose.value},
+        subject=f"user:{link.user_id}" if link else "account-link",
+        after={"address": address, "reason": _why_dead(link, purpose), "purpose": purpose.value},
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from portfolio.audit.log import admin_role, record
@@ -37,6 +37,18 @@ def find_user(session: Session, key: str) -> User | None:
         select(User).where(
             or_(func.lower(User.email) == normalise_email(key), User.student_id == key)
         )
+    )
+
+
+def person_matches(typed: str) -> ColumnElement[bool]:
+    """The condition of the account lists' search box: part of the name or email, or the
+    whole student ID, as an admin types it."""
+    typed = typed.strip()
+    like = f"%{typed.lower()}%"
+    return or_(
+        func.lower(User.name).like(like),
+        func.lower(User.email).like(like),
+        User.student_id == typed,
     )
 
 

@@ -9,6 +9,7 @@ from werkzeug.wrappers import Response
 
 from portfolio.auth.forms import ConfirmForm
 from portfolio.auth.permissions import Action, require
+from portfolio.auth.services import person_matches
 from portfolio.cohorts.forms import AddMembersForm, CohortForm, EnrolCohortForm
 from portfolio.cohorts.services import (
     add_members,
@@ -79,12 +80,7 @@ def _page(cohort: Cohort, add: AddMembersForm, enrol: EnrolCohortForm, result=No
         .order_by(User.name, User.id)
     )
     if q:
-        like = f"%{q.lower()}%"
-        query = query.where(
-            func.lower(User.name).like(like)
-            | func.lower(User.email).like(like)
-            | (User.student_id == q)
-        )
+        query = query.where(person_matches(q))
     page = db.paginate(query, per_page=PER_PAGE, error_out=False)
     return render_template(
         "admin/cohort.html",

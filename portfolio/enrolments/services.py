@@ -6,10 +6,11 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, selectinload
 
 from portfolio.audit.log import admin_role, record
+from portfolio.auth.services import person_matches
 from portfolio.clock import today
 from portfolio.errors import ServiceError
 from portfolio.models import (
@@ -177,15 +178,8 @@ def filtered(query: Select[tuple[Enrolment]], chosen: EnrolmentFilter) -> Select
     """``query`` narrowed by learner (name, email or student ID), unit, assessor, state and
     cohort."""
     if chosen.q:
-        like = f"%{chosen.q.lower()}%"
         query = query.where(
-            Enrolment.learner_id.in_(
-                select(User.id).where(
-                    func.lower(User.name).like(like)
-                    | func.lower(User.email).like(like)
-                    | (User.student_id == chosen.q)
-                )
-            )
+            Enrolment.learner_id.in_(select(User.id).where(person_matches(chosen.q)))
         )
     if chosen.unit:
         query = query.where(
