@@ -119,16 +119,17 @@ def _wait_until_serving(server: Server, expected_workers: int | None) -> None:
         if server.process.poll() is not None:
             tail = server.log.read_text(errors="replace")[-3000:]
             raise RuntimeError(f"gunicorn exited with {server.process.returncode}:\n{tail}")
+        connection = http.client.HTTPConnection(server.host, server.port, timeout=5)
         try:
-            connection = http.client.HTTPConnection(server.host, server.port, timeout=5)
             connection.request("GET", "/login")
             response = connection.getresponse()
             response.read()
-            connection.close()
             if response.status == 200:
                 break
         except OSError:
-            pass
+            pass  # not listening yet, or a worker restarted mid-answer: ask again
+        finally:
+            connection.close()
         time.sleep(0.2)
     else:
         raise RuntimeError("gunicorn did not answer within 90 s")

@@ -74,23 +74,25 @@ def upload(server: Server, email: str, password: str, enrolment_id: int, payload
     rss_before = {pid: status_kb(pid, "VmRSS") for pid in workers}
 
     connection = http.client.HTTPConnection(server.host, server.port, timeout=600)
-    started = time.perf_counter()
-    connection.request(
-        "POST",
-        f"/enrolments/{enrolment_id}/uploads",
-        body=_chunks(head, payload, tail),
-        headers={
-            "Content-Type": f"multipart/form-data; boundary={boundary}",
-            "Content-Length": str(length),
-            "X-CSRFToken": token,
-            "Accept": "application/json",
-            "Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items()),
-        },
-    )
-    response = connection.getresponse()
-    body = response.read()
-    seconds = time.perf_counter() - started
-    connection.close()
+    try:
+        started = time.perf_counter()
+        connection.request(
+            "POST",
+            f"/enrolments/{enrolment_id}/uploads",
+            body=_chunks(head, payload, tail),
+            headers={
+                "Content-Type": f"multipart/form-data; boundary={boundary}",
+                "Content-Length": str(length),
+                "X-CSRFToken": token,
+                "Accept": "application/json",
+                "Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items()),
+            },
+        )
+        response = connection.getresponse()
+        body = response.read()
+        seconds = time.perf_counter() - started
+    finally:
+        connection.close()
     if response.status != 201:
         raise LoadError(f"the upload answered {response.status}: {body[:300]!r}")
     answer = json.loads(body)
