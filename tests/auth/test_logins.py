@@ -7,10 +7,12 @@ import time
 from datetime import timedelta
 
 import pytest
+from redis import Redis
 from sqlalchemy import select
 
 import portfolio.auth.logins as logins
 import portfolio.models.accounts as accounts
+from portfolio import create_app
 from portfolio.auth.logins import LoginPolicy, log_in
 from portfolio.extensions import db
 from portfolio.models import AuditEvent
@@ -153,3 +155,26 @@ def test_many_failures_from_one_address_wait_whatever_the_accounts(app, client, 
     assert page.status_code == 429
     assert "Too many failed attempts from your network" in page.text
     assert int(page.headers["Retry-After"]) > 0
+
+
+def test_address_counts_are_shared_by_every_worker_through_redis(app, make_user, redis_url):
+    """Two app processes (gunicorn workers, or two machines) keep one count per address when
+    RATELIMIT_STORAGE_URI names a Redis; with the default memory:// each would count alone."""
+    Redis.from_url(redis_url).flushdb()
+    make_user("learner", email="lee@example.org")
+    settings = {**app.config, "RATELIMIT_STORAGE_URI": redis_url}
+    settings["LOGIN_ADDRESS_LIMIT"] = "3 per minute"
+    first, second = create_app(settings), create_app(settings)
+    try:
+        one, two = first.test_client(), second.test_client()
+        assert post_login(one, "guess1@example.org", WRONG).status_code == 200
+        assert post_login(two, "guess2@example.org", WRONG).status_code == 200
+        assert post_login(one, "guess3@example.org", WRONG).status_code == 200
+        page = post_login(two, "guess4@example.org", WRONG)
+        assert page.status_code == 429
+        assert "Too many failed attempts from your network" in page.text
+        assert Redis.from_url(redis_url).keys("LIMITS*")  # the count is in Redis, not a worker
+    finally:
+        for other in (first, second):
+            with other.app_context():
+                db.engine.dispose()
