@@ -608,7 +608,7 @@ def _object_store(results: dict) -> list[str]:
             )
     if rows:
         lines += [
-            "Audit bundle with the evidence in S3 (copied there by `flask storage migrate`), "
+            "Audit bundle with its evidence in S3 (the bundle's files copied there first), "
             "beside reading the same objects with boto3 one after another:",
             "",
         ]
