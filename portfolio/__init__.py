@@ -152,12 +152,17 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.cli.add_command(command)
 
     from portfolio.auth import sso
+    from portfolio.exports.letterhead import paper_size
 
     if app.config.get("OIDC_ISSUER") and not app.config.get("OIDC_CLIENT_ID"):
         raise config.ConfigurationError(
             "OIDC_ISSUER is set but OIDC_CLIENT_ID is not: set the client ID (and "
             "OIDC_CLIENT_SECRET) the provider gave this app when it was registered."
         )
+    try:
+        app.config["PAPER_SIZE"] = paper_size(app.config.get("PAPER_SIZE"))
+    except ValueError as error:
+        raise config.ConfigurationError(str(error)) from None
     if app.config.get("PASSWORD_LOGIN") not in ("all", "learners"):
         raise config.ConfigurationError(
             f"PASSWORD_LOGIN must be all or learners, not {app.config.get('PASSWORD_LOGIN')!r}."

@@ -58,6 +58,10 @@ ENVIRONMENT_KEYS = {
     "PASSWORD_LOGIN": "PASSWORD_LOGIN",
     "UNITS_DIR": "UNITS_DIR",
     "RTO_NAME": "RTO_NAME",
+    # The national RTO code, printed beside the name on every pack and matrix.
+    "RTO_CODE": "RTO_CODE",
+    # The paper exports are laid out on: A4 (the default) or Letter.
+    "PAPER_SIZE": "PAPER_SIZE",
     "RTO_TIMEZONE": "RTO_TIMEZONE",
     "MAX_UPLOAD_MB": "MAX_UPLOAD_MB",
     "EVIDENCE_CURRENCY_YEARS": "EVIDENCE_CURRENCY_YEARS",
@@ -118,6 +122,8 @@ def defaults(instance_path: str) -> dict[str, object]:
         "UNITS_DIR": str(PROJECT_ROOT / "units"),
         "MIGRATIONS_DIR": str(PROJECT_ROOT / "migrations"),
         "RTO_NAME": "Demo Registered Training Organisation",
+        "RTO_CODE": "",
+        "PAPER_SIZE": "A4",
         # Where people reach the app: the start of every link in an email or a list of set-up
         # links (never taken from a request's Host header, which a caller can forge).
         "PUBLIC_URL": "http://127.0.0.1:5000",

@@ -24,6 +24,7 @@ from stream_zip import ZIP_64, stream_zip
 
 from portfolio.enrolments.services import enrolments_by_id
 from portfolio.errors import ServiceError
+from portfolio.exports.letterhead import Letterhead
 from portfolio.exports.matrix import build_matrix, matrix_data
 from portfolio.exports.pack import build_pack, pack_data
 from portfolio.exports.register import decided_enrolment_ids, register_rows, write_csv, write_xlsx
@@ -126,6 +127,7 @@ def bundle_members(
 ) -> Iterator[tuple[str, datetime, int, object, Iterable[bytes]]]:
     """The ZIP's members, each produced only when the ZIP writer reaches it."""
     config = current_app.config
+    letterhead = Letterhead.from_config(config)
     ids = selected_ids(session, selection)
     progress = Progress(0, len(ids))
     on_progress(progress)
@@ -156,8 +158,7 @@ def bundle_members(
                     _document_bytes(
                         lambda data=data: build_pack(
                             data,
-                            rto_name=config["RTO_NAME"],
-                            zone=config["RTO_TIMEZONE"],
+                            letterhead=letterhead,
                             open_file=store.open,
                         )
                     ),
@@ -195,7 +196,7 @@ def bundle_members(
             _document_bytes(
                 lambda code=code: build_matrix(
                     matrix_data(session, code, ids, description=selection.describe()),
-                    rto_name=config["RTO_NAME"],
+                    letterhead=letterhead,
                 )
             ),
         )
@@ -210,7 +211,8 @@ def bundle_members(
     def manifest_bytes() -> Iterator[bytes]:
         body = {
             "generated_at": now.isoformat(),
-            "rto": config["RTO_NAME"],
+            "rto": letterhead.rto_name,
+            "rto_code": letterhead.rto_code,
             "selection": selection.describe(),
             "enrolments": len(ids),
             "algorithm": "SHA-256",

@@ -14,6 +14,7 @@ from portfolio.audit.exports import record_export
 from portfolio.errors import ServiceError
 from portfolio.exports.bundle import Progress, Selection, selected_ids
 from portfolio.exports.jobs import write_bundle
+from portfolio.exports.letterhead import Letterhead
 from portfolio.exports.matrix import build_matrix, cohort_ids, matrix_data
 from portfolio.exports.pack import build_pack, pack_data
 from portfolio.exports.register import describe_register, register_rows, write_csv, write_xlsx
@@ -68,9 +69,7 @@ def pack_command(enrolment_id: int, out: Path) -> None:
         raise click.ClickException(f"No enrolment has the id {enrolment_id}.")
     config = current_app.config
     data = pack_data(db.session, enrolment, currency_years=config["EVIDENCE_CURRENCY_YEARS"])
-    build_pack(
-        data, rto_name=config["RTO_NAME"], zone=config["RTO_TIMEZONE"], open_file=storage().open
-    ).save(out)
+    build_pack(data, letterhead=Letterhead.from_config(config), open_file=storage().open).save(out)
     _recorded("pack", f"Evidence pack {data.reference}", 1, enrolment)
     click.echo(f"wrote {out}")
 
@@ -88,7 +87,7 @@ def matrix_command(unit_code: str, out: Path, enrolled_from, enrolled_to) -> Non
         data = matrix_data(db.session, unit_code, ids, description=f"{len(ids)} learners")
     except ServiceError as error:
         raise click.ClickException(error.message) from error
-    build_matrix(data, rto_name=current_app.config["RTO_NAME"]).save(out)
+    build_matrix(data, letterhead=Letterhead.from_config(current_app.config)).save(out)
     _recorded("matrix", f"Unit mapping matrix {unit_code.upper()}", len(ids))
     click.echo(f"wrote {out}: {len(ids)} learners")
 

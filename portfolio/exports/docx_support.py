@@ -29,6 +29,8 @@ __all__ = [
     "landscape_section",
     "portrait_section",
     "repeat_header_row",
+    "rotate_text",
+    "set_cell_margins",
     "set_column_widths",
     "set_header_text",
     "shade_cell",
@@ -53,6 +55,18 @@ _TR_PR_AFTER_CANT_SPLIT = (
     "w:trPrChange",
 )
 _TR_PR_AFTER_TBL_HEADER = _TR_PR_AFTER_CANT_SPLIT[2:]
+_TC_PR_AFTER_TEXT_DIRECTION = (
+    "w:tcFitText",
+    "w:vAlign",
+    "w:hideMark",
+    "w:headers",
+    "w:cellIns",
+    "w:cellDel",
+    "w:cellMerge",
+    "w:tcPrChange",
+)
+# Successors of w:tblCellMar in CT_TblPr.
+_TBL_PR_AFTER_CELL_MAR = ("w:tblLook", "w:tblCaption", "w:tblDescription", "w:tblPrChange")
 _TC_PR_AFTER_SHD = (
     "w:noWrap",
     "w:tcMar",
@@ -253,3 +267,29 @@ def set_column_widths(table: Table, widths: Sequence[Length | int]) -> None:
     if tbl_w is not None:
         tbl_w.set(qn("w:type"), "dxa")
         tbl_w.set(qn("w:w"), str(Length(sum(widths)).twips))
+
+
+def rotate_text(cell: _Cell) -> None:
+    """Run the cell's text bottom to top (a narrow column's heading, read with the head
+    turned left); the row's height is then the line's length."""
+    tc_pr = cell._tc.get_or_add_tcPr()
+    for old in tc_pr.findall(qn("w:textDirection")):
+        tc_pr.remove(old)
+    direction = OxmlElement("w:textDirection")
+    direction.set(qn("w:val"), "btLr")
+    tc_pr.insert_element_before(direction, *_TC_PR_AFTER_TEXT_DIRECTION)
+
+
+def set_cell_margins(table: Table, left: Length, right: Length | None = None) -> None:
+    """The table's default left and right cell margins (Word's default is 0.19 cm a side,
+    which leaves a narrow column little room for its text)."""
+    tbl_pr = table._tbl.tblPr
+    for old in tbl_pr.findall(qn("w:tblCellMar")):
+        tbl_pr.remove(old)
+    margins = OxmlElement("w:tblCellMar")
+    for side, width in (("w:left", left), ("w:right", right if right is not None else left)):
+        element = OxmlElement(side)
+        element.set(qn("w:w"), str(Length(int(width)).twips))
+        element.set(qn("w:type"), "dxa")
+        margins.append(element)
+    tbl_pr.insert_element_before(margins, *_TBL_PR_AFTER_CELL_MAR)

@@ -12,8 +12,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from docx import Document
 from docx.document import Document as DocxDocument
+from docx.enum.section import WD_ORIENT
+from docx.enum.table import WD_ROW_HEIGHT_RULE
+from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Cm, Pt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -23,11 +25,16 @@ from portfolio.enrolments.services import enrolments_by_id
 from portfolio.errors import ServiceError
 from portfolio.exports.docx_support import (
     add_page_number_footer,
-    landscape_section,
+    keep_rows_whole,
+    keep_table_on_page,
     repeat_header_row,
+    rotate_text,
+    set_cell_margins,
+    set_column_widths,
     set_header_text,
     shade_cell,
 )
+from portfolio.exports.letterhead import Letterhead, new_document
 from portfolio.models import (
     AssessmentState,
     Enrolment,
@@ -42,16 +49,34 @@ from portfolio.models import (
 )
 from portfolio.models.review import current_entries
 
-# What a cell shows, with its legend; the letters read in black and white too.
+# What a cell shows, with its legend; the letters read in black and white too, and a gap
+# signed off by another method keeps that fact once it is judged.
 MARKS = {
-    "satisfactory": ("S", "Judged satisfactory"),
+    "satisfactory": ("S", "Judged satisfactory on the evidence"),
+    "signed_off_satisfactory": (
+        "S/O",
+        "Judged satisfactory on a gap sign-off (conversation, observation, third-party report)",
+    ),
     "not_yet": ("N", "Judged not yet satisfactory"),
-    "signed_off": ("O", "Gap signed off by another method (conversation, observation, ...)"),
+    "signed_off": ("O", "Gap signed off by another method, not judged yet"),
     "covered": ("E", "Evidence accepted, not judged yet"),
     "gap": ("–", "No accepted evidence"),
 }
-FILLS = {"satisfactory": "C6EFCE", "not_yet": "FFC7CE", "signed_off": "DDEBF7", "gap": "FFF2CC"}
-COLUMNS_PER_TABLE = 10
+FILLS = {
+    "satisfactory": "C6EFCE",
+    "signed_off_satisfactory": "C6EFCE",
+    "not_yet": "FFC7CE",
+    "signed_off": "DDEBF7",
+    "gap": "FFF2CC",
+}
+#: The grid's measures: the first column holds a criterion's code and a short title, each
+#: learner's column a mark; as many learners as fit the page's width go in one block.
+FIRST_COLUMN = Cm(5.6)
+LEARNER_COLUMN = Cm(0.8)
+SHORT_TITLE = 26  # characters of a criterion's wording in the grid (the key has it all)
+HEADER_HEIGHT = Cm(4.4)
+HEADER_FONT = Pt(7)
+MARGIN = Cm(1.27)
 
 
 @dataclass
@@ -64,20 +89,13 @@ class MatrixData:
     #: The decided outcome of each enrolment's last attempt.
     outcomes: dict[int, UnitOutcome] = field(default_factory=dict)
     description: str = ""
-    #: Outcomes of earlier attempts, oldest first.
-    earlier: dict[int, list[UnitOutcome]] = field(default_factory=dict)
 
     def standing(self, enrolment: Enrolment) -> str:
-        """Under the learner's name: the final outcome, or where the enrolment stands, with
-        the attempts before it."""
+        """Under the learner's name: the final outcome, or where the enrolment stands, and
+        the attempt when it is not the first (each attempt before it ended not yet competent)."""
         outcome = self.outcomes.get(enrolment.id)
         now = outcome.result.label if outcome else enrolment.state.label
-        if enrolment.attempt > 1:
-            now = f"{now} (attempt {enrolment.attempt})"
-        history = [
-            f"attempt {o.attempt}: {o.result.label}" for o in self.earlier.get(enrolment.id, [])
-        ]
-        return "; ".join([now, *history])
+        return f"{now}, attempt {enrolment.attempt}" if enrolment.attempt > 1 else now
 
     def counts(self) -> dict[str, int]:
         decided = list(self.outcomes.values())
@@ -150,22 +168,23 @@ def matrix_data(
     for decision in current(MappingDecision):
         if decision.accepted:
             status[(decision.enrolment_id, decision.target_id)] = "covered"
+    signed_off = set()
     for signoff in current(GapSignoff):
+        signed_off.add((signoff.enrolment_id, signoff.target_id))
         status[(signoff.enrolment_id, signoff.target_id)] = "signed_off"
     for judgement in current(Judgement):
         key = (judgement.enrolment_id, judgement.target_id)
-        if judgement.finding is Finding.SATISFACTORY:
-            status[key] = "satisfactory"
-        else:
+        if judgement.finding is not Finding.SATISFACTORY:
             status[key] = "not_yet"
+        elif key in signed_off:
+            status[key] = "signed_off_satisfactory"
+        else:
+            status[key] = "satisfactory"
     by_id = {e.id: e for e in enrolments}
     outcomes: dict[int, UnitOutcome] = {}
-    earlier: defaultdict[int, list[UnitOutcome]] = defaultdict(list)
     for o in current(UnitOutcome):
         enrolment = by_id[o.enrolment_id]
-        if o.attempt < enrolment.attempt:
-            earlier[o.enrolment_id].append(o)
-        elif enrolment.state is AssessmentState.DECIDED:
+        if o.attempt == enrolment.attempt and enrolment.state is AssessmentState.DECIDED:
             outcomes[o.enrolment_id] = o
     return MatrixData(
         unit,
@@ -175,25 +194,53 @@ def matrix_data(
         status,
         outcomes,
         description,
-        dict(earlier),
     )
 
 
-def build_matrix(data: MatrixData, *, rto_name: str) -> DocxDocument:
-    """The matrix as a Word document: a cover with totals, then one table per release."""
-    document = Document()
-    document.styles["Normal"].font.name = "Calibri"
-    document.styles["Normal"].font.size = Pt(9.5)
+def build_matrix(data: MatrixData, *, letterhead: Letterhead) -> DocxDocument:
+    """The matrix as a Word document, landscape: the totals, the legend and a key giving each
+    criterion's code and full wording, then the grid in blocks of learners that fit the page,
+    each block with every criterion in the same order."""
+    document = new_document(letterhead, margin=MARGIN, font_size=8)
     first = document.sections[0]
-    set_header_text(first, f"{data.unit.code} mapping matrix")
+    first.orientation = WD_ORIENT.LANDSCAPE
+    first.page_width, first.page_height = first.page_height, first.page_width
+    first.header_distance = first.footer_distance = Cm(0.6)
+    set_header_text(first, f"{letterhead.issuer} · {data.unit.code} mapping matrix")
     add_page_number_footer(first)
-    document.add_paragraph(rto_name, style="Subtitle")
     document.add_heading(f"Unit mapping matrix: {data.unit.code}", level=0)
+    document.add_paragraph(letterhead.issuer, style="Subtitle")
     if data.description:
         document.add_paragraph(data.description)
+    _totals(document, data)
+    _legend(document)
+    for release in data.releases:
+        _key(document, release, data.targets.get(release.id, []))
+    width = first.page_width - first.left_margin - first.right_margin
+    per_block = max(1, int((width - FIRST_COLUMN) // LEARNER_COLUMN))
+    for release in data.releases:
+        cohort = [e for e in data.enrolments if e.unit_release_id == release.id]
+        targets = data.targets.get(release.id, [])
+        blocks = max(1, -(-len(cohort) // per_block))
+        size = -(-len(cohort) // blocks)  # blocks as even as they can be
+        for start in range(0, len(cohort), size):
+            block = cohort[start : start + size]
+            heading = document.add_heading(
+                f"Release {release.release}: learners {start + 1}–{start + len(block)} "
+                f"of {len(cohort)}",
+                level=2,
+            )
+            heading.paragraph_format.page_break_before = True
+            _grid(document, data, targets, block)
+    if not data.enrolments:
+        document.add_paragraph("No learner in this selection is enrolled in the unit.")
+    return document
+
+
+def _totals(document, data: MatrixData) -> None:
     counts = data.counts()
-    totals = document.add_table(rows=0, cols=2)
-    totals.style = "Table Grid"
+    table = document.add_table(rows=0, cols=2)
+    table.style = "Table Grid"
     for label, value in (
         ("Learners", counts["learners"]),
         ("With an outcome", counts["decided"]),
@@ -201,46 +248,81 @@ def build_matrix(data: MatrixData, *, rto_name: str) -> DocxDocument:
         ("Not yet competent or RPL not granted", counts["not_achieved"]),
         ("Releases", ", ".join(f"{r.release} ({r.title})" for r in data.releases) or "none"),
     ):
-        cells = totals.add_row().cells
+        cells = table.add_row().cells
         cells[0].text, cells[1].text = label, str(value)
-    document.add_heading("Key", level=2)
-    for key, (mark, meaning) in MARKS.items():
-        paragraph = document.add_paragraph(style="List Bullet")
-        paragraph.add_run(f"{mark}  ").bold = True
-        paragraph.add_run(meaning)
-        del key
-    landscape_section(document)
-    for release in data.releases:
-        cohort = [e for e in data.enrolments if e.unit_release_id == release.id]
-        targets = data.targets.get(release.id, [])
-        document.add_heading(f"Release {release.release}: {release.title}", level=1)
-        for start in range(0, len(cohort), COLUMNS_PER_TABLE):
-            _table(document, data, targets, cohort[start : start + COLUMNS_PER_TABLE])
-            document.add_paragraph()
-    if not data.enrolments:
-        document.add_paragraph("No learner in this selection is enrolled in the unit.")
-    return document
+    set_column_widths(table, [Cm(6), Cm(12)])
+    keep_table_on_page(table)
 
 
-def _table(document, data: MatrixData, targets: list[Target], cohort: list[Enrolment]) -> None:
-    table = document.add_table(rows=1, cols=len(cohort) + 1)
+def _legend(document) -> None:
+    document.add_heading("Marks", level=2)
+    table = document.add_table(rows=0, cols=2)
+    table.style = "Table Grid"
+    for state, (mark, meaning) in MARKS.items():
+        cells = table.add_row().cells
+        cells[0].text, cells[1].text = mark, meaning
+        cells[0].paragraphs[0].runs[0].bold = True
+        if state in FILLS:
+            shade_cell(cells[0], FILLS[state])
+    set_column_widths(table, [Cm(1.2), Cm(16.8)])
+    keep_table_on_page(table)
+
+
+def _key(document, release: UnitRelease, targets: list[Target]) -> None:
+    """Each criterion's code with its whole wording: the grid shows the code and a few words."""
+    document.add_heading(f"Criteria of release {release.release}: {release.title}", level=2)
+    table = document.add_table(rows=1, cols=2)
     table.style = "Table Grid"
     header = table.rows[0].cells
-    header[0].text = "Requirement"
-    for cell, enrolment in zip(header[1:], cohort, strict=True):
-        cell.text = enrolment.learner.name
-        cell.add_paragraph(data.standing(enrolment)).runs[0].italic = True
+    header[0].text, header[1].text = "Code", "Criterion"
     for cell in header:
-        for run in cell.paragraphs[0].runs:
-            run.bold = True
+        cell.paragraphs[0].runs[0].bold = True
         shade_cell(cell, "D9E2F3")
-    repeat_header_row(table)
     for target in targets:
         cells = table.add_row().cells
-        cells[0].text = f"{target.ref} {target.text[:90]}{'…' if len(target.text) > 90 else ''}"
-        cells[0].width = Cm(7)
-        for cell, enrolment in zip(cells[1:], cohort, strict=True):
+        cells[0].text, cells[1].text = target.ref, target.text
+    repeat_header_row(table)
+    keep_rows_whole(table)
+    set_column_widths(table, [Cm(1.6), Cm(25.4) - 2 * MARGIN])
+
+
+def short_title(target: Target) -> str:
+    """A criterion's code and the first words of its wording, cut between words."""
+    words, title = target.text.split(), ""
+    for word in words:
+        if len(title) + len(word) + 1 > SHORT_TITLE:
+            return f"{target.ref} {title}…"
+        title = f"{title} {word}".strip()
+    return f"{target.ref} {title}"
+
+
+def _grid(document, data: MatrixData, targets: list[Target], block: list[Enrolment]) -> None:
+    table = document.add_table(rows=1, cols=len(block) + 1)
+    table.style = "Table Grid"
+    header = table.rows[0]
+    header.height = HEADER_HEIGHT
+    header.height_rule = WD_ROW_HEIGHT_RULE.AT_LEAST
+    header.cells[0].text = "Criterion"
+    header.cells[0].paragraphs[0].runs[0].bold = True
+    for cell, enrolment in zip(header.cells[1:], block, strict=True):
+        cell.text = enrolment.learner.name
+        name = cell.paragraphs[0].runs[0]
+        name.bold, name.font.size = True, HEADER_FONT
+        standing = cell.add_paragraph(data.standing(enrolment)).runs[0]
+        standing.italic, standing.font.size = True, HEADER_FONT
+        rotate_text(cell)
+    for cell in header.cells:
+        shade_cell(cell, "D9E2F3")
+    for target in targets:
+        cells = table.add_row().cells
+        cells[0].text = short_title(target)
+        for cell, enrolment in zip(cells[1:], block, strict=True):
             state = data.status.get((enrolment.id, target.id), "gap")
             cell.text = MARKS[state][0]
+            cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
             if state in FILLS:
                 shade_cell(cell, FILLS[state])
+    repeat_header_row(table)
+    keep_rows_whole(table)
+    set_cell_margins(table, Cm(0.05))
+    set_column_widths(table, [FIRST_COLUMN] + [LEARNER_COLUMN] * len(block))

@@ -13,10 +13,9 @@ from datetime import datetime
 from typing import IO
 from zoneinfo import ZoneInfo
 
-from docx import Document
 from docx.document import Document as DocxDocument
 from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.shared import Cm, Pt
+from docx.shared import Cm
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
@@ -36,6 +35,7 @@ from portfolio.exports.docx_support import (
     shade_cell,
     xml_safe,
 )
+from portfolio.exports.letterhead import Letterhead, new_document
 from portfolio.exports.markdown_docx import add_markdown
 from portfolio.files.filetypes import path_safe_name
 from portfolio.models import Enrolment, EvidenceRule, Submission, UnitRelease
@@ -145,24 +145,19 @@ class Clock:
 def build_pack(
     data: PackData,
     *,
-    rto_name: str,
-    zone: str,
+    letterhead: Letterhead,
     open_file: Callable[[str], IO[bytes]],
 ) -> DocxDocument:
     """The evidence pack as a python-docx Document; ``open_file`` reads a stored file by key."""
-    clock = Clock(zone)
-    document = Document()
-    styles = document.styles
-    styles["Normal"].font.name = "Calibri"
-    styles["Normal"].font.size = Pt(10.5)
+    clock = Clock(letterhead.zone)
+    document = new_document(letterhead)
     section = document.sections[0]
-    section.left_margin = section.right_margin = Cm(2)
     learner = data.enrolment.learner
     release = data.release
     set_header_text(section, f"{learner.name} · {release.unit.code} release {release.release}")
     add_page_number_footer(section)
 
-    _cover(document, data, rto_name, clock)
+    _cover(document, data, letterhead, clock)
     _mapping(document, data, clock)
     _attempts(document, data, clock)
     _register(document, data, clock)
@@ -174,11 +169,11 @@ def build_pack(
     return document
 
 
-def _cover(document, data: PackData, rto_name: str, clock: Clock) -> None:
+def _cover(document, data: PackData, letterhead: Letterhead, clock: Clock) -> None:
     learner = data.enrolment.learner
     release = data.release
     review = data.review
-    document.add_paragraph(rto_name, style="Subtitle")
+    document.add_paragraph(letterhead.issuer, style="Subtitle")
     document.add_heading("Evidence pack", level=0)
     document.add_paragraph(f"{release.unit.code} {release.title}", style="Subtitle")
     outcome = review.outcome

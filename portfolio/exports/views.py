@@ -30,6 +30,7 @@ from portfolio.errors import ServiceError
 from portfolio.exports.bundle import Selection
 from portfolio.exports.forms import BundleForm, MatrixForm, RegisterForm
 from portfolio.exports.jobs import find_bundle, open_bundle, recent_bundles, start_bundle
+from portfolio.exports.letterhead import Letterhead
 from portfolio.exports.matrix import build_matrix, cohort_ids, matrix_data
 from portfolio.exports.pack import build_pack, pack_data
 from portfolio.exports.register import describe_register, register_rows, write_csv, write_xlsx
@@ -65,9 +66,7 @@ def evidence_pack(enrolment_id: int) -> Response:
     require(current_user, Action.EXPORT_PACK, enrolment)
     config = current_app.config
     data = pack_data(db.session, enrolment, currency_years=config["EVIDENCE_CURRENCY_YEARS"])
-    document = build_pack(
-        data, rto_name=config["RTO_NAME"], zone=config["RTO_TIMEZONE"], open_file=storage().open
-    )
+    document = build_pack(data, letterhead=Letterhead.from_config(config), open_file=storage().open)
     _recorded(
         role=_acting_role(),
         kind="pack",
@@ -130,7 +129,7 @@ def matrix() -> str | Response:
         return _page(matrix=form, register=register, bundle=bundle), 400
     when = f", enrolled {start or 'any time'} to {end or 'today'}" if start or end else ""
     data = matrix_data(db.session, unit, ids, description=f"{len(ids)} learners{when}")
-    document = build_matrix(data, rto_name=current_app.config["RTO_NAME"])
+    document = build_matrix(data, letterhead=Letterhead.from_config(current_app.config))
     _recorded(
         role=Role.ADMIN,
         kind="matrix",

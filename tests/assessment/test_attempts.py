@@ -13,6 +13,7 @@ from portfolio.assessment.matrix import matrix_sections
 from portfolio.errors import ServiceError
 from portfolio.evidence.rules import ItemFields
 from portfolio.evidence.services import create_item, set_item_mappings, submit
+from portfolio.exports.letterhead import Letterhead
 from portfolio.extensions import db
 from portfolio.models import (
     AssessmentState,
@@ -255,8 +256,7 @@ def test_the_pack_shows_the_attempts_and_the_plan(app, submitted) -> None:
     db.session.commit()
     document = build_pack(
         pack_data(db.session, s.enrolment),
-        rto_name="Test RTO",
-        zone=app.config["RTO_TIMEZONE"],
+        letterhead=Letterhead("Test RTO", zone=app.config["RTO_TIMEZONE"]),
         open_file=storage().open,
     )
     text = "\n".join(p.text for p in document.paragraphs)

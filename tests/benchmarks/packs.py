@@ -21,6 +21,7 @@ from docx.table import Table
 from docx.text.paragraph import Paragraph
 from flask import Flask
 
+from portfolio.exports.letterhead import Letterhead
 from portfolio.exports.pack import build_pack, pack_data
 from portfolio.extensions import db
 from portfolio.files.uploads import storage
@@ -43,7 +44,7 @@ def make_pack(app: Flask, enrolment_id: int) -> bytes:
         enrolment = db.session.get(Enrolment, enrolment_id)
         data = pack_data(db.session, enrolment, currency_years=config["EVIDENCE_CURRENCY_YEARS"])
         document = build_pack(
-            data, rto_name=config["RTO_NAME"], zone=config["RTO_TIMEZONE"], open_file=storage().open
+            data, letterhead=Letterhead.from_config(config), open_file=storage().open
         )
         out = io.BytesIO()
         document.save(out)

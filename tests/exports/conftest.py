@@ -222,3 +222,8 @@ def admin(app, client, make_user, login):
     user = make_user("admin", name="Ada Admin")
     login(user)
     return user
+
+
+def matrix_grids(document) -> list:
+    """A mapping matrix's grid tables (a block of learners each), in order."""
+    return [t for t in document.tables if t.rows[0].cells[0].text == "Criterion"]

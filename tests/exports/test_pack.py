@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from portfolio.assessment import gaps, review, rules
 from portfolio.exports.bundle import Selection, stream_bundle
+from portfolio.exports.letterhead import Letterhead
 from portfolio.exports.matrix import build_matrix, cohort_ids, matrix_data
 from portfolio.exports.pack import build_pack, pack_data
 from portfolio.extensions import db
@@ -22,13 +23,13 @@ from portfolio.models import (
     EvidenceItem,
     Target,
 )
-from tests.exports.conftest import exportable_targets
+from tests.exports.conftest import exportable_targets, matrix_grids
 
 
 def _pack(enrolment):
     data = pack_data(db.session, enrolment)
     document = build_pack(
-        data, rto_name="Test RTO", zone="Australia/Sydney", open_file=storage().open
+        data, letterhead=Letterhead("Test RTO", "91234"), open_file=storage().open
     )
     buffer = io.BytesIO()
     document.save(buffer)
@@ -112,17 +113,22 @@ def test_matrix_shows_the_cohort_against_every_requirement(decided, to_pdf_text,
     first, second = decided(items=1), decided(items=1)
     ids = cohort_ids(db.session, "TLII5018")
     assert ids == [first.id, second.id]
-    document = build_matrix(matrix_data(db.session, "TLII5018", ids), rto_name="Test RTO")
+    document = build_matrix(
+        matrix_data(db.session, "TLII5018", ids), letterhead=Letterhead("Test RTO", "91234")
+    )
     path = tmp_path / "matrix.docx"
     document.save(path)
     read = docx.Document(path)
-    grid = read.tables[1]
+    [grid] = matrix_grids(read)
     assert [c.text.split("\n")[0] for c in grid.rows[0].cells[1:]] == [
         "Lee Learner 0",
         "Lee Learner 1",
     ]
     assert len(grid.rows) == 1 + len(exportable_targets(first))
-    assert {c.text for row in grid.rows[1:] for c in row.cells[1:]} == {"S"}
+    # Every criterion judged satisfactory; the last one on a conversation that signed it off.
+    assert [{c.text for c in row.cells[1:]} for row in grid.rows[1:]] == [{"S"}] * (
+        len(grid.rows) - 2
+    ) + [{"S/O"}]
     text, pages = to_pdf_text(path)
     assert "TLII5018" in text and pages >= 2
     for target in exportable_targets(first):

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from portfolio.enrolments import holds
+from portfolio.exports.letterhead import Letterhead
 from portfolio.exports.pack import build_pack, pack_data
 from portfolio.extensions import db
 from portfolio.files.uploads import storage
@@ -294,9 +295,7 @@ def test_pages_and_the_pack_say_the_evidence_was_destroyed(decided, runner, clie
     assert "were destroyed on" in page and "receipt for each item" in page
 
     data = pack_data(db.session, enrolment)
-    document = build_pack(
-        data, rto_name="Test RTO", zone="Australia/Sydney", open_file=storage().open
-    )
+    document = build_pack(data, letterhead=Letterhead("Test RTO"), open_file=storage().open)
     buffer = io.BytesIO()
     document.save(buffer)
     text = "\n".join(
