@@ -19,6 +19,7 @@ from docx.section import Section
 from docx.shared import Length
 from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
+from docx.text.run import Run
 
 __all__ = [
     "add_field",
@@ -27,6 +28,7 @@ __all__ = [
     "keep_rows_whole",
     "keep_table_on_page",
     "landscape_section",
+    "monospace",
     "portrait_section",
     "repeat_header_row",
     "rotate_text",
@@ -40,6 +42,7 @@ __all__ = [
 # Characters XML 1.0 cannot hold (control characters, lone surrogates, U+FFFE/U+FFFF).
 # lxml refuses them outright, so one stray character in learner text would sink a document.
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+MONOSPACE = "Courier New"
 _HEX_COLOUR = re.compile(r"^#?([0-9A-Fa-f]{6})$")
 _TOC_LEVELS = re.compile(r"^[1-9]-[1-9]$")
 
@@ -293,3 +296,12 @@ def set_cell_margins(table: Table, left: Length, right: Length | None = None) ->
         element.set(qn("w:type"), "dxa")
         margins.append(element)
     tbl_pr.insert_element_before(margins, *_TBL_PR_AFTER_CELL_MAR)
+
+
+def monospace(run: Run) -> Run:
+    """Set the run in the monospace font, for every script (a hash, code)."""
+    run.font.name = MONOSPACE
+    r_fonts = run._r.get_or_add_rPr().get_or_add_rFonts()
+    r_fonts.set(qn("w:cs"), MONOSPACE)
+    r_fonts.set(qn("w:eastAsia"), MONOSPACE)
+    return run

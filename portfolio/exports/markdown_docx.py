@@ -26,11 +26,10 @@ from docx.text.run import Run
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from portfolio.exports.docx_support import repeat_header_row, xml_safe
+from portfolio.exports.docx_support import monospace, repeat_header_row, xml_safe
 
 __all__ = ["add_markdown"]
 
-MONOSPACE = "Courier New"
 LINK_COLOUR = RGBColor(0x05, 0x63, 0xC1)
 _CODE_FILL = "F2F2F2"
 _LINK_SCHEMES = {"http", "https", "mailto"}
@@ -159,13 +158,6 @@ def _rule_below(paragraph: Paragraph) -> None:
     _add_paragraph_property(paragraph, border, _P_PR_AFTER_P_BDR)
 
 
-def _monospace(run: Run) -> None:
-    run.font.name = MONOSPACE
-    r_fonts = run._r.get_or_add_rPr().get_or_add_rFonts()
-    r_fonts.set(qn("w:cs"), MONOSPACE)
-    r_fonts.set(qn("w:eastAsia"), MONOSPACE)
-
-
 class _Renderer:
     def __init__(self, target: Any, heading_offset: int) -> None:
         self.target = target
@@ -272,7 +264,7 @@ class _Renderer:
             paragraph.paragraph_format.left_indent = _INDENT * depth
         _shade_paragraph(paragraph, _CODE_FILL)
         run = self.add_run(paragraph, content.rstrip("\n"))
-        _monospace(run)
+        monospace(run)
 
     def add_table(self, rows: int, cols: int) -> Table:
         target = self.target
@@ -401,7 +393,7 @@ class _Renderer:
                 elif kind == "hardbreak":
                     self.add_run(paragraph, "", **formats).add_break()
                 elif kind == "code_inline":
-                    _monospace(self.add_run(paragraph, token.content, **formats))
+                    monospace(self.add_run(paragraph, token.content, **formats))
                 elif kind == "image":
                     alt = _plain_text(token.children) or token.content or "[image]"
                     self.add_run(paragraph, alt, **formats)

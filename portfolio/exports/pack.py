@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from docx.document import Document as DocxDocument
 from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.shared import Cm
+from docx.shared import Cm, Pt
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
@@ -28,6 +28,7 @@ from portfolio.exports.docx_support import (
     add_table_of_contents,
     keep_rows_whole,
     landscape_section,
+    monospace,
     portrait_section,
     repeat_header_row,
     set_column_widths,
@@ -166,6 +167,8 @@ def build_pack(
     _declarations(document, data, clock)
     _corrections(document, data, clock)
     _audit_trail(document, data, clock)
+    for table in document.tables:
+        keep_rows_whole(table)  # every row, added after the table was made too
     return document
 
 
@@ -201,7 +204,7 @@ def _cover(document, data: PackData, letterhead: Letterhead, clock: Clock) -> No
             ("Activity", _activity(data.enrolment)),
             ("Attempts", _attempts_in_brief(data)),
             ("Decided", _decided(data)),
-            ("Outcome", _outcome(data)),
+            ("Outcome", _outcome(data, clock)),
             *(
                 [("Evidence", _destroyed(data.enrolment))]
                 if data.enrolment.evidence_destroyed_on
@@ -248,13 +251,19 @@ def _decided(data: PackData) -> str:
     return day(outcome.decided_on) if outcome else "no outcome yet"
 
 
-def _outcome(data: PackData) -> str:
-    """The final outcome with its AVETMISS code: a closure, the last attempt's, or none yet."""
+def _outcome(data: PackData, clock: Clock) -> str:
+    """The final outcome with its AVETMISS code: a closure, the last attempt's (saying when
+    and why it was corrected, if it was), or none yet."""
     closure, outcome = data.enrolment.closure, data.review.outcome
     if closure is not None:
         return f"{closure.kind.label} (AVETMISS {closure.kind.avetmiss_code})"
     if outcome is not None:
-        return f"{outcome.result.label} (AVETMISS {outcome.result.avetmiss_code})"
+        line = f"{outcome.result.label} (AVETMISS {outcome.result.avetmiss_code})"
+        if outcome.replaces_id is not None:
+            line += (
+                f", corrected on {clock.date(outcome.recorded_at)} ({outcome.correction_reason})"
+            )
+        return line
     return "no outcome yet"
 
 
@@ -354,7 +363,11 @@ def _mapping(document, data: PackData, clock: Clock) -> None:
     portrait_section(document)
 
 
-REGISTER_WIDTHS = [1.2, 3.6, 2.4, 2.0, 5.0, 2.8]
+#: Ref, title, type, work date, files, rules: the page's 17 cm, with room for a date on one
+#: line and each SHA-256 on two (in 6.5 pt monospace).
+REGISTER_WIDTHS = [1.1, 3.0, 1.9, 2.2, 5.6, 3.2]
+REGISTER_FONT = Pt(9)
+HASH_FONT = Pt(6.5)
 
 
 def _register(document, data: PackData, clock: Clock) -> None:
@@ -367,11 +380,6 @@ def _register(document, data: PackData, clock: Clock) -> None:
     )
     for submitted in review.items:
         version = submitted.version
-        files = "\n".join(
-            f"{f.display_name} ({file_size(f.size)}, uploaded {clock.date(f.uploaded_at)})\n"
-            f"SHA-256 {f.sha256}"
-            for f in version.files
-        )
         checks = []
         for rule in EvidenceRule:
             check = review.checks.get((version.id, rule))
@@ -388,18 +396,35 @@ def _register(document, data: PackData, clock: Clock) -> None:
                 )
         if submitted.possibly_not_current:
             checks.append("Dated more than the currency period before submission")
-        _row(
+        cells = _row(
             table,
             [
                 f"E{submitted.item.number}",
                 f"{version.title} (version {version.version})",
                 version.evidence_type.label,
                 day(version.work_date),
-                files or "no files (written evidence)",
+                "" if version.files else "no files (written evidence)",
                 "\n".join(checks),
             ],
             REGISTER_WIDTHS,
         )
+        _register_files(cells[4], version.files, clock)
+        for cell in cells:
+            for paragraph in cell.paragraphs:
+                for run in paragraph.runs:
+                    run.font.size = run.font.size or REGISTER_FONT
+
+
+def _register_files(cell, files, clock: Clock) -> None:
+    """Each file's name, size and upload date, then its SHA-256 in a small monospace font
+    (two lines in the column, never five)."""
+    for n, f in enumerate(files):
+        paragraph = cell.paragraphs[0] if n == 0 else cell.add_paragraph()
+        uploaded = clock.date(f.uploaded_at)
+        paragraph.add_run(xml_safe(f"{f.display_name} ({file_size(f.size)}, uploaded {uploaded})"))
+        digest = cell.add_paragraph()
+        digest.add_run("SHA-256 ").font.size = HASH_FONT
+        monospace(digest.add_run(f.sha256)).font.size = HASH_FONT
 
 
 def _content(document, data: PackData, open_file: Callable[[str], IO[bytes]]) -> None:
@@ -555,19 +580,17 @@ def _audit_trail(document, data: PackData, clock: Clock) -> None:
     widths = [2.8, 3.0, 3.4, 7.8]
     table = _table(document, ["When", "Who", "What", "Details"], widths)
     for row in data.events:
-        details = "\n".join(
-            f"{c.label}: {c.before} → {c.after}"
-            if c.before is not None
-            else f"{c.label}: {c.after}"
-            for c in row.changes
-        )
-        _row(
+        cells = _row(
             table,
             [
                 clock.datetime(row.occurred_at),
                 f"{row.actor} ({row.role})",
                 f"{row.action_label} {row.subject}".strip(),
-                details,
+                "",
             ],
             widths,
         )
+        # Comments and notes are Markdown: shown as Word formatting, as everywhere else.
+        for change in row.changes:
+            value = change.after if change.before is None else f"{change.before} → {change.after}"
+            add_markdown(cells[3], f"**{change.label}:** {value}")

@@ -106,6 +106,7 @@ def test_pack_opens_in_libreoffice_with_every_criterion(decided, to_pdf_text, tm
     assert "TLII5018" in text
     for target in exportable_targets(enrolment):
         assert target.ref in text, target.ref
+    assert "01/09/2026" in text  # the register's work date, on one line (not "01/09/2\n026")
 
 
 def test_matrix_shows_the_cohort_against_every_requirement(decided, to_pdf_text, tmp_path) -> None:
@@ -262,3 +263,59 @@ def test_pack_shows_a_corrected_sign_off_and_the_one_it_replaced(decided) -> Non
     text = _text(document)
     assert "Talked it through at the depot." in text and "Held the day before." in text
     assert f"Sign-off of {target.ref}" in text and "replaced by the correction below" in text
+
+
+def test_pack_tables_fit_the_page_and_keep_their_rows_whole(decided) -> None:
+    """Every row of every table stays on one page; the register's SHA-256s are small
+    monospace, its dates have room; the audit trail shows Markdown as formatting."""
+    enrolment = decided(items=2, files=("pdf", "png"))
+    _, document, _ = _pack(enrolment)
+    assert document.paragraphs[0].text == "Test RTO (RTO 91234)"
+    for table in document.tables:
+        for row in table.rows:
+            assert row._tr.trPr is not None and "cantSplit" in row._tr.trPr.xml
+    register = next(t for t in document.tables if t.rows[0].cells[0].text == "Ref")
+    hashes = [
+        run
+        for row in register.rows[1:]
+        for paragraph in row.cells[4].paragraphs
+        for run in paragraph.runs
+        if len(run.text) == 64
+    ]
+    assert len(hashes) == 4
+    assert {(r.font.name, r.font.size.pt) for r in hashes} == {("Courier New", 6.5)}
+    assert sum(c.width for c in register.rows[1].cells) <= document.sections[0].page_width - (
+        document.sections[0].left_margin + document.sections[0].right_margin
+    )
+    trail = next(t for t in document.tables if t.rows[0].cells[0].text == "When")
+    details = "\n".join(row.cells[3].text for row in trail.rows[1:])
+    assert "**" not in details
+    bold = {
+        run.text
+        for row in trail.rows[1:]
+        for paragraph in row.cells[3].paragraphs
+        for run in paragraph.runs
+        if run.bold
+    }
+    assert any(text.endswith(":") for text in bold)  # each change's label
+
+
+def test_the_cover_says_when_and_why_the_outcome_was_corrected(decided, make_user) -> None:
+    from portfolio.assessment import outcome as outcomes
+    from portfolio.models import OutcomeResult
+
+    enrolment = decided(items=1)
+    admin_assessor = enrolment.assessor
+    outcomes.correct_outcome(
+        db.session,
+        actor=admin_assessor,
+        view=review.review_view(db.session, enrolment),
+        result=OutcomeResult.NOT_YET_COMPETENT,
+        reason="The observation record was for another learner.",
+    )
+    db.session.commit()
+    _, document, _ = _pack(enrolment)
+    cover = document.tables[0]
+    [line] = [r.cells[1].text for r in cover.rows if r.cells[0].text == "Outcome"]
+    assert line.startswith("Not yet competent (AVETMISS 30), corrected on ")
+    assert line.endswith("(The observation record was for another learner.)")
