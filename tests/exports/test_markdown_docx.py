@@ -11,7 +11,8 @@ from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.oxml.ns import qn
 from docx.text.paragraph import Paragraph
 
-from portfolio.exports.markdown_docx import LINK_COLOUR, MONOSPACE, add_markdown
+from portfolio.exports.docx_support import MONOSPACE
+from portfolio.exports.markdown_docx import LINK_COLOUR, add_markdown
 
 
 def saved(document: Document) -> Document:
