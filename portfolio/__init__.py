@@ -246,7 +246,7 @@ def _register_error_pages(app: Flask) -> None:
     def render_error(error: HTTPException) -> tuple[str, int]:
         return render_template("errors/error.html", error=error), error.code or 500
 
-    for code in (400, 403, 404, 405, 409, 500):
+    for code in (400, 403, 404, 405, 409, 500, 503):
         app.register_error_handler(code, render_error)
 
     @app.errorhandler(CSRFError)

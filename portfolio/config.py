@@ -62,6 +62,9 @@ ENVIRONMENT_KEYS = {
     "RTO_CODE": "RTO_CODE",
     # The paper exports are laid out on: A4 (the default) or Letter.
     "PAPER_SIZE": "PAPER_SIZE",
+    # LibreOffice, which makes PDFs of the Word exports, and how long one may take.
+    "LIBREOFFICE": "LIBREOFFICE",
+    "PDF_SECONDS": "PDF_SECONDS",
     "RTO_TIMEZONE": "RTO_TIMEZONE",
     "MAX_UPLOAD_MB": "MAX_UPLOAD_MB",
     "EVIDENCE_CURRENCY_YEARS": "EVIDENCE_CURRENCY_YEARS",
@@ -124,6 +127,8 @@ def defaults(instance_path: str) -> dict[str, object]:
         "RTO_NAME": "Demo Registered Training Organisation",
         "RTO_CODE": "",
         "PAPER_SIZE": "A4",
+        "LIBREOFFICE": "soffice",
+        "PDF_SECONDS": 120,
         # Where people reach the app: the start of every link in an email or a list of set-up
         # links (never taken from a request's Host header, which a caller can forge).
         "PUBLIC_URL": "http://127.0.0.1:5000",
@@ -228,6 +233,7 @@ def _coerce(key: str, value: str) -> object:
         "MAIL_PORT",
         "MAIL_TIMEOUT_SECONDS",
         "SETUP_LINK_DAYS",
+        "PDF_SECONDS",
     ):
         try:
             return int(value)

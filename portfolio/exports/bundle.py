@@ -16,7 +16,7 @@ import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import IO
+from typing import IO, Any
 
 from flask import current_app
 from sqlalchemy.orm import Session
@@ -27,6 +27,7 @@ from portfolio.errors import ServiceError
 from portfolio.exports.letterhead import Letterhead
 from portfolio.exports.matrix import build_matrix, matrix_data
 from portfolio.exports.pack import build_pack, pack_data
+from portfolio.exports.pdf import Converter
 from portfolio.exports.register import decided_enrolment_ids, register_rows, write_csv, write_xlsx
 from portfolio.files.filetypes import download_name, path_safe_name
 from portfolio.files.uploads import storage
@@ -44,6 +45,8 @@ class Selection:
     decided_from: date | None = None
     decided_to: date | None = None
     enrolment_ids: list[int] = field(default_factory=list)
+    #: A PDF beside each Word document (LibreOffice makes them, one at a time).
+    pdfs: bool = False
 
     def describe(self) -> str:
         parts = []
@@ -55,7 +58,8 @@ class Selection:
             )
         if self.enrolment_ids:
             parts.append(count(len(self.enrolment_ids), "chosen enrolment"))
-        return ", ".join(parts) or "every decided enrolment"
+        described = ", ".join(parts) or "every decided enrolment"
+        return f"{described}, with PDFs" if self.pdfs else described
 
 
 def selected_ids(session: Session, selection: Selection) -> list[int]:
@@ -119,6 +123,36 @@ def _document_bytes(build: Callable[[], object]) -> Iterator[bytes]:
     yield from iter(lambda: buffer.read(CHUNK), b"")
 
 
+def _pdf_bytes(build: Callable[[], object], converter: Converter) -> Iterator[bytes]:
+    with converter.convert(build()) as pdf:  # type: ignore[arg-type]
+        yield from iter(lambda: pdf.read(CHUNK), b"")
+
+
+def _once(build: Callable[[], object]) -> Callable[[], object]:
+    """``build``, run at most once: the Word member and its PDF share one document."""
+    made: list[object] = []
+
+    def get() -> object:
+        if not made:
+            made.append(build())
+        return made[0]
+
+    return get
+
+
+def _documents(
+    member: Callable[[str, Iterable[bytes]], Any],
+    path: str,
+    build: Callable[[], object],
+    converter: Converter | None,
+) -> Iterator[Any]:
+    """A Word document's member at ``path`` (``.docx``), and its PDF beside it if asked for."""
+    document = _once(build)
+    yield member(f"{path}.docx", _document_bytes(document))
+    if converter is not None:
+        yield member(f"{path}.pdf", _pdf_bytes(document, converter))
+
+
 def bundle_members(
     session: Session,
     selection: Selection,
@@ -128,6 +162,7 @@ def bundle_members(
     """The ZIP's members, each produced only when the ZIP writer reaches it."""
     config = current_app.config
     letterhead = Letterhead.from_config(config)
+    converter = Converter.from_config(config) if selection.pdfs else None
     ids = selected_ids(session, selection)
     progress = Progress(0, len(ids))
     on_progress(progress)
@@ -153,15 +188,11 @@ def bundle_members(
                 data = pack_data(local, enrolment, currency_years=config["EVIDENCE_CURRENCY_YEARS"])
                 units.add(data.release.unit.code)
                 folder = path_safe_name(f"{enrolment.learner.name}-{data.reference}")
-                yield member(
-                    f"{folder}/evidence-pack-{data.reference}.docx",
-                    _document_bytes(
-                        lambda data=data: build_pack(
-                            data,
-                            letterhead=letterhead,
-                            open_file=store.open,
-                        )
-                    ),
+                yield from _documents(
+                    member,
+                    f"{folder}/evidence-pack-{data.reference}",
+                    lambda data=data: build_pack(data, letterhead=letterhead, open_file=store.open),
+                    converter,
                 )
                 for submitted in data.review.items:
                     version = submitted.version
@@ -191,14 +222,14 @@ def bundle_members(
         gc.unfreeze()
 
     for code in sorted(units):
-        yield member(
-            f"mapping-matrix-{path_safe_name(code)}.docx",
-            _document_bytes(
-                lambda code=code: build_matrix(
-                    matrix_data(session, code, ids, description=selection.describe()),
-                    letterhead=letterhead,
-                )
+        yield from _documents(
+            member,
+            f"mapping-matrix-{path_safe_name(code)}",
+            lambda code=code: build_matrix(
+                matrix_data(session, code, ids, description=selection.describe()),
+                letterhead=letterhead,
             ),
+            converter,
         )
     rows = register_rows(session, enrolment_ids=ids)
     text = io.StringIO(newline="")

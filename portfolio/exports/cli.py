@@ -17,6 +17,7 @@ from portfolio.exports.jobs import write_bundle
 from portfolio.exports.letterhead import Letterhead
 from portfolio.exports.matrix import build_matrix, cohort_ids, matrix_data
 from portfolio.exports.pack import build_pack, pack_data
+from portfolio.exports.pdf import Converter
 from portfolio.exports.register import describe_register, register_rows, write_csv, write_xlsx
 from portfolio.extensions import db
 from portfolio.files.uploads import storage
@@ -125,9 +126,14 @@ def register_command(out: Path, unit_code, decided_from, decided_to) -> None:
 @click.option("--decided-from", type=DAY)
 @click.option("--decided-to", type=DAY)
 @click.option("--enrolment", "enrolment_ids", type=int, multiple=True, help="Hand-pick; repeat.")
-def bundle_command(out: Path, unit_code, decided_from, decided_to, enrolment_ids) -> None:
+@click.option("--pdfs", is_flag=True, help="A PDF beside each Word document (LibreOffice).")
+def bundle_command(out: Path, unit_code, decided_from, decided_to, enrolment_ids, pdfs) -> None:
     """Write an audit bundle (packs, files, matrix, register, manifest) to OUT (.zip)."""
-    selection = Selection(unit_code, _day(decided_from), _day(decided_to), list(enrolment_ids))
+    selection = Selection(
+        unit_code, _day(decided_from), _day(decided_to), list(enrolment_ids), pdfs=pdfs
+    )
+    if pdfs and not Converter.from_config(current_app.config).available():
+        raise click.ClickException("--pdfs needs LibreOffice (soffice), which is not installed.")
     try:
         if not selected_ids(db.session, selection):
             raise click.ClickException("No decided enrolment matches that selection.")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, RadioField, SelectField, StringField, SubmitField
+from wtforms import BooleanField, DateField, RadioField, SelectField, StringField, SubmitField
 from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, Optional
 
@@ -12,7 +12,12 @@ class MatrixForm(FlaskForm):
     unit = SelectField("Unit", validators=[DataRequired()])
     enrolled_from = DateField("Enrolled from", validators=[Optional()])
     enrolled_to = DateField("Enrolled to", validators=[Optional()])
-    submit = SubmitField("Download the matrix (.docx)")
+    format = RadioField(
+        "Format",
+        choices=[SelectChoice("docx", "Word (.docx)"), SelectChoice("pdf", "PDF")],
+        default="docx",
+    )
+    submit = SubmitField("Download the matrix")
 
 
 class RegisterForm(FlaskForm):
@@ -35,5 +40,9 @@ class BundleForm(FlaskForm):
         "Or these enrolments",
         validators=[Optional()],
         description="Enrolment numbers separated by commas, for a hand-picked sample.",
+    )
+    pdfs = BooleanField(
+        "A PDF beside each Word document",
+        description="Made by LibreOffice: a few seconds more for each learner.",
     )
     submit = SubmitField("Build the bundle")

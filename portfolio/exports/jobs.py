@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session, joinedload
 from portfolio.audit.exports import record_export
 from portfolio.errors import ServiceError
 from portfolio.exports.bundle import Progress, Selection, selected_ids, stream_bundle
+from portfolio.exports.pdf import Converter
 from portfolio.extensions import db
 from portfolio.files.streams import ChunkStream
 from portfolio.files.uploads import storage
@@ -123,6 +124,12 @@ def start_bundle(app: Flask, selection: Selection, actor: User) -> str:
     total = len(selected_ids(db.session, selection))
     if total == 0:
         raise ServiceError("No decided enrolment matches that selection.")
+    if selection.pdfs and not Converter.from_config(app.config).available():
+        raise ServiceError(
+            "PDFs need LibreOffice on the server, and it is not installed (on Debian or "
+            "Ubuntu: apt install libreoffice-writer-nogui). Build the bundle without them.",
+            "pdfs",
+        )
     stale_files = remove_old_bundles(app, db.session)
     job = Job(
         id=secrets.token_urlsafe(JOB_ID_BYTES).replace("-", "x").replace("_", "y"),

@@ -33,6 +33,7 @@ from portfolio.exports.jobs import find_bundle, open_bundle, recent_bundles, sta
 from portfolio.exports.letterhead import Letterhead
 from portfolio.exports.matrix import build_matrix, cohort_ids, matrix_data
 from portfolio.exports.pack import build_pack, pack_data
+from portfolio.exports.pdf import PDF_MIME_TYPE, ConversionFailed, Converter
 from portfolio.exports.register import describe_register, register_rows, write_csv, write_xlsx
 from portfolio.extensions import db
 from portfolio.files.filetypes import CSV, DOCX, XLSX, path_safe_name
@@ -51,30 +52,39 @@ def _acting_role() -> Role:
     return Role.ASSESSOR
 
 
-def _document(document, name: str) -> Response:
+def _document(document, name: str, kind: str = "docx") -> Response:
+    """The Word document as the file ``name`` (without its extension), as Word or as PDF."""
+    if kind == "pdf":
+        try:
+            pdf = Converter.from_config(current_app.config).convert(document)
+        except ConversionFailed as failed:
+            abort(503, description=failed.message)
+        return send_download(pdf, name=f"{name}.pdf", mimetype=PDF_MIME_TYPE)
     buffer = io.BytesIO()
     document.save(buffer)
     buffer.seek(0)
-    return send_download(buffer, name=name, mimetype=DOCX.mime_type)
+    return send_download(buffer, name=f"{name}.docx", mimetype=DOCX.mime_type)
 
 
-@bp.post("/enrolments/<int:enrolment_id>/evidence-pack.docx")
+@bp.post("/enrolments/<int:enrolment_id>/evidence-pack.docx", defaults={"kind": "docx"})
+@bp.post("/enrolments/<int:enrolment_id>/evidence-pack.pdf", defaults={"kind": "pdf"})
 @login_required
-def evidence_pack(enrolment_id: int) -> Response:
-    """One learner's evidence pack for one unit, as Word."""
+def evidence_pack(enrolment_id: int, kind: str) -> Response:
+    """One learner's evidence pack for one unit, as Word or PDF."""
     enrolment = db.get_or_404(Enrolment, enrolment_id)
     require(current_user, Action.EXPORT_PACK, enrolment)
     config = current_app.config
     data = pack_data(db.session, enrolment, currency_years=config["EVIDENCE_CURRENCY_YEARS"])
     document = build_pack(data, letterhead=Letterhead.from_config(config), open_file=storage().open)
+    response = _document(document, f"evidence-pack-{data.reference}", kind)  # made, then logged
     _recorded(
         role=_acting_role(),
         kind="pack",
-        description=f"Evidence pack {data.reference}",
+        description=f"Evidence pack {data.reference}" + (" (PDF)" if kind == "pdf" else ""),
         count=1,
         enrolment=enrolment,
     )
-    return _document(document, f"evidence-pack-{data.reference}.docx")
+    return response
 
 
 def _recorded(**export: Any) -> None:
@@ -130,13 +140,16 @@ def matrix() -> str | Response:
     when = f", enrolled {start or 'any time'} to {end or 'today'}" if start or end else ""
     data = matrix_data(db.session, unit, ids, description=f"{len(ids)} learners{when}")
     document = build_matrix(data, letterhead=Letterhead.from_config(current_app.config))
+    name = path_safe_name(f"mapping-matrix-{unit}-{today().isoformat()}")
+    response = _document(document, name, form.format.data)  # made, then logged
     _recorded(
         role=Role.ADMIN,
         kind="matrix",
-        description=f"Unit mapping matrix {unit}{when}",
+        description=f"Unit mapping matrix {unit}{when}"
+        + (" (PDF)" if form.format.data == "pdf" else ""),
         count=len(ids),
     )
-    return _document(document, path_safe_name(f"mapping-matrix-{unit}-{today().isoformat()}.docx"))
+    return response
 
 
 @bp.post("/admin/exports/register")
@@ -203,6 +216,7 @@ def start() -> str | Response:
                 decided_from=form.decided_from.data,
                 decided_to=form.decided_to.data,
                 enrolment_ids=_chosen_ids(form.enrolments.data or ""),
+                pdfs=bool(form.pdfs.data),
             )
             job_id = start_bundle(current_app._get_current_object(), selection, current_user)
         except ServiceError as error:

@@ -785,6 +785,13 @@ ROUTES = [
         stage="decided",
         export="pack",
     ),
+    Route(
+        "POST",
+        "/enrolments/{enrolment}/evidence-pack.pdf",
+        REVIEW_VIEWERS,
+        stage="decided",
+        export="pack",
+    ),
     Route("GET", "/admin/exports", ADMIN, stage="decided"),
     Route(
         "POST",

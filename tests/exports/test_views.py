@@ -63,7 +63,7 @@ def stored_keys(app) -> set[str]:
 
 
 #: The paths of downloads, which the pages ask for by POST (each writes an audit event).
-DOWNLOADS = (".docx", "/register", "/download")
+DOWNLOADS = (".docx", ".pdf", "/register", "/download")
 
 
 def fetch(client: FlaskClient, url: str):
