@@ -140,6 +140,11 @@ def _once(build: Callable[[], object]) -> Callable[[], object]:
     return get
 
 
+def _numbered(document: Any, converter: Converter) -> Any:
+    converter.try_number_contents(document)
+    return document
+
+
 def _documents(
     member: Callable[[str, Iterable[bytes]], Any],
     path: str,
@@ -147,7 +152,8 @@ def _documents(
     converter: Converter | None,
 ) -> Iterator[Any]:
     """A Word document's member at ``path`` (``.docx``), and its PDF beside it if asked for."""
-    document = _once(build)
+    # With LibreOffice at hand (PDFs asked for), the contents gets its page numbers too.
+    document = _once(build if converter is None else lambda: _numbered(build(), converter))
     yield member(f"{path}.docx", _document_bytes(document))
     if converter is not None:
         yield member(f"{path}.pdf", _pdf_bytes(document, converter))

@@ -70,7 +70,9 @@ def pack_command(enrolment_id: int, out: Path) -> None:
         raise click.ClickException(f"No enrolment has the id {enrolment_id}.")
     config = current_app.config
     data = pack_data(db.session, enrolment, currency_years=config["EVIDENCE_CURRENCY_YEARS"])
-    build_pack(data, letterhead=Letterhead.from_config(config), open_file=storage().open).save(out)
+    document = build_pack(data, letterhead=Letterhead.from_config(config), open_file=storage().open)
+    Converter.from_config(config).try_number_contents(document)  # when LibreOffice is there
+    document.save(out)
     _recorded("pack", f"Evidence pack {data.reference}", 1, enrolment)
     click.echo(f"wrote {out}")
 

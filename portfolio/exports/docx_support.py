@@ -12,19 +12,19 @@ from collections.abc import Sequence
 
 from docx.document import Document
 from docx.enum.section import WD_ORIENT, WD_SECTION
-from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_TAB_ALIGNMENT, WD_TAB_LEADER
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.section import Section
-from docx.shared import Length
+from docx.shared import Cm, Length
 from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 from docx.text.run import Run
 
 __all__ = [
+    "add_contents",
     "add_field",
     "add_page_number_footer",
-    "add_table_of_contents",
     "keep_rows_whole",
     "keep_table_on_page",
     "landscape_section",
@@ -35,6 +35,7 @@ __all__ = [
     "set_cell_margins",
     "set_column_widths",
     "set_header_text",
+    "set_page_numbers",
     "shade_cell",
     "xml_safe",
 ]
@@ -44,7 +45,7 @@ __all__ = [
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 MONOSPACE = "Courier New"
 _HEX_COLOUR = re.compile(r"^#?([0-9A-Fa-f]{6})$")
-_TOC_LEVELS = re.compile(r"^[1-9]-[1-9]$")
+_HEADING = re.compile(r"^Heading ([1-9])$")
 
 # Successors of the elements inserted below, from the schema's sequences (CT_TrPr, CT_TcPr).
 _TR_PR_AFTER_CANT_SPLIT = (
@@ -217,18 +218,85 @@ def portrait_section(document: Document, start: WD_SECTION = WD_SECTION.NEW_PAGE
     return _new_section(document, WD_ORIENT.PORTRAIT, start)
 
 
-def add_table_of_contents(
-    document: Document,
-    levels: str = "1-2",
-    *,
-    placeholder: str = "Right-click here and choose Update Field to build the table of contents.",
-) -> Paragraph:
-    """Add a TOC field over heading ``levels`` (e.g. "1-3"), with a placeholder until updated."""
-    if not _TOC_LEVELS.match(levels) or levels[0] > levels[2]:
-        raise ValueError(f"levels must look like '1-3', not {levels!r}")
-    paragraph = document.add_paragraph()
-    add_field(paragraph, f'TOC \\o "{levels}" \\h \\z \\u', placeholder)
-    return paragraph
+def add_contents(document: Document, marker: Paragraph, levels: int = 2) -> list[str]:
+    """Replace ``marker`` with a contents list of the headings after it (Heading 1 to
+    ``levels``): each entry links to its heading, with its page number after a dotted tab.
+
+    The number is a PAGEREF field to a bookmark on the heading: LibreOffice works it out as it
+    lays the page out; Word shows the result stored with the field, which ``set_page_numbers``
+    writes (from LibreOffice's layout) and which is blank until then. No TOC field: Word would
+    show "Update Field" or ask on opening. Returns the bookmarks, in order.
+    """
+    body = marker._p.getparent()
+    after = False
+    headings: list[tuple[int, Paragraph]] = []
+    for element in body.iterchildren(qn("w:p")):
+        if element is marker._p:
+            after = True
+            continue
+        paragraph = Paragraph(element, marker._parent)
+        match = _HEADING.match(paragraph.style.name if paragraph.style is not None else "")
+        if after and match and int(match.group(1)) <= levels and paragraph.text.strip():
+            headings.append((int(match.group(1)), paragraph))
+    section = document.sections[0]
+    width = section.page_width - section.left_margin - section.right_margin
+    names = []
+    for n, (level, heading) in enumerate(headings, start=1):
+        name = f"_Toc{n}"
+        names.append(name)
+        start = OxmlElement("w:bookmarkStart")
+        start.set(qn("w:id"), str(n))
+        start.set(qn("w:name"), name)
+        end = OxmlElement("w:bookmarkEnd")
+        end.set(qn("w:id"), str(n))
+        heading._p.insert(0 if heading._p.pPr is None else 1, start)  # after its properties
+        heading._p.append(end)
+        entry = marker.insert_paragraph_before()
+        entry.paragraph_format.left_indent = Length(int(Cm(0.6) * (level - 1)))
+        entry.paragraph_format.tab_stops.add_tab_stop(
+            width, WD_TAB_ALIGNMENT.RIGHT, WD_TAB_LEADER.DOTS
+        )
+        link = OxmlElement("w:hyperlink")
+        link.set(qn("w:anchor"), name)
+        entry._p.append(link)
+        run = OxmlElement("w:r")
+        text = OxmlElement("w:t")
+        text.text = xml_safe(heading.text.strip())
+        text.set(qn("xml:space"), "preserve")
+        run.append(text)
+        link.append(run)
+        entry.add_run("\t")
+        add_field(entry, f"PAGEREF {name} \\h", "")
+    body.remove(marker._p)
+    return names
+
+
+def set_page_numbers(document: Document, pages: dict[str, int]) -> int:
+    """Store each contents entry's page (by bookmark) as its PAGEREF field's result, which
+    Word shows as it is; returns how many were set."""
+    done = 0
+    for instr in document.element.body.iter(qn("w:instrText")):
+        parts = (instr.text or "").split()
+        if len(parts) < 2 or parts[0] != "PAGEREF" or parts[1] not in pages:
+            continue
+        run = instr.getparent()
+        for sibling in run.itersiblings(qn("w:r")):
+            if sibling.find(qn("w:fldChar")) is not None:
+                kind = sibling.find(qn("w:fldChar")).get(qn("w:fldCharType"))
+                if kind == "end":
+                    result = OxmlElement("w:r")
+                    text = OxmlElement("w:t")
+                    text.text = str(pages[parts[1]])
+                    result.append(text)
+                    sibling.addprevious(result)
+                    done += 1
+                    break
+                continue
+            if sibling.find(qn("w:t")) is not None:  # a result stored before: replaced
+                sibling.find(qn("w:t")).text = str(pages[parts[1]])
+                done += 1
+                break
+    return done
 
 
 def shade_cell(cell: _Cell, hex_fill: str) -> None:

@@ -24,8 +24,8 @@ from portfolio.assessment.review import ReviewView, review_view
 from portfolio.assessment.rules import OUTCOME_DECLARATION
 from portfolio.audit.history import HistoryRow, describe, enrolment_events_query
 from portfolio.exports.docx_support import (
+    add_contents,
     add_page_number_footer,
-    add_table_of_contents,
     keep_rows_whole,
     landscape_section,
     monospace,
@@ -159,6 +159,7 @@ def build_pack(
     add_page_number_footer(section)
 
     _cover(document, data, letterhead, clock)
+    contents = document.add_paragraph()  # the list is made once every heading is there
     _mapping(document, data, clock)
     _attempts(document, data, clock)
     _register(document, data, clock)
@@ -169,6 +170,7 @@ def build_pack(
     _audit_trail(document, data, clock)
     for table in document.tables:
         keep_rows_whole(table)  # every row, added after the table was made too
+    add_contents(document, contents, levels=2)
     return document
 
 
@@ -218,7 +220,6 @@ def _cover(document, data: PackData, letterhead: Letterhead, clock: Clock) -> No
         "identified by their SHA-256; the files themselves travel with the audit bundle."
     ).runs[0].italic = True
     document.add_heading("Contents", level=1)
-    add_table_of_contents(document, levels="1-2")
 
 
 def _destroyed(enrolment: Enrolment) -> str:

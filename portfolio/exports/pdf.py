@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -20,8 +21,15 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from docx.document import Document as DocxDocument
+from docx.oxml.ns import qn
+
+from portfolio.exports.docx_support import set_page_numbers
 
 PDF_MIME_TYPE = "application/pdf"
+_PDF_WITH_DESTINATIONS = (
+    'pdf:writer_pdf_Export:{"ExportBookmarksToPDFDestination":{"type":"boolean","value":"true"}}'
+)
+_DESTINATION = re.compile(r'^\s*(\d+)\s+\[[^\]]*\]\s+"([^"]+)"\s*$', re.M)
 
 
 class ConversionFailed(Exception):
@@ -47,6 +55,45 @@ class Converter:
 
     def convert(self, document: DocxDocument) -> BinaryIO:
         """``document`` as PDF: an open file, read from the start, that is gone once closed."""
+        return self._pdf(document, "pdf")
+
+    def try_number_contents(self, document: DocxDocument) -> bool:
+        """``number_contents``, but a conversion that fails leaves the numbers blank (Word
+        shows none; LibreOffice works them out anyway) rather than refusing the document."""
+        try:
+            return self.number_contents(document)
+        except ConversionFailed:
+            return False
+
+    def number_contents(self, document: DocxDocument) -> bool:
+        """Write the page of every contents entry into ``document`` as LibreOffice lays it
+        out, so Word shows the same numbers (it shows a page reference's stored result);
+        False, changing nothing, without LibreOffice and poppler's ``pdfinfo``."""
+        if not self.available() or shutil.which("pdfinfo") is None:
+            return False
+        if not any(
+            (instr.text or "").split()[:1] == ["PAGEREF"]
+            for instr in document.element.body.iter(qn("w:instrText"))
+        ):
+            return False  # no contents list to number
+        # Bookmarks become named destinations, listed with their pages by pdfinfo.
+        with self._pdf(document, _PDF_WITH_DESTINATIONS) as pdf:
+            done = subprocess.run(
+                ["pdfinfo", "-dests", "fd://0"],
+                stdin=pdf,
+                capture_output=True,
+                text=True,
+                timeout=self.seconds,
+                check=False,
+            )
+        pages = {}
+        for match in _DESTINATION.finditer(done.stdout):
+            # LibreOffice writes a bookmark's "_" as its hex code, "5F".
+            name = re.sub(r"^5F", "_", match.group(2))
+            pages.setdefault(name, int(match.group(1)))
+        return set_page_numbers(document, pages) > 0
+
+    def _pdf(self, document: DocxDocument, kind: str) -> BinaryIO:
         if not self.available():
             raise ConversionFailed(
                 "PDF downloads need LibreOffice on the server, and it is not installed "
@@ -57,7 +104,7 @@ class Converter:
         try:
             source = work / "document.docx"
             document.save(source)
-            self._run(work, source)
+            self._run(work, source, kind)
             made = work / "document.pdf"
             if not made.exists() or made.stat().st_size == 0:
                 raise ConversionFailed(
@@ -69,14 +116,14 @@ class Converter:
             shutil.rmtree(work, ignore_errors=True)  # the open PDF stays readable until closed
         return pdf
 
-    def _run(self, work: Path, source: Path) -> None:
+    def _run(self, work: Path, source: Path, kind: str) -> None:
         command = [
             self.program,
             "--headless",
             "--norestore",
             f"-env:UserInstallation={(work / 'profile').as_uri()}",
             "--convert-to",
-            "pdf",
+            kind,
             "--outdir",
             str(work),
             str(source),

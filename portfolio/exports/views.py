@@ -54,12 +54,14 @@ def _acting_role() -> Role:
 
 def _document(document, name: str, kind: str = "docx") -> Response:
     """The Word document as the file ``name`` (without its extension), as Word or as PDF."""
+    converter = Converter.from_config(current_app.config)
     if kind == "pdf":
         try:
-            pdf = Converter.from_config(current_app.config).convert(document)
+            pdf = converter.convert(document)
         except ConversionFailed as failed:
             abort(503, description=failed.message)
         return send_download(pdf, name=f"{name}.pdf", mimetype=PDF_MIME_TYPE)
+    converter.try_number_contents(document)
     buffer = io.BytesIO()
     document.save(buffer)
     buffer.seek(0)

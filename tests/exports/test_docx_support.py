@@ -10,13 +10,14 @@ import docx
 import pytest
 from docx.document import Document
 from docx.enum.section import WD_ORIENT
+from docx.enum.text import WD_BREAK
 from docx.oxml.ns import qn
 from docx.shared import Cm, Inches
 
 from portfolio.exports.docx_support import (
+    add_contents,
     add_field,
     add_page_number_footer,
-    add_table_of_contents,
     keep_rows_whole,
     keep_table_on_page,
     landscape_section,
@@ -24,10 +25,13 @@ from portfolio.exports.docx_support import (
     repeat_header_row,
     set_column_widths,
     set_header_text,
+    set_page_numbers,
     shade_cell,
     xml_safe,
 )
 from portfolio.exports.markdown_docx import add_markdown
+from portfolio.exports.pdf import Converter
+from tests.exports.conftest import _require
 
 
 def saved(document: Document) -> Document:
@@ -192,19 +196,55 @@ def test_set_header_text_replaces_what_was_there() -> None:
     assert [p.text for p in header.paragraphs] == ["Ann Lee — BSBWHS411 Release 1"]
 
 
-def test_table_of_contents_is_a_toc_field_with_a_placeholder() -> None:
+def contents_document() -> tuple[Document, list[str]]:
     document = docx.Document()
-    add_table_of_contents(document, "1-3", placeholder="Update me")
-    paragraph = saved(document).paragraphs[0]
-    assert paragraph.text == "Update me"
-    instructions = [text for kind, text in field_parts(paragraph) if kind == "instr"]
-    assert instructions == [' TOC \\o "1-3" \\h \\z \\u ']
+    document.add_heading("Title", level=0)
+    document.add_heading("Contents", level=1)
+    marker = document.add_paragraph()
+    for n in range(3):
+        document.add_heading(f"Part {n}", level=1)
+        document.add_heading(f"Part {n}, detail", level=2)
+        document.add_heading(f"Part {n}, too deep", level=3)
+        document.add_paragraph("text").add_run().add_break(WD_BREAK.PAGE)
+    return document, add_contents(document, marker, levels=2)
 
 
-@pytest.mark.parametrize("levels", ["1", "1-", "3-1", "0-2", "1-2; DDE", "a-b"])
-def test_table_of_contents_refuses_odd_levels(levels: str) -> None:
-    with pytest.raises(ValueError, match="levels"):
-        add_table_of_contents(docx.Document(), levels)
+def test_contents_lists_the_headings_after_it_each_with_a_page_reference() -> None:
+    document, names = contents_document()
+    read = saved(document)
+    entries = read.paragraphs[2:8]
+    assert [p.text.split("\t")[0] for p in entries] == [
+        "Part 0",
+        "Part 0, detail",
+        "Part 1",
+        "Part 1, detail",
+        "Part 2",
+        "Part 2, detail",
+    ]
+    assert names == [f"_Toc{n}" for n in range(1, 7)]
+    for entry, name in zip(entries, names, strict=True):
+        assert [t for kind, t in field_parts(entry) if kind == "instr"] == [f" PAGEREF {name} \\h "]
+        assert entry._p.find(qn("w:hyperlink")).get(qn("w:anchor")) == name
+    bookmarks = [b.get(qn("w:name")) for b in read.element.body.iter(qn("w:bookmarkStart"))]
+    assert bookmarks == names
+    assert "TOC" not in read.element.body.xml  # no field Word would ask to update
+
+
+def test_page_numbers_are_stored_as_the_references_results() -> None:
+    document, names = contents_document()
+    assert set_page_numbers(document, {name: n + 2 for n, name in enumerate(names)}) == 6
+    entries = saved(document).paragraphs[2:8]
+    assert [p.text.split("\t")[1] for p in entries] == ["2", "3", "4", "5", "6", "7"]
+    set_page_numbers(document, {names[0]: 9})  # numbered again: replaced, not appended
+    assert saved(document).paragraphs[2].text.split("\t")[1] == "9"
+
+
+def test_libreoffice_numbers_the_contents_as_it_lays_the_pages_out() -> None:
+    _require("soffice", "pdfinfo")
+    document, _ = contents_document()
+    assert Converter().number_contents(document)
+    entries = saved(document).paragraphs[2:8]
+    assert [p.text.split("\t")[1] for p in entries] == ["1", "1", "2", "2", "3", "3"]
 
 
 # -- sections ------------------------------------------------------------------------------------

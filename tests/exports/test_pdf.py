@@ -10,6 +10,7 @@ import time
 import zipfile
 from pathlib import Path
 
+import docx
 from sqlalchemy import select
 
 from portfolio.exports.bundle import Selection, stream_bundle
@@ -108,3 +109,31 @@ def test_a_bundle_with_pdfs_is_refused_at_once_without_libreoffice(app, client, 
     assert page.status_code == 400
     assert "PDFs need LibreOffice on the server" in page.text
     assert db.session.scalars(select(Job)).all() == []
+
+
+def test_the_word_packs_contents_has_the_pages_libreoffice_lays_out(
+    client, admin, decided, to_pdf_text, tmp_path
+) -> None:
+    """No "Update Field" prompt: each entry carries its page, and the heading is on it."""
+    _require("soffice", "pdfinfo")
+    enrolment = decided(items=3, files=("pdf", "png"))
+    response = fetch(client, f"/enrolments/{enrolment.id}/evidence-pack.docx")
+    path = tmp_path / "pack.docx"
+    path.write_bytes(response.data)
+    document = docx.Document(path)
+    start = next(i for i, p in enumerate(document.paragraphs) if p.text == "Contents") + 1
+    entries = []
+    for paragraph in document.paragraphs[start:]:
+        if "\t" not in paragraph.text:
+            break
+        title, page = paragraph.text.rsplit("\t", 1)
+        entries.append((title, int(page)))
+    titles = [title for title, _ in entries]
+    assert titles[:3] == ["Mapping of evidence to the unit", "Evidence register", "Evidence"]
+    assert "Audit trail" in titles and len(entries) >= 10
+    text, pages = to_pdf_text(path)
+    on_page = text.split("\f")
+    for title, page in entries:
+        assert 1 <= page <= pages
+        assert title in on_page[page - 1], (title, page)
+    assert [page for _, page in entries] == sorted(page for _, page in entries)
