@@ -17,7 +17,7 @@ PORT   ?= 5000
 PYTEST_ARGS ?= -n auto --dist loadgroup
 TEST_MARKS  ?= not slow
 
-.PHONY: run test test-slow lint format setup db serve worker bench
+.PHONY: run test test-slow lint format setup db serve worker bench samples
 
 $(STAMP):
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -46,6 +46,9 @@ serve: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m tests.benchmarks.run
+
+samples: $(STAMP)
+	$(BIN)/python -m tests.exports.samples docs/samples
 
 test: lint
 	$(BIN)/python -m pytest $(if $(filter all,$(TEST_MARKS)),,-m "$(TEST_MARKS)") $(PYTEST_ARGS)

@@ -208,10 +208,10 @@ def build_matrix(data: MatrixData, *, letterhead: Letterhead) -> DocxDocument:
     first.header_distance = first.footer_distance = Cm(0.6)
     set_header_text(first, f"{letterhead.issuer} · {data.unit.code} mapping matrix")
     add_page_number_footer(first)
-    document.add_heading(f"Unit mapping matrix: {data.unit.code}", level=0)
-    document.add_paragraph(letterhead.issuer, style="Subtitle")
-    if data.description:
-        document.add_paragraph(data.description)
+    document.add_heading(f"Unit mapping matrix: {data.unit.code}", level=1)
+    document.add_paragraph(" · ".join(filter(None, [letterhead.issuer, data.description]))).runs[
+        0
+    ].italic = True
     _totals(document, data)
     _legend(document)
     for release in data.releases:

@@ -364,9 +364,10 @@ def _mapping(document, data: PackData, clock: Clock) -> None:
     portrait_section(document)
 
 
-#: Ref, title, type, work date, files, rules: the page's 17 cm, with room for a date on one
-#: line and each SHA-256 on two (in 6.5 pt monospace).
-REGISTER_WIDTHS = [1.1, 3.0, 1.9, 2.2, 5.6, 3.2]
+#: Ref, title, type, work date, files, rules: the page's 17 cm, with room for a date and the
+#: longest word of a type ("correspondence") on one line, and each SHA-256 on two (in 6.5 pt
+#: monospace), in Calibri or a font of its metrics (Carlito).
+REGISTER_WIDTHS = [1.0, 2.8, 2.6, 2.2, 5.5, 2.9]
 REGISTER_FONT = Pt(9)
 HASH_FONT = Pt(6.5)
 

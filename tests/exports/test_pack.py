@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import re
 import zipfile
 from datetime import UTC, date, datetime, timedelta
 
@@ -106,7 +107,10 @@ def test_pack_opens_in_libreoffice_with_every_criterion(decided, to_pdf_text, tm
     assert "TLII5018" in text
     for target in exportable_targets(enrolment):
         assert target.ref in text, target.ref
-    assert "01/09/2026" in text  # the register's work date, on one line (not "01/09/2\n026")
+    # Nothing broken mid-number or mid-word: no date cut short ("01/09/202" then "6"), no
+    # hash or word split over lines.
+    assert not re.search(r"\b\d{2}/\d{2}/\d{1,3}\b", text)
+    assert "Report" in text and "Competent" in text
 
 
 def test_matrix_shows_the_cohort_against_every_requirement(decided, to_pdf_text, tmp_path) -> None:
