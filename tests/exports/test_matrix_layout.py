@@ -4,6 +4,9 @@ key, learners in blocks that fit the page, rows whole, marks that keep a sign-of
 from __future__ import annotations
 
 import re
+import struct
+import subprocess
+from pathlib import Path
 
 import docx
 from docx.enum.section import WD_ORIENT
@@ -29,6 +32,11 @@ WORDING = (
     "Customer needs are researched, clarified, assessed and included in plans to achieve "
     "quality, time and cost targets, with the client's agreement recorded in writing"
 )
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    width, height = struct.unpack(">II", path.read_bytes()[16:24])  # the IHDR chunk
+    return width, height
 
 
 def cohort(learners: int, targets: int) -> MatrixData:
@@ -98,6 +106,20 @@ def test_a_hundred_learners_and_thirty_criteria_fit_the_page_target(to_pdf_text,
     words = set(text.split())
     assert "S/O" in words and "S/" not in words
     assert "Surname-Number042" in text.replace("\n", " ")
+    # Rendered as pages: A4 landscape (at 50 dpi, 585 x 414 pixels), every page.
+    subprocess.run(
+        [
+            "pdftoppm",
+            "-png",
+            "-r",
+            "50",
+            str(next(tmp_path.glob("pdf-*/matrix.pdf"))),
+            str(tmp_path / "page"),
+        ],
+        check=True,
+    )
+    sizes = {png_size(p) for p in sorted(tmp_path.glob("page-*.png"))}
+    assert sizes == {(585, 414)}
 
 
 def test_the_key_gives_each_code_its_whole_wording_and_the_grid_a_short_title():
