@@ -11,6 +11,8 @@ from pathlib import Path
 import docx
 from playwright.sync_api import Page, expect
 
+from tests.exports.conftest import matrix_grids
+
 
 def test_admin_exports_everything_an_auditor_asks_for(
     page: Page, live_url: str, log_in, accessible
@@ -27,9 +29,15 @@ def test_admin_exports_everything_an_auditor_asks_for(
     matrix_form = page.get_by_role("region", name="Unit mapping matrix")
     matrix_form.get_by_label("Unit").select_option("TLII5018")
     with page.expect_download() as matrix_download:
-        matrix_form.get_by_role("button", name="Download the matrix (.docx)").click()
-    matrix = docx.Document(matrix_download.value.path())
-    assert any("Sam Learner" in cell.text for cell in matrix.tables[1].rows[0].cells)
+        matrix_form.get_by_role("button", name="Download the matrix").click()
+    assert matrix_download.value.suggested_filename.endswith(".docx")
+    [grid] = matrix_grids(docx.Document(matrix_download.value.path()))
+    assert any("Sam Learner" in cell.text for cell in grid.rows[0].cells)
+    matrix_form.get_by_label("PDF").check()
+    with page.expect_download() as pdf_download:
+        matrix_form.get_by_role("button", name="Download the matrix").click()
+    assert pdf_download.value.suggested_filename.endswith(".pdf")
+    assert Path(pdf_download.value.path()).read_bytes().startswith(b"%PDF")
 
     page.get_by_label("Excel (.xlsx)").check()
     with page.expect_download() as register_download:
