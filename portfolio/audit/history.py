@@ -58,6 +58,7 @@ ACTIONS = {
     "export.created": "Copy exported (pack, matrix, register, bundle or framework)",
     "unit.imported": "Unit added from its published text",
     "evidence.destroyed": "Evidence destroyed under the retention rules (receipt)",
+    "records.destroyed": "Records destroyed under the retention rules (receipt)",
     "enrolment.legal_hold_placed": "Legal hold placed",
     "enrolment.legal_hold_lifted": "Legal hold lifted",
     "retention.run": "Retention rules applied",

@@ -82,6 +82,9 @@ class Enrolment(db.Model):
     # The day the retention rules destroyed the learner's evidence (files and texts); the
     # audit log holds a receipt for each item. The assessment records stay.
     evidence_destroyed_on: Mapped[date | None] = mapped_column(Date)
+    # The day the retention rules destroyed its records too (outcome, judgements, sign-offs,
+    # submissions, items), past the record period; the row stays as the audit log's subject.
+    records_destroyed_on: Mapped[date | None] = mapped_column(Date)
 
     __mapper_args__ = {"version_id_col": lock_version}
 

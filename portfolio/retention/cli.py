@@ -40,16 +40,23 @@ def _describe(found: Plan) -> None:
         f"Audit bundles older than {current_app.config['BUNDLE_KEEP_DAYS']} days: "
         f"{count(len(found.bundles), 'bundle')}."
     )
-    if found.records_due:
+    click.echo(
+        f"Records (outcome, judgements, sign-offs, submissions, items) due for destruction, "
+        f"{rules.record_years} years after the enrolment ended:"
+    )
+    if not found.records:
+        click.echo("  none")
+    for due in found.records:
+        e = due.enrolment
         click.echo(
-            f"Outcomes and certification records: {count(found.records_due, 'enrolment')} "
-            f"ended more than {rules.record_years} years ago. They are kept: this command never "
-            "destroys outcome records; remove them with the RTO's own sign-off."
+            f"  enrolment {e.id}: {e.learner.name}, {e.unit_release.unit.code} "
+            f"(ended {e.activity_end:%d/%m/%Y}, due {due.due_on:%d/%m/%Y})"
         )
-    else:
+    for held in found.records_held:
+        e = held.enrolment
         click.echo(
-            f"Outcomes and certification records: none is older than {rules.record_years} "
-            "years; all are kept."
+            f"  kept: enrolment {e.id}, {e.learner.name}, {e.unit_release.unit.code} "
+            f"(due {held.due_on:%d/%m/%Y}) is on legal hold: {held.reason}"
         )
 
 
@@ -58,7 +65,9 @@ def _describe(found: Plan) -> None:
 def run_command(dry_run: bool) -> None:
     """Destroy what the retention rules say is due: the evidence of enrolments judged or
     closed more than RETENTION_EVIDENCE_MONTHS ago (not on legal hold), with a receipt per
-    item in the audit log; old audit bundles; unclaimed uploads. Run it daily or weekly."""
+    item in the audit log; the records of enrolments that ended more than
+    RETENTION_RECORD_YEARS ago, with a receipt each; old audit bundles; unclaimed uploads.
+    Run it daily or weekly."""
     try:
         rules = periods(current_app.config)
     except ServiceError as error:
@@ -77,6 +86,7 @@ def run_command(dry_run: bool) -> None:
         f"Destroyed the evidence of {count(outcome.enrolments, 'enrolment')}: "
         f"{count(outcome.items, 'item')}, {count(outcome.files, 'file')} "
         f"({file_size(outcome.size)}), each with a receipt in the audit log. "
+        f"Destroyed the records of {count(outcome.records, 'enrolment')}, each with a receipt. "
         f"Removed {count(outcome.bundles, 'old audit bundle')}"
         + (
             f", {count(swept.unclaimed_uploads, 'upload')} never claimed and "

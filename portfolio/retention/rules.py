@@ -74,4 +74,23 @@ def evidence_cutoff(today: date, rules: Periods) -> date:
     return add_months(today, -rules.evidence_months)
 
 
-__all__ = ["FINISHED", "Periods", "add_months", "evidence_cutoff", "evidence_due_on", "periods"]
+def records_due_on(ended_on: date, rules: Periods) -> date:
+    """The first day the records of an enrolment that ended on ``ended_on`` may go."""
+    return add_months(ended_on, 12 * rules.record_years)
+
+
+def records_cutoff(today: date, rules: Periods) -> date:
+    """Enrolments that ended on or before this day have records due today."""
+    return add_months(today, -12 * rules.record_years)
+
+
+__all__ = [
+    "FINISHED",
+    "Periods",
+    "add_months",
+    "evidence_cutoff",
+    "evidence_due_on",
+    "periods",
+    "records_cutoff",
+    "records_due_on",
+]

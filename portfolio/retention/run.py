@@ -9,11 +9,12 @@ leaves every enrolment either untouched or done:
    outcome stays: they are the record of the assessment. The audit log gets a destruction
    receipt per item (what was destroyed, its SHA-256s, the rule and the dates);
 2. finished audit bundles past BUNDLE_KEEP_DAYS;
-3. uploads never claimed by a form, and stored files no record names (``files sweep``).
-
-Outcomes and certification records are kept for the record period; the run counts those past
-it and says so, but never destroys them by itself: a record that old is removed by the
-operator, with the RTO's own sign-off, not by a scheduled job.
+3. the records of every enrolment past the record period (RETENTION_RECORD_YEARS, 30 at
+   least; not on legal hold): its outcome, judgements, decisions, checks, sign-offs with their
+   files, submissions, attempts, closure and items, with one receipt in the audit log saying
+   what went. The enrolment's row stays, marked with the day, because the audit log (append-
+   only and signed) names it; the log's own events are not rewritten;
+4. uploads never claimed by a form, and stored files no record names (``files sweep``).
 
 A dry run reads the same plan and changes nothing.
 """
@@ -26,9 +27,10 @@ from datetime import date
 from itertools import islice
 
 from flask import Flask
-from sqlalchemy import Select, delete, distinct, func, select
+from sqlalchemy import Select, delete, distinct, func, select, update
 from sqlalchemy.orm import Session, joinedload, selectinload
 
+from portfolio.assessment.ledger import DESTROYED
 from portfolio.audit.log import record
 from portfolio.enrolments.holds import held_ids, hold_reasons
 from portfolio.exports.jobs import old_bundles, remove_old_bundles
@@ -36,21 +38,36 @@ from portfolio.files.storage import EvidenceStorage
 from portfolio.files.sweep import SweepResult, sweep
 from portfolio.files.uploads import named_keys
 from portfolio.models import (
+    Closure,
+    ClosureFile,
     Enrolment,
+    EvidenceCheck,
     EvidenceFile,
     EvidenceItem,
+    EvidenceMapping,
     EvidenceVersion,
+    GapFeedback,
+    GapSignoff,
     Job,
+    Judgement,
+    LegalHold,
+    MappingDecision,
     PendingUpload,
+    Reassessment,
+    SignoffFile,
+    Submission,
+    UnitOutcome,
     UnitRelease,
 )
 from portfolio.retention.rules import (
     FINISHED,
     Periods,
-    add_months,
     evidence_cutoff,
     evidence_due_on,
+    records_cutoff,
+    records_due_on,
 )
+from portfolio.text import day
 
 #: Enrolments counted per query.
 BATCH = 500
@@ -74,6 +91,14 @@ class DueEvidence:
 
 
 @dataclass
+class DueRecords:
+    """One enrolment whose records are due."""
+
+    enrolment: Enrolment
+    due_on: date
+
+
+@dataclass
 class Held:
     """An enrolment that would be due but is on legal hold."""
 
@@ -89,8 +114,9 @@ class Plan:
     evidence: list[DueEvidence] = field(default_factory=list)
     held: list[Held] = field(default_factory=list)
     bundles: list[Job] = field(default_factory=list)
-    #: Enrolments whose outcome records have passed the record period (kept: see below).
-    records_due: int = 0
+    #: Enrolments whose records have passed the record period, and those kept by a hold.
+    records: list[DueRecords] = field(default_factory=list)
+    records_held: list[Held] = field(default_factory=list)
 
 
 @dataclass
@@ -101,6 +127,7 @@ class Outcome:
     size: int = 0
     skipped: list[str] = field(default_factory=list)
     bundles: int = 0
+    records: int = 0
     sweep: SweepResult | None = None
 
 
@@ -167,16 +194,136 @@ def plan(app: Flask, session: Session, today: date, rules: Periods) -> Plan:
                 DueEvidence(enrolment, due_on, *counts.get(enrolment.id, (0, 0, 0)))
             )
     result.bundles = old_bundles(app, session)
-    result.records_due = (
-        session.scalar(
-            select(func.count()).where(
-                Enrolment.state.in_(FINISHED),
-                Enrolment.activity_end <= add_months(today, -12 * rules.record_years),
+    due_records = list(
+        session.scalars(
+            _records_due(records_cutoff(today, rules))
+            .options(
+                joinedload(Enrolment.learner),
+                joinedload(Enrolment.unit_release).joinedload(UnitRelease.unit),
             )
+            .order_by(Enrolment.activity_end, Enrolment.id)
         )
-        or 0
     )
+    holds = hold_reasons(session, [e.id for e in due_records])
+    for enrolment in due_records:
+        assert enrolment.activity_end is not None  # the query asks for one
+        due_on = records_due_on(enrolment.activity_end, rules)
+        if enrolment.id in holds:
+            result.records_held.append(Held(enrolment, due_on, holds[enrolment.id]))
+        else:
+            result.records.append(DueRecords(enrolment, due_on))
     return result
+
+
+def _records_due(cutoff: date) -> Select[tuple[Enrolment]]:
+    """Enrolments that ended on or before ``cutoff`` whose records are still kept (holds
+    aside): the one statement of what is due, for the plan and for each destruction."""
+    return select(Enrolment).where(
+        Enrolment.state.in_(FINISHED),
+        Enrolment.records_destroyed_on.is_(None),
+        Enrolment.activity_end.is_not(None),
+        Enrolment.activity_end <= cutoff,
+    )
+
+
+def destroy_records(
+    session: Session, enrolment_id: int, *, today: date, rules: Periods
+) -> list[str] | None:
+    """Destroy one enrolment's records in the caller's transaction, with one receipt. Returns
+    the stored keys no record names any more (to delete after the commit), or None when the
+    enrolment is no longer due (a hold placed, a run before)."""
+    enrolment = session.scalars(
+        _records_due(records_cutoff(today, rules))
+        .where(Enrolment.id == enrolment_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).first()
+    if enrolment is None or held_ids(session, [enrolment.id]):
+        return None
+    assert enrolment.activity_end is not None  # the query asks for one
+    of_enrolment = enrolment.id
+    items = select(EvidenceItem.id).where(EvidenceItem.enrolment_id == of_enrolment)
+    versions = select(EvidenceVersion.id).where(EvidenceVersion.item_id.in_(items))
+    submissions = select(Submission.id).where(Submission.enrolment_id == of_enrolment)
+    signoffs = select(GapSignoff.id).where(GapSignoff.enrolment_id == of_enrolment)
+    closures = select(Closure.id).where(Closure.enrolment_id == of_enrolment)
+    keys: set[str] = set()
+    for model, parent, parents in (
+        (EvidenceFile, EvidenceFile.version_id, versions),
+        (SignoffFile, SignoffFile.signoff_id, signoffs),
+        (ClosureFile, ClosureFile.closure_id, closures),
+    ):
+        keys.update(session.scalars(select(model.storage_key).where(parent.in_(parents))))
+    outcome = session.scalars(
+        select(UnitOutcome)
+        .where(UnitOutcome.enrolment_id == of_enrolment)
+        .order_by(UnitOutcome.id.desc())
+        .limit(1)
+    ).first()
+    destroyed: dict[str, int] = {}
+
+    def gone(label: str, statement) -> None:
+        count = session.execute(statement, execution_options={"synchronize_session": False})
+        destroyed[label] = destroyed.get(label, 0) + (count.rowcount or 0)
+
+    # Children before parents; each table's rows in one statement, so a correction and the
+    # entry it replaces go together.
+    gone("gap feedback", delete(GapFeedback).where(GapFeedback.submission_id.in_(submissions)))
+    gone("files", delete(SignoffFile).where(SignoffFile.signoff_id.in_(signoffs)))
+    gone("files", delete(ClosureFile).where(ClosureFile.closure_id.in_(closures)))
+    gone("files", delete(EvidenceFile).where(EvidenceFile.version_id.in_(versions)))
+    gone("mappings", delete(EvidenceMapping).where(EvidenceMapping.version_id.in_(versions)))
+    for label, model in (
+        ("mapping decisions", MappingDecision),
+        ("evidence checks", EvidenceCheck),
+        ("judgements", Judgement),
+        ("unit outcomes", UnitOutcome),
+        ("gap sign-offs", GapSignoff),
+    ):
+        gone(label, delete(model).where(model.enrolment_id == of_enrolment))
+    session.execute(
+        update(EvidenceItem)
+        .where(EvidenceItem.enrolment_id == of_enrolment)
+        .values(current_version_id=None),
+        execution_options={"synchronize_session": False},
+    )
+    gone("item versions", delete(EvidenceVersion).where(EvidenceVersion.item_id.in_(items)))
+    gone("items", delete(EvidenceItem).where(EvidenceItem.enrolment_id == of_enrolment))
+    for label, model in (
+        ("submissions", Submission),
+        ("reassessment plans", Reassessment),
+        ("uploads waiting", PendingUpload),
+        ("closures", Closure),
+        ("ended legal holds", LegalHold),
+    ):
+        gone(label, delete(model).where(model.enrolment_id == of_enrolment))
+    record(
+        session,
+        actor=None,
+        role=None,
+        action=DESTROYED,
+        subject=f"enrolment:{of_enrolment}",
+        enrolment=enrolment,
+        before={
+            "outcome": (
+                f"{outcome.result.label} (AVETMISS {outcome.result.avetmiss_code}), decided "
+                f"{day(outcome.decided_on)}"
+                if outcome is not None
+                else enrolment.state.label
+            ),
+            **{label: n for label, n in destroyed.items() if n},
+        },
+        after={
+            "rule": rules.record_rule,
+            "ended_on": enrolment.activity_end,
+            "due_on": records_due_on(enrolment.activity_end, rules),
+        },
+    )
+    enrolment.records_destroyed_on = today
+    enrolment.evidence_destroyed_on = enrolment.evidence_destroyed_on or today
+    session.flush()
+    session.expire_all()  # what was loaded of the deleted rows is gone
+    return sorted(keys - named_keys(session, keys))
 
 
 def _receipt(item: EvidenceItem, files: list[EvidenceFile], characters: int) -> dict[str, object]:
@@ -259,6 +406,22 @@ def carry_out(app: Flask, session: Session, store: EvidenceStorage, plan: Plan) 
         outcome.items += due.items
         outcome.files += due.files
         outcome.size += due.size
+    for due in plan.records:
+        try:
+            keys = destroy_records(session, due.enrolment.id, today=plan.today, rules=plan.rules)
+            if keys is None:
+                session.rollback()
+                outcome.skipped.append(
+                    f"Enrolment {due.enrolment.id}: its records are no longer due (kept)."
+                )
+                continue
+            session.commit()
+        except Exception:
+            session.rollback()
+            raise
+        for key in keys:
+            store.delete(key)
+        outcome.records += 1
     stale = remove_old_bundles(app, session)
     outcome.bundles = len(plan.bundles)
     record(
@@ -273,7 +436,8 @@ def carry_out(app: Flask, session: Session, store: EvidenceStorage, plan: Plan) 
             "items": outcome.items,
             "files": outcome.files,
             "bundles": outcome.bundles,
-            "held": [h.enrolment.id for h in plan.held],
+            "records": outcome.records,
+            "held": sorted({h.enrolment.id for h in plan.held + plan.records_held}),
         },
     )
     session.commit()
