@@ -71,19 +71,7 @@ _TC_PR_AFTER_TEXT_DIRECTION = (
 )
 # Successors of w:tblCellMar in CT_TblPr.
 _TBL_PR_AFTER_CELL_MAR = ("w:tblLook", "w:tblCaption", "w:tblDescription", "w:tblPrChange")
-_TC_PR_AFTER_SHD = (
-    "w:noWrap",
-    "w:tcMar",
-    "w:textDirection",
-    "w:tcFitText",
-    "w:vAlign",
-    "w:hideMark",
-    "w:headers",
-    "w:cellIns",
-    "w:cellDel",
-    "w:cellMerge",
-    "w:tcPrChange",
-)
+_TC_PR_AFTER_SHD = ("w:noWrap", "w:tcMar", "w:textDirection", *_TC_PR_AFTER_TEXT_DIRECTION)
 
 
 def xml_safe(text: str) -> str:

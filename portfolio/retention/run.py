@@ -21,10 +21,11 @@ A dry run reads the same plan and changes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import islice
+from typing import Any
 
 from flask import Flask
 from sqlalchemy import Select, delete, distinct, func, select, update
@@ -131,28 +132,52 @@ class Outcome:
     sweep: SweepResult | None = None
 
 
-def _evidence_due(cutoff: date) -> Select[tuple[Enrolment]]:
-    """Enrolments judged or closed on or before ``cutoff`` whose evidence is still kept (holds
-    aside): the one statement of what is due, for the plan and for each destruction."""
+def _due(marker: Any, cutoff: date) -> Select[tuple[Enrolment]]:
+    """Enrolments judged or closed on or before ``cutoff`` whose evidence (``marker``
+    ``evidence_destroyed_on``) or records (``records_destroyed_on``) are still kept, holds
+    aside: the one statement of what is due, for the plan and for each destruction."""
     return select(Enrolment).where(
         Enrolment.state.in_(FINISHED),
-        Enrolment.evidence_destroyed_on.is_(None),
+        marker.is_(None),
         Enrolment.activity_end.is_not(None),
         Enrolment.activity_end <= cutoff,
     )
 
 
-def _due_enrolments(session: Session, cutoff: date) -> list[Enrolment]:
-    return list(
+def _evidence_due(cutoff: date) -> Select[tuple[Enrolment]]:
+    return _due(Enrolment.evidence_destroyed_on, cutoff)
+
+
+def _records_due(cutoff: date) -> Select[tuple[Enrolment]]:
+    return _due(Enrolment.records_destroyed_on, cutoff)
+
+
+def _due_enrolments(
+    session: Session, query: Select[tuple[Enrolment]]
+) -> tuple[list[Enrolment], dict[int, str]]:
+    """The enrolments ``query`` finds, oldest first, with the reasons of those on hold."""
+    found = list(
         session.scalars(
-            _evidence_due(cutoff)
-            .options(
+            query.options(
                 joinedload(Enrolment.learner),
                 joinedload(Enrolment.unit_release).joinedload(UnitRelease.unit),
-            )
-            .order_by(Enrolment.activity_end, Enrolment.id)
+            ).order_by(Enrolment.activity_end, Enrolment.id)
         )
     )
+    return found, hold_reasons(session, [e.id for e in found])
+
+
+def _locked(session: Session, query: Select[tuple[Enrolment]], enrolment_id: int):
+    """The enrolment, locked and read afresh, if ``query`` still finds it and no hold keeps
+    it: a hold placed or a run finished since the plan wins."""
+    enrolment = session.scalars(
+        query.where(Enrolment.id == enrolment_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).first()
+    if enrolment is None or held_ids(session, [enrolment.id]):
+        return None
+    return enrolment
 
 
 def _evidence_counts(session: Session, ids: Sequence[int]) -> dict[int, tuple[int, int, int]]:
@@ -180,10 +205,8 @@ def _evidence_counts(session: Session, ids: Sequence[int]) -> dict[int, tuple[in
 def plan(app: Flask, session: Session, today: date, rules: Periods) -> Plan:
     """What a run on ``today`` would destroy, and what it keeps only because of a hold."""
     result = Plan(today=today, rules=rules)
-    due = _due_enrolments(session, evidence_cutoff(today, rules))
-    ids = [e.id for e in due]
-    counts = _evidence_counts(session, ids)
-    holds = hold_reasons(session, ids)
+    due, holds = _due_enrolments(session, _evidence_due(evidence_cutoff(today, rules)))
+    counts = _evidence_counts(session, [e.id for e in due])
     for enrolment in due:
         assert enrolment.activity_end is not None  # the query asks for one
         due_on = evidence_due_on(enrolment.activity_end, rules)
@@ -194,19 +217,9 @@ def plan(app: Flask, session: Session, today: date, rules: Periods) -> Plan:
                 DueEvidence(enrolment, due_on, *counts.get(enrolment.id, (0, 0, 0)))
             )
     result.bundles = old_bundles(app, session)
-    due_records = list(
-        session.scalars(
-            _records_due(records_cutoff(today, rules))
-            .options(
-                joinedload(Enrolment.learner),
-                joinedload(Enrolment.unit_release).joinedload(UnitRelease.unit),
-            )
-            .order_by(Enrolment.activity_end, Enrolment.id)
-        )
-    )
-    holds = hold_reasons(session, [e.id for e in due_records])
-    for enrolment in due_records:
-        assert enrolment.activity_end is not None  # the query asks for one
+    due, holds = _due_enrolments(session, _records_due(records_cutoff(today, rules)))
+    for enrolment in due:
+        assert enrolment.activity_end is not None
         due_on = records_due_on(enrolment.activity_end, rules)
         if enrolment.id in holds:
             result.records_held.append(Held(enrolment, due_on, holds[enrolment.id]))
@@ -215,30 +228,14 @@ def plan(app: Flask, session: Session, today: date, rules: Periods) -> Plan:
     return result
 
 
-def _records_due(cutoff: date) -> Select[tuple[Enrolment]]:
-    """Enrolments that ended on or before ``cutoff`` whose records are still kept (holds
-    aside): the one statement of what is due, for the plan and for each destruction."""
-    return select(Enrolment).where(
-        Enrolment.state.in_(FINISHED),
-        Enrolment.records_destroyed_on.is_(None),
-        Enrolment.activity_end.is_not(None),
-        Enrolment.activity_end <= cutoff,
-    )
-
-
 def destroy_records(
     session: Session, enrolment_id: int, *, today: date, rules: Periods
 ) -> list[str] | None:
     """Destroy one enrolment's records in the caller's transaction, with one receipt. Returns
     the stored keys no record names any more (to delete after the commit), or None when the
     enrolment is no longer due (a hold placed, a run before)."""
-    enrolment = session.scalars(
-        _records_due(records_cutoff(today, rules))
-        .where(Enrolment.id == enrolment_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).first()
-    if enrolment is None or held_ids(session, [enrolment.id]):
+    enrolment = _locked(session, _records_due(records_cutoff(today, rules)), enrolment_id)
+    if enrolment is None:
         return None
     assert enrolment.activity_end is not None  # the query asks for one
     of_enrolment = enrolment.id
@@ -342,13 +339,8 @@ def destroy_evidence(
     """Destroy one enrolment's evidence in the caller's transaction, with a receipt per item.
     Returns the stored keys no record names any more (to delete after the commit), or None
     when the enrolment is no longer due (a hold placed, a reassessment opened, a run before)."""
-    enrolment = session.scalars(
-        _evidence_due(evidence_cutoff(today, rules))
-        .where(Enrolment.id == enrolment_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).first()
-    if enrolment is None or held_ids(session, [enrolment.id]):
+    enrolment = _locked(session, _evidence_due(evidence_cutoff(today, rules)), enrolment_id)
+    if enrolment is None:
         return None
     due_on = evidence_due_on(enrolment.activity_end, rules)
     items = session.scalars(
@@ -385,43 +377,47 @@ def destroy_evidence(
     return sorted(keys - named_keys(session, keys))
 
 
+def _each(
+    session: Session,
+    store: EvidenceStorage,
+    outcome: Outcome,
+    enrolment_id: int,
+    destroy: Callable[..., list[str] | None],
+    plan: Plan,
+    what: str,
+) -> bool:
+    """One enrolment's ``destroy`` in a transaction of its own, then its stored files; False
+    (and a line saying why) when it is no longer due."""
+    try:
+        keys = destroy(session, enrolment_id, today=plan.today, rules=plan.rules)
+        if keys is None:
+            session.rollback()
+            outcome.skipped.append(f"Enrolment {enrolment_id}: its {what} no longer due (kept).")
+            return False
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+    for key in keys:
+        store.delete(key)
+    return True
+
+
 def carry_out(app: Flask, session: Session, store: EvidenceStorage, plan: Plan) -> Outcome:
     """Destroy what ``plan`` lists, each enrolment committed on its own, then the bundles and
     the sweep; a summary event closes the run."""
     outcome = Outcome()
     for due in plan.evidence:
-        try:
-            keys = destroy_evidence(session, due.enrolment.id, today=plan.today, rules=plan.rules)
-            if keys is None:
-                session.rollback()
-                outcome.skipped.append(f"Enrolment {due.enrolment.id}: no longer due (kept).")
-                continue
-            session.commit()
-        except Exception:
-            session.rollback()
-            raise
-        for key in keys:
-            store.delete(key)
-        outcome.enrolments += 1
-        outcome.items += due.items
-        outcome.files += due.files
-        outcome.size += due.size
-    for due in plan.records:
-        try:
-            keys = destroy_records(session, due.enrolment.id, today=plan.today, rules=plan.rules)
-            if keys is None:
-                session.rollback()
-                outcome.skipped.append(
-                    f"Enrolment {due.enrolment.id}: its records are no longer due (kept)."
-                )
-                continue
-            session.commit()
-        except Exception:
-            session.rollback()
-            raise
-        for key in keys:
-            store.delete(key)
-        outcome.records += 1
+        if _each(session, store, outcome, due.enrolment.id, destroy_evidence, plan, "evidence is"):
+            outcome.enrolments += 1
+            outcome.items += due.items
+            outcome.files += due.files
+            outcome.size += due.size
+    for due_records in plan.records:
+        if _each(
+            session, store, outcome, due_records.enrolment.id, destroy_records, plan, "records"
+        ):
+            outcome.records += 1
     stale = remove_old_bundles(app, session)
     outcome.bundles = len(plan.bundles)
     record(
