@@ -223,6 +223,12 @@ def _cover(document, data: PackData, letterhead: Letterhead, clock: Clock) -> No
 
 
 def _destroyed(enrolment: Enrolment) -> str:
+    if enrolment.records_destroyed_on:
+        return (
+            f"Records destroyed on {day(enrolment.records_destroyed_on)} under the retention "
+            "rules (evidence, judgements, sign-offs and outcome); the audit trail holds the "
+            "receipt."
+        )
     return (
         f"Files and texts destroyed on {day(enrolment.evidence_destroyed_on)} under the "
         "retention rules; titles, dates, mappings and every decision are kept, and the audit "
@@ -247,6 +253,8 @@ def _attempts_in_brief(data: PackData) -> str:
 
 def _decided(data: PackData) -> str:
     closure, outcome = data.enrolment.closure, data.review.outcome
+    if data.enrolment.records_destroyed_on:
+        return "destroyed with the records (see Evidence below, and the audit trail's receipt)"
     if closure is not None:
         return day(closure.closed_on)
     return day(outcome.decided_on) if outcome else "no outcome yet"
@@ -256,6 +264,8 @@ def _outcome(data: PackData, clock: Clock) -> str:
     """The final outcome with its AVETMISS code: a closure, the last attempt's (saying when
     and why it was corrected, if it was), or none yet."""
     closure, outcome = data.enrolment.closure, data.review.outcome
+    if data.enrolment.records_destroyed_on:
+        return "destroyed with the records (see Evidence below, and the audit trail's receipt)"
     if closure is not None:
         return f"{closure.kind.label} (AVETMISS {closure.kind.avetmiss_code})"
     if outcome is not None:

@@ -6,6 +6,8 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from portfolio.enrolments import holds
+from portfolio.exports.letterhead import Letterhead
+from portfolio.exports.pack import build_pack, pack_data
 from portfolio.extensions import db
 from portfolio.files.uploads import storage
 from portfolio.models import (
@@ -108,3 +110,18 @@ def test_pages_of_an_enrolment_whose_records_went_say_so(decided, runner, client
     login(assessor)
     review = client.get(f"/enrolments/{enrolment.id}/review")
     assert review.status_code == 200 and "records were destroyed on" in review.text
+
+
+def test_the_pack_of_an_enrolment_whose_records_went_says_so(decided, runner) -> None:
+    enrolment = decided()
+    ended(enrolment, YEARS + 1)
+    assert runner.invoke(args=["retention", "run"]).exit_code == 0
+    enrolment = db.session.get(Enrolment, enrolment.id)
+    data = pack_data(db.session, enrolment)
+    document = build_pack(data, letterhead=Letterhead("Test RTO"), open_file=storage().open)
+    cover = {row.cells[0].text: row.cells[1].text for row in document.tables[0].rows}
+    assert cover["Outcome"].startswith("destroyed with the records")
+    assert cover["Evidence"].startswith(f"Records destroyed on {TODAY:%d/%m/%Y}")
+    trail = next(t for t in document.tables if t.rows[0].cells[0].text == "When")
+    what = [row.cells[2].text for row in trail.rows[1:]]
+    assert any(w.startswith("Records destroyed under the retention rules") for w in what)
