@@ -78,14 +78,17 @@ class Converter:
             return False  # no contents list to number
         # Bookmarks become named destinations, listed with their pages by pdfinfo.
         with self._pdf(document, _PDF_WITH_DESTINATIONS) as pdf:
-            done = subprocess.run(
-                ["pdfinfo", "-dests", "fd://0"],
-                stdin=pdf,
-                capture_output=True,
-                text=True,
-                timeout=self.seconds,
-                check=False,
-            )
+            try:
+                done = subprocess.run(
+                    ["pdfinfo", "-dests", "fd://0"],
+                    stdin=pdf,
+                    capture_output=True,
+                    text=True,
+                    timeout=self.seconds,
+                    check=False,
+                )
+            except (OSError, subprocess.TimeoutExpired) as error:
+                raise ConversionFailed(f"pdfinfo could not read the PDF ({error}).") from error
         pages = {}
         for match in _DESTINATION.finditer(done.stdout):
             # LibreOffice writes a bookmark's "_" as its hex code, "5F".

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
 import subprocess
 import time
 import zipfile
@@ -137,3 +138,22 @@ def test_the_word_packs_contents_has_the_pages_libreoffice_lays_out(
         assert 1 <= page <= pages
         assert title in on_page[page - 1], (title, page)
     assert [page for _, page in entries] == sorted(page for _, page in entries)
+
+
+def test_without_pdfinfo_the_word_pack_still_downloads_with_blank_numbers(
+    client, admin, decided, tmp_path, monkeypatch
+) -> None:
+    """poppler-utils missing: Word shows no page numbers (LibreOffice still works them out)."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    soffice = shutil.which("soffice")
+    if soffice:
+        (bin_dir / "soffice").symlink_to(soffice)
+    monkeypatch.setenv("PATH", str(bin_dir))  # soffice, if any, but no pdfinfo
+    enrolment = decided(items=1)
+    response = fetch(client, f"/enrolments/{enrolment.id}/evidence-pack.docx")
+    assert response.status_code == 200
+    document = docx.Document(io.BytesIO(response.data))
+    start = next(i for i, p in enumerate(document.paragraphs) if p.text == "Contents") + 1
+    entry = document.paragraphs[start].text
+    assert entry == "Mapping of evidence to the unit\t"
