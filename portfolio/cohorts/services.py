@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import delete, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from portfolio.audit.log import admin_role, record
 from portfolio.auth.services import normalise_email
-from portfolio.enrolments.services import enrol
+from portfolio.enrolments.services import check_assessor, check_start, create_enrolment
 from portfolio.errors import ServiceError
 from portfolio.models import Cohort, CohortMember, Enrolment, Role, UnitRelease, User, UserRole
 from portfolio.units.services import get_release
@@ -172,6 +172,7 @@ def enrol_cohort(
         .join(CohortMember, CohortMember.user_id == User.id)
         .where(CohortMember.cohort_id == cohort.id)
         .order_by(User.name, User.id)
+        .options(selectinload(User.role_rows))
     ).all()
     if not members:
         raise ServiceError(f"{cohort.name} has no learners yet: add them first.")
@@ -185,20 +186,28 @@ def enrol_cohort(
             )
         ).all()
     )
+    check_start(starts_on)
     result = CohortEnrolment()
+    # What ``enrol`` checks for one learner is checked here once for all of them (the
+    # releases, who is enrolled already, the start), so each enrolment costs only its row
+    # and its audit event.
     for code, release in releases.items():
         for member in members:
             if not member.active:
                 result.skipped.append((member, code, "account deactivated"))
+            elif not member.has_role(Role.LEARNER):
+                result.skipped.append((member, code, "not a learner"))
             elif (member.id, release.unit_id) in already:
                 result.skipped.append((member, code, "already enrolled"))
             else:
+                if assessor is not None:
+                    check_assessor(assessor, member)
                 result.enrolled.append(
-                    enrol(
+                    create_enrolment(
                         session,
                         actor=actor,
                         learner=member,
-                        unit_code=code,
+                        release=release,
                         is_rpl=is_rpl,
                         assessor=assessor,
                         starts_on=starts_on,

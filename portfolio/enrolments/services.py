@@ -71,9 +71,36 @@ def enrol(
             "unit",
         )
     if assessor is not None:
-        _check_assessor(assessor, learner)
+        check_assessor(assessor, learner)
+    check_start(starts_on)
+    return create_enrolment(
+        session,
+        actor=actor,
+        learner=learner,
+        release=release,
+        is_rpl=is_rpl,
+        assessor=assessor,
+        starts_on=starts_on,
+    )
+
+
+def check_start(starts_on: date | None) -> None:
     if starts_on is not None and starts_on > today() + timedelta(days=366):
         raise ServiceError("An activity starts within the coming year.", "starts_on")
+
+
+def create_enrolment(
+    session: Session,
+    *,
+    actor: User | None,
+    learner: User,
+    release: UnitRelease,
+    is_rpl: bool,
+    assessor: User | None,
+    starts_on: date | None,
+) -> Enrolment:
+    """The enrolment and its audit event, once ``enrol``'s checks (or a caller's own, made
+    once for many learners) have passed."""
     enrolment = Enrolment(
         learner=learner,
         unit_release=release,
@@ -102,7 +129,8 @@ def enrol(
     return enrolment
 
 
-def _check_assessor(assessor: User, learner: User) -> None:
+def check_assessor(assessor: User, learner: User) -> None:
+    """An assessor may take this learner's enrolment (and not their own)."""
     if not assessor.has_role(Role.ASSESSOR):
         raise ServiceError(f"{assessor.name} is not an assessor.", "assessor")
     if not assessor.active:
@@ -116,7 +144,7 @@ def assign_assessor(
 ) -> None:
     """Give the enrolment to an assessor (or take it from one with ``None``)."""
     if assessor is not None:
-        _check_assessor(assessor, enrolment.learner)
+        check_assessor(assessor, enrolment.learner)
     before = enrolment.assessor.id if enrolment.assessor is not None else None
     after = assessor.id if assessor is not None else None
     enrolment.assessor = assessor

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from portfolio.cohorts import services as cohorts
 from portfolio.extensions import db
 from portfolio.models import AuditEvent, Cohort, CohortMember, Enrolment
 
@@ -139,3 +140,31 @@ def test_the_cli_does_what_the_pages_do(runner, make_user, synced) -> None:
     assert enrolled.output.strip() == "enrolled 2; left 0 as they were"
     unknown = runner.invoke(args=["cohorts", "enrol", "Morning", "TLII5018"])
     assert unknown.exit_code == 1 and "There is no cohort called Morning." in unknown.output
+
+
+def test_enrolling_a_cohort_costs_each_enrolment_only_its_row_and_audit_event(
+    make_user, synced, count_queries
+) -> None:
+    """The checks run once for the cohort, not once per learner: each more learner adds the
+    same few statements (the enrolment's insert and its audit event's)."""
+    admin = make_user("admin")
+
+    def enrol_members(n: int, name: str) -> int:
+        cohort = cohorts.create_cohort(db.session, actor=admin, name=name, description="")
+        learners = [make_user("learner") for _ in range(n)]
+        cohorts.add_members(
+            db.session, actor=admin, cohort=cohort, keys=[u.email for u in learners]
+        )
+        db.session.commit()
+        with count_queries() as counter:
+            done = cohorts.enrol_cohort(
+                db.session, actor=admin, cohort=cohort, unit_codes=["TLII5018"], assessor=None
+            )
+        db.session.commit()
+        assert len(done.enrolled) == n
+        return counter.count
+
+    few, many = enrol_members(3, "Few"), enrol_members(13, "Many")
+    # An audit event is five statements (take the next number, read it, insert, move the
+    # head, flush); the enrolment's insert is one more.
+    assert (many - few) / 10 <= 6, (few, many)
