@@ -136,60 +136,38 @@ def log_in(
     """
     hash_method = hash_method or password_hash_method()
     where = {"address": address}
+
+    def refused(action: str, subject: str, after: dict[str, object]) -> None:
+        """A login that did not happen, logged without an actor (nobody is logged in)."""
+        record(session, actor=None, role=None, action=action, subject=subject, after=after)
+
     user = find_user_by_email(session, email)
     if user is None:
         check_password_hash(_decoy_hash(hash_method), password)
-        record(
-            session,
-            actor=None,
-            role=None,
-            action=FAILED,
-            subject=f"email:{normalise_email(email)[:200]}",
-            after={**where, "reason": "no such account"},
+        refused(
+            FAILED, f"email:{normalise_email(email)[:200]}", {**where, "reason": "no such account"}
         )
         return LoginResult(None)
     locked = _locked_until(_recent_failures(session, user, policy), policy)
     if locked is not None and not _known_address(session, user, address, policy):
         check_password_hash(user.password_hash or _decoy_hash(hash_method), password)
-        record(
-            session,
-            actor=None,
-            role=None,
-            action=REFUSED,
-            subject=_subject(user),
-            after={**where, "reason": "locked", "until": locked.isoformat(timespec="seconds")},
+        refused(
+            REFUSED,
+            _subject(user),
+            {**where, "reason": "locked", "until": locked.isoformat(timespec="seconds")},
         )
         return LoginResult(None, locked)
     if not user.check_password(password) or not user.active:
         reason = "wrong password" if user.active else "account deactivated"
-        record(
-            session,
-            actor=None,
-            role=None,
-            action=FAILED,
-            subject=_subject(user),
-            after={**where, "reason": reason},
-        )
+        refused(FAILED, _subject(user), {**where, "reason": reason})
         locked = _locked_until(_recent_failures(session, user, policy), policy)
         if locked is not None:
-            record(
-                session,
-                actor=None,
-                role=None,
-                action=LOCKED,
-                subject=_subject(user),
-                after={**where, "until": locked.isoformat(timespec="seconds")},
+            refused(
+                LOCKED, _subject(user), {**where, "until": locked.isoformat(timespec="seconds")}
             )
         return LoginResult(None, locked)
     if not password_allowed(user):
-        record(
-            session,
-            actor=None,
-            role=None,
-            action=REFUSED,
-            subject=_subject(user),
-            after={**where, "reason": "password login is off for staff"},
-        )
+        refused(REFUSED, _subject(user), {**where, "reason": "password login is off for staff"})
         return LoginResult(None, sso_only=True)
     record(session, actor=user, role=None, action=SUCCEEDED, subject=_subject(user), after=where)
     return LoginResult(user)

@@ -37,7 +37,7 @@ def _run(args: list[str], *, cwd: Path, timeout: float) -> subprocess.CompletedP
     return subprocess.CompletedProcess(args, process.returncode, stdout, stderr)
 
 
-def _require(*programs: str) -> None:
+def require_programs(*programs: str) -> None:
     missing = [program for program in programs if shutil.which(program) is None]
     if not missing:
         return
@@ -59,7 +59,7 @@ def to_pdf_text(tmp_path: Path) -> Callable[..., tuple[str, int]]:
     (pages are separated by form feeds, ``text.split("\\f")``) and the page count with
     ``pdfinfo``.
     """
-    _require("soffice", "pdftotext", "pdfinfo")
+    require_programs("soffice", "pdftotext", "pdfinfo")
     profile = (tmp_path / "lo-profile").as_uri()
     conversions = 0
 

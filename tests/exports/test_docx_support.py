@@ -31,7 +31,7 @@ from portfolio.exports.docx_support import (
 )
 from portfolio.exports.markdown_docx import add_markdown
 from portfolio.exports.pdf import Converter
-from tests.exports.conftest import _require
+from tests.exports.conftest import require_programs
 
 
 def saved(document: Document) -> Document:
@@ -240,7 +240,7 @@ def test_page_numbers_are_stored_as_the_references_results() -> None:
 
 
 def test_libreoffice_numbers_the_contents_as_it_lays_the_pages_out() -> None:
-    _require("soffice", "pdfinfo")
+    require_programs("soffice", "pdfinfo")
     document, _ = contents_document()
     assert Converter().number_contents(document)
     entries = saved(document).paragraphs[2:8]

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from portfolio.exports.bundle import Selection, stream_bundle
 from portfolio.extensions import db
 from portfolio.models import AuditEvent, Job
-from tests.exports.conftest import _require
+from tests.exports.conftest import require_programs
 from tests.exports.test_views import fetch
 
 
@@ -35,7 +35,7 @@ def exports() -> list[AuditEvent]:
 
 
 def test_the_pack_downloads_as_pdf(client, admin, decided, tmp_path) -> None:
-    _require("soffice", "pdftotext")
+    require_programs("soffice", "pdftotext")
     enrolment = decided(items=1)
     response = fetch(client, f"/enrolments/{enrolment.id}/evidence-pack.pdf")
     assert response.status_code == 200
@@ -49,7 +49,7 @@ def test_the_pack_downloads_as_pdf(client, admin, decided, tmp_path) -> None:
 
 
 def test_the_matrix_downloads_as_pdf(client, admin, decided, tmp_path) -> None:
-    _require("soffice", "pdftotext")
+    require_programs("soffice", "pdftotext")
     decided(), decided()
     response = fetch(client, "/admin/exports/matrix.docx?m-unit=TLII5018&m-format=pdf")
     assert response.status_code == 200 and response.mimetype == "application/pdf"
@@ -89,7 +89,7 @@ def test_a_conversion_past_its_time_is_stopped(app, client, admin, decided, tmp_
 
 
 def test_the_bundle_carries_a_pdf_beside_each_word_document(decided) -> None:
-    _require("soffice")
+    require_programs("soffice")
     decided(items=1)
     body = b"".join(stream_bundle(db.session, Selection(unit_code="TLII5018", pdfs=True)))
     archive = zipfile.ZipFile(io.BytesIO(body))
@@ -116,7 +116,7 @@ def test_the_word_packs_contents_has_the_pages_libreoffice_lays_out(
     client, admin, decided, to_pdf_text, tmp_path
 ) -> None:
     """No "Update Field" prompt: each entry carries its page, and the heading is on it."""
-    _require("soffice", "pdfinfo")
+    require_programs("soffice", "pdfinfo")
     enrolment = decided(items=3, files=("pdf", "png"))
     response = fetch(client, f"/enrolments/{enrolment.id}/evidence-pack.docx")
     path = tmp_path / "pack.docx"
