@@ -6,7 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from portfolio.assessment.review import ReviewView
+from markupsafe import Markup
+
+from portfolio.assessment.review import Cell, ReviewView
 from portfolio.models import Element, Target
 from portfolio.units.services import TargetNode
 
@@ -56,3 +58,27 @@ def matrix_sections(view: ReviewView) -> list[MatrixSection]:
             )
         )
     return sections
+
+
+class Grid:
+    """The matrix's rows as the page draws them. The "map evidence yourself" list of each
+    criterion offers the items not yet mapped to it; each item's ``<option>`` is made once for
+    the page, not once for every criterion (a unit of 60 criteria and 20 items would otherwise
+    build 1,200)."""
+
+    def __init__(self, view: ReviewView) -> None:
+        self.view = view
+        self._options = [
+            Markup('<option value="{}">E{} {}</option>').format(
+                s.version.id, s.item.number, s.version.title
+            )
+            for s in view.items
+        ]
+
+    def row(self, target: Target) -> tuple[list[Cell | None], Markup]:
+        """The target's cells (None where an item is not mapped to it), and the options of
+        the items not mapped to it."""
+        cells = self.view.cells(target)
+        options = zip(self._options, cells, strict=True)
+        unmapped = Markup("".join(o for o, cell in options if cell is None))
+        return cells, unmapped

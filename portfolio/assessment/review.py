@@ -53,11 +53,11 @@ class SubmittedItem:
 
 @dataclass(frozen=True, slots=True)
 class Cell:
-    """One item against one target in the matrix: its mark, its note, and whether the
+    """An item mapped to a target, in the matrix: its mark, its note, and whether the
     assessor still has the learner's mapping to decide."""
 
     submitted: SubmittedItem
-    status: str | None
+    status: str
     note: str
     undecided: bool
 
@@ -126,17 +126,19 @@ class ReviewView:
             return decision.note
         return self.learner_notes.get((version.id, target.id), "")
 
-    def cells(self, target: AnyTarget) -> list[Cell]:
-        """The target's row of the matrix: a cell for every submitted item, in item order."""
-        return [
-            Cell(
-                s,
-                self._status.get((s.version.id, target.id)),
-                self.note(s.version, target),
-                (s.version.id, target.id) in self.learner_notes,
+    def cells(self, target: AnyTarget) -> list[Cell | None]:
+        """The target's row of the matrix, in item order: a cell for each submitted item mapped
+        to it, None where the item is not mapped."""
+        row: list[Cell | None] = []
+        for s in self.items:
+            key = (s.version.id, target.id)
+            status = self._status.get(key)
+            row.append(
+                None
+                if status is None
+                else Cell(s, status, self.note(s.version, target), key in self.learner_notes)
             )
-            for s in self.items
-        ]
+        return row
 
     def undecided(self, version: EvidenceVersion) -> bool:
         """Whether a rule of evidence is unchecked, or a learner's mapping undecided."""

@@ -17,7 +17,7 @@ from wtforms.fields import SelectChoice
 from portfolio.assessment import attempts, decisions, gaps
 from portfolio.assessment import outcome as outcomes
 from portfolio.assessment.loading import enrolment_or_404, review_of
-from portfolio.assessment.matrix import matrix_sections
+from portfolio.assessment.matrix import Grid, matrix_sections
 from portfolio.assessment.queue import (
     QueueFilter,
     queue_counts,
@@ -136,6 +136,7 @@ def review(enrolment_id: int) -> str:
         action=ActionForm(),
         findings=list(Finding),
         sections=matrix_sections(view),
+        grid=Grid(view),
         rules=list(EvidenceRule),
     )
 

@@ -182,6 +182,26 @@ def test_rejecting_a_mapping_leaves_the_gap_and_the_assessor_can_map_instead(
     assert "already mapped this evidence to 2.1: accept it." in page.text
 
 
+def test_map_evidence_yourself_offers_each_criterion_only_the_items_not_mapped_to_it(
+    client, submitted, login
+) -> None:
+    """Each criterion's list holds the items not yet mapped to it, titles escaped."""
+    s = submitted({"Plan <b>v2</b>": ["pc-1.1"], "Complaint log": ["pc-2.1"]})
+    login(s.assessor)
+    start(client, s)
+    tree = lxml.html.fromstring(client.get(review_url(s)).text)
+
+    def offered(anchor: str) -> list[tuple[str, str]]:
+        select_ = tree.get_element_by_id(f"am-{s.target(anchor).id}")
+        return [(o.get("value"), o.text_content()) for o in select_.findall("option")]
+
+    first, second = (str(item.current_version_id) for item in s.items)
+    assert offered("pc-1.1") == [(second, "E2 Complaint log")]
+    assert offered("pc-2.1") == [(first, "E1 Plan <b>v2</b>")]
+    assert offered("pc-1.2") == [(first, "E1 Plan <b>v2</b>"), (second, "E2 Complaint log")]
+    assert not tree.xpath("//option/b"), "an item's title is text, not markup"
+
+
 def test_two_assessors_saving_one_judgement_second_is_refused(
     client, submitted, login, app
 ) -> None:
