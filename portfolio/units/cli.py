@@ -90,8 +90,16 @@ def import_command(
     except SourceError as error:
         raise click.ClickException(str(error)) from error
     draft = prepare(text, code=code, title=title, release=release)
-    for warning in draft.parsed.warnings:
-        click.echo(f"{source}:{warning.line}: {warning.message}", err=True)
+    if draft.refusal:
+        click.echo(f"Error: {draft.refusal} Nothing was written.", err=True)
+    groups = draft.parsed.warning_groups()
+    for group in groups:
+        click.echo(str(group), err=True)
+    for group in groups:
+        for warning in group.warnings:
+            click.echo(f"{source}:{warning.line}: {warning.message}", err=True)
+    if draft.refusal:
+        raise SystemExit(1)
     asked = [name for name in draft.missing if name != "criteria"]
     if asked:
         options = " and ".join(f"--{name}" for name in asked)

@@ -180,6 +180,11 @@ class Draft:
         return self.unit is not None
 
     @property
+    def refusal(self) -> str | None:
+        """Why the text cannot be saved as a unit at all (see ``ParsedUnit.refusal``)."""
+        return self.parsed.refusal
+
+    @property
     def missing(self) -> list[str]:
         """What neither the text nor the admin gave: code, title, criteria."""
         return [name for name in self.parsed.missing if not self.data.get(name)]
@@ -212,7 +217,9 @@ def prepare(
     problems = checked.problems
     if any(p.path == "code" and "not a unit code" in p.reason for p in problems):
         problems = [p for p in problems if not (p.path == "code" and "file name" in p.reason)]
-    unit = checked.units[0] if checked.ok else None
+    # A text that does not read as a unit is never offered for saving, even when what was
+    # read happens to pass the unit file's checks.
+    unit = checked.units[0] if checked.ok and parsed.refusal is None else None
     return Draft(text, parsed, ordered, yaml_text, name, problems, unit)
 
 

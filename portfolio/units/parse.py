@@ -8,6 +8,7 @@ place by a guess, is reported as a warning with its line number. What the text d
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
@@ -38,6 +39,26 @@ SECTION_HEADINGS = {
     "competency field": "competency_field",
     "unit competency field": "competency_field",
 }
+
+# Headings only a training.gov.au unit has: a text with one is never a UK standard.
+PACKAGE_HEADINGS = {
+    "elements and performance criteria",
+    "performance evidence",
+    "evidence of performance",
+    "knowledge evidence",
+    "evidence of knowledge",
+    "assessment conditions",
+    "foundation skills",
+    "range of conditions",
+    "range statement",
+    "unit descriptor",
+    "application of the unit",
+    "competency field",
+    "unit sector",
+}
+NOS_MARKS = re.compile(
+    r"^(urn\s*:|you must be able to\b|you need to know and understand\b)", re.IGNORECASE
+)
 
 # Headings of sections a unit file has no field for: their lines are reported, not imported.
 OTHER_HEADINGS = {
@@ -82,6 +103,17 @@ OTHER_HEADINGS = {
     "companion volume implementation guide",
 }
 
+# Sections every training.gov.au unit has and a unit file never holds: not imported, and not
+# worth a warning on every import.
+ROUTINE_HEADINGS = {
+    "modification history",
+    "unit mapping information",
+    "mapping information",
+    "links",
+    "companion volume",
+    "companion volume implementation guide",
+}
+
 # Lines of the page around the unit, not the unit: dropped wherever they appear.
 BOILERPLATE = [
     re.compile(p, re.IGNORECASE)
@@ -96,6 +128,8 @@ BOILERPLATE = [
         r"^(elements?|performance criteria)$",
         r"^(\d+\.\s*)?elements (describe|define) the essential outcomes\b",
         r"^(\d+\.\s*)?performance criteria (describe|specify) the\b",
+        # The Word file's second part opens with its own title.
+        r"^assessment requirements for\b",
     )
 ]
 # The column headings of the foundation skills table.
@@ -125,7 +159,7 @@ CRITERION_ALONE = re.compile(r"^(\d{1,2}\.\d{1,2})\.?$")
 ELEMENT_INLINE = re.compile(r"^(\d{1,2})\.?\s+(\S.*)$")
 CRITERION_INLINE = re.compile(r"^(\d{1,2}\.\d{1,2})\.?\s+(\S.*)$")
 NUMBERED = re.compile(r"^\d{1,3}[.)]\s+(\S.*)$")
-BULLET = re.compile(r"^[•●◦▪■\-–*·]\s*(?=\S)")
+BULLET = re.compile(r"^(?:[•●◦▪■\-–*·]\s*(?=\S)|\+\s+)")
 REF = r"\d{1,2}\.\d{1,2}(?:\s*[-–]\s*\d{1,2}\.\d{1,2})?"
 REFS = re.compile(rf"^{REF}(?:\s*,\s*{REF})*$")
 BAND = re.compile(r"^band\s*:\s*(\S.*)$", re.IGNORECASE)
@@ -144,10 +178,29 @@ CODE_LIKE = re.compile(r"^[A-Z]{3,}[A-Z0-9]*\d[A-Z0-9]*$")
 TITLE_LABEL = re.compile(r"^unit title\s*:?\s*(\S.*)$", re.IGNORECASE)
 SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
 NOTE = re.compile(r"^note\b", re.IGNORECASE)
+# A converter's Markdown: headings, tables, line breaks inside cells, bold.
+MD_SIGNS = re.compile(r"^ {0,3}#{1,6}\s+\S|^\s*\|.*\|\s*$|<br\s*/?>|\*\*\S", re.MULTILINE | re.I)
+MD_TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?\s*$")
+MD_BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
+MD_HEADING = re.compile(r"^#{1,6}\s+(.*?)(?:\s+#+)?$")
+MD_LINK = re.compile(r"\[([^\]]+)\]\([^)\s]*\)")
+MD_STRONG = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
+MD_EMPHASIS = re.compile(r"(?<![\w*])\*(?=\S)([^*]+?)(?<=\S)\*(?![\w*])")
+MD_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|<>~])")
 INTRO_WORDS = re.compile(
     r"\b(evidence|competence|competency|demonstrat\w*|candidate|individual|ability to)\b",
     re.IGNORECASE,
 )
+
+
+# The causes of warnings, as the import page and the command group them.
+NOT_PLACED = "lines not placed"
+BY_WORDING = "nesting decided by wording, not shown in the text"
+EMPTY_LIST = "lead-in lines with no items after them"
+OUT_OF_ORDER = "numbers out of order"
+NOT_IMPORTED = "sections a unit file has no field for"
+REPEATED = "sections printed again with other content"
+INCOMPLETE = "table rows or terms with a part missing"
 
 
 @dataclass(frozen=True, order=True)
@@ -156,9 +209,28 @@ class ParseWarning:
 
     line: int
     message: str
+    cause: str = field(default=NOT_PLACED, compare=False)
 
     def __str__(self) -> str:
         return f"line {self.line}: {self.message}"
+
+
+@dataclass(frozen=True)
+class WarningGroup:
+    """The warnings of one cause: the import page and the command list the biggest first."""
+
+    cause: str
+    warnings: list[ParseWarning]
+
+    @property
+    def lines(self) -> list[int]:
+        return [warning.line for warning in self.warnings]
+
+    def __str__(self) -> str:
+        shown = ", ".join(str(n) for n in self.lines[:8])
+        more = ", ..." if len(self.lines) > 8 else ""
+        noun = "line" if len(self.lines) == 1 else "lines"
+        return f"{len(self.warnings)} {self.cause} ({noun} {shown}{more})"
 
 
 @dataclass(frozen=True)
@@ -189,8 +261,39 @@ class ParsedUnit:
             needed.append("criteria")
         return needed
 
-    def warn(self, line: int, message: str) -> None:
-        self.warnings.append(ParseWarning(line, message))
+    @property
+    def refusal(self) -> str | None:
+        """Why the text cannot become a unit whatever the admin types, in one line; None when
+        it can. Most lines unplaced, or a section the unit's framework needs is missing."""
+        kept = [role for role in self.roles.values() if not _dropped(role)]
+        unplaced = sum(1 for role in kept if role == "not placed")
+        if kept and unplaced * 2 > len(kept):
+            return (
+                f"{unplaced} of the text's {len(kept)} lines could not be placed: it does not "
+                "read as a unit in any layout this importer knows."
+            )
+        if self.data.get("framework") == "nos" and not self.data.get("criteria"):
+            return (
+                "The text reads as a UK standard but gives no performance criteria: a standard "
+                "needs its 'You must be able to' list."
+            )
+        if self.data.get("framework") == "training_package" and not self.data.get("elements"):
+            return (
+                "The text gives no elements: a training.gov.au unit needs its 'Elements and "
+                "Performance Criteria' section with numbered elements."
+            )
+        return None
+
+    def warn(self, line: int, message: str, cause: str = NOT_PLACED) -> None:
+        self.warnings.append(ParseWarning(line, message, cause))
+
+    def warning_groups(self) -> list[WarningGroup]:
+        """The warnings by cause, the cause with most lines first (then the earliest)."""
+        by_cause: dict[str, list[ParseWarning]] = {}
+        for warning in sorted(self.warnings):
+            by_cause.setdefault(warning.cause, []).append(warning)
+        groups = [WarningGroup(cause, found) for cause, found in by_cause.items()]
+        return sorted(groups, key=lambda g: (-len(g.warnings), g.warnings[0].line))
 
     def role(self, line: Line | int, role: str) -> None:
         number = line if isinstance(line, int) else line.number
@@ -203,11 +306,17 @@ class ParsedUnit:
         return found
 
 
+def _dropped(role: str) -> bool:
+    """Roles of lines that are not the unit's (page text, sections without a field)."""
+    return "not imported" in role or "dropped" in role or role.startswith("heading of a section")
+
+
 def parse_unit_text(text: str) -> ParsedUnit:
     """Parse the published text of one unit."""
     result = ParsedUnit()
     lines = list(_lines(text))
-    header, sections = _split_sections(lines, result)
+    nos = _reads_as_nos(lines)
+    header, sections = _split_sections(lines, result, nos=nos)
     _read_header(header, result)
     seen: dict[str, list[Line]] = {}
     for name, heading, body in sections:
@@ -223,6 +332,7 @@ def parse_unit_text(text: str) -> ParsedUnit:
                     heading.number,
                     f"'{heading.text}' appears a second time with different content; "
                     "only the first was imported",
+                    REPEATED,
                 )
                 for line in body:
                     result.role(line, "not imported (second section of this name)")
@@ -230,45 +340,104 @@ def parse_unit_text(text: str) -> ParsedUnit:
         seen[name] = body
         result.role(heading, f"heading: {name.replace('_', ' ')}")
         READERS[name](body, result)
-    if result.data.get("criteria") or result.data.get("criteria_intro"):
-        result.data["framework"] = "nos"
-    else:
-        result.data["framework"] = "training_package"
+    result.data["framework"] = "nos" if nos else "training_package"
     result.warnings.sort()
     return result
 
 
 def _lines(text: str) -> Iterator[Line]:
-    """Non-empty lines with spaces normalised; table cells (tabs) become lines of their own."""
+    """Non-empty lines with spaces normalised; table cells (tabs, or a Markdown table's pipes)
+    become lines of their own, as do the parts of a cell split by ``<br>``."""
+    markdown = _is_markdown(text)
     for number, raw in enumerate(text.splitlines(), start=1):
         raw = raw.replace("\r", "")
-        cells = re.split(r"\t+|\s+\|(?:\s+|$)", raw) if re.search(r"\S(\t|\s\|)", raw) else [raw]
-        for cell in cells:
-            expanded = cell.replace("\t", "    ")
-            indent = len(expanded) - len(expanded.lstrip(" \u00a0"))
-            body = SPACES.sub(" ", expanded).strip()
-            if not body or not any(ch.isalnum() for ch in body):
+        if markdown:
+            if MD_TABLE_RULE.match(raw):
                 continue
-            marked = False
-            bullet = BULLET.match(body)
-            if bullet and len(body) > bullet.end():
-                body, marked = body[bullet.end() :].strip(), True
-            yield Line(number, body, indent, marked)
+            cells = _markdown_cells(raw)
+        else:
+            cells = [raw]
+        for cell in cells:
+            yield from _cell_lines(number, cell, markdown)
+
+
+def _cell_lines(number: int, raw: str, markdown: bool) -> Iterator[Line]:
+    pieces = re.split(r"\t+|\s+\|(?:\s+|$)", raw) if re.search(r"\S(\t|\s\|)", raw) else [raw]
+    for cell in pieces:
+        expanded = cell.replace("\t", "    ")
+        indent = len(expanded) - len(expanded.lstrip(" \u00a0"))
+        body = SPACES.sub(" ", expanded).strip()
+        if markdown:
+            body = _markdown_text(body)
+        if not body or not any(ch.isalnum() for ch in body):
+            continue
+        marked = False
+        bullet = BULLET.match(body)
+        if bullet and len(body) > bullet.end():
+            body, marked = body[bullet.end() :].strip(), True
+        yield Line(number, body, indent, marked)
+
+
+def _is_markdown(text: str) -> bool:
+    """Markdown headings, a Markdown table or ``<br>`` in a line: a converter's Markdown."""
+    return bool(MD_SIGNS.search(text))
+
+
+def _markdown_cells(raw: str) -> list[str]:
+    """A table row's cells, each cell's ``<br>``-separated parts on lines of their own; any
+    other line as it is, with its breaks split too."""
+    if raw.lstrip().startswith("|"):
+        inner = raw.strip()
+        inner = inner[1:-1] if inner.endswith("|") and not inner.endswith("\\|") else inner[1:]
+        cells = [cell.strip() for cell in re.split(r"(?<!\\)\|", inner)]
+    else:
+        cells = [raw]
+    parts: list[str] = []
+    for cell in cells:
+        first, *rest = MD_BREAK.split(cell)
+        parts += [first, *(part.strip() for part in rest)]
+    return parts
+
+
+def _markdown_text(body: str) -> str:
+    """A line without its Markdown: heading marks, bold, links and escapes removed."""
+    heading = MD_HEADING.match(body)
+    if heading:
+        body = heading.group(1)
+    body = MD_LINK.sub(r"\1", body)
+    body = MD_STRONG.sub(r"\2", body)
+    body = MD_EMPHASIS.sub(r"\1", body)
+    body = MD_ESCAPE.sub(r"\1", body)
+    return html.unescape(body).strip()
+
+
+def _reads_as_nos(lines: list[Line]) -> bool:
+    """A UK standard has its marks (a URN, "You must be able to", "You need to know and
+    understand"); a text with elements, numbered criteria or training.gov.au's section names is
+    never one, whatever else it has."""
+    marked = any(NOS_MARKS.match(line.text) for line in lines)
+    package = any(
+        line.key in PACKAGE_HEADINGS or CRITERION_INLINE.match(line.text) for line in lines
+    )
+    return marked and not package
 
 
 def _split_sections(
-    lines: list[Line], result: ParsedUnit
+    lines: list[Line], result: ParsedUnit, *, nos: bool
 ) -> tuple[list[Line], list[tuple[str, Line, list[Line]]]]:
     header: list[Line] = []
     sections: list[tuple[str, Line, list[Line]]] = []
     skipped: Line | None = None
     current: list[Line] = header
+    # Not a UK standard: "Performance criteria" is a table's column heading (of the elements
+    # or the foundation skills), unless the text has no elements heading for it to be under.
+    has_elements = any(SECTION_HEADINGS.get(line.key) == "elements" for line in lines)
     for line in lines:
         key = line.key if line.text[0].isupper() and not line.marked else ""
         name = SECTION_HEADINGS.get(key)
-        in_elements = bool(sections) and sections[-1][0] == "elements" and skipped is None
-        if name == "criteria" and in_elements:
-            name = None  # the column heading of the elements table, not a NOS heading
+        if name == "criteria" and not nos:
+            in_table = bool(sections) and sections[-1][0] in ("elements", "foundation_skills")
+            name = None if has_elements or in_table else "elements"
         if name is not None:
             sections.append((name, line, []))
             current, skipped = sections[-1][2], None
@@ -276,10 +445,13 @@ def _split_sections(
         if key in OTHER_HEADINGS:
             skipped = line
             result.role(line, "heading of a section a unit file has no field for")
-            result.warn(
-                line.number,
-                f"'{line.text}' is not part of a unit file; the lines under it were not imported",
-            )
+            if key not in ROUTINE_HEADINGS:
+                result.warn(
+                    line.number,
+                    f"'{line.text}' is not part of a unit file; the lines under it were not "
+                    "imported",
+                    NOT_IMPORTED,
+                )
             current = []
             continue
         if skipped is not None:
@@ -334,27 +506,66 @@ def _read_header(lines: list[Line], result: ParsedUnit) -> None:
         ):
             data["code"] = code.group(1)
             title = code.group(2).strip()
-            if title and "title" not in data:
+            after = RELEASE.match(title)
+            if after and "release" not in data:
+                data["release"] = int(after.group(1))
+                result.role(line, "code and release")
+                pending_title = "title" not in data
+            elif title and not _is_title(title):
+                # "CODE - 3": a number is not a title, and the text does not say what it is.
+                result.role(line, "code")
+                result.warn(
+                    line.number,
+                    f"'{_short(title)}' after the code is not a title: type the title",
+                    NOT_PLACED,
+                )
+            elif title and "title" not in data:
                 data["title"] = title
                 result.role(line, "code and title")
             else:
                 result.role(line, "code")
                 pending_title = "title" not in data
             continue
-        elif pending_title:
+        elif _repeats_code_and_title(line, data):
+            result.role(line, "code and title again: not imported again")
+        elif pending_title and _is_title(line.text):
             data["title"] = line.text
             result.role(line, "title")
         elif not _read_band(line, result):
             unplaced.append(line)
         pending_title = False
     # A NOS page opens with its title, then its URN.
-    if unplaced and "title" not in data and unplaced[0] is lines[0] and "code" in data:
+    if (
+        unplaced
+        and "title" not in data
+        and unplaced[0] is lines[0]
+        and "code" in data
+        and _is_title(unplaced[0].text)
+    ):
         title = unplaced.pop(0)
         data["title"] = title.text
         result.role(title, "title")
     for line in unplaced:
         result.role(line, "not placed")
         result.warn(line.number, f"not placed: '{_short(line.text)}' comes before any heading")
+
+
+def _is_title(text: str) -> bool:
+    """A title is words: not a number, a release or a code on its own."""
+    words = re.findall(r"[^\W\d_]{2,}", text)
+    return bool(words) and not RELEASE.match(text) and not CODE_LIKE.match(text)
+
+
+def _repeats_code_and_title(line: Line, data: dict[str, Any]) -> bool:
+    """The Word file of a unit prints "CODE Title" again above the unit's first section."""
+    code, title = data.get("code"), data.get("title")
+    if not code or not title:
+        return False
+
+    def plain(text: str) -> str:
+        return re.sub(r"\s*[-–—:]\s*", " ", text).strip().lower()
+
+    return plain(line.text) in {plain(f"{code} {title}"), plain(title)}
 
 
 def _read_band(line: Line, result: ParsedUnit) -> bool:
@@ -393,7 +604,7 @@ def _read_elements(lines: list[Line], result: ParsedUnit) -> None:
             if not (CRITERION_ALONE.match(line.text) or ELEMENT_ALONE.match(line.text)):
                 _add_numbered(kind, number, line.text, line, elements, lines_of, result)
                 continue
-            result.warn(line.number - 1, f"number {number} has no text after it")
+            result.warn(line.number - 1, f"number {number} has no text after it", INCOMPLETE)
         alone = CRITERION_ALONE.match(line.text) or ELEMENT_ALONE.match(line.text)
         inline = CRITERION_INLINE.match(line.text) or ELEMENT_INLINE.match(line.text)
         if alone:
@@ -416,7 +627,7 @@ def _read_elements(lines: list[Line], result: ParsedUnit) -> None:
                 "or performance criterion",
             )
     if expect is not None:
-        result.warn(lines[-1].number, f"number {expect[1]} has no text after it")
+        result.warn(lines[-1].number, f"number {expect[1]} has no text after it", INCOMPLETE)
     _drop_repeated_list(elements, lines_of, result)
     _renumber_summary_list(elements, lines_of, result)
     if elements:
@@ -437,7 +648,9 @@ def _add_numbered(
         lines_of.append(line)
         result.role(line, f"element {number}")
         if number != str(len(elements)):
-            result.warn(line.number, f"element {number} is element {len(elements)} in order")
+            result.warn(
+                line.number, f"element {number} is element {len(elements)} in order", OUT_OF_ORDER
+            )
         return
     owner = number.split(".")[0]
     if not elements or elements[-1]["number"] != owner:
@@ -449,7 +662,9 @@ def _add_numbered(
     result.role(line, f"criterion {number}")
     if number != f"{owner}.{len(criteria)}":
         result.warn(
-            line.number, f"criterion {number} is criterion {owner}.{len(criteria)} in order"
+            line.number,
+            f"criterion {number} is criterion {owner}.{len(criteria)} in order",
+            OUT_OF_ORDER,
         )
 
 
@@ -551,6 +766,8 @@ def _after_list(lines: list[Line], index: int) -> bool:
     """A sentence after the list's last item (which ends with a full stop) is a note."""
     if index == 0 or not lines[index].text[0].isupper() or lines[index].marked:
         return False
+    if lines[index].text.endswith(":"):
+        return False  # a second lead-in ("In the course of the above, ...:") leads items
     last = lines[index - 1].text
     return last.endswith(".") and not last[0].isupper()
 
@@ -615,7 +832,15 @@ def _levels_by_colons(lines: list[Line], result: ParsedUnit) -> list[int]:
     for index, line in enumerate(lines):
         depth = len(leaders)
         if leaders and lines[index - 1] is not leaders[-1]:
-            target = _depth_by_wording(line, members)
+            target, like = _depth_by_wording(line, members)
+            if target is not None and like is not None and target < depth:
+                result.warn(
+                    line.number,
+                    f"taken as an item beside line {like.number} ('{_short(like.text, 40)}'), "
+                    f"not inside the list under line {leaders[-1].number}, because it starts "
+                    "like it: indent the lines if the nesting is otherwise",
+                    BY_WORDING,
+                )
             if target is None and line.text.endswith(":"):
                 target = depth - 1
                 result.warn(
@@ -623,6 +848,7 @@ def _levels_by_colons(lines: list[Line], result: ParsedUnit) -> list[int]:
                     f"taken as the next item after the list under '{_short(leaders[-1].text)}' "
                     f"(line {leaders[-1].number}), not inside it: check the lines between, and "
                     "indent them if the nesting is otherwise",
+                    BY_WORDING,
                 )
             if target is not None and target < depth:
                 del leaders[target:]
@@ -640,19 +866,23 @@ def _levels_by_colons(lines: list[Line], result: ParsedUnit) -> list[int]:
         if line.text.endswith(":") and (
             index + 1 == len(lines) or levels[index + 1] <= levels[index]
         ):
-            result.warn(line.number, f"'{_short(line.text)}' leads a list, but no items follow")
+            result.warn(
+                line.number, f"'{_short(line.text)}' leads a list, but no items follow", EMPTY_LIST
+            )
     return levels
 
 
 STOP_WORDS = {"a", "an", "the", "and", "or", "of", "to", "in", "for", "how", "what", "why", "when"}
 
 
-def _depth_by_wording(line: Line, members: list[list[Line]]) -> int | None:
-    """The innermost open depth whose lines are worded like ``line``, if any."""
+def _depth_by_wording(line: Line, members: list[list[Line]]) -> tuple[int | None, Line | None]:
+    """The innermost open depth whose lines are worded like ``line``, and the line it is
+    worded like; (None, None) when none is."""
     for depth in range(len(members) - 1, -1, -1):
-        if any(_worded_alike(line.text, other.text) for other in members[depth]):
-            return depth
-    return None
+        for other in members[depth]:
+            if _worded_alike(line.text, other.text):
+                return depth, other
+    return None, None
 
 
 def _worded_alike(one: str, other: str) -> bool:
@@ -718,7 +948,9 @@ def _read_foundation_skills(lines: list[Line], result: ParsedUnit) -> None:
             kept.append(skill)
         else:
             result.warn(
-                _line_of(lines, skill["skill"]), f"skill '{skill['skill']}' has no description"
+                _line_of(lines, skill["skill"]),
+                f"skill '{skill['skill']}' has no description",
+                INCOMPLETE,
             )
     if kept:
         section["skills"] = kept
@@ -750,7 +982,7 @@ def _read_range_statement(lines: list[Line], result: ParsedUnit) -> None:
         if values:
             kept.append({"term": term.text, "values": _read_list(values, result, "range value")})
         else:
-            result.warn(term.number, f"range term '{_short(term.text)}' has no values")
+            result.warn(term.number, f"range term '{_short(term.text)}' has no values", INCOMPLETE)
     if kept:
         section["entries"] = kept
     if section:

@@ -63,7 +63,7 @@ def test_warnings_sit_next_to_their_lines(client, admin) -> None:
         URL,
         data={"text": seed("SITXCCS008"), "code": "SITXCCS008", "title": "Quality service"},
     )
-    assert "6 lines to check" in said(page)
+    assert "11 lines to check" in said(page)
     row = re.search(r'<tr id="line-140" class="table-warning">(.*?)</tr>', page.text, re.S)
     assert row and "staff training for:" in row.group(1)
     assert "⚠ taken as the next item after the list under" in row.group(1)
@@ -271,7 +271,7 @@ def test_cli_import_reports_warnings_with_lines_and_asks_for_the_code(runner, tm
     )
     assert result.exit_code == 0, result.output
     assert f"{source}:140: taken as the next item" in result.output
-    assert "6 warnings: check those lines" in result.output
+    assert "11 warnings: check those lines" in result.output
     assert (tmp_path / "SITXCCS008.r2.yaml").exists()
 
 

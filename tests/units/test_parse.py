@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from portfolio.units.importing import html_to_text, prepare
 from portfolio.units.loader import load_files
-from portfolio.units.parse import parse_unit_text
+from portfolio.units.parse import BY_WORDING, parse_unit_text
 from portfolio.units.schema import UnitDocument
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "seeds"
@@ -83,9 +83,12 @@ def test_summary_page_nesting_the_text_cannot_show_is_reported_line_by_line() ->
     )
     assert flatten(document.knowledge_evidence.items) == flatten(expected.knowledge_evidence.items)
     # Plain text shows where a nested list starts (its colon), not where it ends: each place
-    # the parser had to decide is reported at its line of the source.
-    assert [w.line for w in warnings] == [40, 54, 110, 120, 140, 146]
+    # the parser had to decide is reported at its line of the source, and so is each line it
+    # took out of a nested list because of its wording.
+    assert [w.line for w in warnings] == [40, 54, 68, 76, 86, 94, 96, 110, 120, 140, 146]
     assert "'staff training for:' (line 140)" in warnings[-1].message
+    assert {w.cause for w in warnings} == {BY_WORDING}
+    assert "beside line 54 ('methods of formal" in warnings[2].message
     # The page's navigation lines are dropped, never imported.
     parsed = parse_unit_text((DATA / "SITXCCS008.txt").read_text(encoding="utf-8"))
     assert parsed.roles[1].startswith("page text") and parsed.roles[3].startswith("page text")
@@ -156,10 +159,11 @@ def test_lines_it_cannot_place_are_warnings_with_line_numbers() -> None:
         }
     ]
     lines = parsed.warnings_by_line()
-    assert set(lines) == {2, 6, 7, 8, 12}
+    # Every training.gov.au unit has a modification history: not imported, not a warning.
+    assert set(lines) == {2, 6, 7, 12}
     assert "before any heading" in lines[2][0]
     assert "criterion 2.1 does not follow element 2" in lines[6][0]
-    assert "'Modification History' is not part of a unit file" in lines[8][0]
+    assert parsed.roles[8] == "heading of a section a unit file has no field for"
     assert parsed.roles[9] == "not imported (under 'Modification History')"
     assert parsed.data["sector"] == "Logistics"
     assert "release" not in parsed.data
@@ -263,6 +267,13 @@ PIECES = st.sampled_from(
         "Note: evidence at least once.",
         "ABC1234",
         "Manage something",
+        "## Performance Evidence",
+        "# ABC1234 - 3",
+        "| 1 Plan work | 1.1 Plan it<br>1.2 Check it |",
+        "|---|---|",
+        "**Knowledge Evidence**",
+        "In the course of the above, the candidate must:",
+        "URN: ABC1234",
         "",
     ]
 )
@@ -288,7 +299,7 @@ def test_parsed_unit_validates_or_says_where_it_does_not(text: str, code: str | 
         assert draft.problems == []
         assert UnitDocument.model_validate(draft.unit.document.model_dump()) == draft.unit.document
     else:
-        assert draft.problems
+        assert draft.problems or draft.refusal
         yaml_lines = len(draft.yaml_text.splitlines())
         for problem in draft.problems:
             assert problem.line is not None and 1 <= problem.line <= yaml_lines

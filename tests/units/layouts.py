@@ -1,0 +1,252 @@
+"""A unit written out in the layouts RTOs paste into the importer, for round-trip tests.
+
+Each function takes a unit file's document and writes the text one kind of source gives:
+the Markdown a converter makes of training.gov.au's "Complete" Word file (pipe tables, ``<br>``
+inside cells, ``#`` headings), a Markdown copy made by hand, and a plain-text dump whose
+sections come in any order. Reading any of them back must give the same unit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from portfolio.units.schema import EvidenceSection, ListItem, UnitDocument
+
+Section = tuple[str, list[str]]
+
+
+def _items(items: Iterable[ListItem], bullet: str, indent: str, depth: int = 0) -> list[str]:
+    lines: list[str] = []
+    for item in items:
+        lines.append(f"{indent * depth}{bullet}{item.text}")
+        lines += _items(item.items, bullet, indent, depth + 1)
+    return lines
+
+
+def _evidence(section: EvidenceSection, bullet: str, indent: str) -> list[str]:
+    lines = [section.intro] if section.intro else []
+    lines += _items(section.items, bullet, indent)
+    return lines + list(section.notes)
+
+
+def _sections(
+    doc: UnitDocument,
+    *,
+    elements: Callable[[UnitDocument], list[str]],
+    skills: Callable[[UnitDocument], list[str]],
+    ranges: Callable[[UnitDocument], list[str]],
+    bullet: str,
+    indent: str,
+) -> list[Section]:
+    """The unit's sections under training.gov.au's names, in its order."""
+    out: list[Section] = []
+    if doc.application:
+        out.append(("Application", list(doc.application)))
+    if doc.competency_field:
+        out.append(("Competency Field", [doc.competency_field]))
+    if doc.sector:
+        out.append(("Unit Sector", [doc.sector]))
+    out.append(("Elements and Performance Criteria", elements(doc)))
+    if doc.foundation_skills:
+        out.append(("Foundation Skills", skills(doc)))
+    if doc.range_statement:
+        out.append(("Range of Conditions", ranges(doc)))
+    for name, section in (
+        ("Performance Evidence", doc.performance_evidence),
+        ("Knowledge Evidence", doc.knowledge_evidence),
+    ):
+        if section:
+            out.append((name, _evidence(section, bullet, indent)))
+    if doc.assessment_conditions:
+        out.append(("Assessment Conditions", _items(doc.assessment_conditions, bullet, indent)))
+    return out
+
+
+def _header(doc: UnitDocument) -> list[str]:
+    lines = [f"Release: {doc.release}"]
+    if doc.band:
+        lines.append(f"Band: {doc.band}")
+    if doc.unit_weight:
+        lines.append(f"Unit Weight: {doc.unit_weight}")
+    return lines
+
+
+def _cell(lines: Iterable[str]) -> str:
+    return "<br>".join(lines)
+
+
+def _table_elements(doc: UnitDocument) -> list[str]:
+    rows = [
+        "| ELEMENTS | PERFORMANCE CRITERIA |",
+        "| --- | --- |",
+        "| Elements describe the essential outcomes. | Performance criteria describe the "
+        "performance needed to demonstrate achievement of the element. |",
+    ]
+    for element in doc.elements:
+        criteria = _cell(f"{c.number} {c.text}" for c in element.criteria)
+        rows.append(f"| {element.number}. {element.title} | {criteria} |")
+    return rows
+
+
+def _table_skills(doc: UnitDocument) -> list[str]:
+    skills = doc.foundation_skills
+    assert skills is not None
+    lines = list(skills.intro)
+    if not skills.skills:
+        return lines
+    refs = any(skill.criteria for skill in skills.skills)
+    lines += (
+        ["| Skill | Performance Criteria | Description |", "| --- | --- | --- |"]
+        if refs
+        else ["| Skill | Description |", "| --- | --- |"]
+    )
+    for skill in skills.skills:
+        descriptions = _cell(f"• {d}" for d in skill.descriptions)
+        middle = f" {', '.join(skill.criteria)} |" if refs else ""
+        lines.append(f"| {skill.skill} |{middle} {descriptions} |")
+    return lines
+
+
+def _table_ranges(doc: UnitDocument) -> list[str]:
+    statement = doc.range_statement
+    assert statement is not None
+    lines = list(statement.intro)
+    for entry in statement.entries:
+        lines.append(f"| {entry.term} | {_cell(_items(entry.values, '• ', ''))} |")
+    return lines
+
+
+def tga_markdown(doc: UnitDocument) -> str:
+    """What a Markdown converter makes of training.gov.au's "Complete" Word file."""
+    title = f"{doc.code} {doc.title}"
+    history = [
+        "| Release | Comments |",
+        "| --- | --- |",
+        f"| Release {doc.release} | This version released with the training package. |",
+    ]
+    out = [f"# {title}", "", *_header(doc), "", f"**{title}**", "", "## Modification History", ""]
+    out += [*history, ""]
+    for heading, lines in _sections(
+        doc,
+        elements=_table_elements,
+        skills=_table_skills,
+        ranges=_table_ranges,
+        bullet="- ",
+        indent="  ",
+    ):
+        if heading == "Performance Evidence":
+            out += [f"# Assessment Requirements for {title}", "", "## Modification History"]
+            out += ["", *history, ""]
+        out += [f"## {heading}", "", *lines, ""]
+    out += ["## Links", "", "Companion Volume Implementation Guide is found on VETNet."]
+    return "\n".join(out) + "\n"
+
+
+def _heading_elements(doc: UnitDocument) -> list[str]:
+    lines: list[str] = []
+    for element in doc.elements:
+        lines.append(f"### {element.number}. {element.title}")
+        lines += [f"- {c.number} {c.text}" for c in element.criteria]
+    return lines
+
+
+def _listed_ranges(bullet: str, indent: str) -> Callable[[UnitDocument], list[str]]:
+    def ranges(doc: UnitDocument) -> list[str]:
+        statement = doc.range_statement
+        assert statement is not None
+        lines = list(statement.intro)
+        for entry in statement.entries:
+            lines += [entry.term, *_items(entry.values, bullet, indent, 1)]
+        return lines
+
+    return ranges
+
+
+def handmade_markdown(doc: UnitDocument) -> str:
+    """A Markdown copy typed up by hand: headings of several levels, bullets, indented lists."""
+    out = [f"# {doc.code} - {doc.title}", "", *_header(doc), ""]
+    for heading, lines in _sections(
+        doc,
+        elements=_heading_elements,
+        skills=_table_skills,
+        ranges=_listed_ranges("* ", "    "),
+        bullet="* ",
+        indent="    ",
+    ):
+        out += [f"## {heading}", "", *lines, ""]
+    return "\n".join(out) + "\n"
+
+
+def _numbers_alone(doc: UnitDocument) -> list[str]:
+    lines: list[str] = []
+    for element in doc.elements:
+        lines += [element.number, element.title]
+        for criterion in element.criteria:
+            lines += [criterion.number, criterion.text]
+    return lines
+
+
+def _tab_skills(doc: UnitDocument) -> list[str]:
+    skills = doc.foundation_skills
+    assert skills is not None
+    lines = list(skills.intro)
+    if skills.skills:
+        lines.append("Skill\tPerformance Criteria\tDescription")
+    for skill in skills.skills:
+        lines += [skill.skill, ", ".join(skill.criteria), *skill.descriptions]
+    return lines
+
+
+def plain_text(
+    doc: UnitDocument, order: Callable[[list[Section]], list[Section]] | None = None
+) -> str:
+    """A plain-text dump from an RTO's tool, its sections in the unit's order or as ``order``
+    puts them; numbers on lines of their own, lists bulleted and indented."""
+    sections = _sections(
+        doc,
+        elements=_numbers_alone,
+        skills=_tab_skills,
+        ranges=_listed_ranges("• ", "  "),
+        bullet="• ",
+        indent="  ",
+    )
+    if order is not None:
+        sections = order(sections)
+    out = [doc.code, doc.title, *_header(doc), ""]
+    for heading, lines in sections:
+        out += [heading, "", *lines, ""]
+    return "\n".join(out) + "\n"
+
+
+LAYOUTS: dict[str, Callable[[UnitDocument], str]] = {
+    "training.gov.au Word file as Markdown": tga_markdown,
+    "hand-made Markdown": handmade_markdown,
+    "plain text": plain_text,
+}
+
+
+def texts_of(doc: UnitDocument) -> list[str]:
+    """Every piece of text a unit holds, for checking that each came from its source."""
+    out = [doc.title, *doc.application]
+    out += [x for x in (doc.band, doc.competency_field, doc.sector, doc.criteria_intro) if x]
+    for element in doc.elements:
+        out += [element.title, *(c.text for c in element.criteria)]
+    out += [c.text for c in doc.criteria]
+
+    def items(found: Iterable[ListItem]) -> list[str]:
+        return [x for item in found for x in (item.text, *items(item.items))]
+
+    for section in (doc.performance_evidence, doc.knowledge_evidence):
+        if section:
+            out += [*([section.intro] if section.intro else []), *items(section.items)]
+            out += section.notes
+    out += items(doc.assessment_conditions)
+    if doc.foundation_skills:
+        out += doc.foundation_skills.intro
+        for skill in doc.foundation_skills.skills:
+            out += [skill.skill, *skill.descriptions]
+    if doc.range_statement:
+        out += doc.range_statement.intro
+        for entry in doc.range_statement.entries:
+            out += [entry.term, *items(entry.values)]
+    return out

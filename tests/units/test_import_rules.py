@@ -1,0 +1,185 @@
+"""The importer's rules: it never invents a title, reads a second lead-in as a parent item,
+tells a UK standard by its marks only, refuses a text that does not read as a unit, and groups
+its warnings by cause."""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+
+import pytest
+
+from portfolio.units.importing import prepare
+from portfolio.units.loader import load_files
+from portfolio.units.parse import BY_WORDING, NOT_PLACED, parse_unit_text
+from tests.units.layouts import tga_markdown
+
+UNITS = Path(__file__).resolve().parents[2] / "units"
+SEEDS = Path(__file__).resolve().parent.parent / "data" / "seeds"
+URL = "/admin/units/import"
+
+# The performance evidence of BSBINS512 as a unit page gives it (rtoflow.au, from
+# training.gov.au, CC BY 4.0): a second lead-in inside the section.
+SECOND_LEAD_IN = """\
+BSBINS512 Set up a records system
+Elements and Performance Criteria
+1. Determine information management requirements
+1.1 Identify requirements
+Performance Evidence
+The candidate must demonstrate the ability to complete the tasks outlined in the elements, \
+performance criteria and foundation skills of this unit, including evidence of the ability to:
+• develop, implement and review one records system for an organisation or work area.
+In the course of the above, the candidate must:
+• identify the requirement for a business records system
+• document the steps used to determine the criteria for a records system appropriate to the \
+organisation’s business functions and reporting requirements
+• develop an implementation plan.
+Knowledge Evidence
+The candidate must be able to demonstrate knowledge to complete the tasks outlined in the \
+elements, performance criteria and foundation skills of this unit, including knowledge of:
+• key principles and processes of records management and records management systems
+"""
+
+
+def unit_file(code: str):
+    return load_files([UNITS / f"{code}.yaml"]).units[0].document
+
+
+@pytest.mark.parametrize(
+    "header", ["BSBCUS501 - 3", "# BSBCUS501 - 3", "BSBCUS501: 2", "BSBCUS501 – 12."]
+)
+def test_a_number_after_the_code_is_never_a_title(header: str) -> None:
+    text = tga_markdown(unit_file("BSBCUS501"))
+    text = re.sub(r"^# .*$", header, text, count=1, flags=re.M).replace(
+        "**BSBCUS501 Manage quality customer service**", ""
+    )
+    draft = prepare(text)
+    assert "title" not in draft.parsed.data
+    assert draft.missing == ["title"] and not draft.ok
+    assert any("is not a title" in w.message for w in draft.parsed.warnings)
+    # Typed by the admin, the same text saves.
+    assert prepare(text, title="Manage quality customer service").ok
+
+
+def test_a_release_after_the_code_is_the_release_not_the_title() -> None:
+    parsed = parse_unit_text("ABC123 - Release 4\nDo the work\nElements\n1. First\n1.1 Do it\n")
+    assert parsed.data["release"] == 4 and parsed.data["title"] == "Do the work"
+
+
+def test_a_second_lead_in_is_a_parent_item_with_the_items_under_it() -> None:
+    parsed = parse_unit_text(SECOND_LEAD_IN)
+    evidence = parsed.data["performance_evidence"]
+    assert evidence["intro"].endswith("including evidence of the ability to:")
+    assert evidence["items"] == [
+        "develop, implement and review one records system for an organisation or work area.",
+        {
+            "text": "In the course of the above, the candidate must:",
+            "items": [
+                "identify the requirement for a business records system",
+                "document the steps used to determine the criteria for a records system "
+                "appropriate to the organisation’s business functions and reporting requirements",
+                "develop an implementation plan.",
+            ],
+        },
+    ]
+    assert "notes" not in evidence
+    assert parsed.warnings == []
+
+
+def test_a_lead_in_with_no_items_after_it_is_reported() -> None:
+    text = SECOND_LEAD_IN.replace(
+        "Knowledge Evidence", "In the process of the above, the candidate must:\nKnowledge Evidence"
+    )
+    parsed = parse_unit_text(text)
+    (warning,) = parsed.warnings
+    assert warning.line == 12 and "leads a list, but no items follow" in warning.message
+
+
+def test_a_unit_converted_to_markdown_is_never_read_as_a_uk_standard() -> None:
+    """The Word file's column heading 'PERFORMANCE CRITERIA' is not a NOS's heading, even with
+    the section headings in bold instead of '#'."""
+    doc = unit_file("TLII5018")
+    text = re.sub(r"^#+ (.*)$", r"**\1**", tga_markdown(doc), flags=re.M)
+    draft = prepare(text)
+    assert draft.parsed.data["framework"] == "training_package"
+    assert "criteria" not in draft.parsed.data
+    assert draft.ok and draft.unit.document == doc
+
+
+def test_a_text_is_a_uk_standard_only_with_the_marks_of_one() -> None:
+    nos = (SEEDS / "INSCS042.txt").read_text(encoding="utf-8")
+    assert parse_unit_text(nos).data["framework"] == "nos"
+    # Without "You must be able to" and "You need to know and understand", it is not one.
+    unmarked = nos.replace("You must be able to:", "").replace(
+        "You need to know and understand:", ""
+    )
+    assert parse_unit_text(unmarked).data["framework"] == "training_package"
+    # With training.gov.au's sections as well as the marks, it is not one either.
+    mixed = nos + "\nPerformance Evidence\nEvidence of the ability to:\n• plan the work\n"
+    assert parse_unit_text(mixed).data["framework"] == "training_package"
+
+
+def test_a_text_that_does_not_read_as_a_unit_is_refused_in_one_line() -> None:
+    text = "ABC123 Keep records\n" + "".join(f"Some line {n} of prose.\n" for n in range(30))
+    draft = prepare(text)
+    assert draft.refusal.startswith("30 of the text's 31 lines could not be placed")
+    assert not draft.ok and draft.unit is None
+
+
+def test_a_unit_without_the_section_its_framework_needs_is_refused() -> None:
+    draft = prepare(
+        SECOND_LEAD_IN.split("Elements and Performance Criteria")[0] + "Performance "
+        "Evidence\n• plan the work\n"
+    )
+    assert draft.refusal and "gives no elements" in draft.refusal
+    nos = prepare(
+        "Prepare poultry\nURN: PPL2PC9\nKnowledge and understanding\n"
+        "You need to know and understand:\n1. the hazards\n"
+    )
+    assert nos.parsed.data["framework"] == "nos"
+    assert nos.refusal and "gives no performance criteria" in nos.refusal
+    assert not nos.ok
+
+
+def test_warnings_are_grouped_by_cause_biggest_first() -> None:
+    text = "A stray line\n" + (SEEDS / "SITXCCS008.txt").read_text(encoding="utf-8")
+    groups = parse_unit_text(text).warning_groups()
+    assert [(g.cause, len(g.warnings)) for g in groups] == [(BY_WORDING, 11), (NOT_PLACED, 1)]
+    assert str(groups[0]).startswith(
+        "11 nesting decided by wording, not shown in the text (lines 41, 55"
+    )
+    assert str(groups[1]) == "1 lines not placed (line 1)"
+
+
+def test_the_page_offers_no_save_for_a_refused_text_and_says_why_first(client, make_user, login):
+    login(make_user("admin"))
+    text = "ABC123 Keep records\n" + "".join(f"Some line {n} of prose.\n" for n in range(30))
+    page = client.post(URL, data={"text": text, "code": "ABC123", "title": "Keep records"})
+    assert page.status_code == 200
+    assert 'name="save"' not in page.text and 'name="download"' not in page.text
+    said = html.unescape(re.sub(r"\s+", " ", page.text))
+    assert "This cannot be saved: 30 of the text's 31 lines could not be placed" in said
+    assert "30</strong> lines not placed" in said
+
+
+def test_the_page_lists_warnings_by_cause_with_links_to_the_lines(client, make_user, login):
+    login(make_user("admin"))
+    text = (SEEDS / "SITXCCS008.txt").read_text(encoding="utf-8")
+    page = client.post(URL, data={"text": text, "code": "SITXCCS008", "title": "Quality"})
+    assert 'name="save"' in page.text
+    said = html.unescape(re.sub(r"\s+", " ", page.text))
+    assert "11</strong> nesting decided by wording" in said
+    assert '<a href="#line-40">line 40</a>' in page.text
+
+
+def test_the_command_says_why_it_refused_before_the_lines_and_exits_non_zero(runner, tmp_path):
+    source = tmp_path / "prose.txt"
+    source.write_text("ABC123 Keep records\n" + "Some prose.\n" * 5, encoding="utf-8")
+    result = runner.invoke(args=["units", "import", str(source), "--output", str(tmp_path / "u")])
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert lines[0].startswith("Error: 5 of the text's 6 lines could not be placed")
+    assert lines[1] == "5 lines not placed (lines 2, 3, 4, 5, 6)"
+    assert lines[2].startswith(f"{source}:2: not placed")
+    assert not (tmp_path / "u").exists()

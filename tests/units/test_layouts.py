@@ -1,0 +1,73 @@
+"""Every layout a unit arrives in reads back as the same unit: the hand-made unit files written
+out as a converter's Markdown, a hand-typed Markdown copy and a plain-text dump."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from portfolio.units.importing import prepare
+from portfolio.units.loader import load_files
+from portfolio.units.schema import UnitDocument
+from tests.units.layouts import LAYOUTS, plain_text, texts_of
+
+UNITS = Path(__file__).resolve().parents[2] / "units"
+PACKAGE_UNITS = ["BSBCUS501", "MEM16003", "SITXCCS008", "TLII5018"]
+
+
+def unit_file(code: str) -> UnitDocument:
+    result = load_files([UNITS / f"{code}.yaml"])
+    assert result.ok, result.problems
+    return result.units[0].document
+
+
+def read_back(text: str) -> tuple[UnitDocument, list]:
+    draft = prepare(text)
+    assert draft.refusal is None, draft.refusal
+    assert draft.ok, (draft.problems, draft.missing)
+    return draft.unit.document, draft.parsed.warnings
+
+
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+@pytest.mark.parametrize("code", PACKAGE_UNITS)
+def test_a_unit_written_in_each_layout_reads_back_the_same(code: str, layout: str) -> None:
+    doc = unit_file(code)
+    text = LAYOUTS[layout](doc)
+    document, warnings = read_back(text)
+    assert document == doc, text
+    assert [w for w in warnings if w.cause != "nesting decided by wording"] == []
+
+
+def words(text: str) -> str:
+    return " ".join(text.split())
+
+
+def test_every_text_of_an_imported_unit_is_in_its_source_word_for_word() -> None:
+    """Nothing is invented: each title, criterion, item, note and paragraph of every unit read
+    from every layout and from every published text kept for the tests is in its source."""
+    sources = [LAYOUTS[layout](unit_file(code)) for code in PACKAGE_UNITS for layout in LAYOUTS]
+    texts = Path(__file__).resolve().parent / "texts"
+    seeds = Path(__file__).resolve().parent.parent / "data" / "seeds"
+    sources += [p.read_text(encoding="utf-8") for p in [*texts.glob("*.txt"), *seeds.glob("*.txt")]]
+    checked = 0
+    for source in sources:
+        draft = prepare(source, code="ABC123", title="Supplied by the admin")
+        document = UnitDocument.model_validate(draft.data | {"release": 1})
+        flat = words(source)
+        for text in texts_of(document)[1:]:  # the title was supplied
+            assert words(text) in flat, text
+            checked += 1
+    assert checked > 1000
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_sections_in_any_order_read_back_the_same(data) -> None:
+    code = data.draw(st.sampled_from(PACKAGE_UNITS))
+    doc = unit_file(code)
+    text = plain_text(doc, lambda sections: list(data.draw(st.permutations(sections))))
+    document, _ = read_back(text)
+    assert document == doc
