@@ -10,8 +10,9 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import IO, Any
 
-import mammoth
 import yaml
+from docx.opc.exceptions import PackageNotFoundError
+from lxml.etree import XMLSyntaxError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -22,6 +23,7 @@ from portfolio.units.loader import LoadedUnit, Problem, load_text
 from portfolio.units.parse import ParsedUnit, parse_unit_text
 from portfolio.units.schema import CODE_PATTERN
 from portfolio.units.sync import sync_units
+from portfolio.units.wordfile import text_from_docx
 
 SOURCE_SUFFIXES = {
     ".txt": "text",
@@ -83,12 +85,19 @@ def text_from_upload(filename: str, stream: IO[bytes]) -> str:
         document = io.BytesIO(data)
         try:
             check_zip(document, UNIT_PAGE)
-            html = mammoth.convert_to_html(document).value
+            document.seek(0)
+            return text_from_docx(document)
         except ArchiveTooLarge as refused:
             raise SourceError(f"{filename}: {refused} A unit page is far smaller.") from refused
-        except (ArchiveRefused, zipfile.BadZipFile, KeyError, ValueError) as error:
+        except (
+            ArchiveRefused,
+            zipfile.BadZipFile,
+            PackageNotFoundError,
+            XMLSyntaxError,
+            KeyError,
+            ValueError,
+        ) as error:
             raise SourceError(f"{filename} could not be read as a Word document.") from error
-        return html_to_text(html)
     text = _decode(data)
     return html_to_text(text) if kind == "html" else text
 

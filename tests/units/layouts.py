@@ -250,3 +250,108 @@ def texts_of(doc: UnitDocument) -> list[str]:
         for entry in doc.range_statement.entries:
             out += [entry.term, *items(entry.values)]
     return out
+
+
+def tga_word(doc: UnitDocument) -> bytes:
+    """training.gov.au's "Complete" Word file as python-docx writes one: headings, the elements
+    and foundation skills tables, list paragraphs styled "List Bullet", "List Bullet 2", ...
+    for their level (no bullet characters in the text)."""
+    import io
+
+    import docx
+
+    word = docx.Document()
+    word.add_paragraph(f"{doc.code} {doc.title}", style="Title")
+    for line in _header(doc):
+        word.add_paragraph(line)
+
+    def listed(cell_or_doc, items: Iterable[ListItem], depth: int = 0) -> None:
+        for item in items:
+            style = "List Bullet" if depth == 0 else f"List Bullet {depth + 1}"
+            cell_or_doc.add_paragraph(item.text, style=style)
+            listed(cell_or_doc, item.items, depth + 1)
+
+    def table(rows: list[list[list[str] | str]], bullets: bool = False) -> None:
+        grid = word.add_table(rows=len(rows), cols=len(rows[0]))
+        for r, row in enumerate(rows):
+            for c, value in enumerate(row):
+                cell = grid.cell(r, c)
+                lines = [value] if isinstance(value, str) else value
+                cell.text = lines[0] if lines else ""
+                for line in lines[1:]:
+                    cell.add_paragraph(line, style="List Bullet" if bullets else None)
+
+    def section(heading: str) -> None:
+        word.add_heading(heading, 2)
+
+    for name, text in (("Application", None), ("Competency Field", doc.competency_field)):
+        if name == "Application" and doc.application:
+            section(name)
+            for paragraph in doc.application:
+                word.add_paragraph(paragraph)
+        elif text:
+            section(name)
+            word.add_paragraph(text)
+    if doc.sector:
+        section("Unit Sector")
+        word.add_paragraph(doc.sector)
+    section("Elements and Performance Criteria")
+    rows: list[list[list[str] | str]] = [
+        ["ELEMENTS", "PERFORMANCE CRITERIA"],
+        [
+            "Elements describe the essential outcomes.",
+            "Performance criteria describe the "
+            "performance needed to demonstrate achievement of the element.",
+        ],
+    ]
+    rows += [
+        [f"{e.number}. {e.title}", [f"{c.number} {c.text}" for c in e.criteria]]
+        for e in doc.elements
+    ]
+    table(rows)
+    if doc.foundation_skills:
+        section("Foundation Skills")
+        for paragraph in doc.foundation_skills.intro:
+            word.add_paragraph(paragraph)
+        if doc.foundation_skills.skills:
+            grid = word.add_table(rows=1, cols=3)
+            for c, heading in enumerate(["Skill", "Performance Criteria", "Description"]):
+                grid.cell(0, c).text = heading
+            for skill in doc.foundation_skills.skills:
+                cells = grid.add_row().cells
+                cells[0].text, cells[1].text = skill.skill, ", ".join(skill.criteria)
+                cells[2].text = ""
+                first = cells[2].paragraphs[0]
+                for n, description in enumerate(skill.descriptions):
+                    paragraph = first if n == 0 else cells[2].add_paragraph()
+                    paragraph.text, paragraph.style = description, word.styles["List Bullet"]
+    if doc.range_statement:
+        section("Range of Conditions")
+        for paragraph in doc.range_statement.intro:
+            word.add_paragraph(paragraph)
+        if doc.range_statement.entries:
+            grid = word.add_table(rows=0, cols=2)
+            for entry in doc.range_statement.entries:
+                cells = grid.add_row().cells
+                cells[0].text = entry.term
+                listed(cells[1], entry.values)
+    word.add_paragraph(f"Assessment Requirements for {doc.code} {doc.title}", style="Title")
+    for name, evidence in (
+        ("Performance Evidence", doc.performance_evidence),
+        ("Knowledge Evidence", doc.knowledge_evidence),
+    ):
+        if evidence:
+            section(name)
+            if evidence.intro:
+                word.add_paragraph(evidence.intro)
+            listed(word, evidence.items)
+            for note in evidence.notes:
+                word.add_paragraph(note)
+    if doc.assessment_conditions:
+        section("Assessment Conditions")
+        listed(word, doc.assessment_conditions)
+    section("Links")
+    word.add_paragraph("Companion Volume Implementation Guide is found on VETNet.")
+    out = io.BytesIO()
+    word.save(out)
+    return out.getvalue()

@@ -3,16 +3,17 @@ out as a converter's Markdown, a hand-typed Markdown copy and a plain-text dump.
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from portfolio.units.importing import prepare
+from portfolio.units.importing import prepare, text_from_upload
 from portfolio.units.loader import load_files
 from portfolio.units.schema import UnitDocument
-from tests.units.layouts import LAYOUTS, plain_text, texts_of
+from tests.units.layouts import LAYOUTS, plain_text, texts_of, tga_word
 
 UNITS = Path(__file__).resolve().parents[2] / "units"
 PACKAGE_UNITS = ["BSBCUS501", "MEM16003", "SITXCCS008", "TLII5018"]
@@ -71,3 +72,15 @@ def test_sections_in_any_order_read_back_the_same(data) -> None:
     text = plain_text(doc, lambda sections: list(data.draw(st.permutations(sections))))
     document, _ = read_back(text)
     assert document == doc
+
+
+@pytest.mark.parametrize("code", PACKAGE_UNITS)
+def test_a_word_file_is_read_from_its_structure_with_the_nesting_its_list_styles_show(
+    code: str,
+) -> None:
+    doc = unit_file(code)
+    text = text_from_upload(f"{code}.docx", io.BytesIO(tga_word(doc)))
+    document, warnings = read_back(text)
+    assert document == doc
+    # The nesting came from the list styles, not from wording.
+    assert warnings == []
