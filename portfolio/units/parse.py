@@ -768,6 +768,8 @@ def _after_list(lines: list[Line], index: int) -> bool:
         return False
     if lines[index].text.endswith(":"):
         return False  # a second lead-in ("In the course of the above, ...:") leads items
+    if lines[index - 1].marked:
+        return True  # a paragraph after bulleted items is not one of them
     last = lines[index - 1].text
     return last.endswith(".") and not last[0].isupper()
 

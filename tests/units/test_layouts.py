@@ -12,7 +12,13 @@ from hypothesis import strategies as st
 
 from portfolio.units.importing import prepare, text_from_upload
 from portfolio.units.loader import load_files
-from portfolio.units.schema import UnitDocument
+from portfolio.units.schema import (
+    Criterion,
+    Element,
+    EvidenceSection,
+    ListItem,
+    UnitDocument,
+)
 from tests.units.layouts import LAYOUTS, plain_text, texts_of, tga_word
 
 UNITS = Path(__file__).resolve().parents[2] / "units"
@@ -83,4 +89,105 @@ def test_a_word_file_is_read_from_its_structure_with_the_nesting_its_list_styles
     document, warnings = read_back(text)
     assert document == doc
     # The nesting came from the list styles, not from wording.
+    assert warnings == []
+
+
+WORDS = st.sampled_from(
+    [
+        "plan",
+        "customer",
+        "service",
+        "records",
+        "review",
+        "team",
+        "safety",
+        "quality",
+        "report",
+        "needs",
+        "feedback",
+        "policy",
+        "procedures",
+        "equipment",
+        "site",
+        "hazards",
+        "clients",
+    ]
+)
+
+
+def phrase(low: int = 2, high: int = 7) -> st.SearchStrategy[str]:
+    return st.lists(WORDS, min_size=low, max_size=high).map(" ".join)
+
+
+def sentence() -> st.SearchStrategy[str]:
+    return phrase(4, 10).map(lambda text: text.capitalize() + ".")
+
+
+LEAF = phrase().map(lambda text: ListItem(text=text))
+
+
+def nested(depth: int) -> st.SearchStrategy[list[ListItem]]:
+    """A list whose items lead lists of their own down to ``depth`` levels (a Word file's
+    styles go to "List Bullet 3")."""
+    item = LEAF
+    if depth > 1:
+        parent = st.builds(ListItem, text=phrase().map(lambda t: t + ":"), items=nested(depth - 1))
+        item = LEAF | parent
+    return st.lists(item, min_size=1, max_size=4)
+
+
+LIST = nested(3)
+
+
+@st.composite
+def units(draw) -> UnitDocument:
+    elements = [
+        Element(
+            number=str(n),
+            title=draw(phrase()).capitalize(),
+            criteria=[
+                Criterion(number=f"{n}.{m}", text=draw(phrase(3, 9)).capitalize())
+                for m in range(1, draw(st.integers(1, 4)) + 1)
+            ],
+        )
+        for n in range(1, draw(st.integers(1, 4)) + 1)
+    ]
+
+    def evidence() -> EvidenceSection | None:
+        if not draw(st.booleans()):
+            return None
+        intro = draw(st.none() | phrase(4, 9).map(lambda t: t.capitalize() + ":"))
+        return EvidenceSection(
+            intro=intro, items=draw(LIST), notes=draw(st.lists(sentence(), max_size=2))
+        )
+
+    return UnitDocument(
+        code="ABC1234",
+        title=draw(phrase()).capitalize(),
+        release=draw(st.integers(1, 9)),
+        framework="training_package",
+        application=draw(st.lists(sentence(), min_size=1, max_size=3)),
+        elements=elements,
+        performance_evidence=evidence(),
+        knowledge_evidence=evidence(),
+        assessment_conditions=draw(
+            st.lists(LIST, max_size=1).map(lambda found: found[0] if found else [])
+        ),
+    )
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(units(), st.sampled_from(sorted(LAYOUTS)))
+def test_any_unit_written_in_any_layout_reads_back_the_same(doc: UnitDocument, layout: str) -> None:
+    document, warnings = read_back(LAYOUTS[layout](doc))
+    assert document == doc
+    assert warnings == []
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(units())
+def test_any_unit_as_a_word_file_reads_back_the_same(doc: UnitDocument) -> None:
+    text = text_from_upload("unit.docx", io.BytesIO(tga_word(doc)))
+    document, warnings = read_back(text)
+    assert document == doc
     assert warnings == []
