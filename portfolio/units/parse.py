@@ -101,6 +101,8 @@ OTHER_HEADINGS = {
     "keywords",
     "companion volume",
     "companion volume implementation guide",
+    "what you'll learn",
+    "what you will learn",
 }
 
 # Sections every training.gov.au unit has and a unit file never holds: not imported, and not
@@ -112,6 +114,7 @@ ROUTINE_HEADINGS = {
     "links",
     "companion volume",
     "companion volume implementation guide",
+    "assessment requirements",
 }
 
 # Lines of the page around the unit, not the unit: dropped wherever they appear.
@@ -833,6 +836,7 @@ def _levels_by_colons(lines: list[Line], result: ParsedUnit) -> list[int]:
     members: list[list[Line]] = [[]]  # the lines at each depth of the open lists
     for index, line in enumerate(lines):
         depth = len(leaders)
+        target = None
         if leaders and lines[index - 1] is not leaders[-1]:
             target, like = _depth_by_wording(line, members)
             if target is not None and like is not None and target < depth:
@@ -858,6 +862,16 @@ def _levels_by_colons(lines: list[Line], result: ParsedUnit) -> list[int]:
                 depth = target
         levels.append(depth)
         members[depth].append(line)
+        if depth and target is None and line.text.endswith(".") and len(members[depth]) > 1:
+            # The full stop ends the list, but the text does not say which: the list under
+            # the colon line, or the list that line is an item of.
+            result.warn(
+                line.number,
+                f"taken as the last item of the list under '{_short(leaders[-1].text)}' "
+                f"(line {leaders[-1].number}); if it is the next item after that list, "
+                "indent the lines",
+                BY_WORDING,
+            )
         if line.text.endswith(":"):
             leaders.append(line)
             members.append([])

@@ -48,7 +48,12 @@ def test_preview_shows_the_source_beside_the_unit(client, admin) -> None:
     page = client.post(URL, data={"text": seed("TLII5018"), "preview": "1"})
     assert page.status_code == 200
     assert "TLII5018 release 1: 3 elements, 10 performance criteria" in said(page)
-    assert "Every line was placed" in said(page)
+    # Plain text does not show whether its last line closes the nested list or the one
+    # outside it: the one line decided without the text showing is marked.
+    assert "1 line to check" in said(page)
+    assert '<a href="#line-132">line 132</a>' in page.text
+    every = client.post(URL, data={"text": seed("MEM16003"), "preview": "1"})
+    assert "Every line was placed" in said(every)
     # Each source line with what it became.
     assert re.search(r'id="line-30".*?1\.1.*?number', page.text, re.S)
     assert re.search(r'id="line-32".*?criterion 1\.1', page.text, re.S)
@@ -63,7 +68,7 @@ def test_warnings_sit_next_to_their_lines(client, admin) -> None:
         URL,
         data={"text": seed("SITXCCS008"), "code": "SITXCCS008", "title": "Quality service"},
     )
-    assert "11 lines to check" in said(page)
+    assert "12 lines to check" in said(page)
     row = re.search(r'<tr id="line-140" class="table-warning">(.*?)</tr>', page.text, re.S)
     assert row and "staff training for:" in row.group(1)
     assert "⚠ taken as the next item after the list under" in row.group(1)
@@ -271,7 +276,7 @@ def test_cli_import_reports_warnings_with_lines_and_asks_for_the_code(runner, tm
     )
     assert result.exit_code == 0, result.output
     assert f"{source}:140: taken as the next item" in result.output
-    assert "11 warnings: check those lines" in result.output
+    assert "12 warnings: check those lines" in result.output
     assert (tmp_path / "SITXCCS008.r2.yaml").exists()
 
 
