@@ -64,7 +64,11 @@ def sync_command(files: tuple[Path, ...]) -> None:
 @click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--code", help="The unit code, where the text gives none or gives it wrong.")
 @click.option("--title", help="The unit title, where the text gives none or gives it wrong.")
-@click.option("--release", type=click.IntRange(min=1), help="The release number (default: 1).")
+@click.option(
+    "--release",
+    type=click.IntRange(min=1),
+    help="The release number, where the text gives none (1 for a unit's first release).",
+)
 @click.option(
     "--output",
     type=click.Path(file_okay=False, path_type=Path),
@@ -102,9 +106,9 @@ def import_command(
         raise SystemExit(1)
     asked = [name for name in draft.missing if name != "criteria"]
     if asked:
-        options = " and ".join(f"--{name}" for name in asked)
+        options = _listed([f"--{name}" for name in asked], "and")
         raise click.ClickException(
-            f"The text gives no unit {' or '.join(asked)}: give {options}; nothing was written."
+            f"The text gives no unit {_listed(asked, 'or')}: give {options}; nothing was written."
         )
     if not draft.ok:
         _fail(draft.problems)
@@ -126,3 +130,8 @@ def import_command(
         )
     else:
         click.echo("Check it, then load it with `flask units sync`.")
+
+
+def _listed(words: list[str], conjunction: str) -> str:
+    """``a``, ``a or b``, ``a, b or c``."""
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} {conjunction} {words[-1]}"

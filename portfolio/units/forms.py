@@ -30,7 +30,8 @@ class UnitImportForm(FlaskForm):
     release = IntegerField(
         "Release",
         validators=[Optional(), NumberRange(min=1, max=999)],
-        description="1 where the text gives none; a new release of a loaded unit takes the next.",
+        description="Taken from the text where it gives one ('Release: 2'); otherwise type it: "
+        "1 for a unit's first release, the next number for a new release of a loaded unit.",
     )
     preview = SubmitField("Read the text")
     save = SubmitField("Save unit")

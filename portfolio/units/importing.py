@@ -195,7 +195,7 @@ class Draft:
 
     @property
     def missing(self) -> list[str]:
-        """What neither the text nor the admin gave: code, title, criteria."""
+        """What neither the text nor the admin gave: code, title, release, criteria."""
         return [name for name in self.parsed.missing if not self.data.get(name)]
 
 
@@ -218,17 +218,20 @@ def prepare(
     for name, value in (("code", code), ("title", title), ("release", release)):
         if value not in (None, ""):
             data[name] = value.strip() if isinstance(value, str) else value
-    data.setdefault("release", 1)  # units/README.md: 1 where the text gives none
     ordered = {name: data[name] for name in FIELD_ORDER if name in data}
-    yaml_text = to_yaml(ordered)
-    name = file_name(str(ordered.get("code") or ""), int(ordered["release"]))
+    # Checked as release 1 until the release is known, so that every other problem shows now;
+    # it is never saved or written so.
+    checking = ordered if "release" in ordered else {**ordered, "release": 1}
+    yaml_text = to_yaml({name: checking[name] for name in FIELD_ORDER if name in checking})
+    name = file_name(str(ordered.get("code") or ""), int(checking["release"]))
     checked = load_text(yaml_text, name)
     problems = checked.problems
     if any(p.path == "code" and "not a unit code" in p.reason for p in problems):
         problems = [p for p in problems if not (p.path == "code" and "file name" in p.reason)]
     # A text that does not read as a unit is never offered for saving, even when what was
-    # read happens to pass the unit file's checks.
-    unit = checked.units[0] if checked.ok and parsed.refusal is None else None
+    # read happens to pass the unit file's checks; nor one whose release nobody gave.
+    saveable = checked.ok and parsed.refusal is None and "release" in ordered
+    unit = checked.units[0] if saveable else None
     return Draft(text, parsed, ordered, yaml_text, name, problems, unit)
 
 

@@ -3,7 +3,8 @@
 Pure and total: any text gives a result. The parser never invents content. Every source line
 gets a role (what it became, or why it was dropped), and whatever it cannot place, or could only
 place by a guess, is reported as a warning with its line number. What the text does not give
-(a code, a title, any criteria) is listed in ``missing`` for the person importing it to supply.
+(a code, a title, a release, any criteria) is listed in ``missing`` for the person importing it
+to supply.
 """
 
 from __future__ import annotations
@@ -259,7 +260,7 @@ class ParsedUnit:
     @property
     def missing(self) -> list[str]:
         """Fields a unit needs that the text did not give."""
-        needed = [name for name in ("code", "title") if not self.data.get(name)]
+        needed = [name for name in ("code", "title", "release") if not self.data.get(name)]
         if not self.data.get("elements") and not self.data.get("criteria"):
             needed.append("criteria")
         return needed

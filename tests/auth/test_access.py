@@ -399,7 +399,13 @@ def password_body(world: World) -> dict:
 
 def unit_import_body(world: World) -> dict:
     text = (Path(__file__).resolve().parents[1] / "units" / "texts" / "TAEASS301.txt").read_text()
-    return {"text": text, "code": "TAEASS301", "title": "Contribute to assessment", "save": "1"}
+    return {
+        "text": text,
+        "code": "TAEASS301",
+        "title": "Contribute to assessment",
+        "release": "1",
+        "save": "1",
+    }
 
 
 def enrol_body(world: World) -> dict:

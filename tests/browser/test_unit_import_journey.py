@@ -29,6 +29,7 @@ def test_admin_pastes_a_new_unit_enrols_a_learner_and_exports_it(
     page.get_by_role("button", name="Read the text").click()
     expect(page.get_by_text("This cannot be saved yet.")).to_be_visible()
     expect(page.get_by_text("The text gives no code: type it here.")).to_be_visible()
+    expect(page.get_by_text("The text gives no release: type it here.")).to_be_visible()
     expect(page.get_by_role("button", name="Save unit")).to_have_count(0)
     accessible(page)
 
@@ -39,6 +40,7 @@ def test_admin_pastes_a_new_unit_enrols_a_learner_and_exports_it(
 
     page.get_by_label("Code").fill("TAEASS301")
     page.get_by_label("Title").fill("Contribute to assessment")
+    page.get_by_label("Release").fill("1")
     page.get_by_role("button", name="Read the text").click()
     expect(page.get_by_role("status")).to_contain_text("TAEASS301 release 1: 4 elements")
     parsed = page.locator("#parsed-unit")

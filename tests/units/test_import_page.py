@@ -45,14 +45,14 @@ def admin(make_user, login):
 
 
 def test_preview_shows_the_source_beside_the_unit(client, admin) -> None:
-    page = client.post(URL, data={"text": seed("TLII5018"), "preview": "1"})
+    page = client.post(URL, data={"text": seed("TLII5018"), "release": "1", "preview": "1"})
     assert page.status_code == 200
     assert "TLII5018 release 1: 3 elements, 10 performance criteria" in said(page)
     # Plain text does not show whether its last line closes the nested list or the one
     # outside it: the one line decided without the text showing is marked.
     assert "1 line to check" in said(page)
     assert '<a href="#line-132">line 132</a>' in page.text
-    every = client.post(URL, data={"text": seed("MEM16003"), "preview": "1"})
+    every = client.post(URL, data={"text": seed("MEM16003"), "release": "1", "preview": "1"})
     assert "Every line was placed" in said(every)
     # Each source line with what it became.
     assert re.search(r'id="line-30".*?1\.1.*?number', page.text, re.S)
@@ -66,7 +66,12 @@ def test_preview_shows_the_source_beside_the_unit(client, admin) -> None:
 def test_warnings_sit_next_to_their_lines(client, admin) -> None:
     page = client.post(
         URL,
-        data={"text": seed("SITXCCS008"), "code": "SITXCCS008", "title": "Quality service"},
+        data={
+            "text": seed("SITXCCS008"),
+            "code": "SITXCCS008",
+            "title": "Quality service",
+            "release": "1",
+        },
     )
     assert "12 lines to check" in said(page)
     row = re.search(r'<tr id="line-140" class="table-warning">(.*?)</tr>', page.text, re.S)
@@ -90,6 +95,7 @@ def test_save_adds_the_unit_and_a_learner_can_be_enrolled(client, admin, make_us
         "text": seed("INSCS042"),
         "code": "INSCS042",
         "title": "Plan, organise and control customer service operations",
+        "release": "1",
         "save": "1",
     }
     response = client.post(URL, data=data)
@@ -118,7 +124,7 @@ def test_save_adds_the_unit_and_a_learner_can_be_enrolled(client, admin, make_us
 
 def test_changed_text_for_a_loaded_release_is_refused_and_kept(client, admin, synced) -> None:
     changed = seed("TLII5018").replace("Customer feedback is sought", "Feedback is sought")
-    page = client.post(URL, data={"text": changed, "save": "1"})
+    page = client.post(URL, data={"text": changed, "release": "1", "save": "1"})
     assert page.status_code == 200
     assert "TLII5018 release 1 is already loaded with different content" in said(page)
     assert "with other content</strong>; choose release 2" in said(page)
@@ -140,7 +146,7 @@ def test_upload_of_a_word_page(client, admin) -> None:
     stream.seek(0)
     page = client.post(
         URL,
-        data={"source": (stream, "unit.docx"), "preview": "1"},
+        data={"source": (stream, "unit.docx"), "release": "1", "preview": "1"},
         content_type="multipart/form-data",
     )
     assert "ABC123 release 1: 1 elements, 2 performance criteria" in said(page)
@@ -153,7 +159,7 @@ def test_upload_of_an_html_page(client, admin) -> None:
     html += "<p>1.1 Plan it</p>"
     page = client.post(
         URL,
-        data={"source": (io.BytesIO(html.encode()), "unit.html"), "preview": "1"},
+        data={"source": (io.BytesIO(html.encode()), "unit.html"), "release": "1", "preview": "1"},
         content_type="multipart/form-data",
     )
     assert "ABC123 release 1: 1 elements, 1 performance criteria" in said(page)
@@ -202,7 +208,7 @@ def test_empty_form_asks_for_text(client, admin) -> None:
 
 
 def test_download_gives_a_unit_file_that_validates(client, admin, tmp_path) -> None:
-    response = client.post(URL, data={"text": seed("MEM16003"), "download": "1"})
+    response = client.post(URL, data={"text": seed("MEM16003"), "release": "1", "download": "1"})
     assert response.headers["Content-Disposition"] == "attachment; filename=MEM16003.yaml"
     path = tmp_path / "MEM16003.yaml"
     path.write_bytes(response.data)
@@ -240,7 +246,10 @@ def test_units_page_offers_the_import_to_admins_only(client, make_user, login) -
 
 def test_cli_import_writes_a_unit_file_that_validates(runner, tmp_path) -> None:
     result = runner.invoke(
-        args=["units", "import", str(DATA / "TLII5018.txt"), "--output", str(tmp_path)]
+        args=[
+            *("units", "import", str(DATA / "TLII5018.txt"), "--release", "1"),
+            *("--output", str(tmp_path)),
+        ]
     )
     assert result.exit_code == 0, result.output
     assert (
@@ -249,7 +258,10 @@ def test_cli_import_writes_a_unit_file_that_validates(runner, tmp_path) -> None:
     check = runner.invoke(args=["units", "validate", str(tmp_path / "TLII5018.yaml")])
     assert check.exit_code == 0 and "1 unit files are valid" in check.output
     again = runner.invoke(
-        args=["units", "import", str(DATA / "TLII5018.txt"), "--output", str(tmp_path)]
+        args=[
+            *("units", "import", str(DATA / "TLII5018.txt"), "--release", "1"),
+            *("--output", str(tmp_path)),
+        ]
     )
     assert again.exit_code == 1 and "already exists" in again.output
 
@@ -259,7 +271,10 @@ def test_cli_import_reports_warnings_with_lines_and_asks_for_the_code(runner, tm
     source = str(DATA / "SITXCCS008.txt")
     result = runner.invoke(args=["units", "import", source, "--output", str(tmp_path)])
     assert result.exit_code == 1
-    assert "The text gives no unit code or title: give --code and --title" in result.output
+    assert (
+        "The text gives no unit code, title or release: give --code, --title and --release"
+        in result.output
+    )
     assert not tmp_path.exists()
     result = runner.invoke(
         args=[
@@ -285,3 +300,20 @@ def test_cli_import_refuses_an_unreadable_file(runner, tmp_path) -> None:
     bad.write_bytes(b"%PDF")
     result = runner.invoke(args=["units", "import", str(bad), "--output", str(tmp_path)])
     assert result.exit_code == 1 and "is not a page this can read" in result.output
+
+
+def test_a_release_the_text_does_not_give_is_asked_for_not_assumed(client, admin, runner, tmp_path):
+    page = client.post(URL, data={"text": seed("TLII5018"), "save": "1"})
+    assert page.status_code == 200 and releases() == []
+    assert "The text gives no release: type it here." in said(page)
+    field = re.search(r'<input[^>]*name="release"[^>]*>', page.text).group(0)
+    assert not re.search(r'value="\d', field), field  # nothing filled in for the admin
+    assert 'value="Save unit"' not in page.text
+    # A text that gives its release needs nothing typed.
+    given = client.post(URL, data={"text": "Release: 3\n" + seed("TLII5018"), "preview": "1"})
+    assert "TLII5018 release 3: 3 elements" in said(given)
+    result = runner.invoke(
+        args=["units", "import", str(DATA / "TLII5018.txt"), "--output", str(tmp_path / "u")]
+    )
+    assert result.exit_code == 1
+    assert "The text gives no unit release: give --release; nothing was written." in result.output

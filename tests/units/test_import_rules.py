@@ -169,7 +169,9 @@ def test_the_page_offers_no_save_for_a_refused_text_and_says_why_first(client, m
 def test_the_page_lists_warnings_by_cause_with_links_to_the_lines(client, make_user, login):
     login(make_user("admin"))
     text = (SEEDS / "SITXCCS008.txt").read_text(encoding="utf-8")
-    page = client.post(URL, data={"text": text, "code": "SITXCCS008", "title": "Quality"})
+    page = client.post(
+        URL, data={"text": text, "code": "SITXCCS008", "title": "Quality", "release": "1"}
+    )
     assert 'name="save"' in page.text
     said = html.unescape(re.sub(r"\s+", " ", page.text))
     assert "12</strong> nesting decided by wording" in said
