@@ -243,6 +243,9 @@ class Line:
     text: str  # spaces normalised, bullet and list number removed
     indent: int  # leading spaces (a tab counts four)
     marked: bool = False  # had a bullet or a list number
+    # The column of the table cell this line starts (0 for a row's first cell); None for a
+    # line that is not the start of a table cell, or where the text shows no table.
+    cell: int | None = None
 
     @property
     def key(self) -> str:
@@ -355,31 +358,46 @@ def _lines(text: str) -> Iterator[Line]:
     markdown = _is_markdown(text)
     for number, raw in enumerate(text.splitlines(), start=1):
         raw = raw.replace("\r", "")
-        if markdown:
-            if MD_TABLE_RULE.match(raw):
-                continue
+        if markdown and MD_TABLE_RULE.match(raw):
+            continue
+        if markdown and raw.lstrip().startswith("|"):
             cells = _markdown_cells(raw)
         else:
-            cells = [raw]
-        for cell in cells:
-            yield from _cell_lines(number, cell, markdown)
+            cells = _text_cells(raw)
+        for column, parts in enumerate(cells):
+            for part_number, part in enumerate(parts):
+                first = part_number == 0 and len(cells) > 1
+                yield from _cell_line(number, part, markdown, column if first else None)
 
 
-def _cell_lines(number: int, raw: str, markdown: bool) -> Iterator[Line]:
+def _text_cells(raw: str) -> list[list[str]]:
+    """A line's cells: split by tabs or by `` | `` (a table row copied from a page), or the
+    line alone; with ``<br>`` breaks in Markdown."""
     pieces = re.split(r"\t+|\s+\|(?:\s+|$)", raw) if re.search(r"\S(\t|\s\|)", raw) else [raw]
-    for cell in pieces:
-        expanded = cell.replace("\t", "    ")
-        indent = len(expanded) - len(expanded.lstrip(" \u00a0"))
-        body = SPACES.sub(" ", expanded).strip()
-        if markdown:
-            body = _markdown_text(body)
-        if not body or not any(ch.isalnum() for ch in body):
-            continue
-        marked = False
-        bullet = BULLET.match(body)
-        if bullet and len(body) > bullet.end():
-            body, marked = body[bullet.end() :].strip(), True
-        yield Line(number, body, indent, marked)
+    cells = [[piece] for piece in pieces if piece.strip()]
+    if len(cells) == 1 or not cells:
+        cells = [[raw]]
+    return [_breaks(cell[0], strip=len(cells) > 1) for cell in cells]
+
+
+def _breaks(cell: str, *, strip: bool) -> list[str]:
+    first, *rest = MD_BREAK.split(cell)
+    return [first.strip() if strip else first, *(part.strip() for part in rest)]
+
+
+def _cell_line(number: int, raw: str, markdown: bool, cell: int | None) -> Iterator[Line]:
+    expanded = raw.replace("\t", "    ")
+    indent = len(expanded) - len(expanded.lstrip(" \u00a0"))
+    body = SPACES.sub(" ", expanded).strip()
+    if markdown:
+        body = _markdown_text(body)
+    if not body or not any(ch.isalnum() for ch in body):
+        return
+    marked = False
+    bullet = BULLET.match(body)
+    if bullet and len(body) > bullet.end():
+        body, marked = body[bullet.end() :].strip(), True
+    yield Line(number, body, indent, marked, cell)
 
 
 def _is_markdown(text: str) -> bool:
@@ -387,20 +405,11 @@ def _is_markdown(text: str) -> bool:
     return bool(MD_SIGNS.search(text))
 
 
-def _markdown_cells(raw: str) -> list[str]:
-    """A table row's cells, each cell's ``<br>``-separated parts on lines of their own; any
-    other line as it is, with its breaks split too."""
-    if raw.lstrip().startswith("|"):
-        inner = raw.strip()
-        inner = inner[1:-1] if inner.endswith("|") and not inner.endswith("\\|") else inner[1:]
-        cells = [cell.strip() for cell in re.split(r"(?<!\\)\|", inner)]
-    else:
-        cells = [raw]
-    parts: list[str] = []
-    for cell in cells:
-        first, *rest = MD_BREAK.split(cell)
-        parts += [first, *(part.strip() for part in rest)]
-    return parts
+def _markdown_cells(raw: str) -> list[list[str]]:
+    """A Markdown table row's cells, each as its ``<br>``-separated parts."""
+    inner = raw.strip()
+    inner = inner[1:-1] if inner.endswith("|") and not inner.endswith("\\|") else inner[1:]
+    return [_breaks(cell, strip=True) for cell in re.split(r"(?<!\\)\|", inner)]
 
 
 def _markdown_text(body: str) -> str:
@@ -934,6 +943,10 @@ def _read_foundation_skills(lines: list[Line], result: ParsedUnit) -> None:
         if key in TABLE_HEADINGS | TABLE_DESCRIPTION and not skills:
             in_table = True
             result.role(line, "table heading")
+        elif line.cell == 0 and in_table and not REFS.match(line.text):
+            # Where the text keeps the table's cells, a row's first cell names its skill.
+            skills.append({"skill": line.text, "criteria": [], "descriptions": []})
+            result.role(line, f"foundation skill: {line.text}")
         elif following is not None and REFS.match(following.text) and not REFS.match(line.text):
             skills.append({"skill": line.text, "criteria": [], "descriptions": []})
             result.role(line, f"foundation skill: {line.text}")

@@ -26,34 +26,70 @@ LIST_STYLE = re.compile(r"(bullet|list|number)\D*?(\d)?\s*$", re.IGNORECASE)
 
 
 def text_from_docx(stream: IO[bytes]) -> str:
-    """Every paragraph of the body, tables' cells included, a line each, in document order."""
+    """Every paragraph of the body in document order, a line each; each table row a Markdown
+    table row (its cells' paragraphs joined by ``<br>``), so that which cell a line is in
+    survives: a foundation skills row's first cell is its skill, whatever the skill is called.
+    Where there is a table the whole text is Markdown, so Markdown's marks in the text are
+    escaped."""
     document = docx.Document(stream)
-    return "\n".join(_lines(document.element.body, document)) + "\n"
+    blocks = list(_blocks(document.element.body, document))
+    markdown = any(isinstance(block, list) for block in blocks)
+    lines = []
+    for block in blocks:
+        if isinstance(block, list):
+            cells = ["<br>".join(_escaped(line) for line in cell) for cell in block]
+            lines.append("| " + " | ".join(cells) + " |")
+        else:
+            lines.append(_escaped(block) if markdown else block)
+    return "\n".join(lines) + "\n"
 
 
-def _lines(container, parent) -> Iterator[str]:
+def _escaped(line: str) -> str:
+    """A line of text as Markdown that reads back as the same text."""
+    line = line.replace("&", "&amp;").replace("<", "&lt;")
+    return re.sub(r"([\\`*_\[\]|#])", r"\\\1", line)
+
+
+def _blocks(container, parent) -> Iterator[str | list[list[str]]]:
+    """The body's paragraphs (a line each) and table rows (a list of each cell's lines)."""
     for child in container.iterchildren():
         if child.tag == qn("w:p"):
             line = _paragraph_line(Paragraph(child, parent))
             if line:
                 yield line
         elif child.tag == qn("w:tbl"):
-            yield from _table_lines(Table(child, parent))
+            yield from _rows(Table(child, parent))
         elif child.tag == qn("w:sdt"):  # a content control: its content is the document's
             content = child.find(qn("w:sdtContent"))
             if content is not None:
-                yield from _lines(content, parent)
+                yield from _blocks(content, parent)
 
 
-def _table_lines(table: Table) -> Iterator[str]:
-    """Each row's cells in turn; a merged cell (the same cell in several places) once."""
-    seen: list[object] = []  # the cells' elements, kept so that none is compared after reuse
+def _rows(table: Table) -> Iterator[list[list[str]]]:
+    """Each row's cells. A cell merged across columns is given once; merged down rows, its
+    text is in its first row and the rows below have an empty cell in its place, so the
+    columns stay where they are. A table inside a cell gives its lines to the cell."""
+    seen: list[object] = []  # kept, so that no element is compared after its id is reused
     for row in table.rows:
+        cells: list[list[str]] = []
+        previous = None
         for cell in row.cells:
+            if cell._tc is previous:
+                continue
+            previous = cell._tc
             if any(cell._tc is done for done in seen):
+                cells.append([])
                 continue
             seen.append(cell._tc)
-            yield from _lines(cell._tc, cell)
+            lines: list[str] = []
+            for block in _blocks(cell._tc, cell):
+                if isinstance(block, list):
+                    lines += [line for inner in block for line in inner]
+                else:
+                    lines.append(block)
+            cells.append(lines)
+        if any(cells):
+            yield cells
 
 
 def _paragraph_line(paragraph: Paragraph) -> str:

@@ -188,3 +188,26 @@ def test_the_command_says_why_it_refused_before_the_lines_and_exits_non_zero(run
     assert lines[1] == "5 lines not placed (lines 2, 3, 4, 5, 6)"
     assert lines[2].startswith(f"{source}:2: not placed")
     assert not (tmp_path / "u").exists()
+
+
+@pytest.mark.parametrize("row", ["| {skill} | {description} |", "{skill}\t{description}"])
+def test_a_foundation_skill_is_its_table_rows_first_cell_whatever_its_name(row: str) -> None:
+    """A skill the parser has never heard of is not lost where the text keeps the table."""
+    rows = [
+        ("Digital literacy", "Uses digital systems to record customer feedback"),
+        ("Reading", "Interprets workplace documents"),
+    ]
+    table = "\n".join(row.format(skill=skill, description=text) for skill, text in rows)
+    heading = (
+        "| Skill | Description |\n| --- | --- |" if row.startswith("|") else "Skill\tDescription"
+    )
+    text = (
+        "BSBCUS501 Manage quality customer service\nRelease: 1\n"
+        "Elements and Performance Criteria\n1. Plan\n1.1 Plan it\n"
+        f"Foundation Skills\nThis section describes the skills.\n{heading}\n{table}\n"
+    )
+    skills = parse_unit_text(text).data["foundation_skills"]["skills"]
+    assert [(s["skill"], s["descriptions"]) for s in skills] == [
+        ("Digital literacy", ["Uses digital systems to record customer feedback"]),
+        ("Reading", ["Interprets workplace documents"]),
+    ]

@@ -191,3 +191,32 @@ def test_any_unit_as_a_word_file_reads_back_the_same(doc: UnitDocument) -> None:
     document, warnings = read_back(text)
     assert document == doc
     assert warnings == []
+
+
+def test_a_word_file_with_cells_merged_down_and_across_reads_each_cell_once() -> None:
+    import docx
+
+    word = docx.Document()
+    word.add_paragraph("ABC1234 Keep records", style="Title")
+    word.add_paragraph("Release: 2")
+    word.add_heading("Elements and Performance Criteria", 2)
+    grid = word.add_table(rows=4, cols=2)
+    grid.cell(0, 0).merge(grid.cell(0, 1)).text = "Elements and criteria | as written"
+    grid.cell(1, 0).text = "1. Plan the records"
+    grid.cell(1, 1).text = "1.1 Identify the records"
+    grid.cell(2, 1).text = "1.2 Sort the records"
+    grid.cell(1, 0).merge(grid.cell(2, 0))
+    grid.cell(3, 0).text, grid.cell(3, 1).text = "2. Keep the records", "2.1 File them"
+    stream = io.BytesIO()
+    word.save(stream)
+    text = text_from_upload("unit.docx", io.BytesIO(stream.getvalue()))
+    draft = prepare(text)
+    assert draft.ok, (draft.refusal, draft.problems, text)
+    elements = draft.unit.document.elements
+    assert [(e.title, [c.number for c in e.criteria]) for e in elements] == [
+        ("Plan the records", ["1.1", "1.2"]),
+        ("Keep the records", ["2.1"]),
+    ]
+    assert "Elements and criteria | as written" in text_from_upload(
+        "unit.docx", io.BytesIO(stream.getvalue())
+    ).replace("\\|", "|")
