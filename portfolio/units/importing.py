@@ -23,7 +23,7 @@ from portfolio.units.loader import LoadedUnit, Problem, load_text
 from portfolio.units.parse import ParsedUnit, parse_unit_text
 from portfolio.units.schema import CODE_PATTERN
 from portfolio.units.sync import sync_units
-from portfolio.units.wordfile import text_from_docx
+from portfolio.units.wordfile import markdown_lines, text_from_docx
 
 SOURCE_SUFFIXES = {
     ".txt": "text",
@@ -111,28 +111,33 @@ def _decode(data: bytes) -> str:
 
 
 class _PageText(HTMLParser):
-    """Block elements and table cells on lines of their own; list items indented by depth."""
+    """Block elements on lines of their own, list items indented by depth; each row of a
+    table a Markdown table row, so that which cell a line is in survives."""
 
     BLOCKS = {
         *("p", "div", "section", "article", "main", "header", "footer", "aside"),
-        *("h1", "h2", "h3", "h4", "h5", "h6", "tr", "td", "th", "dt", "dd", "table"),
-        *("blockquote", "pre", "caption", "figure", "hr"),
+        *("h1", "h2", "h3", "h4", "h5", "h6", "dt", "dd", "caption"),
+        *("blockquote", "pre", "figure", "hr"),
     }
     HIDDEN = {"script", "style", "head", "nav", "noscript", "template", "svg", "button", "select"}
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
-        self.lines: list[str] = []
+        self.lines: list[str | list[list[str]]] = []
         self.current: list[str] = []
         self.lists = 0
         self.hidden = 0
+        self.tables = 0
+        self.row: list[list[str]] | None = None
+        self.cell: list[str] | None = None
 
     def _break(self, *, end_of_item: bool = False) -> None:
         text = "".join(self.current).strip()
         if not end_of_item and text.startswith("\0") and not text.strip("\0 •"):
             return  # a list item's marker waits for the item's text (<li><p>...</p></li>)
         if text.strip("\0 •"):
-            self.lines.append(text.removeprefix("\0"))
+            line = text.removeprefix("\0")
+            (self.cell if self.cell is not None else self.lines).append(line)
         self.current = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
@@ -144,7 +149,16 @@ class _PageText(HTMLParser):
         elif tag == "li":
             self._break()
             self.current.append("\0" + "  " * max(self.lists - 1, 0) + "• ")
-        elif tag == "br" or tag in self.BLOCKS:
+        elif tag == "table":
+            self._break()
+            self.tables += 1
+        elif tag == "tr" and self.tables == 1:
+            self._break()
+            self.row = []
+        elif tag in ("td", "th") and self.tables == 1 and self.row is not None:
+            self._break()
+            self.cell = []
+        elif tag == "br" or tag in self.BLOCKS or tag in ("tr", "td", "th"):
             self._break()
 
     def handle_endtag(self, tag: str) -> None:
@@ -155,7 +169,20 @@ class _PageText(HTMLParser):
             self.lists = max(self.lists - 1, 0)
         elif tag == "li":
             self._break(end_of_item=True)
-        elif tag in self.BLOCKS:
+        elif tag in ("td", "th") and self.tables == 1 and self.cell is not None:
+            self._break()
+            if self.row is not None:
+                self.row.append(self.cell)
+            self.cell = None
+        elif tag == "tr" and self.tables == 1 and self.row is not None:
+            self._break()
+            if any(self.row):
+                self.lines.append(self.row)
+            self.row = None
+        elif tag == "table":
+            self._break()
+            self.tables = max(self.tables - 1, 0)
+        elif tag in self.BLOCKS or tag in ("tr", "td", "th"):
             self._break()
 
     def handle_data(self, data: str) -> None:
@@ -164,12 +191,13 @@ class _PageText(HTMLParser):
 
 
 def html_to_text(html: str) -> str:
-    """The text of an HTML page, a line per block, nested list items indented."""
+    """The text of an HTML page, a line per block, nested list items indented, each table
+    row a Markdown table row."""
     parser = _PageText()
     parser.feed(html)
     parser.close()
     parser._break()
-    return "\n".join(parser.lines) + "\n"
+    return markdown_lines(parser.lines)
 
 
 @dataclass

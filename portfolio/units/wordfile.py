@@ -32,12 +32,18 @@ def text_from_docx(stream: IO[bytes]) -> str:
     Where there is a table the whole text is Markdown, so Markdown's marks in the text are
     escaped."""
     document = docx.Document(stream)
-    blocks = list(_blocks(document.element.body, document))
+    return markdown_lines(list(_blocks(document.element.body, document)))
+
+
+def markdown_lines(blocks: list[str | list[list[str]]]) -> str:
+    """Lines and table rows (each a list of its cells' lines) as the text the parser reads:
+    a row as a Markdown table row, its cells' lines joined by ``<br>``. Where there is a
+    table the whole text is Markdown, so Markdown's marks in the lines are escaped."""
     markdown = any(isinstance(block, list) for block in blocks)
     lines = []
     for block in blocks:
         if isinstance(block, list):
-            cells = ["<br>".join(_escaped(line) for line in cell) for cell in block]
+            cells = ["<br>".join(_escaped(line.strip()) for line in cell) for cell in block]
             lines.append("| " + " | ".join(cells) + " |")
         else:
             lines.append(_escaped(block) if markdown else block)
@@ -45,7 +51,7 @@ def text_from_docx(stream: IO[bytes]) -> str:
 
 
 def _escaped(line: str) -> str:
-    """A line of text as Markdown that reads back as the same text."""
+    """A line of text as Markdown that reads back as the same text (its indentation kept)."""
     line = line.replace("&", "&amp;").replace("<", "&lt;")
     return re.sub(r"([\\`*_\[\]|#])", r"\\\1", line)
 
@@ -112,8 +118,15 @@ def _list_level(paragraph: Paragraph) -> int | None:
         return int(level.val) if level is not None else 0
     style = paragraph.style
     while style is not None:
+        if "heading" in (style.name or "").lower():
+            return None
         found = LIST_STYLE.search(style.name or "")
-        if found and "heading" not in (style.name or "").lower():
+        if found:
             return int(found.group(2)) - 1 if found.group(2) else 0
+        # A list style numbers its paragraphs itself, whatever it is called. (Word's own
+        # "List Bullet 2" has a numbering of its own at level 0: its name tells the level.)
+        own = style.element.pPr.numPr if style.element.pPr is not None else None
+        if own is not None and own.numId is not None and own.numId.val != 0:
+            return int(own.ilvl.val) if own.ilvl is not None else 0
         style = style.base_style
     return None

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from portfolio.units.importing import prepare
+from portfolio.units.importing import html_to_text, prepare
 from portfolio.units.loader import load_files
 from portfolio.units.parse import BY_WORDING, EMPTY_LIST, NOT_PLACED, parse_unit_text
 from tests.units.layouts import tga_markdown
@@ -211,3 +211,22 @@ def test_a_foundation_skill_is_its_table_rows_first_cell_whatever_its_name(row: 
         ("Digital literacy", ["Uses digital systems to record customer feedback"]),
         ("Reading", ["Interprets workplace documents"]),
     ]
+
+
+def test_an_html_page_keeps_its_tables_cells() -> None:
+    page = (
+        "<h1>BSBCUS501 Manage quality customer service</h1><p>Release: 1</p>"
+        "<h2>Elements and Performance Criteria</h2><table>"
+        "<tr><th>Element</th><th>Performance criteria</th></tr>"
+        "<tr><td>1. Plan</td><td><p>1.1 Plan it</p><p>1.2 Check it</p></td></tr></table>"
+        "<h2>Foundation Skills</h2><table><tr><th>Skill</th><th>Description</th></tr>"
+        "<tr><td>Digital literacy</td><td><ul><li>Uses systems</li><li>Keeps files</li></ul>"
+        "</td></tr></table>"
+    )
+    draft = prepare(html_to_text(page))
+    assert draft.ok, (draft.refusal, draft.problems)
+    document = draft.unit.document
+    assert [c.number for c in document.elements[0].criteria] == ["1.1", "1.2"]
+    (skill,) = document.foundation_skills.skills
+    assert skill.skill == "Digital literacy"
+    assert skill.descriptions == ["Uses systems", "Keeps files"]

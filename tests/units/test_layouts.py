@@ -220,3 +220,34 @@ def test_a_word_file_with_cells_merged_down_and_across_reads_each_cell_once() ->
     assert "Elements and criteria | as written" in text_from_upload(
         "unit.docx", io.BytesIO(stream.getvalue())
     ).replace("\\|", "|")
+
+
+def test_a_word_list_style_of_any_name_gives_its_level_from_its_numbering() -> None:
+    import docx
+    from docx.enum.style import WD_STYLE_TYPE
+
+    word = docx.Document()
+    word.add_paragraph("ABC1234 Keep records", style="Title")
+    word.add_paragraph("Release: 1")
+    word.add_heading("Elements and Performance Criteria", 2)
+    word.add_paragraph("1. Plan the records")
+    word.add_paragraph("1.1 Identify the records")
+    word.add_heading("Knowledge Evidence", 2)
+    for name, level in (("Dot outer", 0), ("Dot inner", 1)):
+        style = word.styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
+        numbering = style.element.get_or_add_pPr().get_or_add_numPr()
+        numbering.get_or_add_numId().val = 1
+        numbering.get_or_add_ilvl().val = level
+    word.add_paragraph("kinds of records:", style="Dot outer")
+    word.add_paragraph("customer files", style="Dot inner")
+    word.add_paragraph("staff files", style="Dot inner")
+    word.add_paragraph("where records are kept", style="Dot outer")
+    stream = io.BytesIO()
+    word.save(stream)
+    draft = prepare(text_from_upload("unit.docx", io.BytesIO(stream.getvalue())))
+    assert draft.ok, (draft.refusal, draft.problems)
+    assert draft.parsed.data["knowledge_evidence"]["items"] == [
+        {"text": "kinds of records:", "items": ["customer files", "staff files"]},
+        "where records are kept",
+    ]
+    assert draft.parsed.warnings == []
