@@ -362,22 +362,24 @@ def _lines(text: str) -> Iterator[Line]:
             continue
         if markdown and raw.lstrip().startswith("|"):
             cells = _markdown_cells(raw)
+            row = True
         else:
             cells = _text_cells(raw)
+            # A page's table copied as "text |" lines holds one cell a line: which column
+            # it was in is known only where a line holds two cells or more.
+            row = sum(1 for parts in cells if any(part.strip() for part in parts)) > 1
         for column, parts in enumerate(cells):
             for part_number, part in enumerate(parts):
-                first = part_number == 0 and len(cells) > 1
-                yield from _cell_line(number, part, markdown, column if first else None)
+                cell = column if row and part_number == 0 else None
+                yield from _cell_line(number, part, markdown, cell)
 
 
 def _text_cells(raw: str) -> list[list[str]]:
-    """A line's cells: split by tabs or by `` | `` (a table row copied from a page), or the
-    line alone; with ``<br>`` breaks in Markdown."""
-    pieces = re.split(r"\t+|\s+\|(?:\s+|$)", raw) if re.search(r"\S(\t|\s\|)", raw) else [raw]
-    cells = [[piece] for piece in pieces if piece.strip()]
-    if len(cells) == 1 or not cells:
-        cells = [[raw]]
-    return [_breaks(cell[0], strip=len(cells) > 1) for cell in cells]
+    """A line's cells, split by tabs or by `` | `` (a table row copied from a page), each as
+    its ``<br>``-separated parts; a line that is no row is one cell."""
+    if not re.search(r"\S(\t|\s\|)", raw):
+        return [_breaks(raw, strip=False)]
+    return [_breaks(piece, strip=True) for piece in re.split(r"\t+|\s+\|(?:\s+|$)", raw)]
 
 
 def _breaks(cell: str, *, strip: bool) -> list[str]:
@@ -970,20 +972,19 @@ def _read_foundation_skills(lines: list[Line], result: ParsedUnit) -> None:
     section: dict[str, Any] = {}
     if intro:
         section["intro"] = intro
-    kept = []
     for skill in skills:
-        if skill["descriptions"]:
-            if not skill["criteria"]:
-                del skill["criteria"]
-            kept.append(skill)
-        else:
+        if not skill["criteria"]:
+            del skill["criteria"]
+        if not skill["descriptions"]:
+            # Kept as the page gives it (an empty cell), so that no row of the table is lost.
+            del skill["descriptions"]
             result.warn(
                 _line_of(lines, skill["skill"]),
-                f"skill '{skill['skill']}' has no description",
+                f"skill '{skill['skill']}' has no description on the page: imported without one",
                 INCOMPLETE,
             )
-    if kept:
-        section["skills"] = kept
+    if skills:
+        section["skills"] = skills
     if section:
         result.data["foundation_skills"] = section
 

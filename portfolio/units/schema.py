@@ -52,7 +52,8 @@ class EvidenceSection(Strict):
 class FoundationSkill(Strict):
     skill: Text
     criteria: list[Text] = Field(default_factory=list)
-    descriptions: Paragraphs = Field(min_length=1)
+    #: Empty where the published table leaves the description cell empty.
+    descriptions: Paragraphs = Field(default_factory=list)
 
 
 class FoundationSkills(Strict):

@@ -54,11 +54,16 @@ def test_text_gives_the_counts_taken_by_hand(code: str) -> None:
     warned = {warning.line for warning in parsed.warnings}
     for line in expected.get("guessed_lines", []):
         assert line in warned, f"line {line} was decided without a warning"
+    ranges = (data.get("range_statement") or {}).get("entries", [])
     got = {
         "performance_evidence_items": len(performance),
         "knowledge_evidence_items": len(knowledge),
         "knowledge_evidence_all": count(knowledge),
         "performance_evidence_all": count(performance),
+        "assessment_conditions_all": count(data.get("assessment_conditions", [])),
+        "foundation_skills_rows": len((data.get("foundation_skills") or {}).get("skills", [])),
+        "range_entries": len(ranges),
+        "range_values": sum(count(entry["values"]) for entry in ranges),
     }
     for name, value in got.items():
         if name in expected and value != expected[name]:
