@@ -830,11 +830,26 @@ def _unnumbered(line: Line) -> Line | None:
 
 
 def _levels_by_indent(lines: list[Line]) -> list[int]:
-    indents = sorted({line.indent for line in lines})
+    """Nesting from indentation, however many spaces a level takes: a line indented more than
+    the one before opens a level, one indented less returns to the level it lines up with.
+    A lead-in that is no list item ("In the course of the above, ...:") leads the bulleted
+    lines after it at its own indentation."""
     levels: list[int] = []
+    open_indents: list[float] = []
+    lead: Line | None = None
     for line in lines:
-        level = indents.index(line.indent)
-        levels.append(min(level, levels[-1] + 1) if levels else 0)
+        indent: float = line.indent
+        if lead is not None and (not line.marked or line.indent < lead.indent):
+            lead = None
+        if lead is not None and line.marked and line.indent == lead.indent:
+            indent += 0.5
+        while open_indents and indent < open_indents[-1]:
+            open_indents.pop()
+        if not open_indents or indent > open_indents[-1]:
+            open_indents.append(indent)
+        levels.append(len(open_indents) - 1)
+        if not line.marked and line.text.endswith(":"):
+            lead = line
     return levels
 
 

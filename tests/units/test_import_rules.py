@@ -230,3 +230,39 @@ def test_an_html_page_keeps_its_tables_cells() -> None:
     (skill,) = document.foundation_skills.skills
     assert skill.skill == "Digital literacy"
     assert skill.descriptions == ["Uses systems", "Keeps files"]
+
+
+def test_hand_made_markdown_with_mixed_indentation_and_a_second_lead_in() -> None:
+    text = (
+        "## BSBINS512 Set up a records system\n\nRelease 1\n\n"
+        "### Elements and performance criteria\n\n1. Determine requirements\n"
+        "   - 1.1 Identify requirements\n\n"
+        "#### Performance Evidence\n\n"
+        "The candidate must demonstrate the ability to complete the tasks, including:\n"
+        "* develop one records system:\n"
+        "   * for an organisation\n"
+        "   * or a work area\n"
+        "In the course of the above, the candidate must:\n"
+        "* identify the requirement for a business records system\n"
+        "* document the steps used:\n"
+        "    + to determine the criteria\n"
+        "\t+ to report them\n"
+        "* develop an implementation plan\n"
+    )
+    draft = prepare(text)
+    assert draft.ok, (draft.refusal, draft.problems)
+    assert draft.parsed.data["performance_evidence"]["items"] == [
+        {"text": "develop one records system:", "items": ["for an organisation", "or a work area"]},
+        {
+            "text": "In the course of the above, the candidate must:",
+            "items": [
+                "identify the requirement for a business records system",
+                {
+                    "text": "document the steps used:",
+                    "items": ["to determine the criteria", "to report them"],
+                },
+                "develop an implementation plan",
+            ],
+        },
+    ]
+    assert draft.parsed.warnings == []
