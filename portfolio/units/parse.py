@@ -612,12 +612,15 @@ def _read_elements(lines: list[Line], result: ParsedUnit) -> None:
     elements: list[dict[str, Any]] = []
     lines_of: list[Line] = []
     expect: tuple[str, str] | None = None  # ("element" | "criterion", number)
-    for line in lines:
+    placed: set[int] = set()  # lines that gave an element or a criterion its text
+    before: list[Line | None] = [None, *lines][: len(lines)]
+    for previous, line in zip(before, lines, strict=True):
         if expect is not None:
             kind, number = expect
             expect = None
             if not (CRITERION_ALONE.match(line.text) or ELEMENT_ALONE.match(line.text)):
                 _add_numbered(kind, number, line.text, line, elements, lines_of, result)
+                _mark_placed(line, placed, result)
                 continue
             result.warn(line.number - 1, f"number {number} has no text after it", INCOMPLETE)
         alone = CRITERION_ALONE.match(line.text) or ELEMENT_ALONE.match(line.text)
@@ -632,8 +635,12 @@ def _read_elements(lines: list[Line], result: ParsedUnit) -> None:
                 parts = _criteria_on_one_line(inline.group(1), inline.group(2))
             for number, text in parts:
                 _add_numbered(kind, number, text, line, elements, lines_of, result)
+            _mark_placed(line, placed, result)
         elif _read_band(line, result):
             continue
+        elif previous is not None and previous.number in placed and _continues(line, elements):
+            result.role(line, f"{result.roles.get(previous.number, 'text')} (continued)")
+            placed.add(line.number)
         else:
             result.role(line, "not placed")
             result.warn(
@@ -647,6 +654,22 @@ def _read_elements(lines: list[Line], result: ParsedUnit) -> None:
     _renumber_summary_list(elements, lines_of, result)
     if elements:
         result.data["elements"] = elements
+
+
+def _mark_placed(line: Line, placed: set[int], result: ParsedUnit) -> None:
+    if result.roles.get(line.number, "").startswith(("element", "criterion")):
+        placed.add(line.number)
+
+
+def _continues(line: Line, elements: list[dict[str, Any]]) -> bool:
+    """A line the text wrapped (a PDF's or a narrow page's): it starts in lower case right
+    after an element or criterion, so it is the rest of that one's text."""
+    if not elements or line.marked or not line.text[0].islower():
+        return False
+    last = elements[-1]
+    target, key = (last["criteria"][-1], "text") if last["criteria"] else (last, "title")
+    target[key] = f"{target[key]} {line.text}"
+    return True
 
 
 def _add_numbered(
@@ -804,6 +827,7 @@ def _read_list(lines: list[Line], result: ParsedUnit, label: str) -> list[Any]:
     list starts (the colon), not where it ends: a line ending with a full stop closes every open
     list, and a list whose end the text does not show is reported so its lines can be checked.
     """
+    lines = _unwrapped(lines, result)
     if len({line.indent for line in lines}) > 1:
         levels = _levels_by_indent(lines)
     else:
@@ -821,6 +845,21 @@ def _read_list(lines: list[Line], result: ParsedUnit, label: str) -> list[Any]:
         result.role(line, f"{label} {position}")
         stack.append((level, node["items"], f"{position}."))
     return _compact(root)
+
+
+def _unwrapped(lines: list[Line], result: ParsedUnit) -> list[Line]:
+    """In a bulleted list, a line with no bullet that goes on in lower case is the rest of
+    the item before it, wrapped by a PDF or a narrow page."""
+    if not any(line.marked for line in lines):
+        return lines
+    out: list[Line] = []
+    for line in lines:
+        if out and out[-1].marked and not line.marked and line.text[0].islower():
+            out[-1] = replace(out[-1], text=f"{out[-1].text} {line.text}")
+            result.role(line, f"the rest of line {out[-1].number}")
+        else:
+            out.append(line)
+    return out
 
 
 def _unnumbered(line: Line) -> Line | None:

@@ -266,3 +266,33 @@ def test_hand_made_markdown_with_mixed_indentation_and_a_second_lead_in() -> Non
         },
     ]
     assert draft.parsed.warnings == []
+
+
+def test_criteria_wrapped_over_lines_are_joined() -> None:
+    """A PDF's text wraps long criteria: the lines that go on in lower case are their rest."""
+    text = (
+        "TLII5018 Manage customer service\nRelease 1\nElements and Performance Criteria\n"
+        "1 Plan to meet internal and external customer\nrequirements\n"
+        "1.1 Customer needs are researched, clarified, assessed and\n"
+        "included in the planning process\n"
+        "1.2 Provision is made in plans\nNot a continuation: capitalised\n"
+    )
+    parsed = parse_unit_text(text)
+    (element,) = parsed.data["elements"]
+    assert element["title"] == "Plan to meet internal and external customer requirements"
+    assert element["criteria"][0]["text"] == (
+        "Customer needs are researched, clarified, assessed and included in the planning process"
+    )
+    assert parsed.roles[7] == "criterion 1.1 (continued)"
+    assert [w.line for w in parsed.warnings] == [9]
+
+
+def test_a_bulleted_item_wrapped_over_lines_is_one_item() -> None:
+    text = SECOND_LEAD_IN.replace(
+        "• document the steps used to determine the criteria for a records system appropriate "
+        "to the organisation’s business functions and reporting requirements",
+        "• document the steps used to determine the criteria for a records system appropriate\n"
+        "to the organisation’s business functions and reporting requirements",
+    )
+    assert parse_unit_text(text).data == parse_unit_text(SECOND_LEAD_IN).data
+    assert parse_unit_text(text).roles[11] == "the rest of line 10"
