@@ -83,7 +83,7 @@ def import_command(
     output: Path | None,
     force: bool,
 ) -> None:
-    """Write a unit file from a unit's published text (.txt, .docx or .html).
+    """Write a unit file from a unit's published text (.txt, .md, .docx or .html).
 
     Every line the parser could not place, or placed by a guess, is reported with its line
     number. Nothing is written unless the unit file passes `flask units validate`.

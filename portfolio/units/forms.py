@@ -19,7 +19,7 @@ class UnitImportForm(FlaskForm):
     )
     source = FileField(
         "Or upload the page",
-        description="A .txt, .docx or .html file of the unit's page (up to 2 MB).",
+        description="A .txt, .md, .docx or .html file of the unit's page (up to 2 MB).",
     )
     code = StringField(
         "Code",

@@ -1,4 +1,4 @@
-"""Add a unit from its published text: the text of a .txt, .docx or .html page, a draft unit
+"""Add a unit from its published text: the text of a .txt, .md, .docx or .html page, a draft unit
 file with the admin's corrections, checks, and saving it as a release."""
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ from portfolio.units.wordfile import markdown_lines, text_from_docx
 SOURCE_SUFFIXES = {
     ".txt": "text",
     ".text": "text",
+    ".md": "text",
+    ".markdown": "text",
     ".docx": "docx",
     ".html": "html",
     ".htm": "html",
@@ -72,7 +74,7 @@ def text_from_upload(filename: str, stream: IO[bytes]) -> str:
     kind = SOURCE_SUFFIXES.get(suffix)
     if kind is None:
         raise SourceError(
-            f"{filename or 'The file'} is not a page this can read: upload a .txt, .docx or "
+            f"{filename or 'The file'} is not a page this can read: upload a .txt, .md, .docx or "
             ".html file of the unit, or paste its text."
         )
     data = stream.read(MAX_SOURCE_BYTES + 1)

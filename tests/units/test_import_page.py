@@ -168,7 +168,7 @@ def test_upload_of_an_html_page(client, admin) -> None:
 @pytest.mark.parametrize(
     ("name", "body", "message"),
     [
-        ("unit.pdf", b"%PDF-1.4", "unit.pdf is not a page this can read: upload a .txt, .docx"),
+        ("unit.pdf", b"%PDF-1.4", "unit.pdf is not a page this can read: upload a .txt, .md"),
         ("unit.docx", b"not a zip", "unit.docx could not be read as a Word document."),
         ("big.txt", b"x" * (MAX_SOURCE_BYTES + 1), "big.txt is larger than 2 MB; a unit page"),
         # Small on disk, 16 MB of text inside: refused before anything is unpacked.

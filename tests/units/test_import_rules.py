@@ -5,6 +5,7 @@ its warnings by cause."""
 from __future__ import annotations
 
 import html
+import io
 import re
 from pathlib import Path
 
@@ -296,3 +297,24 @@ def test_a_bulleted_item_wrapped_over_lines_is_one_item() -> None:
     )
     assert parse_unit_text(text).data == parse_unit_text(SECOND_LEAD_IN).data
     assert parse_unit_text(text).roles[11] == "the rest of line 10"
+
+
+def test_a_markdown_file_is_accepted_by_the_page_and_the_command(
+    client, make_user, login, runner, tmp_path
+):
+    from tests.units.layouts import handmade_markdown
+
+    text = handmade_markdown(unit_file("TLII5018"))
+    login(make_user("admin"))
+    page = client.post(
+        URL,
+        data={"source": (io.BytesIO(text.encode()), "TLII5018.md"), "preview": "1"},
+        content_type="multipart/form-data",
+    )
+    said = html.unescape(re.sub(r"\s+", " ", page.text))
+    assert "TLII5018 release 1: 3 elements, 10 performance criteria" in said
+    source = tmp_path / "TLII5018.md"
+    source.write_text(text, encoding="utf-8")
+    result = runner.invoke(args=["units", "import", str(source), "--output", str(tmp_path / "u")])
+    assert result.exit_code == 0, result.output
+    assert load_files([tmp_path / "u" / "TLII5018.yaml"]).units[0].document == unit_file("TLII5018")
