@@ -415,14 +415,22 @@ def _markdown_cells(raw: str) -> list[list[str]]:
 
 
 def _markdown_text(body: str) -> str:
-    """A line without its Markdown: heading marks, bold, links and escapes removed."""
+    """A line without its Markdown: heading marks, bold, links and escapes removed. An
+    escaped character is set aside first, so that it is never read as a mark."""
+    kept: list[str] = []
+
+    def set_aside(match: re.Match[str]) -> str:
+        kept.append(match.group(1))
+        return f"\ue000{len(kept) - 1}\ue001"
+
+    body = MD_ESCAPE.sub(set_aside, body)
     heading = MD_HEADING.match(body)
     if heading:
         body = heading.group(1)
     body = MD_LINK.sub(r"\1", body)
     body = MD_STRONG.sub(r"\2", body)
     body = MD_EMPHASIS.sub(r"\1", body)
-    body = MD_ESCAPE.sub(r"\1", body)
+    body = re.sub("\ue000(\\d+)\ue001", lambda m: kept[int(m.group(1))], body)
     return html.unescape(body).strip()
 
 

@@ -10,6 +10,7 @@ from wording.
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterator
 from typing import IO
@@ -51,9 +52,18 @@ def markdown_lines(blocks: list[str | list[list[str]]]) -> str:
 
 
 def _escaped(line: str) -> str:
-    """A line of text as Markdown that reads back as the same text (its indentation kept)."""
-    line = line.replace("&", "&amp;").replace("<", "&lt;")
-    return re.sub(r"([\\`*_\[\]|#])", r"\\\1", line)
+    """A line of text as Markdown that reads back as the same text (its indentation kept),
+    escaping only what Markdown would change, so that it stays readable in the text box."""
+    line = re.sub("&", _ampersand, line)  # "&amp;" in the text, not "&"
+    line = re.sub(r"<(?=[A-Za-z/!])", "&lt;", line)  # "<br>" in the text, not "<"
+    line = re.sub(r"([\\*|]|__|\[(?=[^\]]*\]\())", lambda m: "\\" + m.group(1), line)
+    return re.sub(r"^(\s*)#", r"\1\\#", line)
+
+
+def _ampersand(match: re.Match[str]) -> str:
+    """``&amp;`` where the text after it would be read as a character reference."""
+    rest = match.string[match.end() : match.end() + 40]
+    return "&amp;" if html.unescape("&" + rest) != "&" + rest else "&"
 
 
 def _blocks(container, parent) -> Iterator[str | list[list[str]]]:

@@ -7,9 +7,10 @@ import io
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from portfolio.units import parse as parse_module
 from portfolio.units.importing import prepare, text_from_upload
 from portfolio.units.loader import load_files
 from portfolio.units.schema import (
@@ -19,6 +20,7 @@ from portfolio.units.schema import (
     ListItem,
     UnitDocument,
 )
+from portfolio.units.wordfile import markdown_lines
 from tests.units.layouts import LAYOUTS, plain_text, texts_of, tga_word
 
 UNITS = Path(__file__).resolve().parents[2] / "units"
@@ -251,3 +253,21 @@ def test_a_word_list_style_of_any_name_gives_its_level_from_its_numbering() -> N
         "where records are kept",
     ]
     assert draft.parsed.warnings == []
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ab *_#[]()|\\&;<>!/`-+.x1")), max_size=24))
+def test_a_word_files_text_reads_back_exactly_whatever_marks_it_holds(text: str) -> None:
+    """A Word file with a table is read as Markdown: any paragraph's text, asterisks, pipes,
+    ampersands and brackets included, comes back as it was."""
+    text = " ".join(text.split())
+    assume(any(ch.isalnum() for ch in text))
+    markdown = markdown_lines([text, [[text], [text]]])
+    lines = [line.text for line in parse_module._lines(markdown)]
+    assert lines == [bullet_free(text)] * 3
+
+
+def bullet_free(text: str) -> str:
+    """The text as the parser keeps it: a leading bullet is a list mark, not text."""
+    bullet = parse_module.BULLET.match(text)
+    return text[bullet.end() :].strip() if bullet and len(text) > bullet.end() else text
