@@ -259,6 +259,9 @@ class ParsedUnit:
     data: dict[str, Any] = field(default_factory=dict)
     warnings: list[ParseWarning] = field(default_factory=list)
     roles: dict[int, str] = field(default_factory=dict)
+    #: Lines that are not the unit's: page text, sections a unit file has no field for, text
+    #: printed twice.
+    dropped: set[int] = field(default_factory=set)
 
     @property
     def missing(self) -> list[str]:
@@ -272,7 +275,7 @@ class ParsedUnit:
     def refusal(self) -> str | None:
         """Why the text cannot become a unit whatever the admin types, in one line; None when
         it can. Most lines unplaced, or a section the unit's framework needs is missing."""
-        kept = [role for role in self.roles.values() if not _dropped(role)]
+        kept = [role for number, role in self.roles.items() if number not in self.dropped]
         unplaced = sum(1 for role in kept if role == "not placed")
         if kept and unplaced * 2 > len(kept):
             return (
@@ -306,16 +309,18 @@ class ParsedUnit:
         number = line if isinstance(line, int) else line.number
         self.roles.setdefault(number, role)
 
+    def drop(self, line: Line | int, reason: str) -> None:
+        """A line that is not part of the unit, and why."""
+        number = line if isinstance(line, int) else line.number
+        if number not in self.roles:
+            self.roles[number] = reason
+            self.dropped.add(number)
+
     def warnings_by_line(self) -> dict[int, list[str]]:
         found: dict[int, list[str]] = {}
         for warning in sorted(self.warnings):
             found.setdefault(warning.line, []).append(warning.message)
         return found
-
-
-def _dropped(role: str) -> bool:
-    """Roles of lines that are not the unit's (page text, sections without a field)."""
-    return "not imported" in role or "dropped" in role or role.startswith("heading of a section")
 
 
 def parse_unit_text(text: str) -> ParsedUnit:
@@ -330,11 +335,11 @@ def parse_unit_text(text: str) -> ParsedUnit:
         if name in seen:
             if [line.text for line in body] == [line.text for line in seen[name]]:
                 first = seen[name][0].number if seen[name] else heading.number
-                result.role(heading, f"printed twice (as from line {first}); not imported again")
+                result.drop(heading, f"printed twice (as from line {first}); not imported again")
                 for line in body:
-                    result.role(line, "printed twice; not imported again")
+                    result.drop(line, "printed twice; not imported again")
             else:
-                result.role(heading, "a second section of this name: not imported")
+                result.drop(heading, "a second section of this name: not imported")
                 result.warn(
                     heading.number,
                     f"'{heading.text}' appears a second time with different content; "
@@ -342,7 +347,7 @@ def parse_unit_text(text: str) -> ParsedUnit:
                     REPEATED,
                 )
                 for line in body:
-                    result.role(line, "not imported (second section of this name)")
+                    result.drop(line, "not imported (second section of this name)")
             continue
         seen[name] = body
         result.role(heading, f"heading: {name.replace('_', ' ')}")
@@ -467,7 +472,7 @@ def _split_sections(
             continue
         if key in OTHER_HEADINGS:
             skipped = line
-            result.role(line, "heading of a section a unit file has no field for")
+            result.drop(line, "heading of a section a unit file has no field for")
             if key not in ROUTINE_HEADINGS:
                 result.warn(
                     line.number,
@@ -478,10 +483,10 @@ def _split_sections(
             current = []
             continue
         if skipped is not None:
-            result.role(line, f"not imported (under '{skipped.text}')")
+            result.drop(line, f"not imported (under '{skipped.text}')")
             continue
         if _is_boilerplate(line):
-            result.role(line, "page text, not the unit: dropped")
+            result.drop(line, "page text, not the unit: dropped")
             continue
         current.append(line)
     return header, sections
@@ -509,7 +514,7 @@ def _read_header(lines: list[Line], result: ParsedUnit) -> None:
             result.role(line, "sector")
             continue
         if NOS_METADATA.match(line.text) or value_follows:
-            result.role(line, "page details a unit file has no field for: not imported")
+            result.drop(line, "page details a unit file has no field for: not imported")
             value_follows = bool(NOS_METADATA.match(line.text)) and line.text.endswith(":")
             continue
         release = RELEASE.match(line.text)
@@ -550,7 +555,7 @@ def _read_header(lines: list[Line], result: ParsedUnit) -> None:
                 pending_title = "title" not in data
             continue
         elif _repeats_code_and_title(line, data):
-            result.role(line, "code and title again: not imported again")
+            result.drop(line, "code and title again: not imported again")
         elif pending_title and _is_title(line.text):
             data["title"] = line.text
             result.role(line, "title")
@@ -759,6 +764,7 @@ def _drop_repeated_list(
         return
     for line in lines_of[half:]:
         result.roles[line.number] = "element list printed twice: not imported again"
+        result.dropped.add(line.number)
     result.warnings = [w for w in result.warnings if w.line not in {x.number for x in lines_of}]
     del elements[half:]
 

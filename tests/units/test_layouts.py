@@ -22,6 +22,7 @@ from portfolio.units.schema import (
 )
 from portfolio.units.wordfile import markdown_lines
 from tests.units.layouts import LAYOUTS, plain_text, texts_of, tga_word
+from tests.units.test_real_texts import EXPECTED, source_text
 
 UNITS = Path(__file__).resolve().parents[2] / "units"
 PACKAGE_UNITS = ["BSBCUS501", "MEM16003", "SITXCCS008", "TLII5018"]
@@ -58,9 +59,9 @@ def test_every_text_of_an_imported_unit_is_in_its_source_word_for_word() -> None
     """Nothing is invented: each title, criterion, item, note and paragraph of every unit read
     from every layout and from every published text kept for the tests is in its source."""
     sources = [LAYOUTS[layout](unit_file(code)) for code in PACKAGE_UNITS for layout in LAYOUTS]
-    texts = Path(__file__).resolve().parent / "texts"
     seeds = Path(__file__).resolve().parent.parent / "data" / "seeds"
-    sources += [p.read_text(encoding="utf-8") for p in [*texts.glob("*.txt"), *seeds.glob("*.txt")]]
+    sources += [source_text(code) for code in EXPECTED]
+    sources += [p.read_text(encoding="utf-8") for p in seeds.glob("*.txt")]
     checked = 0
     for source in sources:
         draft = prepare(source, code="ABC123", title="Supplied by the admin")

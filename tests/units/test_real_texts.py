@@ -8,11 +8,23 @@ from typing import Any
 import pytest
 import yaml
 
-from portfolio.units.importing import prepare
+from portfolio.units.importing import SOURCE_SUFFIXES, prepare, text_from_upload
 from portfolio.units.parse import parse_unit_text
 
 TEXTS = Path(__file__).resolve().parent / "texts"
 EXPECTED: dict[str, dict[str, Any]] = yaml.safe_load((TEXTS / "expected.yaml").read_text())
+
+
+def source(code: str) -> Path:
+    """The published text of ``code``: a .txt, .md, .html or .docx file, as it was published."""
+    (found,) = [p for p in TEXTS.glob(f"{code}.*") if p.suffix in SOURCE_SUFFIXES]
+    return found
+
+
+def source_text(code: str) -> str:
+    """Its text, read as the import page reads an upload."""
+    with source(code).open("rb") as stream:
+        return text_from_upload(source(code).name, stream)
 
 
 def count(items: list[Any]) -> int:
@@ -34,7 +46,7 @@ def test_there_are_texts_of_every_layout() -> None:
 @pytest.mark.parametrize("code", sorted(EXPECTED))
 def test_text_gives_the_counts_taken_by_hand(code: str) -> None:
     expected = EXPECTED[code]
-    text = (TEXTS / f"{code}.txt").read_text(encoding="utf-8")
+    text = source_text(code)
     parsed = parse_unit_text(text)
     data = parsed.data
     elements = data.get("elements", [])
@@ -77,7 +89,7 @@ def test_text_gives_the_counts_taken_by_hand(code: str) -> None:
 
 @pytest.mark.parametrize("code", sorted(EXPECTED))
 def test_text_becomes_a_valid_unit_once_code_title_and_release_are_known(code: str) -> None:
-    text = (TEXTS / f"{code}.txt").read_text(encoding="utf-8")
+    text = source_text(code)
     draft = prepare(text, code=code, title=EXPECTED[code]["title"] or f"Unit {code}", release=1)
     if "refused" in EXPECTED[code]:
         assert not draft.ok and EXPECTED[code]["refused"] in draft.refusal
