@@ -188,7 +188,9 @@ MD_TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?\s*$
 MD_BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
 MD_HEADING = re.compile(r"^#{1,6}\s+(.*?)(?:\s+#+)?$")
 MD_LINK = re.compile(r"\[([^\]]+)\]\([^)\s]*\)")
-MD_STRONG = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
+# Bold marks, dropped wherever they stand (a pair-matching pattern takes time growing with the
+# square of a line's length on a line of unclosed marks).
+MD_STRONG = re.compile(r"\*\*|(?<![\w_])__(?=[^\s_])|(?<=[^\s_])__(?![\w_])")
 MD_EMPHASIS = re.compile(r"(?<![\w*])\*(?=\S)([^*]+?)(?<=\S)\*(?![\w*])")
 MD_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|<>~])")
 INTRO_WORDS = re.compile(
@@ -433,7 +435,7 @@ def _markdown_text(body: str) -> str:
     if heading:
         body = heading.group(1)
     body = MD_LINK.sub(r"\1", body)
-    body = MD_STRONG.sub(r"\2", body)
+    body = MD_STRONG.sub("", body)
     body = MD_EMPHASIS.sub(r"\1", body)
     body = re.sub("\ue000(\\d+)\ue001", lambda m: kept[int(m.group(1))], body)
     return html.unescape(body).strip()
@@ -450,6 +452,11 @@ def _reads_as_nos(lines: list[Line]) -> bool:
     return marked and not package
 
 
+def _heading_key(line: Line) -> str:
+    """What a line would be looked up by as a heading: "" for a line that cannot be one."""
+    return line.key if line.text[0].isupper() and not line.marked else ""
+
+
 def _split_sections(
     lines: list[Line], result: ParsedUnit, *, nos: bool
 ) -> tuple[list[Line], list[tuple[str, Line, list[Line]]]]:
@@ -459,9 +466,9 @@ def _split_sections(
     current: list[Line] = header
     # Not a UK standard: "Performance criteria" is a table's column heading (of the elements
     # or the foundation skills), unless the text has no elements heading for it to be under.
-    has_elements = any(SECTION_HEADINGS.get(line.key) == "elements" for line in lines)
+    has_elements = any(SECTION_HEADINGS.get(_heading_key(line)) == "elements" for line in lines)
     for line in lines:
-        key = line.key if line.text[0].isupper() and not line.marked else ""
+        key = _heading_key(line)
         name = SECTION_HEADINGS.get(key)
         if name == "criteria" and not nos:
             in_table = bool(sections) and sections[-1][0] in ("elements", "foundation_skills")

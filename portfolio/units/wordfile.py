@@ -33,7 +33,9 @@ def text_from_docx(stream: IO[bytes]) -> str:
     Where there is a table the whole text is Markdown, so Markdown's marks in the text are
     escaped."""
     document = docx.Document(stream)
-    return markdown_lines(list(_blocks(document.element.body, document)))
+    # Each style's list level, worked out once: python-docx looks a style up slowly.
+    levels: dict[str | None, int | None] = {}
+    return markdown_lines(list(_blocks(document.element.body, document, levels)))
 
 
 def markdown_lines(blocks: list[str | list[list[str]]]) -> str:
@@ -66,26 +68,27 @@ def _ampersand(match: re.Match[str]) -> str:
     return "&amp;" if html.unescape("&" + rest) != "&" + rest else "&"
 
 
-def _blocks(container, parent) -> Iterator[str | list[list[str]]]:
+def _blocks(container, parent, levels: dict) -> Iterator[str | list[list[str]]]:
     """The body's paragraphs (a line each) and table rows (a list of each cell's lines)."""
     for child in container.iterchildren():
         if child.tag == qn("w:p"):
-            line = _paragraph_line(Paragraph(child, parent))
+            line = _paragraph_line(Paragraph(child, parent), levels)
             if line:
                 yield line
         elif child.tag == qn("w:tbl"):
-            yield from _rows(Table(child, parent))
+            yield from _rows(Table(child, parent), levels)
         elif child.tag == qn("w:sdt"):  # a content control: its content is the document's
             content = child.find(qn("w:sdtContent"))
             if content is not None:
-                yield from _blocks(content, parent)
+                yield from _blocks(content, parent, levels)
 
 
-def _rows(table: Table) -> Iterator[list[list[str]]]:
+def _rows(table: Table, levels: dict) -> Iterator[list[list[str]]]:
     """Each row's cells. A cell merged across columns is given once; merged down rows, its
     text is in its first row and the rows below have an empty cell in its place, so the
     columns stay where they are. A table inside a cell gives its lines to the cell."""
-    seen: list[object] = []  # kept, so that no element is compared after its id is reused
+    # Cells read, by id: the elements are kept as the values, so no id is reused meanwhile.
+    seen: dict[int, object] = {}
     for row in table.rows:
         cells: list[list[str]] = []
         previous = None
@@ -93,12 +96,12 @@ def _rows(table: Table) -> Iterator[list[list[str]]]:
             if cell._tc is previous:
                 continue
             previous = cell._tc
-            if any(cell._tc is done for done in seen):
+            if id(cell._tc) in seen:
                 cells.append([])
                 continue
-            seen.append(cell._tc)
+            seen[id(cell._tc)] = cell._tc
             lines: list[str] = []
-            for block in _blocks(cell._tc, cell):
+            for block in _blocks(cell._tc, cell, levels):
                 if isinstance(block, list):
                     lines += [line for inner in block for line in inner]
                 else:
@@ -108,25 +111,33 @@ def _rows(table: Table) -> Iterator[list[list[str]]]:
             yield cells
 
 
-def _paragraph_line(paragraph: Paragraph) -> str:
+def _paragraph_line(paragraph: Paragraph, levels: dict) -> str:
     text = " ".join(paragraph.text.split())
     if not text:
         return ""
-    level = _list_level(paragraph)
+    level = _list_level(paragraph, levels)
     if level is None:
         return text
     return f"{INDENT * level}• {text}"
 
 
-def _list_level(paragraph: Paragraph) -> int | None:
+def _list_level(paragraph: Paragraph, levels: dict) -> int | None:
     """The paragraph's list level from 0, or None when it is not a list item: its own
-    numbering level, else its style's name ("List Bullet 2" is level 1)."""
+    numbering level, else its style's (``levels`` keeps each style's once found)."""
     properties = paragraph._p.pPr
     numbering = properties.numPr if properties is not None else None
     if numbering is not None and numbering.numId is not None and numbering.numId.val != 0:
         level = numbering.ilvl
         return int(level.val) if level is not None else 0
-    style = paragraph.style
+    style_id = paragraph._p.style
+    if style_id not in levels:
+        levels[style_id] = _style_level(paragraph.style)
+    return levels[style_id]
+
+
+def _style_level(style) -> int | None:
+    """A paragraph style's list level: from its name ("List Bullet 2" is level 1), else its
+    own numbering; None for a style that is no list's (a heading, a body text)."""
     while style is not None:
         if "heading" in (style.name or "").lower():
             return None
