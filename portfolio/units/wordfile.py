@@ -58,7 +58,9 @@ def _escaped(line: str) -> str:
     escaping only what Markdown would change, so that it stays readable in the text box."""
     line = re.sub("&", _ampersand, line)  # "&amp;" in the text, not "&"
     line = re.sub(r"<(?=[A-Za-z/!])", "&lt;", line)  # "<br>" in the text, not "<"
-    line = re.sub(r"([\\*|]|__|\[(?=[^\]]*\]\())", lambda m: "\\" + m.group(1), line)
+    line = re.sub(r"([\\*|]|\[(?=[^\]]*\]\())", lambda m: "\\" + m.group(1), line)
+    # A run of underscores is bold to Markdown in pairs: each one of it is escaped.
+    line = re.sub(r"_{2,}", lambda m: "\\_" * len(m.group()), line)
     return re.sub(r"^(\s*)#", r"\1\\#", line)
 
 

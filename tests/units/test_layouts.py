@@ -7,7 +7,7 @@ import io
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from portfolio.units import parse as parse_module
@@ -258,6 +258,7 @@ def test_a_word_list_style_of_any_name_gives_its_level_from_its_numbering() -> N
 
 @settings(max_examples=500, deadline=None)
 @given(st.text(alphabet=st.sampled_from(list("ab *_#[]()|\\&;<>!/`-+.x1")), max_size=24))
+@example("1___")  # an odd run of underscores: escaped in pairs, one was once left to pair
 def test_a_word_files_text_reads_back_exactly_whatever_marks_it_holds(text: str) -> None:
     """A Word file with a table is read as Markdown: any paragraph's text, asterisks, pipes,
     ampersands and brackets included, comes back as it was."""
