@@ -28,6 +28,7 @@ from portfolio.extensions import (
     login_manager,
     migrate,
 )
+from portfolio.files.signatures import data_url
 from portfolio.headers import content_policy, secure
 from portfolio.text import count, day, day_and_time, file_size
 
@@ -117,6 +118,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from portfolio.units.admin import bp as admin_units_bp
     from portfolio.units.cli import units_cli
     from portfolio.units.views import bp as units_bp
+    from portfolio.verification.cli import verifications_cli
+    from portfolio.verification.views import bp as verification_bp
+    from portfolio.verification.views import outside as verify_bp
 
     for blueprint in (
         units_bp,
@@ -131,6 +135,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         admin_units_bp,
         admin_mail_bp,
         admin_cohorts_bp,
+        verification_bp,
+        verify_bp,
     ):
         app.register_blueprint(blueprint)
     for command in (
@@ -148,6 +154,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         mail_cli,
         cohorts_cli,
         reviews_cli,
+        verifications_cli,
     ):
         app.cli.add_command(command)
 
@@ -197,6 +204,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 
 def _register_template_helpers(app: Flask) -> None:
+    from portfolio.verification.services import statements_for
+
     zone = ZoneInfo(app.config["RTO_TIMEZONE"])
 
     @app.template_filter("au_date")
@@ -214,6 +223,9 @@ def _register_template_helpers(app: Flask) -> None:
 
     # Templates show what a person can do now by asking the policy, as views and services do.
     app.jinja_env.globals.update(may=may, Action=Action)
+    # A verifier's answer: each statement in words, and their drawn signature.
+    app.jinja_env.globals.update(verification_statements=statements_for)
+    app.add_template_filter(data_url, "signature_src")
 
     @app.context_processor
     def rto() -> dict[str, Any]:

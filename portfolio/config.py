@@ -47,6 +47,8 @@ ENVIRONMENT_KEYS = {
     "MAIL_TIMEOUT_SECONDS": "MAIL_TIMEOUT_SECONDS",
     "PUBLIC_URL": "PUBLIC_URL",
     "SETUP_LINK_DAYS": "SETUP_LINK_DAYS",
+    # A workplace supervisor's verification link works for this many days.
+    "VERIFICATION_LINK_DAYS": "VERIFICATION_LINK_DAYS",
     # Single sign-on with an OpenID Connect provider (Entra ID, Google Workspace, ...).
     "OIDC_ISSUER": "OIDC_ISSUER",
     "OIDC_CLIENT_ID": "OIDC_CLIENT_ID",
@@ -78,6 +80,8 @@ ENVIRONMENT_KEYS = {
     "PREVIEW_SECONDS": "PREVIEW_SECONDS",
     "PREVIEW_MEMORY_MB": "PREVIEW_MEMORY_MB",
     "LOGIN_ADDRESS_LIMIT": "LOGIN_ADDRESS_LIMIT",
+    # Requests from one address to the pages a verifier reaches by their emailed link.
+    "VERIFY_ADDRESS_LIMIT": "VERIFY_ADDRESS_LIMIT",
     "RATELIMIT_STORAGE_URI": "RATELIMIT_STORAGE_URI",
     "LOGIN_LOCK_FAILURES": "LOGIN_LOCK_FAILURES",
     "LOGIN_LOCK_MINUTES": "LOGIN_LOCK_MINUTES",
@@ -140,6 +144,7 @@ def defaults(instance_path: str) -> dict[str, object]:
         "MAIL_TIMEOUT_SECONDS": 30,
         # A set-up link for a new account works for this many days; a reset link for an hour.
         "SETUP_LINK_DAYS": 7,
+        "VERIFICATION_LINK_DAYS": 14,
         "OIDC_ISSUER": "",
         "OIDC_CLIENT_ID": "",
         "OIDC_CLIENT_SECRET": "",
@@ -177,6 +182,7 @@ def defaults(instance_path: str) -> dict[str, object]:
         # Failed logins from one address before it must wait (any accounts), and where the
         # counts are kept: memory:// is per process; redis://host:6379 is shared by all.
         "LOGIN_ADDRESS_LIMIT": "20 per 10 minutes",
+        "VERIFY_ADDRESS_LIMIT": "60 per 10 minutes",
         "RATELIMIT_STORAGE_URI": "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
         # Failed logins of one account in LOGIN_LOCK_MINUTES that lock it for that long.
@@ -233,6 +239,7 @@ def _coerce(key: str, value: str) -> object:
         "MAIL_PORT",
         "MAIL_TIMEOUT_SECONDS",
         "SETUP_LINK_DAYS",
+        "VERIFICATION_LINK_DAYS",
         "PDF_SECONDS",
     ):
         try:

@@ -6,7 +6,8 @@
   here (and, with signed download links, may be sent on to the evidence store). A response
   that set its own policy (a stored file, which is sandboxed) keeps it.
 - ``X-Frame-Options``: the same "no framing" for browsers that predate ``frame-ancestors``.
-- ``Referrer-Policy: same-origin``: no address of ours, with its ids, leaks to another site.
+- ``Referrer-Policy: same-origin``: no address of ours, with its ids, leaks to another site
+  (a page reached by a secret link sends none at all, and says so itself).
 - ``X-Content-Type-Options: nosniff``: a response is the type it says, never another.
 - ``Cache-Control: no-store`` on whatever a logged-in person is sent, unless the response says
   otherwise: a shared work PC's browser keeps no copy of a page with a USI or a temporary
@@ -51,7 +52,7 @@ def secure(
     headers.setdefault("Content-Security-Policy", policy)
     if "frame-ancestors 'self'" not in headers["Content-Security-Policy"]:
         headers.setdefault("X-Frame-Options", "DENY")
-    headers["Referrer-Policy"] = "same-origin"
+    headers.setdefault("Referrer-Policy", "same-origin")
     headers["X-Content-Type-Options"] = "nosniff"
     if signed_in and "Cache-Control" not in headers:
         headers["Cache-Control"] = "no-store"

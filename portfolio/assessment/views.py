@@ -63,6 +63,8 @@ from portfolio.previews import app_previews
 from portfolio.rendering import PreviewUnavailable, render_markdown
 from portfolio.saving import save
 from portfolio.text import count
+from portfolio.verification import services as verification
+from portfolio.verification.forms import CheckForm as VerifierCheckForm
 
 bp = Blueprint("review", __name__)
 
@@ -397,6 +399,8 @@ def _item_page(
         next_item=view.next_undecided(after=version),
         override=OverrideForm(),
         reject=RejectItemForm(),
+        verifications=verification.of_items(db.session, [version.item_id]).get(version.item_id, []),
+        check_verifier=VerifierCheckForm(),
     )
 
 

@@ -29,6 +29,7 @@ from portfolio.models import (
     OutcomeResult,
     Role,
     User,
+    VerifierCheck,
 )
 from portfolio.text import day
 
@@ -62,6 +63,14 @@ ACTIONS = {
     "enrolment.legal_hold_placed": "Legal hold placed",
     "enrolment.legal_hold_lifted": "Legal hold lifted",
     "retention.run": "Retention rules applied",
+    "verification.requested": "A third party asked to verify evidence (link emailed)",
+    "verification.viewed": "Verification link opened",
+    "verification.confirmed": "Evidence verified by the third party, signed",
+    "verification.declined": "Third party did not confirm the evidence, signed",
+    "verification.revoked": "Verification link withdrawn",
+    "verification.expired": "Verification link expired unanswered",
+    "verification.link-refused": "A verification link that does not work was opened",
+    "verification.verifier-checked": "Assessor's check on a verifier recorded",
 }
 
 #: Fields whose stored value is an enum member's value; shown by the member's label.
@@ -74,6 +83,7 @@ ENUM_FIELDS: dict[str, type[enum.Enum]] = {
     "roles": Role,
     "rule": EvidenceRule,
     "source": MappingSource,
+    "check": VerifierCheck,
 }
 #: Fields holding a user's id; shown by the user's name.
 USER_FIELDS = {"assessor_id": "Assessor", "learner_id": "Learner"}
@@ -97,7 +107,11 @@ LABELS = {
     "text_characters": "Characters of text destroyed",
 }
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-SUBJECT_KINDS = {"target": "Criterion", "submission": "Submission round"}
+SUBJECT_KINDS = {
+    "target": "Criterion",
+    "submission": "Submission round",
+    "verification": "Verification request",
+}
 
 
 def action_label(action: str) -> str:

@@ -92,6 +92,9 @@ class Action(enum.StrEnum):
     WITHDRAW = "enrolment:withdraw"
     CREDIT_TRANSFER = "enrolment:credit-transfer"
     LEGAL_HOLD = "enrolment:legal-hold"
+    REQUEST_VERIFICATION = "enrolment:request-verification"
+    REVOKE_VERIFICATION = "enrolment:revoke-verification"
+    CHECK_VERIFIER = "enrolment:check-verifier"
 
 
 Who = Callable[[Person, "EnrolmentFacts | None"], bool]
@@ -129,6 +132,12 @@ def _assessor(user: Person, enrolment: EnrolmentFacts | None) -> bool:
     return enrolment is not None and (
         user.has_role(Role.ASSESSOR) and enrolment.assessor_id == user.id
     )
+
+
+def _learner_or_assessor(user: Person, enrolment: EnrolmentFacts | None) -> bool:
+    """The enrolment's own learner or its assigned assessor: the two who ask a workplace
+    supervisor to vouch for its evidence."""
+    return _learner(user, enrolment) or _assessor(user, enrolment)
 
 
 def _staff(user: Person, enrolment: EnrolmentFacts | None) -> bool:
@@ -206,6 +215,13 @@ RULES: dict[Action, Rule] = {
     Action.CREDIT_TRANSFER: Rule(_admin, OPEN - DECIDED, "record a credit transfer"),
     # Kept past the retention dates for a complaint, appeal, audit or court matter.
     Action.LEGAL_HOLD: Rule(_admin),
+    # A workplace supervisor vouches for an item, by a link emailed to them, until the outcome.
+    Action.REQUEST_VERIFICATION: Rule(
+        _learner_or_assessor, WITH_LEARNER | WAITING | REVIEWING, "ask for a verification"
+    ),
+    # A link already sent can always be withdrawn.
+    Action.REVOKE_VERIFICATION: Rule(_learner_or_assessor),
+    Action.CHECK_VERIFIER: Rule(_assessor, REVIEWING, "record a check on a verifier"),
 }
 
 

@@ -32,6 +32,7 @@ from portfolio.models import (
     Submission,
     Target,
     User,
+    VerificationRequest,
 )
 from portfolio.units.services import UnitView, released
 
@@ -98,12 +99,18 @@ def portfolio_view(session: Session, enrolment: Enrolment) -> PortfolioView:
     )
 
 
+def _shown_to_verifier(session: Session, version: EvidenceVersion) -> bool:
+    """A verifier was sent this version: it stays as they were shown it."""
+    asked = select(VerificationRequest.id).where(VerificationRequest.version_id == version.id)
+    return session.scalar(asked.limit(1)) is not None
+
+
 def _editable_version(session: Session, actor: User, item: EvidenceItem) -> EvidenceVersion:
     """The version a change goes into: the current one, or a new copy if that was submitted."""
     check_state(Action.CHANGE_EVIDENCE, item.enrolment)
     current = item.current_version
     assert current is not None
-    if not current.frozen:
+    if not current.frozen and not _shown_to_verifier(session, current):
         return current
     fresh = EvidenceVersion(
         item=item,

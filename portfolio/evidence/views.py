@@ -59,6 +59,7 @@ from portfolio.previews import app_previews, word_preview
 from portfolio.rendering import PreviewUnavailable, render_markdown
 from portfolio.saving import posted_ids, save
 from portfolio.text import count
+from portfolio.verification import services as verification
 
 bp = Blueprint("evidence", __name__)
 
@@ -236,6 +237,7 @@ def show_item(item_id: int) -> str:
         notes={m.target_id: m.note for m in version.mappings},
         inline_types=INLINE_TYPES,
         docx=DOCX,
+        verifications=verification.of_items(db.session, [item.id]).get(item.id, []),
     )
 
 

@@ -2,13 +2,15 @@
 
 ``pack_data`` loads everything in a fixed number of queries whatever the number of items;
 ``build_pack`` lays it out with python-docx: cover, mapping table (landscape), evidence
-register, each item's content, gap sign-offs, declarations, corrections and the audit trail.
+register, each item's content, third-party verification, gap sign-offs, declarations,
+corrections and the audit trail.
 """
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import IO
 from zoneinfo import ZoneInfo
@@ -39,9 +41,17 @@ from portfolio.exports.docx_support import (
 from portfolio.exports.letterhead import Letterhead, new_document
 from portfolio.exports.markdown_docx import add_markdown
 from portfolio.files.filetypes import path_safe_name
-from portfolio.models import Enrolment, EvidenceRule, Submission, UnitRelease
+from portfolio.models import (
+    Enrolment,
+    EvidenceRule,
+    Submission,
+    UnitRelease,
+    VerificationRequest,
+    VerificationState,
+)
 from portfolio.models.base import StoredFileColumns, utcnow
 from portfolio.text import day, day_and_time, file_size
+from portfolio.verification import services as verification
 
 IMAGE_TYPES = {"image/png", "image/jpeg"}
 HEADING_FILL = "D9E2F3"
@@ -54,6 +64,8 @@ class PackData:
     review: ReviewView
     submissions: list[Submission]
     events: list[HistoryRow]
+    #: Each submitted item's verification requests by item id, newest first.
+    verifications: dict[int, list[VerificationRequest]] = field(default_factory=dict)
 
     @property
     def release(self) -> UnitRelease:
@@ -83,7 +95,8 @@ def pack_data(session: Session, enrolment: Enrolment, *, currency_years: int = 2
         )
     )
     events = describe(session, session.scalars(enrolment_events_query(enrolment)).all())
-    return PackData(enrolment, review, submissions, events)
+    verifications = verification.of_items(session, [s.item.id for s in review.items])
+    return PackData(enrolment, review, submissions, events, verifications)
 
 
 # --- Layout helpers -------------------------------------------------------------------------
@@ -164,6 +177,7 @@ def build_pack(
     _attempts(document, data, clock)
     _register(document, data, clock)
     _content(document, data, open_file)
+    _verifications(document, data, clock)
     _signoffs(document, data, clock)
     _declarations(document, data, clock)
     _corrections(document, data, clock)
@@ -408,6 +422,11 @@ def _register(document, data: PackData, clock: Clock) -> None:
                 )
         if submitted.possibly_not_current:
             checks.append("Dated more than the currency period before submission")
+        checks.extend(
+            f"Verified by {v.signer_name}, {v.verifier_position}"
+            for v in data.verifications.get(submitted.item.id, [])
+            if v.version_id == version.id and v.state is VerificationState.CONFIRMED
+        )
         cells = _row(
             table,
             [
@@ -478,6 +497,84 @@ def _file(document, evidence_file: StoredFileColumns, open_file) -> None:
         f" ({file_size(evidence_file.size)}, {evidence_file.content_type}), "
         f"SHA-256 {evidence_file.sha256}: in the audit bundle"
     )
+
+
+SIGNATURE_WIDTH = Cm(5)
+
+
+def _verifications(document, data: PackData, clock: Clock) -> None:
+    """Each request to a third party about a submitted item: who, what they said, what they
+    saw (by SHA-256) and their signature; unanswered ones in one line each."""
+    document.add_heading("Third-party verification", level=1)
+    asked = [(s, data.verifications.get(s.item.id, [])) for s in data.review.items]
+    if not any(requests for _, requests in asked):
+        document.add_paragraph("No workplace supervisor or other third party was asked.")
+        return
+    for submitted, requests in asked:
+        for request in requests:
+            _verification(document, submitted, request, clock)
+
+
+def _verification(document, submitted, request: VerificationRequest, clock: Clock) -> None:
+    version = request.version
+    document.add_heading(
+        f"E{submitted.item.number}: {request.verifier_name}, {request.state.label.lower()}",
+        level=2,
+    )
+    covers = (
+        "the submitted version"
+        if version.id == submitted.version.id
+        else f"not the submitted version {submitted.version.version}: not verified by this"
+    )
+    rows = [
+        ("Verifier", request.verifier_name),
+        ("Position", request.verifier_position),
+        ("Organisation", request.verifier_organisation),
+        ("Contact", request.verifier_email),
+        ("Relationship to the learner", request.relationship_to_learner),
+        ("Asked by", f"{request.requested_by.name}, {clock.datetime(request.requested_at)}"),
+        ("About", f"Version {version.version} ({covers})"),
+        ("State", request.state.label),
+    ]
+    if request.answered:
+        rows.append(("Signed", f"{request.signer_name}, {clock.datetime(request.closed_at)}"))
+        rows.append(
+            (
+                "Verifier checked",
+                f"{request.check_method.label} by {request.checked_by.name}, "
+                f"{clock.date(request.checked_at)}"
+                + (f": {request.check_note}" if request.check_note else "")
+                if request.check_method and request.checked_by
+                else "Not recorded",
+            )
+        )
+    elif request.closed_at:
+        rows.append(("Closed", clock.datetime(request.closed_at)))
+    _facts(document, rows)
+    if not request.answered:
+        return
+    for words, confirmed in verification.statements_for(request):
+        paragraph = document.add_paragraph(style="List Bullet")
+        paragraph.add_run("Yes: " if confirmed else "No: ").bold = True
+        paragraph.add_run(words)
+    if request.comment:
+        document.add_paragraph(xml_safe(f"Comment: {request.comment}"))
+    hashes = request.confirmed_hashes or {"text_sha256": "", "files": []}
+    seen = document.add_paragraph()
+    seen.add_run("What the verifier saw, by SHA-256").bold = True
+    for name, digest in [
+        (f"Text of version {version.version}", hashes["text_sha256"]),
+        *((f["name"], f["sha256"]) for f in hashes["files"]),
+    ]:
+        line = document.add_paragraph(style="List Bullet")
+        line.add_run(xml_safe(f"{name}: "))
+        monospace(line.add_run(digest)).font.size = HASH_FONT
+    if request.signature_png:
+        document.add_picture(io.BytesIO(request.signature_png), width=SIGNATURE_WIDTH)
+        caption = document.add_paragraph(style="Caption")
+        caption.add_run(
+            xml_safe(f"Signature of {request.signer_name}, {clock.datetime(request.closed_at)}")
+        )
 
 
 def _signoffs(document, data: PackData, clock: Clock) -> None:

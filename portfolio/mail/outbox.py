@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -46,10 +47,18 @@ def public_url(path: str) -> str:
     return str(current_app.config["PUBLIC_URL"]).rstrip("/") + path
 
 
+@dataclass(frozen=True)
+class Outsider:
+    """Someone with no account, written to at an address (a workplace supervisor)."""
+
+    name: str
+    email: str
+
+
 def write(
     session: Session,
     *,
-    to: User,
+    to: User | Outsider,
     kind: str,
     subject: str,
     link: str,
@@ -57,8 +66,9 @@ def write(
 ) -> Mail | None:
     """An email to ``to`` about ``kind`` (its words in ``templates/mail/<kind>.txt`` and
     ``.html``), sent after the caller commits, or kept for their digest. None when mail is off
-    or the account is deactivated."""
-    if not mail_on() or not to.active:
+    or the account is deactivated. Someone with no account is written to at once."""
+    user = to if isinstance(to, User) else None
+    if not mail_on() or (user is not None and not user.active):
         return None
     values = {
         "person": to,
@@ -68,9 +78,9 @@ def write(
         "account_link": public_url("/account"),
         **(context or {}),
     }
-    held = kind not in _NEVER_KEPT and to.notify is NotifyMode.DIGEST
+    held = user is not None and kind not in _NEVER_KEPT and user.notify is NotifyMode.DIGEST
     mail = Mail(
-        user=to,
+        user=user,
         to_address=to.email,
         kind=kind,
         subject=subject,

@@ -39,6 +39,7 @@ from portfolio.models.review import (
 )
 from portfolio.models.templates import AssessmentTemplate, TemplateItem, TemplateKind
 from portfolio.models.units import Element, Framework, Target, TargetKind, Unit, UnitRelease
+from portfolio.models.verification import VerificationRequest, VerificationState, VerifierCheck
 
 __all__ = [
     "AccountLink",
@@ -90,4 +91,7 @@ __all__ = [
     "UnitRelease",
     "User",
     "UserRole",
+    "VerificationRequest",
+    "VerificationState",
+    "VerifierCheck",
 ]

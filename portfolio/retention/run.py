@@ -59,6 +59,7 @@ from portfolio.models import (
     Submission,
     UnitOutcome,
     UnitRelease,
+    VerificationRequest,
 )
 from portfolio.retention.rules import (
     FINISHED,
@@ -276,6 +277,7 @@ def destroy_records(
         ("judgements", Judgement),
         ("unit outcomes", UnitOutcome),
         ("gap sign-offs", GapSignoff),
+        ("verifications", VerificationRequest),
     ):
         gone(label, delete(model).where(model.enrolment_id == of_enrolment))
     session.execute(

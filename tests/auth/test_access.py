@@ -14,6 +14,7 @@ import io
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import parse_qsl
 
@@ -66,7 +67,11 @@ from portfolio.models import (
     UnitOutcome,
     UnitRelease,
     User,
+    VerificationRequest,
+    VerificationState,
 )
+from portfolio.models.base import utcnow
+from portfolio.verification.rules import content_hashes
 from tests.conftest import PASSWORD
 from tests.dates import TODAY
 from tests.files import docx_bytes, png_bytes
@@ -283,6 +288,8 @@ class Route:
     export: str | None = None
     # False for a POST that only shows something (a file checked before it is imported).
     changes: bool = True
+    # Mail on, through the test SMTP server (a route that sends a link refuses without it).
+    mail: bool = False
 
     @property
     def id(self) -> str:
@@ -291,7 +298,9 @@ class Route:
     @property
     def scoped(self) -> bool:
         """Whether the route is about the owner's enrolment (so strangers get 404, not 403)."""
-        return self.path.startswith(("/enrolments/{", "/evidence/{", "/files/{"))
+        return self.path.startswith(
+            ("/enrolments/{", "/evidence/{", "/files/{", "/verifications/{")
+        )
 
     def refusal(self, persona: str) -> int:
         """The status a logged-in persona not allowed here gets."""
@@ -576,6 +585,54 @@ def finished_bundle(app: Flask, world: World) -> None:
     world.ids["job"] = job
 
 
+def verifier_body(world: World) -> dict:
+    return {
+        "name": "Sam Supervisor",
+        "email": "sam@depot.example.com",
+        "position": "Depot manager",
+        "organisation": "Harbour Depot",
+        "relationship": "Direct supervisor",
+    }
+
+
+def a_verification(app: Flask, world: World, *, answered: bool = False) -> None:
+    """A link sent to a supervisor about the log (answered: confirmed and signed), as the
+    service keeps it; the email itself is not needed here."""
+    from tests.verification.drawn import png
+
+    item = db.session.get(EvidenceItem, world.ids["item"])
+    request = VerificationRequest(
+        enrolment_id=world.ids["enrolment"],
+        version_id=item.current_version_id,
+        requested_by_id=world.users["owner"].id,
+        verifier_name="Sam Supervisor",
+        verifier_email="sam@depot.example.com",
+        verifier_position="Depot manager",
+        verifier_organisation="Harbour Depot",
+        relationship_to_learner="Direct supervisor",
+        token_hash="0" * 64,
+        expires_at=utcnow() + timedelta(days=14),
+    )
+    if answered:
+        request.state = VerificationState.CONFIRMED
+        request.closed_at = utcnow()
+        request.statements = {"own_work": True, "normal_performance": True, "dates_right": True}
+        request.signer_name = "Sam Supervisor"
+        request.signature_png = png()
+        request.confirmed_hashes = content_hashes(item.current_version)
+    db.session.add(request)
+    db.session.commit()
+    world.ids["verification"] = request.id
+
+
+def open_verification(app: Flask, world: World) -> None:
+    a_verification(app, world)
+
+
+def answered_verification(app: Flask, world: World) -> None:
+    a_verification(app, world, answered=True)
+
+
 REVIEW = "/enrolments/{enrolment}/review"
 
 
@@ -597,6 +654,24 @@ ROUTES = [
     Route("GET", "/files/{file}", VIEWERS),
     Route("GET", "/files/{file}/inline", VIEWERS),
     Route("GET", "/files/{file}/preview", VIEWERS),
+    # Asking a workplace supervisor to verify the log: its learner, or its assessor.
+    Route("GET", "/evidence/{item}/verifications/new", OWNER | ASSESSOR),
+    Route("POST", "/evidence/{item}/verifications/new", OWNER | ASSESSOR, verifier_body, mail=True),
+    Route(
+        "POST",
+        "/verifications/{verification}/revoke",
+        OWNER | ASSESSOR,
+        lambda w: {},
+        prepare=open_verification,
+    ),
+    Route(
+        "POST",
+        "/verifications/{verification}/check",
+        ASSESSOR,
+        lambda w: {"method": "phone_call", "note": "Rang the depot"},
+        stage="in_review",
+        prepare=answered_verification,
+    ),
     Route("GET", "/admin/users", ADMIN),
     Route("GET", "/admin/users/new", ADMIN),
     Route("POST", "/admin/users/new", ADMIN, new_user_body),
@@ -855,6 +930,11 @@ PUBLIC = {
     "auth.sso_callback",
     "units.index",
     "units.show",
+    # A verifier's emailed link and the files it shows (tests/verification/).
+    "verify.page",
+    "verify.download",
+    "verify.inline",
+    "verify.preview",
 }
 
 
@@ -959,6 +1039,13 @@ def database_state(app: Flask) -> dict[str, list]:
         "unit_releases": rows(UnitRelease.id, UnitRelease.release, UnitRelease.content_sha256),
         "stored": sorted(str(p) for p in evidence_dir.rglob("*") if p.is_file()),
         "jobs": rows(Job.id, Job.state, Job.result_key),
+        "verifications": rows(
+            VerificationRequest.id,
+            VerificationRequest.version_id,
+            VerificationRequest.state,
+            VerificationRequest.check_method,
+            VerificationRequest.check_note,
+        ),
     }
 
 
@@ -1006,6 +1093,7 @@ def assert_one_export(before: dict, after: dict, kind: str, new_jobs: set[str]) 
 @pytest.mark.parametrize("persona", PERSONAS)
 @pytest.mark.parametrize("route", ROUTES, ids=[r.id for r in ROUTES])
 def test_route_access(
+    request: pytest.FixtureRequest,
     app: Flask,
     snapshots: Snapshots,
     client: FlaskClient,
@@ -1023,6 +1111,8 @@ def test_route_access(
     world = staged(
         app, snapshots, route, lambda: make_world(app, client, make_user, make_enrolment, login)
     )
+    if route.mail:
+        request.getfixturevalue("smtp")
     if persona != "anonymous":
         login(world.users[persona])
     url = route.path.format(**world.ids)

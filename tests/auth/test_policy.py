@@ -63,6 +63,9 @@ WHOSE = {
     Action.WITHDRAW: frozenset({"admin"}),
     Action.CREDIT_TRANSFER: frozenset({"admin"}),
     Action.LEGAL_HOLD: frozenset({"admin"}),
+    # A workplace supervisor is asked, by email, by the learner or their assessor.
+    Action.REQUEST_VERIFICATION: frozenset({"learner", "assessor"}),
+    Action.REVOKE_VERIFICATION: frozenset({"learner", "assessor"}),
     **dict.fromkeys(
         (
             Action.START_REVIEW,
@@ -77,6 +80,7 @@ WHOSE = {
             Action.CORRECT_JUDGEMENT,
             Action.CORRECT_SIGNOFF,
             Action.CORRECT_OUTCOME,
+            Action.CHECK_VERIFIER,
         ),
         frozenset({"assessor"}),
     ),
@@ -167,6 +171,15 @@ def test_the_review_queue_holds_what_waits_for_the_assessor_or_is_being_reviewed
         S.RESUBMITTED,
         S.IN_REVIEW,
     }
+
+
+def test_a_verification_is_asked_for_until_the_outcome_and_withdrawn_at_any_time() -> None:
+    """Once decided, nothing more is asked of a verifier; a link sent can still be withdrawn."""
+    assert RULES[Action.REQUEST_VERIFICATION].states == (
+        set(S) - {S.DECIDED, S.WITHDRAWN, S.CREDIT_TRANSFER}
+    )
+    assert RULES[Action.REVOKE_VERIFICATION].states is None
+    assert RULES[Action.CHECK_VERIFIER].states == {S.IN_REVIEW}
 
 
 def test_once_decided_only_corrections_another_attempt_and_reading_are_allowed() -> None:

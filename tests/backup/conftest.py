@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import os
 from collections.abc import Callable, Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -123,9 +123,12 @@ def populate() -> None:
         Unit,
         UnitRelease,
         User,
+        VerificationRequest,
+        VerificationState,
     )
     from portfolio.units.loader import load_directory
     from portfolio.units.sync import sync_units
+    from portfolio.verification.rules import content_hashes
 
     session = db.session
     loaded = load_directory(UNITS_DIR)
@@ -256,12 +259,34 @@ def populate() -> None:
         session, actor=admin, name="Kim Learner", email="kim@example.org", roles={Role.LEARNER}
     )
     kim_mem = enrol(session, actor=admin, learner=kim, unit_code="MEM16003", assessor=assessor)
-    create_item(
+    notes = create_item(
         session,
         actor=kim,
         enrolment=kim_mem,
         fields=ItemFields("Customer notes", EvidenceType.REPORT, date(2026, 9, 1), "Notes."),
         files=[],
+    )
+    # Kim's supervisor confirmed the notes and signed (a drawing kept as bytes, the hashes
+    # seen as JSON), as the verification service records an answer; the email is not needed.
+    session.add(
+        VerificationRequest(
+            enrolment_id=kim_mem.id,
+            version_id=notes.current_version.id,
+            requested_by_id=kim.id,
+            verifier_name="Pat Supervisor",
+            verifier_email="pat@works.example.com",
+            verifier_position="Shift lead",
+            verifier_organisation="Works Ltd",
+            relationship_to_learner="Supervisor",
+            token_hash="1" * 64,
+            expires_at=datetime(2026, 12, 1, tzinfo=UTC),
+            state=VerificationState.CONFIRMED,
+            closed_at=datetime(2026, 11, 20, tzinfo=UTC),
+            statements={"own_work": True, "normal_performance": True, "dates_right": True},
+            signer_name="Pat Supervisor",
+            signature_png=png_bytes(120, 40),
+            confirmed_hashes=content_hashes(notes.current_version),
+        )
     )
     # A photo Kim uploaded ahead of a form she has not sent yet.
     hold_upload(

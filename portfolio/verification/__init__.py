@@ -1,0 +1,1 @@
+"""Third-party verification of evidence by a workplace supervisor with no account."""

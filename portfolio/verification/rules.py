@@ -1,0 +1,200 @@
+"""What a verification request and a verifier's answer need, and what the audit log keeps of
+them: pure functions, tested without a database (``tests/verification/test_rules.py``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from portfolio.auth.services import EMAIL, normalise_email
+from portfolio.errors import ServiceError
+from portfolio.models import VerificationState, VerifierCheck
+
+#: Open requests one item may have at a time: enough for two supervisors and a resend.
+MAX_OPEN_PER_ITEM = 5
+
+
+@dataclass(frozen=True)
+class Statement:
+    key: str
+    #: The words the verifier confirms or declines; ``{learner}`` and ``{work_date}`` filled in.
+    words: str
+
+    def said(self, learner: str, work_date: date) -> str:
+        return self.words.format(learner=learner, work_date=f"{work_date:%d/%m/%Y}")
+
+
+STATEMENTS = (
+    Statement("own_work", "This is {learner}'s own work."),
+    Statement("normal_performance", "It reflects how {learner} normally performs at work."),
+    Statement("dates_right", "The dates are right: the work was done on or about {work_date}."),
+)
+STATEMENT_KEYS = tuple(s.key for s in STATEMENTS)
+
+
+@dataclass(frozen=True)
+class Verifier:
+    """The third party asked to verify: who they are and how they know the learner."""
+
+    name: str
+    email: str
+    position: str
+    organisation: str
+    relationship: str
+
+
+def checked_verifier(verifier: Verifier, *, learner_email: str, requester_email: str) -> Verifier:
+    """A verifier as kept (trimmed), once everything an auditor asks of one is given. The
+    learner cannot be their own verifier, nor can whoever asks."""
+    fields = (
+        ("name", verifier.name, "Give the verifier's full name."),
+        ("email", verifier.email, "Give the verifier's email address: the link is sent there."),
+        ("position", verifier.position, "Give the verifier's position (e.g. Store manager)."),
+        ("organisation", verifier.organisation, "Give the organisation the verifier works for."),
+        (
+            "relationship",
+            verifier.relationship,
+            "Say how the verifier knows the learner (e.g. their direct supervisor since 2024).",
+        ),
+    )
+    for field, value, missing in fields:
+        if not value.strip():
+            raise ServiceError(missing, field)
+        if len(value.strip()) > (254 if field == "email" else 200):
+            raise ServiceError("That is too long: keep it under 200 characters.", field)
+    email = normalise_email(verifier.email)
+    if not EMAIL.match(email):
+        raise ServiceError(f"{verifier.email.strip()!r} is not an email address.", "email")
+    if email in (normalise_email(learner_email), normalise_email(requester_email)):
+        raise ServiceError(
+            "A verifier is someone else: the learner, or whoever asks, cannot verify the "
+            "evidence themselves.",
+            "email",
+        )
+    return Verifier(
+        verifier.name.strip(),
+        email,
+        verifier.position.strip(),
+        verifier.organisation.strip(),
+        verifier.relationship.strip(),
+    )
+
+
+def text_sha256(title: str, evidence_type: str, work_date: date, description: str) -> str:
+    """The hash of an item's words: title, type, date of the work and description, as JSON."""
+    canonical = json.dumps(
+        {
+            "title": title,
+            "evidence_type": evidence_type,
+            "work_date": work_date.isoformat(),
+            "description": description,
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def content_hashes(version: Any) -> dict[str, Any]:
+    """What a verifier is shown of a version, as hashes: its words and each of its files."""
+    return {
+        "text_sha256": text_sha256(
+            version.title,
+            str(getattr(version.evidence_type, "value", version.evidence_type)),
+            version.work_date,
+            version.description,
+        ),
+        "files": [
+            {"name": f.display_name, "size": f.size, "sha256": f.sha256} for f in version.files
+        ],
+    }
+
+
+def shown_token(hashes: Mapping[str, Any]) -> str:
+    """One hash of everything shown, carried by the verifier's form: an answer is taken only
+    for the content the page showed."""
+    canonical = json.dumps(hashes, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the verifier sent: each statement "yes" or "no", a comment, their typed name."""
+
+    statements: Mapping[str, str]
+    comment: str
+    signer_name: str
+
+
+def checked_answer(answer: Answer, *, verifier_name: str) -> tuple[dict[str, bool], str, str]:
+    """The statements as {key: confirmed}, the comment and the signer's name; a statement left
+    unanswered, or a declined one without a comment, is refused."""
+    statements: dict[str, bool] = {}
+    for statement in STATEMENTS:
+        value = answer.statements.get(statement.key, "")
+        if value not in ("yes", "no"):
+            raise ServiceError(
+                "Answer every statement: confirm it or say it is not so.", statement.key
+            )
+        statements[statement.key] = value == "yes"
+    comment = answer.comment.strip()
+    if not all(statements.values()) and not comment:
+        raise ServiceError(
+            "Say in the comment what is not so, for the assessor to follow up.", "comment"
+        )
+    signer = answer.signer_name.strip()
+    if not signer:
+        raise ServiceError("Type your full name to sign.", "signer_name")
+    if len(signer) > 200 or len(comment) > 5000:
+        raise ServiceError("That is too long.", "comment" if len(comment) > 5000 else "signer_name")
+    return statements, comment, signer
+
+
+def outcome(statements: Mapping[str, bool]) -> VerificationState:
+    """Confirmed when every statement is; otherwise not confirmed."""
+    return VerificationState.CONFIRMED if all(statements.values()) else VerificationState.DECLINED
+
+
+def checked_check(method: str, note: str) -> tuple[VerifierCheck, str]:
+    """The assessor's check on a verifier: how it was made, with a note (needed for "other")."""
+    try:
+        chosen = VerifierCheck(method)
+    except ValueError:
+        raise ServiceError("Choose how you checked the verifier.", "method") from None
+    if chosen is VerifierCheck.OTHER and not note.strip():
+        raise ServiceError("Say how you checked the verifier.", "note")
+    return chosen, note.strip()
+
+
+def requested_payload(verifier: Verifier, *, version: int, expires_at: Any) -> dict[str, Any]:
+    """What the audit log keeps of a request: who was asked, about which version, until when."""
+    return {
+        "version": version,
+        "verifier": {
+            "name": verifier.name,
+            "email": verifier.email,
+            "position": verifier.position,
+            "organisation": verifier.organisation,
+            "relationship": verifier.relationship,
+        },
+        "expires_at": expires_at,
+    }
+
+
+def answered_payload(
+    statements: Mapping[str, bool], *, signer: str, hashes: Mapping[str, Any], address: str | None
+) -> dict[str, Any]:
+    """What the audit log keeps of an answer: each statement, the signer, the hashes seen."""
+    return {
+        "statements": dict(statements),
+        "signer": signer,
+        "text_sha256": hashes["text_sha256"],
+        "files": [{"name": f["name"], "sha256": f["sha256"]} for f in hashes["files"]],
+        "address": address,
+    }

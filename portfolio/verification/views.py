@@ -1,0 +1,275 @@
+"""Verification pages: asking a workplace supervisor to verify an item (learner, assessor),
+the supervisor's page reached by the emailed link (no account), and the assessor's check.
+
+The supervisor's pages show one evidence version, its files and the criteria it is mapped to,
+nothing else of the learner; they are kept in no cache, send no referrer (the token is in the
+address) and are rate limited by address.
+"""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
+
+from portfolio.auth.permissions import Action, require
+from portfolio.extensions import db, limiter
+from portfolio.files.serving import DOCX, INLINE_TYPES, send_stored
+from portfolio.files.uploads import storage
+from portfolio.models import EvidenceFile, EvidenceItem, VerificationRequest
+from portfolio.previews import app_previews, word_preview
+from portfolio.rendering import PreviewUnavailable, render_markdown
+from portfolio.saving import save
+from portfolio.verification import services
+from portfolio.verification.forms import AnswerForm, CheckForm, RequestForm, RevokeForm
+from portfolio.verification.rules import STATEMENTS, Answer, Verifier, content_hashes, shown_token
+
+bp = Blueprint("verification", __name__)
+#: The pages a verifier reaches by their link.
+outside = Blueprint("verify", __name__)
+
+
+def _address_limit() -> str:
+    return current_app.config["VERIFY_ADDRESS_LIMIT"]
+
+
+limiter.limit(
+    _address_limit,
+    error_message="Too many requests from your network in a short time. Wait a few minutes, "
+    "then open the link again.",
+)(outside)
+
+
+@outside.after_request
+def _private(response: Response) -> Response:
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+def _request(request_id: int, action: Action) -> VerificationRequest:
+    verification = db.get_or_404(VerificationRequest, request_id)
+    require(current_user, action, verification.enrolment)
+    return verification
+
+
+@bp.route("/evidence/<int:item_id>/verifications/new", methods=["GET", "POST"])
+@login_required
+def ask(item_id: int) -> str | Response:
+    """Ask a workplace supervisor, by email, to verify the item as it is now."""
+    item = db.get_or_404(EvidenceItem, item_id)
+    require(current_user, Action.REQUEST_VERIFICATION, item.enrolment)
+    form = RequestForm()
+    if form.validate_on_submit():
+        verifier = Verifier(
+            form.name.data or "",
+            form.email.data or "",
+            form.position.data or "",
+            form.organisation.data or "",
+            form.relationship.data or "",
+        )
+        saved = save(
+            form,
+            lambda: services.request_verification(
+                db.session, actor=current_user, item=item, verifier=verifier
+            ),
+        )
+        if saved.ok:
+            flash(
+                f"A link to verify {item.reference} is on its way to {verifier.name.strip()}. "
+                "You will get an email when they answer.",
+                "success",
+            )
+            return redirect(url_for("evidence.show_item", item_id=item.id))
+    elif request.method == "POST":
+        flash("The form had expired; nothing was sent. Please try again.", "error")
+    return render_template(
+        "verification/ask.html",
+        form=form,
+        item=item,
+        version=item.current_version,
+        statements=[
+            s.said(item.enrolment.learner.name, item.current_version.work_date) for s in STATEMENTS
+        ],
+        days=current_app.config["VERIFICATION_LINK_DAYS"],
+    )
+
+
+@bp.post("/verifications/<int:request_id>/revoke")
+@login_required
+def revoke(request_id: int) -> Response:
+    """Withdraw a link not yet answered."""
+    verification = _request(request_id, Action.REVOKE_VERIFICATION)
+    form = RevokeForm()
+    if not form.validate_on_submit():
+        flash("The form had expired; the link was not withdrawn. Please try again.", "error")
+    elif save(
+        None, lambda: services.revoke(db.session, actor=current_user, request=verification)
+    ).ok:
+        flash(f"The link to {verification.verifier_name} no longer works.", "success")
+    return redirect(request.form.get("next") or _item_url(verification))
+
+
+@bp.post("/verifications/<int:request_id>/check")
+@login_required
+def check(request_id: int) -> Response:
+    """The assessor records how they made sure the verifier is who they say."""
+    verification = _request(request_id, Action.CHECK_VERIFIER)
+    form = CheckForm()
+    if not form.validate_on_submit():
+        flash("The form had expired; the check was not recorded. Please try again.", "error")
+    elif save(
+        None,
+        lambda: services.record_check(
+            db.session,
+            actor=current_user,
+            request=verification,
+            method=form.method.data or "",
+            note=form.note.data or "",
+        ),
+    ).ok:
+        flash(f"Your check on {verification.verifier_name} is recorded.", "success")
+    return redirect(
+        url_for(
+            "review.item",
+            enrolment_id=verification.enrolment_id,
+            version_id=request.form.get("back_to", type=int) or verification.version_id,
+        )
+        + f"#verification-{verification.id}"
+    )
+
+
+def _item_url(verification: VerificationRequest) -> str:
+    return url_for("evidence.show_item", item_id=verification.version.item_id)
+
+
+# The verifier's pages.
+
+
+def _dead(token: str) -> tuple[str, int]:
+    services.refused(db.session, token, request.remote_addr)
+    db.session.commit()
+    return render_template("verification/dead.html", message=services.DEAD_LINK), 410
+
+
+def _open(token: str) -> VerificationRequest | None:
+    verification = services.find_open(db.session, token)
+    if verification is None:
+        db.session.commit()  # an expiry found here is kept
+    return verification
+
+
+@outside.route("/verify/<token>", methods=["GET", "POST"])
+def page(token: str) -> str | tuple[str, int] | Response:
+    """The evidence a verifier was asked about, the statements, and their signature."""
+    verification = _open(token)
+    if verification is None:
+        return _dead(token)
+    version = verification.version
+    form = AnswerForm()
+    if request.method == "POST":
+        if form.validate_on_submit():
+            saved = save(
+                form,
+                lambda: services.answer(
+                    db.session,
+                    request=verification,
+                    answer=Answer(
+                        {s.key: form[s.key].data or "" for s in STATEMENTS},
+                        form.comment.data or "",
+                        form.signer_name.data or "",
+                    ),
+                    signature=form.signature.data or "",
+                    shown=form.shown.data or "",
+                    address=request.remote_addr,
+                ),
+            )
+            if saved.ok:
+                return render_template("verification/thanks.html", verification=verification)
+            verification = _open(token)
+            if verification is None:
+                return _dead(token)
+        else:
+            flash("The form had expired; nothing was sent. Please answer again.", "error")
+    else:
+        services.viewed(db.session, verification, request.remote_addr)
+        db.session.commit()
+        form.signer_name.data = verification.verifier_name
+    form.shown.data = shown_token(content_hashes(version))
+    return render_template(
+        "verification/verify.html",
+        form=form,
+        verification=verification,
+        version=version,
+        token=token,
+        learner=verification.enrolment.learner.name,
+        unit=verification.enrolment.unit_release,
+        statements=[
+            (s.key, s.said(verification.enrolment.learner.name, version.work_date))
+            for s in STATEMENTS
+        ],
+        targets=sorted((m.target for m in version.mappings), key=lambda t: t.position),
+        notes={m.target_id: m.note for m in version.mappings},
+        description=render_markdown(version.description),
+        inline_types=INLINE_TYPES,
+        docx=DOCX,
+        file_url=lambda kind, f: url_for(f".{kind}", token=token, file_id=f.id),
+    ), (400 if request.method == "POST" else 200)
+
+
+def _shown_file(token: str, file_id: int) -> EvidenceFile:
+    """A file of the version the link is about, while the link works."""
+    verification = services.find_open(db.session, token)
+    if verification is None:
+        db.session.commit()
+        abort(410, description=services.DEAD_LINK)
+    evidence_file = db.session.get(EvidenceFile, file_id)
+    if evidence_file is None or evidence_file.version_id != verification.version_id:
+        abort(404)
+    return evidence_file
+
+
+@outside.get("/verify/<token>/files/<int:file_id>")
+def download(token: str, file_id: int) -> Response:
+    """One of the version's files, as a download."""
+    return send_stored(_shown_file(token, file_id), inline=False)
+
+
+@outside.get("/verify/<token>/files/<int:file_id>/inline")
+def inline(token: str, file_id: int) -> Response:
+    """One of the version's images or PDFs, shown in the browser."""
+    return send_stored(_shown_file(token, file_id), inline=True)
+
+
+@outside.get("/verify/<token>/files/<int:file_id>/preview")
+def preview(token: str, file_id: int) -> str:
+    """One of the version's Word files, read in the browser."""
+    evidence_file = _shown_file(token, file_id)
+    if evidence_file.content_type != DOCX:
+        abort(404, description="Only Word (.docx) files have a preview.")
+    try:
+        with storage().open(evidence_file.storage_key) as fp:
+            html = word_preview(fp, evidence_file.sha256, *app_previews())
+        problem = None
+    except PreviewUnavailable as error:
+        html, problem = None, str(error)
+    return make_response(
+        render_template(
+            "verification/preview.html",
+            evidence_file=evidence_file,
+            html=html,
+            problem=problem,
+            token=token,
+        )
+    )
