@@ -108,6 +108,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from portfolio.enrolments.admin import bp as admin_enrolments_bp
     from portfolio.enrolments.cli import enrolments_cli
     from portfolio.evidence.views import bp as evidence_bp
+    from portfolio.evidence.views import report_outside as report_bp
     from portfolio.exports.cli import exports_cli
     from portfolio.exports.views import bp as exports_bp
     from portfolio.files.cli import files_cli, storage_cli
@@ -137,6 +138,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         admin_cohorts_bp,
         verification_bp,
         verify_bp,
+        report_bp,
     ):
         app.register_blueprint(blueprint)
     for command in (

@@ -58,13 +58,15 @@ from portfolio.models import (
     OutcomeResult,
     SignoffFile,
     Target,
+    VerificationRequest,
 )
 from portfolio.previews import app_previews
 from portfolio.rendering import PreviewUnavailable, render_markdown
 from portfolio.saving import save
-from portfolio.text import count
+from portfolio.text import count, day
 from portfolio.verification import services as verification
 from portfolio.verification.forms import CheckForm as VerifierCheckForm
+from portfolio.verification.rules import signoff_notes
 
 bp = Blueprint("review", __name__)
 
@@ -483,6 +485,10 @@ def sign_off(enrolment_id: int, target_id: int) -> str | Response:
         for t in view.targets
         if t.id != target.id and view.is_gap(t)
     ]
+    reports = verification.reports_seeing(db.session, enrolment, target.id)
+    chosen = next((r for r in reports if r.id == request.args.get("report", type=int)), None)
+    if request.method == "GET" and chosen is not None:
+        _from_report(form, chosen, target)
     if form.validate_on_submit():
         covered = [target, *(_target(enrolment, other) for other in form.also.data or [])]
 
@@ -510,7 +516,24 @@ def sign_off(enrolment_id: int, target_id: int) -> str | Response:
                 listed = ", ".join(refs[:-1]) + f" and {refs[-1]}"
                 flash(f"The gaps at {listed} are signed off by one record{judged}.", "success")
             return _back(enrolment, target.anchor)
-    return render_template("review/signoff.html", view=view, e=enrolment, target=target, form=form)
+    return render_template(
+        "review/signoff.html", view=view, e=enrolment, target=target, form=form, reports=reports
+    )
+
+
+def _from_report(form: SignoffForm, report: VerificationRequest, target: Target) -> None:
+    """The sign-off form filled in from a third party's report that saw ``target``."""
+    assert report.report_item is not None and report.closed_at is not None
+    form.method.data = GapMethod.THIRD_PARTY_REPORT.value
+    form.held_on.data = report.observed_on
+    form.notes.data = signoff_notes(
+        signer=report.signer_name,
+        position=report.verifier_position,
+        organisation=report.verifier_organisation,
+        signed=day(report.closed_at, ZoneInfo(current_app.config["RTO_TIMEZONE"])),
+        item=report.report_item.reference,
+        note=(report.observations or {})[str(target.id)]["note"],
+    )
 
 
 @bp.route(

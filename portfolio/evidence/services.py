@@ -110,6 +110,14 @@ def _editable_version(session: Session, actor: User, item: EvidenceItem) -> Evid
     check_state(Action.CHANGE_EVIDENCE, item.enrolment)
     current = item.current_version
     assert current is not None
+    report = session.scalar(
+        select(VerificationRequest.signer_name).where(VerificationRequest.report_item_id == item.id)
+    )
+    if report is not None:
+        raise ServiceError(
+            f"{item.reference} is {report}'s signed third-party report: it stays as they wrote "
+            "it. Ask them for another report to add to it."
+        )
     if not current.frozen and not _shown_to_verifier(session, current):
         return current
     fresh = EvidenceVersion(

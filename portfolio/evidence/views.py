@@ -28,6 +28,7 @@ from portfolio.enrolments.progress import coverage, learner_feedback, standing, 
 from portfolio.enrolments.services import list_enrolments
 from portfolio.errors import ServiceError
 from portfolio.evidence.forms import ItemForm, PlainForm, SubmitForm
+from portfolio.evidence.reports import asked_targets, file_report, observed, report_of
 from portfolio.evidence.rules import DECLARATION, ItemFields
 from portfolio.evidence.services import (
     attach_to_target,
@@ -52,6 +53,7 @@ from portfolio.models import (
     EvidenceFile,
     EvidenceItem,
     EvidenceType,
+    RequestKind,
     Role,
     Target,
 )
@@ -59,9 +61,14 @@ from portfolio.previews import app_previews, word_preview
 from portfolio.rendering import PreviewUnavailable, render_markdown
 from portfolio.saving import posted_ids, save
 from portfolio.text import count
+from portfolio.verification import pages
 from portfolio.verification import services as verification
+from portfolio.verification.forms import ReportForm
+from portfolio.verification.rules import Report
 
 bp = Blueprint("evidence", __name__)
+#: The page a third party reaches by their emailed report link.
+report_outside = pages.outside("report", __name__)
 
 
 def _enrolment(enrolment_id: int, permission: Action) -> Enrolment:
@@ -132,6 +139,7 @@ def portfolio(enrolment_id: int) -> str:
             attempts_allowed=current_app.config["ATTEMPTS_ALLOWED"],
         ),
         gaps_only=request.args.get("gaps") == "1",
+        reports=verification.reports_of(db.session, enrolment),
     )
 
 
@@ -228,6 +236,7 @@ def show_item(item_id: int) -> str:
         if version is None:
             abort(404, description=f"{item.reference} has no version {number}.")
     targets = {m.target_id: m.target for m in version.mappings}
+    report = report_of(db.session, item)
     return render_template(
         "evidence/item.html",
         item=item,
@@ -238,6 +247,8 @@ def show_item(item_id: int) -> str:
         inline_types=INLINE_TYPES,
         docx=DOCX,
         verifications=verification.of_items(db.session, [item.id]).get(item.id, []),
+        report=report,
+        observed=observed(db.session, report) if report else [],
     )
 
 
@@ -394,3 +405,59 @@ def preview(file_id: int) -> str:
         item=evidence_file.version.item,
         version=evidence_file.version,
     )
+
+
+@report_outside.route("/report/<token>", methods=["GET", "POST"])
+def third_party_report(token: str) -> str | tuple[str, int] | Response:
+    """A third party's report on the learner's work: each criterion asked about seen or not,
+    with a note, the day they last saw it, and their signature."""
+    asked = pages.working(token, RequestKind.REPORT)
+    if asked is None:
+        return pages.dead(token)
+    form = ReportForm()
+    targets = asked_targets(db.session, asked)
+    problems: dict[str, str] = {}
+    if request.method == "POST":
+        if form.validate_on_submit():
+            report = Report(
+                seen={t.id: request.form.get(f"seen-{t.id}", "") for t in targets},
+                notes={t.id: request.form.get(f"note-{t.id}", "") for t in targets},
+                observed_on=form.observed_on.data,
+                comment=form.comment.data or "",
+                signer_name=form.signer_name.data or "",
+            )
+
+            def send() -> EvidenceItem:
+                try:
+                    return file_report(
+                        db.session,
+                        request=asked,
+                        report=report,
+                        signature=form.signature.data or "",
+                        address=request.remote_addr,
+                    )
+                except ServiceError as error:
+                    problems[error.field or ""] = error.message
+                    raise
+
+            if save(form, send).ok:
+                return render_template("verification/thanks.html", verification=asked)
+            asked = pages.working(token, RequestKind.REPORT)
+            if asked is None:
+                return pages.dead(token)
+        elif "csrf_token" in form.errors:
+            flash("The form had expired; nothing was sent. Please send it again.", "error")
+    else:
+        verification.viewed(db.session, asked, request.remote_addr)
+        db.session.commit()
+        form.signer_name.data = asked.verifier_name
+    return render_template(
+        "verification/report.html",
+        form=form,
+        request_=asked,
+        learner=asked.enrolment.learner.name,
+        unit=asked.enrolment.unit_release,
+        targets=targets,
+        sent=request.form,
+        errors=problems,
+    ), (400 if request.method == "POST" else 200)

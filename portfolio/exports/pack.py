@@ -45,6 +45,7 @@ from portfolio.models import (
     Enrolment,
     EvidenceRule,
     Submission,
+    Target,
     UnitRelease,
     VerificationRequest,
     VerificationState,
@@ -66,6 +67,11 @@ class PackData:
     events: list[HistoryRow]
     #: Each submitted item's verification requests by item id, newest first.
     verifications: dict[int, list[VerificationRequest]] = field(default_factory=dict)
+    #: The enrolment's requests for third-party reports, each answered one with its criteria
+    #: (seen or not, and the note).
+    reports: list[tuple[VerificationRequest, list[tuple[Target, bool, str]]]] = field(
+        default_factory=list
+    )
 
     @property
     def release(self) -> UnitRelease:
@@ -96,7 +102,22 @@ def pack_data(session: Session, enrolment: Enrolment, *, currency_years: int = 2
     )
     events = describe(session, session.scalars(enrolment_events_query(enrolment)).all())
     verifications = verification.of_items(session, [s.item.id for s in review.items])
-    return PackData(enrolment, review, submissions, events, verifications)
+    asked = verification.reports_of(session, enrolment)
+    targets = {t.id: t for t in review.targets}
+    reports = [(r, _observed(r, targets)) for r in asked]
+    return PackData(enrolment, review, submissions, events, verifications, reports)
+
+
+def _observed(
+    request: VerificationRequest, targets: dict[int, Target]
+) -> list[tuple[Target, bool, str]]:
+    """A report's criteria, seen or not, from the review's targets (no query)."""
+    answers = request.observations or {}
+    return [
+        (targets[int(t)], bool(o["seen"]), o["note"])
+        for t, o in answers.items()
+        if int(t) in targets
+    ]
 
 
 # --- Layout helpers -------------------------------------------------------------------------
@@ -503,16 +524,65 @@ SIGNATURE_WIDTH = Cm(5)
 
 
 def _verifications(document, data: PackData, clock: Clock) -> None:
-    """Each request to a third party about a submitted item: who, what they said, what they
-    saw (by SHA-256) and their signature; unanswered ones in one line each."""
-    document.add_heading("Third-party verification", level=1)
+    """Each request to a third party: to verify a submitted item (who, what they said, what
+    they saw by SHA-256, their signature) or for a report (who, each criterion seen or not,
+    their signature); unanswered ones in brief."""
+    document.add_heading("Third-party verification and reports", level=1)
     asked = [(s, data.verifications.get(s.item.id, [])) for s in data.review.items]
-    if not any(requests for _, requests in asked):
+    if not any(requests for _, requests in asked) and not data.reports:
         document.add_paragraph("No workplace supervisor or other third party was asked.")
         return
     for submitted, requests in asked:
         for request in requests:
             _verification(document, submitted, request, clock)
+    for request, observed in data.reports:
+        _report(document, request, observed, clock)
+
+
+def _third_party(request: VerificationRequest, clock: Clock) -> list[tuple[str, str]]:
+    """Who a third party is, who asked them and when, as rows of facts."""
+    return [
+        ("Verifier", request.verifier_name),
+        ("Position", request.verifier_position),
+        ("Organisation", request.verifier_organisation),
+        ("Contact", request.verifier_email),
+        ("Relationship to the learner", request.relationship_to_learner),
+        ("Asked by", f"{request.requested_by.name}, {clock.datetime(request.requested_at)}"),
+    ]
+
+
+def _signature(document, request: VerificationRequest, clock: Clock) -> None:
+    if request.signature_png:
+        document.add_picture(io.BytesIO(request.signature_png), width=SIGNATURE_WIDTH)
+        caption = document.add_paragraph(style="Caption")
+        caption.add_run(
+            xml_safe(f"Signature of {request.signer_name}, {clock.datetime(request.closed_at)}")
+        )
+
+
+def _report(document, request: VerificationRequest, observed, clock: Clock) -> None:
+    item = request.report_item
+    document.add_heading(
+        f"Report by {request.verifier_name}, {request.state.label.lower()}"
+        + (f" (E{item.number})" if item else ""),
+        level=2,
+    )
+    rows = [*_third_party(request, clock), ("State", request.state.label)]
+    if request.answered:
+        rows += [
+            ("Work last seen", day(request.observed_on)),
+            ("Signed", f"{request.signer_name}, {clock.datetime(request.closed_at)}"),
+        ]
+    _facts(document, rows)
+    if not request.answered:
+        return
+    widths = [2.0, 9.5, 1.8, 3.7]
+    table = _table(document, ["Criterion", "Words", "Seen", "Note"], widths)
+    for target, seen, note in observed:
+        _row(table, [target.ref, target.text, "Yes" if seen else "No", note], widths)
+    if request.comment:
+        document.add_paragraph(xml_safe(f"Comment: {request.comment}"))
+    _signature(document, request, clock)
 
 
 def _verification(document, submitted, request: VerificationRequest, clock: Clock) -> None:
@@ -527,12 +597,7 @@ def _verification(document, submitted, request: VerificationRequest, clock: Cloc
         else f"not the submitted version {submitted.version.version}: not verified by this"
     )
     rows = [
-        ("Verifier", request.verifier_name),
-        ("Position", request.verifier_position),
-        ("Organisation", request.verifier_organisation),
-        ("Contact", request.verifier_email),
-        ("Relationship to the learner", request.relationship_to_learner),
-        ("Asked by", f"{request.requested_by.name}, {clock.datetime(request.requested_at)}"),
+        *_third_party(request, clock),
         ("About", f"Version {version.version} ({covers})"),
         ("State", request.state.label),
     ]
@@ -569,12 +634,7 @@ def _verification(document, submitted, request: VerificationRequest, clock: Cloc
         line = document.add_paragraph(style="List Bullet")
         line.add_run(xml_safe(f"{name}: "))
         monospace(line.add_run(digest)).font.size = HASH_FONT
-    if request.signature_png:
-        document.add_picture(io.BytesIO(request.signature_png), width=SIGNATURE_WIDTH)
-        caption = document.add_paragraph(style="Caption")
-        caption.add_run(
-            xml_safe(f"Signature of {request.signer_name}, {clock.datetime(request.closed_at)}")
-        )
+    _signature(document, request, clock)
 
 
 def _signoffs(document, data: PackData, clock: Clock) -> None:

@@ -39,7 +39,12 @@ from portfolio.models.review import (
 )
 from portfolio.models.templates import AssessmentTemplate, TemplateItem, TemplateKind
 from portfolio.models.units import Element, Framework, Target, TargetKind, Unit, UnitRelease
-from portfolio.models.verification import VerificationRequest, VerificationState, VerifierCheck
+from portfolio.models.verification import (
+    RequestKind,
+    VerificationRequest,
+    VerificationState,
+    VerifierCheck,
+)
 
 __all__ = [
     "AccountLink",
@@ -79,6 +84,7 @@ __all__ = [
     "OutcomeResult",
     "PendingUpload",
     "Reassessment",
+    "RequestKind",
     "Role",
     "SignoffFile",
     "Submission",

@@ -35,6 +35,7 @@ class EvidenceType(enum.StrEnum):
     PHOTO = "photo"
     VIDEO = "video"
     WRITTEN_ANSWER = "written_answer"
+    THIRD_PARTY_REPORT = "third_party_report"
     OTHER = "other"
 
     @property
@@ -50,6 +51,7 @@ class EvidenceType(enum.StrEnum):
             EvidenceType.PHOTO: "Photo",
             EvidenceType.VIDEO: "Video",
             EvidenceType.WRITTEN_ANSWER: "Written answer",
+            EvidenceType.THIRD_PARTY_REPORT: "Third-party report",
             EvidenceType.OTHER: "Other",
         }[self]
 

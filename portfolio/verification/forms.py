@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import (
+    DateField,
     EmailField,
     HiddenField,
     RadioField,
@@ -71,3 +72,19 @@ class CheckForm(FlaskForm):
 
 class RevokeForm(FlaskForm):
     submit = SubmitField("Withdraw the link")
+
+
+class ReportForm(FlaskForm):
+    """A third party's report; each criterion's Seen / Not seen and note are built in the
+    template (``seen-<id>``, ``note-<id>``)."""
+
+    observed_on = DateField("The date you last saw this work", validators=[Optional()])
+    comment = TextAreaField(
+        "Overall comment",
+        validators=[Optional(), Length(max=5000)],
+        description="How the learner works, anything the assessor should know.",
+        render_kw={"rows": 3},
+    )
+    signer_name = StringField("Your full name", validators=[Length(max=200)])
+    signature = HiddenField()
+    submit = SubmitField("Sign and send")

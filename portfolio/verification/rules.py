@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -15,8 +15,11 @@ from portfolio.auth.services import EMAIL, normalise_email
 from portfolio.errors import ServiceError
 from portfolio.models import VerificationState, VerifierCheck
 
-#: Open requests one item may have at a time: enough for two supervisors and a resend.
+#: Open requests one item (or, for reports, one enrolment) may have at a time: enough for two
+#: supervisors and a resend.
 MAX_OPEN_PER_ITEM = 5
+#: Seen or not seen, for each criterion a report is asked about.
+SEEN, NOT_SEEN = "seen", "not_seen"
 
 
 @dataclass(frozen=True)
@@ -161,6 +164,120 @@ def outcome(statements: Mapping[str, bool]) -> VerificationState:
     return VerificationState.CONFIRMED if all(statements.values()) else VerificationState.DECLINED
 
 
+def checked_targets(chosen: Sequence[int], offered: Mapping[int, str]) -> list[int]:
+    """The criteria a report is asked about, in the unit's order (``offered``: id -> ref)."""
+    picked = set(chosen)
+    if not picked:
+        raise ServiceError("Choose at least one criterion for the report.", "targets")
+    unknown = picked - set(offered)
+    if unknown:
+        raise ServiceError(
+            "A criterion chosen is not one of this unit's: reload the page and choose again.",
+            "targets",
+        )
+    return [target for target in offered if target in picked]
+
+
+@dataclass(frozen=True)
+class Report:
+    """What a third party sent as a report: per criterion "seen" or "not_seen" and a note, the
+    day they last saw the work, a comment and their typed name."""
+
+    seen: Mapping[int, str]
+    notes: Mapping[int, str]
+    observed_on: date | None
+    comment: str
+    signer_name: str
+
+
+@dataclass(frozen=True)
+class CheckedReport:
+    observations: dict[str, dict[str, Any]]
+    observed_on: date
+    comment: str
+    signer: str
+
+    def seen(self) -> list[int]:
+        return [int(t) for t, o in self.observations.items() if o["seen"]]
+
+
+def checked_report(report: Report, *, targets: Sequence[int], today: date) -> CheckedReport:
+    """A report as kept: every criterion asked about answered, seen ones first-hand on a day
+    not in the future, signed by name."""
+    observations: dict[str, dict[str, Any]] = {}
+    for target in targets:
+        answer = report.seen.get(target, "")
+        if answer not in (SEEN, NOT_SEEN):
+            raise ServiceError(
+                "Say for every criterion whether you saw it (Seen or Not seen).", f"seen-{target}"
+            )
+        note = report.notes.get(target, "").strip()
+        if len(note) > 2000:
+            raise ServiceError(
+                "A note is too long: keep it under 2,000 characters.", f"seen-{target}"
+            )
+        observations[str(target)] = {"seen": answer == SEEN, "note": note}
+    if report.observed_on is None:
+        raise ServiceError("Give the date you last saw this work.", "observed_on")
+    if report.observed_on > today:
+        raise ServiceError("The date you saw the work cannot be in the future.", "observed_on")
+    signer = report.signer_name.strip()
+    if not signer:
+        raise ServiceError("Type your full name to sign.", "signer_name")
+    comment = report.comment.strip()
+    if len(signer) > 200 or len(comment) > 5000:
+        raise ServiceError("That is too long.", "comment" if len(comment) > 5000 else "signer_name")
+    return CheckedReport(observations, report.observed_on, comment, signer)
+
+
+def report_text(
+    report: CheckedReport, *, refs: Mapping[int, tuple[str, str]], verifier: Verifier
+) -> str:
+    """The report as the evidence item's description (Markdown): who wrote it, each criterion
+    seen and not seen with their notes, and their comment. ``refs``: id -> (ref, words)."""
+
+    def lines(seen: bool) -> list[str]:
+        found = []
+        for target, observed in report.observations.items():
+            if observed["seen"] is seen:
+                ref, words = refs[int(target)]
+                note = f": {observed['note']}" if observed["note"] else ""
+                found.append(f"- **{ref}** {words}{note}")
+        return found or ["- none"]
+
+    return "\n".join(
+        [
+            f"Written and signed by {report.signer} ({verifier.position}, "
+            f"{verifier.organisation}; {verifier.relationship}) through the RTO's emailed link. "
+            f"Work last seen on {report.observed_on:%d/%m/%Y}.",
+            "",
+            "**Seen**",
+            "",
+            *lines(True),
+            "",
+            "**Not seen**",
+            "",
+            *lines(False),
+            *(["", f"**Comment:** {report.comment}"] if report.comment else []),
+        ]
+    )
+
+
+def signoff_notes(
+    *, signer: str, position: str, organisation: str, signed: str, item: str, note: str
+) -> str:
+    """The notes a gap sign-off starts from when it rests on a third party's report."""
+    seen = f": {note}" if note else "."
+    return (
+        f"Third-party report by {signer} ({position}, {organisation}), signed {signed}, "
+        f"evidence item {item}. They saw the learner meet this criterion{seen}"
+    )
+
+
+def report_title(signer: str, position: str) -> str:
+    return f"Third-party report: {signer}, {position}"[:200]
+
+
 def checked_check(method: str, note: str) -> tuple[VerifierCheck, str]:
     """The assessor's check on a verifier: how it was made, with a note (needed for "other")."""
     try:
@@ -172,10 +289,9 @@ def checked_check(method: str, note: str) -> tuple[VerifierCheck, str]:
     return chosen, note.strip()
 
 
-def requested_payload(verifier: Verifier, *, version: int, expires_at: Any) -> dict[str, Any]:
-    """What the audit log keeps of a request: who was asked, about which version, until when."""
+def requested_payload(verifier: Verifier, *, expires_at: Any) -> dict[str, Any]:
+    """What the audit log keeps of a request: who was asked, until when."""
     return {
-        "version": version,
         "verifier": {
             "name": verifier.name,
             "email": verifier.email,
@@ -184,6 +300,21 @@ def requested_payload(verifier: Verifier, *, version: int, expires_at: Any) -> d
             "relationship": verifier.relationship,
         },
         "expires_at": expires_at,
+    }
+
+
+def reported_payload(
+    report: CheckedReport, *, item: str, refs: Mapping[int, str], address: str | None
+) -> dict[str, Any]:
+    """What the audit log keeps of a report: each criterion seen or not (by its reference), who
+    signed, and the evidence item it became."""
+    return {
+        "item": item,
+        "seen": [refs[int(t)] for t, o in report.observations.items() if o["seen"]],
+        "not_seen": [refs[int(t)] for t, o in report.observations.items() if not o["seen"]],
+        "observed_on": report.observed_on,
+        "signer": report.signer,
+        "address": address,
     }
 
 

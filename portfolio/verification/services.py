@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from portfolio.audit.log import record
@@ -31,7 +31,9 @@ from portfolio.models import (
     Enrolment,
     EvidenceItem,
     EvidenceVersion,
+    RequestKind,
     Role,
+    Target,
     User,
     VerificationRequest,
     VerificationState,
@@ -46,6 +48,7 @@ from portfolio.verification.rules import (
     answered_payload,
     checked_answer,
     checked_check,
+    checked_targets,
     checked_verifier,
     content_hashes,
     outcome,
@@ -70,8 +73,9 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def link_path(token: str) -> str:
-    return f"/verify/{token}"
+def link_path(kind: RequestKind, token: str) -> str:
+    """The address of a link: a verification's page or a report's."""
+    return f"/{'verify' if kind is RequestKind.VERIFY else 'report'}/{token}"
 
 
 def _role(actor: User, enrolment: Enrolment) -> Role:
@@ -90,41 +94,101 @@ def request_verification(
     session: Session, *, actor: User, item: EvidenceItem, verifier: Verifier
 ) -> VerificationRequest:
     """Email ``verifier`` a link to verify the item's current version."""
-    enrolment = item.enrolment
+    version = item.current_version
+    assert version is not None
+    waiting = (
+        select(func.count(VerificationRequest.id))
+        .join(EvidenceVersion, EvidenceVersion.id == VerificationRequest.version_id)
+        .where(EvidenceVersion.item_id == item.id)
+    )
+    return _ask(
+        session,
+        actor=actor,
+        enrolment=item.enrolment,
+        verifier=verifier,
+        waiting=waiting,
+        full=f"{item.reference} already has {MAX_OPEN_PER_ITEM} links waiting for an answer",
+        request=VerificationRequest(kind=RequestKind.VERIFY, version_id=version.id),
+        logged={"item": item.reference, "version": version.version},
+        mail=("verification.request", f"Please verify {item.enrolment.learner.name}'s work"),
+        context={"title": version.title},
+    )
+
+
+def request_report(
+    session: Session, *, actor: User, enrolment: Enrolment, verifier: Verifier, targets: list[int]
+) -> VerificationRequest:
+    """Email ``verifier`` a link to report what they saw of the learner's work against
+    ``targets`` (criterion ids of the enrolment's unit)."""
+    offered = dict(
+        session.execute(
+            select(Target.id, Target.ref)
+            .where(Target.unit_release_id == enrolment.unit_release_id, Target.is_group.is_(False))
+            .order_by(Target.position)
+        ).all()
+    )
+    chosen = checked_targets(targets, offered)
+    waiting = select(func.count(VerificationRequest.id)).where(
+        VerificationRequest.enrolment_id == enrolment.id,
+        VerificationRequest.kind == RequestKind.REPORT,
+    )
+    return _ask(
+        session,
+        actor=actor,
+        enrolment=enrolment,
+        verifier=verifier,
+        waiting=waiting,
+        full=f"{MAX_OPEN_PER_ITEM} report requests are already waiting for an answer",
+        request=VerificationRequest(kind=RequestKind.REPORT, report_targets=chosen),
+        logged={"criteria": [offered[t] for t in chosen]},
+        mail=(
+            "verification.report",
+            f"Please report on {enrolment.learner.name}'s work",
+        ),
+        context={"criteria": [offered[t] for t in chosen]},
+    )
+
+
+def _ask(
+    session: Session,
+    *,
+    actor: User,
+    enrolment: Enrolment,
+    verifier: Verifier,
+    waiting: Select[tuple[int]],
+    full: str,
+    request: VerificationRequest,
+    logged: dict[str, object],
+    mail: tuple[str, str],
+    context: dict[str, object],
+) -> VerificationRequest:
+    """Keep ``request`` to ``verifier`` and email them its link: the steps a verification and
+    a report share. ``waiting`` counts the requests of the same kind that take room."""
     check_state(Action.REQUEST_VERIFICATION, enrolment)
     if not mail_on():
         raise ServiceError(MAIL_OFF)
-    version = item.current_version
-    assert version is not None
     checked = checked_verifier(
         verifier, learner_email=enrolment.learner.email, requester_email=actor.email
     )
-    waiting = session.scalar(
-        select(func.count(VerificationRequest.id))
-        .join(EvidenceVersion, EvidenceVersion.id == VerificationRequest.version_id)
-        .where(
-            EvidenceVersion.item_id == item.id,
+    still_open = session.scalar(
+        waiting.where(
             VerificationRequest.state == VerificationState.OPEN,
             VerificationRequest.expires_at > utcnow(),
         )
     )
-    if (waiting or 0) >= MAX_OPEN_PER_ITEM:
-        raise ServiceError(
-            f"{item.reference} already has {MAX_OPEN_PER_ITEM} links waiting for an answer: "
-            "withdraw one before sending another."
-        )
+    if (still_open or 0) >= MAX_OPEN_PER_ITEM:
+        raise ServiceError(f"{full}: withdraw one before sending another.")
     token = secrets.token_urlsafe(32)
-    request = VerificationRequest(
-        enrolment_id=enrolment.id,
-        version_id=version.id,
-        requested_by_id=actor.id,
-        verifier_name=checked.name,
-        verifier_email=checked.email,
-        verifier_position=checked.position,
-        verifier_organisation=checked.organisation,
-        relationship_to_learner=checked.relationship,
-        token_hash=_hash(token),
-        expires_at=utcnow() + timedelta(days=int(current_app.config["VERIFICATION_LINK_DAYS"])),
+    request.enrolment_id = enrolment.id
+    request.requested_by_id = actor.id
+    request.verifier_name = checked.name
+    request.verifier_email = checked.email
+    request.verifier_position = checked.position
+    request.verifier_organisation = checked.organisation
+    request.relationship_to_learner = checked.relationship
+    request.token_hash = _hash(token)
+    request.expires_at = utcnow() + timedelta(
+        days=int(current_app.config["VERIFICATION_LINK_DAYS"])
     )
     session.add(request)
     session.flush()
@@ -136,22 +200,24 @@ def request_verification(
         subject=_subject(request),
         enrolment=enrolment,
         after={
-            "item": item.reference,
-            **requested_payload(checked, version=version.version, expires_at=request.expires_at),
+            "kind": request.kind,
+            **logged,
+            **requested_payload(checked, expires_at=request.expires_at),
         },
     )
+    kind, subject = mail
     write(
         session,
         to=Outsider(checked.name, checked.email),
-        kind="verification.request",
-        subject=f"Please verify {enrolment.learner.name}'s work",
-        link=public_url(link_path(token)),
+        kind=kind,
+        subject=subject,
+        link=public_url(link_path(request.kind, token)),
         context={
             "learner": enrolment.learner.name,
             "unit": f"{enrolment.unit_release.unit.code} {enrolment.unit_release.title}",
-            "title": version.title,
             "asked_by": actor.name,
             "expires": _when(request.expires_at),
+            **context,
         },
     )
     return request
@@ -297,27 +363,16 @@ def answer(
     statements, comment, signer = checked_answer(answer, verifier_name=request.verifier_name)
     png = signature_png(signature)
     state = outcome(statements)
-    changed = session.execute(
-        update(VerificationRequest)
-        .where(
-            VerificationRequest.id == request.id,
-            VerificationRequest.state == VerificationState.OPEN,
-            VerificationRequest.expires_at > utcnow(),
-        )
-        .values(
-            state=state,
-            closed_at=utcnow(),
-            statements=statements,
-            comment=comment,
-            signer_name=signer,
-            signature_png=png,
-            confirmed_hashes=hashes,
-        ),
-        execution_options={"synchronize_session": False},
-    ).rowcount
-    if not changed:
-        raise ServiceError(DEAD_LINK)
-    session.refresh(request)
+    close(
+        session,
+        request,
+        state,
+        statements=statements,
+        comment=comment,
+        signer_name=signer,
+        signature_png=png,
+        confirmed_hashes=hashes,
+    )
     record(
         session,
         actor=None,
@@ -329,19 +384,42 @@ def answer(
         enrolment=request.enrolment,
         after=answered_payload(statements, signer=signer, hashes=hashes, address=address),
     )
-    _tell_requester(session, request)
+    tell_requester(session, request)
     return state
 
 
-def _tell_requester(session: Session, request: VerificationRequest) -> None:
+def close(
+    session: Session, request: VerificationRequest, state: VerificationState, **answer: object
+) -> None:
+    """Keep a verifier's ``answer`` and close the link, if it is still open; a link that was
+    used, withdrawn or expired meanwhile (a second send, another tab) is refused in words."""
+    changed = session.execute(
+        update(VerificationRequest)
+        .where(
+            VerificationRequest.id == request.id,
+            VerificationRequest.state == VerificationState.OPEN,
+            VerificationRequest.expires_at > utcnow(),
+        )
+        .values(state=state, closed_at=utcnow(), **answer),
+        execution_options={"synchronize_session": False},
+    ).rowcount
+    if not changed:
+        raise ServiceError(DEAD_LINK)
+    session.refresh(request)
+
+
+def tell_requester(session: Session, request: VerificationRequest) -> None:
+    """Email whoever asked, and the learner, that the third party answered."""
     enrolment = request.enrolment
-    item = request.version.item
+    item = request.report_item if request.report_item else request.version.item
     for person in {request.requested_by, enrolment.learner}:
         write(
             session,
             to=person,
             kind="verification.answered",
-            subject=f"{request.verifier_name} answered about {item.reference}",
+            subject=f"{request.verifier_name} answered about {item.reference}"
+            if request.kind is RequestKind.VERIFY
+            else f"{request.verifier_name} sent a report: {item.reference}",
             link=public_url(f"/evidence/{item.id}"),
             context={
                 "request": request,
@@ -381,30 +459,66 @@ def record_check(
 
 
 def of_items(session: Session, item_ids: Iterable[int]) -> dict[int, list[VerificationRequest]]:
-    """Every request about the items, newest first, by item id (one query)."""
+    """Every request to verify a version of the items, newest first, by item id: one query,
+    and one for each relation loaded."""
     ids = list(item_ids)
     if not ids:
         return {}
     rows = session.scalars(
-        select(VerificationRequest)
-        .join(EvidenceVersion, EvidenceVersion.id == VerificationRequest.version_id)
-        .where(EvidenceVersion.item_id.in_(ids))
-        .options(
-            selectinload(VerificationRequest.version),
-            selectinload(VerificationRequest.requested_by),
-            selectinload(VerificationRequest.checked_by),
+        _loaded(
+            select(VerificationRequest)
+            .join(EvidenceVersion, EvidenceVersion.id == VerificationRequest.version_id)
+            .where(EvidenceVersion.item_id.in_(ids))
         )
-        .order_by(VerificationRequest.id.desc())
     ).all()
     found: dict[int, list[VerificationRequest]] = defaultdict(list)
     for row in rows:
+        assert row.version is not None
         found[row.version.item_id].append(row)
     return dict(found)
+
+
+def reports_of(session: Session, enrolment: Enrolment) -> list[VerificationRequest]:
+    """The enrolment's report requests, newest first."""
+    return list(
+        session.scalars(
+            _loaded(
+                select(VerificationRequest).where(
+                    VerificationRequest.enrolment_id == enrolment.id,
+                    VerificationRequest.kind == RequestKind.REPORT,
+                )
+            )
+        )
+    )
+
+
+def reports_seeing(
+    session: Session, enrolment: Enrolment, target_id: int
+) -> list[VerificationRequest]:
+    """The enrolment's reports received whose writer saw the criterion: a gap can be signed
+    off with one of them, as the third-party method."""
+    return [
+        r
+        for r in reports_of(session, enrolment)
+        if r.state is VerificationState.REPORTED
+        and (r.observations or {}).get(str(target_id), {}).get("seen")
+    ]
+
+
+def _loaded(query: Select[tuple[VerificationRequest]]) -> Select[tuple[VerificationRequest]]:
+    return query.options(
+        selectinload(VerificationRequest.version),
+        selectinload(VerificationRequest.report_item),
+        selectinload(VerificationRequest.requested_by),
+        selectinload(VerificationRequest.checked_by),
+    ).order_by(VerificationRequest.id.desc())
 
 
 def statements_for(request: VerificationRequest) -> list[tuple[str, bool | None]]:
     """Each statement in words, with the verifier's answer (None before they answer)."""
     version = request.version
+    if version is None:  # a report: its criteria instead
+        return []
     learner = request.enrolment.learner.name
     given = request.statements or {}
     return [(s.said(learner, version.work_date), given.get(s.key)) for s in STATEMENTS]

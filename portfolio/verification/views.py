@@ -23,39 +23,27 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from portfolio.auth.permissions import Action, require
-from portfolio.extensions import db, limiter
+from portfolio.extensions import db
 from portfolio.files.serving import DOCX, INLINE_TYPES, send_stored
 from portfolio.files.uploads import storage
-from portfolio.models import EvidenceFile, EvidenceItem, VerificationRequest
+from portfolio.models import (
+    Enrolment,
+    EvidenceFile,
+    EvidenceItem,
+    RequestKind,
+    VerificationRequest,
+)
 from portfolio.previews import app_previews, word_preview
 from portfolio.rendering import PreviewUnavailable, render_markdown
-from portfolio.saving import save
-from portfolio.verification import services
+from portfolio.saving import posted_ids, save
+from portfolio.units.services import released
+from portfolio.verification import pages, services
 from portfolio.verification.forms import AnswerForm, CheckForm, RequestForm, RevokeForm
 from portfolio.verification.rules import STATEMENTS, Answer, Verifier, content_hashes, shown_token
 
 bp = Blueprint("verification", __name__)
 #: The pages a verifier reaches by their link.
-outside = Blueprint("verify", __name__)
-
-
-def _address_limit() -> str:
-    return current_app.config["VERIFY_ADDRESS_LIMIT"]
-
-
-limiter.limit(
-    _address_limit,
-    error_message="Too many requests from your network in a short time. Wait a few minutes, "
-    "then open the link again.",
-)(outside)
-
-
-@outside.after_request
-def _private(response: Response) -> Response:
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["X-Robots-Tag"] = "noindex, nofollow"
-    return response
+outside = pages.outside("verify", __name__)
 
 
 def _request(request_id: int, action: Action) -> VerificationRequest:
@@ -72,13 +60,7 @@ def ask(item_id: int) -> str | Response:
     require(current_user, Action.REQUEST_VERIFICATION, item.enrolment)
     form = RequestForm()
     if form.validate_on_submit():
-        verifier = Verifier(
-            form.name.data or "",
-            form.email.data or "",
-            form.position.data or "",
-            form.organisation.data or "",
-            form.relationship.data or "",
-        )
+        verifier = _verifier(form)
         saved = save(
             form,
             lambda: services.request_verification(
@@ -103,6 +85,56 @@ def ask(item_id: int) -> str | Response:
             s.said(item.enrolment.learner.name, item.current_version.work_date) for s in STATEMENTS
         ],
         days=current_app.config["VERIFICATION_LINK_DAYS"],
+    )
+
+
+@bp.route("/enrolments/<int:enrolment_id>/reports/new", methods=["GET", "POST"])
+@login_required
+def ask_report(enrolment_id: int) -> str | Response:
+    """Ask a workplace supervisor, by email, for a report of what they saw of the learner's
+    work, against the criteria chosen."""
+    enrolment = db.get_or_404(Enrolment, enrolment_id)
+    require(current_user, Action.REQUEST_VERIFICATION, enrolment)
+    form = RequestForm()
+    chosen = posted_ids("target")
+    if form.validate_on_submit():
+        verifier = _verifier(form)
+        saved = save(
+            form,
+            lambda: services.request_report(
+                db.session,
+                actor=current_user,
+                enrolment=enrolment,
+                verifier=verifier,
+                targets=chosen,
+            ),
+        )
+        if saved.ok:
+            flash(
+                f"A link to write a report is on its way to {verifier.name.strip()}. You will "
+                "get an email when they send it; it arrives as evidence in the portfolio.",
+                "success",
+            )
+            return redirect(url_for("evidence.portfolio", enrolment_id=enrolment.id) + "#reports")
+    elif request.method == "POST":
+        flash("The form had expired; nothing was sent. Please try again.", "error")
+    return render_template(
+        "verification/ask_report.html",
+        form=form,
+        enrolment=enrolment,
+        unit=released(db.session, enrolment.unit_release_id),
+        chosen=set(chosen),
+        days=current_app.config["VERIFICATION_LINK_DAYS"],
+    )
+
+
+def _verifier(form: RequestForm) -> Verifier:
+    return Verifier(
+        form.name.data or "",
+        form.email.data or "",
+        form.position.data or "",
+        form.organisation.data or "",
+        form.relationship.data or "",
     )
 
 
@@ -157,25 +189,12 @@ def _item_url(verification: VerificationRequest) -> str:
 # The verifier's pages.
 
 
-def _dead(token: str) -> tuple[str, int]:
-    services.refused(db.session, token, request.remote_addr)
-    db.session.commit()
-    return render_template("verification/dead.html", message=services.DEAD_LINK), 410
-
-
-def _open(token: str) -> VerificationRequest | None:
-    verification = services.find_open(db.session, token)
-    if verification is None:
-        db.session.commit()  # an expiry found here is kept
-    return verification
-
-
 @outside.route("/verify/<token>", methods=["GET", "POST"])
 def page(token: str) -> str | tuple[str, int] | Response:
     """The evidence a verifier was asked about, the statements, and their signature."""
-    verification = _open(token)
+    verification = pages.working(token, RequestKind.VERIFY)
     if verification is None:
-        return _dead(token)
+        return pages.dead(token)
     version = verification.version
     form = AnswerForm()
     if request.method == "POST":
@@ -197,9 +216,9 @@ def page(token: str) -> str | tuple[str, int] | Response:
             )
             if saved.ok:
                 return render_template("verification/thanks.html", verification=verification)
-            verification = _open(token)
+            verification = pages.working(token, RequestKind.VERIFY)
             if verification is None:
-                return _dead(token)
+                return pages.dead(token)
         else:
             flash("The form had expired; nothing was sent. Please answer again.", "error")
     else:
@@ -230,9 +249,8 @@ def page(token: str) -> str | tuple[str, int] | Response:
 
 def _shown_file(token: str, file_id: int) -> EvidenceFile:
     """A file of the version the link is about, while the link works."""
-    verification = services.find_open(db.session, token)
+    verification = pages.working(token, RequestKind.VERIFY)
     if verification is None:
-        db.session.commit()
         abort(410, description=services.DEAD_LINK)
     evidence_file = db.session.get(EvidenceFile, file_id)
     if evidence_file is None or evidence_file.version_id != verification.version_id:

@@ -657,6 +657,14 @@ ROUTES = [
     # Asking a workplace supervisor to verify the log: its learner, or its assessor.
     Route("GET", "/evidence/{item}/verifications/new", OWNER | ASSESSOR),
     Route("POST", "/evidence/{item}/verifications/new", OWNER | ASSESSOR, verifier_body, mail=True),
+    Route("GET", "/enrolments/{enrolment}/reports/new", OWNER | ASSESSOR),
+    Route(
+        "POST",
+        "/enrolments/{enrolment}/reports/new",
+        OWNER | ASSESSOR,
+        lambda w: {**verifier_body(w), "target": [w.ids["gap"]]},
+        mail=True,
+    ),
     Route(
         "POST",
         "/verifications/{verification}/revoke",
@@ -935,6 +943,7 @@ PUBLIC = {
     "verify.download",
     "verify.inline",
     "verify.preview",
+    "report.third_party_report",
 }
 
 

@@ -181,3 +181,53 @@ def test_a_supervisor_verifies_on_a_phone_and_the_assessor_sees_it(
     verification.get_by_label("Note").fill("Rang the depot, 02 5550 1234")
     verification.get_by_role("button", name="Record the check").click()
     expect(page.locator("[data-verifier-check]")).to_contain_text("Rang the depot, 02 5550 1234")
+
+
+def test_a_supervisor_writes_a_report_on_a_phone_and_it_arrives_as_evidence(
+    page: Page, browser: Browser, live_app, live_url: str, inbox: Inbox, log_in, accessible
+) -> None:
+    _, enrolment_id = lees_items(live_app)
+    log_in("learner@example.org", "learner-demo-pass")
+    page.goto(f"{live_url}/enrolments/{enrolment_id}")
+    page.get_by_role("link", name="Ask for a third-party report").click()
+    accessible(page)
+    page.get_by_label("Verifier's full name").fill("Sam Supervisor")
+    page.get_by_label("Their email").fill("sam@depot.example.com")
+    page.get_by_label("Their position").fill("Depot manager")
+    page.get_by_label("Organisation", exact=True).fill("Harbour Freight Depot")
+    page.get_by_label("How they know the learner's work").fill("Direct supervisor since 2024")
+    page.get_by_label(re.compile(r"^1\.1 ")).check()
+    page.get_by_label(re.compile(r"^1\.2 ")).check()
+    page.get_by_role("button", name="Send the link").click()
+    expect(page.get_by_text("A link to write a report is on its way")).to_be_visible()
+    expect(page.locator("[data-reports]")).to_contain_text("About 2 criteria")
+    accessible(page)
+
+    text, _ = inbox.parts(inbox.to("sam@depot.example.com")[-1])
+    link = re.search(rf"{re.escape(live_url)}/report/[\w-]+", text).group(0)
+    phone = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    supervisor = phone.new_page()
+    supervisor.goto(link)
+    expect(supervisor.get_by_role("heading", name="Report on Lee Learner's work")).to_be_visible()
+    assert supervisor.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    accessible(supervisor)
+    supervisor.get_by_role("group", name=re.compile(r"^1\.1 ")).get_by_label(
+        "Seen", exact=True
+    ).check()
+    supervisor.get_by_label("Note on 1.1").fill("Every Monday briefing in May")
+    supervisor.get_by_role("group", name=re.compile(r"^1\.2 ")).get_by_label("Not seen").check()
+    supervisor.get_by_label("The date you last saw this work").fill("2026-11-20")
+    draw_with_a_finger(supervisor, "#signature-pad")
+    supervisor.get_by_role("button", name="Sign and send").click()
+    expect(supervisor.get_by_role("heading", name="Thank you, Sam Supervisor")).to_be_visible()
+    accessible(supervisor)
+    phone.close()
+
+    page.reload()
+    reports = page.locator("[data-reports]")
+    expect(reports).to_contain_text("Report received")
+    reports.get_by_role("link", name=re.compile("Third-party report: Sam Supervisor")).click()
+    expect(page.locator("[data-report]")).to_contain_text("Every Monday briefing in May")
+    expect(page.get_by_role("img", name="Signature of Sam Supervisor")).to_be_visible()
+    expect(page.get_by_role("link", name="Edit")).to_have_count(0)
+    accessible(page)

@@ -56,7 +56,7 @@ def test_pack_has_the_structure_an_auditor_reads(decided) -> None:
         "Mapping of evidence to the unit",
         "Evidence register",
         "Evidence",
-        "Third-party verification",
+        "Third-party verification and reports",
         "Gap sign-offs",
         "Declarations",
         "Corrections",

@@ -16,6 +16,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from portfolio.extensions import db
+from portfolio.files.uploads import storage
 from portfolio.models import (
     AuditEvent,
     EvidenceItem,
@@ -172,10 +173,12 @@ def test_a_confirmation_keeps_the_hashes_of_what_was_seen_and_the_link_then_dies
     assert request.state is VerificationState.CONFIRMED
     assert request.statements == {"own_work": True, "normal_performance": True, "dates_right": True}
     assert request.confirmed_hashes == content_hashes(request.version)
-    assert {f["sha256"] for f in request.confirmed_hashes["files"]} == {
-        hashlib.sha256(docx_bytes()).hexdigest(),
-        hashlib.sha256(pdf_bytes()).hexdigest(),
-    }
+    stored = set()
+    for evidence_file in request.version.files:
+        with storage().open(evidence_file.storage_key) as kept:
+            stored.add(hashlib.sha256(kept.read()).hexdigest())
+    assert {f["sha256"] for f in request.confirmed_hashes["files"]} == stored
+    assert len(stored) == 2
     assert request.signature_png.startswith(b"\x89PNG")
     event = db.session.scalars(
         select(AuditEvent).where(AuditEvent.action == "verification.confirmed")
@@ -406,7 +409,6 @@ def test_the_pack_shows_the_verification_with_its_hashes_and_signature(client, i
     from portfolio.evidence.services import submit
     from portfolio.exports.letterhead import Letterhead
     from portfolio.exports.pack import build_pack, pack_data
-    from portfolio.files.uploads import storage
 
     enrolment = item.enrolment
     ask(client, item)
@@ -436,7 +438,7 @@ def test_the_pack_shows_the_verification_with_its_hashes_and_signature(client, i
         "Yes: This is Lee Learner's own work.",
         "Comment: Watched every call.",
         request.confirmed_hashes["text_sha256"],
-        hashlib.sha256(docx_bytes()).hexdigest(),
+        *(f["sha256"] for f in request.confirmed_hashes["files"]),
         "Signature of Sam Supervisor",
         "Verified by Sam Supervisor, Depot manager",
         "Evidence verified by the third party, signed",
