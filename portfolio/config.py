@@ -47,6 +47,8 @@ ENVIRONMENT_KEYS = {
     "MAIL_TIMEOUT_SECONDS": "MAIL_TIMEOUT_SECONDS",
     "PUBLIC_URL": "PUBLIC_URL",
     "SETUP_LINK_DAYS": "SETUP_LINK_DAYS",
+    # The learner's and the assessor's declarations are signed by drawing as well (1/0).
+    "SIGNED_DECLARATIONS": "SIGNED_DECLARATIONS",
     # A workplace supervisor's verification link works for this many days.
     "VERIFICATION_LINK_DAYS": "VERIFICATION_LINK_DAYS",
     # Single sign-on with an OpenID Connect provider (Entra ID, Google Workspace, ...).
@@ -145,6 +147,7 @@ def defaults(instance_path: str) -> dict[str, object]:
         # A set-up link for a new account works for this many days; a reset link for an hour.
         "SETUP_LINK_DAYS": 7,
         "VERIFICATION_LINK_DAYS": 14,
+        "SIGNED_DECLARATIONS": False,
         "OIDC_ISSUER": "",
         "OIDC_CLIENT_ID": "",
         "OIDC_CLIENT_SECRET": "",
@@ -247,7 +250,7 @@ def _coerce(key: str, value: str) -> object:
         except ValueError:
             variable = next(v for v, k in ENVIRONMENT_KEYS.items() if k == key)
             raise ConfigurationError(f"{variable} must be a whole number, not {value!r}.") from None
-    if key in ("MAIL_USE_TLS", "MAIL_USE_SSL", "OIDC_EMAILS_VERIFIED"):
+    if key in ("MAIL_USE_TLS", "MAIL_USE_SSL", "OIDC_EMAILS_VERIFIED", "SIGNED_DECLARATIONS"):
         return value.strip().lower() in ("1", "true", "yes", "on")
     return value
 

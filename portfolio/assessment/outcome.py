@@ -45,8 +45,10 @@ def record_outcome(
     view: ReviewView,
     result: OutcomeResult,
     declared: bool,
+    signature: bytes | None = None,
 ) -> UnitOutcome:
-    """The unit's result with the assessor's declaration; the enrolment is then locked."""
+    """The unit's result with the assessor's declaration (signed by drawing, where the RTO asks
+    for it); the enrolment is then locked."""
     enrolment = view.enrolment
     check_state(Action.RECORD_OUTCOME, enrolment)
     rules.check_choice(result, is_rpl=enrolment.is_rpl)
@@ -58,6 +60,7 @@ def record_outcome(
         attempt=enrolment.attempt,
         result=result,
         declaration=OUTCOME_DECLARATION,
+        signature_png=signature,
         decided_on=today(),
         assessor_id=actor.id,
     )

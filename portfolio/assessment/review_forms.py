@@ -133,6 +133,8 @@ class ReturnForm(FlaskForm):
 class OutcomeForm(FlaskForm):
     result = RadioField("Outcome", validators=[DataRequired()])
     declared = BooleanField("I make this declaration")
+    #: A drawn signature under the declaration, where the RTO asks for one.
+    signature = StringField(validators=[Optional()])
     submit = SubmitField("Record the outcome")
 
 

@@ -48,6 +48,7 @@ from portfolio.auth.permissions import Action, may, require
 from portfolio.clock import today
 from portfolio.extensions import db
 from portfolio.files.serving import DOCX, INLINE_TYPES, send_stored
+from portfolio.files.signatures import declaration_signature
 from portfolio.files.uploads import store_sent_files
 from portfolio.models import (
     Enrolment,
@@ -656,6 +657,9 @@ def outcome(enrolment_id: int) -> str | Response:
                 view=view,
                 result=result,
                 declared=bool(form.declared.data),
+                signature=declaration_signature(
+                    form.signature.data, required=current_app.config["SIGNED_DECLARATIONS"]
+                ),
             ),
         ).ok:
             flash(f"Outcome recorded: {result.label}. The enrolment is now locked.", "success")
@@ -666,6 +670,7 @@ def outcome(enrolment_id: int) -> str | Response:
         e=enrolment,
         form=form,
         declaration=OUTCOME_DECLARATION,
+        signing=current_app.config["SIGNED_DECLARATIONS"],
     )
 
 

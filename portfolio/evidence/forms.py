@@ -34,6 +34,8 @@ class ItemForm(FlaskForm):
 
 
 class SubmitForm(FlaskForm):
+    #: A drawn signature under the declaration, where the RTO asks for one.
+    signature = StringField(validators=[Optional()])
     declared = BooleanField(
         "I make this declaration",
         validators=[

@@ -369,8 +369,16 @@ def _mapping_to(version: EvidenceVersion, target: Target) -> EvidenceMapping | N
     return next((m for m in version.mappings if m.target_id == target.id), None)
 
 
-def submit(session: Session, *, actor: User, enrolment: Enrolment, declared: bool) -> Submission:
-    """Hand the portfolio in with the learner's declaration; its current versions freeze."""
+def submit(
+    session: Session,
+    *,
+    actor: User,
+    enrolment: Enrolment,
+    declared: bool,
+    signature: bytes | None = None,
+) -> Submission:
+    """Hand the portfolio in with the learner's declaration (signed by drawing, where the RTO
+    asks for it); its current versions freeze."""
     rules.check_declared(declared)
     check_state(Action.SUBMIT, enrolment)
     items = load_items(session, enrolment)
@@ -382,6 +390,7 @@ def submit(session: Session, *, actor: User, enrolment: Enrolment, declared: boo
         attempt=enrolment.attempt,
         submitted_by_id=actor.id,
         declaration=rules.DECLARATION,
+        signature_png=signature,
     )
     session.add(submission)
     session.flush()

@@ -41,6 +41,7 @@ from portfolio.evidence.services import (
 )
 from portfolio.extensions import db, limiter
 from portfolio.files.serving import DOCX, INLINE_TYPES, send_stored
+from portfolio.files.signatures import declaration_signature
 from portfolio.files.uploads import (
     allowance,
     files_from_tokens,
@@ -353,7 +354,13 @@ def submit_portfolio(enrolment_id: int) -> str | Response:
         saved = save(
             form,
             lambda: submit(
-                db.session, actor=current_user, enrolment=enrolment, declared=form.declared.data
+                db.session,
+                actor=current_user,
+                enrolment=enrolment,
+                declared=form.declared.data,
+                signature=declaration_signature(
+                    form.signature.data, required=current_app.config["SIGNED_DECLARATIONS"]
+                ),
             ),
         )
         if saved.ok:
@@ -367,7 +374,13 @@ def submit_portfolio(enrolment_id: int) -> str | Response:
             flash("This portfolio is already submitted; it is with your assessor.", "info")
             return redirect(url_for(".portfolio", enrolment_id=enrolment.id))
     view = portfolio_view(db.session, enrolment)
-    return render_template("evidence/submit.html", form=form, view=view, declaration=DECLARATION)
+    return render_template(
+        "evidence/submit.html",
+        form=form,
+        view=view,
+        declaration=DECLARATION,
+        signing=current_app.config["SIGNED_DECLARATIONS"],
+    )
 
 
 @bp.get("/files/<int:file_id>")

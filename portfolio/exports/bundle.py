@@ -26,12 +26,14 @@ from portfolio.enrolments.services import enrolments_by_id
 from portfolio.errors import ServiceError
 from portfolio.exports.letterhead import Letterhead
 from portfolio.exports.matrix import build_matrix, matrix_data
-from portfolio.exports.pack import build_pack, pack_data
+from portfolio.exports.pack import PackData, build_pack, pack_data
 from portfolio.exports.pdf import Converter
 from portfolio.exports.register import decided_enrolment_ids, register_rows, write_csv, write_xlsx
 from portfolio.files.filetypes import download_name, path_safe_name
 from portfolio.files.uploads import storage
+from portfolio.models import VerificationRequest
 from portfolio.text import count
+from portfolio.verification.rules import third_party_record
 
 CHUNK = 256 * 1024
 FILE_MODE = 0o100644
@@ -159,6 +161,13 @@ def _documents(
         yield member(f"{path}.pdf", _pdf_bytes(document, converter))
 
 
+def _third_parties(data: PackData) -> list[VerificationRequest]:
+    """The answered requests to third parties in a pack: verifications, then reports."""
+    found = [r for requests in data.verifications.values() for r in requests]
+    found += [r for r, _ in data.reports]
+    return [r for r in found if r.answered]
+
+
 def bundle_members(
     session: Session,
     selection: Selection,
@@ -209,6 +218,13 @@ def bundle_members(
                             + download_name(f.display_name, f.content_type)
                         )
                         yield member(f"{folder}/evidence/{name}", _read(store.open(f.storage_key)))
+                for request in _third_parties(data):
+                    name = f"{folder}/third-party/{request.kind.value}-{request.id}"
+                    refs = {t.id: t.ref for t in data.review.targets}
+                    record = json.dumps(third_party_record(request, refs), indent=2)
+                    yield member(f"{name}.json", [record.encode("utf-8")])
+                    if request.signature_png:
+                        yield member(f"{name}-signature.png", [request.signature_png])
                 for target_id, signoff in data.review.signoffs.items():
                     for f in signoff.files:
                         yield member(

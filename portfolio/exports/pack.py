@@ -552,12 +552,14 @@ def _third_party(request: VerificationRequest, clock: Clock) -> list[tuple[str, 
 
 
 def _signature(document, request: VerificationRequest, clock: Clock) -> None:
-    if request.signature_png:
-        document.add_picture(io.BytesIO(request.signature_png), width=SIGNATURE_WIDTH)
-        caption = document.add_paragraph(style="Caption")
-        caption.add_run(
-            xml_safe(f"Signature of {request.signer_name}, {clock.datetime(request.closed_at)}")
-        )
+    _drawn(document, request.signature_png, request.signer_name, clock.datetime(request.closed_at))
+
+
+def _drawn(document, png: bytes | None, name: str, when: str) -> None:
+    """A drawn signature as a picture, captioned with who signed and when (if there is one)."""
+    if png:
+        document.add_picture(io.BytesIO(png), width=SIGNATURE_WIDTH)
+        document.add_paragraph(style="Caption").add_run(xml_safe(f"Signature of {name}, {when}"))
 
 
 def _report(document, request: VerificationRequest, observed, clock: Clock) -> None:
@@ -710,6 +712,12 @@ def _declarations(document, data: PackData, clock: Clock) -> None:
             f"Declared by {submission.submitted_by.name} ({learner.email}) on "
             f"{clock.datetime(submission.submitted_at)}."
         )
+        _drawn(
+            document,
+            submission.signature_png,
+            submission.submitted_by.name,
+            clock.datetime(submission.submitted_at),
+        )
     outcome = data.review.outcome
     document.add_heading("Assessor's declaration", level=2)
     if outcome is None:
@@ -719,6 +727,9 @@ def _declarations(document, data: PackData, clock: Clock) -> None:
     document.add_paragraph(
         f"Signed by {outcome.assessor.name} on {day(outcome.decided_on)} "
         f"(recorded {clock.datetime(outcome.recorded_at)}): {outcome.result.label}."
+    )
+    _drawn(
+        document, outcome.signature_png, outcome.assessor.name, clock.datetime(outcome.recorded_at)
     )
 
 

@@ -76,6 +76,14 @@ def _rewritten(data: bytes, field: str) -> bytes:
     return out.getvalue()
 
 
+def declaration_signature(posted: str | None, *, required: bool) -> bytes | None:
+    """The drawing under a declaration: needed where the RTO asks for one (SIGNED_DECLARATIONS),
+    kept if one was drawn anyway, else none."""
+    if not required and not (posted or "").strip():
+        return None
+    return signature_png(posted or "")
+
+
 def _wrong_size(field: str) -> ServiceError:
     return ServiceError(
         f"The signature image must be between 50x20 and {MAX_WIDTH}x{MAX_HEIGHT} pixels: clear "

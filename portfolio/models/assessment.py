@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -117,6 +118,8 @@ class Submission(db.Model):
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     submitted_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     declaration: Mapped[str] = mapped_column(Text)
+    #: The learner's drawn signature under it, where the RTO asks for one (a PNG the app wrote).
+    signature_png: Mapped[bytes | None] = mapped_column(LargeBinary)
     review_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Returned to the learner: when, by whom, and the assessor's overall feedback.
     returned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -12,7 +12,18 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import JSON, Boolean, Date, Enum, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+)
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from portfolio.extensions import db
@@ -249,6 +260,8 @@ class UnitOutcome(AssessorEntry, db.Model):
 
     result: Mapped[OutcomeResult] = mapped_column(_enum(OutcomeResult))
     declaration: Mapped[str] = mapped_column(Text)
+    #: The assessor's drawn signature under it, where the RTO asks for one.
+    signature_png: Mapped[bytes | None] = mapped_column(LargeBinary)
     decided_on: Mapped[date] = mapped_column(Date)
 
     enrolment: Mapped[Enrolment] = relationship()

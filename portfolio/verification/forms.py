@@ -52,7 +52,8 @@ class AnswerForm(FlaskForm):
         render_kw={"rows": 3},
     )
     signer_name = StringField("Your full name", validators=[Length(max=200)])
-    signature = HiddenField()
+    #: The drawing, as the signature pad posts it (``templates/verification/_signature.html``).
+    signature = StringField(validators=[Optional()])
     #: The hash of the content the page showed: an answer is only taken for that content.
     shown = HiddenField()
     submit = SubmitField("Sign and send")
@@ -86,5 +87,6 @@ class ReportForm(FlaskForm):
         render_kw={"rows": 3},
     )
     signer_name = StringField("Your full name", validators=[Length(max=200)])
-    signature = HiddenField()
+    #: The drawing, as the signature pad posts it (``templates/verification/_signature.html``).
+    signature = StringField(validators=[Optional()])
     submit = SubmitField("Sign and send")

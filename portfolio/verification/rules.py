@@ -318,6 +318,41 @@ def reported_payload(
     }
 
 
+def third_party_record(request: Any, refs: Mapping[int, str]) -> dict[str, Any]:
+    """An answered request as an auditor's bundle keeps it beside the signature image: who,
+    what they were asked and said, when they signed, and the hashes of what they saw."""
+    signature = request.signature_png or b""
+    record: dict[str, Any] = {
+        "kind": request.kind.value,
+        "state": request.state.value,
+        "verifier": {
+            "name": request.verifier_name,
+            "email": request.verifier_email,
+            "position": request.verifier_position,
+            "organisation": request.verifier_organisation,
+            "relationship": request.relationship_to_learner,
+        },
+        "asked_at": request.requested_at.isoformat(),
+        "signed_by": request.signer_name,
+        "signed_at": request.closed_at.isoformat() if request.closed_at else None,
+        "signature_sha256": hashlib.sha256(signature).hexdigest() if signature else None,
+        "comment": request.comment,
+        "hashes_seen": request.confirmed_hashes,
+    }
+    if request.version is not None:
+        record["version"] = request.version.version
+        record["statements"] = request.statements
+    if request.observations is not None:
+        record["observed_on"] = request.observed_on.isoformat() if request.observed_on else None
+        record["criteria"] = {
+            refs.get(int(target), target): observed
+            for target, observed in request.observations.items()
+        }
+    if request.check_method is not None:
+        record["verifier_checked"] = {"how": request.check_method.value, "note": request.check_note}
+    return record
+
+
 def answered_payload(
     statements: Mapping[str, bool], *, signer: str, hashes: Mapping[str, Any], address: str | None
 ) -> dict[str, Any]:

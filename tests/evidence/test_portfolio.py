@@ -280,7 +280,7 @@ def test_two_submits_at_the_same_moment_make_one_submission(
 
     post_item(client, learner_enrolment, description="plan")
 
-    def other_click_wins_first(session, *, actor, enrolment, declared):
+    def other_click_wins_first(session, *, actor, enrolment, declared, signature=None):
         # Another request commits its submission after this one has read the enrolment.
         with Session(db.engine) as other:
             services.submit(
@@ -290,7 +290,9 @@ def test_two_submits_at_the_same_moment_make_one_submission(
                 declared=True,
             )
             other.commit()
-        return services.submit(session, actor=actor, enrolment=enrolment, declared=declared)
+        return services.submit(
+            session, actor=actor, enrolment=enrolment, declared=declared, signature=signature
+        )
 
     monkeypatch.setattr(views, "submit", other_click_wins_first)
     page = client.post(

@@ -355,3 +355,36 @@ def test_a_gap_is_signed_off_with_a_report_as_the_third_party_method(
     assert response.status_code == 302
     signoff = db.session.scalars(select(GapSignoff)).one()
     assert signoff.method is GapMethod.THIRD_PARTY_REPORT and signoff.target_id == first.id
+
+
+def test_the_audit_bundle_carries_each_report_with_its_signature(client, learner_enrolment, smtp):
+    """Beside the pack: the report as JSON (who, criteria by reference, when signed, the
+    signature's SHA-256) and the signature image, both listed in the manifest."""
+    import hashlib
+    import io
+    import json
+    import zipfile
+
+    from portfolio.evidence.services import submit
+    from portfolio.exports.bundle import Selection, stream_bundle
+
+    enrolment = learner_enrolment
+    first = criteria(enrolment)[0]
+    ask(client, enrolment, [first])
+    client.post("/logout")
+    report(client, link_in(smtp), {first: ("seen", "At the May audit")})
+    submit(db.session, actor=enrolment.learner, enrolment=enrolment, declared=True)
+    db.session.commit()
+    request = the_request()
+    body = b"".join(stream_bundle(db.session, Selection(enrolment_ids=[enrolment.id])))
+    archive = zipfile.ZipFile(io.BytesIO(body))
+    [record_name] = [n for n in archive.namelist() if n.endswith(f"/report-{request.id}.json")]
+    assert "/third-party/" in record_name
+    record = json.loads(archive.read(record_name))
+    assert record["signed_by"] == "Sam Supervisor" and record["state"] == "reported"
+    assert record["criteria"] == {first.ref: {"seen": True, "note": "At the May audit"}}
+    image = archive.read(record_name.replace(".json", "-signature.png"))
+    assert image == request.signature_png
+    assert record["signature_sha256"] == hashlib.sha256(image).hexdigest()
+    listed = {e["path"] for e in json.loads(archive.read("manifest.json"))["files"]}
+    assert record_name in listed
