@@ -17,6 +17,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from werkzeug.wrappers import Response
 
 
@@ -38,6 +40,21 @@ def content_policy(form_targets: str = "") -> str:
             "frame-ancestors 'none'",
         ]
     )
+
+
+def same_site(target: str | None) -> str | None:
+    """``target`` if it is a path on this site (a form's "back to" address), else None: never
+    another site's address, even written as ``//host`` or ``/\\host``, which browsers follow
+    off the site."""
+    if (
+        target
+        and target.startswith("/")
+        and not urlsplit(target).netloc
+        and "//" not in target
+        and "\\" not in target
+    ):
+        return target
+    return None
 
 
 POLICY = content_policy()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from authlib.common.errors import AuthlibBaseError
@@ -37,6 +36,7 @@ from portfolio.auth.logins import log_in, policy_from
 from portfolio.auth.services import change_password as change_password_service
 from portfolio.auth.services import set_notify
 from portfolio.extensions import db, limiter, login_manager
+from portfolio.headers import same_site
 from portfolio.mail.outbox import mail_on
 from portfolio.models import LinkPurpose, NotifyMode, User
 from portfolio.saving import save
@@ -95,9 +95,7 @@ def choose_own_password_first() -> Response | None:
 
 def _safe_next(target: str | None) -> str:
     """Only follow a ``next`` that stays on this site."""
-    if target and not urlsplit(target).netloc and target.startswith("/") and "//" not in target:
-        return target
-    return url_for("home")
+    return same_site(target) or url_for("home")
 
 
 def _address_limit() -> str:

@@ -426,7 +426,7 @@ def third_party_report(token: str) -> str | tuple[str, int] | Response:
     with a note, the day they last saw it, and their signature."""
     asked = pages.working(token, RequestKind.REPORT)
     if asked is None:
-        return pages.dead(token)
+        return pages.dead(token, RequestKind.REPORT)
     form = ReportForm()
     targets = asked_targets(db.session, asked)
     problems: dict[str, str] = {}
@@ -457,7 +457,7 @@ def third_party_report(token: str) -> str | tuple[str, int] | Response:
                 return render_template("verification/thanks.html", verification=asked)
             asked = pages.working(token, RequestKind.REPORT)
             if asked is None:
-                return pages.dead(token)
+                return pages.dead(token, RequestKind.REPORT)
         elif "csrf_token" in form.errors:
             flash("The form had expired; nothing was sent. Please send it again.", "error")
     else:

@@ -39,9 +39,9 @@ def outside(name: str, import_name: str) -> Blueprint:
     return blueprint
 
 
-def dead(token: str) -> tuple[str, int]:
+def dead(token: str, kind: RequestKind) -> tuple[str, int]:
     """The page for a link that does not work (the reason is logged, not shown)."""
-    services.refused(db.session, token, request.remote_addr)
+    services.refused(db.session, token, request.remote_addr, kind)
     db.session.commit()
     return render_template("verification/dead.html", message=services.DEAD_LINK), 410
 

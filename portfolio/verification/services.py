@@ -312,9 +312,13 @@ def find_open(session: Session, token: str) -> VerificationRequest | None:
     return request
 
 
-def refused(session: Session, token: str, address: str | None) -> None:
-    """Log a link that did not work, and why."""
+def refused(session: Session, token: str, address: str | None, kind: RequestKind) -> None:
+    """Log a link that did not work on the page of ``kind``, and why."""
     request = _stored(session, token)
+    reason = "unknown link"
+    if request is not None:
+        wrong = request.kind is not kind and request.state is VerificationState.OPEN
+        reason = "a link of another kind" if wrong else request.state.label.lower()
     record(
         session,
         actor=None,
@@ -322,10 +326,7 @@ def refused(session: Session, token: str, address: str | None) -> None:
         action="verification.link-refused",
         subject=_subject(request) if request else "verification",
         enrolment=request.enrolment if request else None,
-        after={
-            "address": address,
-            "reason": request.state.label.lower() if request else "unknown link",
-        },
+        after={"address": address, "reason": reason},
     )
 
 

@@ -26,6 +26,7 @@ from portfolio.auth.permissions import Action, require
 from portfolio.extensions import db
 from portfolio.files.serving import DOCX, INLINE_TYPES, send_stored
 from portfolio.files.uploads import storage
+from portfolio.headers import same_site
 from portfolio.models import (
     Enrolment,
     EvidenceFile,
@@ -150,7 +151,7 @@ def revoke(request_id: int) -> Response:
         None, lambda: services.revoke(db.session, actor=current_user, request=verification)
     ).ok:
         flash(f"The link to {verification.verifier_name} no longer works.", "success")
-    return redirect(request.form.get("next") or _item_url(verification))
+    return redirect(same_site(request.form.get("next")) or _back_to(verification))
 
 
 @bp.post("/verifications/<int:request_id>/check")
@@ -182,7 +183,10 @@ def check(request_id: int) -> Response:
     )
 
 
-def _item_url(verification: VerificationRequest) -> str:
+def _back_to(verification: VerificationRequest) -> str:
+    """The page a request is listed on: its item's, or (a report) the portfolio's."""
+    if verification.version is None:
+        return url_for("evidence.portfolio", enrolment_id=verification.enrolment_id) + "#reports"
     return url_for("evidence.show_item", item_id=verification.version.item_id)
 
 
@@ -194,7 +198,7 @@ def page(token: str) -> str | tuple[str, int] | Response:
     """The evidence a verifier was asked about, the statements, and their signature."""
     verification = pages.working(token, RequestKind.VERIFY)
     if verification is None:
-        return pages.dead(token)
+        return pages.dead(token, RequestKind.VERIFY)
     version = verification.version
     form = AnswerForm()
     if request.method == "POST":
@@ -218,8 +222,8 @@ def page(token: str) -> str | tuple[str, int] | Response:
                 return render_template("verification/thanks.html", verification=verification)
             verification = pages.working(token, RequestKind.VERIFY)
             if verification is None:
-                return pages.dead(token)
-        else:
+                return pages.dead(token, RequestKind.VERIFY)
+        elif "csrf_token" in form.errors:
             flash("The form had expired; nothing was sent. Please answer again.", "error")
     else:
         services.viewed(db.session, verification, request.remote_addr)

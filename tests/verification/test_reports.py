@@ -388,3 +388,19 @@ def test_the_audit_bundle_carries_each_report_with_its_signature(client, learner
     assert record["signature_sha256"] == hashlib.sha256(image).hexdigest()
     listed = {e["path"] for e in json.loads(archive.read("manifest.json"))["files"]}
     assert record_name in listed
+
+
+def test_a_report_request_withdrawn_leads_back_to_the_portfolio(client, learner_enrolment, smtp):
+    """Withdrawn (no "back to" address given): the portfolio's list of reports, and the link
+    opened on the verification page is logged as a link of another kind."""
+    enrolment = learner_enrolment
+    ask(client, enrolment, criteria(enrolment)[:1])
+    token = link_in(smtp).rsplit("/", 1)[1]
+    client.get(f"/verify/{token}")
+    refused = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "verification.link-refused")
+    ).one()
+    assert refused.after["reason"] == "a link of another kind"
+    response = client.post(f"/verifications/{the_request().id}/revoke")
+    assert response.location == f"/enrolments/{enrolment.id}#reports"
+    assert the_request().state is VerificationState.REVOKED

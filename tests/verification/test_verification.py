@@ -446,3 +446,26 @@ def test_the_pack_shows_the_verification_with_its_hashes_and_signature(client, i
         assert shown in text, shown
     pictures = [r for r in read.part.rels.values() if "image" in r.reltype]
     assert any(r.target_part.blob == request.signature_png for r in pictures)
+
+
+@pytest.mark.parametrize(
+    "next_",
+    ["https://evil.example.com/", "//evil.example.com/", "/\\evil.example.com/", "javascript:x"],
+)
+def test_withdrawing_never_leads_to_another_site(client, item, smtp, next_):
+    """A "back to" address that leaves the site is ignored: the item page it is."""
+    ask(client, item)
+    request = only_request()
+    response = client.post(f"/verifications/{request.id}/revoke", data={"next": next_})
+    assert response.status_code == 302
+    assert response.location == f"/evidence/{item.id}"
+
+
+def test_an_answer_that_is_not_yes_or_no_is_refused_on_its_statement(client, item, smtp):
+    """Not "the form had expired": the statement says what is wrong."""
+    ask(client, item)
+    client.post("/logout")
+    response = answer(client, link_in(smtp), own_work="perhaps")
+    assert response.status_code == 400
+    assert "expired" not in response.text and "Not a valid choice" in response.text
+    assert only_request().state is VerificationState.OPEN
