@@ -385,6 +385,7 @@ def _item_page(
     submitted = next((s for s in view.items if s.version.id == version.id), None)
     if submitted is None:
         abort(404, description="That version was replaced by a later submission.")
+    report = verification.report_of(db.session, version.item_id)
     return render_template(
         "review/item.html",
         previews=_word_previews(version),
@@ -404,6 +405,8 @@ def _item_page(
         reject=RejectItemForm(),
         verifications=verification.of_items(db.session, [version.item_id]).get(version.item_id, []),
         check_verifier=VerifierCheckForm(),
+        report=report,
+        observed=verification.observed(db.session, report) if report else [],
     )
 
 

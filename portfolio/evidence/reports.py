@@ -10,7 +10,6 @@ assessor decides on it like any other item; otherwise it goes in with the next h
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portfolio.audit.log import record
@@ -24,7 +23,6 @@ from portfolio.models import (
     EvidenceMapping,
     EvidenceType,
     EvidenceVersion,
-    Target,
     VerificationRequest,
     VerificationState,
 )
@@ -37,18 +35,7 @@ from portfolio.verification.rules import (
     report_title,
     reported_payload,
 )
-from portfolio.verification.services import close, tell_requester
-
-
-def asked_targets(session: Session, request: VerificationRequest) -> list[Target]:
-    """The criteria the report is asked about, in the unit's order."""
-    return list(
-        session.scalars(
-            select(Target)
-            .where(Target.id.in_(request.report_targets or []))
-            .order_by(Target.position)
-        )
-    )
+from portfolio.verification.services import asked_targets, close, tell_requester
 
 
 def file_report(
@@ -136,20 +123,3 @@ def file_report(
     )
     tell_requester(session, request)
     return item
-
-
-def report_of(session: Session, item: EvidenceItem) -> VerificationRequest | None:
-    """The report the item is, if it is one."""
-    return session.scalar(
-        select(VerificationRequest).where(VerificationRequest.report_item_id == item.id)
-    )
-
-
-def observed(session: Session, request: VerificationRequest) -> list[tuple[Target, bool, str]]:
-    """Each criterion the report was about: seen or not, and the note."""
-    answers = request.observations or {}
-    return [
-        (target, bool(answers[str(target.id)]["seen"]), answers[str(target.id)]["note"])
-        for target in asked_targets(session, request)
-        if str(target.id) in answers
-    ]

@@ -28,7 +28,7 @@ from portfolio.enrolments.progress import coverage, learner_feedback, standing, 
 from portfolio.enrolments.services import list_enrolments
 from portfolio.errors import ServiceError
 from portfolio.evidence.forms import ItemForm, PlainForm, SubmitForm
-from portfolio.evidence.reports import asked_targets, file_report, observed, report_of
+from portfolio.evidence.reports import file_report
 from portfolio.evidence.rules import DECLARATION, ItemFields
 from portfolio.evidence.services import (
     attach_to_target,
@@ -237,7 +237,7 @@ def show_item(item_id: int) -> str:
         if version is None:
             abort(404, description=f"{item.reference} has no version {number}.")
     targets = {m.target_id: m.target for m in version.mappings}
-    report = report_of(db.session, item)
+    report = verification.report_of(db.session, item.id)
     return render_template(
         "evidence/item.html",
         item=item,
@@ -249,7 +249,7 @@ def show_item(item_id: int) -> str:
         docx=DOCX,
         verifications=verification.of_items(db.session, [item.id]).get(item.id, []),
         report=report,
-        observed=observed(db.session, report) if report else [],
+        observed=verification.observed(db.session, report) if report else [],
     )
 
 
@@ -428,7 +428,7 @@ def third_party_report(token: str) -> str | tuple[str, int] | Response:
     if asked is None:
         return pages.dead(token, RequestKind.REPORT)
     form = ReportForm()
-    targets = asked_targets(db.session, asked)
+    targets = verification.asked_targets(db.session, asked)
     problems: dict[str, str] = {}
     if request.method == "POST":
         if form.validate_on_submit():

@@ -515,6 +515,34 @@ def _loaded(query: Select[tuple[VerificationRequest]]) -> Select[tuple[Verificat
     ).order_by(VerificationRequest.id.desc())
 
 
+def asked_targets(session: Session, request: VerificationRequest) -> list[Target]:
+    """The criteria a report is asked about, in the unit's order."""
+    return list(
+        session.scalars(
+            select(Target)
+            .where(Target.id.in_(request.report_targets or []))
+            .order_by(Target.position)
+        )
+    )
+
+
+def observed(session: Session, request: VerificationRequest) -> list[tuple[Target, bool, str]]:
+    """Each criterion a report was about: seen or not, and the note."""
+    answers = request.observations or {}
+    return [
+        (target, bool(answers[str(target.id)]["seen"]), answers[str(target.id)]["note"])
+        for target in asked_targets(session, request)
+        if str(target.id) in answers
+    ]
+
+
+def report_of(session: Session, item_id: int) -> VerificationRequest | None:
+    """The third-party report the item is, if it is one."""
+    return session.scalar(
+        select(VerificationRequest).where(VerificationRequest.report_item_id == item_id)
+    )
+
+
 def statements_for(request: VerificationRequest) -> list[tuple[str, bool | None]]:
     """Each statement in words, with the verifier's answer (None before they answer)."""
     version = request.version

@@ -188,6 +188,7 @@ def test_a_report_sent_during_the_review_is_in_the_submission_under_review(
     assert "E2" in review
     item_page = client.get(f"/enrolments/{enrolment.id}/review/items/{version.id}")
     assert item_page.status_code == 200 and "Third-party report: Sam Supervisor" in item_page.text
+    assert "Signature of Sam Supervisor" in item_page.text and "Watched it" in item_page.text
 
 
 @pytest.mark.parametrize(
