@@ -34,6 +34,8 @@ from flask import current_app
 from markupsafe import Markup
 
 from portfolio.files.archives import WORD, ArchiveRefused, check_zip
+from portfolio.files.uploads import storage
+from portfolio.models.base import StoredFileColumns
 from portfolio.rendering import PreviewUnavailable, preview_docx
 
 #: Part of every cached file's name: bump it when the sanitiser's output changes.
@@ -222,6 +224,15 @@ def main(argv: list[str]) -> int:
         return _TOO_LONG
     sys.stdout.buffer.write(encoded)
     return 0
+
+
+def stored_preview(stored: StoredFileColumns) -> tuple[Markup | None, str | None]:
+    """A stored Word file's preview in the running app, or None and why there is none."""
+    try:
+        with storage().open(stored.storage_key) as fp:
+            return word_preview(fp, stored.sha256, *app_previews()), None
+    except PreviewUnavailable as error:
+        return None, str(error)
 
 
 def app_previews() -> tuple[PreviewCache, PreviewLimits]:

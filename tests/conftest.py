@@ -314,3 +314,12 @@ def make_enrolment(app: Flask, synced: None, make_user) -> Callable[..., object]
         return enrolment
 
     return make
+
+
+@pytest.fixture
+def learner_enrolment(make_user, make_enrolment, login):
+    """A logged-in learner, Lee Learner, enrolled in TLII5018."""
+    learner = make_user("learner", name="Lee Learner")
+    enrolment = make_enrolment(learner=learner)
+    login(learner)
+    return enrolment

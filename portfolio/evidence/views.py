@@ -46,7 +46,6 @@ from portfolio.files.uploads import (
     allowance,
     files_from_tokens,
     hold_upload,
-    storage,
     store_upload,
 )
 from portfolio.models import (
@@ -58,8 +57,8 @@ from portfolio.models import (
     Role,
     Target,
 )
-from portfolio.previews import app_previews, word_preview
-from portfolio.rendering import PreviewUnavailable, render_markdown
+from portfolio.previews import stored_preview
+from portfolio.rendering import render_markdown
 from portfolio.saving import posted_ids, save
 from portfolio.text import count
 from portfolio.verification import pages
@@ -404,12 +403,7 @@ def preview(file_id: int) -> str:
     evidence_file = _file(file_id)
     if evidence_file.content_type != DOCX:
         abort(404, description="Only Word (.docx) files have a preview.")
-    try:
-        with storage().open(evidence_file.storage_key) as fp:
-            html = word_preview(fp, evidence_file.sha256, *app_previews())
-        problem = None
-    except PreviewUnavailable as error:
-        html, problem = None, str(error)
+    html, problem = stored_preview(evidence_file)
     return render_template(
         "evidence/preview.html",
         evidence_file=evidence_file,

@@ -25,7 +25,6 @@ from werkzeug.wrappers import Response
 from portfolio.auth.permissions import Action, require
 from portfolio.extensions import db
 from portfolio.files.serving import DOCX, INLINE_TYPES, send_stored
-from portfolio.files.uploads import storage
 from portfolio.headers import same_site
 from portfolio.models import (
     Enrolment,
@@ -34,8 +33,8 @@ from portfolio.models import (
     RequestKind,
     VerificationRequest,
 )
-from portfolio.previews import app_previews, word_preview
-from portfolio.rendering import PreviewUnavailable, render_markdown
+from portfolio.previews import stored_preview
+from portfolio.rendering import render_markdown
 from portfolio.saving import posted_ids, save
 from portfolio.units.services import released
 from portfolio.verification import pages, services
@@ -280,12 +279,7 @@ def preview(token: str, file_id: int) -> str:
     evidence_file = _shown_file(token, file_id)
     if evidence_file.content_type != DOCX:
         abort(404, description="Only Word (.docx) files have a preview.")
-    try:
-        with storage().open(evidence_file.storage_key) as fp:
-            html = word_preview(fp, evidence_file.sha256, *app_previews())
-        problem = None
-    except PreviewUnavailable as error:
-        html, problem = None, str(error)
+    html, problem = stored_preview(evidence_file)
     return make_response(
         render_template(
             "verification/preview.html",

@@ -1,4 +1,5 @@
-"""Signatures as a signature pad posts them: PNG images as data: addresses."""
+"""A verifier as the tests name them, and signatures as a signature pad posts them (PNG
+images as data: addresses)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,15 @@ import base64
 import io
 
 from PIL import Image, ImageDraw
+
+#: The workplace supervisor the learner names.
+SUPERVISOR = {
+    "name": "Sam Supervisor",
+    "email": "sam.supervisor@depot.example.com",
+    "position": "Depot manager",
+    "organisation": "Harbour Freight Depot",
+    "relationship": "Direct supervisor since March 2024",
+}
 
 
 def png(width: int = 600, height: int = 160, *, ink: bool = True, mode: str = "RGBA") -> bytes:

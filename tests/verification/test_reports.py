@@ -19,18 +19,31 @@ from portfolio.models import (
     EvidenceItem,
     EvidenceType,
     Target,
+    User,
     VerificationRequest,
     VerificationState,
 )
-from tests.verification.drawn import signed
+from tests.verification.drawn import SUPERVISOR, signed
 
-SUPERVISOR = {
-    "name": "Sam Supervisor",
-    "email": "sam.supervisor@depot.example.com",
-    "position": "Depot manager",
-    "organisation": "Harbour Freight Depot",
-    "relationship": "Direct supervisor since March 2024",
-}
+
+def in_review(enrolment: Enrolment, assessor: User) -> User:
+    """The portfolio (one plan) handed in and its review started by ``assessor``."""
+    from portfolio.assessment import decisions
+    from portfolio.evidence.rules import ItemFields
+    from portfolio.evidence.services import create_item, submit
+
+    enrolment.assessor_id = assessor.id
+    create_item(
+        db.session,
+        actor=enrolment.learner,
+        enrolment=enrolment,
+        fields=ItemFields("Roster", EvidenceType.PLAN, date(2026, 10, 1), "The roster."),
+        files=[],
+    )
+    submit(db.session, actor=enrolment.learner, enrolment=enrolment, declared=True)
+    decisions.start_review(db.session, actor=assessor, enrolment=enrolment)
+    db.session.commit()
+    return assessor
 
 
 def criteria(enrolment: Enrolment) -> list[Target]:
@@ -159,23 +172,8 @@ def test_a_report_sent_during_the_review_is_in_the_submission_under_review(
     client, learner_enrolment, smtp, login, make_user
 ):
     """The assessor decides on it like any other item."""
-    from portfolio.assessment import decisions
-    from portfolio.evidence.rules import ItemFields
-    from portfolio.evidence.services import create_item, submit
-
     enrolment = learner_enrolment
-    assessor = make_user("assessor", name="Ash Assessor")
-    enrolment.assessor_id = assessor.id
-    create_item(
-        db.session,
-        actor=enrolment.learner,
-        enrolment=enrolment,
-        fields=ItemFields("Roster", EvidenceType.PLAN, date(2026, 10, 1), "The roster."),
-        files=[],
-    )
-    submit(db.session, actor=enrolment.learner, enrolment=enrolment, declared=True)
-    decisions.start_review(db.session, actor=assessor, enrolment=enrolment)
-    db.session.commit()
+    assessor = in_review(enrolment, make_user("assessor", name="Ash Assessor"))
     login(assessor)
     first = criteria(enrolment)[0]
     assert ask(client, enrolment, [first]).status_code == 302
@@ -308,24 +306,10 @@ def test_a_gap_is_signed_off_with_a_report_as_the_third_party_method(
 ):
     """The sign-off page offers the reports that saw the criterion, and fills in the method,
     the date and the notes from the one chosen."""
-    from portfolio.assessment import decisions
-    from portfolio.evidence.rules import ItemFields
-    from portfolio.evidence.services import create_item, submit
     from portfolio.models import GapMethod, GapSignoff
 
     enrolment = learner_enrolment
-    assessor = make_user("assessor", name="Ash Assessor")
-    enrolment.assessor_id = assessor.id
-    create_item(
-        db.session,
-        actor=enrolment.learner,
-        enrolment=enrolment,
-        fields=ItemFields("Roster", EvidenceType.PLAN, date(2026, 10, 1), "The roster."),
-        files=[],
-    )
-    submit(db.session, actor=enrolment.learner, enrolment=enrolment, declared=True)
-    decisions.start_review(db.session, actor=assessor, enrolment=enrolment)
-    db.session.commit()
+    assessor = in_review(enrolment, make_user("assessor", name="Ash Assessor"))
     login(assessor)
     first, second = criteria(enrolment)[:2]
     ask(client, enrolment, [first, second])

@@ -27,15 +27,8 @@ from portfolio.models import (
 from portfolio.models.base import utcnow
 from portfolio.verification.rules import content_hashes
 from tests.files import docx_bytes, pdf_bytes, png_bytes
-from tests.verification.drawn import signed
+from tests.verification.drawn import SUPERVISOR, signed
 
-SUPERVISOR = {
-    "name": "Sam Supervisor",
-    "email": "sam.supervisor@depot.example.com",
-    "position": "Depot manager",
-    "organisation": "Harbour Freight Depot",
-    "relationship": "Direct supervisor since March 2024",
-}
 YES = {"own_work": "yes", "normal_performance": "yes", "dates_right": "yes"}
 
 
