@@ -43,7 +43,8 @@ def dead(token: str, kind: RequestKind) -> tuple[str, int]:
     """The page for a link that does not work (the reason is logged, not shown)."""
     services.refused(db.session, token, request.remote_addr, kind)
     db.session.commit()
-    return render_template("verification/dead.html", message=services.DEAD_LINK), 410
+    message = services.why_dead(db.session, token, kind)
+    return render_template("verification/dead.html", message=message), 410
 
 
 def working(token: str, kind: RequestKind) -> VerificationRequest | None:

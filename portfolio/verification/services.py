@@ -56,12 +56,11 @@ from portfolio.verification.rules import (
     shown_token,
 )
 
-#: What the holder of a link that does not work is told, whatever the reason: the reason is in
-#: the audit log, not on a page anyone holding a guessed link can read.
+#: What anyone is told of an address that is no link sent (a guessed one), or of a link used
+#: meanwhile in another tab: nothing about any request.
 DEAD_LINK = (
-    "This link does not work any more: it has been used already, has expired, or was "
-    "withdrawn. If you still need to verify the work, ask the learner or their assessor to "
-    "send a new one."
+    "This link does not work: it has been used already, has expired, or was withdrawn. If you "
+    "still need to answer, ask the learner or their assessor to send a new one."
 )
 MAIL_OFF = (
     "Email is not set up here, so a verification link cannot be sent. Ask your RTO's "
@@ -310,6 +309,22 @@ def find_open(session: Session, token: str) -> VerificationRequest | None:
         _expire(session, request)
         return None
     return request
+
+
+def why_dead(session: Session, token: str, kind: RequestKind) -> str:
+    """What the holder of a link that does not work is told: for a link that was sent, why
+    (used, withdrawn, expired) and when; for any other address, only that it does not work.
+    The holder of a real link learns nothing they were not sent."""
+    request = _stored(session, token)
+    if request is None or request.kind is not kind:
+        return DEAD_LINK
+    when = _when(request.closed_at or request.expires_at)
+    again = " If you still need to, ask the learner or their assessor to send a new one."
+    if request.answered:
+        return f"This link has been used: your answer was received on {when}. Thank you."
+    if request.state is VerificationState.REVOKED:
+        return f"This link was withdrawn on {when} by whoever sent it.{again}"
+    return f"This link expired on {_when(request.expires_at)}.{again}"
 
 
 def refused(session: Session, token: str, address: str | None, kind: RequestKind) -> None:

@@ -306,7 +306,8 @@ def test_an_expired_link_is_dead_and_its_expiry_logged_once(app, client, item, s
     for request in db.session.scalars(select(VerificationRequest)):
         request.expires_at = utcnow() - timedelta(minutes=1)
     db.session.commit()
-    assert client.get(link_in(smtp)).status_code == 410
+    expired = client.get(link_in(smtp))
+    assert expired.status_code == 410 and "This link expired on" in expired.text
     result = CliRunner().invoke(app.cli, ["verifications", "expire"], catch_exceptions=False)
     assert result.exit_code == 0 and "1 link expired" in result.output
     assert actions().count("verification.expired") == 2
@@ -462,3 +463,26 @@ def test_an_answer_that_is_not_yes_or_no_is_refused_on_its_statement(client, ite
     assert response.status_code == 400
     assert "expired" not in response.text and "Not a valid choice" in response.text
     assert only_request().state is VerificationState.OPEN
+
+
+def test_a_dead_link_says_why_to_its_holder_and_nothing_to_a_guesser(client, item, smtp):
+    """Used: when the answer came. Withdrawn: when. A made-up address: only that it does not
+    work. None of them shows the evidence."""
+    ask(client, item)
+    ask(client, item, email="second.supervisor@depot.example.com")
+    client.post("/logout")
+    used = link_in(smtp)
+    answer(client, used)
+    page = client.get(used).text
+    assert "This link has been used: your answer was received on" in page
+    assert "Complaint log March" not in page
+    second = db.session.scalars(
+        select(VerificationRequest).where(VerificationRequest.state == VerificationState.OPEN)
+    ).one()
+    second.state = VerificationState.REVOKED
+    second.closed_at = utcnow()
+    db.session.commit()
+    withdrawn = client.get(link_in(smtp, "second.supervisor@depot.example.com")).text
+    assert "This link was withdrawn on" in withdrawn
+    guessed = client.get("/verify/" + "x" * 43).text
+    assert "it has been used already, has expired, or was withdrawn" in guessed
