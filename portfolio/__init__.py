@@ -104,6 +104,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from portfolio.backup.cli import backup_cli
     from portfolio.cohorts.admin import bp as admin_cohorts_bp
     from portfolio.cohorts.cli import cohorts_cli
+    from portfolio.credentials.admin import bp as admin_credentials_bp
+    from portfolio.credentials.cli import credentials_cli
+    from portfolio.credentials.views import bp as credentials_bp
     from portfolio.demo.cli import demo_cli
     from portfolio.enrolments.admin import bp as admin_enrolments_bp
     from portfolio.enrolments.cli import enrolments_cli
@@ -138,6 +141,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         admin_cohorts_bp,
         verification_bp,
         verify_bp,
+        admin_credentials_bp,
+        credentials_bp,
         report_bp,
     ):
         app.register_blueprint(blueprint)
@@ -157,6 +162,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         cohorts_cli,
         reviews_cli,
         verifications_cli,
+        credentials_cli,
     ):
         app.cli.add_command(command)
 

@@ -9,7 +9,12 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-IRREGULAR_PLURALS = {"criterion": "criteria", "damaged copy": "damaged copies"}
+IRREGULAR_PLURALS = {
+    "criterion": "criteria",
+    "damaged copy": "damaged copies",
+    "entry": "entries",
+    "credential entry": "credential entries",
+}
 
 #: Day first, as Australian (and UK) RTOs write dates.
 DATE_FORMAT = "%d/%m/%Y"

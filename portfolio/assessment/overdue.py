@@ -8,7 +8,6 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from portfolio.assessment.queue import (
@@ -17,9 +16,10 @@ from portfolio.assessment.queue import (
     latest_submissions,
     waiting_for_review,
 )
+from portfolio.auth.services import active_admins
 from portfolio.clock import local_date
 from portfolio.mail.outbox import mail_on, public_url, write
-from portfolio.models import Enrolment, Role, Submission, UnitRelease, User, UserRole
+from portfolio.models import Enrolment, Role, Submission, UnitRelease, User
 from portfolio.models.base import utcnow
 
 
@@ -52,12 +52,7 @@ def tell_overdue(session: Session, *, today: date, due_days: int, zone: ZoneInfo
     late = newly_overdue(session, today=today, due_days=due_days, zone=zone)
     if not late:
         return 0
-    admins = session.scalars(
-        select(User)
-        .join(UserRole)
-        .where(UserRole.role == Role.ADMIN, User.active.is_(True))
-        .order_by(User.id)
-    ).all()
+    admins = active_admins(session)
     rows: list[dict[str, object]] = [
         {
             "learner": s.enrolment.learner.name,

@@ -68,6 +68,7 @@ class Action(enum.StrEnum):
     EXPORT = "exports:create"
     REVIEW_QUEUE = "assessor:queue"
     MANAGE_TEMPLATES = "templates:manage"
+    VIEW_OWN_CREDENTIALS = "credentials:view-own"
     # On one enrolment.
     VIEW_ENROLMENT = "enrolment:view"
     VIEW_REVIEW = "enrolment:view-review"
@@ -190,6 +191,8 @@ RULES: dict[Action, Rule] = {
     Action.REVIEW_QUEUE: Rule(_any_assessor),
     # Observation checklists and question banks: kept by the RTO's assessors and admins.
     Action.MANAGE_TEMPLATES: Rule(_any_staff),
+    # An assessor reads their own credential register; admins keep everyone's.
+    Action.VIEW_OWN_CREDENTIALS: Rule(_any_assessor),
     Action.VIEW_ENROLMENT: Rule(_sees),
     Action.VIEW_REVIEW: Rule(_staff),
     Action.SEE_JUDGEMENTS: Rule(_sees, JUDGED, "see the judgements"),

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from portfolio.audit.log import admin_role, record
 from portfolio.auth import passwords
 from portfolio.errors import ServiceError
-from portfolio.models import AccountLink, NotifyMode, Role, User
+from portfolio.models import AccountLink, NotifyMode, Role, User, UserRole
 from portfolio.models.base import utcnow
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -24,6 +24,18 @@ USI = re.compile(r"^[2-9A-HJ-NP-Z]{10}$")
 
 def normalise_email(email: str) -> str:
     return email.strip().lower()
+
+
+def active_admins(session: Session) -> list[User]:
+    """The RTO's admins who can log in, oldest account first (whom a notice goes to)."""
+    return list(
+        session.scalars(
+            select(User)
+            .join(UserRole)
+            .where(UserRole.role == Role.ADMIN, User.active.is_(True))
+            .order_by(User.id)
+        )
+    )
 
 
 def find_user_by_email(session: Session, email: str) -> User | None:

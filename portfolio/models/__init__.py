@@ -12,6 +12,12 @@ from portfolio.models.assessment import (
 )
 from portfolio.models.audit import AuditEvent, AuditHead
 from portfolio.models.cohorts import Cohort, CohortMember
+from portfolio.models.credentials import (
+    Credential,
+    CredentialBasis,
+    CredentialFile,
+    CredentialKind,
+)
 from portfolio.models.evidence import (
     EvidenceFile,
     EvidenceItem,
@@ -57,6 +63,10 @@ __all__ = [
     "ClosureKind",
     "Cohort",
     "CohortMember",
+    "Credential",
+    "CredentialBasis",
+    "CredentialFile",
+    "CredentialKind",
     "Element",
     "Enrolment",
     "EvidenceCheck",

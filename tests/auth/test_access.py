@@ -41,6 +41,7 @@ from portfolio.models import (
     AuditEvent,
     Cohort,
     CohortMember,
+    Credential,
     Enrolment,
     EvidenceCheck,
     EvidenceFile,
@@ -145,6 +146,7 @@ def make_world(app, client, make_user, make_enrolment, login) -> World:
         "target": target.id,
         "user": users["other_learner"].id,
         "other_assessor": users["other_assessor"].id,
+        "assessor_user": users["assessor"].id,
         # For the review: the learner maps the log to every criterion but the last, a gap.
         "mapped": criteria[0].id,
         "gap": criteria[-1].id,
@@ -633,6 +635,41 @@ def answered_verification(app: Flask, world: World) -> None:
     a_verification(app, world, answered=True)
 
 
+def a_credential(app: Flask, world: World) -> None:
+    """The assessor's TAE40122 on the register, with its certificate."""
+    from portfolio.credentials.rules import Entry
+    from portfolio.credentials.services import add_entry
+    from portfolio.models import CredentialBasis, CredentialKind
+
+    entry = add_entry(
+        db.session,
+        actor=world.users["admin"],
+        user=world.users["assessor"],
+        entry=Entry(
+            CredentialKind.TRAINING_AND_ASSESSMENT,
+            "TAE40122",
+            "",
+            CredentialBasis.HELD,
+            "",
+            TODAY - timedelta(days=400),
+            None,
+        ),
+        files=[store_upload(io.BytesIO(png_bytes()), "certificate.png")],
+    )
+    db.session.commit()
+    world.ids["credential"] = entry.id
+    world.ids["credential_file"] = entry.files[0].id
+
+
+def credential_body(world: World) -> dict:
+    return {
+        "kind": "vocational",
+        "code": "TLII5018",
+        "basis": "held",
+        "starts_on": "2019-03-01",
+    }
+
+
 REVIEW = "/enrolments/{enrolment}/review"
 
 
@@ -654,6 +691,19 @@ ROUTES = [
     Route("GET", "/files/{file}", VIEWERS),
     Route("GET", "/files/{file}/inline", VIEWERS),
     Route("GET", "/files/{file}/preview", VIEWERS),
+    # The credential register: kept by admins, read by each assessor for themselves.
+    Route("GET", "/admin/users/{assessor_user}/credentials", ADMIN),
+    Route("POST", "/admin/users/{assessor_user}/credentials", ADMIN, credential_body),
+    Route(
+        "POST",
+        "/admin/credentials/{credential}/end",
+        ADMIN,
+        lambda w: {"reason": "Entered against the wrong person"},
+        prepare=a_credential,
+    ),
+    Route("GET", "/admin/credentials", ADMIN),
+    Route("GET", "/admin/credential-files/{credential_file}", ADMIN, prepare=a_credential),
+    Route("GET", "/account/credentials", ASSESSORS),
     # Asking a workplace supervisor to verify the log: its learner, or its assessor.
     Route("GET", "/evidence/{item}/verifications/new", OWNER | ASSESSOR),
     Route("POST", "/evidence/{item}/verifications/new", OWNER | ASSESSOR, verifier_body, mail=True),
@@ -1048,6 +1098,7 @@ def database_state(app: Flask) -> dict[str, list]:
         "unit_releases": rows(UnitRelease.id, UnitRelease.release, UnitRelease.content_sha256),
         "stored": sorted(str(p) for p in evidence_dir.rglob("*") if p.is_file()),
         "jobs": rows(Job.id, Job.state, Job.result_key),
+        "credentials": rows(Credential.id, Credential.code, Credential.ended_at),
         "verifications": rows(
             VerificationRequest.id,
             VerificationRequest.version_id,

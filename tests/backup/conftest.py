@@ -99,6 +99,8 @@ def populate() -> None:
     from portfolio.auth import links
     from portfolio.auth.services import create_user
     from portfolio.cohorts import services as cohorts
+    from portfolio.credentials.rules import Entry
+    from portfolio.credentials.services import add_entry, end_entry
     from portfolio.demo.samples import pdf_bytes, png_bytes
     from portfolio.enrolments import closing, holds
     from portfolio.enrolments.rules import CreditDocument
@@ -107,6 +109,8 @@ def populate() -> None:
     from portfolio.evidence.services import create_item, set_item_mappings, submit, update_item
     from portfolio.files.uploads import hold_upload, store_upload
     from portfolio.models import (
+        CredentialBasis,
+        CredentialKind,
         Enrolment,
         EvidenceType,
         Finding,
@@ -245,6 +249,32 @@ def populate() -> None:
 
     # Lee's BSBCUS501: credit transfer on a verified transcript (a closure with its file).
     admin = user("admin@example.org")
+    # The assessor's register: a credential with its certificate, and an entry since ended.
+    add_entry(
+        session,
+        actor=admin,
+        user=assessor,
+        entry=Entry(
+            CredentialKind.TRAINING_AND_ASSESSMENT,
+            "TAE40122",
+            "",
+            CredentialBasis.HELD,
+            "",
+            date(2024, 5, 1),
+            None,
+        ),
+        files=[store_upload(io.BytesIO(pdf_bytes("TAE40122 certificate")), "tae.pdf")],
+    )
+    mistaken = add_entry(
+        session,
+        actor=admin,
+        user=assessor,
+        entry=Entry(
+            CredentialKind.VOCATIONAL, "BSBCUS501", "", CredentialBasis.HELD, "", TODAY, None
+        ),
+        files=[],
+    )
+    end_entry(session, actor=admin, credential=mistaken, reason="Entered in error.")
     closing.credit_transfer(
         session,
         actor=admin,

@@ -1,0 +1,1 @@
+"""The credential register: what allows an assessor to assess a unit on a given day."""
