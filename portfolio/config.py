@@ -47,6 +47,9 @@ ENVIRONMENT_KEYS = {
     "MAIL_TIMEOUT_SECONDS": "MAIL_TIMEOUT_SECONDS",
     "PUBLIC_URL": "PUBLIC_URL",
     "SETUP_LINK_DAYS": "SETUP_LINK_DAYS",
+    # Judgements, sign-offs and outcomes only by assessors the credential register authorises
+    # for the unit on the day (1/0): turn on once the register is filled in.
+    "CREDENTIALS_ENFORCED": "CREDENTIALS_ENFORCED",
     # The learner's and the assessor's declarations are signed by drawing as well (1/0).
     "SIGNED_DECLARATIONS": "SIGNED_DECLARATIONS",
     # A workplace supervisor's verification link works for this many days.
@@ -148,6 +151,7 @@ def defaults(instance_path: str) -> dict[str, object]:
         "SETUP_LINK_DAYS": 7,
         "VERIFICATION_LINK_DAYS": 14,
         "SIGNED_DECLARATIONS": False,
+        "CREDENTIALS_ENFORCED": False,
         "OIDC_ISSUER": "",
         "OIDC_CLIENT_ID": "",
         "OIDC_CLIENT_SECRET": "",
@@ -250,7 +254,13 @@ def _coerce(key: str, value: str) -> object:
         except ValueError:
             variable = next(v for v, k in ENVIRONMENT_KEYS.items() if k == key)
             raise ConfigurationError(f"{variable} must be a whole number, not {value!r}.") from None
-    if key in ("MAIL_USE_TLS", "MAIL_USE_SSL", "OIDC_EMAILS_VERIFIED", "SIGNED_DECLARATIONS"):
+    if key in (
+        "MAIL_USE_TLS",
+        "MAIL_USE_SSL",
+        "OIDC_EMAILS_VERIFIED",
+        "SIGNED_DECLARATIONS",
+        "CREDENTIALS_ENFORCED",
+    ):
         return value.strip().lower() in ("1", "true", "yes", "on")
     return value
 

@@ -25,6 +25,7 @@ from portfolio.assessment.entries import (
 from portfolio.assessment.matrix import MatrixSection
 from portfolio.assessment.review import ReviewView, review_view
 from portfolio.auth.permissions import Action, check_state
+from portfolio.credentials.services import check_authorised
 from portfolio.enrolments.workflow import transition
 from portfolio.errors import ServiceError
 from portfolio.models import (
@@ -376,6 +377,7 @@ def judge(
     """Record satisfactory or not yet satisfactory for one target, with a comment."""
     enrolment = view.enrolment
     check_state(Action.JUDGE, enrolment)
+    check_authorised(session, actor, view.unit.release.unit.code)
     target_of(enrolment, target)
     comment = rules.judged_comment(
         target.ref,

@@ -22,6 +22,7 @@ from portfolio.assessment.review import ReviewView
 from portfolio.assessment.rules import Conversation
 from portfolio.auth.permissions import Action, check_state
 from portfolio.clock import today
+from portfolio.credentials.services import check_authorised
 from portfolio.enrolments.workflow import transition
 from portfolio.errors import ServiceError
 from portfolio.files.uploads import NewFile
@@ -89,6 +90,7 @@ def sign_off_gaps(
     ``checklist`` is an observation checklist as it was filled in (``templates``)."""
     enrolment = view.enrolment
     check_state(Action.SIGN_OFF, enrolment)
+    check_authorised(session, actor, view.unit.release.unit.code)
     chosen = list({target.id: target for target in targets}.values())
     if not chosen:
         raise ServiceError("Choose at least one criterion this record covers.", "targets")
@@ -157,6 +159,7 @@ def correct_signoff(
     """
     enrolment = view.enrolment
     check_state(Action.CORRECT_SIGNOFF, enrolment)
+    check_authorised(session, actor, view.unit.release.unit.code)
     target_of(enrolment, target)
     old = view.signoffs.get(target.id)
     if old is None:

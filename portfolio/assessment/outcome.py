@@ -15,6 +15,7 @@ from portfolio.assessment.review import ReviewView
 from portfolio.assessment.rules import OUTCOME_DECLARATION
 from portfolio.auth.permissions import Action, check_state
 from portfolio.clock import today
+from portfolio.credentials.services import check_authorised
 from portfolio.enrolments.workflow import transition
 from portfolio.errors import ServiceError
 from portfolio.models import (
@@ -51,6 +52,7 @@ def record_outcome(
     for it); the enrolment is then locked."""
     enrolment = view.enrolment
     check_state(Action.RECORD_OUTCOME, enrolment)
+    check_authorised(session, actor, view.unit.release.unit.code)
     rules.check_choice(result, is_rpl=enrolment.is_rpl)
     rules.check_judged([t.ref for t in view.unjudged])
     _achievable(view, result)
@@ -92,6 +94,7 @@ def correct_judgement(
     """After the outcome: a new judgement replaces the old one; both stay on record."""
     enrolment = view.enrolment
     check_state(Action.CORRECT_JUDGEMENT, enrolment)
+    check_authorised(session, actor, view.unit.release.unit.code)
     target_of(enrolment, target)
     old = view.judgements.get(target.id)
     if old is None:
@@ -136,6 +139,7 @@ def correct_outcome(
     """After the outcome: a new outcome replaces the old one, with who, when and why."""
     enrolment = view.enrolment
     check_state(Action.CORRECT_OUTCOME, enrolment)
+    check_authorised(session, actor, view.unit.release.unit.code)
     old = view.outcome
     assert old is not None
     rules.check_choice(result, is_rpl=enrolment.is_rpl)

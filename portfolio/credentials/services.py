@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime
 
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
@@ -145,3 +146,64 @@ def tell_expiring(session: Session) -> tuple[list[Credential], int]:
         )
         told += sent is not None
     return entries, told
+
+
+def check_authorised(session: Session, actor: User, unit_code: str) -> None:
+    """Refuse a judgement, sign-off or outcome by someone the register does not authorise for
+    the unit today, with what is missing (when CREDENTIALS_ENFORCED is on)."""
+    if not current_app.config.get("CREDENTIALS_ENFORCED"):
+        return
+    entries = session.scalars(select(Credential).where(Credential.user_id == actor.id))
+    found = rules.authorisation(entries, unit_code, today(), utcnow())
+    if not found.ok:
+        raise ServiceError(
+            f"{found} Only an assessor the credential register authorises for the unit may "
+            "record a judgement, a sign-off or an outcome: ask an admin to add what is missing "
+            "to your register (Your account > Your credentials shows it)."
+        )
+
+
+#: The columns of the register extract an audit bundle carries.
+EXTRACT_HEADER = [
+    "Assessor",
+    "Email",
+    "Kind",
+    "Code",
+    "Title or activity",
+    "Basis",
+    "Why equivalent",
+    "From",
+    "Until",
+    "Recorded",
+    "Ended",
+    "Why ended",
+    "Documents (SHA-256)",
+]
+
+
+def register_extract(session: Session, user_ids: Iterable[int]) -> list[list[object]]:
+    """Every entry, ended ones included, of these people's registers: one row each."""
+    entries = session.scalars(
+        select(Credential)
+        .where(Credential.user_id.in_(list(user_ids)))
+        .options(selectinload(Credential.user), selectinload(Credential.files))
+        .order_by(Credential.user_id, Credential.kind, Credential.starts_on, Credential.id)
+    )
+    return [
+        [
+            e.user.name,
+            e.user.email,
+            e.kind.label,
+            e.code,
+            e.title,
+            e.basis.label,
+            e.reason,
+            e.starts_on,
+            e.ends_on,
+            e.recorded_at.isoformat(timespec="seconds"),
+            e.ended_at.isoformat(timespec="seconds") if e.ended_at else None,
+            e.end_reason,
+            "; ".join(f"{f.display_name} {f.sha256}" for f in e.files),
+        ]
+        for e in entries
+    ]

@@ -5,7 +5,7 @@ has something real to show on a fresh install. Built only through the services, 
 from __future__ import annotations
 
 import io
-from datetime import timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -13,12 +13,16 @@ from sqlalchemy.orm import Session
 from portfolio.assessment import decisions, gaps, outcome, review, rules, templates
 from portfolio.auth.services import create_user, find_user_by_email
 from portfolio.clock import today
+from portfolio.credentials.rules import Entry
+from portfolio.credentials.services import add_entry
 from portfolio.demo.samples import docx_bytes, pdf_bytes, png_bytes
 from portfolio.enrolments.services import enrol
 from portfolio.evidence.rules import ItemFields
 from portfolio.evidence.services import create_item, set_item_mappings, submit
 from portfolio.files.uploads import store_upload
 from portfolio.models import (
+    CredentialBasis,
+    CredentialKind,
     Enrolment,
     EvidenceRule,
     EvidenceType,
@@ -55,6 +59,9 @@ def create_demo_accounts(session: Session) -> bool | None:
             session, actor=None, name=name, email=email, roles=roles, password=password
         )
     assessor = users["assessor@example.org"]
+    # A register that authorises the assessor for the demo's units (CREDENTIALS_ENFORCED=1).
+    for entry in demo_register(today()):
+        add_entry(session, actor=users["admin@example.org"], user=assessor, entry=entry, files=[])
     enrolments = {
         learner.email: enrol(
             session, actor=None, learner=learner, unit_code="TLII5018", assessor=assessor
@@ -87,6 +94,30 @@ def create_demo_accounts(session: Session) -> bool | None:
         lines=templates.starting_lines(TemplateKind.OBSERVATION, templates.criteria(release)),
     )
     return True
+
+
+def demo_register(on: date) -> list[Entry]:
+    """The demo assessor's credentials: TAE40122, vocational competency in both demo units,
+    and industry currency reviewed some months from ``on``."""
+    held = CredentialBasis.HELD
+    return [
+        Entry(
+            CredentialKind.TRAINING_AND_ASSESSMENT, "TAE40122", "", held, "", date(2023, 3, 1), None
+        ),
+        *(
+            Entry(CredentialKind.VOCATIONAL, code, "", held, "", date(2019, 6, 1), None)
+            for code in ("TLII5018", "BSBCUS501")
+        ),
+        Entry(
+            CredentialKind.INDUSTRY_CURRENCY,
+            "",
+            "Weekend shifts as dispatch supervisor at a freight depot",
+            held,
+            "",
+            on - timedelta(days=240),
+            on + timedelta(days=180),
+        ),
+    ]
 
 
 DEMO_ITEMS = [

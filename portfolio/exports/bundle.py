@@ -8,6 +8,7 @@ bytes, so memory stays flat however large the selection.
 
 from __future__ import annotations
 
+import csv
 import gc
 import hashlib
 import io
@@ -22,6 +23,7 @@ from flask import current_app
 from sqlalchemy.orm import Session
 from stream_zip import ZIP_64, stream_zip
 
+from portfolio.credentials.services import EXTRACT_HEADER, register_extract
 from portfolio.enrolments.services import enrolments_by_id
 from portfolio.errors import ServiceError
 from portfolio.exports.letterhead import Letterhead
@@ -32,6 +34,7 @@ from portfolio.exports.register import decided_enrolment_ids, register_rows, wri
 from portfolio.files.filetypes import download_name, path_safe_name
 from portfolio.files.uploads import storage
 from portfolio.models import VerificationRequest
+from portfolio.spreadsheets import csv_cell
 from portfolio.text import count
 from portfolio.verification.rules import third_party_record
 
@@ -189,6 +192,8 @@ def bundle_members(
         return (path, now, FILE_MODE, ZIP_64, _Hashing(path, chunks, manifest))
 
     units: set[str] = set()
+    #: Everyone who decided in the bundled enrolments: their registers go in the extract.
+    deciders: set[int] = set()
     # A Word document is a graph of reference cycles (python-docx), freed only by the cyclic
     # collector, which on its own schedule leaves dozens of finished packs in memory. Objects
     # alive now outlive the bundle: frozen, collections skip them, so collecting after each
@@ -202,6 +207,7 @@ def bundle_members(
                 enrolment = enrolments_by_id(local, [enrolment_id])[enrolment_id]
                 data = pack_data(local, enrolment, currency_years=config["EVIDENCE_CURRENCY_YEARS"])
                 units.add(data.release.unit.code)
+                deciders.update(user.id for user, _, _ in data.decision_makers())
                 folder = path_safe_name(f"{enrolment.learner.name}-{data.reference}")
                 yield from _documents(
                     member,
@@ -260,6 +266,13 @@ def bundle_members(
     workbook = io.BytesIO()
     write_xlsx(rows, workbook)
     yield member("outcomes-register.xlsx", [workbook.getvalue()])
+    extract = io.StringIO(newline="")
+    writer = csv.writer(extract)
+    writer.writerow(EXTRACT_HEADER)
+    writer.writerows(
+        [csv_cell(value) for value in row] for row in register_extract(session, deciders)
+    )
+    yield member("credential-register.csv", [extract.getvalue().encode("utf-8")])
 
     def manifest_bytes() -> Iterator[bytes]:
         body = {

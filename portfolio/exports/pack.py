@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import IO
 from zoneinfo import ZoneInfo
 
@@ -25,6 +25,8 @@ from portfolio.assessment.matrix import matrix_sections
 from portfolio.assessment.review import ReviewView, review_view
 from portfolio.assessment.rules import OUTCOME_DECLARATION
 from portfolio.audit.history import HistoryRow, describe, enrolment_events_query
+from portfolio.clock import local_date
+from portfolio.credentials.rules import authorisation
 from portfolio.exports.docx_support import (
     add_contents,
     add_page_number_footer,
@@ -42,11 +44,15 @@ from portfolio.exports.letterhead import Letterhead, new_document
 from portfolio.exports.markdown_docx import add_markdown
 from portfolio.files.filetypes import path_safe_name
 from portfolio.models import (
+    Credential,
+    CredentialBasis,
+    CredentialKind,
     Enrolment,
     EvidenceRule,
     Submission,
     Target,
     UnitRelease,
+    User,
     VerificationRequest,
     VerificationState,
 )
@@ -72,6 +78,31 @@ class PackData:
     reports: list[tuple[VerificationRequest, list[tuple[Target, bool, str]]]] = field(
         default_factory=list
     )
+    #: The register entries of everyone who made a decision here, by person.
+    credentials: dict[int, list[Credential]] = field(default_factory=dict)
+
+    def decision_makers(self) -> list[tuple[User, date, datetime]]:
+        """Everyone who judged, signed off or decided, with the day and moment of their last
+        decision here, in the order they first decided."""
+        last: dict[int, tuple[User, date, datetime]] = {}
+        entries = [
+            *self.review.judgements.values(),
+            *self.review.signoffs.values(),
+            *([self.review.outcome] if self.review.outcome else []),
+        ]
+        for entry in sorted(entries, key=lambda e: e.recorded_at):
+            on = getattr(entry, "decided_on", None) or local_date(entry.recorded_at)
+            last[entry.assessor_id] = (entry.assessor, on, entry.recorded_at)
+        return list(last.values())
+
+    def credential_state(self, user_id: int, on: date, known_at: datetime) -> str:
+        """What the register, as it stood at ``known_at``, said of this unit on ``on``."""
+        found = authorisation(
+            self.credentials.get(user_id, []), self.release.unit.code, on, known_at
+        )
+        if not found.ok:
+            return str(found)
+        return f"Authorised on {on:%d/%m/%Y}: " + "; ".join(_held(e) for e in found.held) + "."
 
     @property
     def release(self) -> UnitRelease:
@@ -105,7 +136,21 @@ def pack_data(session: Session, enrolment: Enrolment, *, currency_years: int = 2
     asked = verification.reports_of(session, enrolment)
     targets = {t.id: t for t in review.targets}
     reports = [(r, _observed(r, targets)) for r in asked]
-    return PackData(enrolment, review, submissions, events, verifications, reports)
+    data = PackData(enrolment, review, submissions, events, verifications, reports)
+    deciders = [user.id for user, _, _ in data.decision_makers()]
+    for entry in session.scalars(select(Credential).where(Credential.user_id.in_(deciders))):
+        data.credentials.setdefault(entry.user_id, []).append(entry)
+    return data
+
+
+def _held(entry: Credential) -> str:
+    equivalent = " (equivalent)" if entry.basis is CredentialBasis.EQUIVALENT else ""
+    if entry.kind is CredentialKind.TRAINING_AND_ASSESSMENT:
+        return f"{entry.code} {entry.title}{equivalent}"
+    if entry.kind is CredentialKind.VOCATIONAL:
+        return f"vocational competency in {entry.code}{equivalent}"
+    until = f", reviewed {day(entry.ends_on)}" if entry.ends_on else ""
+    return f"industry currency: {entry.title}{until}"
 
 
 def _observed(
@@ -242,6 +287,18 @@ def _cover(document, data: PackData, letterhead: Letterhead, clock: Clock) -> No
             ("Attempts", _attempts_in_brief(data)),
             ("Decided", _decided(data)),
             ("Outcome", _outcome(data, clock)),
+            *(
+                [
+                    (
+                        "Assessor's credentials",
+                        data.credential_state(
+                            outcome.assessor_id, outcome.decided_on, outcome.recorded_at
+                        ),
+                    )
+                ]
+                if outcome
+                else []
+            ),
             *(
                 [("Evidence", _destroyed(data.enrolment))]
                 if data.enrolment.evidence_destroyed_on
@@ -724,6 +781,7 @@ def _declarations(document, data: PackData, clock: Clock) -> None:
         document.add_paragraph("No outcome has been recorded yet.")
         return
     document.add_paragraph(outcome.declaration or OUTCOME_DECLARATION)
+    _decision_makers(document, data, clock)
     document.add_paragraph(
         f"Signed by {outcome.assessor.name} on {day(outcome.decided_on)} "
         f"(recorded {clock.datetime(outcome.recorded_at)}): {outcome.result.label}."
@@ -731,6 +789,18 @@ def _declarations(document, data: PackData, clock: Clock) -> None:
     _drawn(
         document, outcome.signature_png, outcome.assessor.name, clock.datetime(outcome.recorded_at)
     )
+
+
+def _decision_makers(document, data: PackData, clock: Clock) -> None:
+    """Each decision-maker's credentials as the register stood on their last decision here:
+    not today's."""
+    document.add_heading("Decision-makers' credentials", level=2)
+    widths = [4.0, 2.6, 10.4]
+    table = _table(
+        document, ["Assessor", "Last decided", "Credential register on that day"], widths
+    )
+    for user, on, at in data.decision_makers():
+        _row(table, [user.name, day(on), data.credential_state(user.id, on, at)], widths)
 
 
 def _corrections(document, data: PackData, clock: Clock) -> None:
