@@ -50,7 +50,13 @@ def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, str]:
     done = subprocess.run(
         command, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300, check=False
     )
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    if done.returncode != 0:
+        # What gunicorn said (a worker that died mid-answer, a timeout) goes with the failure.
+        logs = "".join(
+            f"\n--- {log.name}\n{log.read_text(errors='replace')[-3000:]}"
+            for log in sorted((tmp / "work").glob("gunicorn-*.log"))
+        )
+        pytest.fail(done.stdout[-3000:] + done.stderr[-3000:] + logs)
     return json.loads(figures.read_text()), output.read_text()
 
 
