@@ -104,11 +104,14 @@ def end(credential_id: int) -> Response:
 
 @bp.get("/credentials")
 def expiring() -> str:
-    """Every assessor's entries that lapse within the notice period, soonest first."""
+    """Every assessor's entries that lapse within the notice period, soonest first, and the
+    units each assessor may assess today."""
     return render_template(
         "admin/credentials_expiring.html",
         entries=services.expiring_soon(db.session),
         days=EXPIRY_NOTICE_DAYS,
+        assessors=services.assessors_authorised(db.session),
+        codes=services.unit_codes(db.session),
     )
 
 

@@ -19,7 +19,7 @@ from portfolio.credentials.rules import Authorisation, Entry
 from portfolio.errors import ServiceError
 from portfolio.files.uploads import NewFile
 from portfolio.mail.outbox import mail_on, public_url, write
-from portfolio.models import Credential, CredentialFile, Role, Unit, User
+from portfolio.models import Credential, CredentialFile, Role, Unit, User, UserRole
 from portfolio.models.base import utcnow
 from portfolio.text import count
 
@@ -105,6 +105,24 @@ def authorised_units(
     """Each unit's authorisation for the person whose ``entries`` these are."""
     entries = list(entries)
     return {code: rules.authorisation(entries, code, on, known_at) for code in codes}
+
+
+def assessors_authorised(session: Session) -> list[tuple[User, dict[str, Authorisation]]]:
+    """Every active assessor with each unit's authorisation today (three queries)."""
+    assessors = session.scalars(
+        select(User)
+        .join(UserRole)
+        .where(UserRole.role == Role.ASSESSOR, User.active.is_(True))
+        .order_by(User.name, User.id)
+    ).all()
+    entries: dict[int, list[Credential]] = {}
+    for entry in session.scalars(
+        select(Credential).where(Credential.user_id.in_([a.id for a in assessors]))
+    ):
+        entries.setdefault(entry.user_id, []).append(entry)
+    codes = unit_codes(session)
+    on, now = today(), utcnow()
+    return [(a, authorised_units(entries.get(a.id, []), codes, on, now)) for a in assessors]
 
 
 def expiring_soon(session: Session) -> list[Credential]:

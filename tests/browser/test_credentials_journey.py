@@ -29,7 +29,7 @@ def test_an_admin_keeps_the_register_and_enforcement_follows_it(
     log_in("admin@example.org", "admin-demo-pass")
     page.get_by_role("link", name="Accounts").first.click()
     page.get_by_role("link", name="Alex Assessor").click()
-    page.get_by_role("link", name="Credentials").click()
+    page.get_by_role("link", name="Credential register").click()
     expect(page.get_by_role("heading", name="Credentials of Alex Assessor")).to_be_visible()
     authorised = page.locator("[data-authorised]")
     expect(authorised.get_by_text("TLII5018")).to_be_visible()
@@ -69,7 +69,7 @@ def test_an_admin_keeps_the_register_and_enforcement_follows_it(
     accessible(page)
     page.get_by_role("link", name="Accounts").first.click()
     page.get_by_role("link", name="Alex Assessor").click()
-    page.get_by_role("link", name="Credentials").click()
+    page.get_by_role("link", name="Credential register").click()
     page.get_by_label("Kind").select_option(label="Industry currency")
     page.get_by_label("Title or activity").fill("Relief dispatch supervisor, Harbour depot")
     page.get_by_label("Issued on, or the activity began").fill(

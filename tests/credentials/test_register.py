@@ -59,6 +59,9 @@ def test_an_admin_builds_an_assessors_register_and_sees_what_they_may_assess(
     assert "no vocational competency in BSBCUS501" in page
     entries = db.session.scalars(select(Credential)).all()
     assert len(entries) == 3 and entries[0].files[0].display_name == "tae.pdf"
+    matrix = client.get("/admin/credentials").text.split("data-authorised-matrix", 1)[1]
+    row = matrix.split("Ash Assessor", 1)[1].split("</tr>", 1)[0]
+    assert row.count("Authorised</span>") == 1 and row.count("Not authorised") == 4
     logged = db.session.scalars(
         select(AuditEvent.action).where(AuditEvent.action.like("credential.%"))
     ).all()
