@@ -4,21 +4,17 @@ the assessor's outcome declaration are also signed by drawing, and the pack show
 from __future__ import annotations
 
 import html
-import io
 from datetime import date
 
-import docx
 import pytest
 from sqlalchemy import select
 
 from portfolio.assessment import decisions, review
 from portfolio.evidence.rules import ItemFields
 from portfolio.evidence.services import create_item, set_item_mappings
-from portfolio.exports.letterhead import Letterhead
-from portfolio.exports.pack import build_pack, pack_data
 from portfolio.extensions import db
-from portfolio.files.uploads import storage
 from portfolio.models import AssessmentState, EvidenceType, Finding, Submission, UnitOutcome
+from tests.packs import pictures, read_pack
 from tests.verification.drawn import signed
 
 
@@ -105,18 +101,12 @@ def test_the_outcome_is_signed_too_and_the_pack_shows_both_signatures(
     assert done.status_code == 302
     outcome = db.session.scalars(select(UnitOutcome)).one()
     assert outcome.signature_png.startswith(b"\x89PNG")
-    buffer = io.BytesIO()
-    build_pack(
-        pack_data(db.session, ready),
-        letterhead=Letterhead("Test RTO", "91234"),
-        open_file=storage().open,
-    ).save(buffer)
-    read = docx.Document(io.BytesIO(buffer.getvalue()))
+    read = read_pack(ready)
     captions = [p.text for p in read.paragraphs if p.text.startswith("Signature of")]
     assert [c.split(",")[0] for c in captions] == [
         "Signature of Lee Learner",
         "Signature of Ash Assessor",
     ]
-    blobs = [r.target_part.blob for r in read.part.rels.values() if "image" in r.reltype]
+    blobs = pictures(read)
     submission = db.session.scalars(select(Submission)).one()
     assert submission.signature_png in blobs and outcome.signature_png in blobs

@@ -23,6 +23,9 @@ from portfolio.models import (
     VerificationRequest,
     VerificationState,
 )
+from tests.packs import read_pack
+from tests.packs import rows as table_rows
+from tests.packs import text as pack_text
 from tests.verification.drawn import SUPERVISOR, signed
 
 
@@ -265,14 +268,8 @@ def test_a_report_for_a_finished_assessment_is_refused_kindly(client, learner_en
 
 def test_the_pack_shows_the_report_with_its_criteria_and_signature(client, learner_enrolment, smtp):
     """Who wrote it, each criterion seen or not with the note, the signature as a picture."""
-    import io
-
-    import docx
 
     from portfolio.evidence.services import submit
-    from portfolio.exports.letterhead import Letterhead
-    from portfolio.exports.pack import build_pack, pack_data
-    from portfolio.files.uploads import storage
 
     enrolment = learner_enrolment
     first, second = criteria(enrolment)[:2]
@@ -281,15 +278,8 @@ def test_the_pack_shows_the_report_with_its_criteria_and_signature(client, learn
     report(client, link_in(smtp), {first: ("seen", "At the May audit"), second: ("not_seen", "")})
     submit(db.session, actor=enrolment.learner, enrolment=enrolment, declared=True)
     db.session.commit()
-    buffer = io.BytesIO()
-    build_pack(
-        pack_data(db.session, enrolment),
-        letterhead=Letterhead("Test RTO", "91234"),
-        open_file=storage().open,
-    ).save(buffer)
-    read = docx.Document(io.BytesIO(buffer.getvalue()))
-    rows = [[c.text for c in r.cells] for t in read.tables for r in t.rows]
-    text = "\n".join([p.text for p in read.paragraphs] + ["\t".join(r) for r in rows])
+    read = read_pack(enrolment)
+    rows, text = table_rows(read), pack_text(read)
     assert "Report by Sam Supervisor, report received (E1)" in text
     assert [first.ref, first.text, "Yes", "At the May audit"] in rows
     assert [second.ref, second.text, "No", ""] in rows

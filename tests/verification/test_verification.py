@@ -27,6 +27,8 @@ from portfolio.models import (
 from portfolio.models.base import utcnow
 from portfolio.verification.rules import content_hashes
 from tests.files import docx_bytes, pdf_bytes, png_bytes
+from tests.packs import pictures, read_pack
+from tests.packs import text as pack_text
 from tests.verification.drawn import SUPERVISOR, signed
 
 YES = {"own_work": "yes", "normal_performance": "yes", "dates_right": "yes"}
@@ -398,11 +400,7 @@ def test_the_assessor_records_their_check_on_the_verifier(client, item, smtp, lo
 def test_the_pack_shows_the_verification_with_its_hashes_and_signature(client, item, smtp, login):
     """Signer, position, contact, each statement, the SHA-256 of what was seen, the drawn
     signature as a picture; the register says the submitted version is verified."""
-    import docx
-
     from portfolio.evidence.services import submit
-    from portfolio.exports.letterhead import Letterhead
-    from portfolio.exports.pack import build_pack, pack_data
 
     enrolment = item.enrolment
     ask(client, item)
@@ -410,18 +408,8 @@ def test_the_pack_shows_the_verification_with_its_hashes_and_signature(client, i
     answer(client, link_in(smtp), comment="Watched every call.")
     submit(db.session, actor=enrolment.learner, enrolment=enrolment, declared=True)
     db.session.commit()
-    document = build_pack(
-        pack_data(db.session, enrolment),
-        letterhead=Letterhead("Test RTO", "91234"),
-        open_file=storage().open,
-    )
-    buffer = io.BytesIO()
-    document.save(buffer)
-    read = docx.Document(io.BytesIO(buffer.getvalue()))
-    text = "\n".join(
-        [p.text for p in read.paragraphs]
-        + [c.text for t in read.tables for r in t.rows for c in r.cells]
-    )
+    read = read_pack(enrolment)
+    text = pack_text(read)
     request = only_request()
     for shown in (
         "E1: Sam Supervisor, confirmed",
@@ -438,8 +426,7 @@ def test_the_pack_shows_the_verification_with_its_hashes_and_signature(client, i
         "Evidence verified by the third party, signed",
     ):
         assert shown in text, shown
-    pictures = [r for r in read.part.rels.values() if "image" in r.reltype]
-    assert any(r.target_part.blob == request.signature_png for r in pictures)
+    assert request.signature_png in pictures(read)
 
 
 @pytest.mark.parametrize(
