@@ -140,6 +140,7 @@ def portfolio(enrolment_id: int) -> str:
         ),
         gaps_only=request.args.get("gaps") == "1",
         reports=verification.reports_of(db.session, enrolment),
+        verified=verification.verified_now(db.session, [item.id for item in view.items]),
     )
 
 

@@ -494,6 +494,27 @@ def of_items(session: Session, item_ids: Iterable[int]) -> dict[int, list[Verifi
     return dict(found)
 
 
+def verified_now(session: Session, item_ids: Iterable[int]) -> dict[int, str]:
+    """For each item whose current version a verifier was asked about: "verified" when one
+    confirmed it, else "asked" (one query)."""
+    ids = list(item_ids)
+    if not ids:
+        return {}
+    found: dict[int, str] = {}
+    for item_id, state in session.execute(
+        select(EvidenceItem.id, VerificationRequest.state)
+        .join(
+            VerificationRequest, VerificationRequest.version_id == EvidenceItem.current_version_id
+        )
+        .where(EvidenceItem.id.in_(ids))
+    ):
+        if state is VerificationState.CONFIRMED:
+            found[item_id] = "verified"
+        else:
+            found.setdefault(item_id, "asked")
+    return found
+
+
 def reports_of(session: Session, enrolment: Enrolment) -> list[VerificationRequest]:
     """The enrolment's report requests, newest first."""
     return list(

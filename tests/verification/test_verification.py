@@ -190,6 +190,8 @@ def test_a_confirmation_keeps_the_hashes_of_what_was_seen_and_the_link_then_dies
     login(learner)
     page = client.get(f"/evidence/{item.id}").text
     assert "Verified" in page and "Signature of Sam Supervisor" in page
+    portfolio = client.get(f"/enrolments/{item.enrolment_id}").text
+    assert portfolio.count("verified by a third party") == 1
 
 
 def test_a_second_send_of_the_same_answer_changes_nothing(client, item, smtp):
@@ -273,6 +275,7 @@ def test_a_change_after_asking_makes_a_new_version_which_is_not_verified(client,
     assert "Complaint log March (tidied)" not in client.get(link_in(smtp)).text
     answer(client, link_in(smtp))
     login(item.enrolment.learner)
+    assert "verified by a third party" not in client.get(f"/enrolments/{item.enrolment_id}").text
     page = client.get(f"/evidence/{item.id}").text
     assert "Not verified" in page and "A verifier confirmed version 1" in page
     first = client.get(f"/evidence/{item.id}?version=1").text
