@@ -13,7 +13,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from portfolio.audit.log import record
-from portfolio.auth.permissions import REVIEWING, WAITING, Action, states_of
+from portfolio.auth.permissions import Action, states_of
 from portfolio.clock import today
 from portfolio.errors import ServiceError
 from portfolio.evidence import rules
@@ -83,7 +83,8 @@ def file_report(
             if t.id in notes
         ],
     )
-    if enrolment.state in WAITING | REVIEWING:
+    # Handed in and waiting for the assessor, or under review: the states of the review queue.
+    if enrolment.state in states_of(Action.START_REVIEW, Action.JUDGE):
         version.submission_id = enrolment.submissions[-1].id
     session.add_all([item, version])
     session.flush()
