@@ -45,7 +45,7 @@ from portfolio.assessment.review_forms import (
 from portfolio.assessment.rules import OUTCOME_DECLARATION, Conversation
 from portfolio.assessment.templates import templates_of
 from portfolio.auth.permissions import Action, may, require
-from portfolio.clock import today
+from portfolio.clock import local_date, today
 from portfolio.extensions import db
 from portfolio.files.serving import DOCX, INLINE_TYPES, send_stored
 from portfolio.files.signatures import declaration_signature
@@ -534,7 +534,7 @@ def _from_report(form: SignoffForm, report: VerificationRequest, target: Target)
         signer=report.signer_name,
         position=report.verifier_position,
         organisation=report.verifier_organisation,
-        signed=day(report.closed_at, ZoneInfo(current_app.config["RTO_TIMEZONE"])),
+        signed=day(local_date(report.closed_at)),
         item=report.report_item.reference,
         note=(report.observations or {})[str(target.id)]["note"],
     )

@@ -20,10 +20,12 @@ from sqlalchemy.orm import Session
 from portfolio.audit.log import admin_role, record
 from portfolio.auth import passwords
 from portfolio.auth.services import find_user_by_email
+from portfolio.clock import rto_zone
 from portfolio.errors import ServiceError
 from portfolio.mail.outbox import mail_on, public_url, write
 from portfolio.models import AccountLink, LinkPurpose, User
 from portfolio.models.base import utcnow
+from portfolio.text import day_and_time
 
 RESET_FOR = timedelta(hours=1)
 #: What a person is told of a link that does not work, whatever the reason: the reason is in
@@ -108,11 +110,8 @@ def send_setup_link(session: Session, *, actor: User | None, user: User) -> bool
 
 
 def expires_text(moment: datetime) -> str:
-    from zoneinfo import ZoneInfo
-
-    from portfolio.text import day_and_time
-
-    return day_and_time(moment, ZoneInfo(current_app.config["RTO_TIMEZONE"]))
+    """When a link stops working, as the RTO reads it."""
+    return day_and_time(moment, rto_zone())
 
 
 def request_reset(session: Session, *, email: str, address: str | None) -> None:

@@ -26,16 +26,21 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
-def active_admins(session: Session) -> list[User]:
-    """The RTO's admins who can log in, oldest account first (whom a notice goes to)."""
+def active_with_role(session: Session, role: Role) -> list[User]:
+    """The people with ``role`` who can log in, oldest account first."""
     return list(
         session.scalars(
             select(User)
             .join(UserRole)
-            .where(UserRole.role == Role.ADMIN, User.active.is_(True))
+            .where(UserRole.role == role, User.active.is_(True))
             .order_by(User.id)
         )
     )
+
+
+def active_admins(session: Session) -> list[User]:
+    """The RTO's admins who can log in (whom a notice goes to)."""
+    return active_with_role(session, Role.ADMIN)
 
 
 def find_user_by_email(session: Session, email: str) -> User | None:

@@ -12,14 +12,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from portfolio.audit.log import record
-from portfolio.auth.services import active_admins
+from portfolio.auth.services import active_admins, active_with_role
 from portfolio.clock import today
 from portfolio.credentials import rules
 from portfolio.credentials.rules import Authorisation, Entry
 from portfolio.errors import ServiceError
 from portfolio.files.uploads import NewFile
 from portfolio.mail.outbox import mail_on, public_url, write
-from portfolio.models import Credential, CredentialFile, Role, Unit, User, UserRole
+from portfolio.models import Credential, CredentialFile, Role, Unit, User
 from portfolio.models.base import utcnow
 from portfolio.text import count
 
@@ -109,12 +109,7 @@ def authorised_units(
 
 def assessors_authorised(session: Session) -> list[tuple[User, dict[str, Authorisation]]]:
     """Every active assessor with each unit's authorisation today (three queries)."""
-    assessors = session.scalars(
-        select(User)
-        .join(UserRole)
-        .where(UserRole.role == Role.ASSESSOR, User.active.is_(True))
-        .order_by(User.name, User.id)
-    ).all()
+    assessors = sorted(active_with_role(session, Role.ASSESSOR), key=lambda a: (a.name, a.id))
     entries: dict[int, list[Credential]] = {}
     for entry in session.scalars(
         select(Credential).where(Credential.user_id.in_([a.id for a in assessors]))

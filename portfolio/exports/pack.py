@@ -59,6 +59,7 @@ from portfolio.models import (
 from portfolio.models.base import StoredFileColumns, utcnow
 from portfolio.text import day, day_and_time, file_size
 from portfolio.verification import services as verification
+from portfolio.verification.rules import observations
 
 IMAGE_TYPES = {"image/png", "image/jpeg"}
 HEADING_FILL = "D9E2F3"
@@ -134,8 +135,7 @@ def pack_data(session: Session, enrolment: Enrolment, *, currency_years: int = 2
     events = describe(session, session.scalars(enrolment_events_query(enrolment)).all())
     verifications = verification.of_items(session, [s.item.id for s in review.items])
     asked = verification.reports_of(session, enrolment)
-    targets = {t.id: t for t in review.targets}
-    reports = [(r, _observed(r, targets)) for r in asked]
+    reports = [(r, observations(r, review.targets)) for r in asked]
     data = PackData(enrolment, review, submissions, events, verifications, reports)
     deciders = [user.id for user, _, _ in data.decision_makers()]
     for entry in session.scalars(select(Credential).where(Credential.user_id.in_(deciders))):
@@ -151,18 +151,6 @@ def _held(entry: Credential) -> str:
         return f"vocational competency in {entry.code}{equivalent}"
     until = f", reviewed {day(entry.ends_on)}" if entry.ends_on else ""
     return f"industry currency: {entry.title}{until}"
-
-
-def _observed(
-    request: VerificationRequest, targets: dict[int, Target]
-) -> list[tuple[Target, bool, str]]:
-    """A report's criteria, seen or not, from the review's targets (no query)."""
-    answers = request.observations or {}
-    return [
-        (targets[int(t)], bool(o["seen"]), o["note"])
-        for t, o in answers.items()
-        if int(t) in targets
-    ]
 
 
 # --- Layout helpers -------------------------------------------------------------------------

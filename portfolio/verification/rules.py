@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -228,6 +228,17 @@ def checked_report(report: Report, *, targets: Sequence[int], today: date) -> Ch
     if len(signer) > 200 or len(comment) > 5000:
         raise ServiceError("That is too long.", "comment" if len(comment) > 5000 else "signer_name")
     return CheckedReport(observations, report.observed_on, comment, signer)
+
+
+def observations(request: Any, targets: Iterable[Any]) -> list[tuple[Any, bool, str]]:
+    """Each of ``targets`` the report answered about, in their order: seen or not, and the
+    note."""
+    answers = request.observations or {}
+    return [
+        (t, bool(answers[str(t.id)]["seen"]), answers[str(t.id)]["note"])
+        for t in targets
+        if str(t.id) in answers
+    ]
 
 
 def report_text(

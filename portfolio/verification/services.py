@@ -16,7 +16,6 @@ import secrets
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import Select, func, select, update
@@ -24,6 +23,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from portfolio.audit.log import record
 from portfolio.auth.permissions import Action, check_state
+from portfolio.clock import rto_zone
 from portfolio.errors import ServiceError
 from portfolio.files.signatures import signature_png
 from portfolio.mail.outbox import Outsider, mail_on, public_url, write
@@ -51,6 +51,7 @@ from portfolio.verification.rules import (
     checked_targets,
     checked_verifier,
     content_hashes,
+    observations,
     outcome,
     requested_payload,
     shown_token,
@@ -86,7 +87,7 @@ def _subject(request: VerificationRequest) -> str:
 
 
 def _when(moment: datetime) -> str:
-    return day_and_time(moment, ZoneInfo(current_app.config["RTO_TIMEZONE"]))
+    return day_and_time(moment, rto_zone())
 
 
 def request_verification(
@@ -222,25 +223,45 @@ def _ask(
     return request
 
 
+def _leave_open(
+    session: Session,
+    request: VerificationRequest,
+    state: VerificationState,
+    *,
+    expired: bool | None,
+    **values: object,
+) -> bool:
+    """Move an open request to ``state`` (with ``values``) in one conditional UPDATE, so two
+    tabs, a second send or the expiry command never move it twice; ``expired`` asks that the
+    link be past (True) or within (False) its days as well. True when this call moved it; the
+    request is read again either way."""
+    conditions = [
+        VerificationRequest.id == request.id,
+        VerificationRequest.state == VerificationState.OPEN,
+    ]
+    if expired is not None:
+        past = VerificationRequest.expires_at <= utcnow()
+        conditions.append(past if expired else ~past)
+    changed = session.execute(
+        update(VerificationRequest)
+        .where(*conditions)
+        .values(state=state, closed_at=utcnow(), **values),
+        execution_options={"synchronize_session": False},
+    ).rowcount
+    session.refresh(request)
+    return bool(changed)
+
+
 def revoke(session: Session, *, actor: User, request: VerificationRequest) -> None:
     """Withdraw a link that has not been answered; it stops working at once."""
     check_state(Action.REVOKE_VERIFICATION, request.enrolment)
-    changed = session.execute(
-        update(VerificationRequest)
-        .where(
-            VerificationRequest.id == request.id,
-            VerificationRequest.state == VerificationState.OPEN,
-        )
-        .values(state=VerificationState.REVOKED, closed_at=utcnow(), revoked_by_id=actor.id),
-        execution_options={"synchronize_session": False},
-    ).rowcount
-    if not changed:
-        session.refresh(request)
+    if not _leave_open(
+        session, request, VerificationState.REVOKED, expired=None, revoked_by_id=actor.id
+    ):
         raise ServiceError(
             f"The link to {request.verifier_name} cannot be withdrawn: it is "
             f"{request.state.label.lower()}."
         )
-    session.refresh(request)
     record(
         session,
         actor=actor,
@@ -254,17 +275,7 @@ def revoke(session: Session, *, actor: User, request: VerificationRequest) -> No
 
 def _expire(session: Session, request: VerificationRequest) -> bool:
     """Mark an open request past its expiry as expired, once; True when this call did."""
-    changed = session.execute(
-        update(VerificationRequest)
-        .where(
-            VerificationRequest.id == request.id,
-            VerificationRequest.state == VerificationState.OPEN,
-            VerificationRequest.expires_at <= utcnow(),
-        )
-        .values(state=VerificationState.EXPIRED, closed_at=utcnow()),
-        execution_options={"synchronize_session": False},
-    ).rowcount
-    session.refresh(request)
+    changed = _leave_open(session, request, VerificationState.EXPIRED, expired=True)
     if changed:
         record(
             session,
@@ -275,7 +286,7 @@ def _expire(session: Session, request: VerificationRequest) -> bool:
             enrolment=request.enrolment,
             after={"expired_at": request.expires_at, "verifier": request.verifier_email},
         )
-    return bool(changed)
+    return changed
 
 
 def expire_due(session: Session) -> int:
@@ -409,19 +420,8 @@ def close(
 ) -> None:
     """Keep a verifier's ``answer`` and close the link, if it is still open; a link that was
     used, withdrawn or expired meanwhile (a second send, another tab) is refused in words."""
-    changed = session.execute(
-        update(VerificationRequest)
-        .where(
-            VerificationRequest.id == request.id,
-            VerificationRequest.state == VerificationState.OPEN,
-            VerificationRequest.expires_at > utcnow(),
-        )
-        .values(state=state, closed_at=utcnow(), **answer),
-        execution_options={"synchronize_session": False},
-    ).rowcount
-    if not changed:
+    if not _leave_open(session, request, state, expired=False, **answer):
         raise ServiceError(DEAD_LINK)
-    session.refresh(request)
 
 
 def tell_requester(session: Session, request: VerificationRequest) -> None:
@@ -564,12 +564,7 @@ def asked_targets(session: Session, request: VerificationRequest) -> list[Target
 
 def observed(session: Session, request: VerificationRequest) -> list[tuple[Target, bool, str]]:
     """Each criterion a report was about: seen or not, and the note."""
-    answers = request.observations or {}
-    return [
-        (target, bool(answers[str(target.id)]["seen"]), answers[str(target.id)]["note"])
-        for target in asked_targets(session, request)
-        if str(target.id) in answers
-    ]
+    return observations(request, asked_targets(session, request))
 
 
 def report_of(session: Session, item_id: int) -> VerificationRequest | None:

@@ -379,3 +379,17 @@ def test_a_report_request_withdrawn_leads_back_to_the_portfolio(client, learner_
     response = client.post(f"/verifications/{the_request().id}/revoke")
     assert response.location == f"/enrolments/{enrolment.id}#reports"
     assert the_request().state is VerificationState.REVOKED
+
+
+def test_a_report_sent_twice_makes_one_item(client, learner_enrolment, smtp):
+    """A second tab or a double tap: the first report stands, the second is told the link is
+    used, and the portfolio has one report."""
+    enrolment = learner_enrolment
+    first = criteria(enrolment)[0]
+    ask(client, enrolment, [first])
+    client.post("/logout")
+    link = link_in(smtp)
+    assert report(client, link, {first: ("seen", "")}).status_code == 200
+    again = report(client, link, {first: ("not_seen", "")})
+    assert again.status_code == 410 and "This link has been used" in again.text
+    assert len(db.session.scalars(select(EvidenceItem)).all()) == 1
