@@ -29,6 +29,7 @@ from portfolio.models import (
     AssessmentState,
     Closure,
     Enrolment,
+    OutcomeResult,
     Unit,
     UnitOutcome,
     UnitRelease,
@@ -257,6 +258,20 @@ def decided_enrolment_ids(
         .with_only_columns(Enrolment.id)
     )
     return list(session.scalars(query))
+
+
+def decided_outcomes(
+    session: Session, *, unit_code: str, decided_from: date, decided_to: date
+) -> list[tuple[int, int, OutcomeResult]]:
+    """Each enrolment decided in a unit and period (as in the register): its id, who decided
+    it and how."""
+    _check_period(decided_from, decided_to)
+    query = (
+        _register_query(unit_code, decided_from, decided_to)
+        .where(UnitOutcome.id.is_not(None), Enrolment.state == AssessmentState.DECIDED)
+        .with_only_columns(Enrolment.id, UnitOutcome.assessor_id, UnitOutcome.result)
+    )
+    return [(row[0], row[1], row[2]) for row in session.execute(query)]
 
 
 def describe_register(

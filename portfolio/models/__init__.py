@@ -45,6 +45,16 @@ from portfolio.models.review import (
 )
 from portfolio.models.templates import AssessmentTemplate, TemplateItem, TemplateKind
 from portfolio.models.units import Element, Framework, Target, TargetKind, Unit, UnitRelease
+from portfolio.models.validation import (
+    RiskLevel,
+    RiskReason,
+    Validation,
+    ValidationAction,
+    ValidationFinding,
+    ValidationPlan,
+    ValidationSample,
+    ValidationValidator,
+)
 from portfolio.models.verification import (
     RequestKind,
     VerificationRequest,
@@ -95,6 +105,8 @@ __all__ = [
     "PendingUpload",
     "Reassessment",
     "RequestKind",
+    "RiskLevel",
+    "RiskReason",
     "Role",
     "SignoffFile",
     "Submission",
@@ -107,6 +119,12 @@ __all__ = [
     "UnitRelease",
     "User",
     "UserRole",
+    "Validation",
+    "ValidationAction",
+    "ValidationFinding",
+    "ValidationPlan",
+    "ValidationSample",
+    "ValidationValidator",
     "VerificationRequest",
     "VerificationState",
     "VerifierCheck",

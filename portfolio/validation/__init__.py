@@ -1,0 +1,1 @@
+"""Validation of assessment: plans by risk, reproducible samples, findings and actions."""
