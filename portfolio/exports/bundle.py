@@ -52,9 +52,11 @@ class Selection:
     enrolment_ids: list[int] = field(default_factory=list)
     #: A PDF beside each Word document (LibreOffice makes them, one at a time).
     pdfs: bool = False
+    #: The bundle of a validation: its sample's enrolments, with its report and draw.
+    validation_id: int | None = None
 
     def describe(self) -> str:
-        parts = []
+        parts = [f"validation {self.validation_id}"] if self.validation_id else []
         if self.unit_code:
             parts.append(self.unit_code.upper())
         if self.decided_from or self.decided_to:
@@ -171,12 +173,20 @@ def _third_parties(data: PackData) -> list[VerificationRequest]:
     return [r for r in found if r.answered]
 
 
+#: A member of the ZIP as ``stream_zip`` takes it.
+Member = tuple[str, datetime, int, object, Iterable[bytes]]
+#: Further members a kind of bundle adds (a validation's report and draw), given the function
+#: that makes a member (hashed into the manifest) from a path and its chunks.
+Extra = Callable[[Callable[[str, Iterable[bytes]], Member]], Iterable[Member]]
+
+
 def bundle_members(
     session: Session,
     selection: Selection,
     *,
     on_progress: Callable[[Progress], None] = lambda progress: None,
-) -> Iterator[tuple[str, datetime, int, object, Iterable[bytes]]]:
+    extra: Extra | None = None,
+) -> Iterator[Member]:
     """The ZIP's members, each produced only when the ZIP writer reaches it."""
     config = current_app.config
     letterhead = Letterhead.from_config(config)
@@ -188,8 +198,11 @@ def bundle_members(
     now = datetime.now(UTC)
     store = storage()
 
-    def member(path: str, chunks: Iterable[bytes]):
+    def member(path: str, chunks: Iterable[bytes]) -> Member:
         return (path, now, FILE_MODE, ZIP_64, _Hashing(path, chunks, manifest))
+
+    if extra is not None:
+        yield from extra(member)
 
     units: set[str] = set()
     #: Everyone who decided in the bundled enrolments: their registers go in the extract.
@@ -294,13 +307,14 @@ def stream_bundle(
     selection: Selection,
     *,
     on_progress: Callable[[Progress], None] = lambda progress: None,
+    extra: Extra | None = None,
 ) -> Iterator[bytes]:
     """The bundle's bytes, as they are produced.
 
     Closing this iterator early (a failed file, a dropped download) closes the member
     generator too, so the session it holds for the enrolment in hand ends at once.
     """
-    members = bundle_members(session, selection, on_progress=on_progress)
+    members = bundle_members(session, selection, on_progress=on_progress, extra=extra)
     try:
         yield from stream_zip(
             members,

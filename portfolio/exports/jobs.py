@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from portfolio.audit.exports import record_export
 from portfolio.errors import ServiceError
-from portfolio.exports.bundle import Progress, Selection, selected_ids, stream_bundle
+from portfolio.exports.bundle import Extra, Progress, Selection, selected_ids, stream_bundle
 from portfolio.exports.pdf import Converter
 from portfolio.extensions import db
 from portfolio.files.streams import ChunkStream
@@ -119,8 +119,13 @@ def remove_old_bundles(app: Flask, session: Session) -> list[str]:
     return sorted(keys - kept)
 
 
-def start_bundle(app: Flask, selection: Selection, actor: User) -> str:
-    """Check the selection now (so a bad one is refused at once), then queue its building."""
+BUILD = "portfolio.exports.jobs.build_bundle"
+
+
+def start_bundle(app: Flask, selection: Selection, actor: User, *, task: str = BUILD) -> str:
+    """Check the selection now (so a bad one is refused at once), then queue its building
+    (by ``task``, the dotted name of a function of the job id: ``build_bundle`` or one that
+    calls it with the members its kind of bundle adds)."""
     total = len(selected_ids(db.session, selection))
     if total == 0:
         raise ServiceError("No decided enrolment matches that selection.")
@@ -144,7 +149,7 @@ def start_bundle(app: Flask, selection: Selection, actor: User) -> str:
     for key in stale_files:
         storage().delete(key)
     try:
-        enqueue(app, "portfolio.exports.jobs.build_bundle", job.id)
+        enqueue(app, task, job.id)
     except Exception as error:  # the queue engine cannot be reached
         app.logger.exception("queueing bundle %s failed", job.id)
         job.state, job.finished_at = JobState.FAILED, utcnow()
@@ -165,7 +170,7 @@ def _progress(job_id: str, **values: Any) -> None:
         session.commit()
 
 
-def build_bundle(job_id: str) -> None:
+def build_bundle(job_id: str, *, extra: Extra | None = None, kind: str = "Audit bundle") -> None:
     """The job: stream the bundle into the evidence store, then record who took the copy."""
     job = db.session.get(Job, job_id)
     if job is None or job.state is JobState.DONE:
@@ -178,7 +183,9 @@ def build_bundle(job_id: str) -> None:
         def progress(p: Progress) -> None:
             _progress(job_id, done=p.done, total=p.total)
 
-        chunks = stream_bundle(db.session, _selection(job.params), on_progress=progress)
+        chunks = stream_bundle(
+            db.session, _selection(job.params), on_progress=progress, extra=extra
+        )
         with closing(chunks):
             blob = storage().save(ChunkStream(chunks))
         job = db.session.get(Job, job_id)
@@ -187,7 +194,7 @@ def build_bundle(job_id: str) -> None:
             actor=job.requested_by,
             role=Role.ADMIN,
             kind="bundle",
-            description=f"Audit bundle: {job.description}",
+            description=f"{kind}: {job.description}",
             count=job.total,
             details={"bytes": blob.size, "job": job_id},
         )

@@ -13,10 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import IO
-from zoneinfo import ZoneInfo
 
 from docx.document import Document as DocxDocument
-from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.shared import Cm, Pt
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -34,12 +32,11 @@ from portfolio.exports.docx_support import (
     landscape_section,
     monospace,
     portrait_section,
-    repeat_header_row,
-    set_column_widths,
     set_header_text,
     shade_cell,
     xml_safe,
 )
+from portfolio.exports.house import Clock, facts, grid_row, grid_table
 from portfolio.exports.letterhead import Letterhead, new_document
 from portfolio.exports.markdown_docx import add_markdown
 from portfolio.files.filetypes import path_safe_name
@@ -57,12 +54,11 @@ from portfolio.models import (
     VerificationState,
 )
 from portfolio.models.base import StoredFileColumns, utcnow
-from portfolio.text import day, day_and_time, file_size
+from portfolio.text import day, file_size
 from portfolio.verification import services as verification
 from portfolio.verification.rules import observations
 
 IMAGE_TYPES = {"image/png", "image/jpeg"}
-HEADING_FILL = "D9E2F3"
 SECTION_FILL = "EDEDED"
 
 
@@ -153,60 +149,6 @@ def _held(entry: Credential) -> str:
     return f"industry currency: {entry.title}{until}"
 
 
-# --- Layout helpers -------------------------------------------------------------------------
-
-
-def _table(document, headers: list[str], widths: list[float] | None = None):
-    table = document.add_table(rows=1, cols=len(headers))
-    table.style = "Table Grid"
-    table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    for cell, text in zip(table.rows[0].cells, headers, strict=True):
-        cell.text = ""
-        run = cell.paragraphs[0].add_run(text)
-        run.bold = True
-        shade_cell(cell, HEADING_FILL)
-    repeat_header_row(table)
-    keep_rows_whole(table)
-    if widths:
-        set_column_widths(table, [Cm(w) for w in widths])
-    return table
-
-
-def _row(table, values: list[str], widths: list[float] | None = None):
-    cells = table.add_row().cells
-    for cell, value in zip(cells, values, strict=True):
-        cell.text = xml_safe(value)
-    if widths:
-        for cell, width in zip(cells, widths, strict=True):
-            cell.width = Cm(width)
-    return cells
-
-
-def _facts(document, pairs: list[tuple[str, str]]) -> None:
-    table = document.add_table(rows=0, cols=2)
-    table.style = "Table Grid"
-    for label, value in pairs:
-        cells = table.add_row().cells
-        cells[0].text = ""
-        cells[0].paragraphs[0].add_run(label).bold = True
-        shade_cell(cells[0], HEADING_FILL)
-        cells[1].text = xml_safe(value)
-    set_column_widths(table, [Cm(5), Cm(11)])
-
-
-class Clock:
-    """Dates and times as the RTO reads them, in its time zone."""
-
-    def __init__(self, zone: str) -> None:
-        self.zone = ZoneInfo(zone)
-
-    def date(self, value: datetime | None) -> str:
-        return day(value, self.zone)
-
-    def datetime(self, value: datetime | None) -> str:
-        return day_and_time(value, self.zone)
-
-
 # --- The document ---------------------------------------------------------------------------
 
 
@@ -255,7 +197,7 @@ def _cover(document, data: PackData, letterhead: Letterhead, clock: Clock) -> No
         + (f" (returned {clock.date(s.returned_at)})" if s.returned_at else "")
         for s in data.submissions
     )
-    _facts(
+    facts(
         document,
         [
             ("Learner", learner.name),
@@ -396,7 +338,7 @@ def _attempts(document, data: PackData, clock: Clock) -> None:
                     "; ".join(f"{f.display_name} (SHA-256 {f.sha256})" for f in closure.files),
                 ),
             ]
-        _facts(document, facts)
+        facts(document, facts)
 
 
 MAPPING_WIDTHS = [7.0, 2.8, 4.2, 6.0, 4.0]
@@ -411,7 +353,7 @@ def _mapping(document, data: PackData, clock: Clock) -> None:
         "release, the evidence accepted for it, the assessor's judgement and comment, and how "
         "any gap was closed."
     )
-    table = _table(
+    table = grid_table(
         document,
         [
             "Requirement",
@@ -437,7 +379,7 @@ def _mapping(document, data: PackData, clock: Clock) -> None:
                 continue
             judgement = review.judgements.get(target.id)
             signoff = review.signoffs.get(target.id)
-            _row(
+            grid_row(
                 table,
                 [
                     label,
@@ -465,7 +407,7 @@ HASH_FONT = Pt(6.5)
 def _register(document, data: PackData, clock: Clock) -> None:
     document.add_heading("Evidence register", level=1)
     review = data.review
-    table = _table(
+    table = grid_table(
         document,
         ["Ref", "Title", "Type", "Work done", "Files (size, SHA-256)", "Rules of evidence"],
         REGISTER_WIDTHS,
@@ -493,7 +435,7 @@ def _register(document, data: PackData, clock: Clock) -> None:
             for v in data.verifications.get(submitted.item.id, [])
             if v.version_id == version.id and v.state is VerificationState.CONFIRMED
         )
-        cells = _row(
+        cells = grid_row(
             table,
             [
                 f"E{submitted.item.number}",
@@ -620,13 +562,13 @@ def _report(document, request: VerificationRequest, observed, clock: Clock) -> N
             ("Work last seen", day(request.observed_on)),
             ("Signed", f"{request.signer_name}, {clock.datetime(request.closed_at)}"),
         ]
-    _facts(document, rows)
+    facts(document, rows)
     if not request.answered:
         return
     widths = [2.0, 9.5, 1.8, 3.7]
-    table = _table(document, ["Criterion", "Words", "Seen", "Note"], widths)
+    table = grid_table(document, ["Criterion", "Words", "Seen", "Note"], widths)
     for target, seen, note in observed:
-        _row(table, [target.ref, target.text, "Yes" if seen else "No", note], widths)
+        grid_row(table, [target.ref, target.text, "Yes" if seen else "No", note], widths)
     if request.comment:
         document.add_paragraph(xml_safe(f"Comment: {request.comment}"))
     _signature(document, request, clock)
@@ -662,7 +604,7 @@ def _verification(document, submitted, request: VerificationRequest, clock: Cloc
         )
     elif request.closed_at:
         rows.append(("Closed", clock.datetime(request.closed_at)))
-    _facts(document, rows)
+    facts(document, rows)
     if not request.answered:
         return
     for words, confirmed in verification.statements_for(request):
@@ -707,7 +649,7 @@ def _signoffs(document, data: PackData, clock: Clock) -> None:
                 paragraph = document.add_paragraph(style="List Bullet")
                 paragraph.add_run(targets[target_id].ref).bold = True
                 paragraph.add_run(f" {targets[target_id].text}")
-        _facts(
+        facts(
             document,
             [
                 ("Method", signoff.method.label),
@@ -738,9 +680,9 @@ def _checklist(document, checklist: dict) -> None:
     """An observation checklist as the observer ticked it."""
     document.add_paragraph().add_run(f"Observation checklist: {checklist['title']}").bold = True
     widths = [2.0, 9.0, 1.6, 4.4]
-    table = _table(document, ["Criterion", "Watched for", "Seen", "Note"], widths)
+    table = grid_table(document, ["Criterion", "Watched for", "Seen", "Note"], widths)
     for line in checklist["items"]:
-        _row(
+        grid_row(
             table,
             [line["ref"], line["item"], "Yes" if line["seen"] else "No", line["note"]],
             widths,
@@ -784,11 +726,11 @@ def _decision_makers(document, data: PackData, clock: Clock) -> None:
     not today's."""
     document.add_heading("Decision-makers' credentials", level=2)
     widths = [4.0, 2.6, 10.4]
-    table = _table(
+    table = grid_table(
         document, ["Assessor", "Last decided", "Credential register on that day"], widths
     )
     for user, on, at in data.decision_makers():
-        _row(table, [user.name, day(on), data.credential_state(user.id, on, at)], widths)
+        grid_row(table, [user.name, day(on), data.credential_state(user.id, on, at)], widths)
 
 
 def _corrections(document, data: PackData, clock: Clock) -> None:
@@ -798,7 +740,7 @@ def _corrections(document, data: PackData, clock: Clock) -> None:
         document.add_paragraph("No entry was corrected after the outcome.")
         return
     widths = [3.2, 3.5, 5.5, 5.0]
-    table = _table(document, ["When", "Who", "Entry", "Why"], widths)
+    table = grid_table(document, ["When", "Who", "Entry", "Why"], widths)
     for entry in history:
         if hasattr(entry, "finding"):
             what = f"{entry.target.ref}: {entry.finding.label}"
@@ -807,7 +749,7 @@ def _corrections(document, data: PackData, clock: Clock) -> None:
         else:
             what = f"Sign-off of {entry.target.ref}"
         why = entry.correction_reason or "replaced by the correction below"
-        _row(table, [clock.datetime(entry.recorded_at), entry.assessor.name, what, why], widths)
+        grid_row(table, [clock.datetime(entry.recorded_at), entry.assessor.name, what, why], widths)
 
 
 def _audit_trail(document, data: PackData, clock: Clock) -> None:
@@ -816,9 +758,9 @@ def _audit_trail(document, data: PackData, clock: Clock) -> None:
         "Every recorded change to this enrolment, oldest first, from the append-only audit log."
     )
     widths = [2.8, 3.0, 3.4, 7.8]
-    table = _table(document, ["When", "Who", "What", "Details"], widths)
+    table = grid_table(document, ["When", "Who", "What", "Details"], widths)
     for row in data.events:
-        cells = _row(
+        cells = grid_row(
             table,
             [
                 clock.datetime(row.occurred_at),
