@@ -122,6 +122,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from portfolio.units.admin import bp as admin_units_bp
     from portfolio.units.cli import units_cli
     from portfolio.units.views import bp as units_bp
+    from portfolio.validation.cli import validation_cli
+    from portfolio.validation.views import bp as validation_bp
     from portfolio.verification.cli import verifications_cli
     from portfolio.verification.views import bp as verification_bp
     from portfolio.verification.views import outside as verify_bp
@@ -143,6 +145,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         verify_bp,
         admin_credentials_bp,
         credentials_bp,
+        validation_bp,
         report_bp,
     ):
         app.register_blueprint(blueprint)
@@ -163,6 +166,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         reviews_cli,
         verifications_cli,
         credentials_cli,
+        validation_cli,
     ):
         app.cli.add_command(command)
 

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 IRREGULAR_PLURALS = {
     "criterion": "criteria",
+    "stratum": "strata",
     "damaged copy": "damaged copies",
     "entry": "entries",
     "credential entry": "credential entries",

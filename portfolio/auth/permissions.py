@@ -69,6 +69,8 @@ class Action(enum.StrEnum):
     REVIEW_QUEUE = "assessor:queue"
     MANAGE_TEMPLATES = "templates:manage"
     VIEW_OWN_CREDENTIALS = "credentials:view-own"
+    MANAGE_VALIDATION = "validation:manage"
+    VALIDATE = "validation:validate"
     # On one enrolment.
     VIEW_ENROLMENT = "enrolment:view"
     VIEW_REVIEW = "enrolment:view-review"
@@ -193,6 +195,11 @@ RULES: dict[Action, Rule] = {
     Action.MANAGE_TEMPLATES: Rule(_any_staff),
     # An assessor reads their own credential register; admins keep everyone's.
     Action.VIEW_OWN_CREDENTIALS: Rule(_any_assessor),
+    # Validation: admins plan, draw and complete; the validators named on a validation (any
+    # assessor) review its sample. Which validation a person sees is its own scope
+    # (portfolio.validation.services.is_validator).
+    Action.MANAGE_VALIDATION: Rule(_admin),
+    Action.VALIDATE: Rule(_any_staff),
     Action.VIEW_ENROLMENT: Rule(_sees),
     Action.VIEW_REVIEW: Rule(_staff),
     Action.SEE_JUDGEMENTS: Rule(_sees, JUDGED, "see the judgements"),

@@ -4,7 +4,7 @@ RTO's time zone."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from docx.enum.table import WD_TABLE_ALIGNMENT
@@ -66,7 +66,7 @@ class Clock:
     def __init__(self, zone: str) -> None:
         self.zone = ZoneInfo(zone)
 
-    def date(self, value: datetime | None) -> str:
+    def date(self, value: date | datetime | None) -> str:
         return day(value, self.zone)
 
     def datetime(self, value: datetime | None) -> str:

@@ -57,6 +57,11 @@ class Unit(db.Model):
         back_populates="unit", order_by="UnitRelease.release"
     )
 
+    @property
+    def title(self) -> str:
+        """The title of its latest release (a unit keeps its code across releases)."""
+        return self.releases[-1].title if self.releases else ""
+
     def __repr__(self) -> str:
         return f"<Unit {self.code}>"
 

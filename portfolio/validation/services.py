@@ -125,12 +125,16 @@ class PlanRow:
 
 
 def plans(session: Session) -> list[PlanRow]:
-    """Every unit with its plan and validations (three queries)."""
-    units = session.scalars(select(Unit).order_by(Unit.code)).all()
+    """Every unit with its plan and validations (a fixed number of queries)."""
+    units = session.scalars(
+        select(Unit).options(selectinload(Unit.releases)).order_by(Unit.code)
+    ).all()
     by_unit = {
         p.unit_id: p
         for p in session.scalars(
-            select(ValidationPlan).options(selectinload(ValidationPlan.validations))
+            select(ValidationPlan).options(
+                selectinload(ValidationPlan.validations), selectinload(ValidationPlan.updated_by)
+            )
         )
     }
     rows = []

@@ -59,6 +59,7 @@ from portfolio.models import (
     MailState,
     MappingDecision,
     OutcomeResult,
+    RiskReason,
     Role,
     SignoffFile,
     Submission,
@@ -68,6 +69,10 @@ from portfolio.models import (
     UnitOutcome,
     UnitRelease,
     User,
+    Validation,
+    ValidationAction,
+    ValidationFinding,
+    ValidationPlan,
     VerificationRequest,
     VerificationState,
 )
@@ -306,6 +311,10 @@ class Route:
 
     def refusal(self, persona: str) -> int:
         """The status a logged-in persona not allowed here gets."""
+        if self.path.startswith(("/validations/{", "/validation-actions/{")):
+            # Staff not named on the validation (or not the action's owner) are not told it
+            # exists; learners are refused by role; the validators and admins see it.
+            return 404 if persona == "assessor" else 403
         return 404 if self.scoped and persona in STRANGERS else 403
 
 
@@ -670,6 +679,118 @@ def credential_body(world: World) -> dict:
     }
 
 
+def a_validation(app: Flask, world: World, *, reviewed: bool = False) -> None:
+    """The owner's decided enrolment drawn for a validation of its unit; the other assessor
+    (with a TAE credential) its validator, and the owner of an action."""
+    from portfolio.clock import today
+    from portfolio.credentials.rules import Entry
+    from portfolio.credentials.services import add_entry
+    from portfolio.models import CredentialBasis, CredentialKind, Unit
+    from portfolio.validation import services as validation
+
+    admin, validator = world.users["admin"], world.users["other_assessor"]
+    add_entry(
+        db.session,
+        actor=admin,
+        user=validator,
+        entry=Entry(
+            CredentialKind.TRAINING_AND_ASSESSMENT,
+            "TAE40122",
+            "",
+            CredentialBasis.HELD,
+            "",
+            today() - timedelta(days=400),
+            None,
+        ),
+        files=[],
+    )
+    reason = validation.add_reason(db.session, actor=admin, label="New assessor")
+    unit = db.session.scalar(select(Unit).where(Unit.code == "TLII5018"))
+    plan = validation.save_plan(
+        db.session, actor=admin, unit=unit, risk="low", reasons=["New assessor"], notes=""
+    )
+    drawn = validation.draw_sample(
+        db.session,
+        actor=admin,
+        plan=plan,
+        decided_from=today() - timedelta(days=30),
+        decided_to=today(),
+        size=1,
+        seed="access",
+        validator_ids=[validator.id],
+    )
+    action = validation.open_action(
+        db.session,
+        actor=admin,
+        validation=drawn,
+        what="Add a second plan to task 3",
+        owner=validator,
+        due_on=today() + timedelta(days=30),
+    )
+    if reviewed:
+        sample = drawn.samples[0]
+        targets = [(t.id, t.ref) for t in review.review_view(db.session, sample.enrolment).targets]
+        validation.record_findings(
+            db.session,
+            actor=validator,
+            sample=sample,
+            targets=targets,
+            answers={t: (True, "") for t, _ in targets},
+        )
+        validation.review_tool(
+            db.session,
+            actor=validator,
+            validation=drawn,
+            answers={"consistent": True, "sufficient": True, "valid": True},
+            note="",
+        )
+    db.session.commit()
+    world.ids.update(
+        validation=drawn.id, sample=drawn.samples[0].id, reason=reason.id, action=action.id
+    )
+
+
+def reviewed_validation(app: Flask, world: World) -> None:
+    a_validation(app, world, reviewed=True)
+
+
+def findings_body(world: World) -> dict:
+    enrolment = db.session.get(Enrolment, world.ids["enrolment"])
+    body = {}
+    for target in review.review_view(db.session, enrolment).targets:
+        body[f"agree-{target.id}"] = "yes"
+    return body
+
+
+def draw_body(world: World) -> dict:
+    from portfolio.clock import today
+
+    return {
+        "decided_from": (today() - timedelta(days=30)).isoformat(),
+        "decided_to": today().isoformat(),
+        "size": "1",
+        "seed": "again",
+        "validators": [str(world.users["other_assessor"].id)],
+    }
+
+
+def action_body(world: World) -> dict:
+    from portfolio.clock import today
+
+    return {
+        "what": "Reword task 2",
+        "owner": str(world.users["admin"].id),
+        "due_on": (today() + timedelta(days=10)).isoformat(),
+    }
+
+
+TOOL = {"consistent": "yes", "sufficient": "yes", "valid": "no", "note": "Task 4 is off the unit."}
+#: A validation is seen by its validators (the other assessor here) and admins.
+VALIDATION_VIEWERS = {"other_assessor", "admin"}
+VALIDATOR = {"other_assessor"}
+V = {"stage": "decided", "prepare": a_validation}
+
+
 REVIEW = "/enrolments/{enrolment}/review"
 
 
@@ -704,6 +825,53 @@ ROUTES = [
     Route("GET", "/admin/credentials", ADMIN),
     Route("GET", "/admin/credential-files/{credential_file}", ADMIN, prepare=a_credential),
     Route("GET", "/account/credentials", ASSESSORS),
+    # Validation: admins keep the reasons and plans, draw and complete; the named validators
+    # review the sample; an action's owner closes it.
+    Route("GET", "/admin/validation", ADMIN),
+    Route("POST", "/admin/validation/reasons", ADMIN, lambda w: {"label": "Complaints"}),
+    Route("POST", "/admin/validation/reasons/{reason}/retire", ADMIN, lambda w: {}, **V),
+    Route("GET", "/admin/validation/TLII5018/plan", ADMIN),
+    Route(
+        "POST",
+        "/admin/validation/TLII5018/plan",
+        ADMIN,
+        lambda w: {"risk": "high", "reasons": ["New assessor"]},
+        **V,
+    ),
+    Route("GET", "/admin/validation/TLII5018/draw", ADMIN, **V),
+    Route("POST", "/admin/validation/TLII5018/draw", ADMIN, draw_body, **V),
+    Route("GET", "/validations", STAFF),
+    Route("GET", "/validations/{validation}", VALIDATION_VIEWERS, **V),
+    Route("POST", "/validations/{validation}/tool", VALIDATOR, lambda w: dict(TOOL), **V),
+    Route("POST", "/validations/{validation}/actions", ADMIN, action_body, **V),
+    Route(
+        "POST",
+        "/validation-actions/{action}/close",
+        VALIDATION_VIEWERS,
+        lambda w: {"changed": "Task 3 rewritten."},
+        **V,
+    ),
+    Route(
+        "POST",
+        "/validations/{validation}/complete",
+        ADMIN,
+        lambda w: {},
+        stage="decided",
+        prepare=reviewed_validation,
+    ),
+    Route("GET", "/validations/{validation}/samples/{sample}", VALIDATION_VIEWERS, **V),
+    Route("POST", "/validations/{validation}/samples/{sample}", VALIDATOR, findings_body, **V),
+    Route(
+        "GET", "/validations/{validation}/samples/{sample}/files/{file}", VALIDATION_VIEWERS, **V
+    ),
+    Route(
+        "POST",
+        "/validations/{validation}/report.docx",
+        VALIDATION_VIEWERS,
+        export="validation-report",
+        **V,
+    ),
+    Route("POST", "/validations/{validation}/bundle", ADMIN, export="bundle", **V),
     # Asking a workplace supervisor to verify the log: its learner, or its assessor.
     Route("GET", "/evidence/{item}/verifications/new", OWNER | ASSESSOR),
     Route("POST", "/evidence/{item}/verifications/new", OWNER | ASSESSOR, verifier_body, mail=True),
@@ -1099,6 +1267,11 @@ def database_state(app: Flask) -> dict[str, list]:
         "stored": sorted(str(p) for p in evidence_dir.rglob("*") if p.is_file()),
         "jobs": rows(Job.id, Job.state, Job.result_key),
         "credentials": rows(Credential.id, Credential.code, Credential.ended_at),
+        "validation": rows(Validation.id, Validation.tool_reviewed_at, Validation.completed_at),
+        "validation_findings": rows(ValidationFinding.id, ValidationFinding.agrees),
+        "validation_actions": rows(ValidationAction.id, ValidationAction.closed_at),
+        "validation_plans": rows(ValidationPlan.id, ValidationPlan.risk),
+        "risk_reasons": rows(RiskReason.id, RiskReason.retired_at),
         "verifications": rows(
             VerificationRequest.id,
             VerificationRequest.version_id,
