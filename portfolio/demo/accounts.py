@@ -34,12 +34,16 @@ from portfolio.models import (
     TemplateKind,
     User,
 )
+from portfolio.validation import rules as validation_rules
+from portfolio.validation import services as validation
 
 DEMO_ACCOUNTS = [
     ("Ada Admin", "admin@example.org", "admin-demo-pass", {Role.ADMIN}),
     ("Alex Assessor", "assessor@example.org", "assessor-demo-pass", {Role.ASSESSOR}),
     ("Lee Learner", "learner@example.org", "learner-demo-pass", {Role.LEARNER}),
     ("Sam Learner", "learner2@example.org", "learner2-demo-pass", {Role.LEARNER}),
+    # An assessor who assessed none of the demo's portfolios: the validator of a validation.
+    ("Val Validator", "validator@example.org", "validator-demo-pass", {Role.ASSESSOR}),
 ]
 
 
@@ -62,6 +66,17 @@ def create_demo_accounts(session: Session) -> bool | None:
     # A register that authorises the assessor for the demo's units (CREDENTIALS_ENFORCED=1).
     for entry in demo_register(today()):
         add_entry(session, actor=users["admin@example.org"], user=assessor, entry=entry, files=[])
+    validator = users["validator@example.org"]
+    add_entry(
+        session,
+        actor=users["admin@example.org"],
+        user=validator,
+        entry=demo_register(today())[0],
+        files=[],
+    )
+    if not validation.risk_reasons(session, retired=True):  # a database built without migrations
+        for label in validation_rules.DEFAULT_REASONS:
+            validation.add_reason(session, actor=users["admin@example.org"], label=label)
     enrolments = {
         learner.email: enrol(
             session, actor=None, learner=learner, unit_code="TLII5018", assessor=assessor

@@ -64,7 +64,8 @@ class Selection:
                 f"decided {self.decided_from or 'any time'} to {self.decided_to or 'today'}"
             )
         if self.enrolment_ids:
-            parts.append(count(len(self.enrolment_ids), "chosen enrolment"))
+            noun = "sampled enrolment" if self.validation_id else "chosen enrolment"
+            parts.append(count(len(self.enrolment_ids), noun))
         described = ", ".join(parts) or "every decided enrolment"
         return f"{described}, with PDFs" if self.pdfs else described
 

@@ -280,7 +280,8 @@ def download(job_id: str) -> Response:
     job = _job(job_id)
     if job.state is not JobState.DONE:
         abort(404)
-    name = f"audit-bundle-{today().isoformat()}.zip"
+    kind = "validation" if job.params.get("validation_id") else "audit"
+    name = f"{kind}-bundle-{today().isoformat()}.zip"
     try:
         bundle_file = open_bundle(job)
     except (FileNotFoundError, OSError):

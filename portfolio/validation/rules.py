@@ -26,6 +26,18 @@ from portfolio.models import RiskLevel
 INTERVAL_MONTHS = {RiskLevel.LOW: 60, RiskLevel.MEDIUM: 24, RiskLevel.HIGH: 12}
 
 
+#: The risk reasons a new install starts with (the migration that made the table adds them);
+#: the RTO edits the list.
+DEFAULT_REASONS = (
+    "New unit or new release on scope",
+    "New assessor",
+    "Complaints or appeals about the unit's assessment",
+    "Findings of an earlier validation or audit",
+    "Unusual outcome rates",
+    "Change to the assessment tool",
+)
+
+
 @dataclass(frozen=True)
 class SizeRule:
     """A share of the decided enrolments, at least a number of them (all when fewer)."""
