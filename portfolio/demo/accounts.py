@@ -34,7 +34,6 @@ from portfolio.models import (
     TemplateKind,
     User,
 )
-from portfolio.validation import rules as validation_rules
 from portfolio.validation import services as validation
 
 DEMO_ACCOUNTS = [
@@ -74,9 +73,7 @@ def create_demo_accounts(session: Session) -> bool | None:
         entry=demo_register(today())[0],
         files=[],
     )
-    if not validation.risk_reasons(session, retired=True):  # a database built without migrations
-        for label in validation_rules.DEFAULT_REASONS:
-            validation.add_reason(session, actor=users["admin@example.org"], label=label)
+    validation.add_usual_reasons(session, actor=users["admin@example.org"])
     enrolments = {
         learner.email: enrol(
             session, actor=None, learner=learner, unit_code="TLII5018", assessor=assessor

@@ -26,8 +26,8 @@ from portfolio.models import RiskLevel
 INTERVAL_MONTHS = {RiskLevel.LOW: 60, RiskLevel.MEDIUM: 24, RiskLevel.HIGH: 12}
 
 
-#: The risk reasons a new install starts with (the migration that made the table adds them);
-#: the RTO edits the list.
+#: The usual risk reasons, which an admin adds to the empty list in one step (and the demo
+#: does); the RTO edits the list.
 DEFAULT_REASONS = (
     "New unit or new release on scope",
     "New assessor",

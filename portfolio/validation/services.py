@@ -85,6 +85,16 @@ def add_reason(session: Session, *, actor: User, label: str) -> RiskReason:
     return reason
 
 
+def add_usual_reasons(session: Session, *, actor: User) -> list[RiskReason]:
+    """The usual reasons (``rules.DEFAULT_REASONS``) not on the list yet, added."""
+    known = {r.label for r in risk_reasons(session, retired=True)}
+    return [
+        add_reason(session, actor=actor, label=label)
+        for label in rules.DEFAULT_REASONS
+        if label not in known
+    ]
+
+
 def retire_reason(session: Session, *, actor: User, reason: RiskReason) -> None:
     """No longer offered; plans that chose it keep its words."""
     if reason.retired_at is not None:

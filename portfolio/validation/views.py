@@ -37,6 +37,7 @@ from portfolio.models import (
 )
 from portfolio.rendering import render_markdown
 from portfolio.saving import commit_before_sending, save
+from portfolio.text import count
 from portfolio.validation import rules, services
 from portfolio.validation.forms import (
     ActionForm,
@@ -98,6 +99,7 @@ def index() -> str:
         reason_form=ReasonForm(),
         retire=RetireForm(),
         rules=rules,
+        usual=rules.DEFAULT_REASONS,
     )
 
 
@@ -109,6 +111,10 @@ def add_reason() -> Response:
     form = ReasonForm()
     if not form.validate_on_submit():
         flash(EXPIRED, "error")
+    elif request.form.get("usual"):
+        added = save(None, lambda: services.add_usual_reasons(db.session, actor=current_user))
+        if added.ok:
+            flash(f"Added {count(len(added.value), 'usual reason')} to the list.", "success")
     else:
         label = form.label.data or ""
         saved = save(form, lambda: services.add_reason(db.session, actor=current_user, label=label))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import os
 from collections.abc import Callable, Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -392,6 +392,57 @@ def populate() -> None:
     )
     intake = cohorts.create_cohort(session, actor=admin, name="Intake 2027", description="")
     cohorts.add_members(session, actor=admin, cohort=intake, keys=["kim@example.org"])
+    session.commit()
+
+    # A validation of TLII5018 with its draw, a finding, the tool review and an action.
+    from portfolio.clock import today
+    from portfolio.validation import services as validation
+
+    plan = validation.save_plan(
+        session,
+        actor=admin,
+        unit=sam.unit_release.unit,
+        risk="medium",
+        reasons=["New assessor"],
+        notes="First year on scope.",
+    )
+    validator = user("validator@example.org")
+    drawn = validation.draw_sample(
+        session,
+        actor=admin,
+        plan=plan,
+        decided_from=today() - timedelta(days=400),
+        decided_to=today(),
+        size=1,
+        seed="backup",
+        validator_ids=[validator.id],
+    )
+    sampled = drawn.samples[0]
+    targets = [(t.id, t.ref) for t in review.review_view(session, sampled.enrolment).targets]
+    validation.record_findings(
+        session,
+        actor=validator,
+        sample=sampled,
+        targets=targets,
+        answers={
+            t: (i > 0, "" if i else "Not shown in the plan.") for i, (t, _) in enumerate(targets)
+        },
+    )
+    validation.review_tool(
+        session,
+        actor=validator,
+        validation=drawn,
+        answers={"consistent": True, "sufficient": True, "valid": True},
+        note="",
+    )
+    validation.open_action(
+        session,
+        actor=admin,
+        validation=drawn,
+        what="Rewrite task 1",
+        owner=validator,
+        due_on=today() + timedelta(days=20),
+    )
     session.commit()
 
     session.execute(update(UnitRelease).where(UnitRelease.id == 1).values(foundation_skills=null()))

@@ -26,7 +26,7 @@ from portfolio.models import (
     ValidationFinding,
     ValidationPlan,
 )
-from portfolio.validation import rules
+from portfolio.validation import rules, services
 from portfolio.validation.rules import Candidate
 from tests.packs import text
 
@@ -250,3 +250,18 @@ def test_a_validator_who_assessed_a_sampled_enrolment_cannot_record_findings_on_
     assert db.session.scalar(select(func.count()).select_from(ValidationFinding)) == 0
     login(validator)
     assert client.post(url, data=findings_body(enrolment)).status_code == 302
+
+
+def test_an_empty_list_of_reasons_starts_from_the_usual_ones(client, admin, synced):
+    """One button adds the usual reasons; adding one already there is refused in words."""
+    shown = page(client.get("/admin/validation"))
+    assert "Add the usual reasons" in shown
+    client.post("/admin/validation/reasons", data={"usual": "1"})
+    assert len(services.risk_reasons(db.session)) == len(rules.DEFAULT_REASONS)
+    again = page(
+        client.post(
+            "/admin/validation/reasons", data={"label": "New assessor"}, follow_redirects=True
+        )
+    )
+    assert "'New assessor' is already on the list." in again
+    assert "Add the usual reasons" not in again
