@@ -94,6 +94,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     # Importing the models registers their tables on the metadata used by migrations.
     from portfolio import models  # noqa: F401
     from portfolio.assessment.cli import reviews_cli
+    from portfolio.assessment.countersign_views import bp as countersign_bp
     from portfolio.assessment.template_views import bp as templates_bp
     from portfolio.assessment.views import bp as review_bp
     from portfolio.audit.cli import audit_cli
@@ -146,6 +147,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         admin_credentials_bp,
         credentials_bp,
         validation_bp,
+        countersign_bp,
         report_bp,
     ):
         app.register_blueprint(blueprint)

@@ -377,7 +377,7 @@ def judge(
     """Record satisfactory or not yet satisfactory for one target, with a comment."""
     enrolment = view.enrolment
     check_state(Action.JUDGE, enrolment)
-    check_authorised(session, actor, view.unit.release.unit.code)
+    needs = check_authorised(session, actor, view.unit.release.unit.code)
     target_of(enrolment, target)
     comment = rules.judged_comment(
         target.ref,
@@ -409,6 +409,9 @@ def judge(
     existing.assessor_id = actor.id
     existing.submission_id = latest_submission(enrolment).id
     existing.recorded_at = utcnow()
+    # Judged again: a countersignature of the earlier finding does not carry over.
+    existing.countersign_needed = needs
+    existing.countersigned_by_id = existing.countersigned_at = None
     audit(
         session,
         actor,

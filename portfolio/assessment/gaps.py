@@ -90,7 +90,7 @@ def sign_off_gaps(
     ``checklist`` is an observation checklist as it was filled in (``templates``)."""
     enrolment = view.enrolment
     check_state(Action.SIGN_OFF, enrolment)
-    check_authorised(session, actor, view.unit.release.unit.code)
+    needs = check_authorised(session, actor, view.unit.release.unit.code)
     chosen = list({target.id: target for target in targets}.values())
     if not chosen:
         raise ServiceError("Choose at least one criterion this record covers.", "targets")
@@ -104,6 +104,7 @@ def sign_off_gaps(
     for target in chosen:
         signoff = _signoff(actor, enrolment, target, method, held_on, notes, questions, checklist)
         signoff.record_key = key
+        signoff.countersign_needed = needs
         signoff.files = [SignoffFile(uploaded_by_id=actor.id, **vars(f)) for f in files]
         session.add(signoff)
         signoffs.append(signoff)
@@ -159,7 +160,7 @@ def correct_signoff(
     """
     enrolment = view.enrolment
     check_state(Action.CORRECT_SIGNOFF, enrolment)
-    check_authorised(session, actor, view.unit.release.unit.code)
+    needs = check_authorised(session, actor, view.unit.release.unit.code)
     target_of(enrolment, target)
     old = view.signoffs.get(target.id)
     if old is None:
@@ -200,6 +201,7 @@ def correct_signoff(
             )
             replacement.files = files_of_the_correction()
         replacement.record_key = key
+        replacement.countersign_needed = needs
         replacement.replaces_id, replacement.correction_reason = previous.id, correction
         session.add(replacement)
         replacements.append((covered, previous, replacement))

@@ -52,12 +52,14 @@ def record_outcome(
     for it); the enrolment is then locked."""
     enrolment = view.enrolment
     check_state(Action.RECORD_OUTCOME, enrolment)
-    check_authorised(session, actor, view.unit.release.unit.code)
+    needs = check_authorised(session, actor, view.unit.release.unit.code)
     rules.check_choice(result, is_rpl=enrolment.is_rpl)
     rules.check_judged([t.ref for t in view.unjudged])
+    rules.check_countersigned(view.awaiting_countersign)
     _achievable(view, result)
     rules.check_declared(declared)
     outcome = UnitOutcome(
+        countersign_needed=needs,
         enrolment_id=enrolment.id,
         attempt=enrolment.attempt,
         result=result,
@@ -94,7 +96,7 @@ def correct_judgement(
     """After the outcome: a new judgement replaces the old one; both stay on record."""
     enrolment = view.enrolment
     check_state(Action.CORRECT_JUDGEMENT, enrolment)
-    check_authorised(session, actor, view.unit.release.unit.code)
+    needs = check_authorised(session, actor, view.unit.release.unit.code)
     target_of(enrolment, target)
     old = view.judgements.get(target.id)
     if old is None:
@@ -110,6 +112,7 @@ def correct_judgement(
         )
     claim(session, enrolment)
     new = Judgement(
+        countersign_needed=needs,
         enrolment_id=enrolment.id,
         attempt=enrolment.attempt,
         target_id=target.id,
@@ -139,7 +142,7 @@ def correct_outcome(
     """After the outcome: a new outcome replaces the old one, with who, when and why."""
     enrolment = view.enrolment
     check_state(Action.CORRECT_OUTCOME, enrolment)
-    check_authorised(session, actor, view.unit.release.unit.code)
+    needs = check_authorised(session, actor, view.unit.release.unit.code)
     old = view.outcome
     assert old is not None
     rules.check_choice(result, is_rpl=enrolment.is_rpl)
@@ -148,6 +151,7 @@ def correct_outcome(
     _achievable(view, result)
     claim(session, enrolment)
     new = UnitOutcome(
+        countersign_needed=needs,
         enrolment_id=enrolment.id,
         attempt=enrolment.attempt,
         result=result,

@@ -236,6 +236,19 @@ class ReviewView:
         return [t for t in self.targets if t.id not in self.judgements]
 
     @property
+    def awaiting_countersign(self) -> list[str]:
+        """The criteria whose judgement or sign-off, made under direction, waits for a
+        credentialed assessor's countersignature."""
+        return [
+            t.ref
+            for t in self.targets
+            if any(
+                entry is not None and entry.awaiting_countersign
+                for entry in (self.judgements.get(t.id), self.signoffs.get(t.id))
+            )
+        ]
+
+    @property
     def all_satisfactory(self) -> bool:
         return not self.unjudged and all(
             j.finding is Finding.SATISFACTORY for j in self.judgements.values()

@@ -263,6 +263,17 @@ def check_achievable(
         )
 
 
+def check_countersigned(waiting: Sequence[str]) -> None:
+    """The outcome waits until every judgement and sign-off made under direction is
+    countersigned by a credentialed assessor."""
+    if waiting:
+        raise ServiceError(
+            f"{', '.join(waiting)} {'await' if len(waiting) > 1 else 'awaits'} a credentialed "
+            "assessor's countersignature: the outcome can be recorded once they are "
+            "countersigned (Countersign, in a credentialed assessor's menu)."
+        )
+
+
 def check_declared(declared: bool) -> None:
     if not declared:
         raise ServiceError("Tick the declaration to sign the outcome.", "declared")

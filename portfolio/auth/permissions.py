@@ -69,6 +69,7 @@ class Action(enum.StrEnum):
     REVIEW_QUEUE = "assessor:queue"
     MANAGE_TEMPLATES = "templates:manage"
     VIEW_OWN_CREDENTIALS = "credentials:view-own"
+    COUNTERSIGN = "assessor:countersign"
     MANAGE_VALIDATION = "validation:manage"
     VALIDATE = "validation:validate"
     # On one enrolment.
@@ -198,6 +199,9 @@ RULES: dict[Action, Rule] = {
     # Validation: admins plan, draw and complete; the validators named on a validation (any
     # assessor) review its sample. Which validation a person sees is its own scope
     # (portfolio.validation.services.is_validator).
+    # A credentialed assessor countersigns what someone under direction recorded; which
+    # enrolments is the register's word (portfolio.assessment.countersign.may_countersign).
+    Action.COUNTERSIGN: Rule(_any_assessor),
     Action.MANAGE_VALIDATION: Rule(_admin),
     Action.VALIDATE: Rule(_any_staff),
     Action.VIEW_ENROLMENT: Rule(_sees),

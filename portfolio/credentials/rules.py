@@ -30,6 +30,7 @@ ACCEPTED = {
     "TAE50216": "Diploma of Training Design and Development",
     "TAE50211": "Diploma of Training Design and Development",
 }
+TAE_NEED = "training and assessment credential"
 #: Expiries within this many days are shown to admins and sent to them by email.
 EXPIRY_NOTICE_DAYS = 60
 
@@ -81,6 +82,25 @@ def checked_entry(entry: Entry, *, unit_codes: Iterable[str], today: date) -> En
                 "code",
             )
         title = title or f"Vocational competency in {code}"
+    elif entry.kind is CredentialKind.UNDER_DIRECTION:
+        if code and code not in set(unit_codes):
+            raise ServiceError(
+                f"{code} is not a unit here: leave the code empty for every unit the person "
+                "assesses under direction.",
+                "code",
+            )
+        if not title:
+            raise ServiceError(
+                'Say whose direction they work under ("Under the direction of Alex '
+                "Assessor\"), as the RTO's arrangement names it.",
+                "title",
+            )
+        if entry.ends_on is None:
+            raise ServiceError(
+                "Give the date the arrangement is next reviewed: working under direction is "
+                "for a time.",
+                "ends_on",
+            )
     else:
         if code and code not in set(unit_codes):
             raise ServiceError(
@@ -124,14 +144,28 @@ class Authorisation:
     on: date
     held: tuple[Any, ...]
     missing: tuple[str, ...]
+    #: The arrangements to assess the unit under a credentialed assessor's direction.
+    directed: tuple[Any, ...] = ()
 
     @property
     def ok(self) -> bool:
         return not self.missing
 
+    @property
+    def under_direction(self) -> bool:
+        """Not authorised alone, but may assess with each decision countersigned: only the
+        training and assessment credential is missing, and an arrangement stands."""
+        return bool(self.directed) and self.missing == (TAE_NEED,)
+
     def __str__(self) -> str:
         if self.ok:
             return f"Authorised for {self.unit_code} on {self.on:%d/%m/%Y}."
+        if self.under_direction:
+            return (
+                f"Working under direction for {self.unit_code} on {self.on:%d/%m/%Y} "
+                f"({self.directed[0].title}): each judgement, sign-off and outcome needs a "
+                "credentialed assessor's countersignature."
+            )
         return (
             f"Not authorised for {self.unit_code} on {self.on:%d/%m/%Y}: the register holds no "
             + ", no ".join(self.missing)
@@ -146,7 +180,7 @@ def authorisation(
     standing = [e for e in entries if stands(e, on, known_at)]
     needs = [
         (
-            "training and assessment credential",
+            TAE_NEED,
             [e for e in standing if e.kind is CredentialKind.TRAINING_AND_ASSESSMENT],
         ),
         (
@@ -167,6 +201,11 @@ def authorisation(
         on,
         tuple(e for _, found in needs for e in found),
         tuple(need for need, found in needs if not found),
+        tuple(
+            e
+            for e in standing
+            if e.kind is CredentialKind.UNDER_DIRECTION and e.code in ("", unit_code)
+        ),
     )
 
 

@@ -161,19 +161,38 @@ def tell_expiring(session: Session) -> tuple[list[Credential], int]:
     return entries, told
 
 
-def check_authorised(session: Session, actor: User, unit_code: str) -> None:
+def check_authorised(session: Session, actor: User, unit_code: str) -> bool:
     """Refuse a judgement, sign-off or outcome by someone the register does not authorise for
-    the unit today, with what is missing (when CREDENTIALS_ENFORCED is on)."""
+    the unit today, with what is missing (when CREDENTIALS_ENFORCED is on). True when the
+    person works under direction: what they record then needs a countersignature."""
     if not current_app.config.get("CREDENTIALS_ENFORCED"):
-        return
-    entries = session.scalars(select(Credential).where(Credential.user_id == actor.id))
-    found = rules.authorisation(entries, unit_code, today(), utcnow())
+        return False
+    found = _authorisation_today(session, actor, unit_code)
+    if found.under_direction:
+        return True
     if not found.ok:
         raise ServiceError(
             f"{found} Only an assessor the credential register authorises for the unit may "
             "record a judgement, a sign-off or an outcome: ask an admin to add what is missing "
             "to your register (Your account > Your credentials shows it)."
         )
+    return False
+
+
+def check_countersigner(session: Session, actor: User, unit_code: str) -> None:
+    """Refuse a countersignature by anyone the register does not authorise for the unit today
+    (whether or not CREDENTIALS_ENFORCED is on: a countersignature is the credential's word)."""
+    found = _authorisation_today(session, actor, unit_code)
+    if not found.ok:
+        raise ServiceError(
+            f"Only a credentialed assessor the register authorises for {unit_code} today may "
+            f"countersign: {str(found)[0].lower()}{str(found)[1:]}"
+        )
+
+
+def _authorisation_today(session: Session, actor: User, unit_code: str) -> Authorisation:
+    entries = session.scalars(select(Credential).where(Credential.user_id == actor.id))
+    return rules.authorisation(entries, unit_code, today(), utcnow())
 
 
 #: The columns of the register extract an audit bundle carries.

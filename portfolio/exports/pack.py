@@ -282,6 +282,19 @@ def _decided(data: PackData) -> str:
     return day(outcome.decided_on) if outcome else "no outcome yet"
 
 
+def _countersigned(entry, clock: Clock) -> str:
+    """What the pack says of a record made under direction: who countersigned it and when, or
+    that it still waits."""
+    if not entry.countersign_needed:
+        return ""
+    if entry.countersigned_at is None:
+        return "; made under direction, awaiting a countersignature"
+    return (
+        f"; made under direction, countersigned by {entry.countersigned_by.name} "
+        f"{clock.date(entry.countersigned_at)}"
+    )
+
+
 def _outcome(data: PackData, clock: Clock) -> str:
     """The final outcome with its AVETMISS code: a closure, the last attempt's (saying when
     and why it was corrected, if it was), or none yet."""
@@ -292,6 +305,7 @@ def _outcome(data: PackData, clock: Clock) -> str:
         return f"{closure.kind.label} (AVETMISS {closure.kind.avetmiss_code})"
     if outcome is not None:
         line = f"{outcome.result.label} (AVETMISS {outcome.result.avetmiss_code})"
+        line += _countersigned(outcome, clock)
         if outcome.replaces_id is not None:
             line += (
                 f", corrected on {clock.date(outcome.recorded_at)} ({outcome.correction_reason})"
@@ -385,7 +399,7 @@ def _mapping(document, data: PackData, clock: Clock) -> None:
                     label,
                     ", ".join(f"E{s.item.number}" for s in review.accepted_for(target)) or "none",
                     f"{judgement.finding.label} ({judgement.assessor.name}, "
-                    f"{clock.date(judgement.recorded_at)})"
+                    f"{clock.date(judgement.recorded_at)}{_countersigned(judgement, clock)})"
                     if judgement
                     else "not judged",
                     judgement.comment if judgement else "",

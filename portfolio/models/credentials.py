@@ -24,6 +24,10 @@ class CredentialKind(enum.StrEnum):
     TRAINING_AND_ASSESSMENT = "training_and_assessment"
     VOCATIONAL = "vocational"
     INDUSTRY_CURRENCY = "industry_currency"
+    #: Assessing under the direction of a credentialed assessor, without the training and
+    #: assessment credential (Standards for RTOs 2025, 3.3): each judgement, sign-off and
+    #: outcome then stands only once a credentialed assessor countersigns it.
+    UNDER_DIRECTION = "under_direction"
 
     @property
     def label(self) -> str:
@@ -31,6 +35,7 @@ class CredentialKind(enum.StrEnum):
             CredentialKind.TRAINING_AND_ASSESSMENT: "Training and assessment credential",
             CredentialKind.VOCATIONAL: "Vocational competency",
             CredentialKind.INDUSTRY_CURRENCY: "Industry currency",
+            CredentialKind.UNDER_DIRECTION: "Working under direction",
         }[self]
 
 

@@ -23,6 +23,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Text,
+    false,
 )
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
@@ -148,6 +149,27 @@ class AssessorEntry:
         return {"version_id_col": cls.lock_version}
 
 
+class Countersigned:
+    """A judgement, sign-off or outcome made by someone working under the direction of a
+    credentialed assessor (Standards for RTOs 2025, 3.3): it stands only once a credentialed
+    assessor countersigns it, a step of its own with who and when."""
+
+    countersign_needed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    countersigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @declared_attr
+    def countersigned_by_id(cls) -> Mapped[int | None]:
+        return mapped_column(ForeignKey("users.id"))
+
+    @declared_attr
+    def countersigned_by(cls) -> Mapped[User | None]:
+        return relationship(User, foreign_keys=[cls.countersigned_by_id])
+
+    @property
+    def awaiting_countersign(self) -> bool:
+        return bool(self.countersign_needed) and self.countersigned_at is None
+
+
 class EvidenceCheck(AssessorEntry, db.Model):
     """One rule of evidence for one evidence version: confirmed, or flagged with a note."""
 
@@ -169,7 +191,7 @@ class EvidenceCheck(AssessorEntry, db.Model):
         return not self.confirmed and not self.override_reason
 
 
-class Judgement(AssessorEntry, db.Model):
+class Judgement(AssessorEntry, Countersigned, db.Model):
     """The assessor's finding on one target, with a comment."""
 
     __tablename__ = "judgements"
@@ -198,7 +220,7 @@ class MappingDecision(AssessorEntry, db.Model):
     target: Mapped[Target] = relationship()
 
 
-class GapSignoff(AssessorEntry, db.Model):
+class GapSignoff(AssessorEntry, Countersigned, db.Model):
     """A gap closed by the assessor: the method, when, notes, and any evidence they gathered."""
 
     __tablename__ = "gap_signoffs"
@@ -248,7 +270,7 @@ class GapFeedback(db.Model):
     target: Mapped[Target] = relationship()
 
 
-class UnitOutcome(AssessorEntry, db.Model):
+class UnitOutcome(AssessorEntry, Countersigned, db.Model):
     """The unit's result with the assessor's dated declaration."""
 
     __tablename__ = "unit_outcomes"
@@ -269,6 +291,7 @@ class UnitOutcome(AssessorEntry, db.Model):
 
 __all__ = [
     "AssessorEntry",
+    "Countersigned",
     "EvidenceCheck",
     "EvidenceRule",
     "Finding",

@@ -791,6 +791,46 @@ VALIDATOR = {"other_assessor"}
 V = {"stage": "decided", "prepare": a_validation}
 
 
+def under_direction(app: Flask, world: World) -> None:
+    """The assigned assessor works under direction (no TAE credential, an arrangement); the
+    other assessor holds every credential for TLII5018; one judgement waits for them."""
+    from portfolio.clock import today
+    from portfolio.credentials.rules import Entry
+    from portfolio.credentials.services import add_entry
+    from portfolio.models import CredentialBasis, CredentialKind
+
+    held, admin = CredentialBasis.HELD, world.users["admin"]
+    start, review_on = today() - timedelta(days=400), today() + timedelta(days=100)
+    common = [
+        Entry(CredentialKind.VOCATIONAL, "TLII5018", "", held, "", start, None),
+        Entry(CredentialKind.INDUSTRY_CURRENCY, "", "Depot shifts", held, "", start, review_on),
+    ]
+    directed = Entry(
+        CredentialKind.UNDER_DIRECTION, "", "Under direction", held, "", start, review_on
+    )
+    tae = Entry(CredentialKind.TRAINING_AND_ASSESSMENT, "TAE40122", "", held, "", start, None)
+    for person, entries in (("assessor", [*common, directed]), ("other_assessor", [*common, tae])):
+        for entry in entries:
+            add_entry(db.session, actor=admin, user=world.users[person], entry=entry, files=[])
+    enrolment = db.session.get(Enrolment, world.ids["enrolment"])
+    view = review.review_view(db.session, enrolment)
+    target = view.targets[0]
+    app.config["CREDENTIALS_ENFORCED"] = True
+    try:
+        decisions.judge(
+            db.session,
+            actor=world.users["assessor"],
+            view=view,
+            target=target,
+            finding=Finding.SATISFACTORY,
+            comment="Seen again in the log.",
+            seen_version=view.judgements[target.id].lock_version,
+        )
+    finally:
+        app.config["CREDENTIALS_ENFORCED"] = False
+    db.session.commit()
+
+
 REVIEW = "/enrolments/{enrolment}/review"
 
 
@@ -825,6 +865,31 @@ ROUTES = [
     Route("GET", "/admin/credentials", ADMIN),
     Route("GET", "/admin/credential-files/{credential_file}", ADMIN, prepare=a_credential),
     Route("GET", "/account/credentials", ASSESSORS),
+    # Countersigning: a credentialed assessor of the unit (here the other assessor), never the
+    # person under direction whose records wait.
+    Route("GET", "/countersign", ASSESSORS),
+    Route(
+        "GET",
+        "/enrolments/{enrolment}/countersign",
+        {"other_assessor"},
+        stage="judged",
+        prepare=under_direction,
+    ),
+    Route(
+        "POST",
+        "/enrolments/{enrolment}/countersign",
+        {"other_assessor"},
+        lambda w: {},
+        stage="judged",
+        prepare=under_direction,
+    ),
+    Route(
+        "GET",
+        "/enrolments/{enrolment}/countersign/files/{file}",
+        {"other_assessor"},
+        stage="judged",
+        prepare=under_direction,
+    ),
     # Validation: admins keep the reasons and plans, draw and complete; the named validators
     # review the sample; an action's owner closes it.
     Route("GET", "/admin/validation", ADMIN),
@@ -1253,6 +1318,7 @@ def database_state(app: Flask) -> dict[str, list]:
             Judgement.comment,
             Judgement.replaces_id,
             Judgement.lock_version,
+            Judgement.countersigned_at,
         ),
         "signoffs": rows(GapSignoff.id, GapSignoff.target_id, GapSignoff.method, GapSignoff.notes),
         "templates": rows(

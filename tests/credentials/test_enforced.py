@@ -15,13 +15,10 @@ from portfolio.clock import today
 from portfolio.credentials.rules import Entry
 from portfolio.credentials.services import add_entry
 from portfolio.errors import ServiceError
-from portfolio.evidence.rules import ItemFields
-from portfolio.evidence.services import create_item, set_item_mappings, submit
 from portfolio.extensions import db
 from portfolio.models import (
     CredentialBasis,
     CredentialKind,
-    EvidenceType,
     Finding,
     Judgement,
     OutcomeResult,
@@ -29,34 +26,6 @@ from portfolio.models import (
 )
 from tests.packs import read_pack
 from tests.packs import rows as table_rows
-
-
-@pytest.fixture
-def enforced(app):
-    app.config["CREDENTIALS_ENFORCED"] = True
-
-
-@pytest.fixture
-def reviewing(make_user, make_enrolment):
-    """An enrolment in TLII5018 in review by an assessor with nothing on the register yet."""
-    learner = make_user("learner")
-    assessor = make_user("assessor", name="Ash Assessor")
-    enrolment = make_enrolment(learner=learner, assessor=assessor)
-    item = create_item(
-        db.session,
-        actor=learner,
-        enrolment=enrolment,
-        fields=ItemFields("Roster", EvidenceType.PLAN, date(2026, 10, 1), "The roster."),
-        files=[],
-    )
-    view = review.review_view(db.session, enrolment)
-    set_item_mappings(
-        db.session, actor=learner, item=item, notes={t.id: "Shown" for t in view.targets}
-    )
-    submit(db.session, actor=learner, enrolment=enrolment, declared=True)
-    decisions.start_review(db.session, actor=assessor, enrolment=enrolment)
-    db.session.commit()
-    return enrolment
 
 
 def register(enrolment, make_user, *, currency_until: date | None) -> None:
