@@ -71,6 +71,9 @@ ACTIONS = {
     "verification.expired": "Verification link expired unanswered",
     "verification.link-refused": "A verification link that does not work was opened",
     "verification.verifier-checked": "Assessor's check on a verifier recorded",
+    "records.countersigned": "Records made under direction countersigned by a credentialed "
+    "assessor",
+    "validation.findings-recorded": "Validator's findings recorded on this enrolment",
 }
 
 #: Fields whose stored value is an enum member's value; shown by the member's label.

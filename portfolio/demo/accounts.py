@@ -41,7 +41,7 @@ DEMO_ACCOUNTS = [
     ("Alex Assessor", "assessor@example.org", "assessor-demo-pass", {Role.ASSESSOR}),
     ("Lee Learner", "learner@example.org", "learner-demo-pass", {Role.LEARNER}),
     ("Sam Learner", "learner2@example.org", "learner2-demo-pass", {Role.LEARNER}),
-    # An assessor who assessed none of the demo's portfolios: the validator of a validation.
+    # An assessor who assessed none of the demo's portfolios: a validator, a countersigner.
     ("Val Validator", "validator@example.org", "validator-demo-pass", {Role.ASSESSOR}),
 ]
 
@@ -65,14 +65,16 @@ def create_demo_accounts(session: Session) -> bool | None:
     # A register that authorises the assessor for the demo's units (CREDENTIALS_ENFORCED=1).
     for entry in demo_register(today()):
         add_entry(session, actor=users["admin@example.org"], user=assessor, entry=entry, files=[])
-    validator = users["validator@example.org"]
-    add_entry(
-        session,
-        actor=users["admin@example.org"],
-        user=validator,
-        entry=demo_register(today())[0],
-        files=[],
-    )
+    # The validator holds the same credentials: they may validate, and countersign what
+    # someone working under direction records.
+    for entry in demo_register(today()):
+        add_entry(
+            session,
+            actor=users["admin@example.org"],
+            user=users["validator@example.org"],
+            entry=entry,
+            files=[],
+        )
     validation.add_usual_reasons(session, actor=users["admin@example.org"])
     enrolments = {
         learner.email: enrol(

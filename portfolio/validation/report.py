@@ -112,7 +112,11 @@ def build_report(data: ReportData, *, letterhead: Letterhead) -> DocxDocument:
     v = data.validation
     document = new_document(letterhead)
     section = document.sections[0]
-    set_header_text(section, f"Validation of {data.unit.code} · {v.period_from} to {v.period_to}")
+    set_header_text(
+        section,
+        f"Validation of {data.unit.code} · decided {clock.date(v.period_from)} to "
+        f"{clock.date(v.period_to)}",
+    )
     add_page_number_footer(section)
     document.add_paragraph(letterhead.issuer, style="Subtitle")
     document.add_heading("Validation report", level=0)

@@ -285,6 +285,19 @@ def draw_sample(
         raise ServiceError("A validator must be an active assessor.", "validators")
     held = holds_tae(session, chosen)
     rules.checked_validators(held)
+    twice = session.scalar(
+        select(Validation.id).where(
+            Validation.plan_id == plan.id,
+            Validation.seed == seed,
+            Validation.period_from == decided_from,
+            Validation.period_to == decided_to,
+        )
+    )
+    if twice is not None:  # a second click of the button, or the same draw asked again
+        raise ServiceError(
+            f"This sample was drawn already: validation {twice}, with the same seed and period.",
+            "seed",
+        )
     found = population(session, plan.unit, decided_from, decided_to)
     size = rules.checked_size(size, len(found))
     sample = rules.draw(found, seed, size)
@@ -484,6 +497,8 @@ def open_action(
     what = rules.checked_action(what, due_on, today())
     if owner is None or not owner.active:
         raise ServiceError("Choose who owns the action.", "owner")
+    if any(a.what == what and a.closed_at is None for a in validation.actions):
+        raise ServiceError("That action is open already.", "what")
     action = ValidationAction(
         validation=validation,
         what=what,

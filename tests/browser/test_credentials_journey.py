@@ -83,3 +83,54 @@ def test_an_admin_keeps_the_register_and_enforcement_follows_it(
     # It lapses within 60 days: on the admins' list.
     page.goto(f"{live_url}/admin/credentials")
     expect(page.locator("[data-expiring]")).to_contain_text("Relief dispatch supervisor")
+
+
+def test_a_judgement_under_direction_waits_for_a_countersignature(
+    page: Page, live_app, live_url: str, log_in, accessible
+) -> None:
+    """Alex's TAE credential is ended and an arrangement to work under Val's direction added;
+    Alex's correction waits, and Val countersigns it from the Countersign page."""
+    live_app.config["CREDENTIALS_ENFORCED"] = True
+    log_in("admin@example.org", "admin-demo-pass")
+    page.get_by_role("link", name="Accounts").first.click()
+    page.get_by_role("link", name="Alex Assessor").click()
+    page.get_by_role("link", name="Credential register").click()
+    tae = page.locator("tr", has_text="TAE40122")
+    tae.locator("summary").click()
+    tae.get_by_label("Why it no longer stands").fill("Statement of attainment not yet verified")
+    tae.get_by_role("button", name="End this entry").click()
+    expect(page.get_by_text("It stays on record.")).to_be_visible()
+    page.get_by_label("Kind").select_option(label="Working under direction")
+    page.get_by_label("Code").fill("TLII5018")
+    page.get_by_label("Title or activity").fill("Under the direction of Val Validator")
+    page.get_by_label("Issued on, or the activity began").fill(today().isoformat())
+    page.get_by_label("Expires or is reviewed on").fill((today() + timedelta(days=90)).isoformat())
+    page.get_by_role("button", name="Add to the register").click()
+    authorised = page.locator("[data-authorised]")
+    expect(authorised.locator("li", has_text="TLII5018")).to_contain_text("Under direction")
+    accessible(page)
+    page.get_by_role("button", name="Log out").click()
+
+    log_in("assessor@example.org", "assessor-demo-pass")
+    page.goto(f"{live_url}/enrolments/{sams_enrolment(live_app)}/review")
+    page.get_by_role("link", name=re.compile("^Correct the judgement of")).first.click()
+    page.get_by_label("Satisfactory", exact=True).check()
+    page.get_by_label("Comment").fill("Seen again in the Q3 plan, section 2.")
+    page.get_by_label("Why this is corrected").fill("The comment named the wrong section")
+    page.get_by_role("button", name="Record the correction").click()
+    expect(page.locator("[data-awaiting-countersign]")).to_contain_text("1.1")
+    accessible(page)
+    page.get_by_role("button", name="Log out").click()
+
+    log_in("validator@example.org", "validator-demo-pass")
+    page.get_by_role("link", name="Countersign").first.click()
+    expect(page.get_by_role("heading", name="Countersign")).to_be_visible()
+    accessible(page)
+    page.get_by_role("link", name="Sam Learner").click()
+    expect(page.locator("[data-waiting]")).to_contain_text("Judgement of 1.1")
+    accessible(page)
+    page.get_by_role("button", name="Countersign 1 record").click()
+    expect(
+        page.get_by_text(re.compile("Countersigned 1 record of Sam Learner's TLII5018"))
+    ).to_be_visible()
+    expect(page.get_by_text("Nothing waits for your countersignature.")).to_be_visible()

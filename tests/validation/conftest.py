@@ -14,7 +14,7 @@ from portfolio.credentials.services import add_entry
 from portfolio.extensions import db
 from portfolio.models import CredentialBasis, CredentialKind
 from portfolio.validation import services
-from tests.exports.conftest import admin, decided  # noqa: F401  (fixtures)
+from tests.exports.conftest import admin, decided, to_pdf_text  # noqa: F401  (fixtures)
 
 REASONS = ("New assessor", "Complaints or appeals", "Unusual outcome rates")
 

@@ -265,3 +265,57 @@ def test_an_empty_list_of_reasons_starts_from_the_usual_ones(client, admin, sync
     )
     assert "'New assessor' is already on the list." in again
     assert "Add the usual reasons" not in again
+
+
+def test_the_report_reads_as_pdf_pages(
+    client, admin, reasons, decided, make_user, give_tae, to_pdf_text, tmp_path
+):
+    """Opened by LibreOffice as an auditor would print it: every section, the seed, the rule."""
+    for _ in range(2):
+        decided()
+    validator = make_user("assessor", name="Val Validator")
+    give_tae(validator)
+    plan(client, risk="medium", reasons=reasons)
+    draw(client, [validator], size=2, seed="print-me")
+    validation = db.session.scalars(select(Validation)).one()
+    response = client.post(f"/validations/{validation.id}/report.docx")
+    path = tmp_path / "report.docx"
+    path.write_bytes(response.data)
+    pdf, pages = to_pdf_text(path, layout=False)
+    assert pages >= 1
+    flat = " ".join(pdf.split())
+    for heading in (
+        "Validation report",
+        "The sample",
+        "Where the validators did not agree",
+        "The assessment tool",
+        "Actions",
+        "Drawing the sample again",
+    ):
+        assert heading in flat
+    assert "print-me" in flat and "15% of the decided enrolments, at least 5" in flat
+    assert "Not yet reviewed." in flat and "No action was opened." in flat
+
+
+def test_a_double_submit_draws_once_and_opens_one_action(
+    client, admin, reasons, decided, make_user, give_tae
+):
+    """The same draw twice, and the same action twice: the second is refused in words."""
+    decided()
+    validator = make_user("assessor", name="Val Validator")
+    give_tae(validator)
+    plan(client)
+    assert draw(client, [validator], size=1).status_code == 302
+    again = page(draw(client, [validator], size=1))
+    assert "This sample was drawn already: validation" in again
+    assert db.session.scalar(select(func.count()).select_from(Validation)) == 1
+    validation = db.session.scalars(select(Validation)).one()
+    due = (today() + timedelta(days=5)).isoformat()
+    body = {"what": "Reword task 2", "owner": str(validator.id), "due_on": due}
+    client.post(f"/validations/{validation.id}/actions", data=body)
+    shown = page(
+        client.post(f"/validations/{validation.id}/actions", data=body, follow_redirects=True)
+    )
+    assert "That action is open already." in shown
+    db.session.expire_all()
+    assert len(validation.actions) == 1
