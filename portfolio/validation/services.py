@@ -162,6 +162,10 @@ def plans(session: Session) -> list[PlanRow]:
     return rows
 
 
+def plan_of(session: Session, unit: Unit) -> ValidationPlan | None:
+    return session.scalar(select(ValidationPlan).where(ValidationPlan.unit_id == unit.id))
+
+
 def save_plan(
     session: Session,
     *,
@@ -173,7 +177,7 @@ def save_plan(
 ) -> ValidationPlan:
     """Rate a unit's validation risk, with the reasons; kept as a new state of its one plan."""
     kept = rules.checked_plan(risk, reasons, [r.label for r in risk_reasons(session)])
-    plan = session.scalar(select(ValidationPlan).where(ValidationPlan.unit_id == unit.id))
+    plan = plan_of(session, unit)
     before = None
     if plan is None:
         plan = ValidationPlan(unit_id=unit.id)

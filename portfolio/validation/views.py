@@ -32,7 +32,6 @@ from portfolio.models import (
     User,
     Validation,
     ValidationAction,
-    ValidationPlan,
     ValidationSample,
 )
 from portfolio.rendering import render_markdown
@@ -153,7 +152,7 @@ def plan(code: str) -> str | Response:
     """A unit's validation plan: the risk rating, the reasons for it, and what they set."""
     _admin()
     unit = _unit(code)
-    kept = db.session.scalar(select(ValidationPlan).where(ValidationPlan.unit_id == unit.id))
+    kept = services.plan_of(db.session, unit)
     form = PlanForm(obj=kept if request.method == "GET" else None)
     offered = [r.label for r in services.risk_reasons(db.session)]
     form.reasons.choices = [(label, label) for label in offered]
@@ -185,7 +184,7 @@ def draw(code: str) -> str | Response:
     """Draw a sample of the unit's decided enrolments for a validation, naming the validators."""
     _admin()
     unit = _unit(code)
-    kept = db.session.scalar(select(ValidationPlan).where(ValidationPlan.unit_id == unit.id))
+    kept = services.plan_of(db.session, unit)
     if kept is None:
         flash(f"Rate {unit.code}'s validation risk first: the plan sets the sample size.", "error")
         return redirect(url_for(".plan", code=unit.code))
@@ -205,13 +204,11 @@ def draw(code: str) -> str | Response:
         except ServiceError:
             counted = None
     size_rule = rules.SIZE_RULES[kept.risk]
-    if request.method == "GET" and counted is not None:
+    drawing = request.method == "POST" and not request.form.get("count")
+    if counted is not None and not drawing:
+        # The rule's size for the period; "Count them" only counts, nothing is drawn.
         form.size.data = size_rule.size(len(counted))
-    if request.method == "POST" and request.form.get("count"):
-        # "Count" only: the population and the rule's size for the period, nothing drawn.
-        if counted is not None:
-            form.size.data = size_rule.size(len(counted))
-    elif form.validate_on_submit():
+    if drawing and form.validate_on_submit():
         saved = save(
             form,
             lambda: services.draw_sample(
@@ -228,7 +225,7 @@ def draw(code: str) -> str | Response:
         if saved.ok:
             flash(f"Drew {len(saved.value.samples)} enrolments for validation.", "success")
             return redirect(url_for(".validation", validation_id=saved.value.id))
-    elif request.method == "POST":
+    elif drawing and "csrf_token" in form.errors:
         flash(EXPIRED, "error")
     tae = services.holds_tae(db.session, [u.id for u in validators])
     return render_template(

@@ -319,3 +319,16 @@ def test_a_double_submit_draws_once_and_opens_one_action(
     assert "That action is open already." in shown
     db.session.expire_all()
     assert len(validation.actions) == 1
+
+
+def test_a_malformed_size_or_date_is_shown_on_its_field(client, admin, reasons, synced):
+    plan(client)
+    shown = page(
+        client.post(
+            f"/admin/validation/{UNIT}/draw",
+            data={"decided_from": "someday", "decided_to": "2026-12-01", "size": "many"},
+        )
+    )
+    assert "Not a valid date value" in shown and "Not a valid integer value" in shown
+    assert "form had expired" not in shown
+    assert db.session.scalar(select(func.count()).select_from(Validation)) == 0
