@@ -32,6 +32,10 @@ def open_reassessment(
     """Open the next attempt, within the ``allowed`` number, with what the learner must show."""
     enrolment = view.enrolment
     check_state(Action.OPEN_REASSESSMENT, enrolment)
+    # What was made under direction is countersigned before the next attempt builds on it.
+    rules.check_countersigned(
+        [*view.awaiting_countersign, *(["the outcome"] if view.outcome_awaits else [])]
+    )
     plan = rules.reassessment_plan(
         result=view.outcome.result if view.outcome else None,
         attempt=enrolment.attempt,

@@ -62,11 +62,19 @@ def waiting(view: ReviewView) -> list[Waiting]:
     return found
 
 
-def countersign(session: Session, *, actor: User, view: ReviewView) -> list[Waiting]:
-    """Countersign everything of the enrolment that waits, as one recorded step."""
+def countersign(
+    session: Session, *, actor: User, view: ReviewView, seen: str | None = None
+) -> list[Waiting]:
+    """Countersign everything of the enrolment that waits, as one recorded step; ``seen``
+    (from ``shown``) is what the page listed, refused if that changed meanwhile."""
     found = waiting(view)
     if not found:
         raise ServiceError("Nothing of this enrolment waits for a countersignature.")
+    if seen is not None and seen != shown(found):
+        raise ServiceError(
+            "What waits changed while the page was open (a record was made or changed): "
+            "read it again below, then countersign."
+        )
     check_countersigner(session, actor, view.unit.release.unit.code)
     if any(w.entry.assessor_id == actor.id for w in found):  # type: ignore[attr-defined]
         raise ServiceError("A countersignature is another assessor's: not your own records.")
@@ -98,23 +106,28 @@ class Queue:
     since: datetime
 
 
+def _waiting_rows(session: Session, enrolment_ids: list[int] | None = None):
+    """(enrolment id, recorded at) of every standing record that waits (a query per kind)."""
+    for model in (Judgement, GapSignoff, UnitOutcome):
+        newer = aliased(model)
+        query = select(model.enrolment_id, model.recorded_at).where(
+            model.countersign_needed.is_(True),
+            model.countersigned_at.is_(None),
+            ~exists().where(newer.replaces_id == model.id),
+        )
+        if enrolment_ids is not None:
+            query = query.where(model.enrolment_id.in_(enrolment_ids))
+        yield from session.execute(query)
+
+
 def queue(session: Session, actor: User) -> list[Queue]:
     """What waits for a countersignature in the units the register authorises ``actor`` for
     today, oldest first (a fixed number of queries)."""
     counts: dict[int, int] = defaultdict(int)
     since: dict[int, datetime] = {}
-    for model in (Judgement, GapSignoff, UnitOutcome):
-        newer = aliased(model)
-        rows = session.execute(
-            select(model.enrolment_id, model.recorded_at).where(
-                model.countersign_needed.is_(True),
-                model.countersigned_at.is_(None),
-                ~exists().where(newer.replaces_id == model.id),
-            )
-        )
-        for enrolment_id, recorded_at in rows:
-            counts[enrolment_id] += 1
-            since[enrolment_id] = min(since.get(enrolment_id, recorded_at), recorded_at)
+    for enrolment_id, recorded_at in _waiting_rows(session):
+        counts[enrolment_id] += 1
+        since[enrolment_id] = min(since.get(enrolment_id, recorded_at), recorded_at)
     if not counts:
         return []
     entries = list(session.scalars(select(Credential).where(Credential.user_id == actor.id)))
@@ -132,10 +145,20 @@ def queue(session: Session, actor: User) -> list[Queue]:
 
 
 def may_countersign(session: Session, actor: User, enrolment: Enrolment) -> bool:
-    """Whether ``actor`` may open the enrolment to countersign it: the register authorises
-    them for its unit today, and it is not their own."""
-    if enrolment.assessor_id == actor.id:
+    """Whether ``actor`` may open the enrolment to countersign it: something of it waits, the
+    register authorises them for its unit today, and it is not their own. (Nothing else of an
+    enrolment is theirs to read.)"""
+    if enrolment.assessor_id == actor.id or not any(_waiting_rows(session, [enrolment.id])):
         return False
     entries = session.scalars(select(Credential).where(Credential.user_id == actor.id))
     code = enrolment.unit_release.unit.code
     return credential_rules.authorisation(entries, code, today(), utcnow()).ok
+
+
+def shown(found: list[Waiting]) -> str:
+    """What the countersigning page listed, as its form carries it back: each record's kind,
+    id and version, so a record changed or added meanwhile is not signed unseen."""
+    return ",".join(
+        f"{type(w.entry).__name__}:{w.entry.id}:{w.entry.lock_version}"  # type: ignore[attr-defined]
+        for w in found
+    )

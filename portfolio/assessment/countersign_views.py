@@ -3,12 +3,13 @@ enrolment read-only with its waiting records and the countersign step."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from portfolio.assessment import countersign as service
 from portfolio.assessment.loading import review_of
+from portfolio.assessment.review import handed_in
 from portfolio.assessment.review_forms import ActionForm
 from portfolio.auth.permissions import Action, can_see, may, require
 from portfolio.extensions import db
@@ -50,7 +51,11 @@ def enrolment(enrolment_id: int) -> str | Response:
     view = review_of(chosen)
     form = ActionForm()
     if form.validate_on_submit():
-        saved = save(form, lambda: service.countersign(db.session, actor=current_user, view=view))
+        seen = request.form.get("seen", "")
+        saved = save(
+            form,
+            lambda: service.countersign(db.session, actor=current_user, view=view, seen=seen),
+        )
         if saved.ok:
             flash(
                 f"Countersigned {len(saved.value)} record{'s' if len(saved.value) != 1 else ''} "
@@ -58,11 +63,16 @@ def enrolment(enrolment_id: int) -> str | Response:
                 "success",
             )
             return redirect(url_for(".queue"))
+        view = review_of(chosen)  # as it stands after the refusal
+    elif request.method == "POST":
+        flash("The form had expired; nothing was countersigned. Please try again.", "error")
+    waiting = service.waiting(view)
     return render_template(
         "review/countersign.html",
         enrolment=chosen,
         view=view,
-        waiting=service.waiting(view),
+        waiting=waiting,
+        shown=service.shown(waiting),
         form=form,
         descriptions={s.version.id: render_markdown(s.version.description) for s in view.items},
     )
@@ -74,6 +84,6 @@ def file(enrolment_id: int, file_id: int) -> Response:
     """An evidence file of the enrolment, for the countersigning assessor."""
     chosen = _enrolment(enrolment_id)
     stored = db.get_or_404(EvidenceFile, file_id)
-    if stored.version.item.enrolment_id != chosen.id:
+    if stored.version_id not in handed_in(review_of(chosen)):
         abort(404)
     return send_stored(stored, inline=True)

@@ -146,6 +146,7 @@ def correct_outcome(
     old = view.outcome
     assert old is not None
     rules.check_choice(result, is_rpl=enrolment.is_rpl)
+    rules.check_countersigned(view.awaiting_countersign)
     if result is old.result:
         raise ServiceError(f"The outcome is already {result.label}.", "result")
     _achievable(view, result)

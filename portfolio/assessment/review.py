@@ -236,6 +236,11 @@ class ReviewView:
         return [t for t in self.targets if t.id not in self.judgements]
 
     @property
+    def outcome_awaits(self) -> bool:
+        """The outcome was recorded under direction and is not countersigned yet."""
+        return self.outcome is not None and self.outcome.awaiting_countersign
+
+    @property
     def awaiting_countersign(self) -> list[str]:
         """The criteria whose judgement or sign-off, made under direction, waits for a
         credentialed assessor's countersignature."""
@@ -301,6 +306,12 @@ def _entries(
     if load:
         query = query.options(*load)
     return list(session.scalars(query))
+
+
+def handed_in(view: ReviewView) -> set[int]:
+    """The evidence versions the review shows: what someone reading it (a validator, a
+    countersigning assessor) may open the files of."""
+    return {s.version.id for s in view.items}
 
 
 def review_view(session: Session, enrolment: Enrolment, *, currency_years: int = 2) -> ReviewView:

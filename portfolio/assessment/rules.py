@@ -269,8 +269,9 @@ def check_countersigned(waiting: Sequence[str]) -> None:
     if waiting:
         raise ServiceError(
             f"{', '.join(waiting)} {'await' if len(waiting) > 1 else 'awaits'} a credentialed "
-            "assessor's countersignature: the outcome can be recorded once they are "
-            "countersigned (Countersign, in a credentialed assessor's menu)."
+            "assessor's countersignature: the outcome can be recorded, corrected or followed "
+            "by another attempt once they are countersigned (Countersign, in a credentialed "
+            "assessor's menu)."
         )
 
 

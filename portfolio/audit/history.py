@@ -73,7 +73,6 @@ ACTIONS = {
     "verification.verifier-checked": "Assessor's check on a verifier recorded",
     "records.countersigned": "Records made under direction countersigned by a credentialed "
     "assessor",
-    "validation.findings-recorded": "Validator's findings recorded on this enrolment",
 }
 
 #: Fields whose stored value is an enum member's value; shown by the member's label.

@@ -3,7 +3,7 @@ today, adding and ending entries, and everyone's upcoming expiries."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
@@ -112,6 +112,7 @@ def expiring() -> str:
         days=EXPIRY_NOTICE_DAYS,
         assessors=services.assessors_authorised(db.session),
         codes=services.unit_codes(db.session),
+        enforced=bool(current_app.config.get("CREDENTIALS_ENFORCED")),
     )
 
 

@@ -79,17 +79,21 @@ class PackData:
     credentials: dict[int, list[Credential]] = field(default_factory=dict)
 
     def decision_makers(self) -> list[tuple[User, date, datetime]]:
-        """Everyone who judged, signed off or decided, with the day and moment of their last
-        decision here, in the order they first decided."""
+        """Everyone who judged, signed off, decided or countersigned, with the day and moment
+        of their last decision here, in the order they first decided."""
         last: dict[int, tuple[User, date, datetime]] = {}
         entries = [
             *self.review.judgements.values(),
             *self.review.signoffs.values(),
             *([self.review.outcome] if self.review.outcome else []),
         ]
-        for entry in sorted(entries, key=lambda e: e.recorded_at):
-            on = getattr(entry, "decided_on", None) or local_date(entry.recorded_at)
-            last[entry.assessor_id] = (entry.assessor, on, entry.recorded_at)
+        made = [(e.assessor, e.recorded_at, getattr(e, "decided_on", None)) for e in entries]
+        # Whoever countersigned what someone under direction made decided it with them.
+        made += [
+            (e.countersigned_by, e.countersigned_at, None) for e in entries if e.countersigned_at
+        ]
+        for user, moment, decided_on in sorted(made, key=lambda m: m[1]):
+            last[user.id] = (user, decided_on or local_date(moment), moment)
         return list(last.values())
 
     def credential_state(self, user_id: int, on: date, known_at: datetime) -> str:
@@ -337,13 +341,13 @@ def _attempts(document, data: PackData, clock: Clock) -> None:
     closure = enrolment.closure
     if closure is not None:
         document.add_heading(closure.kind.label, level=1)
-        facts = [
+        rows = [
             ("Date", day(closure.closed_on)),
             ("Recorded by", closure.closed_by.name if closure.closed_by else "the operator"),
             ("Reason", closure.reason or "none given"),
         ]
         if closure.issuing_rto:
-            facts += [
+            rows += [
                 ("Issuing RTO", closure.issuing_rto),
                 ("Document number", closure.document_number or ""),
                 ("Document date", day(closure.document_date)),
@@ -352,7 +356,7 @@ def _attempts(document, data: PackData, clock: Clock) -> None:
                     "; ".join(f"{f.display_name} (SHA-256 {f.sha256})" for f in closure.files),
                 ),
             ]
-        facts(document, facts)
+        facts(document, rows)
 
 
 MAPPING_WIDTHS = [7.0, 2.8, 4.2, 6.0, 4.0]

@@ -261,16 +261,28 @@ def decided_enrolment_ids(
 
 
 def decided_outcomes(
-    session: Session, *, unit_code: str, decided_from: date, decided_to: date
+    session: Session,
+    *,
+    unit_code: str,
+    decided_from: date,
+    decided_to: date,
+    countersigned: bool = False,
 ) -> list[tuple[int, int, OutcomeResult]]:
     """Each enrolment decided in a unit and period (as in the register): its id, who decided
-    it and how."""
+    it and how; with ``countersigned``, not one whose outcome made under direction still
+    waits for its countersignature."""
     _check_period(decided_from, decided_to)
     query = (
         _register_query(unit_code, decided_from, decided_to)
         .where(UnitOutcome.id.is_not(None), Enrolment.state == AssessmentState.DECIDED)
         .with_only_columns(Enrolment.id, UnitOutcome.assessor_id, UnitOutcome.result)
     )
+    if countersigned:
+        query = query.where(
+            or_(
+                UnitOutcome.countersign_needed.is_(False), UnitOutcome.countersigned_at.is_not(None)
+            )
+        )
     return [(row[0], row[1], row[2]) for row in session.execute(query)]
 
 

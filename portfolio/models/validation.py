@@ -85,6 +85,8 @@ class Validation(db.Model):
     """One validation of a unit: the period, the draw, the validators and the tool review."""
 
     __tablename__ = "validations"
+    # A period of a unit is sampled once (a second click of Draw, or a second try, is refused).
+    __table_args__ = (UniqueConstraint("plan_id", "period_from", "period_to"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     plan_id: Mapped[int] = mapped_column(ForeignKey("validation_plans.id"), index=True)

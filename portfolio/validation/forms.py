@@ -52,11 +52,6 @@ class DrawForm(FlaskForm):
     decided_from = DateField("Decided from", validators=[Optional()])
     decided_to = DateField("Decided until", validators=[Optional()])
     size = IntegerField("Sample size", validators=[Optional()])
-    seed = StringField(
-        "Seed",
-        validators=[Length(max=64)],
-        description="Kept with the sample: the same seed and period draw the same enrolments.",
-    )
     validators = Checkboxes("Validators", choices=[], coerce=int, validate_choice=False)
     submit = SubmitField("Draw the sample")
 

@@ -4,6 +4,7 @@ caller's transaction; the pure rules are in ``rules``."""
 
 from __future__ import annotations
 
+import secrets
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -26,9 +27,11 @@ from portfolio.models import (
     GapSignoff,
     Judgement,
     MappingDecision,
+    Reassessment,
     RiskLevel,
     RiskReason,
     Role,
+    Submission,
     Target,
     Unit,
     UnitOutcome,
@@ -39,6 +42,7 @@ from portfolio.models import (
     ValidationPlan,
     ValidationSample,
     ValidationValidator,
+    VerificationRequest,
 )
 from portfolio.models.base import utcnow
 from portfolio.validation import rules
@@ -214,22 +218,42 @@ def save_plan(
 def population(
     session: Session, unit: Unit, decided_from: date, decided_to: date
 ) -> list[Candidate]:
-    """The enrolments of the unit decided in the period, as the outcomes register has them."""
+    """The enrolments of the unit decided in the period, as the outcomes register has them,
+    but for an outcome made under direction still waiting for its countersignature."""
     return [
         Candidate(enrolment_id, assessor_id, result.value)
         for enrolment_id, assessor_id, result in decided_outcomes(
-            session, unit_code=unit.code, decided_from=decided_from, decided_to=decided_to
+            session,
+            unit_code=unit.code,
+            decided_from=decided_from,
+            decided_to=decided_to,
+            countersigned=True,
         )
     ]
 
 
 def assessed_by(session: Session, enrolment_ids: Iterable[int]) -> dict[int, set[int]]:
     """Everyone who took part in assessing each enrolment: its assigned assessor, and whoever
-    checked or accepted its evidence, judged, signed off or decided it (one query)."""
+    checked or accepted its evidence, judged, signed off, decided or countersigned it, returned
+    it, opened another attempt or checked a verifier of it (one query)."""
     ids = list(enrolment_ids)
     parts = [
         select(model.enrolment_id, model.assessor_id).where(model.enrolment_id.in_(ids))
         for model in (Judgement, GapSignoff, UnitOutcome, MappingDecision, EvidenceCheck)
+    ]
+    parts += [
+        select(model.enrolment_id, model.countersigned_by_id).where(
+            model.enrolment_id.in_(ids), model.countersigned_by_id.is_not(None)
+        )
+        for model in (Judgement, GapSignoff, UnitOutcome)
+    ]
+    parts += [
+        select(model.enrolment_id, column).where(model.enrolment_id.in_(ids), column.is_not(None))
+        for model, column in (
+            (Submission, Submission.returned_by_id),
+            (Reassessment, Reassessment.opened_by_id),
+            (VerificationRequest, VerificationRequest.checked_by_id),
+        )
     ]
     parts.append(
         select(Enrolment.id, Enrolment.assessor_id).where(
@@ -273,16 +297,16 @@ def draw_sample(
     decided_from: date | None,
     decided_to: date | None,
     size: int | None,
-    seed: str,
     validator_ids: Iterable[int],
+    seed: str | None = None,
 ) -> Validation:
     """Draw the sample of decided enrolments for a validation of the plan's unit, naming its
     validators: at least one with a TAE credential, and one independent of each enrolment."""
     if decided_from is None or decided_to is None:
         raise ServiceError("Give the period the sample is drawn from.", "decided_from")
-    seed = seed.strip()
-    if not seed or len(seed) > 64:
-        raise ServiceError("Give a seed of up to 64 characters, or leave the one given.", "seed")
+    # Made here, not chosen: nobody can look for a seed that leaves an enrolment out. It is
+    # kept, so anyone can draw the same sample again.
+    seed = seed or secrets.token_hex(8)
     chosen = list(dict.fromkeys(validator_ids))
     allowed = {u.id for u in possible_validators(session)}
     if any(v not in allowed for v in chosen):
@@ -292,15 +316,15 @@ def draw_sample(
     twice = session.scalar(
         select(Validation.id).where(
             Validation.plan_id == plan.id,
-            Validation.seed == seed,
             Validation.period_from == decided_from,
             Validation.period_to == decided_to,
         )
     )
-    if twice is not None:  # a second click of the button, or the same draw asked again
+    if twice is not None:  # a second click, or a second try at the same period's sample
         raise ServiceError(
-            f"This sample was drawn already: validation {twice}, with the same seed and period.",
-            "seed",
+            f"A sample of {plan.unit.code} for this period was drawn already: validation "
+            f"{twice}. A period is sampled once; choose another period for a new validation.",
+            "decided_from",
         )
     found = population(session, plan.unit, decided_from, decided_to)
     size = rules.checked_size(size, len(found))
@@ -448,7 +472,7 @@ def record_findings(
         role=Role.ASSESSOR,
         action="validation.findings-recorded",
         subject=_subject(validation),
-        enrolment=sample.enrolment,
+        # Not in the enrolment's history, which its learner reads: validation is the RTO's.
         before={"findings": len(before)} if before else None,
         after={
             "enrolment": sample.enrolment_id,

@@ -5,7 +5,6 @@ record their findings and their review of the assessment tool."""
 from __future__ import annotations
 
 import io
-import secrets
 from datetime import timedelta
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -13,7 +12,8 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from portfolio.assessment.review import review_view
+from portfolio.assessment.loading import review_of
+from portfolio.assessment.review import handed_in
 from portfolio.audit.exports import record_export
 from portfolio.auth.permissions import Action, require
 from portfolio.clock import today
@@ -194,7 +194,6 @@ def draw(code: str) -> str | Response:
     if request.method == "GET":
         form.decided_to.data = form.decided_to.data or today()
         form.decided_from.data = form.decided_from.data or today() - timedelta(days=365)
-        form.seed.data = secrets.token_hex(8)
     counted = None
     if form.decided_from.data and form.decided_to.data:
         try:
@@ -218,7 +217,6 @@ def draw(code: str) -> str | Response:
                 decided_from=form.decided_from.data,
                 decided_to=form.decided_to.data,
                 size=form.size.data,
-                seed=form.seed.data or "",
                 validator_ids=form.validators.data or [],
             ),
         )
@@ -434,7 +432,7 @@ def sample(validation_id: int, sample_id: int) -> str | Response:
     judgement, and the validator's agree / disagree with a note."""
     chosen = _sample(validation_id, sample_id)
     v = chosen.validation
-    view = review_view(db.session, chosen.enrolment)
+    view = review_of(chosen.enrolment)
     targets = [(t.id, t.ref) for t in view.targets]
     form = FindingsForm()
     sent: dict[int, tuple[bool | None, str]] = {}
@@ -484,7 +482,7 @@ def sample_file(validation_id: int, sample_id: int, file_id: int) -> Response:
     """An evidence file of a sampled enrolment, for its validators."""
     chosen = _sample(validation_id, sample_id)
     stored = db.get_or_404(EvidenceFile, file_id)
-    if stored.version.item.enrolment_id != chosen.enrolment_id:
+    if stored.version_id not in handed_in(review_of(chosen.enrolment)):
         abort(404)
     return send_stored(stored, inline=True)
 

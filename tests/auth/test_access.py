@@ -766,10 +766,10 @@ def draw_body(world: World) -> dict:
     from portfolio.clock import today
 
     return {
-        "decided_from": (today() - timedelta(days=30)).isoformat(),
+        # Another period than the validation already drawn (a period is sampled once).
+        "decided_from": (today() - timedelta(days=60)).isoformat(),
         "decided_to": today().isoformat(),
         "size": "1",
-        "seed": "again",
         "validators": [str(world.users["other_assessor"].id)],
     }
 
@@ -831,6 +831,15 @@ def under_direction(app: Flask, world: World) -> None:
     db.session.commit()
 
 
+def countersign_body(world: World) -> dict:
+    """What the countersigning page listed, as its form sends it back."""
+    from portfolio.assessment import countersign
+
+    enrolment = db.session.get(Enrolment, world.ids["enrolment"])
+    view = review.review_view(db.session, enrolment)
+    return {"seen": countersign.shown(countersign.waiting(view))}
+
+
 REVIEW = "/enrolments/{enrolment}/review"
 
 
@@ -879,7 +888,7 @@ ROUTES = [
         "POST",
         "/enrolments/{enrolment}/countersign",
         {"other_assessor"},
-        lambda w: {},
+        countersign_body,
         stage="judged",
         prepare=under_direction,
     ),

@@ -13,7 +13,7 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import func, select
 
-from portfolio.assessment import countersign, outcome, review
+from portfolio.assessment import countersign, decisions, outcome, review
 from portfolio.clock import today
 from portfolio.credentials.rules import Entry, authorisation
 from portfolio.credentials.services import add_entry
@@ -23,11 +23,13 @@ from portfolio.models import (
     AuditEvent,
     CredentialBasis,
     CredentialKind,
+    Finding,
     Judgement,
     OutcomeResult,
     UnitOutcome,
 )
 from portfolio.models.base import utcnow
+from portfolio.validation import services as validation
 from tests.credentials.test_enforced import judge_all
 from tests.packs import read_pack, text
 
@@ -77,6 +79,28 @@ def entries(*, tae: bool, direction: bool) -> list[Entry]:
 def give(user, found: list[Entry], admin) -> None:
     for entry in found:
         add_entry(db.session, actor=admin, user=user, entry=entry, files=[])
+    db.session.commit()
+
+
+def listed(enrolment) -> str:
+    """What the countersigning page lists for the enrolment, as its form sends it back."""
+    db.session.expire_all()
+    return countersign.shown(countersign.waiting(review.review_view(db.session, enrolment)))
+
+
+def judge_all_again(enrolment) -> None:
+    """The first criterion judged again, with another comment (still under direction)."""
+    view = review.review_view(db.session, enrolment)
+    target = view.targets[0]
+    decisions.judge(
+        db.session,
+        actor=enrolment.assessor,
+        view=view,
+        target=target,
+        finding=Finding.SATISFACTORY,
+        comment="Seen again in the roster, week 2.",
+        seen_version=view.judgements[target.id].lock_version,
+    )
     db.session.commit()
 
 
@@ -149,7 +173,17 @@ def test_a_judgement_under_direction_waits_for_a_countersignature(
     assert enrolment.learner.name in queue
     page = html.unescape(client.get(f"/enrolments/{enrolment.id}/countersign").text)
     assert f"Judgement of {judgements[0].target.ref}" in page
-    response = client.post(f"/enrolments/{enrolment.id}/countersign")
+    # A judgement changed while the page was open is not signed unseen.
+    seen = countersign.shown(countersign.waiting(review.review_view(db.session, enrolment)))
+    judge_all_again(enrolment)
+    refused = html.unescape(
+        client.post(f"/enrolments/{enrolment.id}/countersign", data={"seen": seen}).text
+    )
+    assert "What waits changed while the page was open" in refused
+    assert all(j.awaiting_countersign for j in db.session.scalars(select(Judgement)))
+    response = client.post(
+        f"/enrolments/{enrolment.id}/countersign", data={"seen": listed(enrolment)}
+    )
     assert response.status_code == 302
     db.session.expire_all()
     assert all(j.countersigned_by_id == cam.id for j in db.session.scalars(select(Judgement)))
@@ -169,12 +203,23 @@ def test_a_judgement_under_direction_waits_for_a_countersignature(
     db.session.commit()
     pack = text(read_pack(enrolment))
     assert "made under direction, awaiting a countersignature" in pack
-    client.post(f"/enrolments/{enrolment.id}/countersign")
+    # An outcome still waiting is no decision to sample for validation yet.
+    unit = enrolment.unit_release.unit
+    period = (today() - timedelta(days=5), today())
+    assert validation.population(db.session, unit, *period) == []
+    client.post(f"/enrolments/{enrolment.id}/countersign", data={"seen": listed(enrolment)})
     db.session.expire_all()
     assert db.session.scalars(select(UnitOutcome)).one().countersigned_by_id == cam.id
     pack = text(read_pack(enrolment))
     assert "made under direction, countersigned by Cam Credentialed" in pack
     assert "awaiting a countersignature" not in pack
+    assert [c.enrolment_id for c in validation.population(db.session, unit, *period)] == [
+        enrolment.id
+    ]
+    # Cam stood behind the decisions: not independent of the enrolment for a validation.
+    assert cam.id in validation.assessed_by(db.session, [enrolment.id])[enrolment.id]
+    # Nothing waits any more: the enrolment is not Cam's to read.
+    assert client.get(f"/enrolments/{enrolment.id}/countersign").status_code == 404
 
 
 def test_a_countersign_by_someone_not_credentialed_is_refused(directed, make_user):

@@ -151,3 +151,14 @@ def test_entries_lapsing_soon_are_listed_and_emailed_to_admins(
     [mail] = smtp.to("ada@rto.example.org")
     text, _ = smtp.parts(mail)
     assert "Ash Assessor" in text and "Depot shifts" in text
+
+
+def test_the_credentials_page_says_whether_the_register_is_enforced(
+    app, client, make_user, login, synced
+):
+    login(make_user("admin"))
+    page = html.unescape(client.get("/admin/credentials").text)
+    assert "not checked at decision time yet" in page and "CREDENTIALS_ENFORCED=1" in page
+    app.config["CREDENTIALS_ENFORCED"] = True
+    page = html.unescape(client.get("/admin/credentials").text)
+    assert "checked at every judgement, gap sign-off and outcome" in page

@@ -160,3 +160,17 @@ def test_a_unit_achieved_is_not_withdrawn_from_but_not_yet_competent_may_be() ->
     with pytest.raises(ServiceError, match="decided Competent: it is not withdrawn from"):
         withdrawal_reason("Left", outcome=OutcomeResult.COMPETENT)
     assert withdrawal_reason(" Left ", outcome=OutcomeResult.NOT_YET_COMPETENT) == "Left"
+
+
+def test_the_pack_of_a_withdrawn_enrolment_says_when_and_why(make_enrolment, admin) -> None:
+    """The pack's section on the closure: its date and reason, as the admin recorded them."""
+    from tests.packs import read_pack, rows
+
+    enrolment = make_enrolment()
+    closing.withdraw(
+        db.session, actor=admin, enrolment=enrolment, closed_on=TODAY, reason="Moved interstate"
+    )
+    db.session.commit()
+    found = rows(read_pack(enrolment))
+    assert ["Reason", "Moved interstate"] in found
+    assert ["Recorded by", "Ada Admin"] in found

@@ -44,12 +44,11 @@ def plan(client, risk="high", reasons=("New assessor",), notes=""):
     )
 
 
-def draw(client, validators, size=3, seed="abc123", **fields):
+def draw(client, validators, size=3, days=30, **fields):
     data = {
-        "decided_from": (today() - timedelta(days=30)).isoformat(),
+        "decided_from": (today() - timedelta(days=days)).isoformat(),
         "decided_to": today().isoformat(),
         "size": str(size),
-        "seed": seed,
         "validators": [str(v.id) for v in validators],
         **fields,
     }
@@ -125,7 +124,8 @@ def test_an_rto_plans_draws_validates_and_completes(
     validation = db.session.scalars(select(Validation)).one()
     sampled = [s.enrolment_id for s in validation.samples]
     population = [Candidate.from_json(r) for r in validation.population]
-    assert sampled == [c.enrolment_id for c in rules.draw(population, "abc123", 3)]
+    assert len(validation.seed) == 16  # made by the server, not chosen
+    assert sampled == [c.enrolment_id for c in rules.draw(population, validation.seed, 3)]
     assert len({c.stratum for c in population}) == 4 and len(sampled) == 3
     assert events("validation.drawn") == 1
     result = runner.invoke(args=["validation", "redraw", str(validation.id)])
@@ -204,7 +204,7 @@ def test_an_rto_plans_draws_validates_and_completes(
     response = client.post(f"/validations/{validation.id}/report.docx")
     assert response.status_code == 200
     report = text(docx.Document(io.BytesIO(response.data)))
-    assert "Validation report" in report and "abc123" in report
+    assert "Validation report" in report and validation.seed in report
     assert "The plan shown does not cover the route." in report
     assert "Task 3 asks for one plan; the unit needs two." in report
     assert "Add a second plan to task 3" in report and "Task 3 rewritten." in report
@@ -219,7 +219,7 @@ def test_an_rto_plans_draws_validates_and_completes(
     names = archive.namelist()
     assert "validation/validation-report.docx" in names
     record = json.loads(archive.read("validation/sample.json"))
-    assert record["seed"] == "abc123" and record["sample"] == sampled
+    assert record["seed"] == validation.seed and record["sample"] == sampled
     assert len(record["population"]) == 4
     packs = [n for n in names if "/evidence-pack-" in n]
     assert len(packs) == 3
@@ -276,7 +276,7 @@ def test_the_report_reads_as_pdf_pages(
     validator = make_user("assessor", name="Val Validator")
     give_tae(validator)
     plan(client, risk="medium", reasons=reasons)
-    draw(client, [validator], size=2, seed="print-me")
+    draw(client, [validator], size=2)
     validation = db.session.scalars(select(Validation)).one()
     response = client.post(f"/validations/{validation.id}/report.docx")
     path = tmp_path / "report.docx"
@@ -293,7 +293,7 @@ def test_the_report_reads_as_pdf_pages(
         "Drawing the sample again",
     ):
         assert heading in flat
-    assert "print-me" in flat and "15% of the decided enrolments, at least 5" in flat
+    assert validation.seed in flat and "15% of the decided enrolments, at least 5" in flat
     assert "Not yet reviewed." in flat and "No action was opened." in flat
 
 
@@ -307,7 +307,8 @@ def test_a_double_submit_draws_once_and_opens_one_action(
     plan(client)
     assert draw(client, [validator], size=1).status_code == 302
     again = page(draw(client, [validator], size=1))
-    assert "This sample was drawn already: validation" in again
+    assert "for this period was drawn already: validation" in again
+    assert "A period is sampled once" in again
     assert db.session.scalar(select(func.count()).select_from(Validation)) == 1
     validation = db.session.scalars(select(Validation)).one()
     due = (today() + timedelta(days=5)).isoformat()
