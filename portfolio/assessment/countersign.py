@@ -18,7 +18,12 @@ from portfolio.assessment.entries import audit
 from portfolio.assessment.review import ReviewView
 from portfolio.clock import today
 from portfolio.credentials import rules as credential_rules
-from portfolio.credentials.services import check_countersigner
+from portfolio.credentials.services import (
+    authorised_units,
+    check_countersigner,
+    register_of,
+    unit_codes,
+)
 from portfolio.enrolments.services import enrolments_by_id
 from portfolio.errors import ServiceError
 from portfolio.models import (
@@ -153,6 +158,13 @@ def may_countersign(session: Session, actor: User, enrolment: Enrolment) -> bool
     entries = session.scalars(select(Credential).where(Credential.user_id == actor.id))
     code = enrolment.unit_release.unit.code
     return credential_rules.authorisation(entries, code, today(), utcnow()).ok
+
+
+def units_to_countersign(session: Session, actor: User) -> list[str]:
+    """The units the register authorises ``actor`` for today: those they may countersign."""
+    entries = register_of(session, actor)
+    found = authorised_units(entries, unit_codes(session), today(), utcnow())
+    return [code for code, authorisation in found.items() if authorisation.ok]
 
 
 def shown(found: list[Waiting]) -> str:

@@ -39,7 +39,9 @@ def queue() -> str:
     """Enrolments whose records made under direction wait for your countersignature."""
     require(current_user, Action.COUNTERSIGN)
     return render_template(
-        "review/countersign_queue.html", waiting=service.queue(db.session, current_user)
+        "review/countersign_queue.html",
+        waiting=service.queue(db.session, current_user),
+        units=service.units_to_countersign(db.session, current_user),
     )
 
 

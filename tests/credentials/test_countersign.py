@@ -165,12 +165,14 @@ def test_a_judgement_under_direction_waits_for_a_countersignature(
     assert client.get(f"/enrolments/{enrolment.id}/countersign").status_code == 403
     login(make_user("assessor", name="Una Uncredentialed"))
     assert client.get(f"/enrolments/{enrolment.id}/countersign").status_code == 404
-    assert "Nothing waits for your countersignature" in client.get("/countersign").text
+    queue = html.unescape(client.get("/countersign").text)
+    assert "Nothing waits for your countersignature" in queue
+    assert "The credential register authorises you for no unit today" in queue
 
     # Cam finds it in the queue, reads it, countersigns.
     login(cam)
     queue = html.unescape(client.get("/countersign").text)
-    assert enrolment.learner.name in queue
+    assert enrolment.learner.name in queue and "You may countersign in TLII5018." in queue
     page = html.unescape(client.get(f"/enrolments/{enrolment.id}/countersign").text)
     assert f"Judgement of {judgements[0].target.ref}" in page
     # A judgement changed while the page was open is not signed unseen.
