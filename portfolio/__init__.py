@@ -119,6 +119,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from portfolio.mail.admin import bp as admin_mail_bp
     from portfolio.mail.cli import mail_cli
     from portfolio.queue import jobs_cli
+    from portfolio.reports.cli import reports_cli
+    from portfolio.reports.views import bp as reports_bp
     from portfolio.retention.cli import retention_cli
     from portfolio.units.admin import bp as admin_units_bp
     from portfolio.units.cli import units_cli
@@ -147,6 +149,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         admin_credentials_bp,
         credentials_bp,
         validation_bp,
+        reports_bp,
         countersign_bp,
         report_bp,
     ):
@@ -169,6 +172,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         verifications_cli,
         credentials_cli,
         validation_cli,
+        reports_cli,
     ):
         app.cli.add_command(command)
 
@@ -212,7 +216,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         """Start at the person's own work, or at the login page."""
         if not current_user.is_authenticated:
             return redirect(url_for("auth.login"))
-        return redirect(url_for("evidence.dashboard"))
+        return redirect(url_for("reports.dashboard"))
 
     return app
 

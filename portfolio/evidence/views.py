@@ -19,13 +19,10 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
 from portfolio.auth.permissions import Action, may, require
-from portfolio.enrolments.progress import coverage, learner_feedback, standing, standings
-from portfolio.enrolments.services import list_enrolments
+from portfolio.enrolments.progress import learner_feedback, standing
 from portfolio.errors import ServiceError
 from portfolio.evidence.forms import ItemForm, PlainForm, SubmitForm
 from portfolio.evidence.reports import file_report
@@ -54,7 +51,6 @@ from portfolio.models import (
     EvidenceItem,
     EvidenceType,
     RequestKind,
-    Role,
     Target,
 )
 from portfolio.previews import stored_preview
@@ -87,34 +83,6 @@ def _file(file_id: int) -> EvidenceFile:
     evidence_file = db.get_or_404(EvidenceFile, file_id)
     require(current_user, Action.VIEW_ENROLMENT, evidence_file.version.item.enrolment)
     return evidence_file
-
-
-@bp.get("/dashboard")
-@login_required
-def dashboard() -> str:
-    """Each of the learner's enrolments with its coverage; assessors see their assignments."""
-    mine = (
-        list_enrolments(db.session, learner=current_user)
-        if current_user.has_role(Role.LEARNER)
-        else []
-    )
-    assigned = []
-    if current_user.has_role(Role.ASSESSOR):
-        assigned = db.session.scalars(
-            select(Enrolment)
-            .where(Enrolment.assessor_id == current_user.id)
-            .options(selectinload(Enrolment.learner), selectinload(Enrolment.unit_release))
-            .order_by(Enrolment.id)
-        ).all()
-    return render_template(
-        "evidence/dashboard.html",
-        mine=mine,
-        assigned=assigned,
-        coverage=coverage(db.session, [*mine, *assigned]),
-        standing=standings(
-            db.session, mine, attempts_allowed=current_app.config["ATTEMPTS_ALLOWED"]
-        ),
-    )
 
 
 @bp.get("/enrolments/<int:enrolment_id>")

@@ -311,6 +311,8 @@ class Route:
 
     def refusal(self, persona: str) -> int:
         """The status a logged-in persona not allowed here gets."""
+        if self.path.startswith("/dashboard/"):
+            return 404
         if self.path.startswith(("/validations/{", "/validation-actions/{")):
             # Staff not named on the validation (or not the action's owner) are not told it
             # exists; learners are refused by role; the validators and admins see it.
@@ -874,6 +876,12 @@ ROUTES = [
     Route("GET", "/admin/credentials", ADMIN),
     Route("GET", "/admin/credential-files/{credential_file}", ADMIN, prepare=a_credential),
     Route("GET", "/account/credentials", ASSESSORS),
+    # Dashboards: the RTO's figures are the admin's; your own figures are yours (a figure that
+    # is not yours does not exist for you).
+    Route("GET", "/admin/reports", ADMIN),
+    Route("POST", "/admin/reports/states.csv?unit=TLII5018", ADMIN, export="report"),
+    Route("POST", "/dashboard/queue.csv", ASSESSORS, export="report"),
+    Route("POST", "/dashboard/progress.csv", {"owner", "other_learner"}, export="report"),
     # Countersigning: a credentialed assessor of the unit (here the other assessor), never the
     # person under direction whose records wait.
     Route("GET", "/countersign", ASSESSORS),

@@ -1,0 +1,1 @@
+"""Dashboards: each person's figures, counted in the database, drawn from their tables."""

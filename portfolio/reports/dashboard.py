@@ -1,0 +1,104 @@
+"""Each person's picture: the RTO's figures for an admin, an assessor's own queue and
+decisions, a learner's progress in each unit. Every figure is a table first (``Figure``);
+the pages draw it, the CSV download and ``flask reports`` print it."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from datetime import date
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from portfolio.enrolments.progress import coverage
+from portfolio.enrolments.services import list_enrolments
+from portfolio.models import User
+from portfolio.reports import figures
+from portfolio.reports.figures import Figure, Filters
+from portfolio.spreadsheets import csv_cell
+
+#: The admin's figures, in the order the page shows them.
+ADMIN_FIGURES = (
+    "states",
+    "outcomes-by-unit",
+    "outcomes-by-assessor",
+    "times-by-month",
+    "times-by-assessor",
+    "queue",
+    "evidence",
+)
+
+
+def admin_figures(
+    session: Session, filters: Filters, *, today: date, due_days: int, zone: ZoneInfo
+) -> list[Figure]:
+    """The RTO at a glance (a fixed number of queries whatever its size)."""
+    names = figures.staff_names(session)
+    found = figures.tallies(session, filters)
+    by_unit, by_assessor = figures.outcome_rates(found, names)
+    by_month, times_by_assessor = figures.decision_times(session, filters, names)
+    made = [
+        figures.states_by_unit(found),
+        by_unit,
+        by_assessor,
+        by_month,
+        times_by_assessor,
+        figures.queue(session, filters, names, today=today, due_days=due_days, zone=zone),
+        figures.evidence_by_month(session, filters),
+    ]
+    return made
+
+
+def assessor_figures(
+    session: Session, assessor: User, *, today: date, due_days: int, zone: ZoneInfo
+) -> list[Figure]:
+    """An assessor's own queue by age, and what they decided this month."""
+    mine = Filters(assessor_id=assessor.id)
+    names = {assessor.id: assessor.name}
+    queue = figures.queue(session, mine, names, today=today, due_days=due_days, zone=zone)
+    queue.title = "Your queue: age since the hand-in"
+    month = Filters(assessor_id=assessor.id, decided_from=today.replace(day=1), decided_to=today)
+    decided = figures.Figure(
+        "decided-this-month",
+        f"Your decisions in {today:%B %Y}",
+        ["Outcome", "Decisions"],
+        drawn=1,
+    )
+    counts: dict[str, int] = {}
+    for t in figures.tallies(session, month):
+        if t.result is not None:
+            counts[t.result.label] = counts.get(t.result.label, 0) + t.count
+    decided.rows = [[label, n] for label, n in sorted(counts.items())]
+    return [queue, decided]
+
+
+def learner_figure(session: Session, learner: User) -> Figure:
+    """Each of the learner's units: criteria covered by evidence, and of those judged."""
+    enrolments = list_enrolments(session, learner=learner)
+    covered = coverage(session, enrolments)
+    figure = Figure(
+        "progress",
+        "Your progress in each unit",
+        ["Unit", "Criteria covered", "Still to cover", "Criteria"],
+        chart="stacked",
+        drawn=2,
+    )
+    for e in enrolments:
+        c = covered[e.id]
+        figure.rows.append([e.unit_release.unit.code, c.covered, c.total - c.covered, c.total])
+    return figure
+
+
+def pick(made: Iterable[Figure], name: str) -> Figure | None:
+    return next((f for f in made if f.name == name), None)
+
+
+def figure_csv(figure: Figure) -> str:
+    """The figure's table as CSV (formula-safe cells)."""
+    out = io.StringIO(newline="")
+    writer = csv.writer(out)
+    writer.writerow(figure.columns)
+    writer.writerows([csv_cell(v) for v in row] for row in figure.rows)
+    return out.getvalue()

@@ -1,0 +1,179 @@
+"""The dashboards: the numbers agree with the outcomes register and the review queue, each
+figure is a table and a CSV, the pages run a fixed number of statements, and each person sees
+their own picture on their first page."""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+from datetime import date
+
+from sqlalchemy import func, select
+
+from portfolio.assessment import review
+from portfolio.assessment.queue import queue_counts
+from portfolio.clock import rto_zone, today
+from portfolio.evidence.rules import ItemFields
+from portfolio.evidence.services import create_item, set_item_mappings, submit
+from portfolio.exports.register import register_rows
+from portfolio.extensions import db
+from portfolio.models import AuditEvent, EvidenceFile, EvidenceType
+from portfolio.reports import figures
+from portfolio.reports.dashboard import admin_figures, pick
+from portfolio.reports.figures import Filters
+
+
+def handed_in(make_user, make_enrolment, assessor=None):
+    """A learner's TLII5018 handed in and waiting for its assessor."""
+    learner = make_user("learner")
+    assessor = assessor or make_user("assessor", name="Quinn Queue")
+    enrolment = make_enrolment(learner=learner, assessor=assessor)
+    item = create_item(
+        db.session,
+        actor=learner,
+        enrolment=enrolment,
+        fields=ItemFields("Roster", EvidenceType.PLAN, date(2026, 10, 1), "The roster."),
+        files=[],
+    )
+    view = review.review_view(db.session, enrolment)
+    set_item_mappings(
+        db.session, actor=learner, item=item, notes={t.id: "Shown" for t in view.targets[:3]}
+    )
+    submit(db.session, actor=learner, enrolment=enrolment, declared=True)
+    db.session.commit()
+    return enrolment
+
+
+def settings(app):
+    return {
+        "today": today(),
+        "due_days": app.config["REVIEW_DUE_WORKING_DAYS"],
+        "zone": rto_zone(),
+    }
+
+
+def table(page: str, name: str) -> list[list[str]]:
+    """A figure's table rows on a page, cell texts."""
+    import re
+
+    part = page.split(f'id="fig-{name}"', 1)[1].split("</table>", 1)[0]
+    rows = re.findall(r"<tr>(.*?)</tr>", part.split("<tbody>", 1)[1], re.S)
+    return [
+        [
+            re.sub(r"<[^>]+>", "", c).strip()
+            for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", r, re.S)
+        ]
+        for r in rows
+    ]
+
+
+def test_the_numbers_agree_with_the_register_and_the_queue(
+    app, client, admin, decided, make_user, make_enrolment
+):
+    for _ in range(2):
+        decided()
+    waiting = handed_in(make_user, make_enrolment)
+    made = admin_figures(db.session, Filters(), **settings(app))
+    states = pick(made, "states")
+    [row] = states.rows
+    columns = dict(zip(states.columns, row, strict=True))
+    assert columns["Unit"] == "TLII5018" and columns["Competent"] == 2
+    assert columns["Submitted"] == 1 and columns["Total"] == 3
+    assert columns["Total"] == len(register_rows(db.session, unit_code="TLII5018"))
+    rates = pick(made, "outcomes-by-unit")
+    assert rates.rows == [["TLII5018", 100.0, 100.0, 2, 2]]
+    queue = pick(made, "queue")
+    counts = queue_counts(db.session, waiting.assessor, today=today(), due_days=10, zone=rto_zone())
+    [quinn] = [r for r in queue.rows if r[0] == "Quinn Queue"]
+    assert quinn[-2] == counts.waiting == 1 and quinn[-1] == counts.overdue == 0
+    assert quinn[1] == 1  # handed in today: the first age band
+    times = pick(made, "times-by-month")
+    assert times.rows[0][0] == today().strftime("%Y-%m") and times.rows[0][-1] == 2
+    evidence = pick(made, "evidence")
+    assert sum(r[1] for r in evidence.rows) == db.session.scalar(
+        select(func.count()).select_from(EvidenceFile)
+    )
+
+
+def test_the_admin_sees_the_rto_on_their_first_page_and_downloads_a_figure(client, admin, decided):
+    decided()
+    page = html.unescape(client.get("/dashboard").text)
+    assert "The RTO at a glance" in page and "chart.umd.min.js" in page
+    [row] = table(page, "states")
+    assert row[0] == "TLII5018" and row[-1] == "1"
+    response = client.post("/admin/reports/states.csv?unit=TLII5018")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    assert rows[0][0] == "Unit" and rows[1][0] == "TLII5018" and rows[1][-1] == "1"
+    event = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "export.created")
+    ).one()
+    assert event.after["kind"] == "report"
+
+
+def test_filters_narrow_every_figure_and_a_bad_period_is_said(client, admin, decided):
+    first = decided()
+    decided()
+    who = first.assessor
+    page = html.unescape(client.get(f"/admin/reports?assessor={who.id}").text)
+    rows = table(page, "outcomes-by-assessor")
+    assert [r[0] for r in rows] == [who.name]
+    page = html.unescape(client.get("/admin/reports?from=2026-12-31&to=2026-01-01").text)
+    assert "The start of the period is after its end" in page
+    page = html.unescape(client.get("/admin/reports?unit=BSBCUS501").text)
+    assert "Nothing to show yet." in page
+
+
+def test_the_admin_dashboard_runs_the_same_statements_for_1_or_4_decisions(
+    client, admin, decided, count_queries
+):
+    def statements(n: int) -> int:
+        for _ in range(n):
+            decided()
+        client.get("/dashboard")  # warm
+        with count_queries() as counter:
+            assert client.get("/dashboard").status_code == 200
+        return counter.count
+
+    assert statements(1) == statements(3)
+
+
+def test_an_assessor_sees_their_queue_and_decisions(
+    client, login, decided, make_user, make_enrolment
+):
+    enrolment = decided()
+    handed_in(make_user, make_enrolment, assessor=enrolment.assessor)
+    login(enrolment.assessor)
+    page = html.unescape(client.get("/dashboard").text)
+    assert "Your queue: age since the hand-in" in page
+    assert table(page, "decided-this-month") == [["Competent", "1"]]
+    [queue] = table(page, "queue")
+    assert queue[-2:] == ["1", "0"]
+    response = client.post("/dashboard/queue.csv")
+    assert response.status_code == 200
+    assert client.post("/dashboard/states.csv").status_code == 404
+
+
+def test_a_learner_sees_their_progress(client, login, make_user, make_enrolment):
+    enrolment = handed_in(make_user, make_enrolment)
+    login(enrolment.learner)
+    page = html.unescape(client.get("/dashboard").text)
+    [row] = table(page, "progress")
+    covered = figures.Figure  # the figure's own numbers:
+    assert row[0] == "TLII5018" and row[1] == "3" and int(row[1]) + int(row[2]) == int(row[3])
+    del covered
+
+
+def test_the_command_prints_a_figure_as_csv(runner, decided, admin):
+    decided()
+    result = runner.invoke(args=["reports", "figure", "outcomes-by-unit", "--unit", "tlii5018"])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == [
+        "Unit,Achieved %,All units %,Decided,Achieved",
+        "TLII5018,100.0,100.0,1,1",
+    ]
+    refused = runner.invoke(
+        args=["reports", "figure", "states", "--assessor", "nobody@example.org"]
+    )
+    assert refused.exit_code != 0 and "No account has the email" in refused.output
