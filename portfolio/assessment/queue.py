@@ -177,12 +177,15 @@ def waiting_by_assessor(
     zone: ZoneInfo,
     assessor_id: int | None = None,
     unit_code: str | None = None,
+    learners: Select[tuple[int]] | None = None,
 ) -> list[Waiting]:
     """Every assessor's queue (the review queue's own rows) counted in the database: one
     query, whatever the number of submissions."""
     waiting = latest_submissions(waiting_for_review())
     if assessor_id is not None:
         waiting = waiting.where(Enrolment.assessor_id == assessor_id)
+    if learners is not None:
+        waiting = waiting.where(Enrolment.learner_id.in_(learners))
     if unit_code:
         waiting = (
             waiting.join(UnitRelease, UnitRelease.id == Enrolment.unit_release_id)

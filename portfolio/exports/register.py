@@ -305,9 +305,11 @@ def register_tallies(
     assessor_id: int | None = None,
     decided_from: date | None = None,
     decided_to: date | None = None,
+    learners: Select[tuple[int]] | None = None,
 ) -> list[Tally]:
     """The register's enrolments counted by unit, assessor, state and outcome, in the database
-    (one query): the same enrolments the register lists for these filters."""
+    (one query): the same enrolments the register lists for these filters (``learners``: a
+    query of the learners' ids to keep, a cohort's)."""
     _check_period(decided_from, decided_to)
     assessor = func.coalesce(UnitOutcome.assessor_id, Enrolment.assessor_id)
     query = (
@@ -318,6 +320,8 @@ def register_tallies(
     )
     if assessor_id is not None:
         query = query.where(assessor == assessor_id)
+    if learners is not None:
+        query = query.where(Enrolment.learner_id.in_(learners))
     return [
         Tally(code, who, state, result if state is AssessmentState.DECIDED else None, n)
         for code, who, state, result, n in session.execute(query)

@@ -28,6 +28,8 @@ ADMIN_FIGURES = (
     "times-by-assessor",
     "queue",
     "evidence",
+    "expiries",
+    "validations",
 )
 
 
@@ -47,6 +49,8 @@ def admin_figures(
         times_by_assessor,
         figures.queue(session, filters, names, today=today, due_days=due_days, zone=zone),
         figures.evidence_by_month(session, filters),
+        figures.expiries(session, filters),
+        figures.validations_due(session, filters),
     ]
     return made
 

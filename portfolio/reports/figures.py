@@ -14,13 +14,16 @@ from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
 
 from portfolio.assessment.queue import AGE_BANDS, waiting_by_assessor
+from portfolio.credentials.rules import EXPIRY_NOTICE_DAYS
+from portfolio.credentials.services import expiring_soon
 from portfolio.exports.register import Tally, register_tallies
 from portfolio.models import (
     AssessmentState,
+    CohortMember,
     Enrolment,
     EvidenceFile,
     EvidenceItem,
@@ -35,6 +38,8 @@ from portfolio.models import (
     UserRole,
 )
 from portfolio.reports.sql import days_between, month_of
+from portfolio.text import day
+from portfolio.validation.services import plans
 
 S = AssessmentState
 
@@ -47,6 +52,13 @@ class Filters:
     assessor_id: int | None = None
     decided_from: date | None = None
     decided_to: date | None = None
+    cohort_id: int | None = None
+
+    def learners(self) -> Select[tuple[int]] | None:
+        """The cohort's learners (a query of their ids), when narrowed to one."""
+        if self.cohort_id is None:
+            return None
+        return select(CohortMember.user_id).where(CohortMember.cohort_id == self.cohort_id)
 
     def query(self) -> dict[str, str]:
         """The filters as the page's address carries them (for links and downloads)."""
@@ -55,6 +67,7 @@ class Filters:
             "assessor": str(self.assessor_id or ""),
             "from": self.decided_from.isoformat() if self.decided_from else "",
             "to": self.decided_to.isoformat() if self.decided_to else "",
+            "cohort": str(self.cohort_id or ""),
         }
         return {k: v for k, v in found.items() if v}
 
@@ -62,7 +75,8 @@ class Filters:
 @dataclass
 class Figure:
     """A table of numbers and how it is drawn: ``chart`` is "stacked" (rows are bars, columns
-    after the first are stacked), "bars" (one bar per row, for each numeric column) or "lines"."""
+    after the first are stacked), "bars" (one bar per row, for each numeric column), "lines", or
+    "none" (a list, shown as its table only)."""
 
     name: str
     title: str
@@ -104,6 +118,7 @@ def tallies(session: Session, filters: Filters) -> list[Tally]:
         assessor_id=filters.assessor_id,
         decided_from=filters.decided_from,
         decided_to=filters.decided_to,
+        learners=filters.learners(),
     )
 
 
@@ -210,6 +225,8 @@ def _percentiles(session: Session, group, filters: Filters) -> list[tuple[Any, i
         base = base.where(UnitOutcome.decided_on >= filters.decided_from)
     if filters.decided_to:
         base = base.where(UnitOutcome.decided_on <= filters.decided_to)
+    if (learners := filters.learners()) is not None:
+        base = base.where(Enrolment.learner_id.in_(learners))
     base = base.subquery()
     ranked = select(
         base.c.g,
@@ -279,6 +296,7 @@ def queue(
         zone=zone,
         assessor_id=filters.assessor_id,
         unit_code=filters.unit_code,
+        learners=filters.learners(),
     )
     figure = Figure(
         "queue",
@@ -313,11 +331,52 @@ def evidence_by_month(session: Session, filters: Filters) -> Figure:
         )
     if filters.assessor_id is not None:
         query = query.where(Enrolment.assessor_id == filters.assessor_id)
+    if (learners := filters.learners()) is not None:
+        query = query.where(Enrolment.learner_id.in_(learners))
     figure = Figure(
         "evidence", "Evidence uploaded, by month", ["Month", "Files", "Megabytes"], drawn=1
     )
     for m, files, size in session.execute(query):
         figure.rows.append([m, files, round(size / 1_000_000, 1)])
+    return figure
+
+
+def expiries(session: Session, filters: Filters) -> Figure:
+    """Credential entries lapsing within the notice period (as the Credentials page lists)."""
+    figure = Figure(
+        "expiries",
+        f"Credentials lapsing in the next {EXPIRY_NOTICE_DAYS} days",
+        ["Assessor", "Kind", "Code", "Title or activity", "Until"],
+        chart="none",
+    )
+    for entry in expiring_soon(session):
+        if filters.assessor_id is None or entry.user_id == filters.assessor_id:
+            figure.rows.append(
+                [entry.user.name, entry.kind.label, entry.code, entry.title, day(entry.ends_on)]
+            )
+    return figure
+
+
+def validations_due(session: Session, filters: Filters) -> Figure:
+    """Each unit with a validation plan: its risk, when last validated, when next due."""
+    figure = Figure(
+        "validations",
+        "Validations",
+        ["Unit", "Risk", "Last validated", "Next due", "In progress"],
+        chart="none",
+    )
+    for row in plans(session):
+        if row.plan is None or (filters.unit_code and row.unit.code != filters.unit_code):
+            continue
+        figure.rows.append(
+            [
+                row.unit.code,
+                row.plan.risk.label,
+                day(row.last_completed) if row.last_completed else "never",
+                "due now" if row.overdue else day(row.next_due),
+                len(row.open),
+            ]
+        )
     return figure
 
 

@@ -20,7 +20,7 @@ from portfolio.enrolments.services import list_enrolments
 from portfolio.extensions import db
 from portfolio.files.filetypes import CSV
 from portfolio.files.serving import send_download
-from portfolio.models import Enrolment, Role, Unit
+from portfolio.models import Cohort, Enrolment, Role, Unit
 from portfolio.reports.dashboard import (
     admin_figures,
     assessor_figures,
@@ -44,7 +44,7 @@ def _settings() -> dict:
 
 def _linked(made: list[Figure], filters: Filters) -> list[Figure]:
     """Each bar of a per-unit or per-assessor figure leads to the enrolments behind it."""
-    base = {k: v for k, v in filters.query().items() if k in ("unit", "assessor")}
+    base = {k: v for k, v in filters.query().items() if k in ("unit", "assessor", "cohort")}
     ids = {u.name: u.id for u in active_with_role(db.session, Role.ASSESSOR)}
     for fig in made:
         for i, row in enumerate(fig.rows):
@@ -108,6 +108,7 @@ def _filters() -> Filters:
         assessor_id=request.args.get("assessor", type=int),
         decided_from=day("from"),
         decided_to=day("to"),
+        cohort_id=request.args.get("cohort", type=int),
     )
 
 
@@ -120,7 +121,7 @@ def rto() -> str:
     problem = None
     if filters.decided_from and filters.decided_to and filters.decided_from > filters.decided_to:
         problem = "The start of the period is after its end: showing every date."
-        filters = Filters(filters.unit_code, filters.assessor_id)
+        filters = Filters(filters.unit_code, filters.assessor_id, cohort_id=filters.cohort_id)
     return render_template(
         "reports/rto.html",
         figures=_linked(admin_figures(db.session, filters, **_settings()), filters),
@@ -128,6 +129,7 @@ def rto() -> str:
         problem=problem,
         units=list(db.session.scalars(select(Unit.code).order_by(Unit.code))),
         assessors=sorted(active_with_role(db.session, Role.ASSESSOR), key=lambda u: u.name),
+        cohorts=list(db.session.scalars(select(Cohort).order_by(Cohort.name))),
     )
 
 

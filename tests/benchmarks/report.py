@@ -15,6 +15,7 @@ PAGE_TITLES = {
     "queue": "Assessor's queue (`/review`)",
     "review": "Coverage matrix (review page)",
     "unit": "Unit page (`/units/TLII5018`)",
+    "dashboard": "Admin's dashboard (`/dashboard`, the RTO at a glance)",
 }
 DATABASE_TITLES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 

@@ -49,7 +49,7 @@ from tests.s3server import S3Server, running_s3
 
 UNIT = "TLII5018"
 BASELINE = "baseline"
-PAGES = ["baseline", "portfolio", "queue", "review", "unit"]
+PAGES = ["baseline", "portfolio", "queue", "review", "unit", "dashboard"]
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -182,6 +182,7 @@ def page_paths(instance: Instance) -> dict[str, tuple[str, str | None]]:
         "queue": ("/review", s.assessor_email),
         "review": (f"/enrolments/{s.review_enrolment}/review", s.assessor_email),
         "unit": (f"/units/{UNIT}", s.learner_email),
+        "dashboard": ("/dashboard", s.admin_email),
     }
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import html
 import io
+import re
 from datetime import date
 
 from sqlalchemy import func, select
@@ -19,7 +20,6 @@ from portfolio.evidence.services import create_item, set_item_mappings, submit
 from portfolio.exports.register import register_rows
 from portfolio.extensions import db
 from portfolio.models import AuditEvent, EvidenceFile, EvidenceType
-from portfolio.reports import figures
 from portfolio.reports.dashboard import admin_figures, pick
 from portfolio.reports.figures import Filters
 
@@ -55,8 +55,6 @@ def settings(app):
 
 def table(page: str, name: str) -> list[list[str]]:
     """A figure's table rows on a page, cell texts."""
-    import re
-
     part = page.split(f'id="fig-{name}"', 1)[1].split("</table>", 1)[0]
     rows = re.findall(r"<tr>(.*?)</tr>", part.split("<tbody>", 1)[1], re.S)
     return [
@@ -160,9 +158,7 @@ def test_a_learner_sees_their_progress(client, login, make_user, make_enrolment)
     login(enrolment.learner)
     page = html.unescape(client.get("/dashboard").text)
     [row] = table(page, "progress")
-    covered = figures.Figure  # the figure's own numbers:
     assert row[0] == "TLII5018" and row[1] == "3" and int(row[1]) + int(row[2]) == int(row[3])
-    del covered
 
 
 def test_the_command_prints_a_figure_as_csv(runner, decided, admin):
@@ -177,3 +173,82 @@ def test_the_command_prints_a_figure_as_csv(runner, decided, admin):
         args=["reports", "figure", "states", "--assessor", "nobody@example.org"]
     )
     assert refused.exit_code != 0 and "No account has the email" in refused.output
+
+
+def test_a_cohort_narrows_every_figure(app, client, admin, decided):
+    from portfolio.cohorts import services as cohorts
+
+    first = decided()
+    decided()
+    intake = cohorts.create_cohort(db.session, actor=admin, name="Intake 1", description="")
+    cohorts.add_members(db.session, actor=admin, cohort=intake, keys=[first.learner.email])
+    db.session.commit()
+    made = admin_figures(db.session, Filters(cohort_id=intake.id), **settings(app))
+    assert pick(made, "states").rows[0][-1] == 1
+    assert pick(made, "outcomes-by-assessor").rows == [[first.assessor.name, 100.0, 100.0, 1, 1]]
+    assert sum(r[-1] for r in pick(made, "times-by-month").rows) == 1
+    raw = client.get(f"/admin/reports?cohort={intake.id}").text
+    # Each bar leads to the enrolments behind it, in the same cohort.
+    assert re.search(rf'href="/admin/enrolments\?[^"]*cohort={intake.id}', raw)
+
+
+def test_expiries_and_validations_are_listed(app, admin, decided, make_user):
+    from datetime import timedelta
+
+    from portfolio.credentials.rules import Entry
+    from portfolio.credentials.services import add_entry
+    from portfolio.models import CredentialBasis, CredentialKind
+    from portfolio.validation import services as validation
+
+    assessor = make_user("assessor", name="Eve Expiring")
+    add_entry(
+        db.session,
+        actor=admin,
+        user=assessor,
+        entry=Entry(
+            CredentialKind.INDUSTRY_CURRENCY,
+            "",
+            "Depot shifts",
+            CredentialBasis.HELD,
+            "",
+            today() - timedelta(days=100),
+            today() + timedelta(days=20),
+        ),
+        files=[],
+    )
+    reason = validation.add_reason(db.session, actor=admin, label="New assessor")
+    unit = decided().unit_release.unit
+    validation.save_plan(
+        db.session, actor=admin, unit=unit, risk="high", reasons=[reason.label], notes=""
+    )
+    db.session.commit()
+    made = admin_figures(db.session, Filters(), **settings(app))
+    [expiring] = pick(made, "expiries").rows
+    assert expiring[0] == "Eve Expiring" and expiring[3] == "Depot shifts"
+    assert pick(made, "validations").rows == [["TLII5018", "High", "never", "due now", 0]]
+
+
+def test_an_assessors_and_a_learners_dashboard_run_fixed_statements(
+    client, login, make_user, make_enrolment, count_queries
+):
+    assessor = make_user("assessor", name="Quinn Queue")
+    learner = make_user("learner")
+    units = iter(["BSBCUS501", "MEM16003", "SITXCCS008", "INSCS042"])
+
+    def statements(who, grow, n: int) -> int:
+        for _ in range(n):
+            grow()
+        login(who)
+        client.get("/dashboard")
+        with count_queries() as counter:
+            assert client.get("/dashboard").status_code == 200
+        return counter.count
+
+    def waiting() -> None:
+        handed_in(make_user, make_enrolment, assessor=assessor)
+
+    def enrolled() -> None:
+        make_enrolment(learner=learner, unit=next(units))
+
+    assert statements(assessor, waiting, 1) == statements(assessor, waiting, 3)
+    assert statements(learner, enrolled, 1) == statements(learner, enrolled, 2)
