@@ -184,6 +184,22 @@ def outcome_rates(found: list[Tally], names: dict[int, str]) -> tuple[Figure, Fi
     return by_unit, by_assessor
 
 
+def _narrowed(query: Select[Any], filters: Filters, assessor: Any) -> Select[Any]:
+    """``query`` (which joins Enrolment) kept to the filters' unit, assessor (``assessor`` is
+    the column that names them) and cohort."""
+    if filters.unit_code:
+        query = (
+            query.join(UnitRelease, UnitRelease.id == Enrolment.unit_release_id)
+            .join(Unit, Unit.id == UnitRelease.unit_id)
+            .where(Unit.code == filters.unit_code)
+        )
+    if filters.assessor_id is not None:
+        query = query.where(assessor == filters.assessor_id)
+    if (learners := filters.learners()) is not None:
+        query = query.where(Enrolment.learner_id.in_(learners))
+    return query
+
+
 def _handed_in():
     """The last hand-in of each enrolment's attempt."""
     return (
@@ -213,20 +229,11 @@ def _percentiles(session: Session, group, filters: Filters) -> list[tuple[Any, i
         .join(Enrolment, Enrolment.id == UnitOutcome.enrolment_id)
         .where(UnitOutcome.replaces_id.is_(None))
     )
-    if filters.unit_code:
-        base = (
-            base.join(UnitRelease, UnitRelease.id == Enrolment.unit_release_id)
-            .join(Unit, Unit.id == UnitRelease.unit_id)
-            .where(Unit.code == filters.unit_code)
-        )
-    if filters.assessor_id is not None:
-        base = base.where(UnitOutcome.assessor_id == filters.assessor_id)
+    base = _narrowed(base, filters, UnitOutcome.assessor_id)
     if filters.decided_from:
         base = base.where(UnitOutcome.decided_on >= filters.decided_from)
     if filters.decided_to:
         base = base.where(UnitOutcome.decided_on <= filters.decided_to)
-    if (learners := filters.learners()) is not None:
-        base = base.where(Enrolment.learner_id.in_(learners))
     base = base.subquery()
     ranked = select(
         base.c.g,
@@ -323,16 +330,7 @@ def evidence_by_month(session: Session, filters: Filters) -> Figure:
         .group_by(month)
         .order_by(month)
     )
-    if filters.unit_code:
-        query = (
-            query.join(UnitRelease, UnitRelease.id == Enrolment.unit_release_id)
-            .join(Unit, Unit.id == UnitRelease.unit_id)
-            .where(Unit.code == filters.unit_code)
-        )
-    if filters.assessor_id is not None:
-        query = query.where(Enrolment.assessor_id == filters.assessor_id)
-    if (learners := filters.learners()) is not None:
-        query = query.where(Enrolment.learner_id.in_(learners))
+    query = _narrowed(query, filters, Enrolment.assessor_id)
     figure = Figure(
         "evidence", "Evidence uploaded, by month", ["Month", "Files", "Megabytes"], drawn=1
     )
