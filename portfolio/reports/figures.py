@@ -14,7 +14,7 @@ from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import Select, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from portfolio.assessment.queue import AGE_BANDS, waiting_by_assessor
@@ -164,7 +164,8 @@ def outcome_rates(found: list[Tally], names: dict[int, str]) -> tuple[Figure, Fi
             title,
             [label, "Achieved %", "All units %", "Decided", "Achieved"],
             drawn=2,
-            note="Achieved: Competent or RPL granted, of the outcomes decided.",
+            note="Achieved: Competent or RPL granted, of the enrolments decided (their "
+            "outcome as it stands, credited to whoever recorded it).",
         )
         for group in sorted(groups, key=lambda g: str(label_of(g))):
             n, yes = groups[group]
@@ -245,7 +246,18 @@ def _percentiles(session: Session, group, filters: Filters) -> list[tuple[Any, i
         select(
             ranked.c.g,
             ranked.c.n,
-            func.max(case((ranked.c.rn == (ranked.c.n + 1) // 2, ranked.c.days))),
+            # The median: the middle value, or the mean of the two middle ones.
+            func.avg(
+                case(
+                    (
+                        or_(
+                            ranked.c.rn == (ranked.c.n + 1) // 2,
+                            ranked.c.rn == (ranked.c.n + 2) // 2,
+                        ),
+                        ranked.c.days,
+                    )
+                )
+            ),
             func.max(case((ranked.c.rn == (9 * ranked.c.n + 9) // 10, ranked.c.days))),
         )
         .group_by(ranked.c.g, ranked.c.n)
@@ -261,7 +273,8 @@ def decision_times(
     columns = ["Median days", "90th percentile days", "Decisions"]
     note = (
         "From the last hand-in of an attempt to its outcome (the first one recorded; "
-        "corrections are not decisions), in days; the 90th percentile by nearest rank."
+        "corrections are not decisions), in days; the 90th percentile by nearest rank. "
+        "Credited to the assessor who made the first outcome."
     )
     by_month = Figure(
         "times-by-month",
@@ -311,7 +324,8 @@ def queue(
         ["Assessor", *(label for _, label in AGE_BANDS), "Waiting", "Overdue"],
         chart="stacked",
         drawn=len(AGE_BANDS),
-        note=f"Overdue: past {due_days} working days after the hand-in, as on the review queue.",
+        note=f"Overdue: past {due_days} working days after the hand-in, as on the review queue. "
+        "The queue as it stands today: the period does not narrow it.",
     )
     for w in found:
         figure.rows.append([names.get(w.assessor_id, "no assessor"), *w.ages, w.waiting, w.overdue])
@@ -332,7 +346,11 @@ def evidence_by_month(session: Session, filters: Filters) -> Figure:
     )
     query = _narrowed(query, filters, Enrolment.assessor_id)
     figure = Figure(
-        "evidence", "Evidence uploaded, by month", ["Month", "Files", "Megabytes"], drawn=1
+        "evidence",
+        "Evidence uploaded, by month",
+        ["Month", "Files", "Megabytes"],
+        drawn=1,
+        note="Every upload, by the month it was made (UTC); the period does not narrow it.",
     )
     for m, files, size in session.execute(query):
         figure.rows.append([m, files, round(size / 1_000_000, 1)])
@@ -346,6 +364,7 @@ def expiries(session: Session, filters: Filters) -> Figure:
         f"Credentials lapsing in the next {EXPIRY_NOTICE_DAYS} days",
         ["Assessor", "Kind", "Code", "Title or activity", "Until"],
         chart="none",
+        note="Narrowed by assessor only.",
     )
     for entry in expiring_soon(session):
         if filters.assessor_id is None or entry.user_id == filters.assessor_id:
@@ -362,6 +381,7 @@ def validations_due(session: Session, filters: Filters) -> Figure:
         "Validations",
         ["Unit", "Risk", "Last validated", "Next due", "In progress"],
         chart="none",
+        note="Narrowed by unit only.",
     )
     for row in plans(session):
         if row.plan is None or (filters.unit_code and row.unit.code != filters.unit_code):
@@ -375,6 +395,26 @@ def validations_due(session: Session, filters: Filters) -> Figure:
                 len(row.open),
             ]
         )
+    return figure
+
+
+def decisions(session: Session, assessor_id: int, since: date, until: date) -> Figure:
+    """An assessor's decisions in a period, by outcome: the first outcome of each attempt they
+    recorded (corrections are not decisions), as the review queue counts them."""
+    query = (
+        select(UnitOutcome.result, func.count())
+        .where(
+            UnitOutcome.assessor_id == assessor_id,
+            UnitOutcome.replaces_id.is_(None),
+            UnitOutcome.decided_on >= since,
+            UnitOutcome.decided_on <= until,
+        )
+        .group_by(UnitOutcome.result)
+    )
+    figure = Figure(
+        "decided-this-month", f"Your decisions in {since:%B %Y}", ["Outcome", "Decisions"], drawn=1
+    )
+    figure.rows = sorted([result.label, n] for result, n in session.execute(query))
     return figure
 
 

@@ -3,6 +3,7 @@ the whole RTO with filters, and every figure's table as CSV."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 from flask import Blueprint, abort, current_app, render_template, request, url_for
@@ -20,7 +21,7 @@ from portfolio.enrolments.services import list_enrolments
 from portfolio.extensions import db
 from portfolio.files.filetypes import CSV
 from portfolio.files.serving import send_download
-from portfolio.models import Cohort, Enrolment, Role, Unit
+from portfolio.models import Cohort, Enrolment, Role, Unit, User
 from portfolio.reports.dashboard import (
     admin_figures,
     assessor_figures,
@@ -96,40 +97,76 @@ def dashboard() -> str:
     )
 
 
-def _filters() -> Filters:
-    def day(name: str) -> date | None:
+@dataclass
+class Choices:
+    """What the filters may name, and the filters as asked, each value checked against them;
+    ``problems`` says in words which were set aside."""
+
+    units: list[str]
+    assessors: list[User]
+    cohorts: list[Cohort]
+    filters: Filters
+    problems: list[str]
+
+
+def _filters() -> Choices:
+    """The page's filters from its address, each checked: an unknown unit, assessor or cohort,
+    a date that is not one, or a period that ends before it starts is set aside, and said."""
+    units = list(db.session.scalars(select(Unit.code).order_by(Unit.code)))
+    assessors = sorted(active_with_role(db.session, Role.ASSESSOR), key=lambda u: u.name)
+    cohorts = list(db.session.scalars(select(Cohort).order_by(Cohort.name)))
+    problems = []
+    args = request.args
+
+    def day(name: str, words: str) -> date | None:
+        value = args.get(name, "").strip()
+        if not value:
+            return None
         try:
-            return date.fromisoformat(request.args.get(name, ""))
+            return date.fromisoformat(value)
         except ValueError:
+            problems.append(f"{value!r} is not a date (decided {words}): set aside.")
             return None
 
-    return Filters(
-        unit_code=(request.args.get("unit") or "").strip().upper() or None,
-        assessor_id=request.args.get("assessor", type=int),
-        decided_from=day("from"),
-        decided_to=day("to"),
-        cohort_id=request.args.get("cohort", type=int),
+    unit = (args.get("unit") or "").strip().upper() or None
+    if unit and unit not in units:
+        problems.append(f"No unit has the code {unit}: showing every unit.")
+        unit = None
+    assessor = args.get("assessor", "").strip() or None
+    assessor_id = None
+    if assessor:
+        assessor_id = next((a.id for a in assessors if str(a.id) == assessor), None)
+        if assessor_id is None:
+            problems.append("That assessor is not one of the RTO's active assessors: showing all.")
+    cohort = args.get("cohort", "").strip() or None
+    cohort_id = None
+    if cohort:
+        cohort_id = next((c.id for c in cohorts if str(c.id) == cohort), None)
+        if cohort_id is None:
+            problems.append("No such cohort: showing every learner.")
+    frm, to = day("from", "from"), day("to", "until")
+    if frm and to and frm > to:
+        problems.append("The start of the period is after its end: showing every date.")
+        frm = to = None
+    return Choices(
+        units, assessors, cohorts, Filters(unit, assessor_id, frm, to, cohort_id), problems
     )
 
 
 @bp.get("/admin/reports")
 @login_required
 def rto() -> str:
-    """The RTO's figures, filtered by unit, assessor and period of decisions."""
+    """The RTO's figures, filtered by unit, assessor, cohort and period of decisions."""
     require(current_user, Action.EXPORT)
-    filters = _filters()
-    problem = None
-    if filters.decided_from and filters.decided_to and filters.decided_from > filters.decided_to:
-        problem = "The start of the period is after its end: showing every date."
-        filters = Filters(filters.unit_code, filters.assessor_id, cohort_id=filters.cohort_id)
+    chosen = _filters()
     return render_template(
         "reports/rto.html",
-        figures=_linked(admin_figures(db.session, filters, **_settings()), filters),
-        filters=filters,
-        problem=problem,
-        units=list(db.session.scalars(select(Unit.code).order_by(Unit.code))),
-        assessors=sorted(active_with_role(db.session, Role.ASSESSOR), key=lambda u: u.name),
-        cohorts=list(db.session.scalars(select(Cohort).order_by(Cohort.name))),
+        figures=_linked(admin_figures(db.session, chosen.filters, **_settings()), chosen.filters),
+        filters=chosen.filters,
+        problems=chosen.problems,
+        units=chosen.units,
+        assessors=chosen.assessors,
+        cohorts=chosen.cohorts,
     )
 
 
@@ -147,7 +184,7 @@ def _send(fig: Figure | None, role: Role) -> Response:
         )
     )
     return send_download(
-        figure_csv(fig).encode("utf-8"),
+        ("\ufeff" + figure_csv(fig)).encode("utf-8"),  # the BOM: Excel reads UTF-8
         name=f"{fig.name}-{today().isoformat()}.csv",
         mimetype=CSV.mime_type,
     )
@@ -158,8 +195,10 @@ def _send(fig: Figure | None, role: Role) -> Response:
 def rto_csv(name: str) -> Response:
     """One of the RTO's figures, with the page's filters, as CSV."""
     require(current_user, Action.EXPORT)
-    filters = _filters()
-    return _send(pick(admin_figures(db.session, filters, **_settings()), name), Role.ADMIN)
+    chosen = _filters()
+    if chosen.problems:
+        abort(400, description=" ".join(chosen.problems))
+    return _send(pick(admin_figures(db.session, chosen.filters, **_settings()), name), Role.ADMIN)
 
 
 @bp.post("/dashboard/<name>.csv")

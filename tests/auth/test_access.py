@@ -880,7 +880,7 @@ ROUTES = [
     # is not yours does not exist for you).
     Route("GET", "/admin/reports", ADMIN),
     Route("POST", "/admin/reports/states.csv?unit=TLII5018", ADMIN, export="report"),
-    Route("POST", "/dashboard/queue.csv", ASSESSORS, export="report"),
+    Route("POST", "/dashboard/my-queue.csv", ASSESSORS, export="report"),
     Route("POST", "/dashboard/progress.csv", {"owner", "other_learner"}, export="report"),
     # Countersigning: a credentialed assessor of the unit (here the other assessor), never the
     # person under direction whose records wait.

@@ -102,7 +102,9 @@ def test_the_admin_sees_the_rto_on_their_first_page_and_downloads_a_figure(clien
     assert row[0] == "TLII5018" and row[-1] == "1"
     response = client.post("/admin/reports/states.csv?unit=TLII5018")
     assert response.status_code == 200 and response.mimetype == "text/csv"
-    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    body = response.get_data(as_text=True)
+    assert body.startswith("\ufeff")  # Excel reads it as UTF-8
+    rows = list(csv.reader(io.StringIO(body.removeprefix("\ufeff"))))
     assert rows[0][0] == "Unit" and rows[1][0] == "TLII5018" and rows[1][-1] == "1"
     event = db.session.scalars(
         select(AuditEvent).where(AuditEvent.action == "export.created")
@@ -119,6 +121,11 @@ def test_filters_narrow_every_figure_and_a_bad_period_is_said(client, admin, dec
     assert [r[0] for r in rows] == [who.name]
     page = html.unescape(client.get("/admin/reports?from=2026-12-31&to=2026-01-01").text)
     assert "The start of the period is after its end" in page
+    page = html.unescape(client.get("/admin/reports?assessor=abc&unit=NOPE1&from=soon").text)
+    assert "No unit has the code NOPE1" in page and "not one of the RTO's active" in page
+    assert "'soon' is not a date" in page
+    refused = client.post("/admin/reports/states.csv?from=2026-12-31&to=2026-01-01")
+    assert refused.status_code == 400 and "after its end" in html.unescape(refused.text)
     page = html.unescape(client.get("/admin/reports?unit=BSBCUS501").text)
     assert "Nothing to show yet." in page
 
@@ -146,9 +153,9 @@ def test_an_assessor_sees_their_queue_and_decisions(
     page = html.unescape(client.get("/dashboard").text)
     assert "Your queue: age since the hand-in" in page
     assert table(page, "decided-this-month") == [["Competent", "1"]]
-    [queue] = table(page, "queue")
+    [queue] = table(page, "my-queue")
     assert queue[-2:] == ["1", "0"]
-    response = client.post("/dashboard/queue.csv")
+    response = client.post("/dashboard/my-queue.csv")
     assert response.status_code == 200
     assert client.post("/dashboard/states.csv").status_code == 404
 
@@ -252,3 +259,29 @@ def test_an_assessors_and_a_learners_dashboard_run_fixed_statements(
 
     assert statements(assessor, waiting, 1) == statements(assessor, waiting, 3)
     assert statements(learner, enrolled, 1) == statements(learner, enrolled, 2)
+
+
+def test_the_median_of_an_even_count_is_the_mean_of_the_middle_two(app, decided):
+    """Four decisions handed in 1, 2, 5 and 9 days before: median 3.5, 90th percentile 9."""
+    from datetime import timedelta
+
+    from portfolio.models import Submission
+
+    made = [decided() for _ in range(4)]
+    for enrolment, days in zip(made, (1, 2, 5, 9), strict=True):
+        outcome = enrolment_outcome(enrolment)
+        for s in db.session.scalars(
+            select(Submission).where(Submission.enrolment_id == enrolment.id)
+        ):
+            s.submitted_at = outcome.recorded_at - timedelta(days=days)
+    db.session.commit()
+    [row] = pick(admin_figures(db.session, Filters(), **settings(app)), "times-by-month").rows
+    assert row[1:] == [3.5, 9.0, 4]
+
+
+def enrolment_outcome(enrolment):
+    from portfolio.models import UnitOutcome
+
+    return db.session.scalars(
+        select(UnitOutcome).where(UnitOutcome.enrolment_id == enrolment.id)
+    ).one()
