@@ -108,10 +108,40 @@ def live_app(
         db.engine.dispose()
 
 
+class _Closed:
+    """A response whose iterable is closed however the server leaves it. When Chromium drops
+    a connection mid-file (a page left while a script still loads), werkzeug's development
+    server gives up in the middle of its own clean-up and never closes the file it was
+    sending; closing it here, when the server lets go of it, keeps that from surfacing later as
+    an unclosed-file warning in an unrelated test."""
+
+    def __init__(self, inner) -> None:
+        self.inner, self.done = inner, False
+
+    def __iter__(self):
+        return iter(self.inner)
+
+    def close(self) -> None:
+        if not self.done:
+            self.done = True
+            if hasattr(self.inner, "close"):
+                self.inner.close()
+
+    def __del__(self) -> None:
+        self.close()
+
+
+def closing(app: Flask):
+    def serve(environ, start_response):
+        return _Closed(app(environ, start_response))
+
+    return serve
+
+
 @pytest.fixture
 def live_url(live_app: Flask, browser: Browser) -> Iterator[str]:
     """The base URL of the app served on a free local port for the length of one test."""
-    server = make_server("127.0.0.1", 0, live_app, threaded=True)
+    server = make_server("127.0.0.1", 0, closing(live_app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
