@@ -82,6 +82,7 @@ ENVIRONMENT_KEYS = {
     "RETENTION_RECORD_YEARS": "RETENTION_RECORD_YEARS",
     "ATTEMPTS_ALLOWED": "ATTEMPTS_ALLOWED",
     "REVIEW_DUE_WORKING_DAYS": "REVIEW_DUE_WORKING_DAYS",
+    "DASHBOARD_CACHE_SECONDS": "DASHBOARD_CACHE_SECONDS",
     "PREVIEW_SECONDS": "PREVIEW_SECONDS",
     "PREVIEW_MEMORY_MB": "PREVIEW_MEMORY_MB",
     "LOGIN_ADDRESS_LIMIT": "LOGIN_ADDRESS_LIMIT",
@@ -183,6 +184,9 @@ def defaults(instance_path: str) -> dict[str, object]:
         # A submission is due for its review this many working days (Monday to Friday) after
         # it was handed in; past that the queue marks it overdue.
         "REVIEW_DUE_WORKING_DAYS": 10,
+        # The admin's dashboard figures are counted again after this many seconds (per app
+        # process); 0 counts them on every request.
+        "DASHBOARD_CACHE_SECONDS": 60,
         # A Word preview is made in a child process killed past these (a zip bomb's defence).
         "PREVIEW_SECONDS": 20,
         "PREVIEW_MEMORY_MB": 768,
@@ -243,6 +247,7 @@ def _coerce(key: str, value: str) -> object:
         "LEARNER_STORAGE_MB",
         "LEARNER_STORAGE_FILES",
         "REVIEW_DUE_WORKING_DAYS",
+        "DASHBOARD_CACHE_SECONDS",
         "MAIL_PORT",
         "MAIL_TIMEOUT_SECONDS",
         "SETUP_LINK_DAYS",

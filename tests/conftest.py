@@ -150,6 +150,8 @@ def app(
             "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
             "SQLALCHEMY_DATABASE_URI": database_url(tmp_path),
             "EVIDENCE_DIR": str(tmp_path / "evidence"),
+            # Each test reads the dashboard it has just changed (the keeping is tested apart).
+            "DASHBOARD_CACHE_SECONDS": 0,
         }
     )
     app.test_client_class = SessionOnlyClient

@@ -4,10 +4,14 @@ the pages draw it, the CSV download and ``flask reports`` print it."""
 
 from __future__ import annotations
 
+import copy
 import csv
 import io
+import threading
+import time
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
@@ -15,6 +19,7 @@ from sqlalchemy.orm import Session
 from portfolio.enrolments.progress import coverage
 from portfolio.enrolments.services import list_enrolments
 from portfolio.models import User
+from portfolio.models.base import utcnow
 from portfolio.reports import figures
 from portfolio.reports.figures import Figure, Filters
 from portfolio.spreadsheets import csv_cell
@@ -53,6 +58,39 @@ def admin_figures(
         figures.validations_due(session, filters),
     ]
     return made
+
+
+_kept: dict[tuple[Any, ...], tuple[float, datetime, list[Figure]]] = {}
+_kept_lock = threading.Lock()
+
+
+def admin_figures_kept(
+    session: Session,
+    filters: Filters,
+    *,
+    seconds: int,
+    today: date,
+    due_days: int,
+    zone: ZoneInfo,
+) -> tuple[list[Figure], datetime]:
+    """``admin_figures``, counted at most once per ``seconds`` in this process for the same
+    database, filters and day, and when they were counted. The dashboard aggregates over the
+    whole RTO; an admin reading it needs figures a minute old at most, not a count per view."""
+    if seconds <= 0:
+        return admin_figures(session, filters, today=today, due_days=due_days, zone=zone), utcnow()
+    key = (str(session.get_bind().url), filters, today, due_days)
+    now = time.monotonic()
+    with _kept_lock:
+        found = _kept.get(key)
+    if found is None or now - found[0] >= seconds:
+        made = admin_figures(session, filters, today=today, due_days=due_days, zone=zone)
+        found = (now, utcnow(), made)
+        with _kept_lock:
+            for stale in [k for k, v in _kept.items() if now - v[0] >= seconds]:
+                del _kept[stale]
+            _kept[key] = found
+    # Each page adds its own links: a copy, so what is kept stays as counted.
+    return copy.deepcopy(found[2]), found[1]
 
 
 def assessor_figures(
