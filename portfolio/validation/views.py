@@ -16,6 +16,7 @@ from portfolio.assessment.loading import review_of
 from portfolio.assessment.review import handed_in
 from portfolio.audit.exports import record_export
 from portfolio.auth.permissions import Action, require
+from portfolio.auth.services import active_with_role
 from portfolio.clock import today
 from portfolio.errors import ServiceError
 from portfolio.exports.bundle import Selection
@@ -299,10 +300,12 @@ def _yes_no(value: bool | None) -> str | None:
 
 
 def _owners() -> list[tuple[int, str]]:
-    staff = db.session.scalars(
-        select(User).where(User.active.is_(True)).order_by(User.name, User.id)
-    ).all()
-    return [(u.id, u.name) for u in staff if u.has_role(Role.ADMIN) or u.has_role(Role.ASSESSOR)]
+    """The staff an action can be given to: active admins and assessors (not every account:
+    learners are most of them)."""
+    staff = {
+        u.id: u for role in (Role.ADMIN, Role.ASSESSOR) for u in active_with_role(db.session, role)
+    }
+    return [(u.id, u.name) for u in sorted(staff.values(), key=lambda u: (u.name, u.id))]
 
 
 def _answer(value: str | None) -> bool | None:

@@ -39,3 +39,18 @@ def reviewing(make_user, make_enrolment):
     decisions.start_review(db.session, actor=assessor, enrolment=enrolment)
     db.session.commit()
     return enrolment
+
+
+def record_competent(enrolment) -> None:
+    """The enrolment's assessor records Competent, with the declaration (and commits)."""
+    from portfolio.assessment import outcome
+    from portfolio.models import OutcomeResult
+
+    outcome.record_outcome(
+        db.session,
+        actor=enrolment.assessor,
+        view=review.review_view(db.session, enrolment),
+        result=OutcomeResult.COMPETENT,
+        declared=True,
+    )
+    db.session.commit()

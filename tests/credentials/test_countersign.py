@@ -30,6 +30,7 @@ from portfolio.models import (
 )
 from portfolio.models.base import utcnow
 from portfolio.validation import services as validation
+from tests.credentials.conftest import record_competent
 from tests.credentials.test_enforced import judge_all
 from tests.packs import read_pack, text
 
@@ -195,14 +196,7 @@ def test_a_judgement_under_direction_waits_for_a_countersignature(
     assert event.actor_id == cam.id and event.enrolment_id == enrolment.id
 
     # Now the outcome is recorded, under direction too: it waits for its own countersignature.
-    outcome.record_outcome(
-        db.session,
-        actor=enrolment.assessor,
-        view=review.review_view(db.session, enrolment),
-        result=OutcomeResult.COMPETENT,
-        declared=True,
-    )
-    db.session.commit()
+    record_competent(enrolment)
     pack = text(read_pack(enrolment))
     assert "made under direction, awaiting a countersignature" in pack
     # An outcome still waiting is no decision to sample for validation yet.

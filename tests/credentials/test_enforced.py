@@ -10,7 +10,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from portfolio.assessment import decisions, outcome, review
+from portfolio.assessment import decisions, review
 from portfolio.clock import today
 from portfolio.credentials.rules import Entry
 from portfolio.credentials.services import add_entry
@@ -24,6 +24,7 @@ from portfolio.models import (
     OutcomeResult,
     UnitOutcome,
 )
+from tests.credentials.conftest import record_competent
 from tests.packs import read_pack
 from tests.packs import rows as table_rows
 
@@ -115,14 +116,7 @@ def test_lapsed_currency_is_refused_and_a_complete_register_allows(
     )
     db.session.commit()
     judge_all(reviewing)
-    outcome.record_outcome(
-        db.session,
-        actor=reviewing.assessor,
-        view=review.review_view(db.session, reviewing),
-        result=OutcomeResult.COMPETENT,
-        declared=True,
-    )
-    db.session.commit()
+    record_competent(reviewing)
     assert db.session.scalars(select(UnitOutcome)).one().result is OutcomeResult.COMPETENT
 
 
@@ -144,14 +138,7 @@ def test_the_pack_shows_the_register_as_it_stood_on_the_decision_date(
 
     register(reviewing, make_user, currency_until=today() + timedelta(days=90))
     judge_all(reviewing)
-    outcome.record_outcome(
-        db.session,
-        actor=reviewing.assessor,
-        view=review.review_view(db.session, reviewing),
-        result=OutcomeResult.COMPETENT,
-        declared=True,
-    )
-    db.session.commit()
+    record_competent(reviewing)
     currency = db.session.scalars(
         select(Credential).where(Credential.kind == CredentialKind.INDUSTRY_CURRENCY)
     ).one()
