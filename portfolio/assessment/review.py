@@ -15,7 +15,7 @@ from datetime import timedelta
 from typing import TypeVar
 
 from sqlalchemy import and_, func, select
-from sqlalchemy.orm import Session, lazyload, selectinload
+from sqlalchemy.orm import Session, contains_eager, joinedload, lazyload, selectinload
 
 from portfolio.assessment.rules import flagged, outcome_choices
 from portfolio.clock import local_date
@@ -287,7 +287,8 @@ def _submitted_versions(session: Session, enrolment: Enrolment) -> list[Evidence
             )
             .join(EvidenceItem, EvidenceVersion.item_id == EvidenceItem.id)
             .options(
-                selectinload(EvidenceVersion.item),
+                # The item is in the same row (one each): no query of its own.
+                contains_eager(EvidenceVersion.item),
                 selectinload(EvidenceVersion.files),
                 selectinload(EvidenceVersion.mappings),
                 # Each version's submission is one of the enrolment's, already loaded.
@@ -331,10 +332,10 @@ def review_view(session: Session, enrolment: Enrolment, *, currency_years: int =
     decisions_all = _entries(
         session, MappingDecision, enrolment, where=MappingDecision.version_id.in_(shown)
     )
-    # Who made each entry is shown by name; their roles are not needed.
+    # Who made each entry is shown by name, in the entry's own row; their roles are not needed.
     by_whom = lazyload(User.role_rows)
     judgements_all = _entries(
-        session, Judgement, enrolment, selectinload(Judgement.assessor).options(by_whom)
+        session, Judgement, enrolment, joinedload(Judgement.assessor).options(by_whom)
     )
     checks_all = _entries(
         session, EvidenceCheck, enrolment, where=EvidenceCheck.version_id.in_(shown)
@@ -344,10 +345,10 @@ def review_view(session: Session, enrolment: Enrolment, *, currency_years: int =
         GapSignoff,
         enrolment,
         selectinload(GapSignoff.files),
-        selectinload(GapSignoff.assessor).options(by_whom),
+        joinedload(GapSignoff.assessor).options(by_whom),
     )
     outcomes_all = _entries(
-        session, UnitOutcome, enrolment, selectinload(UnitOutcome.assessor).options(by_whom)
+        session, UnitOutcome, enrolment, joinedload(UnitOutcome.assessor).options(by_whom)
     )
 
     current_outcomes = current_entries(outcomes_all)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import distinct, func, select, union
-from sqlalchemy.orm import Session, lazyload, selectinload
+from sqlalchemy.orm import Session, joinedload, lazyload
 
 from portfolio.models import (
     AssessmentState,
@@ -119,7 +119,7 @@ def learner_feedback(
                 UnitOutcome.attempt == enrolment.attempt,
             )
             .order_by(UnitOutcome.id)
-            .options(selectinload(UnitOutcome.assessor).options(lazyload(User.role_rows)))
+            .options(joinedload(UnitOutcome.assessor).options(lazyload(User.role_rows)))
         )
     )
     judgements: dict[int, Judgement] = {}

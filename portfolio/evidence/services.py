@@ -90,7 +90,7 @@ def portfolio_view(session: Session, enrolment: Enrolment) -> PortfolioView:
         select(GapSignoff)
         .where(GapSignoff.enrolment_id == enrolment.id)
         .order_by(GapSignoff.id)
-        .options(selectinload(GapSignoff.assessor).options(lazyload(User.role_rows)))
+        .options(joinedload(GapSignoff.assessor).options(lazyload(User.role_rows)))
     ).all()
     replaced = {s.replaces_id for s in signoffs}
     signed_off = {s.target_id: s for s in signoffs if s.id not in replaced}
