@@ -181,11 +181,14 @@ def waiting_by_assessor(
 ) -> list[Waiting]:
     """Every assessor's queue (the review queue's own rows) counted in the database: one
     query, whatever the number of submissions."""
-    waiting = latest_submissions(waiting_for_review())
+    # The assessor and the learners narrow the enrolments whose rounds are read, not only the
+    # rows counted: one assessor's queue reads their enrolments, not the whole RTO's.
+    picked = waiting_for_review()
     if assessor_id is not None:
-        waiting = waiting.where(Enrolment.assessor_id == assessor_id)
+        picked = and_(picked, Enrolment.assessor_id == assessor_id)
     if learners is not None:
-        waiting = waiting.where(Enrolment.learner_id.in_(learners))
+        picked = and_(picked, Enrolment.learner_id.in_(learners))
+    waiting = latest_submissions(picked)
     if unit_code:
         waiting = (
             waiting.join(UnitRelease, UnitRelease.id == Enrolment.unit_release_id)

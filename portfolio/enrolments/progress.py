@@ -26,7 +26,7 @@ from portfolio.models import (
     UnitOutcome,
     User,
 )
-from portfolio.models.review import current_entries
+from portfolio.models.review import current_entries, standing_by_target
 from portfolio.text import day
 
 
@@ -124,15 +124,13 @@ def learner_feedback(
     )
     judgements: dict[int, Judgement] = {}
     if with_judgements:
-        # In the order recorded: a later attempt's judgement of a criterion stands.
-        for judgement in current_entries(
+        judgements = standing_by_target(
             session.scalars(
                 select(Judgement)
                 .where(Judgement.enrolment_id == enrolment.id)
                 .order_by(Judgement.id)
             )
-        ):
-            judgements[judgement.target_id] = judgement
+        )
     reassessment = None
     if enrolment.attempt > 1:
         reassessment = session.scalar(

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import Select, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload
 
 from portfolio.audit.log import admin_role, record
 from portfolio.auth.services import person_matches
@@ -173,13 +173,14 @@ def find_enrolment(session: Session, learner: User, unit_code: str) -> Enrolment
 
 
 def enrolments_query() -> Select[tuple[Enrolment]]:
-    """Enrolments newest first, with learner, assessor and unit loaded in a fixed few queries."""
+    """Enrolments newest first, with learner, assessor and unit in the same row (one query)."""
     return (
         select(Enrolment)
         .options(
-            selectinload(Enrolment.learner),
-            selectinload(Enrolment.assessor),
-            selectinload(Enrolment.unit_release).selectinload(UnitRelease.unit),
+            # The lists name the learner and the assessor; their roles are not needed.
+            joinedload(Enrolment.learner).lazyload(User.role_rows),
+            joinedload(Enrolment.assessor).lazyload(User.role_rows),
+            joinedload(Enrolment.unit_release).joinedload(UnitRelease.unit),
         )
         .order_by(Enrolment.created_at.desc(), Enrolment.id.desc())
     )
@@ -241,7 +242,7 @@ def enrolments_by_id(session: Session, ids: Iterable[int]) -> dict[int, Enrolmen
 
 
 def list_enrolments(session: Session, *, learner: User | None = None) -> list[Enrolment]:
-    """A learner's enrolments, or everyone's (three queries however many)."""
+    """A learner's enrolments, or everyone's (one query however many)."""
     query = enrolments_query()
     if learner is not None:
         query = query.where(Enrolment.learner_id == learner.id)

@@ -315,3 +315,9 @@ def current_entries(rows: Iterable[E]) -> list[E]:
     rows = list(rows)
     replaced = {row.replaces_id for row in rows if row.replaces_id is not None}
     return [row for row in rows if row.id not in replaced]
+
+
+def standing_by_target(rows: Iterable[E]) -> dict[int, E]:
+    """Each target's entry that stands, from ``rows`` in the order recorded: one no correction
+    replaced, and the latest of those (a later attempt's judgement of a criterion stands)."""
+    return {row.target_id: row for row in current_entries(rows)}

@@ -16,9 +16,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from portfolio.enrolments.progress import coverage
-from portfolio.enrolments.services import list_enrolments
-from portfolio.models import User
+from portfolio.clock import local_date
+from portfolio.enrolments.progress import Coverage
+from portfolio.models import Enrolment, User
 from portfolio.models.base import utcnow
 from portfolio.reports import figures
 from portfolio.reports.figures import Figure, Filters
@@ -93,6 +93,40 @@ def admin_figures_kept(
     return copy.deepcopy(found[2]), found[1]
 
 
+#: Rows of a per-assessor figure on a person's first page: the assessors that stand out. The
+#: filtered page (``/admin/reports``) and every CSV have all of them.
+FIRST_PAGE_ASSESSORS = 10
+
+#: How each per-assessor figure picks the assessors that stand out (the largest first), and how
+#: its note says so.
+_STANDS_OUT = {
+    "outcomes-by-assessor": (
+        lambda row: -1.0 if row[1] is None or row[2] is None else abs(row[1] - row[2]),
+        "whose rate is furthest from the RTO's",
+    ),
+    "times-by-assessor": (lambda row: row[2] or 0, "slowest at the 90th percentile"),
+    "queue": (lambda row: (row[-1], row[-2]), "with the most overdue, then the most waiting"),
+}
+
+
+def standing_out(made: list[Figure], rows: int = FIRST_PAGE_ASSESSORS) -> list[Figure]:
+    """The figures with each per-assessor one cut to the ``rows`` assessors that stand out
+    (outlying rate, slowest decisions, most overdue), in that order, and said in its note: the
+    first page stays the same size however many assessors the RTO has."""
+    for fig in made:
+        rule = _STANDS_OUT.get(fig.name)
+        if rule is None or len(fig.rows) <= rows:
+            continue
+        key, words = rule
+        total = len(fig.rows)
+        fig.rows = sorted(fig.rows, key=key, reverse=True)[:rows]
+        fig.note = (
+            f"The {rows} of {total} assessors {words}; all of them on the filtered page and "
+            f"in the CSV. {fig.note}"
+        )
+    return made
+
+
 def assessor_figures(
     session: Session, assessor: User, *, today: date, due_days: int, zone: ZoneInfo
 ) -> list[Figure]:
@@ -107,11 +141,18 @@ def assessor_figures(
     return [queue, decided]
 
 
-def learner_figure(session: Session, learner: User) -> Figure:
-    """Each of the learner's units: criteria covered by evidence, and of those judged."""
-    enrolments = list_enrolments(session, learner=learner)
-    covered = coverage(session, enrolments)
-    figure = Figure(
+def learner_figures(
+    session: Session,
+    enrolments: list[Enrolment],
+    covered: dict[int, Coverage],
+    *,
+    judged: set[int],
+    today: date,
+) -> list[Figure]:
+    """A learner's picture: each unit's criteria covered by evidence, then each unit over time
+    (criteria covered and, in ``judged``, the enrolments whose judgements the learner may see,
+    criteria judged satisfactory). Two queries whatever the number of units."""
+    progress = Figure(
         "progress",
         "Your progress in each unit",
         ["Unit", "Criteria covered", "Still to cover", "Criteria"],
@@ -120,8 +161,42 @@ def learner_figure(session: Session, learner: User) -> Figure:
     )
     for e in enrolments:
         c = covered[e.id]
-        figure.rows.append([e.unit_release.unit.code, c.covered, c.total - c.covered, c.total])
-    return figure
+        progress.rows.append([e.unit_release.unit.code, c.covered, c.total - c.covered, c.total])
+    made = [progress]
+    ids = [e.id for e in enrolments]
+    since = figures.covered_since(session, ids)
+    satisfactory = figures.judged_since(session, [i for i in ids if i in judged])
+    names: set[str] = set()
+    for e in enrolments:
+        code = e.unit_release.unit.code
+        name = f"over-time-{code.lower()}"
+        name = name if name not in names else f"{name}-{e.id}"
+        names.add(name)
+        start = min([local_date(e.created_at), *since.get(e.id, [])])
+        heading, spans = figures.periods(start, today)
+        ends = [end for _, end in spans]
+        columns = [heading, "Criteria covered"]
+        series = [figures.running_totals(since.get(e.id, []), ends)]
+        if e.id in judged:
+            columns.append("Judged satisfactory")
+            series.append(figures.running_totals(satisfactory.get(e.id, []), ends))
+        figure = Figure(
+            name,
+            f"{code} over time",
+            [*columns, "Criteria"],
+            chart="lines",
+            drawn=len(series),
+            note=""
+            if e.id in judged
+            else "Judgements are added here once your assessor returns your portfolio or "
+            "records the outcome.",
+        )
+        total = covered[e.id].total
+        figure.rows = [
+            [label, *(values[n] for values in series), total] for n, (label, _) in enumerate(spans)
+        ]
+        made.append(figure)
+    return made
 
 
 def pick(made: Iterable[Figure], name: str) -> Figure | None:

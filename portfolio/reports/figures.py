@@ -8,16 +8,20 @@ queue's (``waiting_by_assessor``), so the numbers agree with both.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, case, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, and_, bindparam, case, func, or_, select, union_all
+from sqlalchemy.orm import Session, aliased
 
 from portfolio.assessment.queue import AGE_BANDS, waiting_by_assessor
+from portfolio.clock import local_date
 from portfolio.credentials.rules import EXPIRY_NOTICE_DAYS
 from portfolio.credentials.services import expiring_soon
 from portfolio.exports.register import Tally, register_tallies
@@ -27,7 +31,11 @@ from portfolio.models import (
     Enrolment,
     EvidenceFile,
     EvidenceItem,
+    EvidenceMapping,
     EvidenceVersion,
+    Finding,
+    GapSignoff,
+    Judgement,
     OutcomeResult,
     Role,
     Submission,
@@ -37,6 +45,7 @@ from portfolio.models import (
     User,
     UserRole,
 )
+from portfolio.models.review import standing_by_target
 from portfolio.reports.sql import days_between, month_of
 from portfolio.text import day
 from portfolio.validation.services import plans
@@ -427,3 +436,103 @@ def staff_names(session: Session) -> dict[int, str]:
             .where(UserRole.role == Role.ASSESSOR)
         ).all()
     )
+
+
+# --- A learner's progress over time ------------------------------------------------------------
+
+#: A learner's progress is drawn week by week while it spans this many weeks at most, and month
+#: by month after that (the latest PROGRESS_MONTHS months).
+PROGRESS_WEEKS = 16
+PROGRESS_MONTHS = 24
+
+
+def periods(start: date, end: date) -> tuple[str, list[tuple[str, date]]]:
+    """The periods a timeline from ``start`` to ``end`` is drawn in, each as its label and its
+    last day (``end`` for the period under way): weeks from Monday while the timeline spans
+    PROGRESS_WEEKS at most, calendar months otherwise (the latest PROGRESS_MONTHS)."""
+    start = min(start, end)
+    monday = start - timedelta(days=start.weekday())
+    if (end - monday).days < PROGRESS_WEEKS * 7:
+        weeks = [monday + timedelta(days=7 * n) for n in range((end - monday).days // 7 + 1)]
+        return "Week of", [(day(w), min(w + timedelta(days=6), end)) for w in weeks]
+    months: list[tuple[str, date]] = []
+    first = start.replace(day=1)
+    while first <= end:
+        following = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
+        months.append((f"{first:%b %Y}", min(following - timedelta(days=1), end)))
+        first = following
+    return "Month", months[-PROGRESS_MONTHS:]
+
+
+def running_totals(dates: Sequence[date], ends: Sequence[date]) -> list[int]:
+    """How many of ``dates`` fall on or before each of ``ends``."""
+    ordered = sorted(dates)
+    return [bisect_right(ordered, end) for end in ends]
+
+
+@cache
+def _first_covered() -> Select[Any]:
+    """The statement of ``covered_since``, built once (its aliases are costly to make): the
+    enrolments' ids are the expanding parameter ``ids``."""
+    ids = bindparam("ids", expanding=True)
+    now, then = aliased(EvidenceMapping), aliased(EvidenceMapping)
+    version = aliased(EvidenceVersion)
+    mapped = (
+        select(
+            EvidenceItem.enrolment_id.label("enrolment_id"),
+            now.target_id.label("target_id"),
+            then.created_at.label("since"),
+        )
+        .join(now, now.version_id == EvidenceItem.current_version_id)
+        .join(version, version.item_id == EvidenceItem.id)
+        .join(then, and_(then.version_id == version.id, then.target_id == now.target_id))
+        .where(EvidenceItem.enrolment_id.in_(ids))
+    )
+    replaced = select(GapSignoff.replaces_id).where(GapSignoff.replaces_id.is_not(None))
+    signed_off = select(
+        GapSignoff.enrolment_id, GapSignoff.target_id, GapSignoff.recorded_at
+    ).where(GapSignoff.enrolment_id.in_(ids), GapSignoff.id.not_in(replaced))
+    both = union_all(mapped, signed_off).subquery()
+    return select(both.c.enrolment_id, func.min(both.c.since)).group_by(
+        both.c.enrolment_id, both.c.target_id
+    )
+
+
+def covered_since(session: Session, enrolment_ids: Sequence[int]) -> dict[int, list[date]]:
+    """For each enrolment, the dates its criteria covered now were first covered (one date a
+    criterion, at the RTO), in one query: a criterion mapped from an item's current version
+    counts from the first version of that item mapped to it (a resubmission copies the
+    mappings), and a gap signed off from its sign-off, as ``coverage`` counts them."""
+    out: dict[int, list[date]] = defaultdict(list)
+    if enrolment_ids:
+        for enrolment_id, since in session.execute(_first_covered(), {"ids": list(enrolment_ids)}):
+            out[enrolment_id].append(local_date(since))
+    return out
+
+
+def judged_since(session: Session, enrolment_ids: Sequence[int]) -> dict[int, list[date]]:
+    """For each enrolment, the dates of its criteria's judgements that stand and are
+    satisfactory (one query; the learner's own page shows the same judgements)."""
+    rows: dict[int, list[Any]] = defaultdict(list)
+    if enrolment_ids:
+        for row in session.execute(
+            select(
+                Judgement.id,
+                Judgement.replaces_id,
+                Judgement.enrolment_id,
+                Judgement.target_id,
+                Judgement.finding,
+                Judgement.recorded_at,
+            )
+            .where(Judgement.enrolment_id.in_(enrolment_ids))
+            .order_by(Judgement.id)
+        ):
+            rows[row.enrolment_id].append(row)
+    return {
+        enrolment_id: [
+            local_date(row.recorded_at)
+            for row in standing_by_target(found).values()
+            if row.finding is Finding.SATISFACTORY
+        ]
+        for enrolment_id, found in rows.items()
+    }

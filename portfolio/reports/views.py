@@ -13,7 +13,7 @@ from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
 from portfolio.audit.exports import record_export
-from portfolio.auth.permissions import Action, require
+from portfolio.auth.permissions import Action, may, require
 from portfolio.auth.services import active_with_role
 from portfolio.clock import rto_zone, today
 from portfolio.enrolments.progress import coverage, standings
@@ -21,16 +21,17 @@ from portfolio.enrolments.services import list_enrolments
 from portfolio.extensions import db
 from portfolio.files.filetypes import CSV
 from portfolio.files.serving import send_download
-from portfolio.models import Cohort, Enrolment, Role, Unit, User
+from portfolio.models import Cohort, Enrolment, Role, Unit, UnitRelease, User
 from portfolio.reports.dashboard import (
     admin_figures,
     admin_figures_kept,
     assessor_figures,
     figure_csv,
-    learner_figure,
+    learner_figures,
     pick,
+    standing_out,
 )
-from portfolio.reports.figures import Figure, Filters
+from portfolio.reports.figures import Figure, Filters, staff_names
 from portfolio.saving import commit_before_sending
 
 bp = Blueprint("reports", __name__)
@@ -47,7 +48,7 @@ def _settings() -> dict:
 def _linked(made: list[Figure], filters: Filters) -> list[Figure]:
     """Each bar of a per-unit or per-assessor figure leads to the enrolments behind it."""
     base = {k: v for k, v in filters.query().items() if k in ("unit", "assessor", "cohort")}
-    ids = {u.name: u.id for u in active_with_role(db.session, Role.ASSESSOR)}
+    ids = {name: who for who, name in staff_names(db.session).items()}
     for fig in made:
         for i, row in enumerate(fig.rows):
             if fig.name in ("states", "outcomes-by-unit"):
@@ -61,9 +62,10 @@ def _linked(made: list[Figure], filters: Filters) -> list[Figure]:
     return made
 
 
-def _rto(filters: Filters, settings: dict) -> dict:
+def _rto(filters: Filters, settings: dict, *, first_page: bool = False) -> dict:
     """The RTO's figures for an admin (kept for DASHBOARD_CACHE_SECONDS), with their links and
-    when they were counted; nothing for anyone else."""
+    when they were counted (on the first page, the assessors that stand out); nothing for
+    anyone else."""
     if not current_user.has_role(Role.ADMIN):
         return {"rto": [], "counted_at": None}
     made, counted_at = admin_figures_kept(
@@ -72,7 +74,20 @@ def _rto(filters: Filters, settings: dict) -> dict:
         seconds=int(current_app.config["DASHBOARD_CACHE_SECONDS"]),
         **settings,
     )
+    if first_page:
+        made = standing_out(made)
     return {"rto": _linked(made, filters), "counted_at": counted_at}
+
+
+def _learners_figures(mine: list[Enrolment], covered: dict, settings: dict) -> list[Figure]:
+    """The learner's own figures; judgements only of the enrolments whose judgements the
+    policy lets them see."""
+    judged = {e.id for e in mine if may(current_user, Action.SEE_JUDGEMENTS, e)}
+    return learner_figures(db.session, mine, covered, judged=judged, today=settings["today"])
+
+
+#: Learners assigned to an assessor, a page at a time on their dashboard.
+ASSIGNED_PER_PAGE = 20
 
 
 @bp.get("/dashboard")
@@ -85,28 +100,34 @@ def dashboard() -> str:
         if current_user.has_role(Role.LEARNER)
         else []
     )
-    assigned = []
+    assigned = None
     if current_user.has_role(Role.ASSESSOR):
-        assigned = db.session.scalars(
+        assigned = db.paginate(
             select(Enrolment)
             .where(Enrolment.assessor_id == current_user.id)
-            .options(selectinload(Enrolment.learner), selectinload(Enrolment.unit_release))
-            .order_by(Enrolment.id)
-        ).all()
+            .options(
+                selectinload(Enrolment.learner).lazyload(User.role_rows),
+                selectinload(Enrolment.unit_release).selectinload(UnitRelease.unit),
+            )
+            .order_by(Enrolment.id),
+            per_page=ASSIGNED_PER_PAGE,
+            error_out=False,
+        )
     settings = _settings()
+    covered = coverage(db.session, [*mine, *(assigned.items if assigned else [])])
     return render_template(
         "reports/dashboard.html",
         mine=mine,
         assigned=assigned,
-        coverage=coverage(db.session, [*mine, *assigned]),
+        coverage=covered,
         standing=standings(
             db.session, mine, attempts_allowed=current_app.config["ATTEMPTS_ALLOWED"]
         ),
-        progress=learner_figure(db.session, current_user) if mine else None,
+        progress=_learners_figures(mine, covered, settings) if mine else [],
         own=assessor_figures(db.session, current_user, **settings)
         if current_user.has_role(Role.ASSESSOR)
         else [],
-        **_rto(Filters(), settings),
+        **_rto(Filters(), settings, first_page=True),
     )
 
 
@@ -221,9 +242,11 @@ def rto_csv(name: str) -> Response:
 def own_csv(name: str) -> Response:
     """One of your own figures (your progress, your queue, your decisions) as CSV."""
     made: list[Figure] = []
+    settings = _settings()
     if current_user.has_role(Role.ASSESSOR):
-        made += assessor_figures(db.session, current_user, **_settings())
+        made += assessor_figures(db.session, current_user, **settings)
     if current_user.has_role(Role.LEARNER):
-        made.append(learner_figure(db.session, current_user))
+        mine = list_enrolments(db.session, learner=current_user)
+        made += _learners_figures(mine, coverage(db.session, mine), settings)
     role = Role.ASSESSOR if current_user.has_role(Role.ASSESSOR) else Role.LEARNER
     return _send(pick(made, name), role)

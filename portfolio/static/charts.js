@@ -40,6 +40,12 @@
       });
     }
     var horizontal = kind !== "lines";
+    // Counts are whole numbers: no "0.5 criteria" on the value axis.
+    var whole = datasets.every(function (d) {
+      return d.data.every(function (v) { return v === null || Math.round(v) === v; });
+    });
+    var values = { stacked: kind === "stacked", beginAtZero: true, ticks: whole ? { precision: 0 } : {} };
+    var labels = { stacked: kind === "stacked", beginAtZero: true };
     var wrap = canvas.parentNode;
     wrap.style.height = (horizontal ? Math.max(140, 36 * rows.length + 90) : 260) + "px";
     new Chart(canvas, {
@@ -51,10 +57,7 @@
         responsive: true,
         animation: false,
         plugins: { legend: { position: "bottom", labels: { boxWidth: 12 } } },
-        scales: {
-          x: { stacked: kind === "stacked", beginAtZero: true },
-          y: { stacked: kind === "stacked", beginAtZero: true }
-        }
+        scales: horizontal ? { x: values, y: labels } : { x: labels, y: values }
       }
     });
   }

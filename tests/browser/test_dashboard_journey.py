@@ -51,6 +51,10 @@ def test_each_person_sees_their_picture(
         small.get_by_role("button", name="Log in").click()
         expect(small.get_by_role("heading", name=heading)).to_be_visible()
         assert charts_drawn(small) >= 1
+        if email.startswith("learner"):
+            # Each unit over time, beside the progress in each unit: lines, drawn too.
+            expect(small.get_by_role("heading", name="TLII5018 over time")).to_be_visible()
+            assert charts_drawn(small) >= 2
         assert small.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
         accessible(small)
         phone.close()

@@ -1,0 +1,170 @@
+"""A learner's progress over time (criteria covered, and judged satisfactory once the learner
+may see judgements), an assessor's learners a page at a time, and the first page's
+per-assessor figures kept to the assessors that stand out."""
+
+from __future__ import annotations
+
+import html
+from datetime import date, timedelta
+
+from sqlalchemy import select, update
+
+from portfolio.assessment import decisions, gaps, review
+from portfolio.clock import local_date, today
+from portfolio.evidence.rules import ItemFields
+from portfolio.evidence.services import update_item
+from portfolio.extensions import db
+from portfolio.models import EvidenceItem, EvidenceMapping, EvidenceType, EvidenceVersion
+from portfolio.models.base import utcnow
+from portfolio.reports.dashboard import standing_out
+from portfolio.reports.figures import (
+    PROGRESS_MONTHS,
+    Figure,
+    covered_since,
+    periods,
+    running_totals,
+)
+from portfolio.text import day
+from tests.reports.test_dashboards import handed_in, table
+
+
+def test_a_short_timeline_is_drawn_by_week_from_monday_and_a_long_one_by_month():
+    heading, spans = periods(date(2026, 11, 4), date(2026, 11, 18))  # a Wednesday to a Wednesday
+    assert heading == "Week of"
+    assert spans == [
+        (day(date(2026, 11, 2)), date(2026, 11, 8)),
+        (day(date(2026, 11, 9)), date(2026, 11, 15)),
+        (day(date(2026, 11, 16)), date(2026, 11, 18)),  # the week under way ends today
+    ]
+    heading, spans = periods(date(2025, 1, 15), date(2026, 12, 3))
+    assert heading == "Month" and len(spans) == 24
+    assert spans[0] == ("Jan 2025", date(2025, 1, 31)) and spans[1][1] == date(2025, 2, 28)
+    assert spans[-1] == ("Dec 2026", date(2026, 12, 3))
+    heading, spans = periods(date(2021, 6, 1), date(2026, 12, 3))
+    assert len(spans) == PROGRESS_MONTHS and spans[0][0] == "Jan 2025"
+    # Something dated after today (a clock set wrong) still gives one period, today's.
+    assert periods(date(2026, 12, 9), date(2026, 12, 3))[1] == [
+        (day(date(2026, 11, 30)), date(2026, 12, 3))
+    ]
+
+
+def test_running_totals_count_the_dates_on_or_before_each_end():
+    dates = [date(2026, 11, 10), date(2026, 11, 2), date(2026, 11, 8), date(2026, 11, 30)]
+    ends = [date(2026, 11, 1), date(2026, 11, 8), date(2026, 11, 15), date(2026, 12, 3)]
+    assert running_totals(dates, ends) == [0, 2, 3, 4]
+
+
+def over_time(page: str) -> list[list[str]]:
+    return table(page, "over-time-tlii5018")
+
+
+def test_a_learner_sees_each_unit_over_time_and_judgements_once_they_may(
+    client, login, make_user, make_enrolment, decided
+):
+    enrolment = handed_in(make_user, make_enrolment)
+    login(enrolment.learner)
+    page = html.unescape(client.get("/dashboard").text)
+    assert "TLII5018 over time" in page and 'data-chart="lines"' in page
+    [progress] = table(page, "progress")
+    last = over_time(page)[-1]
+    # Week of, criteria covered, criteria: no judgements while the assessor has not told them.
+    assert last[0] == day(today() - timedelta(days=today().weekday()))
+    assert last[1] == progress[1] == "3" and last[2] == progress[3]
+    assert "Judged satisfactory" not in page.split('id="fig-over-time-tlii5018"')[1][:3000]
+    assert "Judgements are added here once your assessor" in page
+    # Still handed in: the assessor has judged nothing the learner may see.
+    review_view = review.review_view(db.session, enrolment)
+    assert len(review_view.targets) == int(last[2])
+
+    judged = decided()  # every criterion judged satisfactory, and the outcome recorded
+    login(judged.learner)
+    page = html.unescape(client.get("/dashboard").text)
+    [progress] = table(page, "progress")
+    last = over_time(page)[-1]
+    total = progress[3]
+    assert last[1] == progress[1] == total and last[2] == total and last[3] == total
+    response = client.post("/dashboard/over-time-tlii5018.csv")
+    assert response.status_code == 200
+    lines = response.data.decode("utf-8-sig").splitlines()
+    assert lines[0] == "Week of,Criteria covered,Judged satisfactory,Criteria"
+    assert lines[-1].endswith(f",{total},{total},{total}")
+
+
+def test_a_criterion_counts_from_the_first_version_mapped_to_it(make_user, make_enrolment, login):
+    """A resubmission copies the mappings into a new version: the criterion was covered when
+    the learner first mapped it, not when they changed the item."""
+    enrolment = handed_in(make_user, make_enrolment)
+    learner, assessor = enrolment.learner, enrolment.assessor
+    item = db.session.scalars(
+        select(EvidenceItem).where(EvidenceItem.enrolment_id == enrolment.id)
+    ).one()
+    first = item.current_version_id
+    weeks_ago = utcnow() - timedelta(days=21)
+    db.session.execute(
+        update(EvidenceMapping)
+        .where(EvidenceMapping.version_id == first)
+        .values(created_at=weeks_ago)
+    )
+    decisions.start_review(db.session, actor=assessor, enrolment=enrolment)
+    view = review.review_view(db.session, enrolment)
+    gaps.return_to_learner(
+        db.session,
+        actor=assessor,
+        view=view,
+        feedback={view.targets[-1].id: "Show the rest."},
+        overall="Add the rest.",
+    )
+    db.session.commit()
+    update_item(
+        db.session,
+        actor=learner,
+        item=item,
+        fields=ItemFields("Roster", EvidenceType.PLAN, date(2026, 10, 1), "The roster, again."),
+        add_files=[],
+    )
+    db.session.commit()
+    assert item.current_version_id != first
+    copied = db.session.scalars(
+        select(EvidenceMapping.created_at).where(
+            EvidenceMapping.version_id == item.current_version_id
+        )
+    ).all()
+    assert len(copied) == 3 and min(copied) > weeks_ago
+    assert db.session.get(EvidenceVersion, first).item_id == item.id
+    assert covered_since(db.session, [enrolment.id])[enrolment.id] == [local_date(weeks_ago)] * 3
+
+
+def figure_of(name: str, rows: list[list]) -> Figure:
+    return Figure(name, name, ["Assessor", "a", "b", "c", "d"], rows=rows)
+
+
+def test_the_first_page_keeps_the_assessors_that_stand_out():
+    rates = figure_of(
+        "outcomes-by-assessor",
+        [[f"A{n:02}", 80.0 + n, 75.0, 10, 8] for n in range(12)]
+        + [["Outlier", 20.0, 75.0, 10, 2], ["Undecided", None, 75.0, 0, 0]],
+    )
+    queue = figure_of("queue", [[f"Q{n:02}", 0, 0, n, n % 3] for n in range(14)])
+    units = figure_of("outcomes-by-unit", [[f"U{n}", 1, 1, 1, 1] for n in range(14)])
+    short = [figure_of("times-by-assessor", [["T", 1, 2, 3, 4]])]
+    made = standing_out([rates, queue, units, *short], rows=4)
+    assert [r[0] for r in rates.rows] == ["Outlier", "A11", "A10", "A09"]
+    assert rates.note.startswith("The 4 of 14 assessors whose rate is furthest from the RTO's")
+    # Most overdue first (n % 3 == 2), then the most waiting.
+    assert [r[0] for r in queue.rows] == ["Q11", "Q08", "Q05", "Q02"]
+    assert len(units.rows) == 14 and not units.note  # per unit: every unit stays
+    assert made[-1].rows == [["T", 1, 2, 3, 4]] and not made[-1].note
+
+
+def test_an_assessors_learners_come_a_page_at_a_time(app, client, login, make_user, make_enrolment):
+    from portfolio.reports.views import ASSIGNED_PER_PAGE
+
+    assessor = make_user("assessor", name="Pat Pages")
+    for _ in range(ASSIGNED_PER_PAGE + 1):
+        make_enrolment(learner=make_user("learner"), assessor=assessor)
+    login(assessor)
+    first = client.get("/dashboard").text
+    assert f"{ASSIGNED_PER_PAGE + 1} enrolments, {ASSIGNED_PER_PAGE} a page" in first
+    assert first.count(">portfolio<span") == ASSIGNED_PER_PAGE
+    second = client.get("/dashboard?page=2").text
+    assert second.count(">portfolio<span") == 1
