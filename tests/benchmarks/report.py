@@ -16,12 +16,16 @@ PAGE_TITLES = {
     "review": "Coverage matrix (review page)",
     "unit": "Unit page (`/units/TLII5018`)",
     "dashboard": "Admin's dashboard (`/dashboard`, the RTO at a glance)",
+    "assessor-dashboard": "Assessor's dashboard (`/dashboard`, their queue and learners)",
+    "learner-dashboard": "Learner's dashboard (`/dashboard`, their units over time)",
 }
+#: The dashboards, each held to DASHBOARD_LIMIT.
+DASHBOARDS = ("dashboard", "assessor-dashboard", "learner-dashboard")
 DATABASE_TITLES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 
 #: Targets.
 PAGE_GROWTH_LIMIT = 3.0
-#: The admin's dashboard at the largest size, against the login page measured beside it.
+#: Each dashboard at the largest size, against the login page measured beside it.
 DASHBOARD_LIMIT = 3.0
 PACK_LIMIT = 2.0
 UPLOAD_LIMIT = 0.10  # of the file's size, in the worker's peak memory...
@@ -130,15 +134,21 @@ def targets(results: dict) -> list[tuple[str, dict[str, str]]]:
     cells = {}
     for name, db in dbs.items():
         largest = db["sizes"][first_last[name][1]]["pages"]
-        if "dashboard" in largest:
-            ratio = largest["dashboard"]["p95_ms"] / largest["baseline"]["p95_ms"]
+        ratios = {
+            page: largest[page]["p95_ms"] / largest["baseline"]["p95_ms"]
+            for page in DASHBOARDS
+            if page in largest
+        }
+        if ratios:
+            worst = max(ratios, key=lambda page: ratios[page])
             cells[name] = verdict(
-                ratio <= DASHBOARD_LIMIT, f"{ratio:.2f}x at {_size_label(first_last[name][1])}"
+                ratios[worst] <= DASHBOARD_LIMIT,
+                f"worst {worst} {ratios[worst]:.2f}x at {_size_label(first_last[name][1])}",
             )
     if cells:
         rows.append(
             (
-                f"Admin's dashboard p95 within {DASHBOARD_LIMIT:g}x of the login page's at the "
+                f"Each dashboard's p95 within {DASHBOARD_LIMIT:g}x of the login page's at the "
                 "largest size",
                 cells,
             )

@@ -49,7 +49,16 @@ from tests.s3server import S3Server, running_s3
 
 UNIT = "TLII5018"
 BASELINE = "baseline"
-PAGES = ["baseline", "portfolio", "queue", "review", "unit", "dashboard"]
+PAGES = [
+    "baseline",
+    "portfolio",
+    "queue",
+    "review",
+    "unit",
+    "dashboard",
+    "assessor-dashboard",
+    "learner-dashboard",
+]
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -183,6 +192,8 @@ def page_paths(instance: Instance) -> dict[str, tuple[str, str | None]]:
         "review": (f"/enrolments/{s.review_enrolment}/review", s.assessor_email),
         "unit": (f"/units/{UNIT}", s.learner_email),
         "dashboard": ("/dashboard", s.admin_email),
+        "assessor-dashboard": ("/dashboard", s.assessor_email),
+        "learner-dashboard": ("/dashboard", s.learner_email),
     }
 
 
