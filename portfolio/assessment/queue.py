@@ -6,9 +6,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from portfolio.auth.permissions import Action, states_of
@@ -169,6 +171,50 @@ class Waiting:
     ages: tuple[int, ...]
 
 
+def _waiting_counts(picked: ColumnElement[bool], *, by_unit: bool) -> Select[Any]:
+    """The statement of ``waiting_by_assessor`` for the enrolments ``picked``; the moments it
+    counts from are the parameters ``cutoff`` (not yet overdue from) and ``older_N`` (the
+    hand-in of age band N at the latest), and ``unit_code`` with ``by_unit``."""
+    waiting = latest_submissions(picked)
+    if by_unit:
+        waiting = (
+            waiting.join(UnitRelease, UnitRelease.id == Enrolment.unit_release_id)
+            .join(Unit, Unit.id == UnitRelease.unit_id)
+            .where(Unit.code == bindparam("unit_code"))
+        )
+    rows = waiting.with_only_columns(Enrolment.assessor_id, Submission.submitted_at).subquery()
+    bands = []
+    newer_than = None
+    for n, (days, _) in enumerate(AGE_BANDS):
+        older = bindparam(f"older_{n}") if days is not None else None
+        condition = and_(
+            *([rows.c.submitted_at < newer_than] if newer_than is not None else []),
+            *([rows.c.submitted_at >= older] if older is not None else []),
+        )
+        bands.append(func.count().filter(condition))
+        newer_than = older
+    return (
+        select(
+            rows.c.assessor_id,
+            func.count(),
+            func.count().filter(rows.c.submitted_at < bindparam("cutoff")),
+            *bands,
+        )
+        .group_by(rows.c.assessor_id)
+        .order_by(rows.c.assessor_id)
+    )
+
+
+@cache
+def _waiting_counts_of(*, by_assessor: bool, by_unit: bool) -> Select[Any]:
+    """``_waiting_counts`` built once for each shape (it is costly to build on every page):
+    every assessor's or one's (the parameter ``assessor_id``)."""
+    picked = waiting_for_review()
+    if by_assessor:
+        picked = and_(picked, Enrolment.assessor_id == bindparam("assessor_id"))
+    return _waiting_counts(picked, by_unit=by_unit)
+
+
 def waiting_by_assessor(
     session: Session,
     *,
@@ -183,47 +229,28 @@ def waiting_by_assessor(
     query, whatever the number of submissions."""
     # The assessor and the learners narrow the enrolments whose rounds are read, not only the
     # rows counted: one assessor's queue reads their enrolments, not the whole RTO's.
-    picked = waiting_for_review()
-    if assessor_id is not None:
-        picked = and_(picked, Enrolment.assessor_id == assessor_id)
-    if learners is not None:
-        picked = and_(picked, Enrolment.learner_id.in_(learners))
-    waiting = latest_submissions(picked)
-    if unit_code:
-        waiting = (
-            waiting.join(UnitRelease, UnitRelease.id == Enrolment.unit_release_id)
-            .join(Unit, Unit.id == UnitRelease.unit_id)
-            .where(Unit.code == unit_code)
-        )
-    rows = waiting.with_only_columns(Enrolment.assessor_id, Submission.submitted_at).subquery()
+    if learners is None:
+        query = _waiting_counts_of(by_assessor=assessor_id is not None, by_unit=bool(unit_code))
+    else:
+        picked = and_(waiting_for_review(), Enrolment.learner_id.in_(learners))
+        if assessor_id is not None:
+            picked = and_(picked, Enrolment.assessor_id == bindparam("assessor_id"))
+        query = _waiting_counts(picked, by_unit=bool(unit_code))
 
     def since(day: date) -> datetime:
         return datetime.combine(day, time(), zone).astimezone(UTC)
 
-    cutoff = since(first_not_overdue(today, due_days))
-    bands = []
-    newer_than = None
-    for days, _ in AGE_BANDS:
-        older = since(today - timedelta(days=days)) if days is not None else None
-        condition = and_(
-            *([rows.c.submitted_at < newer_than] if newer_than is not None else []),
-            *([rows.c.submitted_at >= older] if older is not None else []),
-        )
-        bands.append(func.count().filter(condition))
-        newer_than = older
-    query = (
-        select(
-            rows.c.assessor_id,
-            func.count(),
-            func.count().filter(rows.c.submitted_at < cutoff),
-            *bands,
-        )
-        .group_by(rows.c.assessor_id)
-        .order_by(rows.c.assessor_id)
-    )
+    moments: dict[str, object] = {"cutoff": since(first_not_overdue(today, due_days))}
+    for n, (days, _) in enumerate(AGE_BANDS):
+        if days is not None:
+            moments[f"older_{n}"] = since(today - timedelta(days=days))
+    if assessor_id is not None:
+        moments["assessor_id"] = assessor_id
+    if unit_code:
+        moments["unit_code"] = unit_code
     return [
         Waiting(who, total, overdue, tuple(ages))
-        for who, total, overdue, *ages in session.execute(query)
+        for who, total, overdue, *ages in session.execute(query, moments)
     ]
 
 

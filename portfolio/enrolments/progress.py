@@ -7,8 +7,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cache
+from typing import Any
 
-from sqlalchemy import distinct, func, select, union
+from sqlalchemy import Select, bindparam, distinct, func, select, union
 from sqlalchemy.orm import Session, joinedload, lazyload
 
 from portfolio.models import (
@@ -40,20 +42,17 @@ class Coverage:
         return round(100 * self.covered / self.total) if self.total else 0
 
 
-def coverage(session: Session, enrolments: Iterable[Enrolment]) -> dict[int, Coverage]:
-    """Targets with at least one mapped item / all targets, per enrolment: two queries."""
-    enrolments = list(enrolments)
-    if not enrolments:
-        return {}
-    release_ids = {e.unit_release_id for e in enrolments}
-    totals = dict(
-        session.execute(
-            select(Target.unit_release_id, func.count())
-            .where(Target.unit_release_id.in_(release_ids), Target.is_group.is_(False))
-            .group_by(Target.unit_release_id)
-        ).all()
+@cache
+def _coverage_statements() -> tuple[Select[Any], Select[Any]]:
+    """The two statements of ``coverage``, built once (the union is costly to build on every
+    page): the release ids and the enrolment ids are the expanding parameters ``releases`` and
+    ``ids``."""
+    releases, ids = bindparam("releases", expanding=True), bindparam("ids", expanding=True)
+    totals = (
+        select(Target.unit_release_id, func.count())
+        .where(Target.unit_release_id.in_(releases), Target.is_group.is_(False))
+        .group_by(Target.unit_release_id)
     )
-    ids = [e.id for e in enrolments]
     mapped = (
         select(EvidenceItem.enrolment_id.label("enrolment_id"), EvidenceMapping.target_id)
         .join(EvidenceVersion, EvidenceVersion.id == EvidenceItem.current_version_id)
@@ -66,13 +65,21 @@ def coverage(session: Session, enrolments: Iterable[Enrolment]) -> dict[int, Cov
         GapSignoff.enrolment_id.in_(ids), GapSignoff.id.not_in(replaced)
     )
     both = union(mapped, signed_off).subquery()
-    covered = dict(
-        session.execute(
-            select(both.c.enrolment_id, func.count(distinct(both.c.target_id))).group_by(
-                both.c.enrolment_id
-            )
-        ).all()
+    covered = select(both.c.enrolment_id, func.count(distinct(both.c.target_id))).group_by(
+        both.c.enrolment_id
     )
+    return totals, covered
+
+
+def coverage(session: Session, enrolments: Iterable[Enrolment]) -> dict[int, Coverage]:
+    """Targets with at least one mapped item / all targets, per enrolment: two queries."""
+    enrolments = list(enrolments)
+    if not enrolments:
+        return {}
+    totals_of, covered_of = _coverage_statements()
+    releases = sorted({e.unit_release_id for e in enrolments})
+    totals = dict(session.execute(totals_of, {"releases": releases}).all())
+    covered = dict(session.execute(covered_of, {"ids": [e.id for e in enrolments]}).all())
     return {
         e.id: Coverage(covered.get(e.id, 0), totals.get(e.unit_release_id, 0)) for e in enrolments
     }

@@ -119,7 +119,7 @@ def standing_out(made: list[Figure], rows: int = FIRST_PAGE_ASSESSORS) -> list[F
             continue
         key, words = rule
         total = len(fig.rows)
-        fig.rows = sorted(fig.rows, key=key, reverse=True)[:rows]
+        fig.order(key, reverse=True, keep=rows)
         fig.note = (
             f"The {rows} of {total} assessors {words}; all of them on the filtered page and "
             f"in the CSV. {fig.note}"

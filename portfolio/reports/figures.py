@@ -97,10 +97,26 @@ class Figure:
     #: Where each row leads (the enrolments behind a bar), by row index.
     links: dict[int, str] = field(default_factory=dict)
     note: str = ""
+    #: Whose each row is, by row index (a per-assessor figure: the assessor's id, as two
+    #: assessors may share a name); kept in step with ``rows`` by ``add`` and ``order``.
+    keys: list[Any] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
         return not self.rows
+
+    def add(self, row: list[Any], key: Any) -> None:
+        """A row and whose it is."""
+        self.rows.append(row)
+        self.keys.append(key)
+
+    def order(self, by: Any, *, reverse: bool = False, keep: int | None = None) -> None:
+        """Sort the rows by ``by(row)`` (their keys with them), keeping the first ``keep``."""
+        pairs = sorted(
+            zip(self.rows, self.keys, strict=True), key=lambda p: by(p[0]), reverse=reverse
+        )
+        pairs = pairs[:keep] if keep is not None else pairs
+        self.rows, self.keys = [row for row, _ in pairs], [key for _, key in pairs]
 
 
 #: The stacks of the states chart, in the order a portfolio moves through them.
@@ -178,7 +194,7 @@ def outcome_rates(found: list[Tally], names: dict[int, str]) -> tuple[Figure, Fi
         )
         for group in sorted(groups, key=lambda g: str(label_of(g))):
             n, yes = groups[group]
-            made.rows.append([label_of(group), _rate(yes, n), overall, n, yes])
+            made.add([label_of(group), _rate(yes, n), overall, n, yes], group)
         return made
 
     def label_of(group: Any) -> str:
@@ -303,8 +319,8 @@ def decision_times(
         note=note,
     )
     for who, n, median, p90 in _percentiles(session, UnitOutcome.assessor_id, filters):
-        by_assessor.rows.append([names.get(who, "unknown"), median, p90, n])
-    by_assessor.rows.sort(key=lambda r: r[0])
+        by_assessor.add([names.get(who, "unknown"), median, p90, n], who)
+    by_assessor.order(lambda r: r[0])
     return by_month, by_assessor
 
 
@@ -337,8 +353,10 @@ def queue(
         "The queue as it stands today: the period does not narrow it.",
     )
     for w in found:
-        figure.rows.append([names.get(w.assessor_id, "no assessor"), *w.ages, w.waiting, w.overdue])
-    figure.rows.sort(key=lambda r: r[0])
+        figure.add(
+            [names.get(w.assessor_id, "no assessor"), *w.ages, w.waiting, w.overdue], w.assessor_id
+        )
+    figure.order(lambda r: r[0])
     return figure
 
 

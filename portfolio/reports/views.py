@@ -9,7 +9,7 @@ from datetime import date
 from flask import Blueprint, abort, current_app, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, load_only
 from werkzeug.wrappers import Response
 
 from portfolio.audit.exports import record_export
@@ -31,7 +31,7 @@ from portfolio.reports.dashboard import (
     pick,
     standing_out,
 )
-from portfolio.reports.figures import Figure, Filters, staff_names
+from portfolio.reports.figures import Figure, Filters
 from portfolio.saving import commit_before_sending
 
 bp = Blueprint("reports", __name__)
@@ -48,16 +48,15 @@ def _settings() -> dict:
 def _linked(made: list[Figure], filters: Filters) -> list[Figure]:
     """Each bar of a per-unit or per-assessor figure leads to the enrolments behind it."""
     base = {k: v for k, v in filters.query().items() if k in ("unit", "assessor", "cohort")}
-    ids = {name: who for who, name in staff_names(db.session).items()}
     for fig in made:
         for i, row in enumerate(fig.rows):
             if fig.name in ("states", "outcomes-by-unit"):
                 fig.links[i] = url_for("admin_enrolments.index", **{**base, "unit": row[0]})
             elif fig.name in ("outcomes-by-assessor", "queue", "times-by-assessor") and (
-                row[0] in ids
+                fig.keys[i] is not None
             ):
                 fig.links[i] = url_for(
-                    "admin_enrolments.index", **{**base, "assessor": ids[row[0]]}
+                    "admin_enrolments.index", **{**base, "assessor": fig.keys[i]}
                 )
     return made
 
@@ -106,8 +105,13 @@ def dashboard() -> str:
             select(Enrolment)
             .where(Enrolment.assessor_id == current_user.id)
             .options(
-                selectinload(Enrolment.learner).lazyload(User.role_rows),
-                selectinload(Enrolment.unit_release).selectinload(UnitRelease.unit),
+                # What the list shows, in the same row: the learner's name, the unit's code.
+                load_only(Enrolment.state, Enrolment.unit_release_id),
+                joinedload(Enrolment.learner).load_only(User.name).lazyload(User.role_rows),
+                joinedload(Enrolment.unit_release)
+                .load_only(UnitRelease.unit_id)
+                .joinedload(UnitRelease.unit)
+                .load_only(Unit.code),
             )
             .order_by(Enrolment.id),
             per_page=ASSIGNED_PER_PAGE,

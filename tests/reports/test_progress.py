@@ -5,6 +5,7 @@ per-assessor figures kept to the assessors that stand out."""
 from __future__ import annotations
 
 import html
+import re
 from datetime import date, timedelta
 
 from sqlalchemy import select, update
@@ -135,7 +136,10 @@ def test_a_criterion_counts_from_the_first_version_mapped_to_it(make_user, make_
 
 
 def figure_of(name: str, rows: list[list]) -> Figure:
-    return Figure(name, name, ["Assessor", "a", "b", "c", "d"], rows=rows)
+    figure = Figure(name, name, ["Assessor", "a", "b", "c", "d"])
+    for n, row in enumerate(rows):
+        figure.add(row, n)
+    return figure
 
 
 def test_the_first_page_keeps_the_assessors_that_stand_out():
@@ -149,6 +153,7 @@ def test_the_first_page_keeps_the_assessors_that_stand_out():
     short = [figure_of("times-by-assessor", [["T", 1, 2, 3, 4]])]
     made = standing_out([rates, queue, units, *short], rows=4)
     assert [r[0] for r in rates.rows] == ["Outlier", "A11", "A10", "A09"]
+    assert rates.keys == [12, 11, 10, 9]  # whose each row is goes with it
     assert rates.note.startswith("The 4 of 14 assessors whose rate is furthest from the RTO's")
     # Most overdue first (n % 3 == 2), then the most waiting.
     assert [r[0] for r in queue.rows] == ["Q11", "Q08", "Q05", "Q02"]
@@ -168,3 +173,16 @@ def test_an_assessors_learners_come_a_page_at_a_time(app, client, login, make_us
     assert first.count(">portfolio<span") == ASSIGNED_PER_PAGE
     second = client.get("/dashboard?page=2").text
     assert second.count(">portfolio<span") == 1
+
+
+def test_each_assessors_row_links_to_their_own_enrolments_though_names_are_shared(
+    client, admin, decided, make_user, make_enrolment
+):
+    first, second = decided(), decided()
+    for enrolment in (first, second):
+        enrolment.assessor.name = "Sam Same"
+    db.session.commit()
+    page = html.unescape(client.get("/dashboard").text)
+    part = page.split('id="fig-outcomes-by-assessor"', 1)[1].split("</table>", 1)[0]
+    linked = set(re.findall(r'href="/admin/enrolments\?assessor=(\d+)"', part))
+    assert linked == {str(first.assessor_id), str(second.assessor_id)}
