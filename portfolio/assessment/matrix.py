@@ -75,10 +75,24 @@ class Grid:
             for s in view.items
         ]
 
-    def row(self, target: Target) -> tuple[list[Cell | None], Markup]:
-        """The target's cells (None where an item is not mapped to it), and the options of
-        the items not mapped to it."""
-        cells = self.view.cells(target)
-        options = zip(self._options, cells, strict=True)
-        unmapped = Markup("".join(o for o, cell in options if cell is None))
-        return cells, unmapped
+    def row(self, target: Target) -> tuple[list[Cell | Markup], Markup]:
+        """The target's marks, with each run of items not mapped to it as its empty cells made
+        at once (most of a matrix is empty: the page loops over the marks, not over every
+        item), and the options of the items not mapped to it."""
+        out: list[Cell | Markup] = []
+        mapped = set()
+        after = 0  # the position after the last mark
+        for n, cell in self.view.marks(target):
+            if n > after:
+                out.append(_EMPTY * (n - after))
+            out.append(cell)
+            mapped.add(n)
+            after = n + 1
+        if after < len(self._options):
+            out.append(_EMPTY * (len(self._options) - after))
+        unmapped = Markup("".join(o for n, o in enumerate(self._options) if n not in mapped))
+        return out, unmapped
+
+
+#: An item not mapped to a target, in the matrix.
+_EMPTY = Markup('<td class="text-center"></td>')

@@ -12,10 +12,11 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import TypeVar
+from functools import cache
+from typing import Any, TypeVar
 
-from sqlalchemy import and_, func, select
-from sqlalchemy.orm import Session, contains_eager, joinedload, lazyload, selectinload
+from sqlalchemy import Select, and_, bindparam, func, select
+from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
 
 from portfolio.assessment.rules import flagged, outcome_choices
 from portfolio.clock import local_date
@@ -100,6 +101,8 @@ class ReviewView:
     _status: dict[tuple[int, int], str] = field(init=False, repr=False)
     _mapped: dict[int, list[SubmittedItem]] = field(init=False, repr=False)
     _accepted: dict[int, list[SubmittedItem]] = field(init=False, repr=False)
+    #: Per target, the positions (in ``items``) of the items mapped to it.
+    _mapped_at: dict[int, list[int]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.targets = [t for t in self.unit.release.targets if not t.is_group]
@@ -110,9 +113,11 @@ class ReviewView:
         for (version_id, target_id), status in self._status.items():
             by_version[version_id].append((target_id, status))
         self._mapped, self._accepted = defaultdict(list), defaultdict(list)
-        for submitted in self.items:  # in item order, so each target's list is too
+        self._mapped_at = defaultdict(list)
+        for n, submitted in enumerate(self.items):  # in item order, so each target's list is
             for target_id, status in by_version.get(submitted.version.id, ()):
                 self._mapped[target_id].append(submitted)
+                self._mapped_at[target_id].append(n)
                 if status == "accepted":
                     self._accepted[target_id].append(submitted)
 
@@ -126,19 +131,18 @@ class ReviewView:
             return decision.note
         return self.learner_notes.get((version.id, target.id), "")
 
-    def cells(self, target: AnyTarget) -> list[Cell | None]:
-        """The target's row of the matrix, in item order: a cell for each submitted item mapped
-        to it, None where the item is not mapped."""
-        row: list[Cell | None] = []
-        for s in self.items:
+    def marks(self, target: AnyTarget) -> list[tuple[int, Cell]]:
+        """The target's marks in the matrix: for each item mapped to it, the item's position
+        in ``items`` and its cell, in item order."""
+        out = []
+        for n in self._mapped_at.get(target.id, ()):
+            s = self.items[n]
             key = (s.version.id, target.id)
-            status = self._status.get(key)
-            row.append(
-                None
-                if status is None
-                else Cell(s, status, self.note(s.version, target), key in self.learner_notes)
+            cell = Cell(
+                s, self._status[key], self.note(s.version, target), key in self.learner_notes
             )
-        return row
+            out.append((n, cell))
+        return out
 
     def undecided(self, version: EvidenceVersion) -> bool:
         """Whether a rule of evidence is unchecked, or a learner's mapping undecided."""
@@ -263,10 +267,13 @@ class ReviewView:
         return outcome_choices(self.enrolment.is_rpl)
 
 
-def _submitted_versions(session: Session, enrolment: Enrolment) -> list[EvidenceVersion]:
-    """Each item's version last handed in (not the earlier ones), in item order."""
+@cache
+def _submitted_versions() -> Select[tuple[EvidenceVersion]]:
+    """Each item's version last handed in (not the earlier ones), in item order, of the
+    enrolment ``enrolment_id``: built once (it costs more to build than to run)."""
     handed_in = and_(
-        EvidenceItem.enrolment_id == enrolment.id, EvidenceVersion.submission_id.is_not(None)
+        EvidenceItem.enrolment_id == bindparam("enrolment_id"),
+        EvidenceVersion.submission_id.is_not(None),
     )
     latest = (
         select(EvidenceVersion.item_id, func.max(EvidenceVersion.version).label("version"))
@@ -275,38 +282,43 @@ def _submitted_versions(session: Session, enrolment: Enrolment) -> list[Evidence
         .group_by(EvidenceVersion.item_id)
         .subquery()
     )
-    return list(
-        session.scalars(
-            select(EvidenceVersion)
-            .join(
-                latest,
-                and_(
-                    EvidenceVersion.item_id == latest.c.item_id,
-                    EvidenceVersion.version == latest.c.version,
-                ),
-            )
-            .join(EvidenceItem, EvidenceVersion.item_id == EvidenceItem.id)
-            .options(
-                # The item is in the same row (one each): no query of its own.
-                contains_eager(EvidenceVersion.item),
-                selectinload(EvidenceVersion.files),
-                selectinload(EvidenceVersion.mappings),
-                # Each version's submission is one of the enrolment's, already loaded.
-            )
-            .order_by(EvidenceItem.number)
+    return (
+        select(EvidenceVersion)
+        .join(
+            latest,
+            and_(
+                EvidenceVersion.item_id == latest.c.item_id,
+                EvidenceVersion.version == latest.c.version,
+            ),
         )
+        .join(EvidenceItem, EvidenceVersion.item_id == EvidenceItem.id)
+        .options(
+            # The item is in the same row (one each): no query of its own.
+            contains_eager(EvidenceVersion.item),
+            selectinload(EvidenceVersion.files),
+            selectinload(EvidenceVersion.mappings),
+            # Each version's submission is one of the enrolment's, already loaded.
+        )
+        .order_by(EvidenceItem.number)
     )
 
 
-def _entries(
-    session: Session, model: type[E], enrolment: Enrolment, *load: object, where: object = None
-) -> list[E]:
-    query = select(model).where(model.enrolment_id == enrolment.id).order_by(model.id)
-    if where is not None:
-        query = query.where(where)
-    if load:
-        query = query.options(*load)
-    return list(session.scalars(query))
+@cache
+def _entries_of(model: type[AssessorEntry]) -> Select[Any]:
+    """The enrolment's (``enrolment_id``) entries of one kind in the order recorded, built
+    once: decisions and checks only on the versions shown (``shown``); who made each entry in
+    its own row, by name (their roles are not needed); a sign-off's files."""
+    query = select(model).where(model.enrolment_id == bindparam("enrolment_id")).order_by(model.id)
+    if model in (MappingDecision, EvidenceCheck):
+        return query.where(model.version_id.in_(bindparam("shown", expanding=True)))  # type: ignore[attr-defined]
+    by_whom = joinedload(model.assessor).lazyload(User.role_rows)  # type: ignore[attr-defined]
+    if model is GapSignoff:
+        return query.options(selectinload(GapSignoff.files), by_whom)
+    return query.options(by_whom)
+
+
+def _entries(session: Session, model: type[E], enrolment: Enrolment, **values: object) -> list[E]:
+    return list(session.scalars(_entries_of(model), {"enrolment_id": enrolment.id, **values}))
 
 
 def handed_in(view: ReviewView) -> set[int]:
@@ -318,7 +330,7 @@ def handed_in(view: ReviewView) -> set[int]:
 def review_view(session: Session, enrolment: Enrolment, *, currency_years: int = 2) -> ReviewView:
     """The review of an enrolment's latest submission, however many items and targets."""
     submission = enrolment.submissions[-1] if enrolment.submissions else None
-    versions = _submitted_versions(session, enrolment)
+    versions = list(session.scalars(_submitted_versions(), {"enrolment_id": enrolment.id}))
     limit = (
         local_date(submission.submitted_at) - timedelta(days=365 * currency_years)
         if submission
@@ -329,27 +341,11 @@ def review_view(session: Session, enrolment: Enrolment, *, currency_years: int =
 
     # Decisions and checks on earlier versions are not what the page shows.
     shown = [v.id for v in versions]
-    decisions_all = _entries(
-        session, MappingDecision, enrolment, where=MappingDecision.version_id.in_(shown)
-    )
-    # Who made each entry is shown by name, in the entry's own row; their roles are not needed.
-    by_whom = lazyload(User.role_rows)
-    judgements_all = _entries(
-        session, Judgement, enrolment, joinedload(Judgement.assessor).options(by_whom)
-    )
-    checks_all = _entries(
-        session, EvidenceCheck, enrolment, where=EvidenceCheck.version_id.in_(shown)
-    )
-    signoffs_all = _entries(
-        session,
-        GapSignoff,
-        enrolment,
-        selectinload(GapSignoff.files),
-        joinedload(GapSignoff.assessor).options(by_whom),
-    )
-    outcomes_all = _entries(
-        session, UnitOutcome, enrolment, joinedload(UnitOutcome.assessor).options(by_whom)
-    )
+    decisions_all = _entries(session, MappingDecision, enrolment, shown=shown)
+    judgements_all = _entries(session, Judgement, enrolment)
+    checks_all = _entries(session, EvidenceCheck, enrolment, shown=shown)
+    signoffs_all = _entries(session, GapSignoff, enrolment)
+    outcomes_all = _entries(session, UnitOutcome, enrolment)
 
     current_outcomes = current_entries(outcomes_all)
     this_attempt = [o for o in current_outcomes if o.attempt == enrolment.attempt]

@@ -8,8 +8,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session, joinedload, lazyload, selectinload
 
 from portfolio.audit.log import record
@@ -37,20 +38,37 @@ from portfolio.models import (
 from portfolio.units.services import UnitView, released
 
 
+@cache
+def _items_of() -> Select[tuple[EvidenceItem]]:
+    """The statement of ``load_items`` (the enrolment is ``enrolment_id``), built once: it
+    costs more to build than to run."""
+    return (
+        select(EvidenceItem)
+        .where(EvidenceItem.enrolment_id == bindparam("enrolment_id"))
+        .options(
+            joinedload(EvidenceItem.current_version).options(
+                selectinload(EvidenceVersion.files), selectinload(EvidenceVersion.mappings)
+            )
+        )
+        .order_by(EvidenceItem.number)
+    )
+
+
 def load_items(session: Session, enrolment: Enrolment) -> list[EvidenceItem]:
     """The enrolment's items with their current version (in the same row), files and
     mappings: three queries."""
-    return list(
-        session.scalars(
-            select(EvidenceItem)
-            .where(EvidenceItem.enrolment_id == enrolment.id)
-            .options(
-                joinedload(EvidenceItem.current_version).options(
-                    selectinload(EvidenceVersion.files), selectinload(EvidenceVersion.mappings)
-                )
-            )
-            .order_by(EvidenceItem.number)
-        )
+    return list(session.scalars(_items_of(), {"enrolment_id": enrolment.id}))
+
+
+@cache
+def _signoffs_of() -> Select[tuple[GapSignoff]]:
+    """The enrolment's (``enrolment_id``) sign-offs in the order recorded, with who made each
+    (by name, in the same row), built once."""
+    return (
+        select(GapSignoff)
+        .where(GapSignoff.enrolment_id == bindparam("enrolment_id"))
+        .order_by(GapSignoff.id)
+        .options(joinedload(GapSignoff.assessor).options(lazyload(User.role_rows)))
     )
 
 
@@ -86,12 +104,7 @@ def portfolio_view(session: Session, enrolment: Enrolment) -> PortfolioView:
         assert item.current_version is not None
         for mapping in item.current_version.mappings:
             by_target[mapping.target_id].append((item, mapping.note))
-    signoffs = session.scalars(
-        select(GapSignoff)
-        .where(GapSignoff.enrolment_id == enrolment.id)
-        .order_by(GapSignoff.id)
-        .options(joinedload(GapSignoff.assessor).options(lazyload(User.role_rows)))
-    ).all()
+    signoffs = session.scalars(_signoffs_of(), {"enrolment_id": enrolment.id}).all()
     replaced = {s.replaces_id for s in signoffs}
     signed_off = {s.target_id: s for s in signoffs if s.id not in replaced}
     return PortfolioView(
