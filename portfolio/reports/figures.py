@@ -425,23 +425,31 @@ def validations_due(session: Session, filters: Filters) -> Figure:
     return figure
 
 
-def decisions(session: Session, assessor_id: int, since: date, until: date) -> Figure:
-    """An assessor's decisions in a period, by outcome: the first outcome of each attempt they
-    recorded (corrections are not decisions), as the review queue counts them."""
-    query = (
+@cache
+def _decisions_of() -> Select[Any]:
+    """The statement of ``decisions``, built once (``assessor_id``, ``since``, ``until``)."""
+    return (
         select(UnitOutcome.result, func.count())
         .where(
-            UnitOutcome.assessor_id == assessor_id,
+            UnitOutcome.assessor_id == bindparam("assessor_id"),
             UnitOutcome.replaces_id.is_(None),
-            UnitOutcome.decided_on >= since,
-            UnitOutcome.decided_on <= until,
+            UnitOutcome.decided_on >= bindparam("since"),
+            UnitOutcome.decided_on <= bindparam("until"),
         )
         .group_by(UnitOutcome.result)
     )
+
+
+def decisions(session: Session, assessor_id: int, since: date, until: date) -> Figure:
+    """An assessor's decisions in a period, by outcome: the first outcome of each attempt they
+    recorded (corrections are not decisions), as the review queue counts them."""
     figure = Figure(
         "decided-this-month", f"Your decisions in {since:%B %Y}", ["Outcome", "Decisions"], drawn=1
     )
-    figure.rows = sorted([result.label, n] for result, n in session.execute(query))
+    found = session.execute(
+        _decisions_of(), {"assessor_id": assessor_id, "since": since, "until": until}
+    )
+    figure.rows = sorted([result.label, n] for result, n in found)
     return figure
 
 

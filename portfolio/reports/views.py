@@ -86,7 +86,7 @@ def _learners_figures(mine: list[Enrolment], covered: dict, settings: dict) -> l
 
 
 #: Learners assigned to an assessor, a page at a time on their dashboard.
-ASSIGNED_PER_PAGE = 20
+ASSIGNED_PER_PAGE = 10
 
 
 @bp.get("/dashboard")
