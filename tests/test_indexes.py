@@ -178,6 +178,17 @@ def test_learner_dashboard_reads_only_through_indexes(
     assert using(plans, "ix_gap_signoffs_replaces_id")
 
 
+def test_assessor_dashboard_reads_only_through_indexes(
+    portfolio: Enrolment, login: Callable[[object], None], client
+) -> None:
+    """Their decisions this month are found by assessor and date, not among every outcome."""
+    login(portfolio.assessor)
+    with explained() as plans:
+        _page(client, "/dashboard")
+    assert unindexed(plans) == []
+    assert using(plans, "ix_unit_outcomes_assessor_id_decided_on")
+
+
 def test_portfolio_page_reads_only_through_indexes(
     portfolio: Enrolment, login: Callable[[object], None], client
 ) -> None:

@@ -274,10 +274,12 @@ class UnitOutcome(AssessorEntry, Countersigned, db.Model):
     """The unit's result with the assessor's dated declaration."""
 
     __tablename__ = "unit_outcomes"
-    # The outcomes register and the audit bundle: current outcomes decided in a date range.
+    # The outcomes register and the audit bundle: current outcomes decided in a date range;
+    # an assessor's dashboard and queue: what they decided this month.
     __table_args__ = (
         Index("ix_unit_outcomes_decided_on", "decided_on"),
         Index("ix_unit_outcomes_replaces_id", "replaces_id"),
+        Index("ix_unit_outcomes_assessor_id_decided_on", "assessor_id", "decided_on"),
     )
 
     result: Mapped[OutcomeResult] = mapped_column(_enum(OutcomeResult))
