@@ -28,7 +28,7 @@ from portfolio.models import (
     UnitOutcome,
     User,
 )
-from portfolio.models.review import current_entries, standing_by_target
+from portfolio.models.review import current_entries, not_replaced, standing_by_target
 from portfolio.text import day
 
 
@@ -60,9 +60,8 @@ def _coverage_statements() -> tuple[Select[Any], Select[Any]]:
         .where(EvidenceItem.enrolment_id.in_(ids))
     )
     # A gap the assessor signed off is covered too, though the learner mapped nothing to it.
-    replaced = select(GapSignoff.replaces_id).where(GapSignoff.replaces_id.is_not(None))
     signed_off = select(GapSignoff.enrolment_id, GapSignoff.target_id).where(
-        GapSignoff.enrolment_id.in_(ids), GapSignoff.id.not_in(replaced)
+        GapSignoff.enrolment_id.in_(ids), not_replaced(GapSignoff)
     )
     both = union(mapped, signed_off).subquery()
     covered = select(both.c.enrolment_id, func.count(distinct(both.c.target_id))).group_by(

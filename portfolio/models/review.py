@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from sqlalchemy import (
     JSON,
     Boolean,
+    ColumnElement,
     Date,
     Enum,
     ForeignKey,
@@ -23,9 +24,10 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Text,
+    exists,
     false,
 )
-from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
+from sqlalchemy.orm import Mapped, aliased, declared_attr, mapped_column, relationship
 
 from portfolio.extensions import db
 from portfolio.models.accounts import User
@@ -310,6 +312,13 @@ __all__ = [
 
 
 E = TypeVar("E", bound=AssessorEntry)
+
+
+def not_replaced(model: type[AssessorEntry]) -> ColumnElement[bool]:
+    """In SQL, what ``current_entries`` keeps: an entry no correction replaced (looked up by
+    the ``replaces_id`` index, the entry's own corrections only)."""
+    later = aliased(model)
+    return ~exists().where(later.replaces_id == model.id)
 
 
 def current_entries(rows: Iterable[E]) -> list[E]:

@@ -17,7 +17,7 @@ from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, bindparam, case, func, or_, select, union_all
+from sqlalchemy import Select, bindparam, case, func, or_, select, union_all
 from sqlalchemy.orm import Session, aliased
 
 from portfolio.assessment.queue import AGE_BANDS, waiting_by_assessor
@@ -45,7 +45,7 @@ from portfolio.models import (
     User,
     UserRole,
 )
-from portfolio.models.review import standing_by_target
+from portfolio.models.review import not_replaced, standing_by_target
 from portfolio.reports.sql import days_between, month_of
 from portfolio.text import day
 from portfolio.validation.services import plans
@@ -503,21 +503,26 @@ def _first_covered() -> Select[Any]:
     ids = bindparam("ids", expanding=True)
     now, then = aliased(EvidenceMapping), aliased(EvidenceMapping)
     version = aliased(EvidenceVersion)
+    # For each current mapping, the first time that item was mapped to that target: a lookup
+    # by item and target through their indexes, not a join of every version.
+    first = (
+        select(func.min(then.created_at))
+        .join(version, version.id == then.version_id)
+        .where(version.item_id == EvidenceItem.id, then.target_id == now.target_id)
+        .scalar_subquery()
+    )
     mapped = (
         select(
             EvidenceItem.enrolment_id.label("enrolment_id"),
             now.target_id.label("target_id"),
-            then.created_at.label("since"),
+            first.label("since"),
         )
         .join(now, now.version_id == EvidenceItem.current_version_id)
-        .join(version, version.item_id == EvidenceItem.id)
-        .join(then, and_(then.version_id == version.id, then.target_id == now.target_id))
         .where(EvidenceItem.enrolment_id.in_(ids))
     )
-    replaced = select(GapSignoff.replaces_id).where(GapSignoff.replaces_id.is_not(None))
     signed_off = select(
         GapSignoff.enrolment_id, GapSignoff.target_id, GapSignoff.recorded_at
-    ).where(GapSignoff.enrolment_id.in_(ids), GapSignoff.id.not_in(replaced))
+    ).where(GapSignoff.enrolment_id.in_(ids), not_replaced(GapSignoff))
     both = union_all(mapped, signed_off).subquery()
     return select(both.c.enrolment_id, func.min(both.c.since)).group_by(
         both.c.enrolment_id, both.c.target_id
