@@ -10,9 +10,11 @@ from datetime import date
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, bindparam, distinct, func, select, union
-from sqlalchemy.orm import Session, joinedload, lazyload
+from sqlalchemy import Select, Subquery, bindparam, distinct, func, select, union, union_all
+from sqlalchemy.orm import Session, aliased, joinedload, lazyload
 
+from portfolio.clock import local_date
+from portfolio.dialect import not_by_index
 from portfolio.models import (
     AssessmentState,
     Enrolment,
@@ -24,12 +26,12 @@ from portfolio.models import (
     Judgement,
     Reassessment,
     Submission,
-    Target,
     UnitOutcome,
     User,
 )
 from portfolio.models.review import current_entries, not_replaced, standing_by_target
 from portfolio.text import day
+from portfolio.units.services import released
 
 
 @dataclass(frozen=True)
@@ -43,45 +45,91 @@ class Coverage:
 
 
 @cache
-def _coverage_statements() -> tuple[Select[Any], Select[Any]]:
-    """The two statements of ``coverage``, built once (the union is costly to build on every
-    page): the release ids and the enrolment ids are the expanding parameters ``releases`` and
-    ``ids``."""
-    releases, ids = bindparam("releases", expanding=True), bindparam("ids", expanding=True)
-    totals = (
-        select(Target.unit_release_id, func.count())
-        .where(Target.unit_release_id.in_(releases), Target.is_group.is_(False))
-        .group_by(Target.unit_release_id)
-    )
+def _covered(*, since: bool) -> Subquery:
+    """The targets each enrolment (of the expanding parameter ``ids``) covers now: mapped from
+    an item's current version, or a gap the assessor signed off (a sign-off no correction
+    replaced), though the learner mapped nothing to it. With ``since``, when each was first
+    covered: a mapped target from the first version of that item mapped to it (a resubmission
+    copies the mappings into a new version), a signed-off one from its sign-off. Built once
+    (it costs more to build than to run)."""
+    ids = bindparam("ids", expanding=True)
+    now = aliased(EvidenceMapping)
+    columns: list[Any] = [EvidenceItem.enrolment_id.label("enrolment_id"), now.target_id]
+    if since:
+        then, version = aliased(EvidenceMapping), aliased(EvidenceVersion)
+        # Looked up per current mapping, by item and target through their indexes.
+        first = (
+            select(func.min(then.created_at))
+            .join(version, version.id == then.version_id)
+            # From the item's versions, not from every mapping of the target (SQLite).
+            .where(
+                version.item_id == EvidenceItem.id, not_by_index(then.target_id) == now.target_id
+            )
+            .scalar_subquery()
+        )
+        columns.append(first.label("since"))
     mapped = (
-        select(EvidenceItem.enrolment_id.label("enrolment_id"), EvidenceMapping.target_id)
-        .join(EvidenceVersion, EvidenceVersion.id == EvidenceItem.current_version_id)
-        .join(EvidenceMapping, EvidenceMapping.version_id == EvidenceVersion.id)
+        select(*columns)
+        .join(now, now.version_id == EvidenceItem.current_version_id)
         .where(EvidenceItem.enrolment_id.in_(ids))
     )
-    # A gap the assessor signed off is covered too, though the learner mapped nothing to it.
-    signed_off = select(GapSignoff.enrolment_id, GapSignoff.target_id).where(
-        GapSignoff.enrolment_id.in_(ids), not_replaced(GapSignoff)
-    )
-    both = union(mapped, signed_off).subquery()
-    covered = select(both.c.enrolment_id, func.count(distinct(both.c.target_id))).group_by(
-        both.c.enrolment_id
-    )
-    return totals, covered
+    signed_off = select(
+        GapSignoff.enrolment_id,
+        GapSignoff.target_id,
+        *([GapSignoff.recorded_at] if since else []),
+    ).where(GapSignoff.enrolment_id.in_(ids), not_replaced(GapSignoff))
+    return (union_all if since else union)(mapped, signed_off).subquery()
 
 
-def coverage(session: Session, enrolments: Iterable[Enrolment]) -> dict[int, Coverage]:
-    """Targets with at least one mapped item / all targets, per enrolment: two queries."""
+@cache
+def _covered_counts() -> Select[Any]:
+    rows = _covered(since=False)
+    return select(rows.c.enrolment_id, func.count(distinct(rows.c.target_id))).group_by(
+        rows.c.enrolment_id
+    )
+
+
+@cache
+def _covered_since() -> Select[Any]:
+    rows = _covered(since=True)
+    return select(rows.c.enrolment_id, func.min(rows.c.since)).group_by(
+        rows.c.enrolment_id, rows.c.target_id
+    )
+
+
+def covered_since(session: Session, enrolments: Iterable[Enrolment]) -> dict[int, list[date]]:
+    """For each enrolment, the dates (at the RTO) its targets covered now were first covered,
+    one date a target, in one query."""
+    out: dict[int, list[date]] = {e.id: [] for e in enrolments}
+    if out:
+        for enrolment_id, since in session.execute(_covered_since(), {"ids": list(out)}):
+            out[enrolment_id].append(local_date(since))
+    return out
+
+
+def coverage(
+    session: Session,
+    enrolments: Iterable[Enrolment],
+    *,
+    since: dict[int, list[date]] | None = None,
+) -> dict[int, Coverage]:
+    """Targets covered / targets judged one by one, per enrolment: one query (the releases'
+    targets are counted from their kept read-only copies), or none when ``since`` is
+    ``covered_since``'s answer for the same enrolments (one date per covered target)."""
     enrolments = list(enrolments)
     if not enrolments:
         return {}
-    totals_of, covered_of = _coverage_statements()
-    releases = sorted({e.unit_release_id for e in enrolments})
-    totals = dict(session.execute(totals_of, {"releases": releases}).all())
-    covered = dict(session.execute(covered_of, {"ids": [e.id for e in enrolments]}).all())
-    return {
-        e.id: Coverage(covered.get(e.id, 0), totals.get(e.unit_release_id, 0)) for e in enrolments
+    totals = {
+        release_id: released(session, release_id).judged_count
+        for release_id in {e.unit_release_id for e in enrolments}
     }
+    if since is None:
+        covered = dict(
+            session.execute(_covered_counts(), {"ids": [e.id for e in enrolments]}).all()
+        )
+    else:
+        covered = {e.id: len(since.get(e.id, ())) for e in enrolments}
+    return {e.id: Coverage(covered.get(e.id, 0), totals[e.unit_release_id]) for e in enrolments}
 
 
 @dataclass
@@ -221,7 +269,8 @@ def standing(
 def standings(
     session: Session, enrolments: Iterable[Enrolment], *, attempts_allowed: int
 ) -> dict[int, Standing]:
-    """Each enrolment's standing: two queries whatever the number (outcomes, plans)."""
+    """Each enrolment's standing: two queries whatever the number (outcomes, and the plans of
+    those on another attempt), one when none is."""
     enrolments = list(enrolments)
     ids = [e.id for e in enrolments]
     if not ids:
@@ -235,12 +284,13 @@ def standings(
     ):
         if outcome.attempt == attempt[outcome.enrolment_id]:
             outcomes[outcome.enrolment_id] = outcome
+    again = [e.id for e in enrolments if e.attempt > 1]
     due = {
         r.enrolment_id: r.due_on
-        for r in session.scalars(
-            select(Reassessment).where(
-                Reassessment.enrolment_id.in_([e.id for e in enrolments if e.attempt > 1])
-            )
+        for r in (
+            session.scalars(select(Reassessment).where(Reassessment.enrolment_id.in_(again)))
+            if again
+            else ()
         )
         if r.attempt == attempt[r.enrolment_id]
     }

@@ -145,13 +145,15 @@ def learner_figures(
     session: Session,
     enrolments: list[Enrolment],
     covered: dict[int, Coverage],
+    since: dict[int, list[date]],
     *,
     judged: set[int],
     today: date,
 ) -> list[Figure]:
-    """A learner's picture: each unit's criteria covered by evidence, then each unit over time
-    (criteria covered and, in ``judged``, the enrolments whose judgements the learner may see,
-    criteria judged satisfactory). Two queries whatever the number of units."""
+    """A learner's picture: each unit's criteria covered by evidence, then each unit over time:
+    criteria covered (``since``: ``covered_since``'s dates) and, in ``judged``, the enrolments
+    whose judgements the learner may see, criteria judged satisfactory (one query whatever the
+    number of units)."""
     progress = Figure(
         "progress",
         "Your progress in each unit",
@@ -163,9 +165,7 @@ def learner_figures(
         c = covered[e.id]
         progress.rows.append([e.unit_release.unit.code, c.covered, c.total - c.covered, c.total])
     made = [progress]
-    ids = [e.id for e in enrolments]
-    since = figures.covered_since(session, ids)
-    satisfactory = figures.judged_since(session, [i for i in ids if i in judged])
+    satisfactory = figures.judged_since(session, [e.id for e in enrolments if e.id in judged])
     names: set[str] = set()
     for e in enrolments:
         code = e.unit_release.unit.code

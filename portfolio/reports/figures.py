@@ -17,13 +17,14 @@ from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, bindparam, case, func, or_, select, union_all
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import Select, bindparam, case, func, or_, select
+from sqlalchemy.orm import Session
 
 from portfolio.assessment.queue import AGE_BANDS, waiting_by_assessor
 from portfolio.clock import local_date
 from portfolio.credentials.rules import EXPIRY_NOTICE_DAYS
 from portfolio.credentials.services import expiring_soon
+from portfolio.dialect import days_between, month_of
 from portfolio.exports.register import Tally, register_tallies
 from portfolio.models import (
     AssessmentState,
@@ -31,10 +32,8 @@ from portfolio.models import (
     Enrolment,
     EvidenceFile,
     EvidenceItem,
-    EvidenceMapping,
     EvidenceVersion,
     Finding,
-    GapSignoff,
     Judgement,
     OutcomeResult,
     Role,
@@ -45,8 +44,7 @@ from portfolio.models import (
     User,
     UserRole,
 )
-from portfolio.models.review import not_replaced, standing_by_target
-from portfolio.reports.sql import days_between, month_of
+from portfolio.models.review import standing_by_target
 from portfolio.text import day
 from portfolio.validation.services import plans
 
@@ -494,51 +492,6 @@ def running_totals(dates: Sequence[date], ends: Sequence[date]) -> list[int]:
     """How many of ``dates`` fall on or before each of ``ends``."""
     ordered = sorted(dates)
     return [bisect_right(ordered, end) for end in ends]
-
-
-@cache
-def _first_covered() -> Select[Any]:
-    """The statement of ``covered_since``, built once (its aliases are costly to make): the
-    enrolments' ids are the expanding parameter ``ids``."""
-    ids = bindparam("ids", expanding=True)
-    now, then = aliased(EvidenceMapping), aliased(EvidenceMapping)
-    version = aliased(EvidenceVersion)
-    # For each current mapping, the first time that item was mapped to that target: a lookup
-    # by item and target through their indexes, not a join of every version.
-    first = (
-        select(func.min(then.created_at))
-        .join(version, version.id == then.version_id)
-        .where(version.item_id == EvidenceItem.id, then.target_id == now.target_id)
-        .scalar_subquery()
-    )
-    mapped = (
-        select(
-            EvidenceItem.enrolment_id.label("enrolment_id"),
-            now.target_id.label("target_id"),
-            first.label("since"),
-        )
-        .join(now, now.version_id == EvidenceItem.current_version_id)
-        .where(EvidenceItem.enrolment_id.in_(ids))
-    )
-    signed_off = select(
-        GapSignoff.enrolment_id, GapSignoff.target_id, GapSignoff.recorded_at
-    ).where(GapSignoff.enrolment_id.in_(ids), not_replaced(GapSignoff))
-    both = union_all(mapped, signed_off).subquery()
-    return select(both.c.enrolment_id, func.min(both.c.since)).group_by(
-        both.c.enrolment_id, both.c.target_id
-    )
-
-
-def covered_since(session: Session, enrolment_ids: Sequence[int]) -> dict[int, list[date]]:
-    """For each enrolment, the dates its criteria covered now were first covered (one date a
-    criterion, at the RTO), in one query: a criterion mapped from an item's current version
-    counts from the first version of that item mapped to it (a resubmission copies the
-    mappings), and a gap signed off from its sign-off, as ``coverage`` counts them."""
-    out: dict[int, list[date]] = defaultdict(list)
-    if enrolment_ids:
-        for enrolment_id, since in session.execute(_first_covered(), {"ids": list(enrolment_ids)}):
-            out[enrolment_id].append(local_date(since))
-    return out
 
 
 def judged_since(session: Session, enrolment_ids: Sequence[int]) -> dict[int, list[date]]:

@@ -16,7 +16,7 @@ from portfolio.audit.exports import record_export
 from portfolio.auth.permissions import Action, may, require
 from portfolio.auth.services import active_with_role
 from portfolio.clock import rto_zone, today
-from portfolio.enrolments.progress import coverage, standings
+from portfolio.enrolments.progress import coverage, covered_since, standings
 from portfolio.enrolments.services import list_enrolments
 from portfolio.extensions import db
 from portfolio.files.filetypes import CSV
@@ -78,11 +78,13 @@ def _rto(filters: Filters, settings: dict, *, first_page: bool = False) -> dict:
     return {"rto": _linked(made, filters), "counted_at": counted_at}
 
 
-def _learners_figures(mine: list[Enrolment], covered: dict, settings: dict) -> list[Figure]:
+def _learners_figures(
+    mine: list[Enrolment], covered: dict, since: dict, settings: dict
+) -> list[Figure]:
     """The learner's own figures; judgements only of the enrolments whose judgements the
     policy lets them see."""
     judged = {e.id for e in mine if may(current_user, Action.SEE_JUDGEMENTS, e)}
-    return learner_figures(db.session, mine, covered, judged=judged, today=settings["today"])
+    return learner_figures(db.session, mine, covered, since, judged=judged, today=settings["today"])
 
 
 #: Learners assigned to an assessor, a page at a time on their dashboard.
@@ -118,7 +120,10 @@ def dashboard() -> str:
             error_out=False,
         )
     settings = _settings()
-    covered = coverage(db.session, [*mine, *(assigned.items if assigned else [])])
+    # A learner's coverage is counted from the dates their progress is drawn from.
+    since = covered_since(db.session, mine)
+    covered = coverage(db.session, mine, since=since)
+    covered.update(coverage(db.session, assigned.items if assigned else []))
     return render_template(
         "reports/dashboard.html",
         mine=mine,
@@ -127,7 +132,7 @@ def dashboard() -> str:
         standing=standings(
             db.session, mine, attempts_allowed=current_app.config["ATTEMPTS_ALLOWED"]
         ),
-        progress=_learners_figures(mine, covered, settings) if mine else [],
+        progress=_learners_figures(mine, covered, since, settings) if mine else [],
         own=assessor_figures(db.session, current_user, **settings)
         if current_user.has_role(Role.ASSESSOR)
         else [],
@@ -251,6 +256,7 @@ def own_csv(name: str) -> Response:
         made += assessor_figures(db.session, current_user, **settings)
     if current_user.has_role(Role.LEARNER):
         mine = list_enrolments(db.session, learner=current_user)
-        made += _learners_figures(mine, coverage(db.session, mine), settings)
+        since = covered_since(db.session, mine)
+        made += _learners_figures(mine, coverage(db.session, mine, since=since), since, settings)
     role = Role.ASSESSOR if current_user.has_role(Role.ASSESSOR) else Role.LEARNER
     return _send(pick(made, name), role)

@@ -224,6 +224,12 @@ class UnitView:
     def target_count(self) -> int:
         return len(self.release.targets)
 
+    @property
+    def judged_count(self) -> int:
+        """The targets judged one by one (not the headings of sub-lists): what coverage and
+        the review count."""
+        return sum(1 for t in self.release.targets if not t.is_group)
+
 
 def unit_view(release: AnyRelease) -> UnitView:
     """Arrange a loaded release (no further queries) for display."""

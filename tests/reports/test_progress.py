@@ -12,6 +12,7 @@ from sqlalchemy import select, update
 
 from portfolio.assessment import decisions, gaps, review
 from portfolio.clock import local_date, today
+from portfolio.enrolments.progress import covered_since
 from portfolio.evidence.rules import ItemFields
 from portfolio.evidence.services import update_item
 from portfolio.extensions import db
@@ -21,7 +22,6 @@ from portfolio.reports.dashboard import standing_out
 from portfolio.reports.figures import (
     PROGRESS_MONTHS,
     Figure,
-    covered_since,
     periods,
     running_totals,
 )
@@ -132,7 +132,7 @@ def test_a_criterion_counts_from_the_first_version_mapped_to_it(make_user, make_
     ).all()
     assert len(copied) == 3 and min(copied) > weeks_ago
     assert db.session.get(EvidenceVersion, first).item_id == item.id
-    assert covered_since(db.session, [enrolment.id])[enrolment.id] == [local_date(weeks_ago)] * 3
+    assert covered_since(db.session, [enrolment])[enrolment.id] == [local_date(weeks_ago)] * 3
 
 
 def figure_of(name: str, rows: list[list]) -> Figure:

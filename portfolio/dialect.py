@@ -1,12 +1,12 @@
-"""Two expressions SQLite and PostgreSQL spell differently: the month of a date, and the days
-between two moments. Each dialect gets its own spelling, so the figures aggregate in the
-database on both."""
+"""Expressions SQLite and PostgreSQL spell differently: the month of a date, the days between
+two moments, and a column its index must not drive. Each dialect gets its own spelling, so
+the queries aggregate in the database and keep their plans on both."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Float, String
+from sqlalchemy import Float, Integer, String
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
@@ -50,3 +50,23 @@ def _days_postgresql(element: days_between, compiler: Any, **kw: Any) -> str:
         f"(EXTRACT(EPOCH FROM ({compiler.process(end, **kw)} - "
         f"{compiler.process(start, **kw)})) / 86400.0)"
     )
+
+
+class not_by_index(FunctionElement[int]):
+    """The column as it is, for comparing, but not through its own index. SQLite's planner,
+    without statistics, may drive a lookup from an index that matches half a table (every
+    mapping of a criterion, every learner's) rather than from the narrow one beside it;
+    ``+column`` is SQLite's way to rule that index out. PostgreSQL plans from statistics."""
+
+    type = Integer()
+    inherit_cache = True
+
+
+@compiles(not_by_index, "sqlite")
+def _not_by_index_sqlite(element: not_by_index, compiler: Any, **kw: Any) -> str:
+    return f"+{compiler.process(element.clauses, **kw)}"
+
+
+@compiles(not_by_index)
+def _not_by_index(element: not_by_index, compiler: Any, **kw: Any) -> str:
+    return compiler.process(element.clauses, **kw)
