@@ -50,8 +50,8 @@ def _covered(*, since: bool) -> Subquery:
     an item's current version, or a gap the assessor signed off (a sign-off no correction
     replaced), though the learner mapped nothing to it. With ``since``, when each was first
     covered: a mapped target from the first version of that item mapped to it (a resubmission
-    copies the mappings into a new version), a signed-off one from its sign-off. Built once
-    (it costs more to build than to run)."""
+    copies the mappings into a new version), a signed-off one from its first sign-off (a
+    correction does not move it). Built once (it costs more to build than to run)."""
     ids = bindparam("ids", expanding=True)
     now = aliased(EvidenceMapping)
     columns: list[Any] = [EvidenceItem.enrolment_id.label("enrolment_id"), now.target_id]
@@ -73,11 +73,21 @@ def _covered(*, since: bool) -> Subquery:
         .join(now, now.version_id == EvidenceItem.current_version_id)
         .where(EvidenceItem.enrolment_id.in_(ids))
     )
-    signed_off = select(
-        GapSignoff.enrolment_id,
-        GapSignoff.target_id,
-        *([GapSignoff.recorded_at] if since else []),
-    ).where(GapSignoff.enrolment_id.in_(ids), not_replaced(GapSignoff))
+    signed_off_since = []
+    if since:
+        # From the first sign-off of the target: a correction does not move it.
+        earlier = aliased(GapSignoff)
+        signed_off_since.append(
+            select(func.min(earlier.recorded_at))
+            .where(
+                earlier.enrolment_id == GapSignoff.enrolment_id,
+                not_by_index(earlier.target_id) == GapSignoff.target_id,
+            )
+            .scalar_subquery()
+        )
+    signed_off = select(GapSignoff.enrolment_id, GapSignoff.target_id, *signed_off_since).where(
+        GapSignoff.enrolment_id.in_(ids), not_replaced(GapSignoff)
+    )
     return (union_all if since else union)(mapped, signed_off).subquery()
 
 

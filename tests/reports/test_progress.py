@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from sqlalchemy import select, update
 
 from portfolio.assessment import decisions, gaps, review
+from portfolio.assessment.rules import Conversation
 from portfolio.clock import local_date, today
 from portfolio.enrolments.progress import covered_since
 from portfolio.evidence.rules import ItemFields
@@ -173,6 +174,8 @@ def test_an_assessors_learners_come_a_page_at_a_time(app, client, login, make_us
     assert first.count(">portfolio<span") == ASSIGNED_PER_PAGE
     second = client.get("/dashboard?page=2").text
     assert second.count(">portfolio<span") == 1
+    beyond = client.get("/dashboard?page=9").text
+    assert "No learners on this page" in beyond and ">portfolio<span" not in beyond
 
 
 def test_each_assessors_row_links_to_their_own_enrolments_though_names_are_shared(
@@ -186,3 +189,30 @@ def test_each_assessors_row_links_to_their_own_enrolments_though_names_are_share
     part = page.split('id="fig-outcomes-by-assessor"', 1)[1].split("</table>", 1)[0]
     linked = set(re.findall(r'href="/admin/enrolments\?assessor=(\d+)"', part))
     assert linked == {str(first.assessor_id), str(second.assessor_id)}
+
+
+def test_a_corrected_sign_off_keeps_the_day_the_criterion_was_first_covered(decided):
+    enrolment = decided()  # its last criterion closed by a competency conversation
+    view = review.review_view(db.session, enrolment)
+    [(target_id, first)] = list(view.signoffs.items())
+    weeks_ago = utcnow() - timedelta(days=30)
+    first.recorded_at = weeks_ago
+    db.session.commit()
+    target = next(t for t in view.targets if t.id == target_id)
+    gaps.correct_signoff(
+        db.session,
+        actor=enrolment.assessor,
+        view=review.review_view(db.session, enrolment),
+        target=target,
+        method=first.method,
+        held_on=first.held_on,
+        notes="Asked again, the same answers.",
+        questions=[Conversation("What is the QMS?", "The depot's quality manual.")],
+        reason="The notes named the wrong procedure.",
+    )
+    db.session.commit()
+    corrected = review.review_view(db.session, enrolment).signoffs[target_id]
+    assert corrected.id != first.id and corrected.recorded_at > weeks_ago
+    dates = covered_since(db.session, [enrolment])[enrolment.id]
+    assert min(dates) == local_date(weeks_ago)
+    assert len(dates) == len(view.targets)  # still each criterion once
