@@ -4,9 +4,11 @@ the queries aggregate in the database and keep their plans on both."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import Float, Integer, String
+from sqlalchemy import Float, Integer, String, literal
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
@@ -16,6 +18,26 @@ class month_of(FunctionElement[str]):
 
     type = String()
     inherit_cache = True
+
+
+class local_month_of(FunctionElement[str]):
+    """ "2026-11" for a stored moment (UTC) as it fell in a time zone: ``local_month_of(column,
+    zone)``, ``zone`` a ``ZoneInfo``. PostgreSQL converts each moment with the zone's rules;
+    SQLite has no time zones, so each moment is shifted by the zone's offset from UTC now (an
+    upload within an hour of midnight on the first of a month, on the other side of a daylight
+    saving change, can fall in the neighbouring month)."""
+
+    type = String()
+    inherit_cache = True
+
+    def __init__(self, column: Any, zone: ZoneInfo) -> None:
+        offset = datetime.now(zone).utcoffset() or timedelta(0)
+        minutes = int(offset.total_seconds() // 60)
+        super().__init__(
+            column,
+            literal(zone.key, String()),
+            literal(f"{minutes:+d} minutes", String()),
+        )
 
 
 class days_between(FunctionElement[float]):
@@ -33,6 +55,21 @@ def _month_sqlite(element: month_of, compiler: Any, **kw: Any) -> str:
 @compiles(month_of, "postgresql")
 def _month_postgresql(element: month_of, compiler: Any, **kw: Any) -> str:
     return f"to_char({compiler.process(element.clauses, **kw)}, 'YYYY-MM')"
+
+
+@compiles(local_month_of, "sqlite")
+def _local_month_sqlite(element: local_month_of, compiler: Any, **kw: Any) -> str:
+    column, _zone, offset = list(element.clauses)
+    return f"strftime('%Y-%m', {compiler.process(column, **kw)}, {compiler.process(offset, **kw)})"
+
+
+@compiles(local_month_of, "postgresql")
+def _local_month_postgresql(element: local_month_of, compiler: Any, **kw: Any) -> str:
+    column, zone, _offset = list(element.clauses)
+    return (
+        f"to_char(timezone({compiler.process(zone, **kw)}, {compiler.process(column, **kw)}), "
+        "'YYYY-MM')"
+    )
 
 
 @compiles(days_between, "sqlite")

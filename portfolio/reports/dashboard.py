@@ -53,7 +53,7 @@ def admin_figures(
         by_month,
         times_by_assessor,
         figures.queue(session, filters, names, today=today, due_days=due_days, zone=zone),
-        figures.evidence_by_month(session, filters),
+        figures.evidence_by_month(session, filters, zone=zone),
         figures.expiries(session, filters),
         figures.validations_due(session, filters),
     ]

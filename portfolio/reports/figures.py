@@ -24,7 +24,7 @@ from portfolio.assessment.queue import AGE_BANDS, waiting_by_assessor
 from portfolio.clock import local_date
 from portfolio.credentials.rules import EXPIRY_NOTICE_DAYS
 from portfolio.credentials.services import expiring_soon
-from portfolio.dialect import days_between, month_of
+from portfolio.dialect import days_between, local_month_of, month_of
 from portfolio.exports.register import Tally, register_tallies
 from portfolio.models import (
     AssessmentState,
@@ -358,9 +358,9 @@ def queue(
     return figure
 
 
-def evidence_by_month(session: Session, filters: Filters) -> Figure:
-    """Evidence files uploaded and their size, by month."""
-    month = month_of(EvidenceFile.uploaded_at)
+def evidence_by_month(session: Session, filters: Filters, *, zone: ZoneInfo) -> Figure:
+    """Evidence files uploaded and their size, by month at the RTO (``zone``)."""
+    month = local_month_of(EvidenceFile.uploaded_at, zone)
     query = (
         select(month, func.count(), func.coalesce(func.sum(EvidenceFile.size), 0))
         .join(EvidenceVersion, EvidenceVersion.id == EvidenceFile.version_id)
@@ -375,7 +375,7 @@ def evidence_by_month(session: Session, filters: Filters) -> Figure:
         "Evidence uploaded, by month",
         ["Month", "Files", "Megabytes"],
         drawn=1,
-        note="Every upload, by the month it was made (UTC); the period does not narrow it.",
+        note="Every upload, by the month it was made at the RTO; the period does not narrow it.",
     )
     for m, files, size in session.execute(query):
         figure.rows.append([m, files, round(size / 1_000_000, 1)])

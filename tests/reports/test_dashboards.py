@@ -306,3 +306,20 @@ def test_the_rtos_figures_are_kept_for_a_minute_and_the_csv_counts_afresh(
     assert table(now, "states")[0][-1] == "2" and counter.count < fresh.count
     body = client.post("/admin/reports/states.csv").get_data(as_text=True)
     assert body.splitlines()[1].endswith(",2")
+
+
+def test_evidence_is_counted_by_the_month_it_was_uploaded_at_the_rto(app, decided):
+    from datetime import UTC, datetime
+
+    from sqlalchemy import update
+
+    decided()
+    # 2 pm UTC on 31 October is 1 am on 1 November in Sydney (daylight saving, UTC+11).
+    db.session.execute(
+        update(EvidenceFile).values(uploaded_at=datetime(2026, 10, 31, 14, 0, tzinfo=UTC))
+    )
+    db.session.commit()
+    assert app.config["RTO_TIMEZONE"] == "Australia/Sydney"
+    evidence = pick(admin_figures(db.session, Filters(), **settings(app)), "evidence")
+    files = db.session.scalar(select(func.count()).select_from(EvidenceFile))
+    assert evidence.rows == [["2026-11", files, evidence.rows[0][2]]]
