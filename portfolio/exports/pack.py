@@ -38,7 +38,7 @@ from portfolio.exports.docx_support import (
 )
 from portfolio.exports.house import Clock, facts, grid_row, grid_table
 from portfolio.exports.letterhead import Letterhead, new_document
-from portfolio.exports.markdown_docx import add_markdown
+from portfolio.exports.markdown_docx import add_labelled, add_markdown
 from portfolio.files.filetypes import path_safe_name
 from portfolio.models import (
     Credential,
@@ -791,4 +791,4 @@ def _audit_trail(document, data: PackData, clock: Clock) -> None:
         # Comments and notes are Markdown: shown as Word formatting, as everywhere else.
         for change in row.changes:
             value = change.after if change.before is None else f"{change.before} → {change.after}"
-            add_markdown(cells[3], f"**{change.label}:** {value}")
+            add_labelled(cells[3], change.label, value)

@@ -10,6 +10,8 @@ from docx.document import Document
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.oxml.ns import qn
 from docx.text.paragraph import Paragraph
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from portfolio.exports.docx_support import MONOSPACE
 from portfolio.exports.markdown_docx import LINK_COLOUR, add_markdown
@@ -429,3 +431,49 @@ def test_two_tables_in_one_cell_from_two_calls_stay_apart() -> None:
     tc = saved(document).tables[0].cell(0, 0)._tc
     tags = [child.tag for child in tc if child.tag != qn("w:tcPr")]
     assert tags == [qn("w:tbl"), qn("w:p"), qn("w:tbl"), qn("w:p")]
+
+
+def _cell_xml(fill) -> str:
+    document = docx.Document()
+    cell = document.add_table(rows=1, cols=1).cell(0, 0)
+    fill(cell)
+    fill(cell)  # a second entry in the same cell: a paragraph of its own, as before
+    return cell._tc.xml
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "Satisfactory",
+        "Not yet satisfactory → satisfactory",
+        "E3: the roster (v2) — 14/11/2026, 50% done; #4 = ok + $5 @ site {a}",
+        "  padded  ",
+        "",
+        "ǅ Ünïcödé ✓",
+    ],
+)
+def test_a_labelled_plain_value_reads_as_the_same_word_runs_as_its_markdown(value):
+    from portfolio.exports.markdown_docx import add_labelled
+
+    fast = _cell_xml(lambda cell: add_labelled(cell, "Finding", value))
+    parsed = _cell_xml(lambda cell: add_markdown(cell, f"**Finding:** {value}"))
+    assert fast == parsed
+
+
+@pytest.mark.parametrize("value", ["*emphasis*", "a [link](https://example.org)", "x\ny", "&amp;"])
+def test_a_labelled_value_with_markdown_is_still_read_as_markdown(value):
+    from portfolio.exports.markdown_docx import add_labelled
+
+    fast = _cell_xml(lambda cell: add_labelled(cell, "Comment", value))
+    parsed = _cell_xml(lambda cell: add_markdown(cell, f"**Comment:** {value}"))
+    assert fast == parsed
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=40))
+def test_any_labelled_plain_value_reads_as_its_markdown(value):
+    from portfolio.exports.markdown_docx import add_labelled
+
+    fast = _cell_xml(lambda cell: add_labelled(cell, "Note", value))
+    parsed = _cell_xml(lambda cell: add_markdown(cell, f"**Note:** {value}"))
+    assert fast == parsed
