@@ -105,7 +105,7 @@ class ReviewView:
     _mapped_at: dict[int, list[int]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self.targets = [t for t in self.unit.release.targets if not t.is_group]
+        self.targets = list(self.unit.judged)  # the view's own list: the unit's is shared
         self._status = dict.fromkeys(self.learner_notes, "pending")
         for key, decision in self.decisions.items():
             self._status[key] = "accepted" if decision.accepted else "rejected"

@@ -130,7 +130,7 @@ def coverage(
     if not enrolments:
         return {}
     totals = {
-        release_id: released(session, release_id).judged_count
+        release_id: len(released(session, release_id).judged)
         for release_id in {e.unit_release_id for e in enrolments}
     }
     if since is None:

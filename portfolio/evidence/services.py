@@ -85,7 +85,7 @@ class PortfolioView:
 
     @property
     def coverage(self) -> Coverage:
-        targets = [t for t in self.unit.release.targets if not t.is_group]
+        targets = self.unit.judged
         return Coverage(sum(1 for t in targets if not self.is_gap(t)), len(targets))
 
     def is_gap(self, target: Target) -> bool:

@@ -78,13 +78,18 @@ def _rto(filters: Filters, settings: dict, *, first_page: bool = False) -> dict:
     return {"rto": _linked(made, filters), "counted_at": counted_at}
 
 
-def _learners_figures(
-    mine: list[Enrolment], covered: dict, since: dict, settings: dict
-) -> list[Figure]:
-    """The learner's own figures; judgements only of the enrolments whose judgements the
-    policy lets them see."""
+def _learners_picture(settings: dict) -> tuple[list[Enrolment], dict, list[Figure]]:
+    """The learner's own enrolments, their coverage (counted from the dates their progress
+    is drawn from) and figures; judgements only of the enrolments whose judgements the
+    policy lets them see. Nothing for someone who is not a learner."""
+    if not current_user.has_role(Role.LEARNER):
+        return [], {}, []
+    mine = list_enrolments(db.session, learner=current_user)
+    since = covered_since(db.session, mine)
+    covered = coverage(db.session, mine, since=since)
     judged = {e.id for e in mine if may(current_user, Action.SEE_JUDGEMENTS, e)}
-    return learner_figures(db.session, mine, covered, since, judged=judged, today=settings["today"])
+    made = learner_figures(db.session, mine, covered, since, judged=judged, today=settings["today"])
+    return mine, covered, made if mine else []
 
 
 #: Learners assigned to an assessor, a page at a time on their dashboard.
@@ -96,11 +101,8 @@ ASSIGNED_PER_PAGE = 10
 def dashboard() -> str:
     """Each person's picture: a learner's units and progress, an assessor's learners, queue
     and decisions, and for an admin the RTO at a glance."""
-    mine = (
-        list_enrolments(db.session, learner=current_user)
-        if current_user.has_role(Role.LEARNER)
-        else []
-    )
+    settings = _settings()
+    mine, covered, progress = _learners_picture(settings)
     assigned = None
     if current_user.has_role(Role.ASSESSOR):
         assigned = db.paginate(
@@ -119,11 +121,7 @@ def dashboard() -> str:
             per_page=ASSIGNED_PER_PAGE,
             error_out=False,
         )
-    settings = _settings()
-    # A learner's coverage is counted from the dates their progress is drawn from.
-    since = covered_since(db.session, mine)
-    covered = coverage(db.session, mine, since=since)
-    covered.update(coverage(db.session, assigned.items if assigned else []))
+    covered = {**covered, **coverage(db.session, assigned.items if assigned else [])}
     return render_template(
         "reports/dashboard.html",
         mine=mine,
@@ -132,7 +130,7 @@ def dashboard() -> str:
         standing=standings(
             db.session, mine, attempts_allowed=current_app.config["ATTEMPTS_ALLOWED"]
         ),
-        progress=_learners_figures(mine, covered, since, settings) if mine else [],
+        progress=progress,
         own=assessor_figures(db.session, current_user, **settings)
         if current_user.has_role(Role.ASSESSOR)
         else [],
@@ -254,9 +252,6 @@ def own_csv(name: str) -> Response:
     settings = _settings()
     if current_user.has_role(Role.ASSESSOR):
         made += assessor_figures(db.session, current_user, **settings)
-    if current_user.has_role(Role.LEARNER):
-        mine = list_enrolments(db.session, learner=current_user)
-        since = covered_since(db.session, mine)
-        made += _learners_figures(mine, coverage(db.session, mine, since=since), since, settings)
+    made += _learners_picture(settings)[2]
     role = Role.ASSESSOR if current_user.has_role(Role.ASSESSOR) else Role.LEARNER
     return _send(pick(made, name), role)

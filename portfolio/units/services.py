@@ -216,19 +216,17 @@ class UnitView:
     # Foundation skill rows with their criterion references expanded to anchors.
     skill_links: list[list[tuple[str, str | None]]]
     by_id: dict[int, AnyTarget] = field(init=False, repr=False)
+    #: The targets judged one by one (not the headings of sub-lists), in the unit's order:
+    #: what coverage, the review and the outcome count.
+    judged: list[AnyTarget] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.by_id = {t.id: t for t in self.release.targets}
+        self.judged = [t for t in self.release.targets if not t.is_group]
 
     @property
     def target_count(self) -> int:
         return len(self.release.targets)
-
-    @property
-    def judged_count(self) -> int:
-        """The targets judged one by one (not the headings of sub-lists): what coverage and
-        the review count."""
-        return sum(1 for t in self.release.targets if not t.is_group)
 
 
 def unit_view(release: AnyRelease) -> UnitView:
