@@ -9,7 +9,7 @@ import socket
 import sys
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -80,10 +80,32 @@ class S3Server:
         s3_client(self.config()).create_bucket(Bucket=BUCKET)
 
 
+#: Starts tried: ports are probed free and then bound by SeaweedFS, so a server starting at
+#: the same moment (another test worker, the benchmark) can take one in between.
+STARTS = 3
+
+
 @contextmanager
 def running_s3(folder: Path, *, volume_mb: int = 64, volumes: int = 8) -> Iterator[S3Server]:
     """SeaweedFS (master, volume, filer and S3 gateway in one process) until the block ends,
-    holding up to ``volumes`` volumes of ``volume_mb`` MB (0: as many as the disk holds)."""
+    holding up to ``volumes`` volumes of ``volume_mb`` MB (0: as many as the disk holds). A
+    start that fails (a port taken meanwhile) is tried again on other ports."""
+    for start in range(1, STARTS + 1):
+        stack = ExitStack()
+        where = folder if start == 1 else folder.with_name(f"{folder.name}-{start}")
+        try:
+            server = stack.enter_context(_started(where, volume_mb=volume_mb, volumes=volumes))
+        except RuntimeError:
+            if start == STARTS:
+                raise
+            continue
+        with stack:
+            yield server
+        return
+
+
+@contextmanager
+def _started(folder: Path, *, volume_mb: int, volumes: int) -> Iterator[S3Server]:
     master, volume, filer, gateway = _free_pairs(4)
     folder.mkdir(parents=True, exist_ok=True)
     server = S3Server(f"http://127.0.0.1:{gateway}")
