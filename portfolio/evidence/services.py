@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session, joinedload, lazyload, selectinload
 
 from portfolio.audit.log import record
@@ -61,6 +61,36 @@ def load_items(session: Session, enrolment: Enrolment) -> list[EvidenceItem]:
 
 
 @cache
+def _portfolio_items() -> Select[tuple[EvidenceItem, int]]:
+    """The enrolment's (``enrolment_id``) items as the portfolio page lists them: each with its
+    current version and the number of its files in the same row (the files are not loaded)."""
+    files = (
+        select(func.count(EvidenceFile.id))
+        .where(EvidenceFile.version_id == EvidenceItem.current_version_id)
+        .correlate(EvidenceItem)
+        .scalar_subquery()
+    )
+    return (
+        select(EvidenceItem, files)
+        .where(EvidenceItem.enrolment_id == bindparam("enrolment_id"))
+        .options(joinedload(EvidenceItem.current_version))
+        .order_by(EvidenceItem.number)
+    )
+
+
+@cache
+def _portfolio_mappings() -> Select[tuple[int, int, str]]:
+    """What the enrolment's (``enrolment_id``) current versions are mapped to, as rows of
+    (item id, target id, note) in the items' order: read, not loaded as objects."""
+    return (
+        select(EvidenceItem.id, EvidenceMapping.target_id, EvidenceMapping.note)
+        .join(EvidenceMapping, EvidenceMapping.version_id == EvidenceItem.current_version_id)
+        .where(EvidenceItem.enrolment_id == bindparam("enrolment_id"))
+        .order_by(EvidenceItem.number, EvidenceMapping.id)
+    )
+
+
+@cache
 def _signoffs_of() -> Select[tuple[GapSignoff]]:
     """The enrolment's (``enrolment_id``) sign-offs in the order recorded, with who made each
     (by name, in the same row), built once."""
@@ -82,6 +112,10 @@ class PortfolioView:
     by_target: dict[int, list[tuple[EvidenceItem, str]]] = field(default_factory=dict)
     # Targets the assessor closed by another method (a conversation, an observation, ...).
     signed_off: dict[int, GapSignoff] = field(default_factory=dict)
+    # How many files each item's current version holds, and how many targets it is mapped to,
+    # by item id.
+    files: dict[int, int] = field(default_factory=dict)
+    mapped: dict[int, int] = field(default_factory=dict)
 
     @property
     def coverage(self) -> Coverage:
@@ -98,17 +132,25 @@ class PortfolioView:
 
 def portfolio_view(session: Session, enrolment: Enrolment) -> PortfolioView:
     """Everything the portfolio page shows, in a fixed number of queries whatever the size."""
-    items = load_items(session, enrolment)
+    given = {"enrolment_id": enrolment.id}
+    rows = session.execute(_portfolio_items(), given).all()
+    items = {item.id: item for item, _ in rows}
     by_target: defaultdict[int, list[tuple[EvidenceItem, str]]] = defaultdict(list)
-    for item in items:
-        assert item.current_version is not None
-        for mapping in item.current_version.mappings:
-            by_target[mapping.target_id].append((item, mapping.note))
-    signoffs = session.scalars(_signoffs_of(), {"enrolment_id": enrolment.id}).all()
+    mapped = dict.fromkeys(items, 0)
+    for item_id, target_id, note in session.execute(_portfolio_mappings(), given):
+        by_target[target_id].append((items[item_id], note))
+        mapped[item_id] += 1
+    signoffs = session.scalars(_signoffs_of(), given).all()
     replaced = {s.replaces_id for s in signoffs}
     signed_off = {s.target_id: s for s in signoffs if s.id not in replaced}
     return PortfolioView(
-        enrolment, released(session, enrolment.unit_release_id), items, dict(by_target), signed_off
+        enrolment,
+        released(session, enrolment.unit_release_id),
+        list(items.values()),
+        dict(by_target),
+        signed_off,
+        files={item.id: count for item, count in rows},
+        mapped=mapped,
     )
 
 
