@@ -5,6 +5,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from flask import Flask
 from flask_bootstrap import Bootstrap5
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -13,6 +14,7 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import Connection, Engine, MetaData, TypeDecorator, event
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase
 
 # A fixed naming convention keeps constraint names identical on SQLite and PostgreSQL, so
@@ -76,6 +78,49 @@ def configure_sqlite(engine: Engine) -> None:
             cursor.execute("PRAGMA foreign_keys = ON")
         finally:
             cursor.close()
+
+
+#: In a connection's ``info``: its transaction ran a statement that is not a SELECT.
+_WROTE = "portfolio.wrote"
+
+
+def end_reads_with_commit(app: Flask, engine: Engine) -> None:
+    """On PostgreSQL, end a transaction that only read with COMMIT rather than ROLLBACK.
+
+    psycopg prepares a statement it has run five times on a connection, so the server plans
+    it once instead of at every run (most of a small query's cost), but forgets all of them
+    at every ROLLBACK: and every request that only read used to end with one, so nothing
+    stayed prepared. For a transaction that wrote nothing, COMMIT and ROLLBACK leave the
+    database the same. A transaction counts as having written once it runs any statement
+    that does not begin with SELECT, or when the session holds unsaved changes; it then ends
+    with ROLLBACK as before, as does every context that ends with an error. Other databases
+    are left alone.
+    """
+    if engine.dialect.name != "postgresql":
+        return
+
+    @event.listens_for(engine, "begin")
+    def _began(connection: Connection) -> None:
+        connection.info[_WROTE] = False
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _ran(connection: Connection, cursor: Any, statement: str, *args: Any) -> None:
+        if statement.lstrip()[:6].upper() != "SELECT":
+            connection.info[_WROTE] = True
+
+    @app.teardown_appcontext
+    def _end(error: BaseException | None) -> None:
+        session = db.session()
+        if error is not None or not session.in_transaction():
+            return
+        if session.new or session.dirty or session.deleted:
+            return
+        if session.connection().info.get(_WROTE, True):
+            return
+        try:
+            session.commit()
+        except SQLAlchemyError:
+            session.rollback()
 
 
 class ForeignKeyViolation(RuntimeError):
