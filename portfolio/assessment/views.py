@@ -61,6 +61,7 @@ from portfolio.models import (
     Target,
     VerificationRequest,
 )
+from portfolio.paging import paginate
 from portfolio.previews import app_previews
 from portfolio.rendering import PreviewUnavailable, render_markdown
 from portfolio.saving import save
@@ -108,7 +109,7 @@ def queue() -> str:
     chosen = QueueFilter(
         unit_code=request.args.get("unit") or None, learner=request.args.get("learner") or None
     )
-    page = db.paginate(review_queue_query(current_user, chosen), per_page=PER_PAGE, error_out=False)
+    page = paginate(review_queue_query(current_user, chosen), per_page=PER_PAGE)
     return render_template(
         "review/queue.html",
         page=page,

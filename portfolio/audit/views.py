@@ -16,6 +16,7 @@ from portfolio.audit.history import (
 from portfolio.auth.permissions import Action, require
 from portfolio.extensions import db
 from portfolio.models import Enrolment, User
+from portfolio.paging import paginate
 
 bp = Blueprint("audit", __name__)
 
@@ -51,10 +52,9 @@ def admin_log() -> str:
     if re.fullmatch(r"user:\d{1,12}", subject):
         account = db.session.get(User, int(subject[5:]))
     subject = subject if account is not None else ""
-    page = db.paginate(
+    page = paginate(
         log_query(action=action or None, enrolment_id=enrolment_id, subject=subject or None),
         per_page=PER_PAGE,
-        error_out=False,
     )
     filters = {"action": action, "enrolment": typed, "subject": subject}
     return render_template(

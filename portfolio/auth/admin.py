@@ -24,6 +24,7 @@ from portfolio.auth.services import create_user, person_matches, set_active, upd
 from portfolio.extensions import db
 from portfolio.mail.outbox import mail_on
 from portfolio.models import LinkPurpose, Role, User, UserRole
+from portfolio.paging import paginate
 from portfolio.saving import save
 from portfolio.spreadsheets import csv_cell
 
@@ -59,7 +60,7 @@ def index() -> str:
         query = query.where(User.active.is_(False))
     elif status == "not-set-up":
         query = query.where(User.password_hash.is_(None), User.active.is_(True))
-    page = db.paginate(query, per_page=PER_PAGE, error_out=False)
+    page = paginate(query, per_page=PER_PAGE)
     filters = {k: v for k, v in (("q", q), ("role", role), ("status", status)) if v}
     return render_template(
         "admin/users.html",

@@ -21,6 +21,7 @@ from portfolio.cohorts.services import (
 from portfolio.enrolments.forms import assessor_choices, unit_choices
 from portfolio.extensions import db
 from portfolio.models import Cohort, CohortMember, User
+from portfolio.paging import paginate
 from portfolio.saving import save
 
 bp = Blueprint("admin_cohorts", __name__, url_prefix="/admin/cohorts")
@@ -81,7 +82,7 @@ def _page(cohort: Cohort, add: AddMembersForm, enrol: EnrolCohortForm, result=No
     )
     if q:
         query = query.where(person_matches(q))
-    page = db.paginate(query, per_page=PER_PAGE, error_out=False)
+    page = paginate(query, per_page=PER_PAGE)
     return render_template(
         "admin/cohort.html",
         cohort=cohort,

@@ -31,6 +31,7 @@ from portfolio.enrolments.services import (
 from portfolio.extensions import db
 from portfolio.files.uploads import store_sent_files
 from portfolio.models import AssessmentState, Cohort, Enrolment, User
+from portfolio.paging import paginate
 from portfolio.saving import save
 
 bp = Blueprint("admin_enrolments", __name__, url_prefix="/admin/enrolments")
@@ -86,7 +87,7 @@ def index() -> str | Response:
         state=request.args.get("state", ""),
         cohort=request.args.get("cohort", type=int),
     )
-    page = db.paginate(filtered(enrolments_query(), chosen), per_page=PER_PAGE, error_out=False)
+    page = paginate(filtered(enrolments_query(), chosen), per_page=PER_PAGE)
     assign = AssignAssessorForm()
     assign.assessor.choices = form.assessor.choices
     held = holds.held_ids(db.session, [e.id for e in page.items])

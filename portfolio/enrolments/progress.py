@@ -4,19 +4,34 @@ return, the outcome. Read by the learner's pages, the review queue and the expor
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import threading
+from collections import OrderedDict, defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, Subquery, bindparam, distinct, func, select, union, union_all
-from sqlalchemy.orm import Session, aliased, joinedload, lazyload
+from flask import current_app
+from sqlalchemy import (
+    ScalarSelect,
+    Select,
+    Subquery,
+    bindparam,
+    distinct,
+    func,
+    select,
+    union,
+    union_all,
+)
+from sqlalchemy.orm import Session, aliased, joinedload, lazyload, with_expression
+from sqlalchemy.orm.interfaces import ORMOption
 
 from portfolio.clock import local_date
 from portfolio.dialect import not_by_index
 from portfolio.models import (
     AssessmentState,
+    AuditEvent,
     Enrolment,
     EvidenceItem,
     EvidenceMapping,
@@ -24,6 +39,7 @@ from portfolio.models import (
     Finding,
     GapSignoff,
     Judgement,
+    OutcomeResult,
     Reassessment,
     Submission,
     UnitOutcome,
@@ -121,11 +137,11 @@ def coverage(
     session: Session,
     enrolments: Iterable[Enrolment],
     *,
-    since: dict[int, list[date]] | None = None,
+    found: dict[int, Progress] | None = None,
 ) -> dict[int, Coverage]:
     """Targets covered / targets judged one by one, per enrolment: one query (the releases'
-    targets are counted from their kept read-only copies), or none when ``since`` is
-    ``covered_since``'s answer for the same enrolments (one date per covered target)."""
+    targets are counted from their kept read-only copies), or none when ``found`` is the
+    same enrolments' ``progress`` (one date per covered target)."""
     enrolments = list(enrolments)
     if not enrolments:
         return {}
@@ -133,13 +149,157 @@ def coverage(
         release_id: len(released(session, release_id).judged)
         for release_id in {e.unit_release_id for e in enrolments}
     }
-    if since is None:
+    if found is None:
         covered = dict(
             session.execute(_covered_counts(), {"ids": [e.id for e in enrolments]}).all()
         )
     else:
-        covered = {e.id: len(since.get(e.id, ())) for e in enrolments}
+        covered = {e.id: len(found[e.id].covered) for e in enrolments}
     return {e.id: Coverage(covered.get(e.id, 0), totals[e.unit_release_id]) for e in enrolments}
+
+
+def judged_since(session: Session, enrolment_ids: Sequence[int]) -> dict[int, list[date]]:
+    """For each enrolment, the dates of its criteria's judgements that stand and are
+    satisfactory (one query; the learner's own page shows the same judgements)."""
+    rows: dict[int, list[Any]] = defaultdict(list)
+    if enrolment_ids:
+        for row in session.execute(
+            select(
+                Judgement.id,
+                Judgement.replaces_id,
+                Judgement.enrolment_id,
+                Judgement.target_id,
+                Judgement.finding,
+                Judgement.recorded_at,
+            )
+            .where(Judgement.enrolment_id.in_(enrolment_ids))
+            .order_by(Judgement.id)
+        ):
+            rows[row.enrolment_id].append(row)
+    return {
+        enrolment_id: [
+            local_date(row.recorded_at)
+            for row in standing_by_target(found).values()
+            if row.finding is Finding.SATISFACTORY
+        ]
+        for enrolment_id, found in rows.items()
+    }
+
+
+@dataclass(frozen=True)
+class Progress:
+    """An enrolment's own progress, as its latest audit event left it: the day (at the RTO)
+    each target covered now was first covered, the days of the judgements that stand and are
+    satisfactory, and the result of its attempt's outcome and the due date of its attempt's
+    plan (for its standing)."""
+
+    covered: tuple[date, ...]
+    satisfactory: tuple[date, ...]
+    result: OutcomeResult | None
+    due_on: date | None
+
+
+@cache
+def _last_event() -> ScalarSelect[str]:
+    # The latest by its number (no LIMIT: a LIMIT sent as a parameter keeps PostgreSQL from
+    # settling on one plan for a prepared statement, so it would plan it at every run).
+    latest = (
+        select(func.max(AuditEvent.seq))
+        .where(AuditEvent.enrolment_id == Enrolment.id)
+        .correlate(Enrolment)
+        .scalar_subquery()
+    )
+    return select(AuditEvent.hash).where(AuditEvent.seq == latest).scalar_subquery()
+
+
+def with_last_event() -> ORMOption:
+    """The load option for ``Enrolment.last_event``, in each enrolment's own row."""
+    return with_expression(Enrolment.last_event, _last_event())
+
+
+#: Enrolments whose progress a process keeps (a few dozen dates each); the one read least
+#: recently goes first.
+KEPT_PROGRESS = 4096
+
+
+class _Kept:
+    """Progress by (enrolment id, hash of its latest audit event), least recently read first."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.found: OrderedDict[tuple[int, str], Progress] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: tuple[int, str]) -> Progress | None:
+        with self.lock:
+            found = self.found.get(key)
+            if found is not None:
+                self.found.move_to_end(key)
+            return found
+
+    def put(self, key: tuple[int, str], found: Progress) -> None:
+        with self.lock:
+            self.found[key] = found
+            self.found.move_to_end(key)
+            while len(self.found) > self.size:
+                self.found.popitem(last=False)
+
+
+def _kept() -> _Kept:
+    return current_app.extensions.setdefault("portfolio.progress", _Kept(KEPT_PROGRESS))
+
+
+def progress(session: Session, enrolments: Iterable[Enrolment]) -> dict[int, Progress]:
+    """Each enrolment's progress, kept in this process while the enrolment's latest audit
+    event stays its latest: each change to its evidence, mappings, sign-offs, judgements,
+    outcome or state appends one, in the same transaction. Enrolments loaded
+    ``with_last_event``; those loaded without it (or with no event yet) are read every time.
+    No query when every one is kept, four at most for those that are not (what covers each
+    target, the judgements, the outcomes, the plans of another attempt)."""
+    enrolments = list(enrolments)
+    kept = _kept()
+    found: dict[int, Progress] = {}
+    for e in enrolments:
+        known = kept.get((e.id, e.last_event)) if e.last_event else None
+        if known is not None:
+            found[e.id] = known
+    missing = [e for e in enrolments if e.id not in found]
+    if not missing:
+        return found
+    since = covered_since(session, missing)
+    satisfactory = judged_since(session, [e.id for e in missing])
+    attempt = {e.id: e.attempt for e in missing}
+    results = {
+        outcome.enrolment_id: outcome.result
+        for outcome in current_entries(
+            session.scalars(
+                select(UnitOutcome)
+                .where(UnitOutcome.enrolment_id.in_(attempt))
+                .order_by(UnitOutcome.id)
+            )
+        )
+        if outcome.attempt == attempt[outcome.enrolment_id]
+    }
+    again = [e.id for e in missing if e.attempt > 1]
+    due = {
+        r.enrolment_id: r.due_on
+        for r in (
+            session.scalars(select(Reassessment).where(Reassessment.enrolment_id.in_(again)))
+            if again
+            else ()
+        )
+        if r.attempt == attempt[r.enrolment_id]
+    }
+    for e in missing:
+        found[e.id] = Progress(
+            tuple(since[e.id]),
+            tuple(satisfactory.get(e.id, ())),
+            results.get(e.id),
+            due.get(e.id),
+        )
+        if e.last_event:
+            kept.put((e.id, e.last_event), found[e.id])
+    return found
 
 
 @dataclass
@@ -224,15 +384,15 @@ class Standing:
 def standing(
     enrolment: Enrolment,
     *,
-    outcome: UnitOutcome | None,
+    result: OutcomeResult | None,
     due_on: date | None,
     attempts_allowed: int,
 ) -> Standing:
-    """The learner's next step from the enrolment's state, outcome and attempt."""
+    """The learner's next step from the enrolment's state, the result of its attempt's outcome
+    and the attempt."""
     S = AssessmentState
     state = enrolment.state
-    if state is S.DECIDED and outcome is not None:
-        result = outcome.result
+    if state is S.DECIDED and result is not None:
         if result.is_achieved:
             return Standing(result.label, "Nothing more to do for this unit.", "success")
         if enrolment.attempt < attempts_allowed:
@@ -277,36 +437,15 @@ def standing(
 
 
 def standings(
-    session: Session, enrolments: Iterable[Enrolment], *, attempts_allowed: int
+    enrolments: Iterable[Enrolment], found: dict[int, Progress], *, attempts_allowed: int
 ) -> dict[int, Standing]:
-    """Each enrolment's standing: two queries whatever the number (outcomes, and the plans of
-    those on another attempt), one when none is."""
-    enrolments = list(enrolments)
-    ids = [e.id for e in enrolments]
-    if not ids:
-        return {}
-    outcomes: dict[int, UnitOutcome] = {}
-    attempt = {e.id: e.attempt for e in enrolments}
-    for outcome in current_entries(
-        session.scalars(
-            select(UnitOutcome).where(UnitOutcome.enrolment_id.in_(ids)).order_by(UnitOutcome.id)
-        )
-    ):
-        if outcome.attempt == attempt[outcome.enrolment_id]:
-            outcomes[outcome.enrolment_id] = outcome
-    again = [e.id for e in enrolments if e.attempt > 1]
-    due = {
-        r.enrolment_id: r.due_on
-        for r in (
-            session.scalars(select(Reassessment).where(Reassessment.enrolment_id.in_(again)))
-            if again
-            else ()
-        )
-        if r.attempt == attempt[r.enrolment_id]
-    }
+    """Each enrolment's standing, from its ``progress``."""
     return {
         e.id: standing(
-            e, outcome=outcomes.get(e.id), due_on=due.get(e.id), attempts_allowed=attempts_allowed
+            e,
+            result=found[e.id].result,
+            due_on=found[e.id].due_on,
+            attempts_allowed=attempts_allowed,
         )
         for e in enrolments
     }

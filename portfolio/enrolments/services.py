@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.interfaces import ORMOption
 
 from portfolio.audit.log import admin_role, record
 from portfolio.auth.services import person_matches
@@ -241,9 +242,12 @@ def enrolments_by_id(session: Session, ids: Iterable[int]) -> dict[int, Enrolmen
     return {e.id: e for e in session.scalars(enrolments_query().where(Enrolment.id.in_(ids)))}
 
 
-def list_enrolments(session: Session, *, learner: User | None = None) -> list[Enrolment]:
-    """A learner's enrolments, or everyone's (one query however many)."""
-    query = enrolments_query()
+def list_enrolments(
+    session: Session, *, learner: User | None = None, options: Sequence[ORMOption] = ()
+) -> list[Enrolment]:
+    """A learner's enrolments, or everyone's (one query however many), loaded with any further
+    ``options``."""
+    query = enrolments_query().options(*options)
     if learner is not None:
         query = query.where(Enrolment.learner_id == learner.id)
     return list(session.scalars(query))

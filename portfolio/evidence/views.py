@@ -102,7 +102,7 @@ def portfolio(enrolment_id: int) -> str:
         feedback=feedback,
         standing=standing(
             enrolment,
-            outcome=feedback.outcome,
+            result=feedback.outcome.result if feedback.outcome else None,
             due_on=feedback.reassessment.due_on if feedback.reassessment else None,
             attempts_allowed=current_app.config["ATTEMPTS_ALLOWED"],
         ),

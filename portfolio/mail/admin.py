@@ -13,6 +13,7 @@ from portfolio.auth.permissions import Action, require
 from portfolio.extensions import db
 from portfolio.mail.outbox import mail_on, send_again
 from portfolio.models import Mail, MailState
+from portfolio.paging import paginate
 from portfolio.saving import save
 
 bp = Blueprint("admin_mail", __name__, url_prefix="/admin/mail")
@@ -33,7 +34,7 @@ def index() -> str:
     query = select(Mail).order_by(Mail.id.desc())
     if state in {s.value for s in MailState}:
         query = query.where(Mail.state == MailState(state))
-    page = db.paginate(query, per_page=PER_PAGE, error_out=False)
+    page = paginate(query, per_page=PER_PAGE)
     counts = dict(db.session.execute(select(Mail.state, func.count()).group_by(Mail.state)).all())
     return render_template(
         "admin/mail.html",

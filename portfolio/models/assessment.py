@@ -19,7 +19,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
 from portfolio.extensions import db
 from portfolio.models.accounts import User
@@ -88,6 +88,11 @@ class Enrolment(db.Model):
     records_destroyed_on: Mapped[date | None] = mapped_column(Date)
 
     __mapper_args__ = {"version_id_col": lock_version}
+
+    #: The hash of the latest audit event about the enrolment, where a query asks for it
+    #: (``enrolments.progress.with_last_event``); None otherwise. Every change to the
+    #: enrolment's evidence, records and state appends an event, so it changes with them.
+    last_event: Mapped[str | None] = query_expression()
 
     learner: Mapped[User] = relationship(foreign_keys=[learner_id])
     assessor: Mapped[User | None] = relationship(foreign_keys=[assessor_id])

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from portfolio.clock import local_date
-from portfolio.enrolments.progress import Coverage
+from portfolio.enrolments.progress import Coverage, Progress
 from portfolio.models import Enrolment, User
 from portfolio.models.base import utcnow
 from portfolio.reports import figures
@@ -142,18 +142,16 @@ def assessor_figures(
 
 
 def learner_figures(
-    session: Session,
     enrolments: list[Enrolment],
     covered: dict[int, Coverage],
-    since: dict[int, list[date]],
+    found: dict[int, Progress],
     *,
     judged: set[int],
     today: date,
 ) -> list[Figure]:
-    """A learner's picture: each unit's criteria covered by evidence, then each unit over time:
-    criteria covered (``since``: ``covered_since``'s dates) and, in ``judged``, the enrolments
-    whose judgements the learner may see, criteria judged satisfactory (one query whatever the
-    number of units)."""
+    """A learner's picture: each unit's criteria covered by evidence, then each unit over time
+    (``found``: the enrolments' ``progress``): criteria covered and, in ``judged``, the
+    enrolments whose judgements the learner may see, criteria judged satisfactory."""
     progress = Figure(
         "progress",
         "Your progress in each unit",
@@ -165,21 +163,20 @@ def learner_figures(
         c = covered[e.id]
         progress.rows.append([e.unit_release.unit.code, c.covered, c.total - c.covered, c.total])
     made = [progress]
-    satisfactory = figures.judged_since(session, [e.id for e in enrolments if e.id in judged])
     names: set[str] = set()
     for e in enrolments:
         code = e.unit_release.unit.code
         name = f"over-time-{code.lower()}"
         name = name if name not in names else f"{name}-{e.id}"
         names.add(name)
-        start = min([local_date(e.created_at), *since.get(e.id, [])])
+        start = min([local_date(e.created_at), *found[e.id].covered])
         heading, spans = figures.periods(start, today)
         ends = [end for _, end in spans]
         columns = [heading, "Criteria covered"]
-        series = [figures.running_totals(since.get(e.id, []), ends)]
+        series = [figures.running_totals(found[e.id].covered, ends)]
         if e.id in judged:
             columns.append("Judged satisfactory")
-            series.append(figures.running_totals(satisfactory.get(e.id, []), ends))
+            series.append(figures.running_totals(found[e.id].satisfactory, ends))
         figure = Figure(
             name,
             f"{code} over time",

@@ -21,7 +21,6 @@ from sqlalchemy import Select, bindparam, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from portfolio.assessment.queue import AGE_BANDS, waiting_by_assessor
-from portfolio.clock import local_date
 from portfolio.credentials.rules import EXPIRY_NOTICE_DAYS
 from portfolio.credentials.services import expiring_soon
 from portfolio.dialect import days_between, local_month_of, month_of
@@ -33,8 +32,6 @@ from portfolio.models import (
     EvidenceFile,
     EvidenceItem,
     EvidenceVersion,
-    Finding,
-    Judgement,
     OutcomeResult,
     Role,
     Submission,
@@ -44,7 +41,6 @@ from portfolio.models import (
     User,
     UserRole,
 )
-from portfolio.models.review import standing_by_target
 from portfolio.text import day
 from portfolio.validation.services import plans
 
@@ -492,31 +488,3 @@ def running_totals(dates: Sequence[date], ends: Sequence[date]) -> list[int]:
     """How many of ``dates`` fall on or before each of ``ends``."""
     ordered = sorted(dates)
     return [bisect_right(ordered, end) for end in ends]
-
-
-def judged_since(session: Session, enrolment_ids: Sequence[int]) -> dict[int, list[date]]:
-    """For each enrolment, the dates of its criteria's judgements that stand and are
-    satisfactory (one query; the learner's own page shows the same judgements)."""
-    rows: dict[int, list[Any]] = defaultdict(list)
-    if enrolment_ids:
-        for row in session.execute(
-            select(
-                Judgement.id,
-                Judgement.replaces_id,
-                Judgement.enrolment_id,
-                Judgement.target_id,
-                Judgement.finding,
-                Judgement.recorded_at,
-            )
-            .where(Judgement.enrolment_id.in_(enrolment_ids))
-            .order_by(Judgement.id)
-        ):
-            rows[row.enrolment_id].append(row)
-    return {
-        enrolment_id: [
-            local_date(row.recorded_at)
-            for row in standing_by_target(found).values()
-            if row.finding is Finding.SATISFACTORY
-        ]
-        for enrolment_id, found in rows.items()
-    }

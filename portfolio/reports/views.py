@@ -16,12 +16,13 @@ from portfolio.audit.exports import record_export
 from portfolio.auth.permissions import Action, may, require
 from portfolio.auth.services import active_with_role
 from portfolio.clock import rto_zone, today
-from portfolio.enrolments.progress import coverage, covered_since, standings
+from portfolio.enrolments.progress import coverage, progress, standings, with_last_event
 from portfolio.enrolments.services import list_enrolments
 from portfolio.extensions import db
 from portfolio.files.filetypes import CSV
 from portfolio.files.serving import send_download
 from portfolio.models import Cohort, Enrolment, Role, Unit, UnitRelease, User
+from portfolio.paging import paginate
 from portfolio.reports.dashboard import (
     admin_figures,
     admin_figures_kept,
@@ -78,18 +79,18 @@ def _rto(filters: Filters, settings: dict, *, first_page: bool = False) -> dict:
     return {"rto": _linked(made, filters), "counted_at": counted_at}
 
 
-def _learners_picture(settings: dict) -> tuple[list[Enrolment], dict, list[Figure]]:
-    """The learner's own enrolments, their coverage (counted from the dates their progress
-    is drawn from) and figures; judgements only of the enrolments whose judgements the
-    policy lets them see. Nothing for someone who is not a learner."""
+def _learners_picture(settings: dict) -> tuple[list[Enrolment], dict, dict, list[Figure]]:
+    """The learner's own enrolments, their progress (kept while nothing about them changes),
+    coverage counted from it, and figures; judgements only of the enrolments whose
+    judgements the policy lets them see. Nothing for someone who is not a learner."""
     if not current_user.has_role(Role.LEARNER):
-        return [], {}, []
-    mine = list_enrolments(db.session, learner=current_user)
-    since = covered_since(db.session, mine)
-    covered = coverage(db.session, mine, since=since)
+        return [], {}, {}, []
+    mine = list_enrolments(db.session, learner=current_user, options=[with_last_event()])
+    found = progress(db.session, mine)
+    covered = coverage(db.session, mine, found=found)
     judged = {e.id for e in mine if may(current_user, Action.SEE_JUDGEMENTS, e)}
-    made = learner_figures(db.session, mine, covered, since, judged=judged, today=settings["today"])
-    return mine, covered, made if mine else []
+    made = learner_figures(mine, covered, found, judged=judged, today=settings["today"])
+    return mine, found, covered, made if mine else []
 
 
 #: Learners assigned to an assessor, a page at a time on their dashboard.
@@ -102,15 +103,16 @@ def dashboard() -> str:
     """Each person's picture: a learner's units and progress, an assessor's learners, queue
     and decisions, and for an admin the RTO at a glance."""
     settings = _settings()
-    mine, covered, progress = _learners_picture(settings)
+    mine, found, covered, progress_figures = _learners_picture(settings)
     assigned = None
     if current_user.has_role(Role.ASSESSOR):
-        assigned = db.paginate(
+        assigned = paginate(
             select(Enrolment)
             .where(Enrolment.assessor_id == current_user.id)
             .options(
                 # What the list shows, in the same row: the learner's name, the unit's code.
-                load_only(Enrolment.state, Enrolment.unit_release_id),
+                load_only(Enrolment.state, Enrolment.unit_release_id, Enrolment.attempt),
+                with_last_event(),
                 joinedload(Enrolment.learner).load_only(User.name).lazyload(User.role_rows),
                 joinedload(Enrolment.unit_release)
                 .load_only(UnitRelease.unit_id)
@@ -119,18 +121,17 @@ def dashboard() -> str:
             )
             .order_by(Enrolment.id),
             per_page=ASSIGNED_PER_PAGE,
-            error_out=False,
         )
-    covered = {**covered, **coverage(db.session, assigned.items if assigned else [])}
+    if assigned is not None:
+        theirs = progress(db.session, assigned.items)
+        covered = {**covered, **coverage(db.session, assigned.items, found=theirs)}
     return render_template(
         "reports/dashboard.html",
         mine=mine,
         assigned=assigned,
         coverage=covered,
-        standing=standings(
-            db.session, mine, attempts_allowed=current_app.config["ATTEMPTS_ALLOWED"]
-        ),
-        progress=progress,
+        standing=standings(mine, found, attempts_allowed=current_app.config["ATTEMPTS_ALLOWED"]),
+        progress=progress_figures,
         own=assessor_figures(db.session, current_user, **settings)
         if current_user.has_role(Role.ASSESSOR)
         else [],
@@ -252,6 +253,6 @@ def own_csv(name: str) -> Response:
     settings = _settings()
     if current_user.has_role(Role.ASSESSOR):
         made += assessor_figures(db.session, current_user, **settings)
-    made += _learners_picture(settings)[2]
+    made += _learners_picture(settings)[3]
     role = Role.ASSESSOR if current_user.has_role(Role.ASSESSOR) else Role.LEARNER
     return _send(pick(made, name), role)

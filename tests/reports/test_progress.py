@@ -15,7 +15,7 @@ from portfolio.assessment.rules import Conversation
 from portfolio.clock import local_date, today
 from portfolio.enrolments.progress import covered_since
 from portfolio.evidence.rules import ItemFields
-from portfolio.evidence.services import update_item
+from portfolio.evidence.services import set_item_mappings, update_item
 from portfolio.extensions import db
 from portfolio.models import EvidenceItem, EvidenceMapping, EvidenceType, EvidenceVersion
 from portfolio.models.base import utcnow
@@ -136,6 +136,53 @@ def test_a_criterion_counts_from_the_first_version_mapped_to_it(make_user, make_
     assert covered_since(db.session, [enrolment])[enrolment.id] == [local_date(weeks_ago)] * 3
 
 
+def test_a_learners_progress_is_kept_until_something_about_the_enrolment_changes(
+    client, login, make_user, make_enrolment, count_queries
+):
+    """A second look at the dashboard reads the learner's enrolments, nothing more (and the
+    person, in a server; the tests' session already holds them);
+    each change to the enrolment (the assessor returning it, the learner mapping another
+    criterion) shows on the very next look, on the learner's page and on the assessor's."""
+    enrolment = handed_in(make_user, make_enrolment)
+    learner, assessor = enrolment.learner, enrolment.assessor
+    login(learner)
+
+    def seen() -> tuple[str, str, list[str]]:
+        with count_queries() as counter:
+            page = html.unescape(client.get("/dashboard").text)
+        [progress] = table(page, "progress")
+        headline = re.search(r"data-standing>([^<]*)<", page)
+        assert headline is not None
+        read = ["enrolments" if "FROM enrolments" in st else st for st in counter.statements]
+        return progress[1], headline.group(1), read
+
+    assert seen()[:2] == ("3", "Submitted")
+    assert seen() == ("3", "Submitted", ["enrolments"])
+    decisions.start_review(db.session, actor=assessor, enrolment=enrolment)
+    view = review.review_view(db.session, enrolment)
+    gaps.return_to_learner(
+        db.session,
+        actor=assessor,
+        view=view,
+        feedback={view.targets[3].id: "Show this too."},
+        overall="Add the rest.",
+    )
+    db.session.commit()
+    assert seen()[:2] == ("3", "Returned: more evidence needed")
+    item = db.session.scalars(
+        select(EvidenceItem).where(EvidenceItem.enrolment_id == enrolment.id)
+    ).one()
+    more = {t.id: "Shown" for t in view.targets[:4]}
+    set_item_mappings(db.session, actor=learner, item=item, notes=more)
+    db.session.commit()
+    assert seen()[:2] == ("4", "Returned: more evidence needed")
+    assert seen()[2] == ["enrolments"]
+    login(assessor)
+    mine = html.unescape(client.get("/dashboard").text)
+    assert f"Coverage of {learner.name}, TLII5018" in mine
+    assert re.search(r"4 / \d+ covered", mine.split(f"Coverage of {learner.name}")[1])
+
+
 def figure_of(name: str, rows: list[list]) -> Figure:
     figure = Figure(name, name, ["Assessor", "a", "b", "c", "d"])
     for n, row in enumerate(rows):
@@ -162,7 +209,11 @@ def test_the_first_page_keeps_the_assessors_that_stand_out():
     assert made[-1].rows == [["T", 1, 2, 3, 4]] and not made[-1].note
 
 
-def test_an_assessors_learners_come_a_page_at_a_time(app, client, login, make_user, make_enrolment):
+def test_an_assessors_learners_come_a_page_at_a_time(
+    app, client, login, make_user, make_enrolment, count_queries
+):
+    """Ten a page; each page's LIMIT and OFFSET are written into its statement, so PostgreSQL
+    plans it once (sent as parameters, it plans the statement again at every request)."""
     from portfolio.reports.views import ASSIGNED_PER_PAGE
 
     assessor = make_user("assessor", name="Pat Pages")
@@ -172,8 +223,13 @@ def test_an_assessors_learners_come_a_page_at_a_time(app, client, login, make_us
     first = client.get("/dashboard").text
     assert f"{ASSIGNED_PER_PAGE + 1} enrolments, {ASSIGNED_PER_PAGE} a page" in first
     assert first.count(">portfolio<span") == ASSIGNED_PER_PAGE
-    second = client.get("/dashboard?page=2").text
+    with count_queries() as counter:
+        second = client.get("/dashboard?page=2").text
     assert second.count(">portfolio<span") == 1
+    assert any(
+        re.search(rf"LIMIT {ASSIGNED_PER_PAGE} OFFSET {ASSIGNED_PER_PAGE}\s*$", statement)
+        for statement in counter.statements
+    ), counter.statements
     beyond = client.get("/dashboard?page=9").text
     assert "No learners on this page" in beyond and ">portfolio<span" not in beyond
 
