@@ -212,8 +212,9 @@ def test_the_first_page_keeps_the_assessors_that_stand_out():
 def test_an_assessors_learners_come_a_page_at_a_time(
     app, client, login, make_user, make_enrolment, count_queries
 ):
-    """Ten a page; each page's LIMIT and OFFSET are written into its statement, so PostgreSQL
-    plans it once (sent as parameters, it plans the statement again at every request)."""
+    """Ten a page, with their number; each page is one statement, counting the total beside
+    its rows, with its LIMIT and OFFSET written in, so PostgreSQL plans it once (sent as
+    parameters, it plans the statement again at every request)."""
     from portfolio.reports.views import ASSIGNED_PER_PAGE
 
     assessor = make_user("assessor", name="Pat Pages")
@@ -226,8 +227,15 @@ def test_an_assessors_learners_come_a_page_at_a_time(
     with count_queries() as counter:
         second = client.get("/dashboard?page=2").text
     assert second.count(">portfolio<span") == 1
-    assert any(
-        re.search(rf"LIMIT {ASSIGNED_PER_PAGE} OFFSET {ASSIGNED_PER_PAGE}\s*$", statement)
+    [listed] = [
+        statement
+        for statement in counter.statements
+        if re.search(rf"LIMIT {ASSIGNED_PER_PAGE} OFFSET {ASSIGNED_PER_PAGE}\s*$", statement)
+    ]
+    # The total comes in the same statement: no second one counts the assessor's enrolments.
+    assert "count(*) OVER ()" in listed
+    assert not any(
+        re.match(r"SELECT count\(\*\) AS \w+\s+FROM \(SELECT enrolments", statement)
         for statement in counter.statements
     ), counter.statements
     beyond = client.get("/dashboard?page=9").text
