@@ -271,7 +271,11 @@ def _method(results: dict) -> list[str]:
         f"page; the first warms up); the same client then times {o.get('timed', 10)} requests "
         f"one at a time (median; in brackets the mean time between `before_` and "
         f"`after_cursor_execute`), which follows the work a page does for its data without the "
-        f"noise of everything else the machine is doing.",
+        f"noise of everything else the machine is doing. Nothing changes while a page is "
+        f"measured, so the dashboards show what each look costs while nothing about the person "
+        f"changes: the admin's figures are kept for `DASHBOARD_CACHE_SECONDS`, and each "
+        f"enrolment's progress until its next audit event (the first look after a change reads "
+        f"that enrolment's progress again, three or four statements more).",
         "- **Evidence pack**: seconds to load the enrolment and build and save the `.docx` (as "
         "`flask exports pack` does, into memory), median of 3 (2 for the large one). The floor "
         "reads that pack back with python-docx and times a plain script writing the same "
