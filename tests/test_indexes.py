@@ -181,12 +181,14 @@ def test_learner_dashboard_reads_only_through_indexes(
 def test_assessor_dashboard_reads_only_through_indexes(
     portfolio: Enrolment, login: Callable[[object], None], client
 ) -> None:
-    """Their decisions this month are found by assessor and date, not among every outcome."""
+    """Their decisions this month are found by assessor and date, not among every outcome, and
+    their learners by assessor in the order listed, not by walking every enrolment."""
     login(portfolio.assessor)
     with explained() as plans:
         _page(client, "/dashboard")
     assert unindexed(plans) == []
     assert using(plans, "ix_unit_outcomes_assessor_id_decided_on")
+    assert using(plans, "ix_enrolments_assessor_id_id")
 
 
 def test_portfolio_page_reads_only_through_indexes(

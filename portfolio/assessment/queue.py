@@ -93,8 +93,15 @@ def latest_submissions(waiting: ColumnElement[bool]) -> Select[tuple[Submission]
 
 
 def waiting_for_review() -> ColumnElement[bool]:
-    """Enrolments whose review is still to be started or finished, whoever assesses them."""
-    return Enrolment.state.in_(states_of(Action.START_REVIEW, Action.JUDGE))
+    """Enrolments whose review is still to be started or finished, whoever assesses them.
+
+    The states are written into the statement: sent as parameters, they keep PostgreSQL from
+    settling on one plan for the prepared statement (priced for any states at all), so it
+    would plan the queue's statements again at every request."""
+    waiting = states_of(Action.START_REVIEW, Action.JUDGE)
+    return Enrolment.state.in_(
+        bindparam("waiting", list(waiting), expanding=True, literal_execute=True, unique=True)
+    )
 
 
 def review_queue_query(

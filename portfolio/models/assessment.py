@@ -56,6 +56,8 @@ class Enrolment(db.Model):
         UniqueConstraint("learner_id", "unit_release_id"),
         # The review queue and the assessor's dashboard: an assessor's enrolments in a state.
         Index("ix_enrolments_assessor_id_state", "assessor_id", "state"),
+        # The assessor's learners, a page at a time in the order they were enrolled.
+        Index("ix_enrolments_assessor_id_id", "assessor_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
