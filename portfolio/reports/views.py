@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 
 from flask import Blueprint, abort, current_app, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import joinedload, load_only
 from werkzeug.wrappers import Response
 
@@ -97,6 +98,26 @@ def _learners_picture(settings: dict) -> tuple[list[Enrolment], dict, dict, list
 ASSIGNED_PER_PAGE = 10
 
 
+@cache
+def _assigned() -> Select[tuple[Enrolment]]:
+    """The enrolments assigned to an assessor (``assessor_id``), in order, with what the list
+    shows in the same row (the learner's name, the unit's code); built once."""
+    return (
+        select(Enrolment)
+        .where(Enrolment.assessor_id == bindparam("assessor_id"))
+        .options(
+            load_only(Enrolment.state, Enrolment.unit_release_id, Enrolment.attempt),
+            with_last_event(),
+            joinedload(Enrolment.learner).load_only(User.name).lazyload(User.role_rows),
+            joinedload(Enrolment.unit_release)
+            .load_only(UnitRelease.unit_id)
+            .joinedload(UnitRelease.unit)
+            .load_only(Unit.code),
+        )
+        .order_by(Enrolment.id)
+    )
+
+
 @bp.get("/dashboard")
 @login_required
 def dashboard() -> str:
@@ -107,20 +128,7 @@ def dashboard() -> str:
     assigned = None
     if current_user.has_role(Role.ASSESSOR):
         assigned = paginate(
-            select(Enrolment)
-            .where(Enrolment.assessor_id == current_user.id)
-            .options(
-                # What the list shows, in the same row: the learner's name, the unit's code.
-                load_only(Enrolment.state, Enrolment.unit_release_id, Enrolment.attempt),
-                with_last_event(),
-                joinedload(Enrolment.learner).load_only(User.name).lazyload(User.role_rows),
-                joinedload(Enrolment.unit_release)
-                .load_only(UnitRelease.unit_id)
-                .joinedload(UnitRelease.unit)
-                .load_only(Unit.code),
-            )
-            .order_by(Enrolment.id),
-            per_page=ASSIGNED_PER_PAGE,
+            _assigned(), per_page=ASSIGNED_PER_PAGE, params={"assessor_id": current_user.id}
         )
     if assigned is not None:
         theirs = progress(db.session, assigned.items)
