@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from functools import cache
 from zoneinfo import ZoneInfo
 
 from authlib.common.errors import AuthlibBaseError
@@ -21,6 +22,7 @@ from flask import (
 from flask_login import current_user, login_required, login_user, logout_user
 from joserfc.errors import JoseError
 from requests import RequestException
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 
@@ -45,14 +47,20 @@ from portfolio.text import day_and_time
 bp = Blueprint("auth", __name__)
 
 
+@cache
+def _user_with_roles() -> Select[tuple[User]]:
+    """The user ``user_id`` with their roles in the same row (every page asks them), built
+    once: this runs at every request."""
+    return select(User).where(User.id == bindparam("user_id")).options(joinedload(User.role_rows))
+
+
 @login_manager.user_loader
 def load_user(session_id: str) -> User | None:
     """The person a session cookie names, while that session is current (``id:version``)."""
     user_id, _, version = session_id.partition(":")
     if not user_id.isdigit() or not version.isdigit():
         return None  # a cookie from before sessions were versioned, or a forged one
-    # Every page asks the user's roles: loaded in the same query.
-    user = db.session.get(User, int(user_id), options=[joinedload(User.role_rows)])
+    user = db.session.scalars(_user_with_roles(), {"user_id": int(user_id)}).unique().first()
     if user is None or not user.active or user.session_version != int(version):
         return None
     return user

@@ -269,7 +269,7 @@ def test_portfolio_page_runs_a_fixed_number_of_queries(
     with count_queries() as large:
         page = client.get(f"/enrolments/{learner_enrolment.id}")
     assert "Evidence (200)" in page.text
-    assert large.count == small.count == 10, large.statements
+    assert large.count == small.count == 9, large.statements
     assert first.count == small.count + 4, first.statements
 
 
