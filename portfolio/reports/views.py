@@ -18,7 +18,7 @@ from portfolio.auth.permissions import Action, may, require
 from portfolio.auth.services import active_with_role
 from portfolio.clock import rto_zone, today
 from portfolio.enrolments.progress import coverage, progress, standings, with_last_event
-from portfolio.enrolments.services import list_enrolments
+from portfolio.enrolments.services import enrolments_query
 from portfolio.extensions import db
 from portfolio.files.filetypes import CSV
 from portfolio.files.serving import send_download
@@ -80,13 +80,24 @@ def _rto(filters: Filters, settings: dict, *, first_page: bool = False) -> dict:
     return {"rto": _linked(made, filters), "counted_at": counted_at}
 
 
+@cache
+def _learners_own() -> Select[tuple[Enrolment]]:
+    """A learner's (``learner_id``) enrolments as ``list_enrolments`` lists them, each with
+    its latest audit event (``with_last_event``); built once."""
+    return (
+        enrolments_query()
+        .where(Enrolment.learner_id == bindparam("learner_id"))
+        .options(with_last_event())
+    )
+
+
 def _learners_picture(settings: dict) -> tuple[list[Enrolment], dict, dict, list[Figure]]:
     """The learner's own enrolments, their progress (kept while nothing about them changes),
     coverage counted from it, and figures; judgements only of the enrolments whose
     judgements the policy lets them see. Nothing for someone who is not a learner."""
     if not current_user.has_role(Role.LEARNER):
         return [], {}, {}, []
-    mine = list_enrolments(db.session, learner=current_user, options=[with_last_event()])
+    mine = list(db.session.scalars(_learners_own(), {"learner_id": current_user.id}))
     found = progress(db.session, mine)
     covered = coverage(db.session, mine, found=found)
     judged = {e.id for e in mine if may(current_user, Action.SEE_JUDGEMENTS, e)}
