@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, joinedload
-from sqlalchemy.orm.interfaces import ORMOption
 
 from portfolio.audit.log import admin_role, record
 from portfolio.auth.services import person_matches
@@ -240,14 +239,3 @@ def enrolments_by_id(session: Session, ids: Iterable[int]) -> dict[int, Enrolmen
     if not ids:
         return {}
     return {e.id: e for e in session.scalars(enrolments_query().where(Enrolment.id.in_(ids)))}
-
-
-def list_enrolments(
-    session: Session, *, learner: User | None = None, options: Sequence[ORMOption] = ()
-) -> list[Enrolment]:
-    """A learner's enrolments, or everyone's (one query however many), loaded with any further
-    ``options``."""
-    query = enrolments_query().options(*options)
-    if learner is not None:
-        query = query.where(Enrolment.learner_id == learner.id)
-    return list(session.scalars(query))

@@ -82,8 +82,8 @@ def _rto(filters: Filters, settings: dict, *, first_page: bool = False) -> dict:
 
 @cache
 def _learners_own() -> Select[tuple[Enrolment]]:
-    """A learner's (``learner_id``) enrolments as ``list_enrolments`` lists them, each with
-    its latest audit event (``with_last_event``); built once."""
+    """A learner's (``learner_id``) enrolments, newest first, with learner, assessor and unit
+    and each one's latest audit event (``with_last_event``) in the same row; built once."""
     return (
         enrolments_query()
         .where(Enrolment.learner_id == bindparam("learner_id"))
