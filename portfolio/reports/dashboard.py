@@ -4,12 +4,11 @@ the pages draw it, the CSV download and ``flask reports`` print it."""
 
 from __future__ import annotations
 
-import copy
 import csv
 import io
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -72,25 +71,30 @@ def admin_figures_kept(
     today: date,
     due_days: int,
     zone: ZoneInfo,
+    first_page: bool = False,
+    finish: Callable[[list[Figure]], list[Figure]] = lambda made: made,
 ) -> tuple[list[Figure], datetime]:
     """``admin_figures``, counted at most once per ``seconds`` in this process for the same
-    database, filters and day, and when they were counted. The dashboard aggregates over the
-    whole RTO; an admin reading it needs figures a minute old at most, not a count per view."""
+    database, filters, day and page, and when they were counted. The dashboard aggregates over
+    the whole RTO; an admin reading it needs figures a minute old at most, not a count per
+    view. On the ``first_page`` each per-assessor figure keeps the assessors that stand out;
+    ``finish`` (the page's links) is applied once, before they are kept. What is returned is
+    shared by every request until it is counted again: it is only read."""
     if seconds <= 0:
-        return admin_figures(session, filters, today=today, due_days=due_days, zone=zone), utcnow()
-    key = (str(session.get_bind().url), filters, today, due_days)
+        made = admin_figures(session, filters, today=today, due_days=due_days, zone=zone)
+        return finish(standing_out(made) if first_page else made), utcnow()
+    key = (str(session.get_bind().url), filters, today, due_days, first_page)
     now = time.monotonic()
     with _kept_lock:
         found = _kept.get(key)
     if found is None or now - found[0] >= seconds:
         made = admin_figures(session, filters, today=today, due_days=due_days, zone=zone)
-        found = (now, utcnow(), made)
+        found = (now, utcnow(), finish(standing_out(made) if first_page else made))
         with _kept_lock:
             for stale in [k for k, v in _kept.items() if now - v[0] >= seconds]:
                 del _kept[stale]
             _kept[key] = found
-    # Each page adds its own links: a copy, so what is kept stays as counted.
-    return copy.deepcopy(found[2]), found[1]
+    return found[2], found[1]
 
 
 #: Rows of a per-assessor figure on a person's first page: the assessors that stand out. The

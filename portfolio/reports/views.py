@@ -31,7 +31,6 @@ from portfolio.reports.dashboard import (
     figure_csv,
     learner_figures,
     pick,
-    standing_out,
 )
 from portfolio.reports.figures import Figure, Filters
 from portfolio.saving import commit_before_sending
@@ -73,11 +72,11 @@ def _rto(filters: Filters, settings: dict, *, first_page: bool = False) -> dict:
         db.session,
         filters,
         seconds=int(current_app.config["DASHBOARD_CACHE_SECONDS"]),
+        first_page=first_page,
+        finish=lambda made: _linked(made, filters),
         **settings,
     )
-    if first_page:
-        made = standing_out(made)
-    return {"rto": _linked(made, filters), "counted_at": counted_at}
+    return {"rto": made, "counted_at": counted_at}
 
 
 @cache
