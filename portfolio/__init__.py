@@ -86,7 +86,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     with app.app_context():
         for engine in db.engines.values():
             configure_sqlite(engine)
-            end_reads_with_commit(app, engine)
+        end_reads_with_commit(app)
     migrate.init_app(app, db, directory=app.config["MIGRATIONS_DIR"])
     csrf.init_app(app)
     bootstrap.init_app(app)

@@ -1,8 +1,9 @@
 """Flask extensions, created unbound and bound to the app in ``create_app``."""
 
+import logging
 import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 from flask import Flask
@@ -80,11 +81,13 @@ def configure_sqlite(engine: Engine) -> None:
             cursor.close()
 
 
+logger = logging.getLogger(__name__)
+
 #: In a connection's ``info``: its transaction ran a statement that is not a SELECT.
 _WROTE = "portfolio.wrote"
 
 
-def end_reads_with_commit(app: Flask, engine: Engine) -> None:
+def end_reads_with_commit(app: Flask) -> None:
     """On PostgreSQL, end a transaction that only read with COMMIT rather than ROLLBACK.
 
     psycopg prepares a statement it has run five times on a connection, so the server plans
@@ -94,8 +97,9 @@ def end_reads_with_commit(app: Flask, engine: Engine) -> None:
     database the same. A transaction counts as having written once it runs any statement
     that does not begin with SELECT, or when the session holds unsaved changes; it then ends
     with ROLLBACK as before, as does every context that ends with an error. Other databases
-    are left alone.
+    are left alone. Register after ``db.init_app``: it runs before the session is removed.
     """
+    engine = db.engine
     if engine.dialect.name != "postgresql":
         return
 
@@ -110,17 +114,20 @@ def end_reads_with_commit(app: Flask, engine: Engine) -> None:
 
     @app.teardown_appcontext
     def _end(error: BaseException | None) -> None:
+        # Whatever happens here, the session is removed after it (by Flask-SQLAlchemy), which
+        # rolls back what is still open: nothing here may keep that from running.
         session = db.session()
         if error is not None or not session.in_transaction():
             return
         if session.new or session.dirty or session.deleted:
             return
-        if session.connection().info.get(_WROTE, True):
-            return
         try:
-            session.commit()
+            if not session.connection().info.get(_WROTE, True):
+                session.commit()
         except SQLAlchemyError:
-            session.rollback()
+            logger.warning("A read-only transaction could not be committed", exc_info=True)
+            with suppress(SQLAlchemyError):
+                session.rollback()
 
 
 class ForeignKeyViolation(RuntimeError):

@@ -98,9 +98,10 @@ def waiting_for_review() -> ColumnElement[bool]:
     The states are written into the statement: sent as parameters, they keep PostgreSQL from
     settling on one plan for the prepared statement (priced for any states at all), so it
     would plan the queue's statements again at every request."""
-    waiting = states_of(Action.START_REVIEW, Action.JUDGE)
+    # In the same order in every process, so each writes the same statement.
+    waiting = sorted(states_of(Action.START_REVIEW, Action.JUDGE))
     return Enrolment.state.in_(
-        bindparam("waiting", list(waiting), expanding=True, literal_execute=True, unique=True)
+        bindparam("waiting", waiting, expanding=True, literal_execute=True, unique=True)
     )
 
 

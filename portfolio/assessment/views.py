@@ -109,7 +109,10 @@ def queue() -> str:
     chosen = QueueFilter(
         unit_code=request.args.get("unit") or None, learner=request.args.get("learner") or None
     )
-    page = paginate(review_queue_query(current_user, chosen), per_page=PER_PAGE)
+    # One assessor's queue stays short: its total is counted with the page.
+    page = paginate(
+        review_queue_query(current_user, chosen), per_page=PER_PAGE, counted_with_page=True
+    )
     return render_template(
         "review/queue.html",
         page=page,

@@ -246,7 +246,10 @@ class _Kept:
 
 
 def _kept() -> _Kept:
-    return current_app.extensions.setdefault("portfolio.progress", _Kept(KEPT_PROGRESS))
+    kept = current_app.extensions.get("portfolio.progress")
+    if kept is None:
+        kept = current_app.extensions.setdefault("portfolio.progress", _Kept(KEPT_PROGRESS))
+    return kept
 
 
 def progress(session: Session, enrolments: Iterable[Enrolment]) -> dict[int, Progress]:

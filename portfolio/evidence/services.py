@@ -138,6 +138,8 @@ def portfolio_view(session: Session, enrolment: Enrolment) -> PortfolioView:
     by_target: defaultdict[int, list[tuple[EvidenceItem, str]]] = defaultdict(list)
     mapped = dict.fromkeys(items, 0)
     for item_id, target_id, note in session.execute(_portfolio_mappings(), given):
+        if item_id not in items:  # added since the items were read (another tab)
+            continue
         by_target[target_id].append((items[item_id], note))
         mapped[item_id] += 1
     signoffs = session.scalars(_signoffs_of(), given).all()

@@ -4,11 +4,13 @@ the pages draw it, the CSV download and ``flask reports`` print it."""
 
 from __future__ import annotations
 
+import copy
 import csv
 import io
 import threading
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -59,7 +61,18 @@ def admin_figures(
     return made
 
 
-_kept: dict[tuple[Any, ...], tuple[float, datetime, list[Figure]]] = {}
+@dataclass
+class _Counted:
+    """The admin's figures as counted at ``at`` (``counted_at`` in UTC), and as each kind of
+    page shows them once made (by ``first_page``): made from a copy, and then only read."""
+
+    at: float
+    counted_at: datetime
+    made: list[Figure]
+    shown: dict[bool, list[Figure]] = field(default_factory=dict)
+
+
+_kept: dict[tuple[Any, ...], _Counted] = {}
 _kept_lock = threading.Lock()
 
 
@@ -75,26 +88,35 @@ def admin_figures_kept(
     finish: Callable[[list[Figure]], list[Figure]] = lambda made: made,
 ) -> tuple[list[Figure], datetime]:
     """``admin_figures``, counted at most once per ``seconds`` in this process for the same
-    database, filters, day and page, and when they were counted. The dashboard aggregates over
-    the whole RTO; an admin reading it needs figures a minute old at most, not a count per
-    view. On the ``first_page`` each per-assessor figure keeps the assessors that stand out;
-    ``finish`` (the page's links) is applied once, before they are kept. What is returned is
-    shared by every request until it is counted again: it is only read."""
+    database, filters and day, and when they were counted. The dashboard aggregates over the
+    whole RTO; an admin reading it needs figures a minute old at most, not a count per view.
+    On the ``first_page`` each per-assessor figure keeps the assessors that stand out, and
+    ``finish`` (the page's links) is applied; both once per counting and kind of page. What
+    is returned is shared by every request until the figures are counted again: it is only
+    read."""
+
+    def shown(made: list[Figure]) -> list[Figure]:
+        made = copy.deepcopy(made)
+        return finish(standing_out(made) if first_page else made)
+
     if seconds <= 0:
         made = admin_figures(session, filters, today=today, due_days=due_days, zone=zone)
-        return finish(standing_out(made) if first_page else made), utcnow()
-    key = (str(session.get_bind().url), filters, today, due_days, first_page)
+        return shown(made), utcnow()
+    key = (str(session.get_bind().url), filters, today, due_days)
     now = time.monotonic()
     with _kept_lock:
         found = _kept.get(key)
-    if found is None or now - found[0] >= seconds:
+    if found is None or now - found.at >= seconds:
         made = admin_figures(session, filters, today=today, due_days=due_days, zone=zone)
-        found = (now, utcnow(), finish(standing_out(made) if first_page else made))
+        found = _Counted(now, utcnow(), made)
         with _kept_lock:
-            for stale in [k for k, v in _kept.items() if now - v[0] >= seconds]:
+            for stale in [k for k, v in _kept.items() if now - v.at >= seconds]:
                 del _kept[stale]
             _kept[key] = found
-    return found[2], found[1]
+    page = found.shown.get(first_page)
+    if page is None:
+        page = found.shown.setdefault(first_page, shown(found.made))
+    return page, found.counted_at
 
 
 #: Rows of a per-assessor figure on a person's first page: the assessors that stand out. The

@@ -79,7 +79,8 @@ class Filters:
 class Figure:
     """A table of numbers and how it is drawn: ``chart`` is "stacked" (rows are bars, columns
     after the first are stacked), "bars" (one bar per row, for each numeric column), "lines", or
-    "none" (a list, shown as its table only)."""
+    "none" (a list, shown as its table only). The admin's kept figures are shared by every
+    request (``dashboard.admin_figures_kept``): a page only reads them."""
 
     name: str
     title: str

@@ -111,7 +111,8 @@ ASSIGNED_PER_PAGE = 10
 @cache
 def _assigned() -> Select[tuple[Enrolment]]:
     """The enrolments assigned to an assessor (``assessor_id``), in order, with what the list
-    shows in the same row (the learner's name, the unit's code); built once."""
+    shows (the learner's name, the unit's code) and each one's latest audit event (for its
+    kept progress) in the same row; built once."""
     return (
         select(Enrolment)
         .where(Enrolment.assessor_id == bindparam("assessor_id"))
@@ -138,7 +139,10 @@ def dashboard() -> str:
     assigned = None
     if current_user.has_role(Role.ASSESSOR):
         assigned = paginate(
-            _assigned(), per_page=ASSIGNED_PER_PAGE, params={"assessor_id": current_user.id}
+            _assigned(),
+            per_page=ASSIGNED_PER_PAGE,
+            params={"assessor_id": current_user.id},
+            counted_with_page=True,
         )
     if assigned is not None:
         theirs = progress(db.session, assigned.items)

@@ -300,6 +300,9 @@ def test_the_rtos_figures_are_kept_for_a_minute_and_the_csv_counts_afresh(
     with count_queries() as counter:
         again = html.unescape(client.get("/dashboard").text)
     assert table(again, "states")[0][-1] == "1"  # as counted a moment ago
+    # The reports page with no filter shows the same counting, not one of its own.
+    whole = html.unescape(client.get("/admin/reports").text)
+    assert table(whole, "states")[0][-1] == "1"
     with count_queries() as fresh:
         app.config["DASHBOARD_CACHE_SECONDS"] = 0
         now = html.unescape(client.get("/dashboard").text)
