@@ -92,11 +92,27 @@ def test_a_learner_sees_each_unit_over_time_and_judgements_once_they_may(
     assert lines[-1].endswith(f",{total},{total},{total}")
 
 
+def returned(enrolment, *, asking: int) -> review.ReviewView:
+    """The assessor starts the review and returns the portfolio, asking for more on the
+    criterion at ``asking`` in the review's list; the review as it was returned."""
+    decisions.start_review(db.session, actor=enrolment.assessor, enrolment=enrolment)
+    view = review.review_view(db.session, enrolment)
+    gaps.return_to_learner(
+        db.session,
+        actor=enrolment.assessor,
+        view=view,
+        feedback={view.targets[asking].id: "Show the rest."},
+        overall="Add the rest.",
+    )
+    db.session.commit()
+    return view
+
+
 def test_a_criterion_counts_from_the_first_version_mapped_to_it(make_user, make_enrolment, login):
     """A resubmission copies the mappings into a new version: the criterion was covered when
     the learner first mapped it, not when they changed the item."""
     enrolment = handed_in(make_user, make_enrolment)
-    learner, assessor = enrolment.learner, enrolment.assessor
+    learner = enrolment.learner
     item = db.session.scalars(
         select(EvidenceItem).where(EvidenceItem.enrolment_id == enrolment.id)
     ).one()
@@ -107,16 +123,7 @@ def test_a_criterion_counts_from_the_first_version_mapped_to_it(make_user, make_
         .where(EvidenceMapping.version_id == first)
         .values(created_at=weeks_ago)
     )
-    decisions.start_review(db.session, actor=assessor, enrolment=enrolment)
-    view = review.review_view(db.session, enrolment)
-    gaps.return_to_learner(
-        db.session,
-        actor=assessor,
-        view=view,
-        feedback={view.targets[-1].id: "Show the rest."},
-        overall="Add the rest.",
-    )
-    db.session.commit()
+    returned(enrolment, asking=-1)
     update_item(
         db.session,
         actor=learner,
@@ -160,16 +167,7 @@ def test_a_learners_progress_is_kept_until_something_about_the_enrolment_changes
 
     assert seen()[:2] == ("3", "Submitted")
     assert seen() == ("3", "Submitted", ["users", "enrolments"])
-    decisions.start_review(db.session, actor=assessor, enrolment=enrolment)
-    view = review.review_view(db.session, enrolment)
-    gaps.return_to_learner(
-        db.session,
-        actor=assessor,
-        view=view,
-        feedback={view.targets[3].id: "Show this too."},
-        overall="Add the rest.",
-    )
-    db.session.commit()
+    view = returned(enrolment, asking=3)
     assert seen()[:2] == ("3", "Returned: more evidence needed")
     item = db.session.scalars(
         select(EvidenceItem).where(EvidenceItem.enrolment_id == enrolment.id)
