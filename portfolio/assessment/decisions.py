@@ -444,7 +444,7 @@ def judge_section_satisfactory(
     element, or an evidence list) that has evidence; each target still gets its own judgement
     and audit event. Targets without evidence are left for the assessor, and so is anything
     that leans on an item with an unresolved flag: the result says which."""
-    targets = [t for t in section.targets if not t.is_group]
+    targets = [t for t in section.targets if t.judged_alone]
     flagged_items = [
         rules.flagged(s.item.number, view.flags(s.version))
         for s in view.items

@@ -222,7 +222,7 @@ class ReviewView:
     def is_gap(self, target: AnyTarget) -> bool:
         """No accepted evidence and not signed off."""
         return (
-            not target.is_group
+            target.judged_alone
             and target.id not in self._accepted
             and target.id not in self.signoffs
         )

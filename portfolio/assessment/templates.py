@@ -85,7 +85,7 @@ def templates_of(session: Session, release_id: int) -> list[TemplateSummary]:
 
 def criteria(release: UnitRelease) -> list[Target]:
     """What a template's items can be about: every target of the release that is judged."""
-    return [target for target in release.targets if not target.is_group]
+    return [target for target in release.targets if target.judged_alone]
 
 
 def starting_lines(kind: TemplateKind, targets: Iterable[Target]) -> dict[int, list[str]]:

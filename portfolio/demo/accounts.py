@@ -176,7 +176,7 @@ def assessed_portfolio(
     targets = list(
         session.scalars(
             select(Target)
-            .where(Target.unit_release_id == enrolment.unit_release_id, Target.is_group.is_(False))
+            .where(Target.unit_release_id == enrolment.unit_release_id, Target.judged_alone)
             .order_by(Target.position)
         )
     )

@@ -124,7 +124,7 @@ class PortfolioView:
 
     def is_gap(self, target: Target) -> bool:
         return (
-            not target.is_group
+            target.judged_alone
             and not self.by_target.get(target.id)
             and target.id not in self.signed_off
         )

@@ -152,7 +152,7 @@ def matrix_data(
     targets: defaultdict[int, list[Target]] = defaultdict(list)
     for target in session.scalars(
         select(Target)
-        .where(Target.unit_release_id.in_(release_ids), Target.is_group.is_(False))
+        .where(Target.unit_release_id.in_(release_ids), Target.judged_alone)
         .order_by(Target.unit_release_id, Target.position)
     ):
         targets[target.unit_release_id].append(target)

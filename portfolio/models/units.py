@@ -6,7 +6,18 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Enum, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ColumnElement,
+    Enum,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.sql import false
 
@@ -162,6 +173,17 @@ class Target(db.Model):
     unit_release: Mapped[UnitRelease] = relationship(back_populates="targets")
     element: Mapped[Element | None] = relationship(back_populates="targets")
     parent: Mapped[Target | None] = relationship(remote_side=[id])
+
+    @hybrid_property
+    def judged_alone(self) -> bool:
+        """Judged, covered and counted on its own: every target but a group heading (whose
+        sub-items are). In a query, ``Target.judged_alone`` is the same rule in SQL."""
+        return not self.is_group
+
+    @judged_alone.inplace.expression
+    @classmethod
+    def _judged_alone_in_sql(cls) -> ColumnElement[bool]:
+        return cls.is_group.is_(False)
 
     def __repr__(self) -> str:
         return f"<Target {self.anchor}>"

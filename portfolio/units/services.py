@@ -120,6 +120,11 @@ class TargetRef:
     position: int
     is_group: bool
 
+    @property
+    def judged_alone(self) -> bool:
+        """As ``Target.judged_alone``: every target but a group heading."""
+        return not self.is_group
+
 
 @dataclass(frozen=True)
 class ReleaseRef:
@@ -222,7 +227,7 @@ class UnitView:
 
     def __post_init__(self) -> None:
         self.by_id = {t.id: t for t in self.release.targets}
-        self.judged = [t for t in self.release.targets if not t.is_group]
+        self.judged = [t for t in self.release.targets if t.judged_alone]
 
     @property
     def target_count(self) -> int:

@@ -98,7 +98,7 @@ def report_data(session: Session, validation_id: int) -> ReportData:
     by_release: dict[int, list[Target]] = {r: [] for r in releases}
     for target in session.scalars(
         select(Target)
-        .where(Target.unit_release_id.in_(releases), Target.is_group.is_(False))
+        .where(Target.unit_release_id.in_(releases), Target.judged_alone)
         .order_by(Target.position)
     ):
         by_release[target.unit_release_id].append(target)

@@ -611,7 +611,7 @@ def criteria_counts(session: Session, validation: Validation) -> dict[int, int]:
         select(ValidationSample.enrolment_id, Target.id)
         .join(Enrolment, Enrolment.id == ValidationSample.enrolment_id)
         .join(Target, Target.unit_release_id == Enrolment.unit_release_id)
-        .where(ValidationSample.validation_id == validation.id, Target.is_group.is_(False))
+        .where(ValidationSample.validation_id == validation.id, Target.judged_alone)
     )
     counts: dict[int, int] = defaultdict(int)
     for enrolment_id, _ in rows:

@@ -123,7 +123,7 @@ def request_report(
     offered = dict(
         session.execute(
             select(Target.id, Target.ref)
-            .where(Target.unit_release_id == enrolment.unit_release_id, Target.is_group.is_(False))
+            .where(Target.unit_release_id == enrolment.unit_release_id, Target.judged_alone)
             .order_by(Target.position)
         ).all()
     )

@@ -73,7 +73,7 @@ def load_units(session: Session, codes: Sequence[str] | None) -> list[UnitInfo]:
         targets = tuple(
             TargetInfo(t.id, t.ref, t.position, t.text)
             for t in sorted(release.targets, key=lambda t: t.position)
-            if not t.is_group
+            if t.judged_alone
         )
         units.append(UnitInfo(release.unit.code, release.id, release.release, targets))
     return units
