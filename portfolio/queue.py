@@ -125,6 +125,18 @@ def _worker_class() -> type[SimpleWorker]:
 
         beat = 10
 
+        def subscribe(self) -> None:
+            """RQ's listener on the worker's command channel waits up to a minute for a
+            message. A stopping worker unsubscribes, then waits for the listener (redis-py
+            8.2 without a time limit); a listener that has already read the reply waits out
+            its minute first, so a warm stop (SIGTERM) could take a minute. It waits a
+            second here."""
+            self.pubsub = self.connection.pubsub()
+            self.pubsub.subscribe(**{self.pubsub_channel_name: self.handle_payload})
+            self.pubsub_thread = self.pubsub.run_in_thread(
+                sleep_time=1, daemon=True, exception_handler=self._pubsub_exception_handler
+            )
+
         def get_heartbeat_ttl(self, job: Any, working_time: float = 0.0) -> int:
             return 3 * self.beat
 
@@ -152,9 +164,8 @@ def _worker_class() -> type[SimpleWorker]:
     return BeatingWorker
 
 
-def work(app: Flask, *, burst: bool = False, max_jobs: int | None = None) -> None:
-    """Work the queue in this process until stopped (``burst``: until it is empty;
-    ``max_jobs``: after that many)."""
+def worker(app: Flask) -> SimpleWorker:
+    """A worker for the app's queue, beating every JOB_HEARTBEAT_SECONDS."""
     url = app.config.get("QUEUE_URL")
     if not url:
         raise RuntimeError(
@@ -167,7 +178,7 @@ def work(app: Flask, *, burst: bool = False, max_jobs: int | None = None) -> Non
     beat = int(app.config["JOB_HEARTBEAT_SECONDS"])
     worker_class = _worker_class()
     worker_class.beat = beat
-    worker = worker_class(
+    return worker_class(
         [Queue(QUEUE_NAME, connection=connection)],
         connection=connection,
         # An idle worker wakes at least every few beats to look for jobs whose worker
@@ -175,8 +186,14 @@ def work(app: Flask, *, burst: bool = False, max_jobs: int | None = None) -> Non
         worker_ttl=3 * beat + 15,
         maintenance_interval=3 * beat,
     )
+
+
+def work(app: Flask, *, burst: bool = False, max_jobs: int | None = None) -> None:
+    """Work the queue in this process until stopped (``burst``: until it is empty;
+    ``max_jobs``: after that many)."""
+    running = worker(app)
     with app.app_context():
-        worker.work(burst=burst, with_scheduler=not burst, max_jobs=max_jobs)
+        running.work(burst=burst, with_scheduler=not burst, max_jobs=max_jobs)
 
 
 jobs_cli = AppGroup("jobs", help="Background jobs on the queue engine.")

@@ -149,6 +149,23 @@ def wait_for(check, what: str, timeout: float = 60) -> None:
         time.sleep(0.2)
 
 
+def test_a_stopping_worker_lets_go_of_its_command_channel_at_once(app, queued) -> None:
+    """A worker told to stop (SIGTERM, ``systemctl stop``) unsubscribes from its command
+    channel and waits for the thread listening on it. When that thread has already read the
+    reply, it waits for a message for as long as its pause before it sees it must stop: a
+    pause of a minute kept the worker from stopping for that minute."""
+    listening = queue.worker(app)
+    listening.subscribe()
+    wait_for(lambda: listening.pubsub.subscribed, "the worker to listen on its channel")
+    listening.pubsub.unsubscribe()  # the first step of stopping: the listener reads the reply
+    wait_for(lambda: not listening.pubsub.subscribed, "the listener to read the reply")
+
+    asked = time.monotonic()
+    listening.unsubscribe()
+    assert time.monotonic() - asked < 10, "the worker stopped a minute after it was told to"
+    assert not listening.pubsub_thread.is_alive()
+
+
 def test_a_worker_killed_mid_bundle_leaves_the_job_to_another_worker(
     app, client, admin, decided, queued, monkeypatch, tmp_path
 ) -> None:
@@ -187,7 +204,12 @@ def test_a_worker_killed_mid_bundle_leaves_the_job_to_another_worker(
         for process in (first, second):
             if process is not None and process.poll() is None:
                 os.killpg(process.pid, signal.SIGTERM)
-                process.wait(timeout=30)
+                try:
+                    process.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    os.killpg(process.pid, signal.SIGKILL)  # not left behind the test
+                    process.wait()
+                    raise
     built = fresh(job)
     assert built.attempts == 2 and built.message == ""
     download = client.post(f"/admin/exports/bundles/{job}/download")
