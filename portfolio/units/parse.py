@@ -914,18 +914,35 @@ def _levels_by_indent(lines: list[Line]) -> list[int]:
 
 
 def _levels_by_colons(lines: list[Line], result: ParsedUnit) -> list[int]:
-    """Nesting from colons. Where a nested list ends, the text shows only by its wording:
-    items of one list are worded alike ("clarifying ...", "reporting ..."), so a line worded
-    like an outer list's items returns to it. With no such sign, a colon line after a list's
-    items is taken as the next item beside the list's leader, and reported."""
+    """Nesting from colons. A lead-in that is no list item ("In the course of the above, the
+    candidate must:") followed by bulleted lines shows its list: the bullets are its items, and
+    the first line without a bullet is the next line after the list. Where a list is led by an
+    item of another list, the text shows only where it starts; where it ends, only by its
+    wording: items of one list are worded alike ("clarifying ...", "reporting ..."), so a line
+    worded like an outer list's items returns to it. With no such sign, a colon line after a
+    list's items is taken as the next item beside the list's leader, and reported."""
     levels: list[int] = []
     leaders: list[Line] = []  # the colon lines whose lists are open, outermost first
     members: list[list[Line]] = [[]]  # the lines at each depth of the open lists
+
+    def shown() -> int:
+        """The depth of the items of the innermost list the bullets show (0 for none)."""
+        for depth in range(len(leaders), 0, -1):
+            leader = leaders[depth - 1]
+            if not leader.marked and members[depth] and members[depth][0].marked:
+                return depth
+        return 0
+
     for index, line in enumerate(lines):
         depth = len(leaders)
         target = None
-        if leaders and lines[index - 1] is not leaders[-1]:
+        floor = shown()
+        if floor and not line.marked:
+            target = floor - 1  # the bullets have ended: the line is beside their lead-in
+        elif leaders and lines[index - 1] is not leaders[-1] and depth > floor:
             target, like = _depth_by_wording(line, members)
+            if target is not None and line.marked and target < floor:
+                target = floor  # the bullets go on: still an item of the list they show
             if target is not None and like is not None and target < depth:
                 result.warn(
                     line.number,
@@ -943,13 +960,18 @@ def _levels_by_colons(lines: list[Line], result: ParsedUnit) -> list[int]:
                     "indent them if the nesting is otherwise",
                     BY_WORDING,
                 )
-            if target is not None and target < depth:
-                del leaders[target:]
-                del members[target + 1 :]
-                depth = target
+        if target is not None and target < depth:
+            del leaders[target:]
+            del members[target + 1 :]
+            depth = target
         levels.append(depth)
         members[depth].append(line)
-        if depth and target is None and line.text.endswith(".") and len(members[depth]) > 1:
+        if (
+            depth > shown()
+            and target is None
+            and line.text.endswith(".")
+            and len(members[depth]) > 1
+        ):
             # The full stop ends the list, but the text does not say which: the list under
             # the colon line, or the list that line is an item of.
             result.warn(
@@ -963,8 +985,11 @@ def _levels_by_colons(lines: list[Line], result: ParsedUnit) -> list[int]:
             leaders.append(line)
             members.append([])
         elif line.text.endswith(".") and index + 1 < len(lines):
-            leaders.clear()
-            del members[1:]
+            # A full stop closes the lists the text does not show, down to the one the
+            # bullets show (which goes on while they do).
+            keep = shown()
+            del leaders[keep:]
+            del members[keep + 1 :]
     for index, line in enumerate(lines):
         if line.text.endswith(":") and (
             index + 1 == len(lines) or levels[index + 1] <= levels[index]

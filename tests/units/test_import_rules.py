@@ -85,10 +85,66 @@ def test_a_second_lead_in_is_a_parent_item_with_the_items_under_it() -> None:
         },
     ]
     assert "notes" not in evidence
-    # Whether the last line ends the list under the lead-in or the one outside it, the text
-    # does not show: that one decision is reported.
-    (warning,) = parsed.warnings
-    assert warning.line == 11 and warning.message.startswith("taken as the last item of the list")
+    # The lead-in has no bullet and the lines after it have: the bullets show its list, to
+    # where they end, so nothing is decided by wording and nothing is reported.
+    assert parsed.warnings == []
+
+
+BULLETS_UNDER_LEAD_INS = """\
+# Performance Evidence
+
+The candidate must demonstrate the ability to complete the tasks outlined in the elements, \
+performance criteria and foundation skills of this unit, and to:
+
+- configure two cloud services.
+
+In the course of the above, the candidate must:
+
+- record each step.
+- test the configuration
+- design the storage, including:
+- object storage
+- block storage.
+
+# Assessment Conditions
+
+Skills must be demonstrated in a workplace or simulated environment. This includes:
+
+- A site where services are configured.
+- Cloud platform documentation
+
+Assessors of this unit must satisfy the requirements for assessors.
+"""
+
+
+def test_bullets_after_a_lead_in_are_its_items_and_a_paragraph_after_them_is_not() -> None:
+    parsed = parse_unit_text(BULLETS_UNDER_LEAD_INS)
+    assert parsed.data["performance_evidence"]["items"] == [
+        "configure two cloud services.",
+        {
+            "text": "In the course of the above, the candidate must:",
+            "items": [
+                "record each step.",  # a full stop inside the bullets does not end them
+                "test the configuration",
+                {
+                    "text": "design the storage, including:",
+                    "items": ["object storage", "block storage."],
+                },
+            ],
+        },
+    ]
+    assert parsed.data["assessment_conditions"] == [
+        {
+            "text": "Skills must be demonstrated in a workplace or simulated environment. "
+            "This includes:",
+            "items": ["A site where services are configured.", "Cloud platform documentation"],
+        },
+        "Assessors of this unit must satisfy the requirements for assessors.",
+    ]
+    # Only the list a bullet leads is not shown by the text (its items are bullets like
+    # the ones around it): that it ends at the full stop is a decision, reported there.
+    assert [(w.line, w.cause) for w in parsed.warnings] == [(13, BY_WORDING)]
+    assert parsed.warnings[0].message.startswith("taken as the last item of the list under")
 
 
 def test_a_lead_in_with_no_items_after_it_is_reported() -> None:

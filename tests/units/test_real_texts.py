@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -66,12 +68,15 @@ def test_text_gives_the_counts_taken_by_hand(code: str) -> None:
     warned = {warning.line for warning in parsed.warnings}
     for line in expected.get("guessed_lines", []):
         assert line in warned, f"line {line} was decided without a warning"
+    if "warnings" in expected:
+        assert len(parsed.warnings) == expected["warnings"], [str(w) for w in parsed.warnings]
     ranges = (data.get("range_statement") or {}).get("entries", [])
     got = {
         "performance_evidence_items": len(performance),
         "knowledge_evidence_items": len(knowledge),
         "knowledge_evidence_all": count(knowledge),
         "performance_evidence_all": count(performance),
+        "assessment_conditions_items": len(data.get("assessment_conditions", [])),
         "assessment_conditions_all": count(data.get("assessment_conditions", [])),
         "foundation_skills_rows": len((data.get("foundation_skills") or {}).get("skills", [])),
         "range_entries": len(ranges),
@@ -96,3 +101,39 @@ def test_text_becomes_a_valid_unit_once_code_title_and_release_are_known(code: s
         return
     assert draft.ok, draft.problems
     assert draft.unit.document.code == code
+
+
+#: What a source has around its words that a unit's text does not: Markdown marks, table
+#: pipes, cell breaks. Bullets and numbers come before a text, so they need no removing.
+MARKS = re.compile(r"\*\*|__|<br\s*/?>|\|", re.IGNORECASE)
+
+
+def words(text: str) -> str:
+    return " ".join(MARKS.sub(" ", text).split())
+
+
+def texts(value: Any, key: str = "") -> Iterator[tuple[str, str]]:
+    """Every text in a unit file's data, with where it is; the fields the importer fills in
+    itself (code, release, framework) are not text of the source."""
+    if isinstance(value, dict):
+        for name, inner in value.items():
+            if name not in ("code", "release", "framework"):
+                yield from texts(inner, f"{key}.{name}")
+    elif isinstance(value, list):
+        for index, inner in enumerate(value):
+            yield from texts(inner, f"{key}[{index}]")
+    elif isinstance(value, str):
+        yield key, value
+
+
+@pytest.mark.parametrize("code", sorted(EXPECTED))
+def test_every_text_of_the_unit_is_in_its_source_word_for_word(code: str) -> None:
+    """Nothing is reworded, completed or made up: each title, criterion, item, lead-in and
+    description is a line or cell of the source (or lines a page wrapped, joined), its words
+    in the same order."""
+    source = words(source_text(code))
+    data = parse_unit_text(source_text(code)).data
+    found = list(texts(data))
+    assert found
+    for where, text in found:
+        assert words(text) in source, f"{where}: {text!r} is not in {code}'s text"
