@@ -180,6 +180,12 @@ NOS_METADATA = re.compile(
 CODE_AND_TITLE = re.compile(r"^(?:unit code\s*:?\s*)?([A-Z][A-Z0-9]{2,31})\s*(?:[-–—:]\s*)?(.*)$")
 CODE_LIKE = re.compile(r"^[A-Z]{3,}[A-Z0-9]*\d[A-Z0-9]*$")
 TITLE_LABEL = re.compile(r"^unit title\s*:?\s*(\S.*)$", re.IGNORECASE)
+# A sentence that names the section it leads: "The elements and performance criteria include:".
+SECTION_LEAD_IN = re.compile(
+    r"^(?:the\s+)?(.+?)\s+(?:of this unit\s+)?(?:include|includes|are|is)\s*:$", re.IGNORECASE
+)
+# training.gov.au's heading gives the release after the title: "Provide First Aid (Release 1)".
+TITLE_RELEASE = re.compile(r"^(.*?\S)\s*\(release\s+(\d{1,3})\)$", re.IGNORECASE)
 SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
 NOTE = re.compile(r"^note\b", re.IGNORECASE)
 # A converter's Markdown: headings, tables, line breaks inside cells, bold.
@@ -264,6 +270,9 @@ class ParsedUnit:
     #: Lines that are not the unit's: page text, sections a unit file has no field for, text
     #: printed twice.
     dropped: set[int] = field(default_factory=set)
+    #: Lines among the criteria that read as part of one (they start in lower case) but that
+    #: the text does not tie to any: saved without them, the criteria would be incomplete.
+    lost: list[int] = field(default_factory=list)
 
     @property
     def missing(self) -> list[str]:
@@ -283,6 +292,25 @@ class ParsedUnit:
             return (
                 f"{unplaced} of the text's {len(kept)} lines could not be placed: it does not "
                 "read as a unit in any layout this importer knows."
+            )
+        if self.lost:
+            shown = ", ".join(str(n) for n in self.lost[:8]) + (
+                ", ..." if len(self.lost) > 8 else ""
+            )
+            some = (
+                f"{len(self.lost)} lines among the criteria (lines {shown}) read"
+                if len(self.lost) > 1
+                else f"1 line among the criteria (line {shown}) reads"
+            )
+            return (
+                f"{some} as part of a criterion, but the text does not show which one: saved, "
+                "the criteria would be incomplete. Number or bullet each criterion, then read "
+                "the text again."
+            )
+            return (
+                f"{len(self.lost)} lines among the criteria (lines {shown}) read as part of a "
+                "criterion, but the text does not show which one: saved, the criteria would be "
+                "incomplete. Number or bullet each criterion, then read the text again."
             )
         if self.data.get("framework") == "nos" and not self.data.get("criteria"):
             return (
@@ -453,8 +481,15 @@ def _reads_as_nos(lines: list[Line]) -> bool:
 
 
 def _heading_key(line: Line) -> str:
-    """What a line would be looked up by as a heading: "" for a line that cannot be one."""
-    return line.key if line.text[0].isupper() and not line.marked else ""
+    """What a line would be looked up by as a heading: "" for a line that cannot be one. A
+    training provider's page may name a section in a sentence that leads it ("The elements
+    and performance criteria include:"): that is its heading."""
+    if not line.text[0].isupper() or line.marked:
+        return ""
+    named = SECTION_LEAD_IN.match(line.text)
+    if named and named.group(1).lower() in SECTION_HEADINGS:
+        return named.group(1).lower()
+    return line.key
 
 
 def _split_sections(
@@ -531,7 +566,7 @@ def _read_header(lines: list[Line], result: ParsedUnit) -> None:
             data["release"] = int(release.group(1))
             result.role(line, "release")
         elif title_label and "title" not in data:
-            data["title"] = title_label.group(1)
+            _set_title(title_label.group(1), data)
             result.role(line, "title")
         elif (
             code
@@ -555,7 +590,7 @@ def _read_header(lines: list[Line], result: ParsedUnit) -> None:
                     NOT_PLACED,
                 )
             elif title and "title" not in data:
-                data["title"] = title
+                _set_title(title, data)
                 result.role(line, "code and title")
             else:
                 result.role(line, "code")
@@ -564,25 +599,35 @@ def _read_header(lines: list[Line], result: ParsedUnit) -> None:
         elif _repeats_code_and_title(line, data):
             result.drop(line, "code and title again: not imported again")
         elif pending_title and _is_title(line.text):
-            data["title"] = line.text
+            _set_title(line.text, data)
             result.role(line, "title")
         elif not _read_band(line, result):
             unplaced.append(line)
         pending_title = False
-    # A NOS page opens with its title, then its URN.
+    # A NOS page opens with its title, then its URN; a unit's page may open with its title
+    # and release as training.gov.au heads it ("Provide First Aid (Release 1)").
     if (
         unplaced
         and "title" not in data
         and unplaced[0] is lines[0]
-        and "code" in data
+        and ("code" in data or TITLE_RELEASE.match(unplaced[0].text))
         and _is_title(unplaced[0].text)
     ):
         title = unplaced.pop(0)
-        data["title"] = title.text
-        result.role(title, "title")
+        _set_title(title.text, data)
+        result.role(title, "title" if "code" in data else "title and release")
     for line in unplaced:
         result.role(line, "not placed")
         result.warn(line.number, f"not placed: '{_short(line.text)}' comes before any heading")
+
+
+def _set_title(text: str, data: dict[str, Any]) -> None:
+    """The title, and the release where the title line ends with it ("... (Release 2)")."""
+    with_release = TITLE_RELEASE.match(text)
+    if with_release:
+        text = with_release.group(1)
+        data.setdefault("release", int(with_release.group(2)))
+    data["title"] = text
 
 
 def _is_title(text: str) -> bool:
@@ -670,6 +715,7 @@ def _read_elements(lines: list[Line], result: ParsedUnit) -> None:
             )
     if expect is not None:
         result.warn(lines[-1].number, f"number {expect[1]} has no text after it", INCOMPLETE)
+    _find_lost(lines, placed, result)
     _drop_repeated_list(elements, lines_of, result)
     _renumber_summary_list(elements, lines_of, result)
     if elements:
@@ -779,6 +825,7 @@ def _drop_repeated_list(
 def _read_nos_criteria(lines: list[Line], result: ParsedUnit) -> None:
     """A NOS: "You must be able to:" and criteria numbered ``1.`` throughout."""
     criteria: list[dict[str, str]] = []
+    placed: set[int] = set()
     for index, line in enumerate(lines):
         item = _unnumbered(line) or (line if line.marked else None)
         if index == 0 and line.text.endswith(":") and item is None:
@@ -787,13 +834,34 @@ def _read_nos_criteria(lines: list[Line], result: ParsedUnit) -> None:
         elif item is not None:
             criteria.append({"number": str(len(criteria) + 1), "text": item.text})
             result.role(line, f"criterion {len(criteria)}")
+            placed.add(line.number)
+        elif lines[index - 1].number in placed and line.text[0].islower():
+            # The rest of the criterion before, wrapped by a PDF or a narrow page.
+            criteria[-1]["text"] += f" {line.text}"
+            result.role(line, f"criterion {len(criteria)} (continued)")
+            placed.add(line.number)
         else:
             result.role(line, "not placed")
             result.warn(
                 line.number, f"not placed: '{_short(line.text)}' is not a numbered criterion"
             )
+    _find_lost(lines, placed, result)
     if criteria:
         result.data["criteria"] = criteria
+
+
+def _find_lost(lines: list[Line], placed: set[int], result: ParsedUnit) -> None:
+    """Lines before the last criterion that could not be placed and start in lower case:
+    text of some criterion the text does not number or bullet (a heading or page text starts
+    in upper case, and is only reported)."""
+    last = max(placed, default=0)
+    result.lost.extend(
+        line.number
+        for line in lines
+        if line.number < last
+        and result.roles.get(line.number) == "not placed"
+        and line.text[0].islower()
+    )
 
 
 def _evidence_reader(name: str, label: str):

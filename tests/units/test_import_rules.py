@@ -68,6 +68,77 @@ def test_a_release_after_the_code_is_the_release_not_the_title() -> None:
     assert parsed.data["release"] == 4 and parsed.data["title"] == "Do the work"
 
 
+@pytest.mark.parametrize(
+    "header",
+    [
+        "HLTAID011 - Provide First Aid (Release 1)",  # training.gov.au's page heading
+        "HLTAID011\nProvide First Aid (Release 1)",
+        "Provide First Aid (Release 1)",  # a provider's page: the title first, no code line
+    ],
+)
+def test_a_release_in_brackets_after_the_title_is_the_release(header: str) -> None:
+    parsed = parse_unit_text(f"{header}\nElements and Performance Criteria\n1. Act\n1.1 Do it\n")
+    assert parsed.data["title"] == "Provide First Aid" and parsed.data["release"] == 1
+    assert parsed.warnings == []
+
+
+@pytest.mark.parametrize(
+    "lead_in",
+    [
+        "The elements and performance criteria include:",
+        "Elements and performance criteria are:",
+        "The performance evidence of this unit includes:",
+    ],
+)
+def test_a_sentence_naming_a_section_leads_it(lead_in: str) -> None:
+    """A training provider's page puts a sentence where training.gov.au has a heading."""
+    parsed = parse_unit_text(
+        "Provide First Aid (Release 1)\n"
+        f"{lead_in}\n  1. Respond to an emergency.\n    1.1 Recognise the emergency.\n"
+    )
+    name = "performance_evidence" if "evidence" in lead_in else "elements"
+    assert name in parsed.data
+    if name == "elements":
+        assert parsed.data["elements"][0]["criteria"] == [
+            {"number": "1.1", "text": "Recognise the emergency."}
+        ]
+
+
+def test_lines_among_a_standards_criteria_that_no_criterion_claims_refuse_the_text() -> None:
+    """Criteria a PDF wrapped are joined; criteria with neither number nor bullet cannot be
+    told from the lines they wrap to, and would be saved incomplete: the text is refused."""
+    head = "Comply with emergency procedures\nURN: EUSWO52\nPerformance criteria\n"
+    head += "You must be able to:\n"
+    bulleted = (
+        "- report the situation immediately to the relevant\nperson(s)\n"
+        "- comply with evacuation procedures in line\nwith your organisational procedures\n"
+    )
+    draft = prepare(head + bulleted, release=1)
+    assert draft.ok, draft.problems
+    assert [c["text"] for c in draft.parsed.data["criteria"]] == [
+        "report the situation immediately to the relevant person(s)",
+        "comply with evacuation procedures in line with your organisational procedures",
+    ]
+    unmarked = "identify situations that have the potential to affect the\nsafety of others\n"
+    refused = prepare(head + "Respond to emergency situations\n" + unmarked + bulleted, release=1)
+    assert not refused.ok and refused.unit is None
+    assert refused.refusal.startswith("2 lines among the criteria (lines 6, 7) read as part of")
+    # A heading among the criteria (upper case, no number) is only reported.
+    headed = prepare(head + "Respond to emergency situations\n" + bulleted, release=1)
+    assert headed.ok and [w.line for w in headed.parsed.warnings] == [5]
+
+
+def test_lines_among_the_elements_that_no_criterion_claims_refuse_the_text() -> None:
+    text = (
+        "ABC123 Keep records (Release 1)\nElements and Performance Criteria\n1. Plan the work\n"
+        "1.1 Confirm the task\nIdentify the hazards of the site\nand the people at risk\n"
+        "1.2 Record the plan\n"
+    )
+    draft = prepare(text)
+    assert not draft.ok
+    assert draft.refusal.startswith("1 line among the criteria (line 6) reads as part of")
+
+
 def test_a_second_lead_in_is_a_parent_item_with_the_items_under_it() -> None:
     parsed = parse_unit_text(SECOND_LEAD_IN)
     evidence = parsed.data["performance_evidence"]
