@@ -180,6 +180,13 @@ NOS_METADATA = re.compile(
 CODE_AND_TITLE = re.compile(r"^(?:unit code\s*:?\s*)?([A-Z][A-Z0-9]{2,31})\s*(?:[-–—:]\s*)?(.*)$")
 CODE_LIKE = re.compile(r"^[A-Z]{3,}[A-Z0-9]*\d[A-Z0-9]*$")
 TITLE_LABEL = re.compile(r"^unit title\s*:?\s*(\S.*)$", re.IGNORECASE)
+# An old criterion says what is done: "Correct tools are chosen", "Equipment is cleaned" (in
+# its main clause: "Manage networks to ensure needs are addressed" is an element).
+CRITERION_WORDING = re.compile(
+    r"^(?:(?!(?:to|that|which|so|when|where|if|until|ensure)\b)\S+\s+){1,6}?(?:is|are)\s+(?:\w+ly\s+)?(?:\w+ed|\w+en|made|kept|done|shown|"
+    r"held|met|set|sought|built|found|known|taken|given)\b",
+    re.IGNORECASE,
+)
 # A sentence that names the section it leads: "The elements and performance criteria include:".
 SECTION_LEAD_IN = re.compile(
     r"^(?:the\s+)?(.+?)\s+(?:of this unit\s+)?(?:include|includes|are|is)\s*:$", re.IGNORECASE
@@ -311,6 +318,21 @@ class ParsedUnit:
                 f"{len(self.lost)} lines among the criteria (lines {shown}) read as part of a "
                 "criterion, but the text does not show which one: saved, the criteria would be "
                 "incomplete. Number or bullet each criterion, then read the text again."
+            )
+        # A summary page's element list (titles only) that names an element twice mixes
+        # the lists of two units or releases (one printed twice whole is read once).
+        elements = self.data.get("elements", [])
+        titles = [e["title"].strip().rstrip(".").lower() for e in elements]
+        summary = not any(e["criteria"] for e in elements)
+        twice = next((t for i, t in enumerate(titles) if summary and t in titles[:i]), None)
+        if twice is not None:
+            first = titles.index(twice) + 1
+            again = titles.index(twice, first) + 1
+            return (
+                f"Elements {first} and {again} have the same title "
+                f"('{_short(self.data['elements'][first - 1]['title'])}'): the text lists "
+                "elements of more than one unit or release. Keep one list, then read the text "
+                "again."
             )
         if self.data.get("framework") == "nos" and not self.data.get("criteria"):
             return (
@@ -717,6 +739,7 @@ def _read_elements(lines: list[Line], result: ParsedUnit) -> None:
         result.warn(lines[-1].number, f"number {expect[1]} has no text after it", INCOMPLETE)
     _find_lost(lines, placed, result)
     _drop_repeated_list(elements, lines_of, result)
+    _criteria_in_summary_list(elements, lines_of, result)
     _renumber_summary_list(elements, lines_of, result)
     if elements:
         result.data["elements"] = elements
@@ -804,6 +827,48 @@ def _renumber_summary_list(
         element["number"] = str(position)
     listed = {line.number for line in lines_of}
     result.warnings = [w for w in result.warnings if w.line not in listed]
+
+
+def _criteria_in_summary_list(
+    elements: list[dict[str, Any]], lines_of: list[Line], result: ParsedUnit
+) -> None:
+    """A summary page of an older unit may number its criteria in the element list, each
+    after its element ("1. Select and use hand tools", "2. Correct tools are chosen ...").
+    An element says what to do; an old criterion says what is done ("... are chosen ...").
+    A line so worded is taken as a criterion of the element before it, and reported: only the
+    wording tells."""
+    if len(elements) < 2 or any(e["criteria"] for e in elements):
+        return
+    if not any(CRITERION_WORDING.search(e["title"]) for e in elements[1:]):
+        return
+    kept: list[dict[str, Any]] = []
+    kept_lines: list[Line] = []
+    for element, line in zip(elements, lines_of, strict=True):
+        if kept and CRITERION_WORDING.search(element["title"]):
+            owner = kept[-1]
+            number = f"{len(kept)}.{len(owner['criteria']) + 1}"
+            owner["criteria"].append({"number": number, "text": element["title"]})
+            result.roles[line.number] = f"criterion {number} (numbered {element['number']})"
+            result.warn(
+                line.number,
+                f"taken as criterion {number}, not an element: it says what is done "
+                f"('{_short(CRITERION_WORDING.search(element['title']).group(0), 30)}'), "
+                "as a performance criterion does",
+                BY_WORDING,
+            )
+            continue
+        kept.append(element)
+        kept_lines.append(line)
+    for position, (element, line) in enumerate(zip(kept, kept_lines, strict=True), start=1):
+        if element["number"] != str(position):
+            result.roles[line.number] = f"element {position} (numbered {element['number']})"
+            element["number"] = str(position)
+    listed = {line.number for line in lines_of}
+    result.warnings = [
+        w for w in result.warnings if not (w.line in listed and w.cause == OUT_OF_ORDER)
+    ]
+    elements[:] = kept
+    lines_of[:] = kept_lines
 
 
 def _drop_repeated_list(

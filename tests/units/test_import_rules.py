@@ -139,6 +139,47 @@ def test_lines_among_the_elements_that_no_criterion_claims_refuse_the_text() -> 
     assert draft.refusal.startswith("1 line among the criteria (line 6) reads as part of")
 
 
+SUMMARY = "ABC123 Use hand tools (Release 1)\nElements and Performance Criteria\n{}\n"
+
+
+def test_criteria_in_a_summary_pages_element_list_are_read_as_criteria_and_reported() -> None:
+    """An older unit's summary page numbers its criteria among the elements; an element says
+    what to do, an old criterion what is done. Only the wording tells: each is reported."""
+    listed = [
+        "1. Select and use hand tools",
+        "2. Correct tools are chosen to complete workplace tasks",
+        "3. Manage tools so that damage is avoided",  # an element: the passive is not its own
+        "4. Equipment is cleaned and maintained",
+    ]
+    parsed = parse_unit_text(SUMMARY.format("\n".join(listed)))
+    elements = parsed.data["elements"]
+    assert [(e["number"], e["title"]) for e in elements] == [
+        ("1", "Select and use hand tools"),
+        ("2", "Manage tools so that damage is avoided"),
+    ]
+    assert elements[0]["criteria"] == [
+        {"number": "1.1", "text": "Correct tools are chosen to complete workplace tasks"}
+    ]
+    assert elements[1]["criteria"] == [
+        {"number": "2.1", "text": "Equipment is cleaned and maintained"}
+    ]
+    assert [(w.line, w.cause) for w in parsed.warnings] == [(4, BY_WORDING), (6, BY_WORDING)]
+    assert parsed.warnings[0].message.startswith("taken as criterion 1.1, not an element")
+
+
+def test_a_summary_list_naming_an_element_twice_is_refused() -> None:
+    """Two units' or releases' element lists run together: which elements are this unit's,
+    the text does not say. (A list printed twice whole is read once.)"""
+    mixed = ["1. Identify information", "2. Evaluate information", "3. Evaluate information."]
+    draft = prepare(SUMMARY.format("\n".join(mixed)))
+    assert not draft.ok and draft.refusal.startswith(
+        "Elements 2 and 3 have the same title ('Evaluate information')"
+    )
+    whole = ["1. Identify information", "2. Evaluate information"]
+    whole += ["3. Identify information", "4. Evaluate information"]
+    assert prepare(SUMMARY.format("\n".join(whole))).refusal is None
+
+
 def test_a_second_lead_in_is_a_parent_item_with_the_items_under_it() -> None:
     parsed = parse_unit_text(SECOND_LEAD_IN)
     evidence = parsed.data["performance_evidence"]

@@ -114,10 +114,11 @@ def words(text: str) -> str:
 
 def texts(value: Any, key: str = "") -> Iterator[tuple[str, str]]:
     """Every text in a unit file's data, with where it is; the fields the importer fills in
-    itself (code, release, framework) are not text of the source."""
+    itself (code, release, framework) are not text of the source, nor are the numbers of
+    elements and criteria (a summary page's list is numbered on, and renumbered)."""
     if isinstance(value, dict):
         for name, inner in value.items():
-            if name not in ("code", "release", "framework"):
+            if name not in ("code", "release", "framework", "number"):
                 yield from texts(inner, f"{key}.{name}")
     elif isinstance(value, list):
         for index, inner in enumerate(value):
