@@ -985,7 +985,7 @@ def _read_list(lines: list[Line], result: ParsedUnit, label: str) -> list[Any]:
     if len({line.indent for line in lines}) > 1:
         levels = _levels_by_indent(lines)
     else:
-        levels = _levels_by_colons(lines, result)
+        levels = _levels_by_groups(lines, result)
     root: list[Any] = []
     stack: list[tuple[int, list[Any], str]] = [(-1, root, "")]
     for line, level in zip(lines, levels, strict=True):
@@ -1043,6 +1043,34 @@ def _levels_by_indent(lines: list[Line]) -> list[int]:
         levels.append(len(open_indents) - 1)
         if not line.marked and line.text.endswith(":"):
             lead = line
+    return levels
+
+
+def _levels_by_groups(lines: list[Line], result: ParsedUnit) -> list[int]:
+    """A list in groups under headings of their own ("Purchasing procedures", then "describe
+    preferred suppliers ...", ...): a heading starts in upper case with no stop or colon, its
+    items in lower case. Taken so where the list opens with such a heading and has two or
+    more, and reported at each heading (only the case tells); else nesting by colons."""
+    starts = [
+        index
+        for index, line in enumerate(lines)
+        if not line.marked
+        and line.text[0].isupper()
+        and line.text[-1] not in ".:;,"
+        and index + 1 < len(lines)
+        and lines[index + 1].text[0].islower()
+    ]
+    if len(starts) < 2 or starts[0] != 0:
+        return _levels_by_colons(lines, result)
+    levels: list[int] = []
+    for start, end in zip(starts, [*starts[1:], len(lines)], strict=True):
+        result.warn(
+            lines[start].number,
+            f"taken as a heading over lines {lines[start + 1].number} to {lines[end - 1].number}:"
+            " it starts in upper case and has no full stop, and they start in lower case",
+            BY_WORDING,
+        )
+        levels += [0, *(1 + level for level in _levels_by_colons(lines[start + 1 : end], result))]
     return levels
 
 

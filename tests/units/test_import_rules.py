@@ -180,6 +180,28 @@ def test_a_summary_list_naming_an_element_twice_is_refused() -> None:
     assert prepare(SUMMARY.format("\n".join(whole))).refusal is None
 
 
+def test_a_list_in_groups_under_headings_of_their_own_is_read_by_group_and_reported() -> None:
+    text = (
+        "ABC123 Buy materials (Release 1)\nElements and Performance Criteria\n1. Buy\n1.1 Buy it\n"
+        "Knowledge Evidence\nThe individual must:\nPurchasing procedures\n"
+        "describe preferred suppliers\nexplain who raises an order\nScheduling delivery\n"
+        "explain why schedules change.\n"
+    )
+    parsed = parse_unit_text(text)
+    assert parsed.data["knowledge_evidence"]["items"] == [
+        {
+            "text": "Purchasing procedures",
+            "items": ["describe preferred suppliers", "explain who raises an order"],
+        },
+        {"text": "Scheduling delivery", "items": ["explain why schedules change."]},
+    ]
+    assert [(w.line, w.cause) for w in parsed.warnings] == [(7, BY_WORDING), (10, BY_WORDING)]
+    # One line in upper case among items in lower case is an item (a name, say), not a heading.
+    single = text.replace("Scheduling delivery\n", "")
+    items = parse_unit_text(single).data["knowledge_evidence"]["items"]
+    assert items[0] == "Purchasing procedures" and len(items) == 4
+
+
 def test_a_second_lead_in_is_a_parent_item_with_the_items_under_it() -> None:
     parsed = parse_unit_text(SECOND_LEAD_IN)
     evidence = parsed.data["performance_evidence"]
