@@ -24,6 +24,8 @@ SECTION_HEADINGS = {
     "unit descriptor": "application",
     "overview": "application",
     "elements and performance criteria": "elements",
+    "elements of competency performance criteria": "elements",
+    "elements of competency": "elements",
     "performance criteria": "criteria",
     "performance evidence": "performance_evidence",
     "evidence of performance": "performance_evidence",
@@ -44,6 +46,8 @@ SECTION_HEADINGS = {
 # Headings only a training.gov.au unit has: a text with one is never a UK standard.
 PACKAGE_HEADINGS = {
     "elements and performance criteria",
+    "elements of competency performance criteria",
+    "elements of competency",
     "performance evidence",
     "evidence of performance",
     "knowledge evidence",
@@ -134,6 +138,14 @@ BOILERPLATE = [
         r"^(\d+\.\s*)?performance criteria (describe|specify) the\b",
         # The Word file's second part opens with its own title.
         r"^assessment requirements for\b",
+        # A "Mapping and Delivery Guide" page's template around the unit.
+        r"^unit of competency mapping\b",
+        r"^version \d+(\.\d+)*$",
+        r"^issue date\s*:",
+        r"^qualification\s*-?$",
+        r"^duration and setting\b",
+        r"^development and validation strategy and guide\b",
+        r"^assessment \d+( assessment \d+)*$",
     )
 ]
 # The column headings of the foundation skills table.
@@ -180,6 +192,11 @@ NOS_METADATA = re.compile(
 CODE_AND_TITLE = re.compile(r"^(?:unit code\s*:?\s*)?([A-Z][A-Z0-9]{2,31})\s*(?:[-–—:]\s*)?(.*)$")
 CODE_LIKE = re.compile(r"^[A-Z]{3,}[A-Z0-9]*\d[A-Z0-9]*$")
 TITLE_LABEL = re.compile(r"^unit title\s*:?\s*(\S.*)$", re.IGNORECASE)
+# "Unit of Competency ICPSU345C - Purchase materials ...": a labelled code and title, which
+# an unlabelled "CODE words" line elsewhere ("ICPSU345C Mapping and Delivery Guide") is not.
+UNIT_LABEL = re.compile(r"^(?i:unit of competency)\s*:?\s*([A-Z][A-Z0-9]{2,31})\s*[-–—:]\s*(\S.*)$")
+# "Element: Identify material requirements", its criteria bulleted under it.
+ELEMENT_LABEL = re.compile(r"^element\s*(\d{1,2})?\s*[:.\-–]\s*(\S.*)$", re.IGNORECASE)
 # An old criterion says what is done: "Correct tools are chosen", "Equipment is cleaned" (in
 # its main clause: "Manage networks to ensure needs are addressed" is an element).
 CRITERION_WORDING = re.compile(
@@ -566,7 +583,18 @@ def _read_header(lines: list[Line], result: ParsedUnit) -> None:
     pending_title = False
     unplaced: list[Line] = []
     value_follows = False  # "Approved on:" with its value on the next line
+    labelled = next(
+        (line for line in lines if (m := UNIT_LABEL.match(line.text)) and CODE_LIKE.match(m[1])),
+        None,
+    )
+    if labelled is not None:
+        found = UNIT_LABEL.match(labelled.text)
+        data["code"] = found.group(1)
+        _set_title(found.group(2).strip(), data)
+        result.role(labelled, "code and title")
     for line in lines:
+        if line is labelled:
+            continue
         urn = URN.match(line.text)
         suite = NOS_SUITE.match(line.text)
         if urn and "code" not in data:
@@ -700,6 +728,7 @@ def _read_elements(lines: list[Line], result: ParsedUnit) -> None:
     lines_of: list[Line] = []
     expect: tuple[str, str] | None = None  # ("element" | "criterion", number)
     placed: set[int] = set()  # lines that gave an element or a criterion its text
+    bulleted = False  # the last element was labelled "Element:", its criteria bulleted
     before: list[Line | None] = [None, *lines][: len(lines)]
     for previous, line in zip(before, lines, strict=True):
         if expect is not None:
@@ -722,6 +751,17 @@ def _read_elements(lines: list[Line], result: ParsedUnit) -> None:
                 parts = _criteria_on_one_line(inline.group(1), inline.group(2))
             for number, text in parts:
                 _add_numbered(kind, number, text, line, elements, lines_of, result)
+            _mark_placed(line, placed, result)
+        elif ELEMENT_LABEL.match(line.text):
+            label = ELEMENT_LABEL.match(line.text)
+            number = label.group(1) or str(len(elements) + 1)
+            _add_numbered("element", number, label.group(2), line, elements, lines_of, result)
+            _mark_placed(line, placed, result)
+            bulleted = True
+        elif bulleted and line.marked:
+            # A criterion bulleted under its labelled element: numbered in order.
+            number = f"{elements[-1]['number']}.{len(elements[-1]['criteria']) + 1}"
+            _add_numbered("criterion", number, line.text, line, elements, lines_of, result)
             _mark_placed(line, placed, result)
         elif _read_band(line, result):
             continue

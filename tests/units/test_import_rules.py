@@ -202,6 +202,29 @@ def test_a_list_in_groups_under_headings_of_their_own_is_read_by_group_and_repor
     assert items[0] == "Purchasing procedures" and len(items) == 4
 
 
+def test_elements_labelled_with_their_criteria_bulleted_under_them() -> None:
+    """An RTO tool's mapping guide: "Element: ..." and the criteria as bullets, unnumbered;
+    the labelled "Unit of Competency CODE - Title" line gives the title, not the document's
+    name on an earlier "CODE words" line."""
+    text = (
+        "ABC123 Mapping and Delivery Guide\nBuy materials\n"
+        "Unit of Competency ABC123 - Buy materials\n"
+        "Elements of Competency Performance Criteria\n"
+        "Element: Identify needs\n  • Needs are listed\n  • Stock is checked\n"
+        "Element 2: Order\n  • Order is placed\n"
+    )
+    parsed = parse_unit_text(text)
+    assert (parsed.data["code"], parsed.data["title"]) == ("ABC123", "Buy materials")
+    assert [
+        (e["number"], e["title"], [c["number"] for c in e["criteria"]])
+        for e in parsed.data["elements"]
+    ] == [
+        ("1", "Identify needs", ["1.1", "1.2"]),
+        ("2", "Order", ["2.1"]),
+    ]
+    assert [w.line for w in parsed.warnings] == [1]  # the document's name, reported
+
+
 def test_a_second_lead_in_is_a_parent_item_with_the_items_under_it() -> None:
     parsed = parse_unit_text(SECOND_LEAD_IN)
     evidence = parsed.data["performance_evidence"]
