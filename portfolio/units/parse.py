@@ -87,6 +87,8 @@ OTHER_HEADINGS = {
     "mapping",
     "scope/range",
     "scope",
+    "scope performance",
+    "scope knowledge",
     "values",
     "behaviours",
     "skills",
@@ -1042,13 +1044,24 @@ def _read_list(lines: list[Line], result: ParsedUnit, label: str) -> list[Any]:
 
 
 def _unwrapped(lines: list[Line], result: ParsedUnit) -> list[Line]:
-    """In a bulleted list, a line with no bullet that goes on in lower case is the rest of
-    the item before it, wrapped by a PDF or a narrow page."""
-    if not any(line.marked for line in lines):
+    """In a bulleted or numbered list, a line with neither that goes on in lower case is the
+    rest of the item before it, wrapped by a PDF or a narrow page (unless that item leads a
+    list with its colon)."""
+
+    def listed(line: Line) -> bool:
+        return line.marked or bool(NUMBERED.match(line.text))
+
+    if not any(listed(line) for line in lines):
         return lines
     out: list[Line] = []
     for line in lines:
-        if out and out[-1].marked and not line.marked and line.text[0].islower():
+        if (
+            out
+            and listed(out[-1])
+            and not out[-1].text.endswith(":")
+            and not listed(line)
+            and line.text[0].islower()
+        ):
             out[-1] = replace(out[-1], text=f"{out[-1].text} {line.text}")
             result.role(line, f"the rest of line {out[-1].number}")
         else:

@@ -128,6 +128,52 @@ def test_lines_among_a_standards_criteria_that_no_criterion_claims_refuse_the_te
     assert headed.ok and [w.line for w in headed.parsed.warnings] == [5]
 
 
+# The same standard as tests/units/texts/EUSWO52.txt, from another copy of its page
+# (https://www.ukstandards.org.uk/en/nos-finder/EUSWO52/comply-with-emergency-procedures, its
+# criteria's numbers lost but one, which stands on a line of its own), kept as stored.
+EUSWO52_UNNUMBERED = """\
+Comply with emergency procedures
+Overview
+This standard is for anyone who works and defines the competences required in order to \
+comply with emergency procedures as they occur. It covers responding to and raising the alarm, \
+alerting others and minimising the effect of an emergency as well as reporting any acts of
+Performance criteria
+You must be able to:
+Respond to emergency situations
+identify and evaluate situations that have the potential to affect the
+safety of yourself and others
+report the situation immediately to the relevant person(s)
+3.
+seek assistance from the relevant person(s) where you cannot
+rectify the situation
+promptly act to minimise the risk to people and the environment in
+line with your job responsibilities and organizational procedures
+- comply with emergency evacuation procedures if required in line
+with your organisational procedures
+- complete any required documentation on line with health and
+safety, legislative and organisational requirements
+Knowledge and Understanding
+You need to know and understand:
+You need to know and Emergencies
+- how to identify an emergency situation
+- your organisation's emergency response procedures
+- evacuation procedures of your workplace/site
+- changes that may be required to the operation of your workplace/site
+as a result of an emergency situation
+- how and when to liaise with emergency services
+- the reporting lines within your organisation
+- the limits of your own responsibility
+- your organisational recording procedures"""
+
+
+def test_a_standard_whose_criteria_lost_their_numbers_is_refused_not_saved_short() -> None:
+    """Read as it was, it gave a standard of 2 criteria out of 6 (the two bulleted ones)."""
+    draft = prepare(EUSWO52_UNNUMBERED, code="EUSWO52", release=1)
+    assert draft.parsed.data["framework"] == "nos"
+    assert not draft.ok and draft.unit is None
+    assert draft.refusal.startswith("7 lines among the criteria (lines 7, 8, 9, 11, 12, 13, 14)")
+
+
 def test_lines_among_the_elements_that_no_criterion_claims_refuse_the_text() -> None:
     text = (
         "ABC123 Keep records (Release 1)\nElements and Performance Criteria\n1. Plan the work\n"
