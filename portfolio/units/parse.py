@@ -140,6 +140,8 @@ BOILERPLATE = [
         r"^(\d+\.\s*)?performance criteria (describe|specify) the\b",
         # The Word file's second part opens with its own title.
         r"^assessment requirements for\b",
+        # An accredited course's unit template, in the criteria's heading cell.
+        r"^assessment of performance is to be consistent with the evidence guide\b",
         # A "Mapping and Delivery Guide" page's template around the unit.
         r"^unit of competency mapping\b",
         r"^version \d+(\.\d+)*$",
@@ -192,11 +194,14 @@ NOS_METADATA = re.compile(
     re.IGNORECASE,
 )
 CODE_AND_TITLE = re.compile(r"^(?:unit code\s*:?\s*)?([A-Z][A-Z0-9]{2,31})\s*(?:[-–—:]\s*)?(.*)$")
-CODE_LIKE = re.compile(r"^[A-Z]{3,}[A-Z0-9]*\d[A-Z0-9]*$")
+# A training package unit's code (BSBCUS501, MEM12024A) or an accredited course's (VU23226).
+CODE_LIKE = re.compile(r"^(?:[A-Z]{3,}[A-Z0-9]*\d[A-Z0-9]*|VU\d{5})$")
 TITLE_LABEL = re.compile(r"^unit title\s*:?\s*(\S.*)$", re.IGNORECASE)
 # "Unit of Competency ICPSU345C - Purchase materials ...": a labelled code and title, which
 # an unlabelled "CODE words" line elsewhere ("ICPSU345C Mapping and Delivery Guide") is not.
 UNIT_LABEL = re.compile(r"^(?i:unit of competency)\s*:?\s*([A-Z][A-Z0-9]{2,31})\s*[-–—:]\s*(\S.*)$")
+# Headings whose value is the line after them (an accredited course's unit).
+VALUE_HEADINGS = {"unit code": "code", "unit title": "title"}
 # "Element: Identify material requirements", its criteria bulleted under it.
 ELEMENT_LABEL = re.compile(r"^element\s*(\d{1,2})?\s*[:.\-–]\s*(\S.*)$", re.IGNORECASE)
 # An old criterion says what is done: "Correct tools are chosen", "Equipment is cleaned" (in
@@ -543,12 +548,15 @@ def _split_sections(
     # Not a UK standard: "Performance criteria" is a table's column heading (of the elements
     # or the foundation skills), unless the text has no elements heading for it to be under.
     has_elements = any(SECTION_HEADINGS.get(_heading_key(line)) == "elements" for line in lines)
-    for line in lines:
+    for index, line in enumerate(lines):
         key = _heading_key(line)
         name = SECTION_HEADINGS.get(key)
         if name == "criteria" and not nos:
             in_table = bool(sections) and sections[-1][0] in ("elements", "foundation_skills")
             name = None if has_elements or in_table else "elements"
+        if _opens_elements_table(lines, index) and not (sections and sections[-1][0] == "elements"):
+            # An accredited course's unit puts the elements table under another heading.
+            name = "elements"
         if name is not None:
             sections.append((name, line, []))
             current, skipped = sections[-1][2], None
@@ -575,6 +583,19 @@ def _split_sections(
     return header, sections
 
 
+def _opens_elements_table(lines: list[Line], index: int) -> bool:
+    """The header row of the elements table: "ELEMENTS | PERFORMANCE CRITERIA"."""
+    line = lines[index]
+    following = lines[index + 1] if index + 1 < len(lines) else None
+    return (
+        line.cell == 0
+        and line.key in ("element", "elements")
+        and following is not None
+        and following.cell == 1
+        and following.key == "performance criteria"
+    )
+
+
 def _is_boilerplate(line: Line) -> bool:
     return any(pattern.match(line.text) for pattern in BOILERPLATE)
 
@@ -594,9 +615,24 @@ def _read_header(lines: list[Line], result: ParsedUnit) -> None:
         data["code"] = found.group(1)
         _set_title(found.group(2).strip(), data)
         result.role(labelled, "code and title")
+    value_of: str | None = None  # a "UNIT CODE" or "UNIT TITLE" heading, its value next
     for line in lines:
         if line is labelled:
             continue
+        if line.key in VALUE_HEADINGS and not line.marked:
+            value_of = VALUE_HEADINGS[line.key]
+            result.role(line, f"heading: {value_of}")
+            continue
+        if value_of is not None:
+            field_name, value_of = value_of, None
+            if field_name == "code" and CODE_LIKE.match(line.text) and "code" not in data:
+                data["code"] = line.text
+                result.role(line, "code")
+                continue
+            if field_name == "title" and _is_title(line.text) and "title" not in data:
+                _set_title(line.text, data)
+                result.role(line, "title")
+                continue
         urn = URN.match(line.text)
         suite = NOS_SUITE.match(line.text)
         if urn and "code" not in data:
