@@ -179,6 +179,7 @@ CRITERION_ALONE = re.compile(r"^(\d{1,2}\.\d{1,2})\.?$")
 ELEMENT_INLINE = re.compile(r"^(\d{1,2})\.?\s+(\S.*)$")
 CRITERION_INLINE = re.compile(r"^(\d{1,2}\.\d{1,2})\.?\s+(\S.*)$")
 NUMBERED = re.compile(r"^\d{1,3}[.)]\s+(\S.*)$")
+LIST_NUMBER = re.compile(r"^(\d{1,3})[.)]\s")
 BULLET = re.compile(r"^(?:[•●◦▪■\-–*·]\s*(?=\S)|\+\s+)")
 REF = r"\d{1,2}\.\d{1,2}(?:\s*[-–]\s*\d{1,2}\.\d{1,2})?"
 REFS = re.compile(rf"^{REF}(?:\s*,\s*{REF})*$")
@@ -304,6 +305,8 @@ class ParsedUnit:
     #: Lines among the criteria that read as part of one (they start in lower case) but that
     #: the text does not tie to any: saved without them, the criteria would be incomplete.
     lost: list[int] = field(default_factory=list)
+    #: Why the text cannot be read right, found while reading it (in one line each).
+    doubts: list[str] = field(default_factory=list)
 
     @property
     def missing(self) -> list[str]:
@@ -324,6 +327,8 @@ class ParsedUnit:
                 f"{unplaced} of the text's {len(kept)} lines could not be placed: it does not "
                 "read as a unit in any layout this importer knows."
             )
+        if self.doubts:
+            return self.doubts[0]
         if self.lost:
             shown = ", ".join(str(n) for n in self.lost[:8]) + (
                 ", ..." if len(self.lost) > 8 else ""
@@ -342,21 +347,6 @@ class ParsedUnit:
                 f"{len(self.lost)} lines among the criteria (lines {shown}) read as part of a "
                 "criterion, but the text does not show which one: saved, the criteria would be "
                 "incomplete. Number or bullet each criterion, then read the text again."
-            )
-        # A summary page's element list (titles only) that names an element twice mixes
-        # the lists of two units or releases (one printed twice whole is read once).
-        elements = self.data.get("elements", [])
-        titles = [e["title"].strip().rstrip(".").lower() for e in elements]
-        summary = not any(e["criteria"] for e in elements)
-        twice = next((t for i, t in enumerate(titles) if summary and t in titles[:i]), None)
-        if twice is not None:
-            first = titles.index(twice) + 1
-            again = titles.index(twice, first) + 1
-            return (
-                f"Elements {first} and {again} have the same title "
-                f"('{_short(self.data['elements'][first - 1]['title'])}'): the text lists "
-                "elements of more than one unit or release. Keep one list, then read the text "
-                "again."
             )
         if self.data.get("framework") == "nos" and not self.data.get("criteria"):
             return (
@@ -557,6 +547,10 @@ def _split_sections(
         if _opens_elements_table(lines, index) and not (sections and sections[-1][0] == "elements"):
             # An accredited course's unit puts the elements table under another heading.
             name = "elements"
+        if name is not None and key != line.key and sections and sections[-1][0] == name:
+            # "The knowledge evidence of this unit includes:" under the heading "Knowledge
+            # Evidence" is that section's lead-in, not a second section.
+            name = None
         if name is not None:
             sections.append((name, line, []))
             current, skipped = sections[-1][2], None
@@ -766,7 +760,9 @@ def _read_elements(lines: list[Line], result: ParsedUnit) -> None:
     lines_of: list[Line] = []
     expect: tuple[str, str] | None = None  # ("element" | "criterion", number)
     placed: set[int] = set()  # lines that gave an element or a criterion its text
-    bulleted = False  # the last element was labelled "Element:", its criteria bulleted
+    # The last element was labelled "Element:" and its criteria are bulleted under it (at the
+    # indentation of the first of them); positional: an element labelled without a number.
+    labelled, bullet_indent, positional = False, None, False
     before: list[Line | None] = [None, *lines][: len(lines)]
     for previous, line in zip(before, lines, strict=True):
         if expect is not None:
@@ -782,7 +778,9 @@ def _read_elements(lines: list[Line], result: ParsedUnit) -> None:
         if alone:
             expect = ("criterion" if "." in alone.group(1) else "element", alone.group(1))
             result.role(line, "number")
+            labelled = False
         elif inline:
+            labelled = False
             kind = "criterion" if "." in inline.group(1) else "element"
             parts = [(inline.group(1), inline.group(2))]
             if kind == "criterion":
@@ -795,9 +793,17 @@ def _read_elements(lines: list[Line], result: ParsedUnit) -> None:
             number = label.group(1) or str(len(elements) + 1)
             _add_numbered("element", number, label.group(2), line, elements, lines_of, result)
             _mark_placed(line, placed, result)
-            bulleted = True
-        elif bulleted and line.marked:
-            # A criterion bulleted under its labelled element: numbered in order.
+            labelled, bullet_indent = True, None
+            positional = positional or label.group(1) is None
+        elif (
+            labelled
+            and line.marked
+            and bullet_indent in (None, line.indent)
+            and not (elements[-1]["criteria"] and elements[-1]["criteria"][-1]["text"][-1] == ":")
+        ):
+            # A criterion bulleted under its labelled element: numbered in order. (A bullet
+            # indented further, or under a criterion that leads a list, is no criterion.)
+            bullet_indent = line.indent
             number = f"{elements[-1]['number']}.{len(elements[-1]['criteria']) + 1}"
             _add_numbered("criterion", number, line.text, line, elements, lines_of, result)
             _mark_placed(line, placed, result)
@@ -807,6 +813,7 @@ def _read_elements(lines: list[Line], result: ParsedUnit) -> None:
             result.role(line, f"{result.roles.get(previous.number, 'text')} (continued)")
             placed.add(line.number)
         else:
+            labelled = False
             result.role(line, "not placed")
             result.warn(
                 line.number,
@@ -819,8 +826,25 @@ def _read_elements(lines: list[Line], result: ParsedUnit) -> None:
     _drop_repeated_list(elements, lines_of, result)
     _criteria_in_summary_list(elements, lines_of, result)
     _renumber_summary_list(elements, lines_of, result)
+    if positional or not any(e["criteria"] for e in elements):
+        _refuse_a_title_listed_twice(elements, result)
     if elements:
         result.data["elements"] = elements
+
+
+def _refuse_a_title_listed_twice(elements: list[dict[str, Any]], result: ParsedUnit) -> None:
+    """A list of element titles (a summary page's, or elements numbered only by their order)
+    that names one twice runs two units' or releases' lists together, or prints one again
+    part way (a list printed twice whole is read once)."""
+    titles = [e["title"].strip().rstrip(".").lower() for e in elements]
+    twice = next((i for i, title in enumerate(titles) if title in titles[:i]), None)
+    if twice is not None:
+        first = titles.index(titles[twice])
+        result.doubts.append(
+            f"Elements {first + 1} and {twice + 1} have the same title "
+            f"('{_short(elements[first]['title'])}'): the text lists elements of more than one "
+            "unit or release, or lists some twice. Keep one list, then read the text again."
+        )
 
 
 def _mark_placed(line: Line, placed: set[int], result: ParsedUnit) -> None:
@@ -947,6 +971,15 @@ def _criteria_in_summary_list(
     ]
     elements[:] = kept
     lines_of[:] = kept_lines
+    bare = [(e, line) for e, line in zip(kept, kept_lines, strict=True) if not e["criteria"]]
+    if bare:
+        element, line = bare[0]
+        result.doubts.append(
+            f"Element {element['number']} ('{_short(element['title'], 40)}', line {line.number}) "
+            "has no criteria while the others have: the list numbers criteria among the "
+            "elements, and this line's wording does not say which it is. Number the criteria "
+            "(1.1, 1.2, ...), then read the text again."
+        )
 
 
 def _drop_repeated_list(
@@ -963,12 +996,14 @@ def _drop_repeated_list(
         result.dropped.add(line.number)
     result.warnings = [w for w in result.warnings if w.line not in {x.number for x in lines_of}]
     del elements[half:]
+    del lines_of[half:]
 
 
 def _read_nos_criteria(lines: list[Line], result: ParsedUnit) -> None:
     """A NOS: "You must be able to:" and criteria numbered ``1.`` throughout."""
     criteria: list[dict[str, str]] = []
     placed: set[int] = set()
+    last: Line | None = None  # the line the criterion in hand starts on
     for index, line in enumerate(lines):
         item = _unnumbered(line) or (line if line.marked else None)
         if index == 0 and line.text.endswith(":") and item is None:
@@ -978,7 +1013,13 @@ def _read_nos_criteria(lines: list[Line], result: ParsedUnit) -> None:
             criteria.append({"number": str(len(criteria) + 1), "text": item.text})
             result.role(line, f"criterion {len(criteria)}")
             placed.add(line.number)
-        elif lines[index - 1].number in placed and line.text[0].islower():
+            last = line
+        elif (
+            lines[index - 1].number in placed
+            and line.text[0].islower()
+            and last is not None
+            and _wraps_on(lines, index, last)
+        ):
             # The rest of the criterion before, wrapped by a PDF or a narrow page.
             criteria[-1]["text"] += f" {line.text}"
             result.role(line, f"criterion {len(criteria)} (continued)")
@@ -1090,19 +1131,31 @@ def _unwrapped(lines: list[Line], result: ParsedUnit) -> list[Line]:
     if not any(listed(line) for line in lines):
         return lines
     out: list[Line] = []
-    for line in lines:
+    for index, line in enumerate(lines):
         if (
             out
             and listed(out[-1])
             and not out[-1].text.endswith(":")
             and not listed(line)
             and line.text[0].islower()
+            and _wraps_on(lines, index, out[-1])
         ):
             out[-1] = replace(out[-1], text=f"{out[-1].text} {line.text}")
             result.role(line, f"the rest of line {out[-1].number}")
         else:
             out.append(line)
     return out
+
+
+def _wraps_on(lines: list[Line], index: int, item: Line) -> bool:
+    """Whether ``lines[index]``, which goes on in lower case after the list item ``item``,
+    is the rest of it: unless the item's number and the next item's leave a gap ("1.", then
+    "3."), where this line is more likely the item that lost its number."""
+    own = LIST_NUMBER.match(item.text)
+    if own is None:
+        return True
+    after = next((m for m in (LIST_NUMBER.match(x.text) for x in lines[index + 1 :]) if m), None)
+    return after is None or int(after.group(1)) == int(own.group(1)) + 1
 
 
 def _unnumbered(line: Line) -> Line | None:
@@ -1183,12 +1236,29 @@ def _levels_by_colons(lines: list[Line], result: ParsedUnit) -> list[int]:
                 return depth
         return 0
 
+    ended: tuple[Line, Line] | None = None  # a shown list's lead-in, the line that ended it
     for index, line in enumerate(lines):
         depth = len(leaders)
         target = None
         floor = shown()
-        if floor and not line.marked:
-            target = floor - 1  # the bullets have ended: the line is beside their lead-in
+        inner = members[depth] if depth > floor else []
+        if (
+            floor
+            and not line.marked
+            and (depth == floor or (inner and all(m.marked for m in inner)))
+        ):
+            # The bullets have ended: the line is beside their lead-in.
+            target = floor - 1
+            ended = (leaders[floor - 1], line)
+        elif (
+            line.marked
+            and leaders
+            and leaders[-1].marked
+            and inner
+            and not any(m.marked for m in inner)
+        ):
+            # A bullet after the unbulleted items of a bulleted leader: beside the leader.
+            target = depth - 1
         elif leaders and lines[index - 1] is not leaders[-1] and depth > floor:
             target, like = _depth_by_wording(line, members)
             if target is not None and line.marked and target < floor:
@@ -1210,6 +1280,15 @@ def _levels_by_colons(lines: list[Line], result: ParsedUnit) -> list[int]:
                     "indent them if the nesting is otherwise",
                     BY_WORDING,
                 )
+        if ended is not None and line.marked and lines[index - 1] is ended[1]:
+            result.warn(
+                line.number,
+                f"taken as an item after line {ended[1].number} ('{_short(ended[1].text, 40)}'),"
+                f" not of the list under '{_short(ended[0].text)}' (line {ended[0].number}), "
+                "which that line ended: if it goes on that list, join that line to the one "
+                "before it",
+                BY_WORDING,
+            )
         if target is not None and target < depth:
             del leaders[target:]
             del members[target + 1 :]

@@ -271,6 +271,107 @@ def test_elements_labelled_with_their_criteria_bulleted_under_them() -> None:
     assert [w.line for w in parsed.warnings] == [1]  # the document's name, reported
 
 
+HEAD = "ABC123 Do the work (Release 1)\nElements and Performance Criteria\n1. Act\n1.1 Do it\n"
+
+
+def test_a_summary_list_printed_twice_with_criteria_among_its_elements_reads_once() -> None:
+    listed = ["1. Select and use hand tools", "2. Correct tools are chosen"] * 2
+    parsed = parse_unit_text(SUMMARY.format("\n".join(listed)))
+    assert [(e["title"], len(e["criteria"])) for e in parsed.data["elements"]] == [
+        ("Select and use hand tools", 1)
+    ]
+
+
+def test_a_summary_list_whose_criteria_are_not_all_worded_as_criteria_is_refused() -> None:
+    listed = [
+        "1. Select and use hand tools",
+        "2. Correct tools are chosen for the task",
+        "3. Tools checked for damage before use",  # a criterion, without "is" or "are"
+        "4. Maintain hand tools",
+        "5. Equipment is cleaned",
+    ]
+    draft = prepare(SUMMARY.format("\n".join(listed)))
+    assert not draft.ok and draft.refusal.startswith(
+        "Element 2 ('Tools checked for damage before use', line 5) has no criteria"
+    )
+
+
+def test_only_the_bullets_right_under_a_labelled_element_are_its_criteria() -> None:
+    sub_items = (
+        "ABC123 Do work (Release 1)\nElements and Performance Criteria\nElement 1: Plan\n"
+        "1.1 Identify hazards including:\n• noise\n• dust\nElement 2: Act\n2.1 Do it\n"
+    )
+    draft = prepare(sub_items)
+    assert not draft.ok and draft.refusal.startswith("2 lines among the criteria (lines 5, 6)")
+    after_a_heading = (
+        "ABC123 Do work (Release 1)\nElements and Performance Criteria\nElement: Plan\n"
+        "• Hazards are identified\nAssessment methods:\n• written questions\n"
+    )
+    parsed = parse_unit_text(after_a_heading)
+    assert [c["text"] for c in parsed.data["elements"][0]["criteria"]] == ["Hazards are identified"]
+
+
+def test_elements_numbered_by_their_order_and_listed_twice_are_refused() -> None:
+    block = "Element: Identify needs\n• Needs are listed\nElement: Order\n• Order is placed\n"
+    draft = prepare("ABC123 Buy (Release 1)\nElements of Competency\n" + block * 2)
+    assert not draft.ok and draft.refusal.startswith("Elements 1 and 3 have the same title")
+
+
+def test_a_line_that_lost_its_number_is_not_joined_to_the_item_before_it() -> None:
+    """Where the numbers leave a gap ("1.", then "3."), the line between is the item that
+    lost its number, not the rest of item 1: a standard is refused, a list keeps it."""
+    nos = (
+        "Comply with emergency procedures\nURN: EUSWO52\nPerformance criteria\n"
+        "You must be able to:\n1. identify situations that could affect the safety of others\n"
+        "report the situation immediately to the relevant person(s)\n"
+        "3. seek assistance from the relevant person(s)\n4. comply with evacuation procedures\n"
+    )
+    draft = prepare(nos, release=1)
+    assert not draft.ok and draft.refusal.startswith("1 line among the criteria (line 6)")
+    listed = parse_unit_text(
+        HEAD + "Knowledge Evidence\nYou need:\n1. how to identify an emergency\n"
+        "your organisation's emergency response procedures\n3. evacuation procedures\n"
+    )
+    assert len(listed.data["knowledge_evidence"]["items"]) == 3
+
+
+@pytest.mark.parametrize("lead_in", ["", "In the course of the above, the candidate must:\n"])
+def test_a_bullet_after_the_unbulleted_items_of_a_bulleted_leader_is_beside_it(
+    lead_in: str,
+) -> None:
+    """Word's second-level bullet "o" is no bullet here: its items are unbulleted lines under
+    the bulleted leader, and the next bullet is beside the leader again."""
+    body = "- identify hazards including:\no noise\no dust\n- report hazards\n- keep records\n"
+    parsed = parse_unit_text(HEAD + "Assessment Conditions\n" + lead_in + body)
+    items = [
+        {"text": "identify hazards including:", "items": ["o noise", "o dust"]},
+        "report hazards",
+        "keep records",
+    ]
+    conditions = parsed.data["assessment_conditions"]
+    assert conditions == (items if not lead_in else [{"text": lead_in.strip(), "items": items}])
+    assert parsed.warnings == []
+
+
+def test_a_bullet_after_a_line_that_ended_a_bulleted_list_is_reported() -> None:
+    body = "Access to:\n- relevant\nAustralian Standards\n- workplace procedures\n"
+    parsed = parse_unit_text(HEAD + "Assessment Conditions\n" + body)
+    assert [(w.line, w.cause) for w in parsed.warnings] == [(9, BY_WORDING)]
+    assert "not of the list under 'Access to:'" in parsed.warnings[0].message
+
+
+def test_a_sentence_naming_the_section_under_its_own_heading_is_its_lead_in() -> None:
+    parsed = parse_unit_text(
+        HEAD + "Knowledge Evidence\nThe knowledge evidence of this unit includes:\n"
+        "- legislation\n- design principles\n"
+    )
+    assert parsed.data["knowledge_evidence"] == {
+        "intro": "The knowledge evidence of this unit includes:",
+        "items": ["legislation", "design principles"],
+    }
+    assert parsed.warnings == []
+
+
 def test_a_second_lead_in_is_a_parent_item_with_the_items_under_it() -> None:
     parsed = parse_unit_text(SECOND_LEAD_IN)
     evidence = parsed.data["performance_evidence"]
