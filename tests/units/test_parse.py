@@ -278,6 +278,22 @@ PIECES = st.sampled_from(
         "In the course of the above, the candidate must:",
         "URN: ABC1234",
         "",
+        "Element: Plan the work",
+        "Element 2: Act",
+        "  • Hazards are identified",
+        "o noise",
+        "2. Correct tools are chosen",
+        "1. Select and use hand tools",
+        "Unit of Competency ABC1234 - Manage something",
+        "# UNIT CODE",
+        "# UNIT TITLE",
+        "VU23226",
+        "| ELEMENTS | PERFORMANCE CRITERIA |",
+        "Manage something (Release 2)",
+        "The elements and performance criteria include:",
+        "Purchasing procedures",
+        "describe preferred suppliers",
+        "3. evacuation procedures",
     ]
 )
 UNIT_LIKE = st.lists(st.one_of(PIECES, st.text(max_size=40)), max_size=60).map("\n".join)
