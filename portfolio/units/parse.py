@@ -547,7 +547,13 @@ def _split_sections(
         if _opens_elements_table(lines, index) and not (sections and sections[-1][0] == "elements"):
             # An accredited course's unit puts the elements table under another heading.
             name = "elements"
-        if name is not None and key != line.key and sections and sections[-1][0] == name:
+        if (
+            name is not None
+            and key != line.key
+            and sections
+            and sections[-1][0] == name
+            and not sections[-1][2]
+        ):
             # "The knowledge evidence of this unit includes:" under the heading "Knowledge
             # Evidence" is that section's lead-in, not a second section.
             name = None
@@ -798,7 +804,7 @@ def _read_elements(lines: list[Line], result: ParsedUnit) -> None:
         elif (
             labelled
             and line.marked
-            and bullet_indent in (None, line.indent)
+            and (bullet_indent is None or line.indent <= bullet_indent)
             and not (elements[-1]["criteria"] and elements[-1]["criteria"][-1]["text"][-1] == ":")
         ):
             # A criterion bulleted under its labelled element: numbered in order. (A bullet
@@ -938,15 +944,33 @@ def _criteria_in_summary_list(
     after its element ("1. Select and use hand tools", "2. Correct tools are chosen ...").
     An element says what to do; an old criterion says what is done ("... are chosen ...").
     A line so worded is taken as a criterion of the element before it, and reported: only the
-    wording tells."""
+    wording tells. Where most of the list still reads as elements with no criteria, the list
+    gives titles only ("Determine what information is required" is an element): each line
+    worded like a criterion is reported, kept an element. In between, the text is refused."""
     if len(elements) < 2 or any(e["criteria"] for e in elements):
         return
-    if not any(CRITERION_WORDING.search(e["title"]) for e in elements[1:]):
+    worded = [
+        index > 0 and bool(CRITERION_WORDING.search(e["title"])) for index, e in enumerate(elements)
+    ]
+    if not any(worded):
+        return
+    owners = [i for i, is_criterion in enumerate(worded) if not is_criterion]
+    bare = [i for i in owners if i + 1 >= len(elements) or not worded[i + 1]]
+    if len(bare) * 2 >= len(owners):
+        for element, line, is_criterion in zip(elements, lines_of, worded, strict=True):
+            if is_criterion:
+                result.warn(
+                    line.number,
+                    f"kept as element {element['number']}, though worded like a performance "
+                    f"criterion ('{_short(CRITERION_WORDING.search(element['title'])[0], 30)}'):"
+                    " most of the list's lines read as elements with no criteria",
+                    BY_WORDING,
+                )
         return
     kept: list[dict[str, Any]] = []
     kept_lines: list[Line] = []
-    for element, line in zip(elements, lines_of, strict=True):
-        if kept and CRITERION_WORDING.search(element["title"]):
+    for element, line, is_criterion in zip(elements, lines_of, worded, strict=True):
+        if is_criterion:
             owner = kept[-1]
             number = f"{len(kept)}.{len(owner['criteria']) + 1}"
             owner["criteria"].append({"number": number, "text": element["title"]})
@@ -971,9 +995,10 @@ def _criteria_in_summary_list(
     ]
     elements[:] = kept
     lines_of[:] = kept_lines
-    bare = [(e, line) for e, line in zip(kept, kept_lines, strict=True) if not e["criteria"]]
     if bare:
-        element, line = bare[0]
+        element, line = next(
+            (e, x) for e, x in zip(kept, kept_lines, strict=True) if not e["criteria"]
+        )
         result.doubts.append(
             f"Element {element['number']} ('{_short(element['title'], 40)}', line {line.number}) "
             "has no criteria while the others have: the list numbers criteria among the "
@@ -1044,7 +1069,7 @@ def _find_lost(lines: list[Line], placed: set[int], result: ParsedUnit) -> None:
         for line in lines
         if line.number < last
         and result.roles.get(line.number) == "not placed"
-        and line.text[0].islower()
+        and (line.text[0].islower() or line.marked)
     )
 
 
@@ -1056,7 +1081,12 @@ def _evidence_reader(name: str, label: str):
             result.role(lines[0], f"{label}: lead-in")
             lines = lines[1:]
         notes_from = next(
-            (i for i, line in enumerate(lines) if NOTE.match(line.text) or _after_list(lines, i)),
+            (
+                i
+                for i, line in enumerate(lines)
+                if (NOTE.match(line.text) or _after_list(lines, i))
+                and not any(_listed(after) for after in lines[i + 1 :])
+            ),
             len(lines),
         )
         items = _read_list(lines[:notes_from], result, label)
@@ -1138,10 +1168,19 @@ def _unwrapped(lines: list[Line], result: ParsedUnit) -> list[Line]:
             and not out[-1].text.endswith(":")
             and not listed(line)
             and line.text[0].islower()
-            and _wraps_on(lines, index, out[-1])
         ):
-            out[-1] = replace(out[-1], text=f"{out[-1].text} {line.text}")
-            result.role(line, f"the rest of line {out[-1].number}")
+            gap = _gap_after(lines, index, out[-1])
+            if gap is None:
+                out[-1] = replace(out[-1], text=f"{out[-1].text} {line.text}")
+                result.role(line, f"the rest of line {out[-1].number}")
+                continue
+            result.warn(
+                line.number,
+                f"taken as an item the text does not number (the numbers go from {gap[0]} to "
+                f"{gap[1]}), not the rest of line {out[-1].number}: if it is, join the lines",
+                BY_WORDING,
+            )
+            out.append(line)
         else:
             out.append(line)
     return out
@@ -1151,11 +1190,19 @@ def _wraps_on(lines: list[Line], index: int, item: Line) -> bool:
     """Whether ``lines[index]``, which goes on in lower case after the list item ``item``,
     is the rest of it: unless the item's number and the next item's leave a gap ("1.", then
     "3."), where this line is more likely the item that lost its number."""
+    return _gap_after(lines, index, item) is None
+
+
+def _gap_after(lines: list[Line], index: int, item: Line) -> tuple[int, int] | None:
+    """The numbers of ``item`` and of the next numbered line after ``lines[index]``, where
+    they leave a gap ("1." then "3."; a list starting again at "1." leaves none)."""
     own = LIST_NUMBER.match(item.text)
     if own is None:
-        return True
+        return None
     after = next((m for m in (LIST_NUMBER.match(x.text) for x in lines[index + 1 :]) if m), None)
-    return after is None or int(after.group(1)) == int(own.group(1)) + 1
+    if after is None or int(after.group(1)) <= int(own.group(1)) + 1:
+        return None
+    return int(own.group(1)), int(after.group(1))
 
 
 def _unnumbered(line: Line) -> Line | None:
@@ -1232,7 +1279,7 @@ def _levels_by_colons(lines: list[Line], result: ParsedUnit) -> list[int]:
         """The depth of the items of the innermost list the bullets show (0 for none)."""
         for depth in range(len(leaders), 0, -1):
             leader = leaders[depth - 1]
-            if not leader.marked and members[depth] and members[depth][0].marked:
+            if not _listed(leader) and members[depth] and _listed(members[depth][0]):
                 return depth
         return 0
 
@@ -1244,24 +1291,41 @@ def _levels_by_colons(lines: list[Line], result: ParsedUnit) -> list[int]:
         inner = members[depth] if depth > floor else []
         if (
             floor
-            and not line.marked
-            and (depth == floor or (inner and all(m.marked for m in inner)))
+            and not _listed(line)
+            and (depth == floor or (inner and all(_listed(m) for m in inner)))
         ):
             # The bullets have ended: the line is beside their lead-in.
             target = floor - 1
-            ended = (leaders[floor - 1], line)
+            ended = None if line.text.endswith(":") else (leaders[floor - 1], line)
         elif (
-            line.marked
-            and leaders
-            and leaders[-1].marked
+            floor
+            and not _listed(line)
+            and line.text[0].isupper()
             and inner
-            and not any(m.marked for m in inner)
+            and all(m.text[0].islower() for m in inner)
+        ):
+            # After unbulleted sub-items in lower case, a line in upper case: the case alone
+            # says it ends the lists.
+            target = floor - 1
+            result.warn(
+                line.number,
+                f"taken as the line after the list under '{_short(leaders[floor - 1].text)}' "
+                f"(line {leaders[floor - 1].number}): it starts in upper case, the items before "
+                "it in lower case; indent the lines if the nesting is otherwise",
+                BY_WORDING,
+            )
+        elif (
+            _listed(line)
+            and leaders
+            and _listed(leaders[-1])
+            and inner
+            and not any(_listed(m) for m in inner)
         ):
             # A bullet after the unbulleted items of a bulleted leader: beside the leader.
             target = depth - 1
         elif leaders and lines[index - 1] is not leaders[-1] and depth > floor:
             target, like = _depth_by_wording(line, members)
-            if target is not None and line.marked and target < floor:
+            if target is not None and _listed(line) and target < floor:
                 target = floor  # the bullets go on: still an item of the list they show
             if target is not None and like is not None and target < depth:
                 result.warn(
@@ -1280,7 +1344,9 @@ def _levels_by_colons(lines: list[Line], result: ParsedUnit) -> list[int]:
                     "indent them if the nesting is otherwise",
                     BY_WORDING,
                 )
-        if ended is not None and line.marked and lines[index - 1] is ended[1]:
+        if ended is not None and line.text.endswith(":") and target is None:
+            ended = None  # a new lead-in: what follows is its list
+        if ended is not None and _listed(line):
             result.warn(
                 line.number,
                 f"taken as an item after line {ended[1].number} ('{_short(ended[1].text, 40)}'),"
@@ -1289,6 +1355,7 @@ def _levels_by_colons(lines: list[Line], result: ParsedUnit) -> list[int]:
                 "before it",
                 BY_WORDING,
             )
+            ended = None
         if target is not None and target < depth:
             del leaders[target:]
             del members[target + 1 :]
@@ -1310,7 +1377,7 @@ def _levels_by_colons(lines: list[Line], result: ParsedUnit) -> list[int]:
                 "indent the lines",
                 BY_WORDING,
             )
-        if line.text.endswith(":"):
+        if line.text.endswith(":") and not _numbered_on(lines, index):
             leaders.append(line)
             members.append([])
         elif line.text.endswith(".") and index + 1 < len(lines):
@@ -1319,6 +1386,25 @@ def _levels_by_colons(lines: list[Line], result: ParsedUnit) -> list[int]:
             keep = shown()
             del leaders[keep:]
             del members[keep + 1 :]
+    last = len(lines) - 1
+    if (
+        lines
+        and levels[last] > 0
+        and leaders
+        and len(leaders) > shown()
+        and _listed(leaders[-1])
+        and _listed(lines[last])
+        and lines[last].number not in {w.line for w in result.warnings}
+    ):
+        # The list under a bulleted colon item runs to the end: nothing in the text says it
+        # did not end earlier (its items are bullets like the ones around it).
+        result.warn(
+            lines[last].number,
+            f"taken as the last item of the list under '{_short(leaders[-1].text)}' "
+            f"(line {leaders[-1].number}), as every line after it: if that list ends earlier, "
+            "indent its lines",
+            BY_WORDING,
+        )
     for index, line in enumerate(lines):
         if line.text.endswith(":") and (
             index + 1 == len(lines) or levels[index + 1] <= levels[index]
@@ -1327,6 +1413,19 @@ def _levels_by_colons(lines: list[Line], result: ParsedUnit) -> list[int]:
                 line.number, f"'{_short(line.text)}' leads a list, but no items follow", EMPTY_LIST
             )
     return levels
+
+
+def _listed(line: Line) -> bool:
+    """A list item by its mark: a bullet or a list number."""
+    return line.marked or bool(LIST_NUMBER.match(line.text))
+
+
+def _numbered_on(lines: list[Line], index: int) -> bool:
+    """A numbered item ending with a colon whose next line has the next number: the numbers
+    show the list goes on ("1. ... including:", "2. ..."), so it leads none."""
+    own = LIST_NUMBER.match(lines[index].text)
+    after = LIST_NUMBER.match(lines[index + 1].text) if index + 1 < len(lines) else None
+    return bool(own and after and int(after.group(1)) == int(own.group(1)) + 1)
 
 
 STOP_WORDS = {"a", "an", "the", "and", "or", "of", "to", "in", "for", "how", "what", "why", "when"}

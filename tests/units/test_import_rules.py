@@ -372,6 +372,115 @@ def test_a_sentence_naming_the_section_under_its_own_heading_is_its_lead_in() ->
     assert parsed.warnings == []
 
 
+def test_a_gap_in_a_lists_numbers_is_reported_where_it_decides_a_line() -> None:
+    gap = parse_unit_text(
+        HEAD + "Knowledge Evidence\nYou need:\n1. how to identify an emergency\n"
+        "2. the emergency response\nprocedures and plans\n4. evacuation procedures\n"
+    )
+    assert len(gap.data["knowledge_evidence"]["items"]) == 4
+    assert [(w.line, w.cause) for w in gap.warnings] == [(9, BY_WORDING)]
+    assert "the numbers go from 2 to 4" in gap.warnings[0].message
+    # A second list numbered from 1 again leaves no gap: the wrapped line is joined.
+    again = parse_unit_text(
+        HEAD + "Knowledge Evidence\nYou need:\n1. plan work\n2. complete a report on the\n"
+        "outcomes of the work\nIn the course of the above, the candidate must:\n1. follow it\n"
+    )
+    assert again.data["knowledge_evidence"]["items"][1] == (
+        "complete a report on the outcomes of the work"
+    )
+    assert again.warnings == []
+
+
+def test_a_labelled_elements_bullets_that_cannot_be_placed_refuse_the_text() -> None:
+    wrapped = (
+        "ABC123 Do work (Release 1)\nElements and Performance Criteria\nElement: Plan work\n"
+        "• Hazards are identified according to\nWork Health and Safety requirements\n"
+        "• Tools are selected\nElement: Act\n• Work is done\n"
+    )
+    draft = prepare(wrapped)
+    assert not draft.ok and "(line 6)" in draft.refusal
+    less_indented = (
+        "ABC123 Do work (Release 1)\nElements and Performance Criteria\nElement: Plan work\n"
+        " • Hazards are identified\n• Tools are selected\n"
+    )
+    criteria = parse_unit_text(less_indented).data["elements"][0]["criteria"]
+    assert [c["text"] for c in criteria] == ["Hazards are identified", "Tools are selected"]
+
+
+def test_a_line_in_upper_case_after_sub_items_in_lower_case_ends_the_lists_reported() -> None:
+    parsed = parse_unit_text(
+        HEAD + "Assessment Conditions\nThis includes access to:\n- hazards including:\n"
+        "o noise\no dust\nAssessor requirements\n"
+    )
+    assert parsed.data["assessment_conditions"][-1] == "Assessor requirements"
+    assert [(w.line, w.cause) for w in parsed.warnings] == [(10, BY_WORDING)]
+
+
+def test_a_sentence_naming_the_section_later_in_it_is_not_its_lead_in() -> None:
+    parsed = parse_unit_text(
+        HEAD + "Knowledge Evidence\n- legislation\n- policy\n"
+        "The knowledge evidence of this unit includes:\n- design\n"
+    )
+    assert parsed.data["knowledge_evidence"]["items"] == ["legislation", "policy"]
+    assert any(w.line == 8 and "second time" in w.message for w in parsed.warnings)
+
+
+def test_a_bullet_after_lines_that_ended_a_lead_ins_list_is_reported_unless_they_lead() -> None:
+    wrapped = parse_unit_text(
+        HEAD + "Assessment Conditions\nAccess to:\n- relevant\nAustralian Standards\n"
+        "National Construction Code\n- workplace procedures\n"
+    )
+    assert [(w.line, w.cause) for w in wrapped.warnings] == [(10, BY_WORDING)]
+    led = parse_unit_text(
+        HEAD + "Assessment Conditions\nThis includes access to:\n- equipment\n- procedures\n"
+        "Assessors must:\n- hold the unit\n"
+    )
+    assert led.warnings == []
+    assert led.data["assessment_conditions"][-1] == {
+        "text": "Assessors must:",
+        "items": ["hold the unit"],
+    }
+
+
+def test_a_summary_list_of_titles_one_worded_like_a_criterion_keeps_its_elements() -> None:
+    listed = ["1. Prepare for the job", "2. Determine what information is required", "3. Report"]
+    draft = prepare(SUMMARY.format("\n".join(listed)))
+    assert draft.ok
+    assert [e["title"] for e in draft.parsed.data["elements"]] == [
+        "Prepare for the job",
+        "Determine what information is required",
+        "Report",
+    ]
+    (warning,) = draft.parsed.warnings
+    assert warning.line == 4 and warning.message.startswith("kept as element 2")
+
+
+def test_bullets_after_a_paragraph_in_the_evidence_are_items_not_notes() -> None:
+    parsed = parse_unit_text(
+        HEAD + "Performance Evidence\nThe candidate must:\n- keep records\n"
+        "This must be done on two occasions\n- check outcomes\n"
+    )
+    evidence = parsed.data["performance_evidence"]
+    assert "notes" not in evidence and evidence["items"][-1] == "check outcomes"
+
+
+def test_a_list_under_a_bulleted_colon_item_that_runs_to_the_end_is_reported() -> None:
+    parsed = parse_unit_text(
+        HEAD + "Knowledge Evidence\nThe candidate must know:\n- hazards including:\n"
+        "- noise\n- dust\n- legislation\n"
+    )
+    assert [(w.line, w.cause) for w in parsed.warnings] == [(10, BY_WORDING)]
+    numbered = parse_unit_text(
+        HEAD + "Knowledge Evidence\nThe candidate must know:\n1. hazards including:\n"
+        "2. noise\n3. legislation\n"
+    )
+    assert numbered.data["knowledge_evidence"]["items"] == [
+        "hazards including:",
+        "noise",
+        "legislation",
+    ]
+
+
 def test_a_second_lead_in_is_a_parent_item_with_the_items_under_it() -> None:
     parsed = parse_unit_text(SECOND_LEAD_IN)
     evidence = parsed.data["performance_evidence"]
