@@ -302,8 +302,9 @@ class ParsedUnit:
     #: Lines that are not the unit's: page text, sections a unit file has no field for, text
     #: printed twice.
     dropped: set[int] = field(default_factory=set)
-    #: Lines among the criteria that read as part of one (they start in lower case) but that
-    #: the text does not tie to any: saved without them, the criteria would be incomplete.
+    #: Lines among the criteria that read as part of one (they start in lower case, or are
+    #: bulleted) but that the text does not tie to any: saved without them, the criteria would
+    #: be incomplete.
     lost: list[int] = field(default_factory=list)
     #: Why the text cannot be read right, found while reading it (in one line each).
     doubts: list[str] = field(default_factory=list)
@@ -342,11 +343,6 @@ class ParsedUnit:
                 f"{some} as part of a criterion, but the text does not show which one: saved, "
                 "the criteria would be incomplete. Number or bullet each criterion, then read "
                 "the text again."
-            )
-            return (
-                f"{len(self.lost)} lines among the criteria (lines {shown}) read as part of a "
-                "criterion, but the text does not show which one: saved, the criteria would be "
-                "incomplete. Number or bullet each criterion, then read the text again."
             )
         if self.data.get("framework") == "nos" and not self.data.get("criteria"):
             return (
@@ -613,7 +609,7 @@ def _read_header(lines: list[Line], result: ParsedUnit) -> None:
     if labelled is not None:
         found = UNIT_LABEL.match(labelled.text)
         data["code"] = found.group(1)
-        _set_title(found.group(2).strip(), data)
+        _set_title(found.group(2).strip(), labelled, result)
         result.role(labelled, "code and title")
     value_of: str | None = None  # a "UNIT CODE" or "UNIT TITLE" heading, its value next
     for line in lines:
@@ -630,7 +626,7 @@ def _read_header(lines: list[Line], result: ParsedUnit) -> None:
                 result.role(line, "code")
                 continue
             if field_name == "title" and _is_title(line.text) and "title" not in data:
-                _set_title(line.text, data)
+                _set_title(line.text, line, result)
                 result.role(line, "title")
                 continue
         urn = URN.match(line.text)
@@ -654,7 +650,7 @@ def _read_header(lines: list[Line], result: ParsedUnit) -> None:
             data["release"] = int(release.group(1))
             result.role(line, "release")
         elif title_label and "title" not in data:
-            _set_title(title_label.group(1), data)
+            _set_title(title_label.group(1), line, result)
             result.role(line, "title")
         elif (
             code
@@ -678,7 +674,7 @@ def _read_header(lines: list[Line], result: ParsedUnit) -> None:
                     NOT_PLACED,
                 )
             elif title and "title" not in data:
-                _set_title(title, data)
+                _set_title(title, line, result)
                 result.role(line, "code and title")
             else:
                 result.role(line, "code")
@@ -687,7 +683,7 @@ def _read_header(lines: list[Line], result: ParsedUnit) -> None:
         elif _repeats_code_and_title(line, data):
             result.drop(line, "code and title again: not imported again")
         elif pending_title and _is_title(line.text):
-            _set_title(line.text, data)
+            _set_title(line.text, line, result)
             result.role(line, "title")
         elif not _read_band(line, result):
             unplaced.append(line)
@@ -702,19 +698,27 @@ def _read_header(lines: list[Line], result: ParsedUnit) -> None:
         and _is_title(unplaced[0].text)
     ):
         title = unplaced.pop(0)
-        _set_title(title.text, data)
+        _set_title(title.text, title, result)
         result.role(title, "title" if "code" in data else "title and release")
     for line in unplaced:
         result.role(line, "not placed")
         result.warn(line.number, f"not placed: '{_short(line.text)}' comes before any heading")
 
 
-def _set_title(text: str, data: dict[str, Any]) -> None:
-    """The title, and the release where the title line ends with it ("... (Release 2)")."""
+def _set_title(text: str, line: Line, result: ParsedUnit) -> None:
+    """The title, and the release where the title line ends with it ("... (Release 2)"); a
+    release that differs from one the text gave before is reported, the first kept."""
+    data = result.data
     with_release = TITLE_RELEASE.match(text)
     if with_release:
-        text = with_release.group(1)
-        data.setdefault("release", int(with_release.group(2)))
+        text, release = with_release.group(1), int(with_release.group(2))
+        given = data.setdefault("release", release)
+        if given != release:
+            result.warn(
+                line.number,
+                f"release {release} after the title, but the text gave release {given} before: "
+                f"release {given} kept; type the release if it is {release}",
+            )
     data["title"] = text
 
 
@@ -794,8 +798,7 @@ def _read_elements(lines: list[Line], result: ParsedUnit) -> None:
             for number, text in parts:
                 _add_numbered(kind, number, text, line, elements, lines_of, result)
             _mark_placed(line, placed, result)
-        elif ELEMENT_LABEL.match(line.text):
-            label = ELEMENT_LABEL.match(line.text)
+        elif label := ELEMENT_LABEL.match(line.text):
             number = label.group(1) or str(len(elements) + 1)
             _add_numbered("element", number, label.group(2), line, elements, lines_of, result)
             _mark_placed(line, placed, result)
@@ -949,28 +952,29 @@ def _criteria_in_summary_list(
     worded like a criterion is reported, kept an element. In between, the text is refused."""
     if len(elements) < 2 or any(e["criteria"] for e in elements):
         return
-    worded = [
-        index > 0 and bool(CRITERION_WORDING.search(e["title"])) for index, e in enumerate(elements)
+    wording = [
+        CRITERION_WORDING.search(e["title"]) if index else None for index, e in enumerate(elements)
     ]
+    worded = [found is not None for found in wording]
     if not any(worded):
         return
     owners = [i for i, is_criterion in enumerate(worded) if not is_criterion]
     bare = [i for i in owners if i + 1 >= len(elements) or not worded[i + 1]]
     if len(bare) * 2 >= len(owners):
-        for element, line, is_criterion in zip(elements, lines_of, worded, strict=True):
-            if is_criterion:
+        for element, line, found in zip(elements, lines_of, wording, strict=True):
+            if found:
                 result.warn(
                     line.number,
                     f"kept as element {element['number']}, though worded like a performance "
-                    f"criterion ('{_short(CRITERION_WORDING.search(element['title'])[0], 30)}'):"
+                    f"criterion ('{_short(found[0], 30)}'):"
                     " most of the list's lines read as elements with no criteria",
                     BY_WORDING,
                 )
         return
     kept: list[dict[str, Any]] = []
     kept_lines: list[Line] = []
-    for element, line, is_criterion in zip(elements, lines_of, worded, strict=True):
-        if is_criterion:
+    for element, line, found in zip(elements, lines_of, wording, strict=True):
+        if found:
             owner = kept[-1]
             number = f"{len(kept)}.{len(owner['criteria']) + 1}"
             owner["criteria"].append({"number": number, "text": element["title"]})
@@ -978,7 +982,7 @@ def _criteria_in_summary_list(
             result.warn(
                 line.number,
                 f"taken as criterion {number}, not an element: it says what is done "
-                f"('{_short(CRITERION_WORDING.search(element['title']).group(0), 30)}'), "
+                f"('{_short(found[0], 30)}'), "
                 "as a performance criterion does",
                 BY_WORDING,
             )
@@ -1043,7 +1047,7 @@ def _read_nos_criteria(lines: list[Line], result: ParsedUnit) -> None:
             lines[index - 1].number in placed
             and line.text[0].islower()
             and last is not None
-            and _wraps_on(lines, index, last)
+            and _gap_after(lines, index, last) is None
         ):
             # The rest of the criterion before, wrapped by a PDF or a narrow page.
             criteria[-1]["text"] += f" {line.text}"
@@ -1060,9 +1064,9 @@ def _read_nos_criteria(lines: list[Line], result: ParsedUnit) -> None:
 
 
 def _find_lost(lines: list[Line], placed: set[int], result: ParsedUnit) -> None:
-    """Lines before the last criterion that could not be placed and start in lower case:
-    text of some criterion the text does not number or bullet (a heading or page text starts
-    in upper case, and is only reported)."""
+    """Lines before the last criterion that could not be placed and start in lower case or
+    are bulleted: text of some criterion the text does not tie to it (a heading or page text
+    starts in upper case with no bullet, and is only reported)."""
     last = max(placed, default=0)
     result.lost.extend(
         line.number
@@ -1153,20 +1157,16 @@ def _read_list(lines: list[Line], result: ParsedUnit, label: str) -> list[Any]:
 def _unwrapped(lines: list[Line], result: ParsedUnit) -> list[Line]:
     """In a bulleted or numbered list, a line with neither that goes on in lower case is the
     rest of the item before it, wrapped by a PDF or a narrow page (unless that item leads a
-    list with its colon)."""
-
-    def listed(line: Line) -> bool:
-        return line.marked or bool(NUMBERED.match(line.text))
-
-    if not any(listed(line) for line in lines):
+    list with its colon, or the numbers leave a gap where it stands)."""
+    if not any(_listed(line) for line in lines):
         return lines
     out: list[Line] = []
     for index, line in enumerate(lines):
         if (
             out
-            and listed(out[-1])
+            and _listed(out[-1])
             and not out[-1].text.endswith(":")
-            and not listed(line)
+            and not _listed(line)
             and line.text[0].islower()
         ):
             gap = _gap_after(lines, index, out[-1])
@@ -1186,16 +1186,11 @@ def _unwrapped(lines: list[Line], result: ParsedUnit) -> list[Line]:
     return out
 
 
-def _wraps_on(lines: list[Line], index: int, item: Line) -> bool:
-    """Whether ``lines[index]``, which goes on in lower case after the list item ``item``,
-    is the rest of it: unless the item's number and the next item's leave a gap ("1.", then
-    "3."), where this line is more likely the item that lost its number."""
-    return _gap_after(lines, index, item) is None
-
-
 def _gap_after(lines: list[Line], index: int, item: Line) -> tuple[int, int] | None:
     """The numbers of ``item`` and of the next numbered line after ``lines[index]``, where
-    they leave a gap ("1." then "3."; a list starting again at "1." leaves none)."""
+    they leave a gap ("1." then "3."; a list starting again at "1." leaves none): a line
+    there going on in lower case is more likely the item that lost its number than the rest
+    of ``item``."""
     own = LIST_NUMBER.match(item.text)
     if own is None:
         return None

@@ -82,6 +82,16 @@ def test_a_release_in_brackets_after_the_title_is_the_release(header: str) -> No
     assert parsed.warnings == []
 
 
+def test_a_release_after_the_title_that_differs_from_the_texts_release_is_reported() -> None:
+    parsed = parse_unit_text(
+        "Release 2\nHLTAID011 - Provide First Aid (Release 1)\n"
+        "Elements and Performance Criteria\n1. Act\n1.1 Do it\n"
+    )
+    assert parsed.data["release"] == 2 and parsed.data["title"] == "Provide First Aid"
+    (warning,) = parsed.warnings
+    assert warning.line == 2 and "the text gave release 2 before" in warning.message
+
+
 @pytest.mark.parametrize(
     "lead_in",
     [
