@@ -8,6 +8,7 @@ sections come in any order. Reading any of them back must give the same unit.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 
 from portfolio.units.schema import EvidenceSection, ListItem, UnitDocument
@@ -352,6 +353,90 @@ def tga_word(doc: UnitDocument) -> bytes:
         listed(word, doc.assessment_conditions)
     section("Links")
     word.add_paragraph("Companion Volume Implementation Guide is found on VETNet.")
+    out = io.BytesIO()
+    word.save(out)
+    return out.getvalue()
+
+
+def word_from_markdown(text: str, lists: str = "numbering") -> bytes:
+    """The Word file a converter's Markdown was made from, rebuilt: a ``#`` heading a
+    "Heading 1" paragraph, a pipe table a table (each ``<br>`` a paragraph of its cell), a
+    bullet a list paragraph of its level (two spaces a level). ``lists`` says how the file
+    shows a bullet's level: by its own numbering ("numbering", as training.gov.au's files and
+    the converter's bullets show) or by its paragraph style ("styles": "List Bullet 2", ...).
+    """
+    import io
+
+    import docx
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import nsdecls
+
+    word = docx.Document()
+    numbering = word.part.numbering_part.element
+    levels = "".join(
+        f'<w:lvl w:ilvl="{level}"><w:start w:val="1"/><w:numFmt w:val="bullet"/>'
+        f'<w:lvlText w:val="\u2022"/><w:lvlJc w:val="left"/>'
+        f'<w:pPr><w:ind w:left="{360 * (level + 1)}" w:hanging="360"/></w:pPr></w:lvl>'
+        for level in range(9)
+    )
+    numbering.insert(
+        0,
+        parse_xml(
+            f'<w:abstractNum {nsdecls("w")} w:abstractNumId="90">'
+            f'<w:multiLevelType w:val="hybridMultilevel"/>{levels}</w:abstractNum>'
+        ),
+    )
+    numbering.append(
+        parse_xml(f'<w:num {nsdecls("w")} w:numId="90"><w:abstractNumId w:val="90"/></w:num>')
+    )
+
+    def add(container, line: str) -> None:
+        bullet = re.match(r"^( *)- (.*)$", line)
+        if not bullet:
+            container.add_paragraph(line)
+            return
+        level, item = len(bullet.group(1)) // 2, bullet.group(2)
+        if lists == "styles":
+            container.add_paragraph(item, style="List Bullet" + (f" {level + 1}" if level else ""))
+            return
+        paragraph = container.add_paragraph(item, style="List Paragraph")
+        paragraph._p.get_or_add_pPr().append(
+            parse_xml(
+                f'<w:numPr {nsdecls("w")}><w:ilvl w:val="{level}"/><w:numId w:val="90"/></w:numPr>'
+            )
+        )
+
+    rows: list[list[str]] = []
+
+    def flush() -> None:
+        if not rows:
+            return
+        grid = word.add_table(rows=len(rows), cols=len(rows[0]))
+        for r, row in enumerate(rows):
+            for c, cell_text in enumerate(row):
+                cell = grid.cell(r, c)
+                lines = cell_text.split("<br>")
+                cell.text = ""
+                first = cell.paragraphs[0]
+                for n, line in enumerate(lines):
+                    if n == 0 and not line.startswith("- "):
+                        first.text = line
+                    else:
+                        add(cell, line)
+        rows.clear()
+
+    for line in text.splitlines():
+        if line.startswith("|"):
+            cells = [cell.strip() for cell in line.strip().strip("|").split(" | ")]
+            if not all(re.fullmatch(r"-+", cell) for cell in cells):
+                rows.append(cells)
+            continue
+        flush()
+        if line.startswith("# "):
+            word.add_heading(line[2:], 1)
+        elif line.strip():
+            add(word, line)
+    flush()
     out = io.BytesIO()
     word.save(out)
     return out.getvalue()
