@@ -13,14 +13,17 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterator
-from typing import IO
+from typing import IO, NamedTuple
 
 import docx
+from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.oxml.ns import qn
 from docx.table import Table
 from docx.text.paragraph import Paragraph
 
 INDENT = "  "
+#: Word's list levels.
+LEVELS = 9
 # "List Bullet 2", "List Number 3", "SIBulletList2", "List Paragraph": a list paragraph's style;
 # a digit at the end is its level, counted from 1.
 LIST_STYLE = re.compile(r"(bullet|list|number)\D*?(\d)?\s*$", re.IGNORECASE)
@@ -33,9 +36,8 @@ def text_from_docx(stream: IO[bytes]) -> str:
     Where there is a table the whole text is Markdown, so Markdown's marks in the text are
     escaped."""
     document = docx.Document(stream)
-    # Each style's list level, worked out once: python-docx looks a style up slowly.
-    levels: dict[str | None, int | None] = {}
-    return markdown_lines(list(_blocks(document.element.body, document, levels)))
+    lists = _Lists(document)
+    return markdown_lines(list(_blocks(document.element.body, document, lists)))
 
 
 def markdown_lines(blocks: list[str | list[list[str]]]) -> str:
@@ -70,22 +72,22 @@ def _ampersand(match: re.Match[str]) -> str:
     return "&amp;" if html.unescape("&" + rest) != "&" + rest else "&"
 
 
-def _blocks(container, parent, levels: dict) -> Iterator[str | list[list[str]]]:
+def _blocks(container, parent, lists: _Lists) -> Iterator[str | list[list[str]]]:
     """The body's paragraphs (a line each) and table rows (a list of each cell's lines)."""
     for child in container.iterchildren():
         if child.tag == qn("w:p"):
-            line = _paragraph_line(Paragraph(child, parent), levels)
+            line = _paragraph_line(Paragraph(child, parent), lists)
             if line:
                 yield line
         elif child.tag == qn("w:tbl"):
-            yield from _rows(Table(child, parent), levels)
+            yield from _rows(Table(child, parent), lists)
         elif child.tag == qn("w:sdt"):  # a content control: its content is the document's
             content = child.find(qn("w:sdtContent"))
             if content is not None:
-                yield from _blocks(content, parent, levels)
+                yield from _blocks(content, parent, lists)
 
 
-def _rows(table: Table, levels: dict) -> Iterator[list[list[str]]]:
+def _rows(table: Table, lists: _Lists) -> Iterator[list[list[str]]]:
     """Each row's cells. A cell merged across columns is given once; merged down rows, its
     text is in its first row and the rows below have an empty cell in its place, so the
     columns stay where they are. A table inside a cell gives its lines to the cell."""
@@ -103,7 +105,7 @@ def _rows(table: Table, levels: dict) -> Iterator[list[list[str]]]:
                 continue
             seen[id(cell._tc)] = cell._tc
             lines: list[str] = []
-            for block in _blocks(cell._tc, cell, levels):
+            for block in _blocks(cell._tc, cell, lists):
                 if isinstance(block, list):
                     lines += [line for inner in block for line in inner]
                 else:
@@ -113,43 +115,233 @@ def _rows(table: Table, levels: dict) -> Iterator[list[list[str]]]:
             yield cells
 
 
-def _paragraph_line(paragraph: Paragraph, levels: dict) -> str:
+def _paragraph_line(paragraph: Paragraph, lists: _Lists) -> str:
     text = " ".join(paragraph.text.split())
     if not text:
         return ""
-    level = _list_level(paragraph, levels)
-    if level is None:
+    found = lists.item(paragraph)
+    if found is None:
         return text
-    return f"{INDENT * level}• {text}"
+    level, number = found
+    # A number is kept for the parser to read ("1.", "1.1", "Element 2:"); a list lettered or
+    # numbered in Roman numerals is shown as bulleted: its nesting is what tells.
+    if not re.search(r"\d", number):
+        number = "•"
+    return f"{INDENT * level}{number} {text}"
 
 
-def _list_level(paragraph: Paragraph, levels: dict) -> int | None:
-    """The paragraph's list level from 0, or None when it is not a list item: its own
-    numbering level, else its style's (``levels`` keeps each style's once found)."""
-    properties = paragraph._p.pPr
-    numbering = properties.numPr if properties is not None else None
-    if numbering is not None and numbering.numId is not None and numbering.numId.val != 0:
-        level = numbering.ilvl
-        return int(level.val) if level is not None else 0
-    style_id = paragraph._p.style
-    if style_id not in levels:
-        levels[style_id] = _style_level(paragraph.style)
-    return levels[style_id]
+class _Lists:
+    """The document's lists. A list paragraph's level is its own numbering's, else its style's
+    (by name, "List Bullet 2", or by the style's numbering). A numbered list's paragraph is
+    given the number Word shows before it, worked out from the document's numbering
+    definitions and counted as Word and LibreOffice count: on through the list (also across
+    table cells and across lists of one definition), the levels below restarting after each
+    item of a level above."""
+
+    def __init__(self, document) -> None:
+        self._document = document
+        # Each style's (level, numbering), worked out once: python-docx looks a style up slowly.
+        self._styles: dict[str | None, tuple[int, str | None] | None] = {}
+        self._lists: dict[str, tuple[str, dict[int, _Level], set[int]]] = {}
+        self._counters: dict[str, list[int | None]] = {}
+        self._used: set[str] = set()
+        try:
+            numbering = document.part.part_related_by(RT.NUMBERING).element
+        except KeyError:
+            return
+        abstract = {
+            node.get(qn("w:abstractNumId")): node
+            for node in numbering.iterchildren(qn("w:abstractNum"))
+        }
+        for num in numbering.iterchildren(qn("w:num")):
+            definition = abstract.get(_value(num.find(qn("w:abstractNumId"))))
+            definition = self._linked(definition, abstract)
+            if definition is None:
+                continue
+            levels = {
+                level.ilvl: level for level in map(_Level.of, definition.iterchildren(qn("w:lvl")))
+            }
+            restarts = set()
+            for override in num.iterchildren(qn("w:lvlOverride")):
+                ilvl = _level(override.get(qn("w:ilvl")))
+                replaced = override.find(qn("w:lvl"))
+                if replaced is not None:
+                    levels[ilvl] = _Level.of(replaced, ilvl)
+                start = _value(override.find(qn("w:startOverride")))
+                if start is not None and ilvl in levels:
+                    levels[ilvl] = levels[ilvl]._replace(start=_number_in(start, 1))
+                    restarts.add(ilvl)
+            # Lists of one definition count on together; a list that sets a level's start
+            # restarts that level where it is first used, and the others count on from there.
+            counter = definition.get(qn("w:abstractNumId"))
+            self._lists[num.get(qn("w:numId"))] = (counter, levels, restarts)
+
+    def _linked(self, definition, abstract):
+        """A definition that only names a list style (``w:numStyleLink``): the style's list."""
+        link = definition.find(qn("w:numStyleLink")) if definition is not None else None
+        if link is None:
+            return definition
+        for style in self._document.styles.element.iterchildren(qn("w:style")):
+            if style.get(qn("w:styleId")) == link.get(qn("w:val")):
+                num_id = _value(style.find(f"{qn('w:pPr')}/{qn('w:numPr')}/{qn('w:numId')}"))
+                num = self._num(num_id, definition)
+                return (
+                    abstract.get(_value(num.find(qn("w:abstractNumId"))))
+                    if num is not None
+                    else None
+                )
+        return None
+
+    @staticmethod
+    def _num(num_id: str | None, definition):
+        for num in definition.getparent().iterchildren(qn("w:num")):
+            if num.get(qn("w:numId")) == num_id:
+                return num
+        return None
+
+    def item(self, paragraph: Paragraph) -> tuple[int, str] | None:
+        """The paragraph's list level from 0 and the number shown before it ("" for a bullet),
+        or None when it is not a list item."""
+        style_id = paragraph._p.style
+        if style_id not in self._styles:
+            self._styles[style_id] = _style_list(paragraph.style)
+        by_style = self._styles[style_id]
+        if by_style == _HEADING:
+            return None
+        properties = paragraph._p.pPr
+        own = properties.numPr if properties is not None else None
+        if own is not None and own.numId is not None:
+            if own.numId.val == 0:  # numbering taken off the paragraph
+                return None
+            level = _level(own.ilvl.val if own.ilvl is not None else 0)
+            return level, self._number(str(own.numId.val), level)
+        if by_style is None:
+            return None
+        level, num_id = by_style
+        # Word's "List Number 2" numbers at its list's first level; its name gives the level.
+        return level, self._number(num_id, 0) if num_id is not None else ""
+
+    def _number(self, num_id: str, level: int) -> str:
+        """The number the next paragraph of list ``num_id`` at ``level`` shows ("" for a
+        bullet or a list the document does not define)."""
+        if num_id not in self._lists:
+            return ""
+        counter, levels, restarts = self._lists[num_id]
+        counts = self._counters.setdefault(counter, [None] * LEVELS)
+        if num_id not in self._used:
+            self._used.add(num_id)
+            for restarted in restarts:
+                counts[restarted] = None
+        own = levels.get(level)
+        if own is None or own.format in ("bullet", "none"):
+            return ""
+        counts[level] = own.start if counts[level] is None else counts[level] + 1
+        counts[level + 1 :] = [None] * (len(counts) - level - 1)
+
+        def shown(match: re.Match[str]) -> str:
+            at = int(match.group(1)) - 1
+            named = levels.get(at)
+            if named is None:
+                return ""
+            value = counts[at] if counts[at] is not None else named.start
+            return _formatted(value, "decimal" if own.legal else named.format)
+
+        return re.sub(r"%([1-9])", shown, own.text).strip()
 
 
-def _style_level(style) -> int | None:
-    """A paragraph style's list level: from its name ("List Bullet 2" is level 1), else its
-    own numbering; None for a style that is no list's (a heading, a body text)."""
+_HEADING = (-1, None)
+
+
+class _Level(NamedTuple):
+    ilvl: int
+    start: int
+    format: str
+    text: str
+    legal: bool
+
+    @classmethod
+    def of(cls, lvl, ilvl: int | None = None) -> _Level:
+        return cls(
+            _level(lvl.get(qn("w:ilvl"))) if ilvl is None else ilvl,
+            _number_in(_value(lvl.find(qn("w:start"))), 1),
+            _value(lvl.find(qn("w:numFmt"))) or "decimal",
+            _value(lvl.find(qn("w:lvlText"))) or "",
+            lvl.find(qn("w:isLgl")) is not None,
+        )
+
+
+def _value(node) -> str | None:
+    return node.get(qn("w:val")) if node is not None else None
+
+
+def _number_in(value: object, default: int) -> int:
+    """A whole number a file gives, or ``default`` where it gives something else."""
+    try:
+        return int(str(value))
+    except ValueError:
+        return default
+
+
+def _level(value: object) -> int:
+    """A list level a file gives, kept to Word's nine (0 to 8)."""
+    return min(max(_number_in(value, 0), 0), LEVELS - 1)
+
+
+ROMAN = [
+    (1000, "m"),
+    (900, "cm"),
+    (500, "d"),
+    (400, "cd"),
+    (100, "c"),
+    (90, "xc"),
+    (50, "l"),
+    (40, "xl"),
+    (10, "x"),
+    (9, "ix"),
+    (5, "v"),
+    (4, "iv"),
+    (1, "i"),
+]
+
+
+def _formatted(value: int, number_format: str) -> str:
+    """``value`` as a list number of Word's ``number_format`` (decimal where it is one this
+    reader does not write out; nothing for letters or Roman numerals past what Word writes)."""
+    if number_format in ("lowerLetter", "upperLetter"):
+        if not 0 < value <= 26 * 30:
+            return ""
+        # Word's letters run a..z, then aa..zz, aaa..zzz.
+        letter = chr(ord("a") + (value - 1) % 26) * ((value - 1) // 26 + 1)
+        return letter if number_format == "lowerLetter" else letter.upper()
+    if number_format in ("lowerRoman", "upperRoman"):
+        if not 0 < value < 4000:
+            return ""
+        roman = ""
+        for amount, numeral in ROMAN:
+            while value >= amount:
+                roman, value = roman + numeral, value - amount
+        return roman if number_format == "lowerRoman" else roman.upper()
+    if number_format == "decimalZero" and 0 <= value < 10:
+        return f"0{value}"
+    return str(value)
+
+
+def _style_list(style) -> tuple[int, str | None] | None:
+    """A paragraph style's list level and numbering: its level from its name ("List Bullet 2"
+    is level 1), else from its own numbering; None for a style that is no list's (a body
+    text), _HEADING for a heading's."""
     while style is not None:
         if "heading" in (style.name or "").lower():
+            return _HEADING
+        own = style.element.pPr.numPr if style.element.pPr is not None else None
+        num_id = str(own.numId.val) if own is not None and own.numId is not None else None
+        if num_id == "0":
             return None
         found = LIST_STYLE.search(style.name or "")
         if found:
-            return int(found.group(2)) - 1 if found.group(2) else 0
-        # A list style numbers its paragraphs itself, whatever it is called. (Word's own
-        # "List Bullet 2" has a numbering of its own at level 0: its name tells the level.)
-        own = style.element.pPr.numPr if style.element.pPr is not None else None
-        if own is not None and own.numId is not None and own.numId.val != 0:
-            return int(own.ilvl.val) if own.ilvl is not None else 0
+            return (_level(int(found.group(2)) - 1) if found.group(2) else 0), num_id
+        # A list style numbers its paragraphs itself, whatever it is called.
+        if num_id is not None:
+            return _level(own.ilvl.val if own.ilvl is not None else 0), num_id
         style = style.base_style
     return None

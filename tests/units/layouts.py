@@ -253,10 +253,12 @@ def texts_of(doc: UnitDocument) -> list[str]:
     return out
 
 
-def tga_word(doc: UnitDocument) -> bytes:
+def tga_word(doc: UnitDocument, numbered: bool = False) -> bytes:
     """training.gov.au's "Complete" Word file as python-docx writes one: headings, the elements
     and foundation skills tables, list paragraphs styled "List Bullet", "List Bullet 2", ...
-    for their level (no bullet characters in the text)."""
+    for their level (no bullet characters in the text). ``numbered``: an RTO's copy instead,
+    whose elements, criteria and evidence lists are numbered by Word's list numbering, not
+    typed (the numbers are in no paragraph's text)."""
     import io
 
     import docx
@@ -266,13 +268,20 @@ def tga_word(doc: UnitDocument) -> bytes:
     for line in _header(doc):
         word.add_paragraph(line)
 
-    def listed(cell_or_doc, items: Iterable[ListItem], depth: int = 0) -> None:
-        for item in items:
-            style = "List Bullet" if depth == 0 else f"List Bullet {depth + 1}"
-            cell_or_doc.add_paragraph(item.text, style=style)
-            listed(cell_or_doc, item.items, depth + 1)
+    lists = iter(range(100, 200))
 
-    def table(rows: list[list[list[str] | str]], bullets: bool = False) -> None:
+    def listed(cell_or_doc, items: Iterable[ListItem], depth: int = 0, num_id: int = 0) -> None:
+        if numbered and depth == 0:
+            num_id = word_list(word, next(lists), EVIDENCE)
+        for item in items:
+            if numbered:
+                listed_in(cell_or_doc, item.text, num_id, depth)
+            else:
+                style = "List Bullet" if depth == 0 else f"List Bullet {depth + 1}"
+                cell_or_doc.add_paragraph(item.text, style=style)
+            listed(cell_or_doc, item.items, depth + 1, num_id)
+
+    def table(rows: list[list[list[str] | str]], bullets: bool = False):
         grid = word.add_table(rows=len(rows), cols=len(rows[0]))
         for r, row in enumerate(rows):
             for c, value in enumerate(row):
@@ -281,6 +290,7 @@ def tga_word(doc: UnitDocument) -> bytes:
                 cell.text = lines[0] if lines else ""
                 for line in lines[1:]:
                     cell.add_paragraph(line, style="List Bullet" if bullets else None)
+        return grid
 
     def section(heading: str) -> None:
         word.add_heading(heading, 2)
@@ -305,11 +315,20 @@ def tga_word(doc: UnitDocument) -> bytes:
             "performance needed to demonstrate achievement of the element.",
         ],
     ]
-    rows += [
-        [f"{e.number}. {e.title}", [f"{c.number} {c.text}" for c in e.criteria]]
-        for e in doc.elements
-    ]
-    table(rows)
+    if numbered:
+        grid = table(rows)
+        elements = word_list(word, 99, ELEMENTS)
+        for element in doc.elements:
+            cells = grid.add_row().cells
+            listed_in(cells[0], element.title, elements, 0)
+            for criterion in element.criteria:
+                listed_in(cells[1], criterion.text, elements, 1)
+    else:
+        rows += [
+            [f"{e.number}. {e.title}", [f"{c.number} {c.text}" for c in e.criteria]]
+            for e in doc.elements
+        ]
+        table(rows)
     if doc.foundation_skills:
         section("Foundation Skills")
         for paragraph in doc.foundation_skills.intro:
@@ -358,6 +377,77 @@ def tga_word(doc: UnitDocument) -> bytes:
     return out.getvalue()
 
 
+#: A level of a Word list: its number format, the text shown (``%1.%2``), its first number.
+Level = tuple[str, str, int]
+BULLETS: list[Level] = [("bullet", "\u2022", 1)] * 9
+#: A unit file's own numbering, made by Word's numbering instead of typed: elements, criteria.
+ELEMENTS: list[Level] = [("decimal", "%1.", 1), ("decimal", "%1.%2", 1)]
+#: An evidence list numbered by Word: numbers, letters under them, Roman numerals below.
+EVIDENCE: list[Level] = [
+    ("decimal", "%1.", 1),
+    ("lowerLetter", "%2)", 1),
+    ("lowerRoman", "(%3)", 1),
+]
+
+
+def word_list(
+    word,
+    num_id: int,
+    levels: list[Level],
+    *,
+    start_over: dict[int, int] | None = None,
+    same_as: int | None = None,
+) -> int:
+    """Defines a list in ``word``'s numbering (its levels, or those of list ``same_as``,
+    restarting the levels in ``start_over`` at the numbers given) and returns its id."""
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import nsdecls
+
+    numbering = word.part.numbering_part.element
+    if same_as is None:
+        lvls = "".join(
+            f'<w:lvl w:ilvl="{n}"><w:start w:val="{start}"/><w:numFmt w:val="{fmt}"/>'
+            f'<w:lvlText w:val="{text}"/><w:lvlJc w:val="left"/>'
+            f'<w:pPr><w:ind w:left="{360 * (n + 1)}" w:hanging="360"/></w:pPr></w:lvl>'
+            for n, (fmt, text, start) in enumerate(levels)
+        )
+        numbering.insert(
+            0,
+            parse_xml(
+                f'<w:abstractNum {nsdecls("w")} w:abstractNumId="{num_id}">'
+                f'<w:multiLevelType w:val="multilevel"/>{lvls}</w:abstractNum>'
+            ),
+        )
+    overrides = "".join(
+        f'<w:lvlOverride w:ilvl="{n}"><w:startOverride w:val="{start}"/></w:lvlOverride>'
+        for n, start in (start_over or {}).items()
+    )
+    definition = num_id if same_as is None else same_as
+    numbering.append(
+        parse_xml(
+            f'<w:num {nsdecls("w")} w:numId="{num_id}">'
+            f'<w:abstractNumId w:val="{definition}"/>{overrides}</w:num>'
+        )
+    )
+    return num_id
+
+
+def listed_in(container, text: str, num_id: int, level: int, style: str | None = None):
+    """A paragraph of ``text`` in list ``num_id`` at ``level`` (from 0), added to a document
+    or a table cell."""
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import nsdecls
+
+    paragraph = container.add_paragraph(text, style=style)
+    paragraph._p.get_or_add_pPr().append(
+        parse_xml(
+            f'<w:numPr {nsdecls("w")}><w:ilvl w:val="{level}"/>'
+            f'<w:numId w:val="{num_id}"/></w:numPr>'
+        )
+    )
+    return paragraph
+
+
 def word_from_markdown(text: str, lists: str = "numbering") -> bytes:
     """The Word file a converter's Markdown was made from, rebuilt: a ``#`` heading a
     "Heading 1" paragraph, a pipe table a table (each ``<br>`` a paragraph of its cell), a
@@ -368,27 +458,9 @@ def word_from_markdown(text: str, lists: str = "numbering") -> bytes:
     import io
 
     import docx
-    from docx.oxml import parse_xml
-    from docx.oxml.ns import nsdecls
 
     word = docx.Document()
-    numbering = word.part.numbering_part.element
-    levels = "".join(
-        f'<w:lvl w:ilvl="{level}"><w:start w:val="1"/><w:numFmt w:val="bullet"/>'
-        f'<w:lvlText w:val="\u2022"/><w:lvlJc w:val="left"/>'
-        f'<w:pPr><w:ind w:left="{360 * (level + 1)}" w:hanging="360"/></w:pPr></w:lvl>'
-        for level in range(9)
-    )
-    numbering.insert(
-        0,
-        parse_xml(
-            f'<w:abstractNum {nsdecls("w")} w:abstractNumId="90">'
-            f'<w:multiLevelType w:val="hybridMultilevel"/>{levels}</w:abstractNum>'
-        ),
-    )
-    numbering.append(
-        parse_xml(f'<w:num {nsdecls("w")} w:numId="90"><w:abstractNumId w:val="90"/></w:num>')
-    )
+    bullets = word_list(word, 90, BULLETS)
 
     def add(container, line: str) -> None:
         bullet = re.match(r"^( *)- (.*)$", line)
@@ -399,12 +471,7 @@ def word_from_markdown(text: str, lists: str = "numbering") -> bytes:
         if lists == "styles":
             container.add_paragraph(item, style="List Bullet" + (f" {level + 1}" if level else ""))
             return
-        paragraph = container.add_paragraph(item, style="List Paragraph")
-        paragraph._p.get_or_add_pPr().append(
-            parse_xml(
-                f'<w:numPr {nsdecls("w")}><w:ilvl w:val="{level}"/><w:numId w:val="90"/></w:numPr>'
-            )
-        )
+        listed_in(container, item, bullets, level, style="List Paragraph")
 
     rows: list[list[str]] = []
 

@@ -273,3 +273,15 @@ def bullet_free(text: str) -> str:
     """The text as the parser keeps it: a leading bullet is a list mark, not text."""
     bullet = parse_module.BULLET.match(text)
     return text[bullet.end() :].strip() if bullet and len(text) > bullet.end() else text
+
+
+@pytest.mark.parametrize("code", PACKAGE_UNITS)
+def test_a_word_file_that_numbers_its_lists_itself_reads_to_the_same_unit(code: str) -> None:
+    """An RTO's copy whose elements, criteria and evidence lists are numbered by Word (the
+    numbers in no paragraph's text) is read with the numbers Word shows: the same unit."""
+    doc = unit_file(code)
+    text = text_from_upload(f"{code}.docx", io.BytesIO(tga_word(doc, numbered=True)))
+    assert "\n| 1. " in text  # the numbers Word shows, read from its numbering
+    document, warnings = read_back(text)
+    assert document == doc
+    assert warnings == []

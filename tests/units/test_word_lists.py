@@ -1,0 +1,228 @@
+"""Lists in a Word file whose numbers Word makes (its numbering definitions), not the text:
+the importer reads the numbers Word shows, so a unit numbered that way reads as typed."""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+import docx
+import pytest
+
+from portfolio.units.wordfile import text_from_docx
+from tests.exports.conftest import _run, require_programs
+from tests.units.layouts import BULLETS, ELEMENTS, EVIDENCE, listed_in, word_list
+
+TOKEN = re.compile(r"\bp(\d\d)\b")
+
+
+def read(word) -> str:
+    out = io.BytesIO()
+    word.save(out)
+    return text_from_docx(io.BytesIO(out.getvalue()))
+
+
+def numbers(text: str) -> dict[str, str]:
+    """What comes before each paragraph's token ("p07") in a text: its list number."""
+    found = {}
+    for segment in re.split(r"\n|\||<br>", text):
+        match = TOKEN.search(segment)
+        if match:
+            found[match.group()] = segment[: match.start()].strip()
+    return found
+
+
+def numbered_document() -> docx.document.Document:
+    """Lists numbered every way an RTO's copy of a unit numbers them: elements and criteria
+    ("1.", "1.1") in the body and on through a table's cells, a second list of the same
+    definition counting on, a list restarting at 1, a labelled list starting at 3, numbers
+    with a zero, Word's "List Number" styles."""
+    word = docx.Document()
+    outline = word_list(word, 80, ELEMENTS)
+    counted_on = word_list(word, 81, [], same_as=80)
+    restarted = word_list(word, 82, [], same_as=80, start_over={0: 1})
+    labelled = word_list(word, 83, [("decimal", "Element %1:", 3), ("decimalZero", "%1.%2", 1)])
+    tokens = iter(f"p{n:02d}" for n in range(100))
+
+    def add(container, num_id: int, level: int) -> None:
+        listed_in(container, f"{next(tokens)} text", num_id, level)
+
+    for num_id, level in [(outline, 0), (outline, 1), (outline, 1), (outline, 0), (outline, 1)]:
+        add(word, num_id, level)
+    word.add_paragraph("p90 a paragraph between")
+    add(word, counted_on, 0)
+    add(word, counted_on, 1)
+    add(word, restarted, 0)
+    add(word, restarted, 1)
+    grid = word.add_table(rows=2, cols=2)
+    for row in grid.rows:
+        add(row.cells[0], outline, 0)
+        add(row.cells[1], outline, 1)
+        add(row.cells[1], outline, 1)
+    add(word, labelled, 0)
+    add(word, labelled, 1)
+    add(word, labelled, 0)
+    for style in ("List Number", "List Number", "List Number 2"):
+        word.add_paragraph(f"{next(tokens)} text", style=style)
+    return word
+
+
+def test_the_numbers_read_are_those_word_shows() -> None:
+    text = read(numbered_document())
+    assert numbers(text) == {
+        "p00": "1.",
+        "p01": "1.1",
+        "p02": "1.2",
+        "p03": "2.",
+        "p04": "2.1",
+        "p90": "",
+        "p05": "3.",  # a second list of the same definition counts on
+        "p06": "3.1",
+        "p07": "1.",  # a list restarting at 1
+        "p08": "1.1",
+        "p09": "2.",  # the table's cells count on from the list they belong to
+        "p10": "2.1",
+        "p11": "2.2",
+        "p12": "3.",
+        "p13": "3.1",
+        "p14": "3.2",
+        "p15": "Element 3:",
+        "p16": "3.01",
+        "p17": "Element 4:",
+        "p18": "1.",
+        "p19": "2.",
+        "p20": "1.",
+    }
+    # A criterion is indented under its element, as its list level shows.
+    assert "\n  1.1 p01 text\n" in text
+
+
+def test_the_numbers_read_are_those_libreoffice_shows(tmp_path: Path) -> None:
+    """The same document, saved and opened in LibreOffice: every paragraph has the number
+    LibreOffice lays it out with."""
+    require_programs("soffice")
+    path = tmp_path / "numbered.docx"
+    numbered_document().save(path)
+    result = _run(
+        [
+            "soffice",
+            "--headless",
+            f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}",
+            "--convert-to",
+            "txt:Text (encoded):UTF8",
+            "--outdir",
+            str(tmp_path),
+            str(path),
+        ],
+        cwd=tmp_path,
+        timeout=180,
+    )
+    shown = (tmp_path / "numbered.txt").read_text(encoding="utf-8-sig")
+    assert TOKEN.search(shown), result.stderr
+    with path.open("rb") as stream:
+        assert numbers(text_from_docx(stream)) == numbers(shown)
+
+
+def test_a_lettered_or_roman_level_is_a_bullet_of_its_level() -> None:
+    """Letters and Roman numerals mark sub-items: the item's text is what matters, so they
+    read as bullets at their level, not as part of the text."""
+    word = docx.Document()
+    evidence = word_list(word, 80, EVIDENCE)
+    for level, text in [(0, "safety rules including:"), (1, "noise"), (2, "hearing"), (0, "plans")]:
+        listed_in(word, text, evidence, level)
+    assert read(word).splitlines() == [
+        "1. safety rules including:",
+        "  • noise",
+        "    • hearing",
+        "2. plans",
+    ]
+
+
+def test_legal_numbering_shows_every_level_in_arabic_numbers() -> None:
+    """A level marked "legal" (w:isLgl) shows the numbers of the levels above it in Arabic
+    numerals, whatever their own format: "1.1" under "I."."""
+    from docx.oxml.ns import qn
+
+    word = docx.Document()
+    roman = word_list(word, 80, [("upperRoman", "%1.", 1), ("decimal", "%1.%2", 1)])
+    level = word.part.numbering_part.element.find(qn("w:abstractNum")).findall(qn("w:lvl"))[1]
+    level.insert(2, level.makeelement(qn("w:isLgl"), {}))
+    listed_in(word, "Prepare", roman, 0)
+    listed_in(word, "Check", roman, 1)
+    assert read(word).splitlines() == ["• Prepare", "  1.1 Check"]
+
+
+def test_numbering_taken_off_a_list_styled_paragraph_makes_it_plain_text() -> None:
+    word = docx.Document()
+    bullets = word_list(word, 80, BULLETS)
+    listed_in(word, "an item", bullets, 0)
+    listed_in(word, "not an item", 0, 0, style="List Bullet")
+    word.add_paragraph("still an item", style="List Bullet")
+    assert read(word).splitlines() == ["• an item", "not an item", "• still an item"]
+
+
+def test_a_numbered_heading_is_a_heading_not_a_list_item() -> None:
+    word = docx.Document()
+    outline = word_list(word, 80, ELEMENTS)
+    heading = word.add_heading("Elements and Performance Criteria", 1)
+    listed_in(word, "Prepare", outline, 0)
+    heading._p.get_or_add_pPr().append(
+        word.paragraphs[-1]._p.pPr.numPr.__copy__()  # the heading numbered too
+    )
+    assert read(word).splitlines() == ["Elements and Performance Criteria", "1. Prepare"]
+
+
+def test_a_list_defined_by_a_list_style_is_numbered_by_that_style() -> None:
+    """Word keeps a multilevel list made a style as a definition that names the style
+    (w:numStyleLink); the style's numbering says how its paragraphs are numbered."""
+    from docx.enum.style import WD_STYLE_TYPE
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import nsdecls
+
+    word = docx.Document()
+    outline = word_list(word, 80, ELEMENTS)
+    style = word.styles.add_style("Unit Outline", WD_STYLE_TYPE.PARAGRAPH)
+    style.element.get_or_add_pPr().append(
+        parse_xml(f'<w:numPr {nsdecls("w")}><w:numId w:val="{outline}"/></w:numPr>')
+    )
+    numbering = word.part.numbering_part.element
+    numbering.insert(
+        0,
+        parse_xml(
+            f'<w:abstractNum {nsdecls("w")} w:abstractNumId="81">'
+            f'<w:numStyleLink w:val="{style.style_id}"/></w:abstractNum>'
+        ),
+    )
+    numbering.append(
+        parse_xml(f'<w:num {nsdecls("w")} w:numId="81"><w:abstractNumId w:val="81"/></w:num>')
+    )
+    listed_in(word, "Prepare", 81, 0)
+    listed_in(word, "Check", 81, 1)
+    assert read(word).splitlines() == ["1. Prepare", "  1.1 Check"]
+
+
+@pytest.mark.parametrize("num_id", [0, 7])
+def test_a_list_the_file_does_not_define_is_bulleted(num_id: int) -> None:
+    """A paragraph numbered by a list the file has no definition of keeps its level; numId 0
+    is Word's "no numbering"."""
+    word = docx.Document()
+    listed_in(word, "an item", num_id, 1)
+    assert read(word).splitlines() == (["an item"] if num_id == 0 else ["  • an item"])
+
+
+def test_a_file_with_nonsense_in_its_numbering_is_read_all_the_same() -> None:
+    """A list level past Word's nine, a start that is no number, a huge start in letters: the
+    file is read (the level kept to the deepest, the start to 1), nothing breaks."""
+    from docx.oxml.ns import qn
+
+    word = docx.Document()
+    outline = word_list(word, 80, [*ELEMENTS, ("lowerLetter", "%3", 10**9)])
+    listed_in(word, "Prepare", outline, 0)
+    listed_in(word, "deep", outline, 1)
+    word.paragraphs[-1]._p.pPr.numPr.ilvl.set(qn("w:val"), "40")
+    listed_in(word, "huge", outline, 2)
+    word.part.numbering_part.element.find(qn("w:abstractNum")).find(qn("w:lvl")).find(
+        qn("w:start")
+    ).set(qn("w:val"), "one")
+    assert read(word).splitlines() == ["1. Prepare", "                • deep", "    • huge"]
