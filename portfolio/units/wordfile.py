@@ -116,7 +116,7 @@ def _rows(table: Table, lists: _Lists) -> Iterator[list[list[str]]]:
 
 
 def _paragraph_line(paragraph: Paragraph, lists: _Lists) -> str:
-    text = " ".join(paragraph.text.split())
+    text = " ".join(_shown_text(paragraph._p).split())
     if not text:
         return ""
     found = lists.item(paragraph)
@@ -128,6 +128,36 @@ def _paragraph_line(paragraph: Paragraph, lists: _Lists) -> str:
     if not re.search(r"\d", number):
         number = "•"
     return f"{INDENT * level}{number} {text}"
+
+
+#: What a paragraph holds that is not its text as shown: text deleted with changes tracked
+#: (or moved away), and drawings and text boxes (frames of their own beside the paragraph).
+NOT_SHOWN = {qn(tag) for tag in ("w:del", "w:moveFrom", "w:drawing", "w:pict", "w:pPr", "w:rPr")}
+NOT_SHOWN |= {"{http://schemas.openxmlformats.org/markup-compatibility/2006}AlternateContent"}
+
+
+def _shown_text(element) -> str:
+    """The text of a paragraph as Word shows it: its runs wherever they are (python-docx reads
+    only those at the top and in links), so text inserted with changes tracked, in a content
+    control, a field's result or a smart tag is read, and text deleted with changes tracked or
+    hidden is not."""
+    parts = []
+    for child in element.iterchildren():
+        if child.tag in NOT_SHOWN:
+            continue
+        if child.tag == qn("w:r"):
+            if not _hidden(child):
+                parts.append(child.text)
+        else:
+            parts.append(_shown_text(child))
+    return "".join(parts)
+
+
+def _hidden(run) -> bool:
+    """Whether a run is hidden text (Word's "Hidden" font effect), which Word does not show."""
+    properties = run.rPr
+    vanish = properties.find(qn("w:vanish")) if properties is not None else None
+    return vanish is not None and vanish.get(qn("w:val"), "true") not in ("0", "false", "off")
 
 
 class _Lists:

@@ -1,5 +1,6 @@
-"""Lists in a Word file whose numbers Word makes (its numbering definitions), not the text:
-the importer reads the numbers Word shows, so a unit numbered that way reads as typed."""
+"""A unit's Word file read as Word shows it: lists whose numbers Word makes (its numbering
+definitions, not the text) read with the numbers Word shows, so a unit numbered that way reads
+as typed; a paragraph's text with tracked changes, content controls and hidden text as shown."""
 
 from __future__ import annotations
 
@@ -226,3 +227,49 @@ def test_a_file_with_nonsense_in_its_numbering_is_read_all_the_same() -> None:
         qn("w:start")
     ).set(qn("w:val"), "one")
     assert read(word).splitlines() == ["1. Prepare", "                • deep", "    • huge"]
+
+
+def paragraph_of(word, inner: str):
+    """A paragraph of ``word`` made of the given WordprocessingML."""
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import nsdecls
+
+    paragraph = parse_xml(
+        f"<w:p {nsdecls('w', 'r')} "
+        'xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006" '
+        'xmlns:wps="http://schemas.microsoft.com/office/word/2010/wordprocessingShape">'
+        f"{inner}</w:p>"
+    )
+    word.element.body.insert(len(word.element.body) - 1, paragraph)
+
+
+def run(text: str, properties: str = "") -> str:
+    return f'<w:r>{properties}<w:t xml:space="preserve">{text}</w:t></w:r>'
+
+
+def test_a_paragraph_is_read_as_word_shows_it() -> None:
+    """Text inserted with changes tracked, in a content control, a field's result, a smart tag
+    or a link is read; text deleted with changes tracked, hidden text and a text box's text
+    (a frame of its own) are not."""
+    word = docx.Document()
+    paragraph_of(
+        word,
+        run("1.1 Check the ")
+        + f'<w:del w:id="1" w:author="A" w:date="2026-01-01T00:00:00Z">{run("old ")}</w:del>'
+        + f'<w:ins w:id="2" w:author="A" w:date="2026-01-01T00:00:00Z">{run("revised ")}</w:ins>'
+        + f'<w:moveFrom w:id="3" w:author="A" w:date="2026-01-01T00:00:00Z">{run("moved ")}'
+        + "</w:moveFrom>"
+        + f"<w:sdt><w:sdtPr><w:alias w:val='Plan'/></w:sdtPr><w:sdtContent>{run('site')}"
+        + "</w:sdtContent></w:sdt>"
+        + run(" (notes for the trainer)", "<w:rPr><w:vanish/></w:rPr>")
+        + f'<w:smartTag w:uri="u" w:element="place">{run(" plan")}</w:smartTag>'
+        + f'<w:fldSimple w:instr=" REF Scope ">{run(" for the job")}</w:fldSimple>'
+        + "<w:r><mc:AlternateContent><mc:Choice Requires='wps'><w:drawing/></mc:Choice>"
+        + f"<mc:Fallback><w:pict>{run('a text box')}</w:pict></mc:Fallback>"
+        + "</mc:AlternateContent></w:r>"
+        + f"<mc:AlternateContent><mc:Choice Requires='wps'>{run('a frame')}</mc:Choice>"
+        + "</mc:AlternateContent>"
+        + run(" and", "<w:rPr><w:vanish w:val='false'/></w:rPr>")
+        + run(" tools"),
+    )
+    assert read(word).splitlines() == ["1.1 Check the revised site plan for the job and tools"]
