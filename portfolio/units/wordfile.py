@@ -18,7 +18,6 @@ from typing import IO, NamedTuple
 import docx
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.oxml.ns import qn
-from docx.table import Table
 from docx.text.paragraph import Paragraph
 
 INDENT = "  "
@@ -72,40 +71,46 @@ def _ampersand(match: re.Match[str]) -> str:
     return "&amp;" if html.unescape("&" + rest) != "&" + rest else "&"
 
 
-def _blocks(container, parent, lists: _Lists) -> Iterator[str | list[list[str]]]:
+def _blocks(container, document, lists: _Lists) -> Iterator[str | list[list[str]]]:
     """The body's paragraphs (a line each) and table rows (a list of each cell's lines)."""
-    for child in container.iterchildren():
+    for child in _within(container, "w:p", "w:tbl"):
         if child.tag == qn("w:p"):
-            line = _paragraph_line(Paragraph(child, parent), lists)
+            line = _paragraph_line(Paragraph(child, document), lists)
             if line:
                 yield line
-        elif child.tag == qn("w:tbl"):
-            yield from _rows(Table(child, parent), lists)
-        elif child.tag == qn("w:sdt"):  # a content control: its content is the document's
+        else:
+            yield from _rows(child, document, lists)
+
+
+def _within(element, *tags: str) -> Iterator:
+    """``element``'s children of ``tags``, also those a content control or custom XML wraps
+    (python-docx sees neither: a table's rows in a repeating content control were lost)."""
+    wanted = {qn(tag) for tag in tags}
+    for child in element.iterchildren():
+        if child.tag in wanted:
+            yield child
+        elif child.tag == qn("w:sdt"):
             content = child.find(qn("w:sdtContent"))
             if content is not None:
-                yield from _blocks(content, parent, lists)
+                yield from _within(content, *tags)
+        elif child.tag == qn("w:customXml"):
+            yield from _within(child, *tags)
 
 
-def _rows(table: Table, lists: _Lists) -> Iterator[list[list[str]]]:
+def _rows(table, document, lists: _Lists) -> Iterator[list[list[str]]]:
     """Each row's cells. A cell merged across columns is given once; merged down rows, its
     text is in its first row and the rows below have an empty cell in its place, so the
     columns stay where they are. A table inside a cell gives its lines to the cell."""
-    # Cells read, by id: the elements are kept as the values, so no id is reused meanwhile.
-    seen: dict[int, object] = {}
-    for row in table.rows:
+    for row in _within(table, "w:tr"):
         cells: list[list[str]] = []
-        previous = None
-        for cell in row.cells:
-            if cell._tc is previous:
-                continue
-            previous = cell._tc
-            if id(cell._tc) in seen:
+        for cell in _within(row, "w:tc"):
+            properties = cell.find(qn("w:tcPr"))
+            merged = properties.find(qn("w:vMerge")) if properties is not None else None
+            if merged is not None and merged.get(qn("w:val"), "continue") != "restart":
                 cells.append([])
                 continue
-            seen[id(cell._tc)] = cell._tc
             lines: list[str] = []
-            for block in _blocks(cell._tc, cell, lists):
+            for block in _blocks(cell, document, lists):
                 if isinstance(block, list):
                     lines += [line for inner in block for line in inner]
                 else:

@@ -273,3 +273,59 @@ def test_a_paragraph_is_read_as_word_shows_it() -> None:
         + run(" tools"),
     )
     assert read(word).splitlines() == ["1.1 Check the revised site plan for the job and tools"]
+
+
+def test_rows_and_paragraphs_in_content_controls_are_read_in_their_place() -> None:
+    """A template's repeating content control wraps table rows (or a cell), old Word files wrap
+    paragraphs in custom XML: what they hold is read where it stands."""
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import nsdecls
+
+    word = docx.Document()
+    word.add_paragraph("Elements and Performance Criteria")
+    grid = word.add_table(rows=1, cols=2)
+    grid.cell(0, 0).text, grid.cell(0, 1).text = "ELEMENT", "PERFORMANCE CRITERIA"
+
+    def cell(text: str) -> str:
+        return f"<w:tc><w:p>{run(text)}</w:p></w:tc>"
+
+    grid._tbl.append(
+        parse_xml(
+            f"<w:sdt {nsdecls('w')}><w:sdtPr/><w:sdtContent>"
+            f"<w:tr>{cell('1. Prepare the work')}{cell('1.1 Check the plan')}</w:tr>"
+            f"<w:tr>{cell('2. Do the work')}<w:sdt><w:sdtContent>{cell('2.1 Do it')}"
+            "</w:sdtContent></w:sdt></w:tr></w:sdtContent></w:sdt>"
+        )
+    )
+    paragraph_of(word, run("before"))
+    word.element.body.insert(
+        len(word.element.body) - 1,
+        parse_xml(
+            f"<w:customXml {nsdecls('w')} w:element='note'><w:p>{run('Wrapped')}</w:p>"
+            "</w:customXml>"
+        ),
+    )
+    assert read(word).splitlines() == [
+        "Elements and Performance Criteria",
+        "| ELEMENT | PERFORMANCE CRITERIA |",
+        "| 1. Prepare the work | 1.1 Check the plan |",
+        "| 2. Do the work | 2.1 Do it |",
+        "before",
+        "Wrapped",
+    ]
+
+
+def test_merged_cells_keep_the_columns_where_they_are() -> None:
+    """A cell merged across columns is given once; merged down rows, its text is in its first
+    row and the rows below have an empty cell in its place."""
+    word = docx.Document()
+    grid = word.add_table(rows=3, cols=3)
+    grid.cell(0, 0).merge(grid.cell(0, 2)).text = "Foundation Skills"
+    grid.cell(1, 0).merge(grid.cell(2, 0)).text = "Reading"
+    for row, (criteria, description) in enumerate([("1.1", "Reads plans"), ("2.1", "Reads notes")]):
+        grid.cell(row + 1, 1).text, grid.cell(row + 1, 2).text = criteria, description
+    assert read(word).splitlines() == [
+        "| Foundation Skills |",
+        "| Reading | 1.1 | Reads plans |",
+        "|  | 2.1 | Reads notes |",
+    ]
