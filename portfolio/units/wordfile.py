@@ -75,9 +75,7 @@ def _blocks(container, document, lists: _Lists) -> Iterator[str | list[list[str]
     """The body's paragraphs (a line each) and table rows (a list of each cell's lines)."""
     for child in _within(container, "w:p", "w:tbl"):
         if child.tag == qn("w:p"):
-            line = _paragraph_line(Paragraph(child, document), lists)
-            if line:
-                yield line
+            yield from _paragraph_lines(Paragraph(child, document), lists)
         else:
             yield from _rows(child, document, lists)
 
@@ -120,19 +118,23 @@ def _rows(table, document, lists: _Lists) -> Iterator[list[list[str]]]:
             yield cells
 
 
-def _paragraph_line(paragraph: Paragraph, lists: _Lists) -> str:
-    text = " ".join(_shown_text(paragraph._p).split())
-    if not text:
-        return ""
+def _paragraph_lines(paragraph: Paragraph, lists: _Lists) -> list[str]:
+    """A paragraph's lines. A list item is one line; another paragraph is a line for each of
+    its line breaks (an elements table's criteria are often one paragraph, a criterion a
+    line)."""
+    shown = _shown_text(paragraph._p)
+    if not shown.strip():
+        return []
     found = lists.item(paragraph)
     if found is None:
-        return text
+        lines = (" ".join(line.split()) for line in shown.split("\n"))
+        return [line for line in lines if line]
     level, number = found
     # A number is kept for the parser to read ("1.", "1.1", "Element 2:"); a list lettered or
     # numbered in Roman numerals is shown as bulleted: its nesting is what tells.
     if not re.search(r"\d", number):
         number = "•"
-    return f"{INDENT * level}{number} {text}"
+    return [f"{INDENT * level}{number} {' '.join(shown.split())}"]
 
 
 #: What a paragraph holds that is not its text as shown: text deleted with changes tracked
@@ -152,10 +154,23 @@ def _shown_text(element) -> str:
             continue
         if child.tag == qn("w:r"):
             if not _hidden(child):
-                parts.append(child.text)
+                parts += map(_run_text, child.iterchildren())
         else:
             parts.append(_shown_text(child))
     return "".join(parts)
+
+
+def _run_text(part) -> str:
+    """A run's part as text: a line break (of any kind, a page's too) a new line."""
+    if part.tag == qn("w:t"):
+        return part.text or ""
+    if part.tag in BREAKS:
+        return "\n"
+    return SHOWN_AS.get(part.tag, "")
+
+
+BREAKS = {qn("w:br"), qn("w:cr")}
+SHOWN_AS = {qn("w:tab"): " ", qn("w:ptab"): " ", qn("w:noBreakHyphen"): "-"}
 
 
 def _hidden(run) -> bool:

@@ -448,13 +448,13 @@ def listed_in(container, text: str, num_id: int, level: int, style: str | None =
     return paragraph
 
 
-def word_from_markdown(text: str, lists: str = "numbering") -> bytes:
+def word_from_markdown(text: str, lists: str = "numbering", breaks: bool = False) -> bytes:
     """The Word file a converter's Markdown was made from, rebuilt: a ``#`` heading a
-    "Heading 1" paragraph, a pipe table a table (each ``<br>`` a paragraph of its cell), a
-    bullet a list paragraph of its level (two spaces a level). ``lists`` says how the file
-    shows a bullet's level: by its own numbering ("numbering", as training.gov.au's files and
-    the converter's bullets show) or by its paragraph style ("styles": "List Bullet 2", ...).
-    """
+    "Heading 1" paragraph, a pipe table a table (each ``<br>`` a paragraph of its cell, or with
+    ``breaks`` a line break in one paragraph), a bullet a list paragraph of its level (two
+    spaces a level). ``lists`` says how the file shows a bullet's level: by its own numbering
+    ("numbering", as training.gov.au's files and the converter's bullets show) or by its
+    paragraph style ("styles": "List Bullet 2", ...)."""
     import io
 
     import docx
@@ -482,14 +482,19 @@ def word_from_markdown(text: str, lists: str = "numbering") -> bytes:
         for r, row in enumerate(rows):
             for c, cell_text in enumerate(row):
                 cell = grid.cell(r, c)
-                lines = cell_text.split("<br>")
-                cell.text = ""
-                first = cell.paragraphs[0]
-                for n, line in enumerate(lines):
-                    if n == 0 and not line.startswith("- "):
-                        first.text = line
-                    else:
+                plain = None  # the paragraph a line break adds the next plain line to
+                for n, line in enumerate(cell_text.split("<br>")):
+                    if re.match(r"^ *- ", line):
                         add(cell, line)
+                        plain = None
+                    elif n == 0:
+                        plain = cell.paragraphs[0]
+                        plain.text = line
+                    elif breaks and plain is not None:
+                        plain.add_run().add_break()
+                        plain.add_run(line)
+                    else:
+                        plain = cell.add_paragraph(line)
         rows.clear()
 
     for line in text.splitlines():

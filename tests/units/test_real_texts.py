@@ -145,17 +145,20 @@ def test_every_text_of_the_unit_is_in_its_source_word_for_word(code: str) -> Non
 CONVERTED = sorted(code for code, entry in EXPECTED.items() if entry["layout"].endswith("markdown"))
 
 
-@pytest.mark.parametrize("lists", ["numbering", "styles"])
+@pytest.mark.parametrize(
+    ("lists", "breaks"), [("numbering", False), ("styles", False), ("numbering", True)]
+)
 @pytest.mark.parametrize("code", CONVERTED)
 def test_the_word_file_a_converter_read_gives_the_same_unit_as_its_markdown(
-    code: str, lists: str
+    code: str, lists: str, breaks: bool
 ) -> None:
     """The Word file each converter-Markdown text was made from, rebuilt from it (headings,
-    tables with a paragraph per line of a cell, bullets as list paragraphs of their level), is
-    read from its structure to the same unit and the same warnings as the Markdown: the counts
-    taken by hand hold for the Word file too."""
+    tables with a paragraph, or a line break, per line of a cell, bullets as list paragraphs of
+    their level), is read from its structure to the same unit and the same warnings as the
+    Markdown: the counts taken by hand hold for the Word file too."""
     markdown = source_text(code)
-    word = text_from_upload(f"{code}.docx", io.BytesIO(word_from_markdown(markdown, lists)))
+    rebuilt = word_from_markdown(markdown, lists, breaks)
+    word = text_from_upload(f"{code}.docx", io.BytesIO(rebuilt))
     from_markdown, from_word = parse_unit_text(markdown), parse_unit_text(word)
     assert from_word.data == from_markdown.data
     assert [w.message for w in from_word.warnings] == [w.message for w in from_markdown.warnings]

@@ -329,3 +329,22 @@ def test_merged_cells_keep_the_columns_where_they_are() -> None:
         "| Reading | 1.1 | Reads plans |",
         "|  | 2.1 | Reads notes |",
     ]
+
+
+def test_a_line_break_starts_a_new_line_except_in_a_list_item() -> None:
+    """Criteria kept in one paragraph a line each (line breaks, Shift+Enter) are lines of their
+    own, as are lines broken by a page break; a list item broken over lines is one item."""
+    word = docx.Document()
+    bullets = word_list(word, 80, BULLETS)
+    paragraph_of(word, run("1.1 Check the plan") + "<w:r><w:br/></w:r>" + run("1.2 Check tools"))
+    paragraph_of(word, run("end of page") + '<w:r><w:br w:type="page"/><w:t>Next</w:t></w:r>')
+    item = listed_in(word, "hazards in the", bullets, 0)
+    item.add_run().add_break()
+    item.add_run("workplace")
+    assert read(word).splitlines() == [
+        "1.1 Check the plan",
+        "1.2 Check tools",
+        "end of page",
+        "Next",
+        "• hazards in the workplace",
+    ]
