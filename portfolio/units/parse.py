@@ -181,6 +181,13 @@ CRITERION_INLINE = re.compile(r"^(\d{1,2}\.\d{1,2})\.?\s+(\S.*)$")
 NUMBERED = re.compile(r"^\d{1,3}[.)]\s+(\S.*)$")
 LIST_NUMBER = re.compile(r"^(\d{1,3})[.)]\s")
 BULLET = re.compile(r"^(?:[•●◦▪■\-–*·]\s*(?=\S)|\+\s+)")
+# A bullet as Word's text copy of a list gives it: the level's symbol, then a tab. Word's
+# bulleted lists show "•" at the first level, "o" at the second and a square at the third
+# (Symbol, Courier New and Wingdings characters, some in the private use area).
+WORD_BULLET = re.compile(
+    r"^([ \t]*)(o|§|[\uf0a7\uf0b7\uf0d8\uf0fc\uf076\uf06e]|[•●◦▪■·▫○□►▶‣⁃∙➢✓])(?:\t+| +)(?=\S)"
+)
+WORD_BULLET_LEVELS = {"o": 1, "§": 2, "\uf0a7": 2}
 REF = r"\d{1,2}\.\d{1,2}(?:\s*[-–]\s*\d{1,2}\.\d{1,2})?"
 REFS = re.compile(rf"^{REF}(?:\s*,\s*{REF})*$")
 BAND = re.compile(r"^band\s*:\s*(\S.*)$", re.IGNORECASE)
@@ -424,7 +431,7 @@ def _lines(text: str) -> Iterator[Line]:
     become lines of their own, as do the parts of a cell split by ``<br>``."""
     markdown = _is_markdown(text)
     for number, raw in enumerate(text.splitlines(), start=1):
-        raw = raw.replace("\r", "")
+        raw = _word_bullet(raw.replace("\r", ""))
         if markdown and MD_TABLE_RULE.match(raw):
             continue
         if markdown and raw.lstrip().startswith("|"):
@@ -439,6 +446,17 @@ def _lines(text: str) -> Iterator[Line]:
             for part_number, part in enumerate(parts):
                 cell = column if row and part_number == 0 else None
                 yield from _cell_line(number, part, markdown, cell)
+
+
+def _word_bullet(raw: str) -> str:
+    """A line of Word's text copy of a list as a bullet indented by its level ("o\tnoise" is
+    an item of the second level), so that the tab after the symbol splits no cells and the
+    symbol is not taken for text."""
+    bullet = WORD_BULLET.match(raw)
+    if not bullet:
+        return raw
+    indent = "    " * WORD_BULLET_LEVELS.get(bullet.group(2), 0)
+    return f"{bullet.group(1)}{indent}• {raw[bullet.end() :]}"
 
 
 def _text_cells(raw: str) -> list[list[str]]:

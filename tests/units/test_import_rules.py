@@ -349,12 +349,12 @@ def test_a_line_that_lost_its_number_is_not_joined_to_the_item_before_it() -> No
 def test_a_bullet_after_the_unbulleted_items_of_a_bulleted_leader_is_beside_it(
     lead_in: str,
 ) -> None:
-    """Word's second-level bullet "o" is no bullet here: its items are unbulleted lines under
-    the bulleted leader, and the next bullet is beside the leader again."""
-    body = "- identify hazards including:\no noise\no dust\n- report hazards\n- keep records\n"
+    """Unbulleted lines under a bulleted leader are its items, and the next bullet is beside
+    the leader again."""
+    body = "- identify hazards including:\nnoise\ndust\n- report hazards\n- keep records\n"
     parsed = parse_unit_text(HEAD + "Assessment Conditions\n" + lead_in + body)
     items = [
-        {"text": "identify hazards including:", "items": ["o noise", "o dust"]},
+        {"text": "identify hazards including:", "items": ["noise", "dust"]},
         "report hazards",
         "keep records",
     ]
@@ -420,7 +420,7 @@ def test_a_labelled_elements_bullets_that_cannot_be_placed_refuse_the_text() -> 
 def test_a_line_in_upper_case_after_sub_items_in_lower_case_ends_the_lists_reported() -> None:
     parsed = parse_unit_text(
         HEAD + "Assessment Conditions\nThis includes access to:\n- hazards including:\n"
-        "o noise\no dust\nAssessor requirements\n"
+        "noise\ndust\nAssessor requirements\n"
     )
     assert parsed.data["assessment_conditions"][-1] == "Assessor requirements"
     assert [(w.line, w.cause) for w in parsed.warnings] == [(10, BY_WORDING)]
@@ -797,3 +797,35 @@ def test_a_markdown_file_is_accepted_by_the_page_and_the_command(
     result = runner.invoke(args=["units", "import", str(source), "--output", str(tmp_path / "u")])
     assert result.exit_code == 0, result.output
     assert load_files([tmp_path / "u" / "TLII5018.yaml"]).units[0].document == unit_file("TLII5018")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "\u2022\tidentify hazards including:\no\tnoise\no\tdust\n\u2022\treport hazards\n",
+        "\uf0b7\tidentify hazards including:\no\tnoise\no\tdust\n\uf0b7\treport hazards\n",
+        "\u2022 identify hazards including:\n\to\tnoise\n\to\tdust\n\u2022 report hazards\n",
+        "\u2022 identify hazards including:\no noise\no dust\n\u2022 report hazards\n",
+    ],
+)
+def test_word_text_copy_of_a_bulleted_list_keeps_its_levels(body: str) -> None:
+    """Word copies a bulleted list as text with each level's symbol and a tab: "•" (or the
+    Symbol font's private character) at the first level, "o" at the second, a square ("§" or
+    Wingdings' private character) at the third. The symbols are bullets of their level, not
+    text, and the tab after them splits no table cells."""
+    parsed = parse_unit_text(HEAD + "Assessment Conditions\n" + body)
+    assert parsed.data["assessment_conditions"] == [
+        {"text": "identify hazards including:", "items": ["noise", "dust"]},
+        "report hazards",
+    ]
+    assert parsed.warnings == []
+    third = parse_unit_text(
+        HEAD + "Assessment Conditions\n\u2022\thazards including:\no\tnoise from:\n"
+        "\uf0a7\tplant\n\u00a7\ttools\no\tdust\n"
+    )
+    assert third.data["assessment_conditions"] == [
+        {
+            "text": "hazards including:",
+            "items": [{"text": "noise from:", "items": ["plant", "tools"]}, "dust"],
+        }
+    ]
