@@ -180,6 +180,8 @@ ELEMENT_INLINE = re.compile(r"^(\d{1,2})\.?\s+(\S.*)$")
 CRITERION_INLINE = re.compile(r"^(\d{1,2}\.\d{1,2})\.?\s+(\S.*)$")
 NUMBERED = re.compile(r"^\d{1,3}[.)]\s+(\S.*)$")
 LIST_NUMBER = re.compile(r"^(\d{1,3})[.)]\s")
+# A list item's letter or Roman numeral: "a.", "b)", "(c)", "ii.", "(iv)".
+LETTERED = re.compile(r"^(?:\(([a-z]|[ivx]{1,6})\)|([a-z]|[ivx]{1,6})[.)])\s+(?=\S)")
 BULLET = re.compile(r"^(?:[•●◦▪■\-–*·]\s*(?=\S)|\+\s+)")
 # A bullet as Word's text copy of a list gives it: the level's symbol, then a tab. Word's
 # bulleted lists show "•" at the first level, "o" at the second and a square at the third
@@ -188,6 +190,9 @@ WORD_BULLET = re.compile(
     r"^([ \t]*)(o|§|[\uf0a7\uf0b7\uf0d8\uf0fc\uf076\uf06e]|[•●◦▪■·▫○□►▶‣⁃∙➢✓])(?:\t+| +)(?=\S)"
 )
 WORD_BULLET_LEVELS = {"o": 1, "§": 2, "\uf0a7": 2}
+# A numbered or lettered item as Word's text copy gives it: "1.", "a)" or "(ii)", then a tab,
+# on a line with no other tab (a table row's cells are split by tabs too).
+WORD_NUMBER = re.compile(r"^([ \t]*)(\(?(?:\d{1,3}|[a-z]|[ivx]{1,6})[.)])\t+(?=[^\t]+$)")
 REF = r"\d{1,2}\.\d{1,2}(?:\s*[-–]\s*\d{1,2}\.\d{1,2})?"
 REFS = re.compile(rf"^{REF}(?:\s*,\s*{REF})*$")
 BAND = re.compile(r"^band\s*:\s*(\S.*)$", re.IGNORECASE)
@@ -450,8 +455,11 @@ def _lines(text: str) -> Iterator[Line]:
 
 def _word_bullet(raw: str) -> str:
     """A line of Word's text copy of a list as a bullet indented by its level ("o\tnoise" is
-    an item of the second level), so that the tab after the symbol splits no cells and the
-    symbol is not taken for text."""
+    an item of the second level), or as its number and text ("1.\tplans"), so that the tab
+    after the symbol or number splits no cells and the symbol is not taken for text."""
+    number = WORD_NUMBER.match(raw)
+    if number:
+        return f"{number.group(1)}{number.group(2)} {raw[number.end() :]}"
     bullet = WORD_BULLET.match(raw)
     if not bullet:
         return raw
@@ -1138,7 +1146,7 @@ def _after_list(lines: list[Line], index: int) -> bool:
 
 
 def _is_intro(line: Line) -> bool:
-    if line.marked:
+    if _listed(line):
         return False
     return line.text.endswith(":") or (
         line.text.endswith(".") and len(line.text) > 60 and bool(INTRO_WORDS.search(line.text))
@@ -1152,7 +1160,7 @@ def _read_list(lines: list[Line], result: ParsedUnit, label: str) -> list[Any]:
     list starts (the colon), not where it ends: a line ending with a full stop closes every open
     list, and a list whose end the text does not show is reported so its lines can be checked.
     """
-    lines = _unwrapped(lines, result)
+    lines = _unwrapped(_lettered(lines), result)
     if len({line.indent for line in lines}) > 1:
         levels = _levels_by_indent(lines)
     else:
@@ -1170,6 +1178,41 @@ def _read_list(lines: list[Line], result: ParsedUnit, label: str) -> list[Any]:
         result.role(line, f"{label} {position}")
         stack.append((level, node["items"], f"{position}."))
     return _compact(root)
+
+
+def _lettered(lines: list[Line]) -> list[Line]:
+    """Items marked by letters or Roman numerals ("a.", "(ii)"), without their marks. Where
+    the lines are not indented, the kinds of mark show the nesting: each kind a level, in the
+    order the kinds first come ("1." items, "a." under them, "i." under those). An "i", "v" or
+    "x" after the letter before it is a letter; else a Roman numeral."""
+    kinds: list[str] = []  # the kinds of mark, in the order they come
+    marks: list[tuple[Line, str | None]] = []
+    letter = ""  # the last letter seen
+    for line in lines:
+        found = LETTERED.match(line.text)
+        kind = None
+        if found:
+            mark = found.group(1) or found.group(2)
+            roman = set(mark) <= set("ivx") and not (
+                len(mark) == 1 and letter and ord(mark) == ord(letter) + 1
+            )
+            kind = "roman" if roman else "letter"
+            if not roman:
+                letter = mark
+            line = replace(line, text=line.text[found.end() :], marked=True)
+        elif LIST_NUMBER.match(line.text):
+            kind = "number"
+        if kind is not None and kind not in kinds:
+            kinds.append(kind)
+        marks.append((line, kind))
+    if not any(kind in ("letter", "roman") for _, kind in marks):
+        return lines
+    if len({line.indent for line in lines}) > 1 or any(line.marked for line in lines):
+        return [line for line, _ in marks]  # indentation or bullets show the nesting
+    return [
+        replace(line, indent=4 * kinds.index(kind)) if kind is not None else line
+        for line, kind in marks
+    ]
 
 
 def _unwrapped(lines: list[Line], result: ParsedUnit) -> list[Line]:

@@ -16,15 +16,20 @@ from portfolio.units.schema import EvidenceSection, ListItem, UnitDocument
 Section = tuple[str, list[str]]
 
 
-def _items(items: Iterable[ListItem], bullet: str, indent: str, depth: int = 0) -> list[str]:
+#: A list's bullet, or each level's (Word's text copy shows the level by its symbol).
+Bullet = str | tuple[str, ...]
+
+
+def _items(items: Iterable[ListItem], bullet: Bullet, indent: str, depth: int = 0) -> list[str]:
     lines: list[str] = []
     for item in items:
-        lines.append(f"{indent * depth}{bullet}{item.text}")
+        mark = bullet if isinstance(bullet, str) else bullet[min(depth, len(bullet) - 1)]
+        lines.append(f"{indent * depth}{mark}{item.text}")
         lines += _items(item.items, bullet, indent, depth + 1)
     return lines
 
 
-def _evidence(section: EvidenceSection, bullet: str, indent: str) -> list[str]:
+def _evidence(section: EvidenceSection, bullet: Bullet, indent: str) -> list[str]:
     lines = [section.intro] if section.intro else []
     lines += _items(section.items, bullet, indent)
     return lines + list(section.notes)
@@ -36,7 +41,7 @@ def _sections(
     elements: Callable[[UnitDocument], list[str]],
     skills: Callable[[UnitDocument], list[str]],
     ranges: Callable[[UnitDocument], list[str]],
-    bullet: str,
+    bullet: Bullet,
     indent: str,
 ) -> list[Section]:
     """The unit's sections under training.gov.au's names, in its order."""
@@ -199,7 +204,10 @@ def _tab_skills(doc: UnitDocument) -> list[str]:
 
 
 def plain_text(
-    doc: UnitDocument, order: Callable[[list[Section]], list[Section]] | None = None
+    doc: UnitDocument,
+    order: Callable[[list[Section]], list[Section]] | None = None,
+    bullet: Bullet = "• ",
+    indent: str = "  ",
 ) -> str:
     """A plain-text dump from an RTO's tool, its sections in the unit's order or as ``order``
     puts them; numbers on lines of their own, lists bulleted and indented."""
@@ -208,8 +216,8 @@ def plain_text(
         elements=_numbers_alone,
         skills=_tab_skills,
         ranges=_listed_ranges("• ", "  "),
-        bullet="• ",
-        indent="  ",
+        bullet=bullet,
+        indent=indent,
     )
     if order is not None:
         sections = order(sections)
@@ -219,10 +227,17 @@ def plain_text(
     return "\n".join(out) + "\n"
 
 
+def word_text_copy(doc: UnitDocument) -> str:
+    """The unit copied out of Word as text: its lists' levels shown by Word's bullet symbols
+    ("•", "o", "§", each then a tab), not by indentation."""
+    return plain_text(doc, bullet=("\u2022\t", "o\t", "\u00a7\t"), indent="")
+
+
 LAYOUTS: dict[str, Callable[[UnitDocument], str]] = {
     "training.gov.au Word file as Markdown": tga_markdown,
     "hand-made Markdown": handmade_markdown,
     "plain text": plain_text,
+    "Word's text copy": word_text_copy,
 }
 
 

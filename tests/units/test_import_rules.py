@@ -829,3 +829,43 @@ def test_word_text_copy_of_a_bulleted_list_keeps_its_levels(body: str) -> None:
             "items": [{"text": "noise from:", "items": ["plant", "tools"]}, "dust"],
         }
     ]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "1. safety rules including:\na. noise\nb. dust\n2. the plan\n",
+        "1) safety rules including:\n(a) noise\n(b) dust\n2) the plan\n",
+        "1. safety rules including:\n   a. noise\n   b. dust\n2. the plan\n",
+        "1.\tsafety rules including:\na.\tnoise\nb.\tdust\n2.\tthe plan\n",
+        "1.\tsafety rules including:\n\ta)\tnoise\n\tb)\tdust\n2.\tthe plan\n",
+    ],
+)
+def test_items_lettered_under_numbered_items_are_their_sub_items(body: str) -> None:
+    """Letters under numbers show the nesting as indentation does, in typed text and in
+    Word's text copy (the mark, then a tab); the marks are not part of the items' text, and
+    a first numbered line is an item, not the section's lead-in."""
+    parsed = parse_unit_text(HEAD + "Knowledge Evidence\n" + body)
+    assert parsed.data["knowledge_evidence"] == {
+        "items": [{"text": "safety rules including:", "items": ["noise", "dust"]}, "the plan"]
+    }
+    assert parsed.warnings == []
+
+
+def test_roman_numerals_under_letters_are_a_level_below_them() -> None:
+    parsed = parse_unit_text(
+        HEAD + "Knowledge Evidence\nThe candidate must know:\n(a) hazards from:\n(i) plant\n"
+        "(ii) tools\n(b) controls\n"
+    )
+    assert parsed.data["knowledge_evidence"] == {
+        "intro": "The candidate must know:",
+        "items": [{"text": "hazards from:", "items": ["plant", "tools"]}, "controls"],
+    }
+
+
+def test_an_i_after_h_is_a_letter_not_a_roman_numeral() -> None:
+    letters = "abcdefghij"
+    parsed = parse_unit_text(
+        HEAD + "Knowledge Evidence\n" + "".join(f"{c}. item {c}\n" for c in letters)
+    )
+    assert parsed.data["knowledge_evidence"]["items"] == [f"item {c}" for c in letters]
