@@ -162,3 +162,19 @@ def test_the_word_file_a_converter_read_gives_the_same_unit_as_its_markdown(
     from_markdown, from_word = parse_unit_text(markdown), parse_unit_text(word)
     assert from_word.data == from_markdown.data
     assert [w.message for w in from_word.warnings] == [w.message for w in from_markdown.warnings]
+
+
+@pytest.mark.parametrize("code", CONVERTED)
+def test_the_page_a_converter_markdown_text_renders_to_gives_the_same_unit(code: str) -> None:
+    """Each converter-Markdown text rendered as a web page (headings, tables with ``<br>`` in
+    cells, nested lists), saved and uploaded as .html, reads to the same unit and warnings."""
+    from markdown_it import MarkdownIt
+
+    markdown = source_text(code)
+    page = MarkdownIt("commonmark", {"html": True}).enable("table").render(markdown)
+    html = f"<!doctype html><html><body><main>{page}</main></body></html>"
+    text = text_from_upload(f"{code}.html", io.BytesIO(html.encode()))
+    assert "<table>" in page and "<li>" in page
+    from_markdown, from_page = parse_unit_text(markdown), parse_unit_text(text)
+    assert from_page.data == from_markdown.data
+    assert [w.message for w in from_page.warnings] == [w.message for w in from_markdown.warnings]
