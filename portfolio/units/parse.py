@@ -180,8 +180,13 @@ ELEMENT_INLINE = re.compile(r"^(\d{1,2})\.?\s+(\S.*)$")
 CRITERION_INLINE = re.compile(r"^(\d{1,2}\.\d{1,2})\.?\s+(\S.*)$")
 NUMBERED = re.compile(r"^\d{1,3}[.)]\s+(\S.*)$")
 LIST_NUMBER = re.compile(r"^(\d{1,3})[.)]\s")
-# A list item's letter or Roman numeral: "a.", "b)", "(c)", "ii.", "(iv)".
-LETTERED = re.compile(r"^(?:\(([a-z]|[ivx]{1,6})\)|([a-z]|[ivx]{1,6})[.)])\s+(?=\S)")
+# A list item's letter or Roman numeral: "a.", "b)", "(c)", "ii.", "(IV)".
+LETTERED = re.compile(
+    r"^(?:\(([a-zA-Z]|[ivx]{1,6}|[IVX]{1,6})\)|([a-zA-Z]|[ivx]{1,6}|[IVX]{1,6})[.)])\s+(?=\S)"
+)
+# An item numbered under a numbered item, as Word's outline numbering shows it: "1.2", "1.2.".
+OUTLINE = re.compile(r"^(\d{1,3})\.(\d{1,3})\.?\s+(?=\S)")
+ROMAN_VALUES = {"i": 1, "v": 5, "x": 10}
 BULLET = re.compile(r"^(?:[•●◦▪■\-–*·]\s*(?=\S)|\+\s+)")
 # A bullet as Word's text copy of a list gives it: the level's symbol, then a tab. Word's
 # bulleted lists show "•" at the first level, "o" at the second and a square at the third
@@ -192,7 +197,10 @@ WORD_BULLET = re.compile(
 WORD_BULLET_LEVELS = {"o": 1, "§": 2, "\uf0a7": 2}
 # A numbered or lettered item as Word's text copy gives it: "1.", "a)" or "(ii)", then a tab,
 # on a line with no other tab (a table row's cells are split by tabs too).
-WORD_NUMBER = re.compile(r"^([ \t]*)(\(?(?:\d{1,3}|[a-z]|[ivx]{1,6})[.)])\t+(?=[^\t]+$)")
+WORD_NUMBER = re.compile(
+    r"^([ \t]*)(\(?(?:\d{1,3}(?:\.\d{1,3})?[.)]?|(?:[a-zA-Z]|[ivx]{1,6}|[IVX]{1,6})[.)]))"
+    r"\t+(?=[^\t]+$)"
+)
 REF = r"\d{1,2}\.\d{1,2}(?:\s*[-–]\s*\d{1,2}\.\d{1,2})?"
 REFS = re.compile(rf"^{REF}(?:\s*,\s*{REF})*$")
 BAND = re.compile(r"^band\s*:\s*(\S.*)$", re.IGNORECASE)
@@ -435,8 +443,11 @@ def _lines(text: str) -> Iterator[Line]:
     """Non-empty lines with spaces normalised; table cells (tabs, or a Markdown table's pipes)
     become lines of their own, as do the parts of a cell split by ``<br>``."""
     markdown = _is_markdown(text)
+    bulleted = False  # whether the last line with text was a bulleted one
     for number, raw in enumerate(text.splitlines(), start=1):
-        raw = _word_bullet(raw.replace("\r", ""))
+        raw = _word_bullet(raw.replace("\r", ""), bulleted)
+        if raw.strip():
+            bulleted = bool(BULLET.match(raw.strip()))
         if markdown and MD_TABLE_RULE.match(raw):
             continue
         if markdown and raw.lstrip().startswith("|"):
@@ -453,16 +464,20 @@ def _lines(text: str) -> Iterator[Line]:
                 yield from _cell_line(number, part, markdown, cell)
 
 
-def _word_bullet(raw: str) -> str:
+def _word_bullet(raw: str, bulleted: bool) -> str:
     """A line of Word's text copy of a list as a bullet indented by its level ("o\tnoise" is
     an item of the second level), or as its number and text ("1.\tplans"), so that the tab
-    after the symbol or number splits no cells and the symbol is not taken for text."""
+    after the symbol or number splits no cells and the symbol is not taken for text. An "o" or
+    "§" with a space after it is a bullet only where it goes on a bulleted list."""
     number = WORD_NUMBER.match(raw)
     if number:
         return f"{number.group(1)}{number.group(2)} {raw[number.end() :]}"
     bullet = WORD_BULLET.match(raw)
     if not bullet:
         return raw
+    tab = "\t" in raw[bullet.end(2) : bullet.end()]
+    if bullet.group(2) in ("o", "§") and not tab and not bulleted:
+        return raw  # "o ring seals": a word, unless it goes on a bulleted list
     indent = "    " * WORD_BULLET_LEVELS.get(bullet.group(2), 0)
     return f"{bullet.group(1)}{indent}• {raw[bullet.end() :]}"
 
@@ -1146,7 +1161,7 @@ def _after_list(lines: list[Line], index: int) -> bool:
 
 
 def _is_intro(line: Line) -> bool:
-    if _listed(line):
+    if _listed(line) or LETTERED.match(line.text):
         return False
     return line.text.endswith(":") or (
         line.text.endswith(".") and len(line.text) > 60 and bool(INTRO_WORDS.search(line.text))
@@ -1160,7 +1175,7 @@ def _read_list(lines: list[Line], result: ParsedUnit, label: str) -> list[Any]:
     list starts (the colon), not where it ends: a line ending with a full stop closes every open
     list, and a list whose end the text does not show is reported so its lines can be checked.
     """
-    lines = _unwrapped(_lettered(lines), result)
+    lines = _unwrapped(_lettered(lines, result), result)
     if len({line.indent for line in lines}) > 1:
         levels = _levels_by_indent(lines)
     else:
@@ -1180,45 +1195,118 @@ def _read_list(lines: list[Line], result: ParsedUnit, label: str) -> list[Any]:
     return _compact(root)
 
 
-def _lettered(lines: list[Line]) -> list[Line]:
-    """Items marked by letters or Roman numerals ("a.", "(ii)"), without their marks. Where
-    the lines are not indented, the kinds of mark show the nesting: each kind a level, in the
-    order the kinds first come ("1." items, "a." under them, "i." under those). An "i", "v" or
-    "x" after the letter before it is a letter; else a Roman numeral."""
-    kinds: list[str] = []  # the kinds of mark, in the order they come
-    marks: list[tuple[Line, str | None]] = []
-    letter = ""  # the last letter seen
-    for line in lines:
-        found = LETTERED.match(line.text)
-        kind = None
-        if found:
-            mark = found.group(1) or found.group(2)
-            roman = set(mark) <= set("ivx") and not (
-                len(mark) == 1 and letter and ord(mark) == ord(letter) + 1
-            )
-            kind = "roman" if roman else "letter"
-            if not roman:
-                letter = mark
-            line = replace(line, text=line.text[found.end() :], marked=True)
-        elif LIST_NUMBER.match(line.text):
-            kind = "number"
-        if kind is not None and kind not in kinds:
-            kinds.append(kind)
-        marks.append((line, kind))
-    if not any(kind in ("letter", "roman") for _, kind in marks):
+def _lettered(lines: list[Line], result: ParsedUnit) -> list[Line]:
+    """Items marked by letters, Roman numerals ("a.", "(ii)", "B)") or outline numbers ("1.2"
+    under "1."), without their marks. A mark is taken as one only where the list has the mark
+    before or after it ("e. coli" alone is text). Where the lines are neither indented nor
+    bulleted, the kinds of mark show the nesting: each kind a level, in the order the kinds
+    first come ("1." items, "a." under them, "i." under those)."""
+    marks = _marks(lines, result)
+    if not marks:
         return lines
-    if len({line.indent for line in lines}) > 1 or any(line.marked for line in lines):
-        return [line for line, _ in marks]  # indentation or bullets show the nesting
-    return [
-        replace(line, indent=4 * kinds.index(kind)) if kind is not None else line
-        for line, kind in marks
+    kinds = [
+        marks[index][0] if index in marks else "number" if LIST_NUMBER.match(line.text) else None
+        for index, line in enumerate(lines)
     ]
+    out = [
+        replace(line, text=line.text[marks[index][2] :], marked=True) if index in marks else line
+        for index, line in enumerate(lines)
+    ]
+    if len({line.indent for line in lines}) > 1 or any(line.marked for line in lines):
+        return out  # indentation or bullets show the nesting
+    order = list(dict.fromkeys(kind for kind in kinds if kind is not None))
+    return [
+        replace(line, indent=4 * order.index(kind)) if kind is not None else line
+        for line, kind in zip(out, kinds, strict=True)
+    ]
+
+
+def _marks(lines: list[Line], result: ParsedUnit) -> dict[int, tuple[str, int, int]]:
+    """The lines marked by a letter, a Roman numeral or an outline number: by index, the kind
+    of mark ("letter", "LETTER", "roman", "ROMAN", "outline"), its value and where the text
+    after it starts. "i", "v" and "x" are letters or Roman numerals by the marks around them:
+    the Roman numeral after it ("ii"), or the letter before or after it, tells; where only the
+    letter before it tells, the line is reported."""
+    found: dict[int, tuple[re.Match[str], str]] = {}
+    for index, line in enumerate(lines):
+        match = LETTERED.match(line.text) or OUTLINE.match(line.text)
+        if match:
+            found[index] = (match, match.group(1) or match.group(2) or "")
+    marks: dict[int, tuple[str, int, int]] = {}
+    letters: dict[bool, int] = {}  # the last letter's value, by case
+    top = None  # the number of the numbered item the outline numbers go under
+    for index, line in enumerate(lines):
+        number = LIST_NUMBER.match(line.text)
+        if number and not OUTLINE.match(line.text):
+            top, letters = int(number.group(1)), {}
+        if index not in found:
+            continue
+        match, mark = found[index]
+        if OUTLINE.match(line.text) and match.re is OUTLINE:
+            if top == int(match.group(1)):
+                marks[index] = ("outline", int(match.group(2)), match.end())
+            continue
+        upper = mark.isupper()
+        case = "LETTER" if upper else "letter"
+        letter = len(mark) == 1 and ord(mark.lower()) - 96
+        roman = _roman(mark.lower())
+        if letter and roman:
+            after = next((found[i][1] for i in sorted(found) if i > index), "")
+            if _roman(after.lower()) == roman + 1 and after.isupper() == upper:
+                letter = 0
+            elif len(after) == 1 and ord(after.lower()) - 96 == letter + 1:
+                roman = 0
+            elif letters.get(upper) == letter - 1:
+                roman = 0
+                result.warn(
+                    line.number,
+                    f"'{mark}' taken as the letter after '{chr(ord(mark) - 1)}', not a Roman "
+                    "numeral: the marks around it do not tell",
+                    BY_WORDING,
+                )
+            else:
+                letter = 0
+        if roman and not letter:
+            marks[index] = ("ROMAN" if upper else "roman", roman, match.end())
+        elif letter:
+            letters[upper] = letter
+            marks[index] = (case, letter, match.end())
+    # A mark is one where the list has the mark before or after it of its kind.
+    values = {(kind, value) for kind, value, _ in marks.values()}
+    return {
+        index: mark
+        for index, mark in marks.items()
+        if (mark[0], mark[1] - 1) in values or (mark[0], mark[1] + 1) in values
+    }
+
+
+def _roman(mark: str) -> int:
+    """The value of a Roman numeral of i, v and x (0 where ``mark`` is none)."""
+    if not mark or set(mark) - set(ROMAN_VALUES):
+        return 0
+    total = 0
+    for here, after in zip(mark, [*mark[1:], ""], strict=True):
+        value = ROMAN_VALUES[here]
+        total += -value if after and ROMAN_VALUES[after] > value else value
+    return total if total > 0 else 0
+
+
+#: The shortest line a page or a PDF wraps: a lower-case line after a shorter item is an
+#: item of its own, not the rest of that item, unless the item ends with a word that goes on.
+WRAPPED_WIDTH = 30
+#: Words a line goes on after: a line ending with one was wrapped (or broken) mid-sentence.
+GOES_ON = re.compile(
+    r"(?:[,;\-–(/&]|\b(?:and|or|of|with|for|to|the|a|an|in|on|at|by|from|as|such|including|"
+    r"that|which|into|under|within|between|per|via|its|their|your|our|nor|but|than))$",
+    re.IGNORECASE,
+)
 
 
 def _unwrapped(lines: list[Line], result: ParsedUnit) -> list[Line]:
     """In a bulleted or numbered list, a line with neither that goes on in lower case is the
     rest of the item before it, wrapped by a PDF or a narrow page (unless that item leads a
-    list with its colon, or the numbers leave a gap where it stands)."""
+    list with its colon, is too short to have been wrapped, or the numbers leave a gap where
+    it stands)."""
     if not any(_listed(line) for line in lines):
         return lines
     out: list[Line] = []
@@ -1230,20 +1318,24 @@ def _unwrapped(lines: list[Line], result: ParsedUnit) -> list[Line]:
             and not _listed(line)
             and line.text[0].islower()
         ):
+            before = lines[index - 1].text
             gap = _gap_after(lines, index, out[-1])
-            if gap is None:
+            if gap is None and (len(before) >= WRAPPED_WIDTH or GOES_ON.search(before)):
                 out[-1] = replace(out[-1], text=f"{out[-1].text} {line.text}")
                 result.role(line, f"the rest of line {out[-1].number}")
                 continue
+            why = (
+                f"the numbers go from {gap[0]} to {gap[1]}"
+                if gap is not None
+                else f"line {lines[index - 1].number} is too short to have been wrapped"
+            )
             result.warn(
                 line.number,
-                f"taken as an item the text does not number (the numbers go from {gap[0]} to "
-                f"{gap[1]}), not the rest of line {out[-1].number}: if it is, join the lines",
+                f"taken as an item of its own, not the rest of the item on line "
+                f"{out[-1].number} ({why}): if it is, join the lines",
                 BY_WORDING,
             )
-            out.append(line)
-        else:
-            out.append(line)
+        out.append(line)
     return out
 
 
@@ -1581,7 +1673,12 @@ def _read_range_statement(lines: list[Line], result: ParsedUnit) -> None:
     intro: list[str] = []
     entries: list[tuple[Line, list[Line]]] = []
     for line in lines:
-        if line.text.endswith(":") and not (entries and line.indent > entries[-1][0].indent):
+        if (
+            line.text.endswith(":")
+            and not _listed(line)
+            and not LETTERED.match(line.text)
+            and not (entries and line.indent > entries[-1][0].indent)
+        ):
             entries.append((line, []))
             result.role(line, "range: term")
         elif entries:

@@ -12,13 +12,17 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import IO, NamedTuple
 
 import docx
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
+from docx.oxml import parse_xml
 from docx.oxml.ns import qn
 from docx.text.paragraph import Paragraph
+from lxml.etree import XMLSyntaxError
+
+from portfolio.units.parse import GOES_ON
 
 INDENT = "  "
 #: Word's list levels.
@@ -89,7 +93,7 @@ def _within(element, *tags: str) -> Iterator:
             yield child
         elif child.tag == qn("w:sdt"):
             content = child.find(qn("w:sdtContent"))
-            if content is not None:
+            if content is not None and not _placeholder(child):
                 yield from _within(content, *tags)
         elif child.tag == qn("w:customXml"):
             yield from _within(child, *tags)
@@ -119,22 +123,50 @@ def _rows(table, document, lists: _Lists) -> Iterator[list[list[str]]]:
 
 
 def _paragraph_lines(paragraph: Paragraph, lists: _Lists) -> list[str]:
-    """A paragraph's lines. A list item is one line; another paragraph is a line for each of
-    its line breaks (an elements table's criteria are often one paragraph, a criterion a
-    line)."""
-    shown = _shown_text(paragraph._p)
+    """A paragraph's lines. A list item or a heading is one line; another paragraph is a line
+    for each of its line breaks (an elements table's criteria are often one paragraph, a
+    criterion a line), except where the line before a break goes on after it (it ends with
+    "and", "of", a comma, ...)."""
+    if lists.hidden(paragraph._p.style):
+        return []  # a paragraph style's hidden text: Word shows none of it
+    shown = _shown_text(paragraph._p, lists.hidden)
+    found = lists.item(paragraph)  # an empty list paragraph has its number too
     if not shown.strip():
         return []
-    found = lists.item(paragraph)
     if found is None:
-        lines = (" ".join(line.split()) for line in shown.split("\n"))
-        return [line for line in lines if line]
+        if lists.heading(paragraph):
+            return [" ".join(shown.split())]
+        return _broken_lines(shown)
     level, number = found
-    # A number is kept for the parser to read ("1.", "1.1", "Element 2:"); a list lettered or
-    # numbered in Roman numerals is shown as bulleted: its nesting is what tells.
-    if not re.search(r"\d", number):
-        number = "•"
-    return [f"{INDENT * level}{number} {' '.join(shown.split())}"]
+    return [f"{INDENT * level}{_read_number(number)} {' '.join(shown.split())}"]
+
+
+def _broken_lines(shown: str) -> list[str]:
+    lines: list[str] = []
+    for part in shown.split("\n"):
+        line = " ".join(part.split())
+        if not line:
+            continue
+        if lines and GOES_ON.search(lines[-1]):
+            lines[-1] = f"{lines[-1]} {line}"
+        else:
+            lines.append(line)
+    return lines
+
+
+def _read_number(number: str) -> str:
+    """A list number as the parser reads one: "3." for "3", "3)" or "(3)"; "1.2" for "1.2."; an
+    element's label ("Element 2:") as it is; any other number ("1.a", "1st", "(a)", "1.2.3")
+    a bullet: the level it is at tells its nesting."""
+    single = re.fullmatch(r"\(?(\d{1,3})[.)]?", number)
+    if single:
+        return f"{single.group(1)}."
+    double = re.fullmatch(r"(\d{1,2})\.(\d{1,2})\.?", number)
+    if double:
+        return f"{double.group(1)}.{double.group(2)}"
+    if re.fullmatch(r"element\s*\d{1,2}\s*[:.\-–]", number, re.IGNORECASE):
+        return number
+    return "•"
 
 
 #: What a paragraph holds that is not its text as shown: text deleted with changes tracked
@@ -143,21 +175,30 @@ NOT_SHOWN = {qn(tag) for tag in ("w:del", "w:moveFrom", "w:drawing", "w:pict", "
 NOT_SHOWN |= {"{http://schemas.openxmlformats.org/markup-compatibility/2006}AlternateContent"}
 
 
-def _shown_text(element) -> str:
+def _shown_text(element, hidden_style: Callable[[str | None], bool]) -> str:
     """The text of a paragraph as Word shows it: its runs wherever they are (python-docx reads
     only those at the top and in links), so text inserted with changes tracked, in a content
     control, a field's result or a smart tag is read, and text deleted with changes tracked or
     hidden is not."""
     parts = []
     for child in element.iterchildren():
-        if child.tag in NOT_SHOWN:
+        if child.tag in NOT_SHOWN or _placeholder(child):
             continue
         if child.tag == qn("w:r"):
-            if not _hidden(child):
+            if not _hidden(child, hidden_style):
                 parts += map(_run_text, child.iterchildren())
         else:
-            parts.append(_shown_text(child))
+            parts.append(_shown_text(child, hidden_style))
     return "".join(parts)
+
+
+def _placeholder(element) -> bool:
+    """Whether ``element`` is a content control showing its placeholder ("Click or tap here to
+    enter text."): nothing was typed into it."""
+    if element.tag != qn("w:sdt"):
+        return False
+    properties = element.find(qn("w:sdtPr"))
+    return properties is not None and properties.find(qn("w:showingPlcHdr")) is not None
 
 
 def _run_text(part) -> str:
@@ -173,11 +214,20 @@ BREAKS = {qn("w:br"), qn("w:cr")}
 SHOWN_AS = {qn("w:tab"): " ", qn("w:ptab"): " ", qn("w:noBreakHyphen"): "-"}
 
 
-def _hidden(run) -> bool:
-    """Whether a run is hidden text (Word's "Hidden" font effect), which Word does not show."""
+def _hidden(run, hidden_style: Callable[[str | None], bool]) -> bool:
+    """Whether a run is hidden text (Word's "Hidden" font effect, set on the run or by its
+    character style), which Word does not show."""
     properties = run.rPr
     vanish = properties.find(qn("w:vanish")) if properties is not None else None
-    return vanish is not None and vanish.get(qn("w:val"), "true") not in ("0", "false", "off")
+    if vanish is not None:
+        return _on(vanish)
+    style = properties.find(qn("w:rStyle")) if properties is not None else None
+    return style is not None and hidden_style(style.get(qn("w:val")))
+
+
+def _on(toggle) -> bool:
+    """A Word on/off property's value: on unless it says "0", "false" or "off"."""
+    return toggle.get(qn("w:val"), "true") not in ("0", "false", "off")
 
 
 class _Lists:
@@ -186,26 +236,31 @@ class _Lists:
     given the number Word shows before it, worked out from the document's numbering
     definitions and counted as Word and LibreOffice count: on through the list (also across
     table cells and across lists of one definition), the levels below restarting after each
-    item of a level above."""
+    item of a level above. It also tells the paragraphs that are headings or titles by their
+    style, and the styles that hide their text."""
 
     def __init__(self, document) -> None:
-        self._document = document
         # Each style's (level, numbering), worked out once: python-docx looks a style up slowly.
         self._styles: dict[str | None, tuple[int, str | None] | None] = {}
         self._lists: dict[str, tuple[str, dict[int, _Level], set[int]]] = {}
         self._counters: dict[str, list[int | None]] = {}
         self._used: set[str] = set()
-        try:
-            numbering = document.part.part_related_by(RT.NUMBERING).element
-        except KeyError:
+        self._hidden: dict[str | None, bool] = {}
+        self._by_id = {
+            style.get(qn("w:styleId")): style
+            for style in document.styles.element.iterchildren(qn("w:style"))
+        }
+        numbering = _numbering(document)
+        if numbering is None:
             return
         abstract = {
             node.get(qn("w:abstractNumId")): node
             for node in numbering.iterchildren(qn("w:abstractNum"))
         }
-        for num in numbering.iterchildren(qn("w:num")):
+        nums = {num.get(qn("w:numId")): num for num in numbering.iterchildren(qn("w:num"))}
+        for num in nums.values():
             definition = abstract.get(_value(num.find(qn("w:abstractNumId"))))
-            definition = self._linked(definition, abstract)
+            definition = self._linked(definition, abstract, nums)
             if definition is None:
                 continue
             levels = {
@@ -226,36 +281,45 @@ class _Lists:
             counter = definition.get(qn("w:abstractNumId"))
             self._lists[num.get(qn("w:numId"))] = (counter, levels, restarts)
 
-    def _linked(self, definition, abstract):
+    def _linked(self, definition, abstract: dict, nums: dict):
         """A definition that only names a list style (``w:numStyleLink``): the style's list."""
         link = definition.find(qn("w:numStyleLink")) if definition is not None else None
         if link is None:
             return definition
-        for style in self._document.styles.element.iterchildren(qn("w:style")):
-            if style.get(qn("w:styleId")) == link.get(qn("w:val")):
-                num_id = _value(style.find(f"{qn('w:pPr')}/{qn('w:numPr')}/{qn('w:numId')}"))
-                num = self._num(num_id, definition)
-                return (
-                    abstract.get(_value(num.find(qn("w:abstractNumId"))))
-                    if num is not None
-                    else None
-                )
-        return None
+        style = self._by_id.get(link.get(qn("w:val")))
+        if style is None:
+            return None
+        num = nums.get(_value(style.find(f"{qn('w:pPr')}/{qn('w:numPr')}/{qn('w:numId')}")))
+        return abstract.get(_value(num.find(qn("w:abstractNumId")))) if num is not None else None
 
-    @staticmethod
-    def _num(num_id: str | None, definition):
-        for num in definition.getparent().iterchildren(qn("w:num")):
-            if num.get(qn("w:numId")) == num_id:
-                return num
-        return None
+    def _style(self, paragraph: Paragraph) -> tuple[int, str | None] | None:
+        style_id = paragraph._p.style
+        if style_id not in self._styles:
+            self._styles[style_id] = _style_list(paragraph.style)
+        return self._styles[style_id]
+
+    def hidden(self, style_id: str | None) -> bool:
+        """Whether the style (or one it is based on) makes its text hidden."""
+        if style_id not in self._hidden:
+            self._hidden[style_id] = False  # a style based on itself ends here
+            style = self._by_id.get(style_id) if style_id is not None else None
+            vanish = style.find(f"{qn('w:rPr')}/{qn('w:vanish')}") if style is not None else None
+            based = style.find(qn("w:basedOn")) if style is not None else None
+            self._hidden[style_id] = (
+                _on(vanish)
+                if vanish is not None
+                else based is not None and self.hidden(based.get(qn("w:val")))
+            )
+        return self._hidden[style_id]
+
+    def heading(self, paragraph: Paragraph) -> bool:
+        """Whether the paragraph is a heading or a title by its style."""
+        return self._style(paragraph) == _HEADING
 
     def item(self, paragraph: Paragraph) -> tuple[int, str] | None:
         """The paragraph's list level from 0 and the number shown before it ("" for a bullet),
         or None when it is not a list item."""
-        style_id = paragraph._p.style
-        if style_id not in self._styles:
-            self._styles[style_id] = _style_list(paragraph.style)
-        by_style = self._styles[style_id]
+        by_style = self._style(paragraph)
         if by_style == _HEADING:
             return None
         properties = paragraph._p.pPr
@@ -300,6 +364,22 @@ class _Lists:
 
 
 _HEADING = (-1, None)
+
+
+def _numbering(document):
+    """The document's numbering definitions, or None. A file that does not declare the part's
+    type has it as a plain part: its XML is read all the same."""
+    try:
+        part = document.part.part_related_by(RT.NUMBERING)
+    except KeyError:
+        return None
+    element = getattr(part, "element", None)
+    if element is not None:
+        return element
+    try:
+        return parse_xml(part.blob)
+    except XMLSyntaxError:
+        return None
 
 
 class _Level(NamedTuple):
@@ -373,6 +453,13 @@ def _formatted(value: int, number_format: str) -> str:
         return roman if number_format == "lowerRoman" else roman.upper()
     if number_format == "decimalZero" and 0 <= value < 10:
         return f"0{value}"
+    if number_format == "ordinal":
+        last = (
+            "th" if 10 <= value % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(value % 10, "th")
+        )
+        return f"{value}{last}"
+    if number_format in ("cardinalText", "ordinalText"):
+        return ""  # numbers in words: not numbers the importer reads
     return str(value)
 
 
@@ -380,8 +467,11 @@ def _style_list(style) -> tuple[int, str | None] | None:
     """A paragraph style's list level and numbering: its level from its name ("List Bullet 2"
     is level 1), else from its own numbering; None for a style that is no list's (a body
     text), _HEADING for a heading's."""
-    while style is not None:
-        if "heading" in (style.name or "").lower():
+    seen = set()
+    while style is not None and style.style_id not in seen:  # a style based on itself ends
+        seen.add(style.style_id)
+        name = (style.name or "").lower()
+        if "heading" in name or name in ("title", "subtitle"):
             return _HEADING
         own = style.element.pPr.numPr if style.element.pPr is not None else None
         num_id = str(own.numId.val) if own is not None and own.numId is not None else None

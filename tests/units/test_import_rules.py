@@ -852,15 +852,17 @@ def test_items_lettered_under_numbered_items_are_their_sub_items(body: str) -> N
     assert parsed.warnings == []
 
 
+def knowledge(body: str) -> dict:
+    """The knowledge evidence a unit with ``body`` under that heading gives."""
+    return parse_unit_text(HEAD + "Knowledge Evidence\n" + body).data["knowledge_evidence"]
+
+
 def test_roman_numerals_under_letters_are_a_level_below_them() -> None:
-    parsed = parse_unit_text(
-        HEAD + "Knowledge Evidence\nThe candidate must know:\n(a) hazards from:\n(i) plant\n"
-        "(ii) tools\n(b) controls\n"
-    )
-    assert parsed.data["knowledge_evidence"] == {
-        "intro": "The candidate must know:",
-        "items": [{"text": "hazards from:", "items": ["plant", "tools"]}, "controls"],
-    }
+    body = "The candidate must know:\n(a) hazards from:\n(i) plant\n(ii) tools\n(b) controls\n"
+    assert knowledge(body)["items"] == [
+        {"text": "hazards from:", "items": ["plant", "tools"]},
+        "controls",
+    ]
 
 
 def test_an_i_after_h_is_a_letter_not_a_roman_numeral() -> None:
@@ -869,3 +871,95 @@ def test_an_i_after_h_is_a_letter_not_a_roman_numeral() -> None:
         HEAD + "Knowledge Evidence\n" + "".join(f"{c}. item {c}\n" for c in letters)
     )
     assert parsed.data["knowledge_evidence"]["items"] == [f"item {c}" for c in letters]
+
+
+def test_a_lettered_first_line_leads_no_section_and_roman_numerals_go_under_letters() -> None:
+    parsed = parse_unit_text(
+        HEAD + "Knowledge Evidence\na. hazards including:\ni. noise\nii. dust\nb. controls\n"
+        "Range of Conditions\nHazards may include:\na. physical hazards such as:\ni. noise\n"
+        "ii. heat\nb. chemical hazards\n"
+    )
+    assert parsed.data["knowledge_evidence"] == {
+        "items": [{"text": "hazards including:", "items": ["noise", "dust"]}, "controls"]
+    }
+    assert parsed.data["range_statement"]["entries"] == [
+        {
+            "term": "Hazards may include:",
+            "values": [
+                {"text": "physical hazards such as:", "items": ["noise", "heat"]},
+                "chemical hazards",
+            ],
+        }
+    ]
+    assert parsed.warnings == []
+
+
+def test_whether_i_is_a_letter_or_a_roman_numeral_is_told_by_the_marks_around_it() -> None:
+    letters = "".join(f"{c}. item {c}\n" for c in "bcdefg")
+    roman = parse_unit_text(
+        HEAD + "Knowledge Evidence\n1. hazards from:\na. plant\n" + letters + "h. machinery "
+        "including:\ni. presses\nii. lathes\n2. controls\n"
+    )
+    machinery = roman.data["knowledge_evidence"]["items"][0]["items"][-1]
+    assert machinery == {"text": "machinery including:", "items": ["presses", "lathes"]}
+    assert roman.warnings == []
+    # Only the letter before it tells: taken as a letter, and reported.
+    letter = parse_unit_text(
+        HEAD + "Knowledge Evidence\n1. hazards from:\na. plant\n" + letters + "h. machinery\n"
+        "i. presses\n2. controls\n"
+    )
+    assert letter.data["knowledge_evidence"]["items"][0]["items"][-1] == "presses"
+    assert [(w.line, w.cause) for w in letter.warnings] == [(15, BY_WORDING)]
+    # Letters start again under each numbered item: an "i" there is a Roman numeral.
+    again = parse_unit_text(
+        HEAD + "Knowledge Evidence\n1. hazards:\na. plant\nb. x\nc. y\nd. z\ne. w\nf. v\ng. u\n"
+        "h. t\n2. controls:\ni. guards\nii. signs\n"
+    )
+    assert again.data["knowledge_evidence"]["items"][1] == {
+        "text": "controls:",
+        "items": ["guards", "signs"],
+    }
+
+
+def test_a_letter_no_other_letter_follows_or_goes_before_is_text() -> None:
+    found = knowledge("food safety:\ne. coli and other pathogens\nlisteria\n")
+    assert found["items"] == ["e. coli and other pathogens", "listeria"]
+
+
+def test_upper_case_letters_and_roman_numerals_are_marks_too() -> None:
+    for marks in (("A.", "B."), ("I.", "II."), ("A)", "B)")):
+        body = f"1.\thazards including:\n{marks[0]}\tnoise\n{marks[1]}\tdust\n2.\tthe plan\n"
+        parsed = parse_unit_text(HEAD + "Knowledge Evidence\n" + body)
+        assert parsed.data["knowledge_evidence"]["items"] == [
+            {"text": "hazards including:", "items": ["noise", "dust"]},
+            "the plan",
+        ], marks
+
+
+def test_items_numbered_under_a_numbered_item_are_its_sub_items() -> None:
+    """Word's outline numbering copied as text: "1.1" under "1.", "2.1" under "2."."""
+    found = knowledge("1. hazards including:\n1.1 noise\n1.2. dust\n2. the plan\n2.1 review\n")
+    assert found["items"] == [
+        {"text": "hazards including:", "items": ["noise", "dust"]},
+        {"text": "the plan", "items": ["review"]},
+    ]
+
+
+def test_a_lower_case_line_after_a_short_item_is_an_item_of_its_own_reported() -> None:
+    """A page or PDF wraps long lines only: after a short item ("dust") a line in lower case is
+    the next item, and reported; after a line ending with a word that goes on ("the"), the
+    rest of it."""
+    body = "hazards in the workplace, including:\na. noise\nb. dust\nsafe work procedures\n"
+    parsed = parse_unit_text(HEAD + "Knowledge Evidence\n" + body + "- the rules of the\nsite\n")
+    found = parsed.data["knowledge_evidence"]["items"]
+    assert found == ["noise", "dust", "safe work procedures", "the rules of the site"]
+    assert [(w.line, w.cause) for w in parsed.warnings] == [(9, BY_WORDING)]
+    assert "too short to have been wrapped" in parsed.warnings[0].message
+
+
+def test_an_o_is_a_bullet_only_after_a_tab_or_in_a_bulleted_list() -> None:
+    assert knowledge("valves\no ring seals\npumps\n")["items"] == [
+        "valves",
+        "o ring seals",
+        "pumps",
+    ]

@@ -49,7 +49,10 @@ def numbered_document() -> docx.document.Document:
     def add(container, num_id: int, level: int) -> None:
         listed_in(container, f"{next(tokens)} text", num_id, level)
 
-    for num_id, level in [(outline, 0), (outline, 1), (outline, 1), (outline, 0), (outline, 1)]:
+    for num_id, level in [(outline, 0), (outline, 1)]:
+        add(word, num_id, level)
+    listed_in(word, "", outline, 1)  # an empty list paragraph has its number too
+    for num_id, level in [(outline, 1), (outline, 0), (outline, 1)]:
         add(word, num_id, level)
     word.add_paragraph("p90 a paragraph between")
     add(word, counted_on, 0)
@@ -74,7 +77,7 @@ def test_the_numbers_read_are_those_word_shows() -> None:
     assert numbers(text) == {
         "p00": "1.",
         "p01": "1.1",
-        "p02": "1.2",
+        "p02": "1.3",  # after an empty item
         "p03": "2.",
         "p04": "2.1",
         "p90": "",
@@ -348,3 +351,128 @@ def test_a_line_break_starts_a_new_line_except_in_a_list_item() -> None:
         "Next",
         "• hazards in the workplace",
     ]
+
+
+@pytest.mark.parametrize(
+    ("levels", "shown"),
+    [
+        # Word's own multilevel list: "1." then "1.1."; the importer reads "1." and "1.1".
+        ([("decimal", "%1.", 1), ("decimal", "%1.%2.", 1)], ["1. hazards", "  1.1 noise"]),
+        ([("decimal", "(%1)", 1), ("decimal", "%2)", 1)], ["1. hazards", "  1. noise"]),
+        ([("decimal", "%1", 1), ("lowerLetter", "%1.%2", 1)], ["1. hazards", "  • noise"]),
+        ([("ordinal", "%1", 1), ("decimal", "%1.%2.%2", 1)], ["• hazards", "  • noise"]),
+        (
+            [("decimal", "Element %1:", 1), ("decimal", "%1.%2", 1)],
+            ["Element 1: hazards", "  1.1 noise"],
+        ),
+    ],
+)
+def test_a_list_number_is_given_as_the_importer_reads_one(
+    levels: list[tuple[str, str, int]], shown: list[str]
+) -> None:
+    """A number of a shape the importer reads is given in that shape; any other (letters mixed
+    in, ordinals, three parts) is a bullet at its level, so no number is left in the text."""
+    word = docx.Document()
+    listed = word_list(word, 80, levels)
+    listed_in(word, "hazards", listed, 0)
+    listed_in(word, "noise", listed, 1)
+    assert read(word).splitlines() == shown
+
+
+def test_a_heading_or_title_broken_over_lines_is_one_line() -> None:
+    word = docx.Document()
+    word.add_paragraph("ABC123", style="Title").add_run().add_break()
+    word.paragraphs[-1].add_run("Do the work")
+    heading = word.add_heading("Performance", 2)
+    heading.add_run().add_break()
+    heading.add_run("Evidence")
+    assert read(word).splitlines() == ["ABC123 Do the work", "Performance Evidence"]
+
+
+def test_a_line_broken_after_a_word_that_goes_on_is_one_line() -> None:
+    """A break after "and", "of", a comma, ... wraps a sentence (a skill's name in a narrow
+    column); a break after a whole item starts the next."""
+    word = docx.Document()
+    for parts in (["Planning and", "organising"], ["Reads plans", "Writes reports"]):
+        paragraph = word.add_paragraph(parts[0])
+        paragraph.add_run().add_break()
+        paragraph.add_run(parts[1])
+    assert read(word).splitlines() == ["Planning and organising", "Reads plans", "Writes reports"]
+
+
+def test_a_content_control_showing_its_placeholder_is_not_read() -> None:
+    """ "Click or tap here to enter text." is what an empty content control shows: no text of
+    the unit, in a paragraph or around one."""
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import nsdecls
+
+    placeholder = (
+        "<w:sdt><w:sdtPr><w:showingPlcHdr/></w:sdtPr><w:sdtContent>{}</w:sdtContent></w:sdt>"
+    )
+    word = docx.Document()
+    paragraph_of(word, run("Skills must be assessed") + placeholder.format(run(" Click here.")))
+    word.element.body.insert(
+        len(word.element.body) - 1,
+        parse_xml(
+            placeholder.format(f"<w:p>{run('Click or tap here to enter text.')}</w:p>").replace(
+                "<w:sdt>", f"<w:sdt {nsdecls('w')}>", 1
+            )
+        ),
+    )
+    assert read(word).splitlines() == ["Skills must be assessed"]
+
+
+def test_text_a_style_hides_is_not_read() -> None:
+    from docx.enum.style import WD_STYLE_TYPE
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import nsdecls
+
+    word = docx.Document()
+    for name, kind in (
+        ("Trainer note", WD_STYLE_TYPE.CHARACTER),
+        ("Draft", WD_STYLE_TYPE.PARAGRAPH),
+    ):
+        style = word.styles.add_style(name, kind)
+        style.element.get_or_add_rPr().append(parse_xml(f"<w:vanish {nsdecls('w')}/>"))
+    based = word.styles.add_style("Draft note", WD_STYLE_TYPE.PARAGRAPH)
+    based.base_style = word.styles["Draft"]
+    paragraph = word.add_paragraph("safety rules")
+    paragraph.add_run(" (ask the trainer)", style="Trainer note")
+    word.add_paragraph("internal note", style="Draft")
+    word.add_paragraph("another note", style="Draft note")
+    word.add_paragraph("the plan")
+    assert read(word).splitlines() == ["safety rules", "the plan"]
+
+
+def test_a_style_based_on_itself_is_read_all_the_same() -> None:
+    from docx.enum.style import WD_STYLE_TYPE
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import nsdecls
+
+    word = docx.Document()
+    style = word.styles.add_style("Loop", WD_STYLE_TYPE.PARAGRAPH)
+    style.element.append(parse_xml(f'<w:basedOn {nsdecls("w")} w:val="{style.style_id}"/>'))
+    word.add_paragraph("safety rules", style="Loop")
+    assert read(word).splitlines() == ["safety rules"]
+
+
+def test_numbering_of_a_part_type_the_file_does_not_declare_is_read() -> None:
+    """A file whose [Content_Types].xml does not name the numbering part's type (other
+    programs write such files) is still read with its numbers."""
+    import zipfile
+
+    word = docx.Document()
+    outline = word_list(word, 80, ELEMENTS)
+    listed_in(word, "Prepare", outline, 0)
+    listed_in(word, "Check", outline, 1)
+    saved = io.BytesIO()
+    word.save(saved)
+    out = io.BytesIO()
+    with zipfile.ZipFile(saved) as source, zipfile.ZipFile(out, "w") as target:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename == "[Content_Types].xml":
+                data = re.sub(rb'<Override PartName="/word/numbering.xml"[^>]*/>', b"", data)
+                assert b"numbering" not in data
+            target.writestr(item, data)
+    assert text_from_docx(io.BytesIO(out.getvalue())).splitlines() == ["1. Prepare", "  1.1 Check"]
