@@ -141,13 +141,17 @@ def _paragraph_lines(paragraph: Paragraph, lists: _Lists) -> list[str]:
     return [f"{INDENT * level}{_read_number(number)} {' '.join(shown.split())}"]
 
 
+#: A line that starts the next item whatever the line before it ends with: a number, a bullet.
+NEXT_ITEM = re.compile(r"(?:\d{1,3}(?:\.\d{1,3})?[.)]?|[•●◦▪■\-–*·])\s")
+
+
 def _broken_lines(shown: str) -> list[str]:
     lines: list[str] = []
     for part in shown.split("\n"):
         line = " ".join(part.split())
         if not line:
             continue
-        if lines and GOES_ON.search(lines[-1]):
+        if lines and GOES_ON.search(lines[-1]) and not NEXT_ITEM.match(line):
             lines[-1] = f"{lines[-1]} {line}"
         else:
             lines.append(line)

@@ -391,13 +391,23 @@ def test_a_heading_or_title_broken_over_lines_is_one_line() -> None:
 
 def test_a_line_broken_after_a_word_that_goes_on_is_one_line() -> None:
     """A break after "and", "of", a comma, ... wraps a sentence (a skill's name in a narrow
-    column); a break after a whole item starts the next."""
+    column); a break after a whole item, or before a number, starts the next."""
     word = docx.Document()
-    for parts in (["Planning and", "organising"], ["Reads plans", "Writes reports"]):
+    for parts in (
+        ["Planning and", "organising"],
+        ["Reads plans", "Writes reports"],
+        ["1.1 Plan and", "1.2 Act"],
+    ):
         paragraph = word.add_paragraph(parts[0])
         paragraph.add_run().add_break()
         paragraph.add_run(parts[1])
-    assert read(word).splitlines() == ["Planning and organising", "Reads plans", "Writes reports"]
+    assert read(word).splitlines() == [
+        "Planning and organising",
+        "Reads plans",
+        "Writes reports",
+        "1.1 Plan and",
+        "1.2 Act",
+    ]
 
 
 def test_a_content_control_showing_its_placeholder_is_not_read() -> None:
