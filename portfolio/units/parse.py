@@ -553,6 +553,11 @@ def _reads_as_nos(lines: list[Line]) -> bool:
     return marked and not package
 
 
+def names_a_section(text: str) -> bool:
+    """Whether ``text`` is the heading of a unit's section ("Performance Evidence")."""
+    return text.lower().rstrip(":").strip() in SECTION_HEADINGS
+
+
 def _heading_key(line: Line) -> str:
     """What a line would be looked up by as a heading: "" for a line that cannot be one. A
     training provider's page may name a section in a sentence that leads it ("The elements
@@ -1197,23 +1202,30 @@ def _read_list(lines: list[Line], result: ParsedUnit, label: str) -> list[Any]:
 
 def _lettered(lines: list[Line], result: ParsedUnit) -> list[Line]:
     """Items marked by letters, Roman numerals ("a.", "(ii)", "B)") or outline numbers ("1.2"
-    under "1."), without their marks. A mark is taken as one only where the list has the mark
-    before or after it ("e. coli" alone is text). Where the lines are neither indented nor
-    bulleted, the kinds of mark show the nesting: each kind a level, in the order the kinds
-    first come ("1." items, "a." under them, "i." under those)."""
+    under "1."), without their marks. Where the lines are not indented, the kinds of mark
+    show the nesting: each kind a level, in the order the kinds first come ("1." items, "a."
+    under them, "i." under those; bullets too, in a list with numbered items)."""
     marks = _marks(lines, result)
     if not marks:
         return lines
     kinds = [
-        marks[index][0] if index in marks else "number" if LIST_NUMBER.match(line.text) else None
+        marks[index][0]
+        if index in marks
+        else "number"
+        if LIST_NUMBER.match(line.text)
+        else "bullet"
+        if line.marked
+        else None
         for index, line in enumerate(lines)
     ]
     out = [
         replace(line, text=line.text[marks[index][2] :], marked=True) if index in marks else line
         for index, line in enumerate(lines)
     ]
-    if len({line.indent for line in lines}) > 1 or any(line.marked for line in lines):
-        return out  # indentation or bullets show the nesting
+    if len({line.indent for line in lines}) > 1:
+        return out  # indentation shows the nesting
+    if "number" not in kinds:  # bullets beside letters: only numbered items tell their level
+        kinds = [None if kind == "bullet" else kind for kind in kinds]
     order = list(dict.fromkeys(kind for kind in kinds if kind is not None))
     return [
         replace(line, indent=4 * order.index(kind)) if kind is not None else line
@@ -1224,60 +1236,76 @@ def _lettered(lines: list[Line], result: ParsedUnit) -> list[Line]:
 def _marks(lines: list[Line], result: ParsedUnit) -> dict[int, tuple[str, int, int]]:
     """The lines marked by a letter, a Roman numeral or an outline number: by index, the kind
     of mark ("letter", "LETTER", "roman", "ROMAN", "outline"), its value and where the text
-    after it starts. "i", "v" and "x" are letters or Roman numerals by the marks around them:
-    the Roman numeral after it ("ii"), or the letter before or after it, tells; where only the
+    after it starts. A bulleted line has no second mark. Letters and Roman numerals are marks
+    where their kind starts at "a" or "i" in the list and the mark has its neighbour ("a." and
+    "b."), or is the first under a line that leads it with a colon: "e. coli" or "B. cereus"
+    alone is text. An outline number is one that counts on from 1 under the numbered item
+    above it. "i", "v" and "x" are letters or Roman numerals by the marks around them: the
+    Roman numeral after it ("ii"), or the letter before or after it, tells; where only the
     letter before it tells, the line is reported."""
     found: dict[int, tuple[re.Match[str], str]] = {}
     for index, line in enumerate(lines):
-        match = LETTERED.match(line.text) or OUTLINE.match(line.text)
+        match = None if line.marked else LETTERED.match(line.text) or OUTLINE.match(line.text)
         if match:
             found[index] = (match, match.group(1) or match.group(2) or "")
+    ordered = sorted(found)
+    following: dict[int, int | None] = dict(zip(ordered, [*ordered[1:], None], strict=False))
     marks: dict[int, tuple[str, int, int]] = {}
+    guessed: dict[int, str] = {}  # lines whose "i" only the letter before tells
     letters: dict[bool, int] = {}  # the last letter's value, by case
-    top = None  # the number of the numbered item the outline numbers go under
+    top, sub = None, 0  # the numbered item outline numbers go under, and the last of them
     for index, line in enumerate(lines):
         number = LIST_NUMBER.match(line.text)
         if number and not OUTLINE.match(line.text):
-            top, letters = int(number.group(1)), {}
+            top, sub, letters = int(number.group(1)), 0, {}
         if index not in found:
             continue
         match, mark = found[index]
-        if OUTLINE.match(line.text) and match.re is OUTLINE:
-            if top == int(match.group(1)):
-                marks[index] = ("outline", int(match.group(2)), match.end())
+        if match.re is OUTLINE:
+            if top == int(match.group(1)) and int(match.group(2)) == sub + 1:
+                sub += 1
+                marks[index] = ("outline", sub, match.end())
             continue
         upper = mark.isupper()
-        case = "LETTER" if upper else "letter"
         letter = len(mark) == 1 and ord(mark.lower()) - 96
         roman = _roman(mark.lower())
         if letter and roman:
-            after = next((found[i][1] for i in sorted(found) if i > index), "")
+            after = found[following[index]][1] if following[index] is not None else ""
             if _roman(after.lower()) == roman + 1 and after.isupper() == upper:
                 letter = 0
             elif len(after) == 1 and ord(after.lower()) - 96 == letter + 1:
                 roman = 0
             elif letters.get(upper) == letter - 1:
                 roman = 0
-                result.warn(
-                    line.number,
-                    f"'{mark}' taken as the letter after '{chr(ord(mark) - 1)}', not a Roman "
-                    "numeral: the marks around it do not tell",
-                    BY_WORDING,
-                )
+                guessed[index] = mark
             else:
                 letter = 0
         if roman and not letter:
             marks[index] = ("ROMAN" if upper else "roman", roman, match.end())
         elif letter:
             letters[upper] = letter
-            marks[index] = (case, letter, match.end())
-    # A mark is one where the list has the mark before or after it of its kind.
+            marks[index] = ("LETTER" if upper else "letter", letter, match.end())
     values = {(kind, value) for kind, value, _ in marks.values()}
-    return {
-        index: mark
-        for index, mark in marks.items()
-        if (mark[0], mark[1] - 1) in values or (mark[0], mark[1] + 1) in values
-    }
+
+    def taken(index: int, kind: str, value: int) -> bool:
+        if kind == "outline":
+            return True
+        if (kind, 1) not in values:
+            return False
+        if (kind, value - 1) in values or (kind, value + 1) in values:
+            return True
+        return value == 1 and index > 0 and lines[index - 1].text.endswith(":")
+
+    kept = {index: mark for index, mark in marks.items() if taken(index, mark[0], mark[1])}
+    for index, mark in guessed.items():
+        if index in kept:
+            result.warn(
+                lines[index].number,
+                f"'{mark}' taken as the letter after '{chr(ord(mark) - 1)}', not a Roman "
+                "numeral: the marks around it do not tell",
+                BY_WORDING,
+            )
+    return kept
 
 
 def _roman(mark: str) -> int:
@@ -1296,9 +1324,8 @@ def _roman(mark: str) -> int:
 WRAPPED_WIDTH = 30
 #: Words a line goes on after: a line ending with one was wrapped (or broken) mid-sentence.
 GOES_ON = re.compile(
-    r"(?:[,;\-–(/&]|\b(?:and|or|of|with|for|to|the|a|an|in|on|at|by|from|as|such|including|"
-    r"that|which|into|under|within|between|per|via|its|their|your|our|nor|but|than))$",
-    re.IGNORECASE,
+    r"(?:[,;\-–(/&]|\b(?:and|or|of|with|for|to|the|a|an|by|from|as|such|including|that|"
+    r"which|into|under|within|between|per|via|its|their|your|our|nor|but|than))$"
 )
 
 
@@ -1310,10 +1337,11 @@ def _unwrapped(lines: list[Line], result: ParsedUnit) -> list[Line]:
     if not any(_listed(line) for line in lines):
         return lines
     out: list[Line] = []
+    split_off: set[int] = set()  # lines taken as items of their own, by number
     for index, line in enumerate(lines):
         if (
             out
-            and _listed(out[-1])
+            and (_listed(out[-1]) or out[-1].number in split_off)
             and not out[-1].text.endswith(":")
             and not _listed(line)
             and line.text[0].islower()
@@ -1335,6 +1363,7 @@ def _unwrapped(lines: list[Line], result: ParsedUnit) -> list[Line]:
                 f"{out[-1].number} ({why}): if it is, join the lines",
                 BY_WORDING,
             )
+            split_off.add(line.number)
         out.append(line)
     return out
 
@@ -1673,12 +1702,13 @@ def _read_range_statement(lines: list[Line], result: ParsedUnit) -> None:
     intro: list[str] = []
     entries: list[tuple[Line, list[Line]]] = []
     for line in lines:
-        if (
-            line.text.endswith(":")
-            and not _listed(line)
-            and not LETTERED.match(line.text)
-            and not (entries and line.indent > entries[-1][0].indent)
-        ):
+        # A colon line is a term, unless it is under one: indented more, or marked under a
+        # term that is not ("a. physical hazards such as:" under "Hazards may include:").
+        marked = _listed(line) or bool(LETTERED.match(line.text))
+        under = entries and (
+            line.indent > entries[-1][0].indent or (marked and not _listed(entries[-1][0]))
+        )
+        if line.text.endswith(":") and not under:
             entries.append((line, []))
             result.role(line, "range: term")
         elif entries:
@@ -1692,7 +1722,8 @@ def _read_range_statement(lines: list[Line], result: ParsedUnit) -> None:
     kept = []
     for term, values in entries:
         if values:
-            kept.append({"term": term.text, "values": _read_list(values, result, "range value")})
+            text = (_unnumbered(term) or term).text
+            kept.append({"term": text, "values": _read_list(values, result, "range value")})
         else:
             result.warn(term.number, f"range term '{_short(term.text)}' has no values", INCOMPLETE)
     if kept:

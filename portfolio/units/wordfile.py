@@ -22,7 +22,7 @@ from docx.oxml.ns import qn
 from docx.text.paragraph import Paragraph
 from lxml.etree import XMLSyntaxError
 
-from portfolio.units.parse import GOES_ON
+from portfolio.units.parse import GOES_ON, names_a_section
 
 INDENT = "  "
 #: Word's list levels.
@@ -123,10 +123,10 @@ def _rows(table, document, lists: _Lists) -> Iterator[list[list[str]]]:
 
 
 def _paragraph_lines(paragraph: Paragraph, lists: _Lists) -> list[str]:
-    """A paragraph's lines. A list item or a heading is one line; another paragraph is a line
-    for each of its line breaks (an elements table's criteria are often one paragraph, a
-    criterion a line), except where the line before a break goes on after it (it ends with
-    "and", "of", a comma, ...)."""
+    """A paragraph's lines. A list item is one line, as is a heading that names a section;
+    another paragraph is a line for each of its line breaks (an elements table's criteria are
+    often one paragraph, a criterion a line), except where the line before a break goes on
+    after it (it ends with "and", "of", a comma, ..., and the next starts in lower case)."""
     if lists.hidden(paragraph._p.style):
         return []  # a paragraph style's hidden text: Word shows none of it
     shown = _shown_text(paragraph._p, lists.hidden)
@@ -134,15 +134,19 @@ def _paragraph_lines(paragraph: Paragraph, lists: _Lists) -> list[str]:
     if not shown.strip():
         return []
     if found is None:
-        if lists.heading(paragraph):
-            return [" ".join(shown.split())]
+        joined = " ".join(shown.split())
+        if lists.heading(paragraph) and names_a_section(joined):
+            return [joined]  # "Performance" and "Evidence" on two lines of a heading
         return _broken_lines(shown)
     level, number = found
     return [f"{INDENT * level}{_read_number(number)} {' '.join(shown.split())}"]
 
 
-#: A line that starts the next item whatever the line before it ends with: a number, a bullet.
-NEXT_ITEM = re.compile(r"(?:\d{1,3}(?:\.\d{1,3})?[.)]?|[•●◦▪■\-–*·])\s")
+#: A line that starts the next item whatever the line before it ends with: a number, a
+#: letter or Roman numeral marking an item, a bullet.
+NEXT_ITEM = re.compile(
+    r"(?:\(?(?:\d{1,3}(?:\.\d{1,3})?|[a-zA-Z]|[ivxIVX]{1,6})[.)]?|[•●◦▪■\-–*·])\s"
+)
 
 
 def _broken_lines(shown: str) -> list[str]:
@@ -151,7 +155,8 @@ def _broken_lines(shown: str) -> list[str]:
         line = " ".join(part.split())
         if not line:
             continue
-        if lines and GOES_ON.search(lines[-1]) and not NEXT_ITEM.match(line):
+        goes_on = lines and GOES_ON.search(lines[-1]) and line[0].islower()
+        if goes_on and not NEXT_ITEM.match(line):
             lines[-1] = f"{lines[-1]} {line}"
         else:
             lines.append(line)
@@ -305,15 +310,22 @@ class _Lists:
     def hidden(self, style_id: str | None) -> bool:
         """Whether the style (or one it is based on) makes its text hidden."""
         if style_id not in self._hidden:
-            self._hidden[style_id] = False  # a style based on itself ends here
-            style = self._by_id.get(style_id) if style_id is not None else None
-            vanish = style.find(f"{qn('w:rPr')}/{qn('w:vanish')}") if style is not None else None
-            based = style.find(qn("w:basedOn")) if style is not None else None
-            self._hidden[style_id] = (
-                _on(vanish)
-                if vanish is not None
-                else based is not None and self.hidden(based.get(qn("w:val")))
-            )
+            chain: list[str | None] = []  # the styles walked, each based on the one after
+            found, walked = False, style_id
+            while walked not in self._hidden and walked not in chain:
+                chain.append(walked)
+                style = self._by_id.get(walked) if walked is not None else None
+                if style is None:
+                    break
+                vanish = style.find(f"{qn('w:rPr')}/{qn('w:vanish')}")
+                if vanish is not None:
+                    found = _on(vanish)
+                    break
+                based = style.find(qn("w:basedOn"))
+                walked = based.get(qn("w:val")) if based is not None else None
+            else:
+                found = self._hidden.get(walked, False)
+            self._hidden.update(dict.fromkeys(chain, found))
         return self._hidden[style_id]
 
     def heading(self, paragraph: Paragraph) -> bool:

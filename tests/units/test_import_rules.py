@@ -963,3 +963,63 @@ def test_an_o_is_a_bullet_only_after_a_tab_or_in_a_bulleted_list() -> None:
         "o ring seals",
         "pumps",
     ]
+
+
+def test_range_terms_bulleted_or_numbered_keep_their_values() -> None:
+    for first, second in (("• ", "• "), ("1. ", "2. ")):
+        parsed = parse_unit_text(
+            HEAD + f"Range of Conditions\n{first}Hazards may include:\n    - noise\n    - dust\n"
+            f"{second}Equipment may include:\n    - ladders\n"
+        )
+        assert parsed.data["range_statement"]["entries"] == [
+            {"term": "Hazards may include:", "values": ["noise", "dust"]},
+            {"term": "Equipment may include:", "values": ["ladders"]},
+        ]
+
+
+def test_a_capital_and_full_stop_in_a_name_is_no_list_mark() -> None:
+    """ "B. cereus" is a name: no list of capital letters starting at "A" marks it, and a
+    bulleted line has no second mark."""
+    for bullet in ("", "• "):
+        names = "".join(f"{bullet}{n}\n" for n in ("B. cereus", "C. perfringens", "E. coli"))
+        found = knowledge("microorganisms including:\n" + names)
+        assert found["items"] == ["B. cereus", "C. perfringens", "E. coli"]
+
+
+def test_a_single_sub_item_loses_its_mark_under_the_item_leading_it() -> None:
+    assert knowledge("1. hazards including:\n1.1 noise\n2. the plan\n")["items"] == [
+        {"text": "hazards including:", "items": ["noise"]},
+        "the plan",
+    ]
+    assert knowledge("1. hazards:\na. noise\n2. controls:\na. PPE\n")["items"] == [
+        {"text": "hazards:", "items": ["noise"]},
+        {"text": "controls:", "items": ["PPE"]},
+    ]
+
+
+def test_numbers_that_do_not_count_on_from_one_are_text() -> None:
+    body = "1. minimum clearances:\n1.5 metres from the edge\n1.6 metres from power lines\n"
+    assert knowledge(body)["items"] == [
+        {
+            "text": "minimum clearances:",
+            "items": ["1.5 metres from the edge", "1.6 metres from power lines"],
+        }
+    ]
+
+
+def test_bullets_and_letters_under_numbered_items_are_their_sub_items() -> None:
+    body = "1. hazards\na. noise\nb. dust\n2. controls\n• PPE\n• guards\n3. forms\n"
+    assert knowledge(body)["items"] == [
+        {"text": "hazards", "items": ["noise", "dust"]},
+        {"text": "controls", "items": ["PPE", "guards"]},
+        "forms",
+    ]
+
+
+def test_a_line_going_on_from_an_item_taken_on_its_own_is_joined_to_it() -> None:
+    parsed = parse_unit_text(
+        HEAD + "Knowledge Evidence\n• organisational policies\nprocedures and\nguidelines\n"
+    )
+    found = parsed.data["knowledge_evidence"]["items"]
+    assert found == ["organisational policies", "procedures and guidelines"]
+    assert [w.line for w in parsed.warnings] == [7]

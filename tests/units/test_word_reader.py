@@ -379,14 +379,25 @@ def test_a_list_number_is_given_as_the_importer_reads_one(
     assert read(word).splitlines() == shown
 
 
-def test_a_heading_or_title_broken_over_lines_is_one_line() -> None:
+def test_a_heading_broken_over_lines_is_one_line_where_it_names_a_section() -> None:
+    """ "Performance" and "Evidence" on two lines of a heading are its name; a title and its
+    release, or a heading and its lead-in, on two lines of one paragraph are two lines."""
     word = docx.Document()
-    word.add_paragraph("ABC123", style="Title").add_run().add_break()
-    word.paragraphs[-1].add_run("Do the work")
-    heading = word.add_heading("Performance", 2)
-    heading.add_run().add_break()
-    heading.add_run("Evidence")
-    assert read(word).splitlines() == ["ABC123 Do the work", "Performance Evidence"]
+    for style, parts in (
+        ("Title", ["ABC123 Do the work", "Release 1"]),
+        ("Heading 2", ["Performance", "Evidence"]),
+        ("Heading 2", ["Knowledge Evidence", "The candidate must know:"]),
+    ):
+        paragraph = word.add_paragraph(parts[0], style=style)
+        paragraph.add_run().add_break()
+        paragraph.add_run(parts[1])
+    assert read(word).splitlines() == [
+        "ABC123 Do the work",
+        "Release 1",
+        "Performance Evidence",
+        "Knowledge Evidence",
+        "The candidate must know:",
+    ]
 
 
 def test_a_line_broken_after_a_word_that_goes_on_is_one_line() -> None:
@@ -397,6 +408,8 @@ def test_a_line_broken_after_a_word_that_goes_on_is_one_line() -> None:
         ["Planning and", "organising"],
         ["Reads plans", "Writes reports"],
         ["1.1 Plan and", "1.2 Act"],
+        ["vitamins including vitamin A", "zinc and iron"],
+        ["controls such as", "(i) PPE"],
     ):
         paragraph = word.add_paragraph(parts[0])
         paragraph.add_run().add_break()
@@ -407,6 +420,10 @@ def test_a_line_broken_after_a_word_that_goes_on_is_one_line() -> None:
         "Writes reports",
         "1.1 Plan and",
         "1.2 Act",
+        "vitamins including vitamin A",
+        "zinc and iron",
+        "controls such as",
+        "(i) PPE",
     ]
 
 
@@ -486,3 +503,17 @@ def test_numbering_of_a_part_type_the_file_does_not_declare_is_read() -> None:
                 assert b"numbering" not in data
             target.writestr(item, data)
     assert text_from_docx(io.BytesIO(out.getvalue())).splitlines() == ["1. Prepare", "  1.1 Check"]
+
+
+def test_a_long_chain_of_styles_is_read_without_running_out_of_stack() -> None:
+    from docx.enum.style import WD_STYLE_TYPE
+
+    word = docx.Document()
+    below = None
+    for n in range(1500):
+        style = word.styles.add_style(f"Chain {n}", WD_STYLE_TYPE.PARAGRAPH)
+        if below is not None:
+            below.base_style = style
+        below = style
+    word.add_paragraph("safety rules", style="Chain 0")
+    assert read(word).splitlines() == ["safety rules"]
