@@ -554,8 +554,10 @@ def _reads_as_nos(lines: list[Line]) -> bool:
 
 
 def names_a_section(text: str) -> bool:
-    """Whether ``text`` is the heading of a unit's section ("Performance Evidence")."""
-    return text.lower().rstrip(":").strip() in SECTION_HEADINGS
+    """Whether ``text`` is the heading of a section of a unit's page ("Performance Evidence",
+    "Unit Mapping Information")."""
+    key = text.lower().rstrip(":").strip()
+    return key in SECTION_HEADINGS or key in OTHER_HEADINGS or key in ROUTINE_HEADINGS
 
 
 def _heading_key(line: Line) -> str:
@@ -1226,7 +1228,9 @@ def _lettered(lines: list[Line], result: ParsedUnit) -> list[Line]:
         return out  # indentation shows the nesting
     if "number" not in kinds:  # bullets beside letters: only numbered items tell their level
         kinds = [None if kind == "bullet" else kind for kind in kinds]
-    order = list(dict.fromkeys(kind for kind in kinds if kind is not None))
+    order = list(dict.fromkeys(kind for kind in kinds if kind not in (None, "bullet")))
+    if "bullet" in kinds:  # bullets go under numbered items, whatever comes first
+        order.insert(order.index("number") + 1, "bullet")
     return [
         replace(line, indent=4 * order.index(kind)) if kind is not None else line
         for line, kind in zip(out, kinds, strict=True)
@@ -1262,9 +1266,17 @@ def _marks(lines: list[Line], result: ParsedUnit) -> dict[int, tuple[str, int, i
             continue
         match, mark = found[index]
         if match.re is OUTLINE:
-            if top == int(match.group(1)) and int(match.group(2)) == sub + 1:
-                sub += 1
-                marks[index] = ("outline", sub, match.end())
+            if top == int(match.group(1)):
+                value = int(match.group(2))
+                if value != sub + 1:
+                    result.warn(
+                        line.number,
+                        f"taken as a sub-item of item {top}, numbered {top}.{value} after "
+                        f"{top}.{sub}",
+                        OUT_OF_ORDER,
+                    )
+                sub = value
+                marks[index] = ("outline", value, match.end())
             continue
         upper = mark.isupper()
         letter = len(mark) == 1 and ord(mark.lower()) - 96
@@ -1324,8 +1336,8 @@ def _roman(mark: str) -> int:
 WRAPPED_WIDTH = 30
 #: Words a line goes on after: a line ending with one was wrapped (or broken) mid-sentence.
 GOES_ON = re.compile(
-    r"(?:[,;\-–(/&]|\b(?:and|or|of|with|for|to|the|a|an|by|from|as|such|including|that|"
-    r"which|into|under|within|between|per|via|its|their|your|our|nor|but|than))$"
+    r"(?:[,;\-–(/&]|\b(?:and|or|of|with|for|to|the|a|an|in|on|at|by|from|as|such|including|"
+    r"that|which|into|under|within|between|per|via|its|their|your|our|nor|but|than))$"
 )
 
 
@@ -1698,15 +1710,26 @@ def _line_of(lines: list[Line], text: str) -> int:
     return next(line.number for line in lines if line.text == text)
 
 
+def _mark_kind(line: Line) -> str | None:
+    """How a line is marked as a list item: "bullet", "number", "letter", or None."""
+    if line.marked:
+        return "bullet"
+    if LIST_NUMBER.match(line.text):
+        return "number"
+    return "letter" if LETTERED.match(line.text) else None
+
+
 def _read_range_statement(lines: list[Line], result: ParsedUnit) -> None:
     intro: list[str] = []
     entries: list[tuple[Line, list[Line]]] = []
     for line in lines:
-        # A colon line is a term, unless it is under one: indented more, or marked under a
-        # term that is not ("a. physical hazards such as:" under "Hazards may include:").
-        marked = _listed(line) or bool(LETTERED.match(line.text))
+        # A colon line is a term, unless it is under one: indented more, or marked otherwise
+        # than the term ("a. physical hazards such as:" under "Hazards may include:" or
+        # "• Hazards may include:").
+        kind = _mark_kind(line)
         under = entries and (
-            line.indent > entries[-1][0].indent or (marked and not _listed(entries[-1][0]))
+            line.indent > entries[-1][0].indent
+            or (kind is not None and kind != _mark_kind(entries[-1][0]))
         )
         if line.text.endswith(":") and not under:
             entries.append((line, []))
@@ -1722,7 +1745,8 @@ def _read_range_statement(lines: list[Line], result: ParsedUnit) -> None:
     kept = []
     for term, values in entries:
         if values:
-            text = (_unnumbered(term) or term).text
+            lettered = LETTERED.match(term.text)
+            text = term.text[lettered.end() :] if lettered else (_unnumbered(term) or term).text
             kept.append({"term": text, "values": _read_list(values, result, "range value")})
         else:
             result.warn(term.number, f"range term '{_short(term.text)}' has no values", INCOMPLETE)

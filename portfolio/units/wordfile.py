@@ -134,10 +134,7 @@ def _paragraph_lines(paragraph: Paragraph, lists: _Lists) -> list[str]:
     if not shown.strip():
         return []
     if found is None:
-        joined = " ".join(shown.split())
-        if lists.heading(paragraph) and names_a_section(joined):
-            return [joined]  # "Performance" and "Evidence" on two lines of a heading
-        return _broken_lines(shown)
+        return _broken_lines(shown, lists.heading(paragraph))
     level, number = found
     return [f"{INDENT * level}{_read_number(number)} {' '.join(shown.split())}"]
 
@@ -145,18 +142,25 @@ def _paragraph_lines(paragraph: Paragraph, lists: _Lists) -> list[str]:
 #: A line that starts the next item whatever the line before it ends with: a number, a
 #: letter or Roman numeral marking an item, a bullet.
 NEXT_ITEM = re.compile(
-    r"(?:\(?(?:\d{1,3}(?:\.\d{1,3})?|[a-zA-Z]|[ivxIVX]{1,6})[.)]?|[•●◦▪■\-–*·])\s"
+    r"(?:\(?\d{1,3}(?:\.\d{1,3})?[.)]?|\(?(?:[a-zA-Z]|[ivxIVX]{1,6})[.)]|[•●◦▪■\-–*·])\s"
 )
 
 
-def _broken_lines(shown: str) -> list[str]:
+def _broken_lines(shown: str, kind: str | None = None) -> list[str]:
+    """A paragraph's lines, one for each line break, except where the line before a break goes
+    on after it ("and", "of", a comma, ...) and the next starts no item, or the next is in
+    brackets ("(Release 1)"). A heading (``kind`` "heading") is one line unless its first
+    line alone names a section and the whole does not ("Knowledge Evidence" and its lead-in)."""
+    parts = [" ".join(part.split()) for part in shown.split("\n")]
+    parts = [part for part in parts if part]
+    if kind == "heading" and parts:
+        whole = " ".join(parts)
+        if names_a_section(whole) or not names_a_section(parts[0]):
+            return [whole]  # "Performance" and "Evidence" on two lines of a heading
     lines: list[str] = []
-    for part in shown.split("\n"):
-        line = " ".join(part.split())
-        if not line:
-            continue
-        goes_on = lines and GOES_ON.search(lines[-1]) and line[0].islower()
-        if goes_on and not NEXT_ITEM.match(line):
+    for line in parts:
+        goes_on = lines and GOES_ON.search(lines[-1]) and not NEXT_ITEM.match(line)
+        if goes_on or (lines and line.startswith("(") and not NEXT_ITEM.match(line)):
             lines[-1] = f"{lines[-1]} {line}"
         else:
             lines.append(line)
@@ -328,15 +332,16 @@ class _Lists:
             self._hidden.update(dict.fromkeys(chain, found))
         return self._hidden[style_id]
 
-    def heading(self, paragraph: Paragraph) -> bool:
-        """Whether the paragraph is a heading or a title by its style."""
-        return self._style(paragraph) == _HEADING
+    def heading(self, paragraph: Paragraph) -> str | None:
+        """ "heading" or "title" where the paragraph is one by its style, else None."""
+        found = self._style(paragraph)
+        return "heading" if found == _HEADING else "title" if found == _TITLE else None
 
     def item(self, paragraph: Paragraph) -> tuple[int, str] | None:
         """The paragraph's list level from 0 and the number shown before it ("" for a bullet),
         or None when it is not a list item."""
         by_style = self._style(paragraph)
-        if by_style == _HEADING:
+        if by_style in (_HEADING, _TITLE):
             return None
         properties = paragraph._p.pPr
         own = properties.numPr if properties is not None else None
@@ -380,6 +385,7 @@ class _Lists:
 
 
 _HEADING = (-1, None)
+_TITLE = (-2, None)
 
 
 def _numbering(document):
@@ -487,8 +493,10 @@ def _style_list(style) -> tuple[int, str | None] | None:
     while style is not None and style.style_id not in seen:  # a style based on itself ends
         seen.add(style.style_id)
         name = (style.name or "").lower()
-        if "heading" in name or name in ("title", "subtitle"):
+        if "heading" in name:
             return _HEADING
+        if name in ("title", "subtitle"):
+            return _TITLE
         own = style.element.pPr.numPr if style.element.pPr is not None else None
         num_id = str(own.numId.val) if own is not None and own.numId is not None else None
         if num_id == "0":

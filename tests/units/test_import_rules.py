@@ -13,7 +13,7 @@ import pytest
 
 from portfolio.units.importing import html_to_text, prepare
 from portfolio.units.loader import load_files
-from portfolio.units.parse import BY_WORDING, EMPTY_LIST, NOT_PLACED, parse_unit_text
+from portfolio.units.parse import BY_WORDING, EMPTY_LIST, NOT_PLACED, OUT_OF_ORDER, parse_unit_text
 from tests.units.layouts import tga_markdown
 
 UNITS = Path(__file__).resolve().parents[2] / "units"
@@ -997,13 +997,20 @@ def test_a_single_sub_item_loses_its_mark_under_the_item_leading_it() -> None:
     ]
 
 
-def test_numbers_that_do_not_count_on_from_one_are_text() -> None:
-    body = "1. minimum clearances:\n1.5 metres from the edge\n1.6 metres from power lines\n"
-    assert knowledge(body)["items"] == [
-        {
-            "text": "minimum clearances:",
-            "items": ["1.5 metres from the edge", "1.6 metres from power lines"],
-        }
+def test_sub_item_numbers_that_do_not_count_on_are_reported() -> None:
+    """ "1.2" and "1.3" under "1." are its sub-items even where "1.1" is missing, and reported;
+    so are numbers that are the text's own ("1.5 metres"), which the report lets be checked."""
+    parsed = parse_unit_text(
+        HEAD + "Knowledge Evidence\n1. hazards\n1.2 noise\n1.3 dust\n2. controls\n"
+    )
+    assert parsed.data["knowledge_evidence"]["items"] == [
+        {"text": "hazards", "items": ["noise", "dust"]},
+        "controls",
+    ]
+    assert [(w.line, w.cause) for w in parsed.warnings] == [(7, OUT_OF_ORDER)]
+    other = parse_unit_text(HEAD + "Knowledge Evidence\n2. clearances:\n1.5 metres from the edge\n")
+    assert other.data["knowledge_evidence"]["items"] == [
+        {"text": "clearances:", "items": ["1.5 metres from the edge"]}
     ]
 
 
@@ -1023,3 +1030,36 @@ def test_a_line_going_on_from_an_item_taken_on_its_own_is_joined_to_it() -> None
     found = parsed.data["knowledge_evidence"]["items"]
     assert found == ["organisational policies", "procedures and guidelines"]
     assert [w.line for w in parsed.warnings] == [7]
+
+
+def test_lettered_range_terms_are_terms_of_their_own() -> None:
+    for first, second in (("A. ", "B. "), ("(a) ", "(b) ")):
+        parsed = parse_unit_text(
+            HEAD + f"Range of Conditions\n{first}Hazards may include:\n    - noise\n"
+            f"{second}Equipment may include:\n    - ladders\n"
+        )
+        assert parsed.data["range_statement"]["entries"] == [
+            {"term": "Hazards may include:", "values": ["noise"]},
+            {"term": "Equipment may include:", "values": ["ladders"]},
+        ]
+    bulleted = parse_unit_text(
+        HEAD + "Range of Conditions\n• Hazards may include:\na. physical hazards such as:\n"
+        "- noise\nb. chemical hazards\n"
+    )
+    (entry,) = bulleted.data["range_statement"]["entries"]
+    assert entry["term"] == "Hazards may include:"
+
+
+def test_bullets_go_under_numbered_items_whatever_comes_first() -> None:
+    body = (
+        "1. hazards:\na. noise\nb. dust\n2. controls:\n• PPE:\na. gloves\nb. boots\n• guards\n"
+        "3. forms\n"
+    )
+    assert knowledge(body)["items"] == [
+        {"text": "hazards:", "items": ["noise", "dust"]},
+        {
+            "text": "controls:",
+            "items": [{"text": "PPE:", "items": ["gloves", "boots"]}, "guards"],
+        },
+        "forms",
+    ]

@@ -385,7 +385,10 @@ def test_a_heading_broken_over_lines_is_one_line_where_it_names_a_section() -> N
     word = docx.Document()
     for style, parts in (
         ("Title", ["ABC123 Do the work", "Release 1"]),
+        ("Title", ["ABC123 Prepare and", "Serve Food"]),
+        ("Title", ["ABC123 Do the work", "(Release 1)"]),
         ("Heading 2", ["Performance", "Evidence"]),
+        ("Heading 2", ["Pre-requisite", "Units"]),
         ("Heading 2", ["Knowledge Evidence", "The candidate must know:"]),
     ):
         paragraph = word.add_paragraph(parts[0], style=style)
@@ -394,7 +397,10 @@ def test_a_heading_broken_over_lines_is_one_line_where_it_names_a_section() -> N
     assert read(word).splitlines() == [
         "ABC123 Do the work",
         "Release 1",
+        "ABC123 Prepare and Serve Food",
+        "ABC123 Do the work (Release 1)",
         "Performance Evidence",
+        "Pre-requisite Units",
         "Knowledge Evidence",
         "The candidate must know:",
     ]
@@ -410,6 +416,8 @@ def test_a_line_broken_after_a_word_that_goes_on_is_one_line() -> None:
         ["1.1 Plan and", "1.2 Act"],
         ["vitamins including vitamin A", "zinc and iron"],
         ["controls such as", "(i) PPE"],
+        ["requirements of the", "Australian Standards"],
+        ["select tools suitable for", "a range of timber types"],
     ):
         paragraph = word.add_paragraph(parts[0])
         paragraph.add_run().add_break()
@@ -424,6 +432,8 @@ def test_a_line_broken_after_a_word_that_goes_on_is_one_line() -> None:
         "zinc and iron",
         "controls such as",
         "(i) PPE",
+        "requirements of the Australian Standards",
+        "select tools suitable for a range of timber types",
     ]
 
 
