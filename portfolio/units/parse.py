@@ -1206,7 +1206,8 @@ def _lettered(lines: list[Line], result: ParsedUnit) -> list[Line]:
     """Items marked by letters, Roman numerals ("a.", "(ii)", "B)") or outline numbers ("1.2"
     under "1."), without their marks. Where the lines are not indented, the kinds of mark
     show the nesting: each kind a level, in the order the kinds first come ("1." items, "a."
-    under them, "i." under those; bullets too, in a list with numbered items)."""
+    under them, "i." under those; bullets too, in a list with numbered items: under the kind
+    before the first of them)."""
     marks = _marks(lines, result)
     if not marks:
         return lines
@@ -1229,8 +1230,12 @@ def _lettered(lines: list[Line], result: ParsedUnit) -> list[Line]:
     if "number" not in kinds:  # bullets beside letters: only numbered items tell their level
         kinds = [None if kind == "bullet" else kind for kind in kinds]
     order = list(dict.fromkeys(kind for kind in kinds if kind not in (None, "bullet")))
-    if "bullet" in kinds:  # bullets go under numbered items, whatever comes first
-        order.insert(order.index("number") + 1, "bullet")
+    if "bullet" in kinds:
+        # Bullets go under the kind of item just before the first of them ("a. physical:"
+        # then "• noise"); where they come first, under the numbered items.
+        first = kinds.index("bullet")
+        before = next((k for k in reversed(kinds[:first]) if k is not None), "number")
+        order.insert(order.index(before) + 1, "bullet")
     return [
         replace(line, indent=4 * order.index(kind)) if kind is not None else line
         for line, kind in zip(out, kinds, strict=True)
@@ -1338,6 +1343,12 @@ WRAPPED_WIDTH = 30
 GOES_ON = re.compile(
     r"(?:[,;\-–(/&]|\b(?:and|or|of|with|for|to|the|a|an|in|on|at|by|from|as|such|including|"
     r"that|which|into|under|within|between|per|via|its|their|your|our|nor|but|than))$"
+)
+#: Of those, the words no item or heading ends with: a line ending with one goes on even
+#: where the next starts in upper case ("requirements of the" / "Australian Standards").
+ALWAYS_GOES_ON = re.compile(
+    r"\b(?:and|or|of|with|for|to|the|a|an|by|from|as|such as|including|that|which|into|"
+    r"between|per|via|its|their|your|our|nor|than)$"
 )
 
 
@@ -1742,10 +1753,13 @@ def _read_range_statement(lines: list[Line], result: ParsedUnit) -> None:
     section: dict[str, Any] = {}
     if intro:
         section["intro"] = intro
+    # Terms lettered in sequence ("A.", "B.") lose their letters; "E. coli sources" keeps it.
+    terms = [term for term, _ in entries]
+    in_sequence = {terms[index].number for index in _marks(terms, ParsedUnit())}
     kept = []
     for term, values in entries:
         if values:
-            lettered = LETTERED.match(term.text)
+            lettered = LETTERED.match(term.text) if term.number in in_sequence else None
             text = term.text[lettered.end() :] if lettered else (_unnumbered(term) or term).text
             kept.append({"term": text, "values": _read_list(values, result, "range value")})
         else:

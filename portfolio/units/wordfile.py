@@ -22,7 +22,7 @@ from docx.oxml.ns import qn
 from docx.text.paragraph import Paragraph
 from lxml.etree import XMLSyntaxError
 
-from portfolio.units.parse import GOES_ON, names_a_section
+from portfolio.units.parse import ALWAYS_GOES_ON, GOES_ON, RELEASE, names_a_section
 
 INDENT = "  "
 #: Word's list levels.
@@ -148,19 +148,30 @@ NEXT_ITEM = re.compile(
 
 def _broken_lines(shown: str, kind: str | None = None) -> list[str]:
     """A paragraph's lines, one for each line break, except where the line before a break goes
-    on after it ("and", "of", a comma, ...) and the next starts no item, or the next is in
-    brackets ("(Release 1)"). A heading (``kind`` "heading") is one line unless its first
-    line alone names a section and the whole does not ("Knowledge Evidence" and its lead-in)."""
+    on after it and the next starts no item: "and", "of", a comma, ... before a line in lower
+    case; "the", "of", "for", ... (words no item ends with) before any line ("requirements of
+    the" / "Australian Standards"); or the next is in brackets ("(Release 1)"). A heading
+    (``kind`` "heading") is one line, but for a line that names a section or a release
+    ("Release 1") on its own, or that follows a line naming a section whose name it does not
+    go on ("Knowledge Evidence" and its lead-in)."""
     parts = [" ".join(part.split()) for part in shown.split("\n")]
-    parts = [part for part in parts if part]
-    if kind == "heading" and parts:
-        whole = " ".join(parts)
-        if names_a_section(whole) or not names_a_section(parts[0]):
-            return [whole]  # "Performance" and "Evidence" on two lines of a heading
     lines: list[str] = []
-    for line in parts:
-        goes_on = lines and GOES_ON.search(lines[-1]) and not NEXT_ITEM.match(line)
-        if goes_on or (lines and line.startswith("(") and not NEXT_ITEM.match(line)):
+    for line in (part for part in parts if part):
+        if not lines:
+            lines.append(line)
+        elif kind == "heading":
+            whole = f"{lines[-1]} {line}"
+            alone = names_a_section(line) or RELEASE.match(line)
+            after_section = names_a_section(lines[-1]) and not names_a_section(whole)
+            if (alone or after_section) and not names_a_section(whole) and line[0] != "(":
+                lines.append(line)
+            else:
+                lines[-1] = whole  # "Performance" and "Evidence" on two lines of a heading
+        elif NEXT_ITEM.match(line):
+            lines.append(line)
+        elif (
+            GOES_ON.search(lines[-1]) and (line[0].islower() or ALWAYS_GOES_ON.search(lines[-1]))
+        ) or line.startswith("("):
             lines[-1] = f"{lines[-1]} {line}"
         else:
             lines.append(line)

@@ -1063,3 +1063,22 @@ def test_bullets_go_under_numbered_items_whatever_comes_first() -> None:
         },
         "forms",
     ]
+
+
+def test_bullets_go_under_the_letters_they_follow_in_a_numbered_list() -> None:
+    body = "1. hazards:\na. physical:\n• noise\n• heat\nb. chemical\n2. controls\n"
+    assert knowledge(body)["items"] == [
+        {
+            "text": "hazards:",
+            "items": [{"text": "physical:", "items": ["noise", "heat"]}, "chemical"],
+        },
+        "controls",
+    ]
+
+
+def test_a_range_term_keeps_a_capital_and_stop_that_mark_no_sequence() -> None:
+    parsed = parse_unit_text(
+        HEAD + "Range of Conditions\nE. coli sources may include:\n• raw meat\n"
+    )
+    (entry,) = parsed.data["range_statement"]["entries"]
+    assert entry == {"term": "E. coli sources may include:", "values": ["raw meat"]}

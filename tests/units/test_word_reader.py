@@ -390,6 +390,8 @@ def test_a_heading_broken_over_lines_is_one_line_where_it_names_a_section() -> N
         ("Heading 2", ["Performance", "Evidence"]),
         ("Heading 2", ["Pre-requisite", "Units"]),
         ("Heading 2", ["Knowledge Evidence", "The candidate must know:"]),
+        ("Heading 2", ["Assessment Requirements for ABC123", "Performance Evidence"]),
+        ("Heading 1", ["ABC123 Do the work", "Release 1"]),
     ):
         paragraph = word.add_paragraph(parts[0], style=style)
         paragraph.add_run().add_break()
@@ -403,6 +405,10 @@ def test_a_heading_broken_over_lines_is_one_line_where_it_names_a_section() -> N
         "Pre-requisite Units",
         "Knowledge Evidence",
         "The candidate must know:",
+        "Assessment Requirements for ABC123",
+        "Performance Evidence",
+        "ABC123 Do the work",
+        "Release 1",
     ]
 
 
@@ -418,6 +424,8 @@ def test_a_line_broken_after_a_word_that_goes_on_is_one_line() -> None:
         ["controls such as", "(i) PPE"],
         ["requirements of the", "Australian Standards"],
         ["select tools suitable for", "a range of timber types"],
+        ["Noise;", "Dust"],
+        ["how to switch equipment on", "Emergency procedures"],
     ):
         paragraph = word.add_paragraph(parts[0])
         paragraph.add_run().add_break()
@@ -434,6 +442,10 @@ def test_a_line_broken_after_a_word_that_goes_on_is_one_line() -> None:
         "(i) PPE",
         "requirements of the Australian Standards",
         "select tools suitable for a range of timber types",
+        "Noise;",
+        "Dust",
+        "how to switch equipment on",
+        "Emergency procedures",
     ]
 
 
