@@ -123,10 +123,9 @@ def _rows(table, document, lists: _Lists) -> Iterator[list[list[str]]]:
 
 
 def _paragraph_lines(paragraph: Paragraph, lists: _Lists) -> list[str]:
-    """A paragraph's lines. A list item is one line, as is a heading that names a section;
-    another paragraph is a line for each of its line breaks (an elements table's criteria are
-    often one paragraph, a criterion a line), except where the line before a break goes on
-    after it (it ends with "and", "of", a comma, ..., and the next starts in lower case)."""
+    """A paragraph's lines: a list item is one line, with the number Word shows; another
+    paragraph is split at its line breaks as ``_broken_lines`` says (an elements table's
+    criteria are often one paragraph, a criterion a line)."""
     if lists.hidden(paragraph._p.style):
         return []  # a paragraph style's hidden text: Word shows none of it
     shown = _shown_text(paragraph._p, lists.hidden)
@@ -161,9 +160,8 @@ def _broken_lines(shown: str, kind: str | None = None) -> list[str]:
             lines.append(line)
         elif kind == "heading":
             whole = f"{lines[-1]} {line}"
-            alone = names_a_section(line) or RELEASE.match(line)
-            after_section = names_a_section(lines[-1]) and not names_a_section(whole)
-            if (alone or after_section) and not names_a_section(whole) and line[0] != "(":
+            own = names_a_section(line) or RELEASE.match(line) or names_a_section(lines[-1])
+            if own and not names_a_section(whole) and line[0] != "(":
                 lines.append(line)
             else:
                 lines[-1] = whole  # "Performance" and "Evidence" on two lines of a heading
