@@ -1248,10 +1248,11 @@ def _marks(lines: list[Line], result: ParsedUnit) -> dict[int, tuple[str, int, i
     after it starts. A bulleted line has no second mark. Letters and Roman numerals are marks
     where their kind starts at "a" or "i" in the list and the mark has its neighbour ("a." and
     "b."), or is the first under a line that leads it with a colon: "e. coli" or "B. cereus"
-    alone is text. An outline number is one that counts on from 1 under the numbered item
-    above it. "i", "v" and "x" are letters or Roman numerals by the marks around them: the
-    Roman numeral after it ("ii"), or the letter before or after it, tells; where only the
-    letter before it tells, the line is reported."""
+    alone is text. An outline number is one under the numbered item with its first number
+    ("1.2" under "1."), reported where it does not count on from 1. "i", "v" and "x" are
+    letters or Roman numerals by the marks around them: the Roman numeral after it ("ii"), or
+    the letter before or after it, tells; where only the letter before it tells, the line is
+    reported."""
     found: dict[int, tuple[re.Match[str], str]] = {}
     for index, line in enumerate(lines):
         match = None if line.marked else LETTERED.match(line.text) or OUTLINE.match(line.text)
