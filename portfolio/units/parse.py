@@ -1211,16 +1211,14 @@ def _lettered(lines: list[Line], result: ParsedUnit) -> list[Line]:
     marks = _marks(lines, result)
     if not marks:
         return lines
-    kinds = [
-        marks[index][0]
-        if index in marks
-        else "number"
-        if LIST_NUMBER.match(line.text)
-        else "bullet"
-        if line.marked
-        else None
-        for index, line in enumerate(lines)
-    ]
+
+    def kind(index: int, line: Line) -> str | None:
+        if index in marks:
+            return marks[index][0]
+        found = _mark_kind(line)
+        return None if found == "letter" else found  # a letter the marks did not take is text
+
+    kinds = [kind(index, line) for index, line in enumerate(lines)]
     out = [
         replace(line, text=line.text[marks[index][2] :], marked=True) if index in marks else line
         for index, line in enumerate(lines)
@@ -1275,10 +1273,10 @@ def _marks(lines: list[Line], result: ParsedUnit) -> dict[int, tuple[str, int, i
             if top == int(match.group(1)):
                 value = int(match.group(2))
                 if value != sub + 1:
+                    expected = f"after {top}.{sub}" if sub else f"not {top}.1"
                     result.warn(
                         line.number,
-                        f"taken as a sub-item of item {top}, numbered {top}.{value} after "
-                        f"{top}.{sub}",
+                        f"taken as a sub-item of item {top}, numbered {top}.{value} {expected}",
                         OUT_OF_ORDER,
                     )
                 sub = value
@@ -1755,13 +1753,12 @@ def _read_range_statement(lines: list[Line], result: ParsedUnit) -> None:
     if intro:
         section["intro"] = intro
     # Terms lettered in sequence ("A.", "B.") lose their letters; "E. coli sources" keeps it.
-    terms = [term for term, _ in entries]
-    in_sequence = {terms[index].number for index in _marks(terms, ParsedUnit())}
+    lettered = _marks([term for term, _ in entries], ParsedUnit())
     kept = []
-    for term, values in entries:
+    for index, (term, values) in enumerate(entries):
         if values:
-            lettered = LETTERED.match(term.text) if term.number in in_sequence else None
-            text = term.text[lettered.end() :] if lettered else (_unnumbered(term) or term).text
+            mark = lettered.get(index)
+            text = term.text[mark[2] :] if mark else (_unnumbered(term) or term).text
             kept.append({"term": text, "values": _read_list(values, result, "range value")})
         else:
             result.warn(term.number, f"range term '{_short(term.text)}' has no values", INCOMPLETE)

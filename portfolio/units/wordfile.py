@@ -1,25 +1,25 @@
-"""The text of a unit's Word file, read from the document's structure (python-docx).
+"""The text of a unit's Word file, read from the document's structure.
 
 training.gov.au's "Complete" Word file and the copies RTOs keep show the nesting of their lists
-by paragraph style ("List Bullet", "List Bullet 2", ...) or by list level, and hold the elements
-and the foundation skills in tables. Flattened to text, both are lost. Here every paragraph and
-every table cell's paragraph becomes a line in document order; a list paragraph is bulleted and
-indented by its level, so the parser reads the nesting the file shows instead of guessing it
-from wording.
+by paragraph style ("List Bullet", "List Bullet 2", ...) or by list level, number their lists
+with Word's own numbering, and hold the elements and the foundation skills in tables. Flattened
+to text, all of that is lost. Here every paragraph and every table cell's paragraph becomes
+a line in document order, its text as Word shows it; a list paragraph is bulleted or numbered
+as Word shows it and indented by its level, so the parser reads the nesting and the numbers the
+file shows instead of guessing them from wording.
 """
 
 from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import IO, NamedTuple
 
 import docx
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.oxml import parse_xml
 from docx.oxml.ns import qn
-from docx.text.paragraph import Paragraph
 from lxml.etree import XMLSyntaxError
 
 from portfolio.units.parse import ALWAYS_GOES_ON, GOES_ON, RELEASE, names_a_section
@@ -39,8 +39,8 @@ def text_from_docx(stream: IO[bytes]) -> str:
     Where there is a table the whole text is Markdown, so Markdown's marks in the text are
     escaped."""
     document = docx.Document(stream)
-    lists = _Lists(document)
-    return markdown_lines(list(_blocks(document.element.body, document, lists)))
+    formatting = _Formatting(document)
+    return markdown_lines(list(_blocks(document.element.body, formatting)))
 
 
 def markdown_lines(blocks: list[str | list[list[str]]]) -> str:
@@ -75,13 +75,13 @@ def _ampersand(match: re.Match[str]) -> str:
     return "&amp;" if html.unescape("&" + rest) != "&" + rest else "&"
 
 
-def _blocks(container, document, lists: _Lists) -> Iterator[str | list[list[str]]]:
+def _blocks(container, formatting: _Formatting) -> Iterator[str | list[list[str]]]:
     """The body's paragraphs (a line each) and table rows (a list of each cell's lines)."""
     for child in _within(container, "w:p", "w:tbl"):
         if child.tag == qn("w:p"):
-            yield from _paragraph_lines(Paragraph(child, document), lists)
+            yield from _paragraph_lines(child, formatting)
         else:
-            yield from _rows(child, document, lists)
+            yield from _rows(child, formatting)
 
 
 def _within(element, *tags: str) -> Iterator:
@@ -99,7 +99,7 @@ def _within(element, *tags: str) -> Iterator:
             yield from _within(child, *tags)
 
 
-def _rows(table, document, lists: _Lists) -> Iterator[list[list[str]]]:
+def _rows(table, formatting: _Formatting) -> Iterator[list[list[str]]]:
     """Each row's cells. A cell merged across columns is given once; merged down rows, its
     text is in its first row and the rows below have an empty cell in its place, so the
     columns stay where they are. A table inside a cell gives its lines to the cell."""
@@ -112,7 +112,7 @@ def _rows(table, document, lists: _Lists) -> Iterator[list[list[str]]]:
                 cells.append([])
                 continue
             lines: list[str] = []
-            for block in _blocks(cell, document, lists):
+            for block in _blocks(cell, formatting):
                 if isinstance(block, list):
                     lines += [line for inner in block for line in inner]
                 else:
@@ -122,18 +122,18 @@ def _rows(table, document, lists: _Lists) -> Iterator[list[list[str]]]:
             yield cells
 
 
-def _paragraph_lines(paragraph: Paragraph, lists: _Lists) -> list[str]:
+def _paragraph_lines(paragraph, formatting: _Formatting) -> list[str]:
     """A paragraph's lines: a list item is one line, with the number Word shows; another
     paragraph is split at its line breaks as ``_broken_lines`` says (an elements table's
     criteria are often one paragraph, a criterion a line)."""
-    if lists.hidden(paragraph._p.style):
+    if formatting.hidden(formatting.style_id(paragraph)):
         return []  # a paragraph style's hidden text: Word shows none of it
-    shown = _shown_text(paragraph._p, lists.hidden)
-    found = lists.item(paragraph)  # an empty list paragraph has its number too
+    shown = _shown_text(paragraph, formatting.hidden)
+    found = formatting.item(paragraph)  # an empty list paragraph has its number too
     if not shown.strip():
         return []
     if found is None:
-        return _broken_lines(shown, lists.heading(paragraph))
+        return _broken_lines(shown, formatting.heading(paragraph))
     level, number = found
     return [f"{INDENT * level}{_read_number(number)} {' '.join(shown.split())}"]
 
@@ -247,13 +247,13 @@ def _hidden(run, hidden_style: Callable[[str | None], bool]) -> bool:
     return style is not None and hidden_style(style.get(qn("w:val")))
 
 
-def _on(toggle) -> bool:
+def _on(toggle, attribute: str = "w:val", absent: str = "true") -> bool:
     """A Word on/off property's value: on unless it says "0", "false" or "off"."""
-    return toggle.get(qn("w:val"), "true") not in ("0", "false", "off")
+    return toggle.get(qn(attribute), absent) not in ("0", "false", "off")
 
 
-class _Lists:
-    """The document's lists. A list paragraph's level is its own numbering's, else its style's
+class _Formatting:
+    """The document's formatting. A list paragraph's level is its own numbering's, else its style's
     (by name, "List Bullet 2", or by the style's numbering). A numbered list's paragraph is
     given the number Word shows before it, worked out from the document's numbering
     definitions and counted as Word and LibreOffice count: on through the list (also across
@@ -268,10 +268,17 @@ class _Lists:
         self._counters: dict[str, list[int | None]] = {}
         self._used: set[str] = set()
         self._hidden: dict[str | None, bool] = {}
-        self._by_id = {
-            style.get(qn("w:styleId")): style
-            for style in document.styles.element.iterchildren(qn("w:style"))
-        }
+        styles = list(document.styles.element.iterchildren(qn("w:style")))
+        self._by_id = {style.get(qn("w:styleId")): style for style in styles}
+        # A paragraph that names no style has the default paragraph style.
+        self._default = next(
+            (
+                style.get(qn("w:styleId"))
+                for style in styles
+                if style.get(qn("w:type")) == "paragraph" and _on(style, "w:default", "false")
+            ),
+            None,
+        )
         numbering = _numbering(document)
         if numbering is None:
             return
@@ -314,45 +321,50 @@ class _Lists:
         num = nums.get(_value(style.find(f"{qn('w:pPr')}/{qn('w:numPr')}/{qn('w:numId')}")))
         return abstract.get(_value(num.find(qn("w:abstractNumId")))) if num is not None else None
 
-    def _style(self, paragraph: Paragraph) -> tuple[int, str | None] | None:
-        style_id = paragraph._p.style
+    def style_id(self, paragraph) -> str | None:
+        """The id of the paragraph's style."""
+        return paragraph.style or self._default
+
+    def _chain(self, style_id: str | None) -> Iterator:
+        """The style and those it is based on, nearest first (a style based on itself, or on
+        one before it, ends the chain)."""
+        seen: set[str] = set()
+        while style_id is not None and style_id not in seen:
+            seen.add(style_id)
+            style = self._by_id.get(style_id)
+            if style is None:
+                return
+            yield style
+            style_id = _value(style.find(qn("w:basedOn")))
+
+    def _style(self, paragraph) -> tuple[int, str | None] | None:
+        style_id = self.style_id(paragraph)
         if style_id not in self._styles:
-            self._styles[style_id] = _style_list(paragraph.style)
+            self._styles[style_id] = _style_list(self._chain(style_id))
         return self._styles[style_id]
 
     def hidden(self, style_id: str | None) -> bool:
         """Whether the style (or one it is based on) makes its text hidden."""
         if style_id not in self._hidden:
-            chain: list[str | None] = []  # the styles walked, each based on the one after
-            found, walked = False, style_id
-            while walked not in self._hidden and walked not in chain:
-                chain.append(walked)
-                style = self._by_id.get(walked) if walked is not None else None
-                if style is None:
-                    break
-                vanish = style.find(f"{qn('w:rPr')}/{qn('w:vanish')}")
-                if vanish is not None:
-                    found = _on(vanish)
-                    break
-                based = style.find(qn("w:basedOn"))
-                walked = based.get(qn("w:val")) if based is not None else None
-            else:
-                found = self._hidden.get(walked, False)
-            self._hidden.update(dict.fromkeys(chain, found))
+            vanish = (
+                style.find(f"{qn('w:rPr')}/{qn('w:vanish')}") for style in self._chain(style_id)
+            )
+            found = next((toggle for toggle in vanish if toggle is not None), None)
+            self._hidden[style_id] = found is not None and _on(found)
         return self._hidden[style_id]
 
-    def heading(self, paragraph: Paragraph) -> str | None:
+    def heading(self, paragraph) -> str | None:
         """ "heading" or "title" where the paragraph is one by its style, else None."""
         found = self._style(paragraph)
         return "heading" if found == _HEADING else "title" if found == _TITLE else None
 
-    def item(self, paragraph: Paragraph) -> tuple[int, str] | None:
+    def item(self, paragraph) -> tuple[int, str] | None:
         """The paragraph's list level from 0 and the number shown before it ("" for a bullet),
         or None when it is not a list item."""
         by_style = self._style(paragraph)
         if by_style in (_HEADING, _TITLE):
             return None
-        properties = paragraph._p.pPr
+        properties = paragraph.pPr
         own = properties.numPr if properties is not None else None
         if own is not None and own.numId is not None:
             if own.numId.val == 0:  # numbering taken off the paragraph
@@ -494,27 +506,25 @@ def _formatted(value: int, number_format: str) -> str:
     return str(value)
 
 
-def _style_list(style) -> tuple[int, str | None] | None:
-    """A paragraph style's list level and numbering: its level from its name ("List Bullet 2"
-    is level 1), else from its own numbering; None for a style that is no list's (a body
-    text), _HEADING for a heading's."""
-    seen = set()
-    while style is not None and style.style_id not in seen:  # a style based on itself ends
-        seen.add(style.style_id)
-        name = (style.name or "").lower()
+def _style_list(chain: Iterable) -> tuple[int, str | None] | None:
+    """A paragraph style's list level and numbering, from the style and those it is based on
+    (``chain``, nearest first): its level from its name ("List Bullet 2" is level 1), else from
+    its own numbering; None for a style that is no list's (a body text), _HEADING or _TITLE
+    for a heading's or a title's."""
+    for style in chain:
+        name = (_value(style.find(qn("w:name"))) or "").lower()
         if "heading" in name:
             return _HEADING
         if name in ("title", "subtitle"):
             return _TITLE
-        own = style.element.pPr.numPr if style.element.pPr is not None else None
-        num_id = str(own.numId.val) if own is not None and own.numId is not None else None
+        own = style.find(f"{qn('w:pPr')}/{qn('w:numPr')}")
+        num_id = _value(own.find(qn("w:numId"))) if own is not None else None
         if num_id == "0":
             return None
-        found = LIST_STYLE.search(style.name or "")
+        found = LIST_STYLE.search(name)
         if found:
             return (_level(int(found.group(2)) - 1) if found.group(2) else 0), num_id
         # A list style numbers its paragraphs itself, whatever it is called.
         if num_id is not None:
-            return _level(own.ilvl.val if own.ilvl is not None else 0), num_id
-        style = style.base_style
+            return _level(_value(own.find(qn("w:ilvl"))) or 0), num_id
     return None
