@@ -7,11 +7,20 @@ from flask_wtf.file import FileField
 from wtforms import IntegerField, StringField, SubmitField, TextAreaField
 from wtforms.validators import Length, NumberRange, Optional
 
+from portfolio.units.importing import MAX_TEXT_CHARS
+
 
 class UnitImportForm(FlaskForm):
     text = TextAreaField(
         "Unit text",
-        validators=[Optional(), Length(max=1_000_000)],
+        validators=[
+            Optional(),
+            Length(
+                max=MAX_TEXT_CHARS,
+                message=f"The text is longer than the {MAX_TEXT_CHARS:,} characters read here; "
+                "a unit page holds far fewer. Paste one unit's page.",
+            ),
+        ],
         description=(
             "Paste the unit's page, from its code and title to its last section. Indent the "
             "lines of a nested list to show where the list ends."

@@ -36,6 +36,9 @@ SOURCE_SUFFIXES = {
 }
 # A unit page is a few tens of kilobytes; anything far bigger is not one.
 MAX_SOURCE_BYTES = 2 * 1024 * 1024
+# The text read from a page, pasted or unpacked from an upload: the longest published unit
+# holds some 60,000 characters.
+MAX_TEXT_CHARS = 1_000_000
 # The order of fields in a unit file, as units/README.md lists them.
 FIELD_ORDER = [
     "code",
@@ -83,6 +86,16 @@ def text_from_upload(filename: str, stream: IO[bytes]) -> str:
             f"{filename} is larger than {MAX_SOURCE_BYTES // (1024 * 1024)} MB; a unit page is "
             "far smaller. Check that this is the unit's page, or paste its text."
         )
+    text = _page_text(filename, kind, data)
+    if len(text) > MAX_TEXT_CHARS:
+        raise SourceError(
+            f"{filename} holds {len(text):,} characters of text, more than the {MAX_TEXT_CHARS:,} "
+            "read here; a unit page holds far fewer. Check that this is one unit's page."
+        )
+    return text
+
+
+def _page_text(filename: str, kind: str, data: bytes) -> str:
     if kind == "docx":
         document = io.BytesIO(data)
         try:

@@ -180,6 +180,8 @@ ELEMENT_INLINE = re.compile(r"^(\d{1,2})\.?\s+(\S.*)$")
 CRITERION_INLINE = re.compile(r"^(\d{1,2}\.\d{1,2})\.?\s+(\S.*)$")
 NUMBERED = re.compile(r"^\d{1,3}[.)]\s+(\S.*)$")
 LIST_NUMBER = re.compile(r"^(\d{1,3})[.)]\s")
+#: Word's list levels: no unit's list nests deeper.
+LEVELS = 9
 # A list item's letter or Roman numeral: "a.", "b)", "(c)", "ii.", "(IV)".
 LETTERED = re.compile(
     r"^(?:\(([a-zA-Z]|[ivx]{1,6}|[IVX]{1,6})\)|([a-zA-Z]|[ivx]{1,6}|[IVX]{1,6})[.)])\s+(?=\S)"
@@ -1187,6 +1189,7 @@ def _read_list(lines: list[Line], result: ParsedUnit, label: str) -> list[Any]:
         levels = _levels_by_indent(lines)
     else:
         levels = _levels_by_groups(lines, result)
+    levels = _within_levels(lines, levels, result, label)
     root: list[Any] = []
     stack: list[tuple[int, list[Any], str]] = [(-1, root, "")]
     for line, level in zip(lines, levels, strict=True):
@@ -1200,6 +1203,22 @@ def _read_list(lines: list[Line], result: ParsedUnit, label: str) -> list[Any]:
         result.role(line, f"{label} {position}")
         stack.append((level, node["items"], f"{position}."))
     return _compact(root)
+
+
+def _within_levels(
+    lines: list[Line], levels: list[int], result: ParsedUnit, label: str
+) -> list[int]:
+    """The levels, none deeper than Word's nine. A text that nests deeper shows no unit's list
+    (none goes past three or four levels): it is refused, at the first line too deep."""
+    too_deep = next((i for i, level in enumerate(levels) if level >= LEVELS), None)
+    if too_deep is None:
+        return levels
+    result.doubts.append(
+        f"Line {lines[too_deep].number} of the {label} would sit {levels[too_deep] + 1} lists "
+        f"deep, and no unit's list goes past {LEVELS} levels: the text does not show where its "
+        "lists end. Indent or bullet the lines to show their nesting, then read the text again."
+    )
+    return [min(level, LEVELS - 1) for level in levels]
 
 
 def _lettered(lines: list[Line], result: ParsedUnit) -> list[Line]:
@@ -1472,13 +1491,13 @@ def _levels_by_colons(lines: list[Line], result: ParsedUnit) -> list[int]:
     list's items is taken as the next item beside the list's leader, and reported."""
     levels: list[int] = []
     leaders: list[Line] = []  # the colon lines whose lists are open, outermost first
-    members: list[list[Line]] = [[]]  # the lines at each depth of the open lists
+    members: list[_Depth] = [_Depth()]  # the lines at each depth of the open lists
 
     def shown() -> int:
         """The depth of the items of the innermost list the bullets show (0 for none)."""
         for depth in range(len(leaders), 0, -1):
             leader = leaders[depth - 1]
-            if not _listed(leader) and members[depth] and _listed(members[depth][0]):
+            if not _listed(leader) and members[depth].lines and _listed(members[depth].lines[0]):
                 return depth
         return 0
 
@@ -1487,22 +1506,12 @@ def _levels_by_colons(lines: list[Line], result: ParsedUnit) -> list[int]:
         depth = len(leaders)
         target = None
         floor = shown()
-        inner = members[depth] if depth > floor else []
-        if (
-            floor
-            and not _listed(line)
-            and (depth == floor or (inner and all(_listed(m) for m in inner)))
-        ):
+        inner = members[depth] if depth > floor else _Depth()
+        if floor and not _listed(line) and (depth == floor or inner.all_listed):
             # The bullets have ended: the line is beside their lead-in.
             target = floor - 1
             ended = None if line.text.endswith(":") else (leaders[floor - 1], line)
-        elif (
-            floor
-            and not _listed(line)
-            and line.text[0].isupper()
-            and inner
-            and all(m.text[0].islower() for m in inner)
-        ):
+        elif floor and not _listed(line) and line.text[0].isupper() and inner.all_lower:
             # After unbulleted sub-items in lower case, a line in upper case: the case alone
             # says it ends the lists.
             target = floor - 1
@@ -1513,13 +1522,7 @@ def _levels_by_colons(lines: list[Line], result: ParsedUnit) -> list[int]:
                 "it in lower case; indent the lines if the nesting is otherwise",
                 BY_WORDING,
             )
-        elif (
-            _listed(line)
-            and leaders
-            and _listed(leaders[-1])
-            and inner
-            and not any(_listed(m) for m in inner)
-        ):
+        elif _listed(line) and leaders and _listed(leaders[-1]) and inner.none_listed:
             # A bullet after the unbulleted items of a bulleted leader: beside the leader.
             target = depth - 1
         elif leaders and lines[index - 1] is not leaders[-1] and depth > floor:
@@ -1560,12 +1563,12 @@ def _levels_by_colons(lines: list[Line], result: ParsedUnit) -> list[int]:
             del members[target + 1 :]
             depth = target
         levels.append(depth)
-        members[depth].append(line)
+        members[depth].add(line)
         if (
             depth > shown()
             and target is None
             and line.text.endswith(".")
-            and len(members[depth]) > 1
+            and len(members[depth].lines) > 1
         ):
             # The full stop ends the list, but the text does not say which: the list under
             # the colon line, or the list that line is an item of.
@@ -1576,9 +1579,10 @@ def _levels_by_colons(lines: list[Line], result: ParsedUnit) -> list[int]:
                 "indent the lines",
                 BY_WORDING,
             )
-        if line.text.endswith(":") and not _numbered_on(lines, index):
+        if line.text.endswith(":") and not _numbered_on(lines, index) and depth < LEVELS:
+            # (A list deeper than Word's levels is refused; going no deeper keeps this linear.)
             leaders.append(line)
-            members.append([])
+            members.append(_Depth())
         elif line.text.endswith(".") and index + 1 < len(lines):
             # A full stop closes the lists the text does not show, down to the one the
             # bullets show (which goes on while they do).
@@ -1630,22 +1634,70 @@ def _numbered_on(lines: list[Line], index: int) -> bool:
 STOP_WORDS = {"a", "an", "the", "and", "or", "of", "to", "in", "for", "how", "what", "why", "when"}
 
 
-def _depth_by_wording(line: Line, members: list[list[Line]]) -> tuple[int | None, Line | None]:
+def _depth_by_wording(line: Line, members: list[_Depth]) -> tuple[int | None, Line | None]:
     """The innermost open depth whose lines are worded like ``line``, and the line it is
     worded like; (None, None) when none is."""
     for depth in range(len(members) - 1, -1, -1):
-        for other in members[depth]:
-            if _worded_alike(line.text, other.text):
-                return depth, other
+        other = members[depth].worded_like(line.text)
+        if other is not None:
+            return depth, other
     return None, None
 
 
-def _worded_alike(one: str, other: str) -> bool:
-    """Same first word, or both start with a verb in -ing."""
-    a, b = one.split(maxsplit=1)[0].lower(), other.split(maxsplit=1)[0].lower()
-    if a in STOP_WORDS or b in STOP_WORDS:
-        return False
-    return a == b or (len(a) > 4 and len(b) > 4 and a.endswith("ing") and b.endswith("ing"))
+def _first_word(text: str) -> str:
+    return text.split(maxsplit=1)[0].lower()
+
+
+def _a_verb_in_ing(word: str) -> bool:
+    return len(word) > 4 and word.endswith("ing")
+
+
+class _Depth:
+    """The lines at one depth of the open lists, with what the nesting asks of them kept as
+    they come, so that each line costs the same however long its list is.
+
+    Lines are worded alike when they start with the same word, or both with a verb in -ing
+    ("clarifying ...", "reporting ..."); a line starting with a small word ("the", "how") is
+    worded like none."""
+
+    def __init__(self) -> None:
+        self.lines: list[Line] = []
+        self.listed = 0
+        self.lower = 0
+        self.by_word: dict[str, tuple[int, Line]] = {}
+        self.first_in_ing: tuple[int, Line] | None = None
+
+    def add(self, line: Line) -> None:
+        at = (len(self.lines), line)
+        self.lines.append(line)
+        self.listed += _listed(line)
+        self.lower += line.text[0].islower()
+        word = _first_word(line.text)
+        if word not in STOP_WORDS:
+            self.by_word.setdefault(word, at)
+            if _a_verb_in_ing(word) and self.first_in_ing is None:
+                self.first_in_ing = at
+
+    @property
+    def all_listed(self) -> bool:
+        return bool(self.lines) and self.listed == len(self.lines)
+
+    @property
+    def none_listed(self) -> bool:
+        return bool(self.lines) and not self.listed
+
+    @property
+    def all_lower(self) -> bool:
+        return bool(self.lines) and self.lower == len(self.lines)
+
+    def worded_like(self, text: str) -> Line | None:
+        """The first line here worded like ``text``."""
+        word = _first_word(text)
+        if word in STOP_WORDS:
+            return None
+        found = [self.by_word.get(word), self.first_in_ing if _a_verb_in_ing(word) else None]
+        earliest = min((at for at in found if at), key=lambda at: at[0], default=None)
+        return earliest[1] if earliest else None
 
 
 def _compact(items: list[dict[str, Any]]) -> list[Any]:

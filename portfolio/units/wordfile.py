@@ -22,11 +22,9 @@ from docx.oxml import parse_xml
 from docx.oxml.ns import qn
 from lxml.etree import XMLSyntaxError
 
-from portfolio.units.parse import ALWAYS_GOES_ON, GOES_ON, RELEASE, names_a_section
+from portfolio.units.parse import ALWAYS_GOES_ON, GOES_ON, LEVELS, RELEASE, names_a_section
 
 INDENT = "  "
-#: Word's list levels.
-LEVELS = 9
 # "List Bullet 2", "List Number 3", "SIBulletList2", "List Paragraph": a list paragraph's style;
 # a digit at the end is its level, counted from 1.
 LIST_STYLE = re.compile(r"(bullet|list|number)\D*?(\d)?\s*$", re.IGNORECASE)

@@ -14,12 +14,21 @@ from sqlalchemy import func, select
 from portfolio.enrolments.services import enrol
 from portfolio.extensions import db
 from portfolio.models import AuditEvent, Enrolment, Unit, UnitRelease
-from portfolio.units.importing import MAX_SOURCE_BYTES
+from portfolio.units.importing import MAX_SOURCE_BYTES, MAX_TEXT_CHARS
 from portfolio.units.loader import load_files
 from tests.test_previews import rebuilt
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "seeds"
 URL = "/admin/units/import"
+
+
+def word_file(*paragraphs: str) -> bytes:
+    document = docx.Document()
+    for paragraph in paragraphs:
+        document.add_paragraph(paragraph)
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
 
 
 def seed(code: str) -> str:
@@ -177,9 +186,15 @@ def test_upload_of_an_html_page(client, admin) -> None:
             rebuilt(document_mb=16),
             "bomb.docx: Its main text (word/document.xml) unpacks to 16 MB; more than 8 MB",
         ),
+        # Small on disk, more text than any unit page once unpacked.
+        (
+            "long.docx",
+            word_file("word " * (MAX_TEXT_CHARS // 5 + 1)),
+            "long.docx holds 1,000,005 characters of text, more than the 1,000,000 read here",
+        ),
     ],
     # Named, not shown: the bodies are large, and a zip's bytes hold the time it was made.
-    ids=["pdf", "not-a-zip", "too-large", "zip-bomb"],
+    ids=["pdf", "not-a-zip", "too-large", "zip-bomb", "too-much-text"],
 )
 def test_unreadable_uploads_are_explained_and_keep_the_form(
     client, admin, name: str, body: bytes, message: str
@@ -199,6 +214,14 @@ def test_unreadable_uploads_are_explained_and_keep_the_form(
     assert page.status_code == 200
     assert message in said(page)
     assert 'value="ABC123"' in page.text
+    assert releases() == []
+
+
+def test_pasted_text_longer_than_any_unit_page_is_refused_and_kept(client, admin) -> None:
+    text = "ABC123 Do the work\n" + "x" * MAX_TEXT_CHARS
+    page = client.post(URL, data={"text": text, "preview": "1"})
+    assert "The text is longer than the 1,000,000 characters read here" in said(page)
+    assert text[:40] in page.text
     assert releases() == []
 
 

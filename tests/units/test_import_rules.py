@@ -1082,3 +1082,64 @@ def test_a_range_term_keeps_a_capital_and_stop_that_mark_no_sequence() -> None:
     )
     (entry,) = parsed.data["range_statement"]["entries"]
     assert entry == {"term": "E. coli sources may include:", "values": ["raw meat"]}
+
+
+def _depth(items: list) -> int:
+    return 1 + max((_depth(item["items"]) for item in items if isinstance(item, dict)), default=0)
+
+
+@pytest.mark.parametrize(
+    ("body", "line"),
+    [
+        # Each colon line leads the next: the text never shows a list's end.
+        ("".join(f"group {n} of things:\n" for n in range(12)) + "the last item\n", 16),
+        # Every line indented further than the one before.
+        ("".join("  " * n + f"- item {n}\n" for n in range(12)), 15),
+    ],
+    ids=["colon-lines", "indentation"],
+)
+def test_a_list_nested_deeper_than_words_nine_levels_is_refused(body: str, line: int) -> None:
+    draft = prepare(HEAD + "Knowledge Evidence\n" + body)
+    assert not draft.ok
+    assert draft.refusal.startswith(
+        f"Line {line} of the knowledge evidence would sit 10 lists deep, and no unit's list goes "
+        "past 9 levels"
+    )
+    assert _depth(draft.parsed.data["knowledge_evidence"]["items"]) == 9
+
+
+def test_a_list_nine_levels_deep_is_read() -> None:
+    body = "".join("  " * n + f"- item {n}\n" for n in range(9))
+    draft = prepare(HEAD + "Knowledge Evidence\n" + body)
+    assert draft.refusal is None
+    assert _depth(draft.parsed.data["knowledge_evidence"]["items"]) == 9
+
+
+@pytest.mark.parametrize(
+    ("body", "items"),
+    [
+        # Both start with a verb in -ing: the line goes back beside the lead-in, reported.
+        (
+            "planning work:\nbudgets\nrosters\nreporting progress\n",
+            [{"text": "planning work:", "items": ["budgets", "rosters"]}, "reporting progress"],
+        ),
+        # The same first word.
+        (
+            "safety rules for:\nladders\nscaffolds\nsafety signs\n",
+            [{"text": "safety rules for:", "items": ["ladders", "scaffolds"]}, "safety signs"],
+        ),
+        # A small word tells nothing: the line stays in the list.
+        (
+            "the rules for:\nladders\nscaffolds\nthe signs\n",
+            [{"text": "the rules for:", "items": ["ladders", "scaffolds", "the signs"]}],
+        ),
+    ],
+    ids=["verbs-in-ing", "same-word", "small-word"],
+)
+def test_a_line_worded_like_an_outer_item_returns_beside_it(body: str, items: list) -> None:
+    parsed = parse_unit_text(HEAD + "Knowledge Evidence\nThe candidate must know:\n" + body)
+    assert parsed.data["knowledge_evidence"]["items"] == items
+    returned = len(items) > 1
+    assert [w.message.split(",")[0] for w in parsed.warnings] == (
+        ["taken as an item beside line 7 ('" + items[0]["text"] + "')"] if returned else []
+    )
