@@ -20,7 +20,7 @@ from portfolio.audit.log import record
 from portfolio.files.archives import ArchiveRefused, ArchiveTooLarge, ZipLimits, check_zip
 from portfolio.models import Role, Unit, UnitRelease, User
 from portfolio.units.loader import LoadedUnit, Problem, load_text
-from portfolio.units.parse import ParsedUnit, parse_unit_text
+from portfolio.units.parse import LEVELS, ParsedUnit, parse_unit_text
 from portfolio.units.schema import CODE_PATTERN
 from portfolio.units.sync import sync_units
 from portfolio.units.wordfile import markdown_lines, text_from_docx
@@ -163,7 +163,10 @@ class _PageText(HTMLParser):
             self.lists += 1
         elif tag == "li":
             self._break()
-            self.current.append("\0" + "  " * max(self.lists - 1, 0) + "• ")
+            # Indented no further than one level past Word's: a list as deep as that is
+            # refused, and the page's text stays no longer than the page.
+            depth = min(max(self.lists - 1, 0), LEVELS)
+            self.current.append("\0" + "  " * depth + "• ")
         elif tag == "table":
             self._break()
             self.tables += 1

@@ -1143,3 +1143,14 @@ def test_a_line_worded_like_an_outer_item_returns_beside_it(body: str, items: li
     assert [w.message.split(",")[0] for w in parsed.warnings] == (
         ["taken as an item beside line 7 ('" + items[0]["text"] + "')"] if returned else []
     )
+
+
+def test_html_lists_nested_past_nine_levels_are_refused_without_growing_the_text() -> None:
+    page = "<h1>ABC123 Do the work (Release 1)</h1><h2>Elements and Performance Criteria</h2>"
+    page += "<p>1. Act</p><p>1.1 Do it</p><h2>Knowledge Evidence</h2>"
+    text = html_to_text(page + "<ul><li>item" * 500)
+    # Each item's line is indented no further than ten levels: the text grows with the page.
+    items = [line for line in text.splitlines() if line.endswith("item")]
+    assert len(items) == 500 and max(map(len, items)) == len("  " * 9 + "• item")
+    draft = prepare(text)
+    assert not draft.ok and draft.refusal.startswith("Line 15 of the knowledge evidence would sit")
