@@ -36,9 +36,10 @@ SOURCE_SUFFIXES = {
 }
 # A unit page is a few tens of kilobytes; anything far bigger is not one.
 MAX_SOURCE_BYTES = 2 * 1024 * 1024
-# The text read from a page, pasted or unpacked from an upload: the longest published unit
-# holds some 60,000 characters.
-MAX_TEXT_CHARS = 1_000_000
+# The text read from a page, pasted or unpacked from an upload: a unit's page holds some
+# thousands of characters, a long one tens of thousands. Reading takes time in step with the
+# text (a few seconds at this limit).
+MAX_TEXT_CHARS = 500_000
 # The order of fields in a unit file, as units/README.md lists them.
 FIELD_ORDER = [
     "code",

@@ -1083,6 +1083,7 @@ def _read_nos_criteria(lines: list[Line], result: ParsedUnit) -> None:
     criteria: list[dict[str, str]] = []
     placed: set[int] = set()
     last: Line | None = None  # the line the criterion in hand starts on
+    numbers_after = _numbers_after(lines)
     for index, line in enumerate(lines):
         item = _unnumbered(line) or (line if line.marked else None)
         if index == 0 and line.text.endswith(":") and item is None:
@@ -1097,7 +1098,7 @@ def _read_nos_criteria(lines: list[Line], result: ParsedUnit) -> None:
             lines[index - 1].number in placed
             and line.text[0].islower()
             and last is not None
-            and _gap_after(lines, index, last) is None
+            and _gap_after(last, numbers_after[index]) is None
         ):
             # The rest of the criterion before, wrapped by a PDF or a narrow page.
             criteria[-1]["text"] += f" {line.text}"
@@ -1379,6 +1380,7 @@ def _unwrapped(lines: list[Line], result: ParsedUnit) -> list[Line]:
         return lines
     out: list[Line] = []
     split_off: set[int] = set()  # lines taken as items of their own, by number
+    numbers_after = _numbers_after(lines)
     for index, line in enumerate(lines):
         if (
             out
@@ -1388,7 +1390,7 @@ def _unwrapped(lines: list[Line], result: ParsedUnit) -> list[Line]:
             and line.text[0].islower()
         ):
             before = lines[index - 1].text
-            gap = _gap_after(lines, index, out[-1])
+            gap = _gap_after(out[-1], numbers_after[index])
             if gap is None and (len(before) >= WRAPPED_WIDTH or GOES_ON.search(before)):
                 out[-1] = replace(out[-1], text=f"{out[-1].text} {line.text}")
                 result.role(line, f"the rest of line {out[-1].number}")
@@ -1409,18 +1411,25 @@ def _unwrapped(lines: list[Line], result: ParsedUnit) -> list[Line]:
     return out
 
 
-def _gap_after(lines: list[Line], index: int, item: Line) -> tuple[int, int] | None:
-    """The numbers of ``item`` and of the next numbered line after ``lines[index]``, where
-    they leave a gap ("1." then "3."; a list starting again at "1." leaves none): a line
-    there going on in lower case is more likely the item that lost its number than the rest
-    of ``item``."""
+def _numbers_after(lines: list[Line]) -> list[int | None]:
+    """For each line, the number of the next numbered line after it (None where none is)."""
+    after: list[int | None] = []
+    found = None
+    for line in reversed(lines):
+        after.append(found)
+        numbered = LIST_NUMBER.match(line.text)
+        found = int(numbered.group(1)) if numbered else found
+    return after[::-1]
+
+
+def _gap_after(item: Line, number_after: int | None) -> tuple[int, int] | None:
+    """The numbers of ``item`` and of the next numbered line, where they leave a gap ("1." then
+    "3."; a list starting again at "1." leaves none): a line there going on in lower case is
+    more likely the item that lost its number than the rest of ``item``."""
     own = LIST_NUMBER.match(item.text)
-    if own is None:
+    if own is None or number_after is None or number_after <= int(own.group(1)) + 1:
         return None
-    after = next((m for m in (LIST_NUMBER.match(x.text) for x in lines[index + 1 :]) if m), None)
-    if after is None or int(after.group(1)) <= int(own.group(1)) + 1:
-        return None
-    return int(own.group(1)), int(after.group(1))
+    return int(own.group(1)), number_after
 
 
 def _unnumbered(line: Line) -> Line | None:

@@ -30,6 +30,7 @@ DASHBOARD_LIMIT = 3.0
 PACK_LIMIT = 2.0
 UPLOAD_LIMIT = 0.10  # of the file's size, in the worker's peak memory...
 UPLOAD_LIMIT_MB = 5.0  # ...or this, for small files
+UNIT_IMPORT_RATE_KEPT = 0.5  # of a text's reading rate, as it grows to four times its size
 BUNDLE_FLAT_MB = 5.0  # or a tenth of what the bundle grows, whichever is more
 S3_PART_MB = 8  # an upload to S3 goes in parts of this size...
 S3_PARTS_LIMIT = 4  # ...and holds no more than this many at once
@@ -680,6 +681,55 @@ def _object_store(results: dict) -> list[str]:
     return lines
 
 
+def _unit_import(results: dict) -> list[str]:
+    figures = results.get("unit_import")
+    if not figures:
+        return []
+    published = figures["published"]
+    lines = [
+        "## 6. Unit import",
+        "",
+        "Each text read as the admin page reads an upload (the page's text, then parsed, "
+        "checked and written as a unit file), at two sizes, the second four times the first "
+        "(a quarter of the import's limit and the limit). A shape read in linear time keeps "
+        "its rate as it grows; one read in quadratic time falls behind by the factor its size "
+        "grew. Baseline: the "
+        f"{published['texts']} published unit texts the parser is tested on "
+        f"({published['chars']:,.0f} characters), read at "
+        f"{published['per_second']:,.0f} characters per second. Target: each shape keeps "
+        f"{UNIT_IMPORT_RATE_KEPT:.0%} of its rate or more.",
+        "",
+    ]
+    rows = []
+    for shape, measured in figures["shapes"].items():
+        small, large = measured["runs"]
+        kept = large["per_second"] / small["per_second"]
+        rows.append(
+            [
+                shape,
+                f"{small['chars']:,}",
+                f"{small['per_second']:,.0f}",
+                f"{large['chars']:,}",
+                f"{large['seconds']:.1f}",
+                f"{large['per_second']:,.0f}",
+                f"{kept:.2f} " + ("holds" if kept >= UNIT_IMPORT_RATE_KEPT else "**missed**"),
+            ]
+        )
+    lines += _table(
+        [
+            "Text",
+            "Characters",
+            "Per second",
+            "Characters",
+            "Seconds",
+            "Per second",
+            "Rate kept",
+        ],
+        rows,
+    )
+    return lines
+
+
 def render(results: dict) -> str:
     dbs = results["databases"]
     names = list(dbs)
@@ -710,6 +760,7 @@ def render(results: dict) -> str:
     lines += _bundles(results)
     lines += _uploads(results)
     lines += _object_store(results)
+    lines += _unit_import(results)
     if FINDINGS.exists():
         lines += [FINDINGS.read_text().strip(), ""]
     return "\n".join(lines).rstrip() + "\n"

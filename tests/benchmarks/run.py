@@ -15,7 +15,9 @@ beside a baseline taken in the same run:
 - at the largest size, the audit bundle of 20 and of 200 enrolments, against ``zip -0``;
   and the larger bundle again with the evidence in S3 (``objectstore.py``);
 - once: the same upload to and read from an S3-compatible store (SeaweedFS) through the app's
-  store against boto3 alone, and jobs per second through the queue (RQ on Redis).
+  store against boto3 alone, and jobs per second through the queue (RQ on Redis);
+- once: the unit import reading texts shaped as hostile input at two sizes up to its limit,
+  against the published unit texts the parser is tested on (``unit_import.py``).
 
 ``--quick`` is a few seconds' check that every figure is produced (the CI smoke test).
 """
@@ -37,7 +39,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tests.benchmarks import bundles, objectstore, packs, queries
+from tests.benchmarks import bundles, objectstore, packs, queries, unit_import
 from tests.benchmarks.dataset import Instance
 from tests.benchmarks.load import drive, log_in
 from tests.benchmarks.postgres import PostgresUnavailable, cluster
@@ -340,6 +342,8 @@ def main(argv: list[str] | None = None) -> int:
     services_stack = ExitStack()
     try:
         services = start_services(services_stack, work, results["notes"])
+        say("unit import: the published texts, then hostile shapes at two sizes")
+        results["unit_import"] = unit_import.measure(quick=args.quick)
         if services.s3:
             say(f"S3: uploading and reading {args.upload_mb} MB through the app and through boto3")
             results["object_store"] = objectstore.transfers(services.s3.config("bench"), payload)

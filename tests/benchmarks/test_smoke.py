@@ -17,6 +17,7 @@ import sys
 import pytest
 
 from portfolio.config import PROJECT_ROOT
+from tests.benchmarks import unit_import
 from tests.benchmarks.report import PAGE_TITLES
 from tests.conftest import database_url
 
@@ -100,6 +101,18 @@ def test_every_figure_is_reported(quick_run: tuple[dict, str]) -> None:
     for title in PAGE_TITLES.values():
         assert title in report
     assert "`nproc`" in report and "SQLite" in report
+
+
+def test_the_unit_import_is_measured_on_every_hostile_shape(quick_run: tuple[dict, str]) -> None:
+    results, report = quick_run
+    figures = results["unit_import"]
+    assert figures["published"]["texts"] >= 40 and figures["published"]["per_second"] > 0
+    assert set(figures["shapes"]) == set(unit_import.SHAPES)
+    for measured in figures["shapes"].values():
+        small, large = measured["runs"]
+        assert 3.5 < large["chars"] / small["chars"] < 4.5 and large["per_second"] > 0
+    assert "## 6. Unit import" in report
+    assert "HTML lists nested without end" in report
 
 
 def test_statements_per_request_do_not_grow(quick_run: tuple[dict, str]) -> None:
