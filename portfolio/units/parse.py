@@ -243,11 +243,18 @@ TITLE_RELEASE = re.compile(r"^(.*?\S)\s*\(release\s+(\d{1,3})\)$", re.IGNORECASE
 SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
 NOTE = re.compile(r"^note\b", re.IGNORECASE)
 # A converter's Markdown: headings, tables, line breaks inside cells, bold.
-MD_SIGNS = re.compile(r"^ {0,3}#{1,6}\s+\S|^\s*\|.*\|\s*$|<br\s*/?>|\*\*\S", re.MULTILINE | re.I)
-MD_TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?\s*$")
+# (Within a line: a "\s" at a line's start would run on over every blank line after it.)
+MD_SIGNS = re.compile(
+    r"^ {0,3}#{1,6}[ \t]+\S|^[ \t]*\|.*\|[ \t]*$|<br\s*/?>|\*\*\S", re.MULTILINE | re.I
+)
+# (Possessive: on a line of spaces or dashes, backtracking takes time growing with the square
+# of the line's length.)
+MD_TABLE_RULE = re.compile(r"^\s*+\|?\s*+:?-{3,}+:?\s*+(?:\|\s*+:?-{3,}+:?\s*+)*+\|?\s*+$")
 MD_BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
 MD_HEADING = re.compile(r"^#{1,6}\s+(.*?)(?:\s+#+)?$")
-MD_LINK = re.compile(r"\[([^\]]+)\]\([^)\s]*\)")
+# (No bracket inside either part: on a line of unclosed links each would be searched to the
+# line's end.)
+MD_LINK = re.compile(r"\[([^\[\]]+)\]\([^)\s\[\]]*\)")
 # Bold marks, dropped wherever they stand (a pair-matching pattern takes time growing with the
 # square of a line's length on a line of unclosed marks).
 MD_STRONG = re.compile(r"\*\*|(?<![\w_])__(?=[^\s_])|(?<=[^\s_])__(?![\w_])")

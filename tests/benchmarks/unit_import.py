@@ -62,6 +62,11 @@ SHAPES: dict[str, tuple[str, Callable[[int], bytes]]] = {
             + _repeated("| 1. E | 1.1 a<br>1.2 b<br>1.3 c |\n", n)
         ).encode(),
     ),
+    "Lines of spaces only": ("unit.txt", lambda n: _repeated("   \n", n).encode()),
+    "Markdown links never closed": (
+        "unit.md",
+        lambda n: ("| Element | Performance Criteria |\n| 1. E | " + _repeated("[a](", n)).encode(),
+    ),
     "HTML lists nested without end": (
         "unit.html",
         # Each <ul><li> a line of up to 25 characters, indented by its depth.

@@ -1154,3 +1154,21 @@ def test_html_lists_nested_past_nine_levels_are_refused_without_growing_the_text
     assert len(items) == 500 and max(map(len, items)) == len("  " * 9 + "• item")
     draft = prepare(text)
     assert not draft.ok and draft.refusal.startswith("Line 15 of the knowledge evidence would sit")
+
+
+def test_markdown_links_rules_and_headings_are_read_among_blank_and_unclosed_marks() -> None:
+    text = (
+        "# ABC123 Do the work (Release 1)\n"
+        + "   \n" * 50
+        + "## Elements and Performance Criteria\n"
+        "| Element | Performance Criteria |\n|  ---  |:---:|\n"
+        "| 1. Act | 1.1 Follow [the procedures](https://example.org/p) and [site rules] |\n"
+        "| | 1.2 Keep [a] [b](c [d](e) |\n"
+    )
+    parsed = parse_unit_text(text)
+    assert parsed.data["title"] == "Do the work"
+    (element,) = parsed.data["elements"]
+    assert [c["text"] for c in element["criteria"]] == [
+        "Follow the procedures and [site rules]",
+        "Keep [a] [b](c d",
+    ]
