@@ -29,7 +29,8 @@ PDF_MIME_TYPE = "application/pdf"
 _PDF_WITH_DESTINATIONS = (
     'pdf:writer_pdf_Export:{"ExportBookmarksToPDFDestination":{"type":"boolean","value":"true"}}'
 )
-_DESTINATION = re.compile(r'^\s*(\d+)\s+\[[^\]]*\]\s+"([^"]+)"\s*$', re.M)
+# One line of pdfinfo's list (spaces, not "\s", which would run on over the lines after it).
+_DESTINATION = re.compile(r'^[ \t]*(\d+)[ \t]+\[[^\]\n]*\][ \t]+"([^"\n]+)"[ \t]*$', re.M)
 
 
 class ConversionFailed(Exception):
