@@ -14,7 +14,9 @@ from portfolio.errors import ServiceError
 from portfolio.models import AccountLink, NotifyMode, Role, User, UserRole
 from portfolio.models.base import utcnow
 
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# A local part, then a domain of two or more labels split by single dots. (Labels hold no dot,
+# so a long line that is no address is refused in time in step with its length.)
+EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(?:\.[^@\s.]+)+$")
 # USIs use digits and capital letters without the easily confused 0, 1, I and O; the last is a
 # check character over the first nine (Luhn mod N over this alphabet, as the USI Registry
 # System issues them).

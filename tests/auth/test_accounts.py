@@ -196,6 +196,8 @@ def test_an_admin_corrects_an_account_and_the_log_keeps_before_and_after(
     [
         ("email", "taken@example.org", "taken@example.org is the email of another account."),
         ("email", "not an email", "is not an email address."),
+        ("email", "ada@example..org", "is not an email address."),
+        ("email", "ada@example.org.", "is not an email address."),
         ("student_id", "S-TAKEN", "Student ID S-TAKEN belongs to another learner."),
         ("usi", "BNGH7C75FO", "BNGH7C75FO is not a USI"),
         ("name", " ", "This field is required."),
