@@ -61,7 +61,10 @@ def _escaped(line: str) -> str:
     escaping only what Markdown would change, so that it stays readable in the text box."""
     line = re.sub("&", _ampersand, line)  # "&amp;" in the text, not "&"
     line = re.sub(r"<(?=[A-Za-z/!])", "&lt;", line)  # "<br>" in the text, not "<"
-    line = re.sub(r"([\\*|]|\[(?=[^\]]*\]\())", lambda m: "\\" + m.group(1), line)
+    line = re.sub(r"([\\*|])", lambda m: "\\" + m.group(1), line)
+    # A "[" is a link's start to Markdown where "](" follows it.
+    links_end = line.rfind("](")
+    line = line[:links_end].replace("[", "\\[") + line[links_end:] if links_end > 0 else line
     # A run of underscores is bold to Markdown in pairs: each one of it is escaped.
     line = re.sub(r"_{2,}", lambda m: "\\_" * len(m.group()), line)
     return re.sub(r"^(\s*)#", r"\1\\#", line)

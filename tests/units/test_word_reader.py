@@ -539,3 +539,28 @@ def test_a_long_chain_of_styles_is_read_without_running_out_of_stack() -> None:
         below = style
     word.add_paragraph("safety rules", style="Chain 0")
     assert read(word).splitlines() == ["safety rules"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Follow [the procedures](site) and [site rules]",
+        "[a [b](c)",
+        "x*y | z \\ w __init__ # 5 &amp; <br>",
+        "see " + "[" * 2000 + "](",
+    ],
+    ids=["link", "nested-brackets", "marks", "unclosed-brackets"],
+)
+def test_a_paragraph_with_markdown_marks_reads_back_as_its_text(text: str) -> None:
+    from portfolio.units.parse import parse_unit_text
+
+    word = docx.Document()
+    word.add_paragraph("ABC123 Do the work (Release 1)")
+    word.add_paragraph("Knowledge Evidence")
+    word.add_paragraph("knowledge of:")
+    word.add_paragraph(text, style="List Bullet")
+    # A table makes the whole text Markdown, where the marks in the text are escaped.
+    table = word.add_table(rows=1, cols=2)
+    table.cell(0, 0).text = "Reading"
+    parsed = parse_unit_text(read(word))
+    assert parsed.data["knowledge_evidence"]["items"][0] == text
