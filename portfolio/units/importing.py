@@ -7,11 +7,11 @@ import io
 import re
 import zipfile
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from typing import IO, Any
 
 import yaml
 from docx.opc.exceptions import PackageNotFoundError
+from lxml import etree
 from lxml.etree import XMLSyntaxError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -126,9 +126,14 @@ def _decode(data: bytes) -> str:
         return data.decode("cp1252", errors="replace")
 
 
-class _PageText(HTMLParser):
+class _PageText:
     """Block elements on lines of their own, list items indented by depth; each row of a
-    table a Markdown table row, so that which cell a line is in survives."""
+    table a Markdown table row, so that which cell a line is in survives.
+
+    The events of libxml2's HTML parser (lxml's parser target): it reads any page, however
+    broken, in time in step with its length, where Python's own ``html.parser`` takes time
+    growing with the square of the length of some malformed pages ("<a " a thousand times).
+    """
 
     BLOCKS = {
         *("p", "div", "section", "article", "main", "header", "footer", "aside"),
@@ -138,7 +143,6 @@ class _PageText(HTMLParser):
     HIDDEN = {"script", "style", "head", "nav", "noscript", "template", "svg", "button", "select"}
 
     def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
         self.lines: list[str | list[list[str]]] = []
         self.current: list[str] = []
         self.lists = 0
@@ -156,7 +160,7 @@ class _PageText(HTMLParser):
             (self.cell if self.cell is not None else self.lines).append(line)
         self.current = []
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+    def start(self, tag: str, attributes: object) -> None:
         if tag in self.HIDDEN:
             self.hidden += 1
         elif tag in ("ul", "ol"):
@@ -180,7 +184,7 @@ class _PageText(HTMLParser):
         elif tag == "br" or tag in self.BLOCKS or tag in ("tr", "td", "th"):
             self._break()
 
-    def handle_endtag(self, tag: str) -> None:
+    def end(self, tag: str) -> None:
         if tag in self.HIDDEN:
             self.hidden = max(self.hidden - 1, 0)
         elif tag in ("ul", "ol"):
@@ -204,19 +208,21 @@ class _PageText(HTMLParser):
         elif tag in self.BLOCKS or tag in ("tr", "td", "th"):
             self._break()
 
-    def handle_data(self, data: str) -> None:
+    def data(self, data: str) -> None:
         if not self.hidden:
             self.current.append(re.sub(r"\s+", " ", data))
+
+    def close(self) -> list[str | list[list[str]]]:
+        self._break()
+        return self.lines
 
 
 def html_to_text(html: str) -> str:
     """The text of an HTML page, a line per block, nested list items indented, each table
     row a Markdown table row."""
-    parser = _PageText()
-    parser.feed(html)
-    parser.close()
-    parser._break()
-    return markdown_lines(parser.lines)
+    parser = etree.HTMLParser(target=_PageText(), encoding="utf-8", no_network=True, huge_tree=True)
+    parser.feed(html.encode("utf-8"))
+    return markdown_lines(parser.close())
 
 
 @dataclass

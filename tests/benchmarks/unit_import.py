@@ -72,6 +72,10 @@ SHAPES: dict[str, tuple[str, Callable[[int], bytes]]] = {
         # Each <ul><li> a line of up to 25 characters, indented by its depth.
         lambda n: ("<h1>ABC123 Do the work</h1>" + "<ul><li>item" * (n // 25)).encode(),
     ),
+    "HTML of tags never closed": (
+        "unit.html",
+        lambda n: ("<h1>ABC123 Do the work</h1>" + _repeated("<a b='", n)).encode(),
+    ),
     "Word file of list paragraphs": ("unit.docx", _word_file),
 }
 

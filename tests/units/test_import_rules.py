@@ -1172,3 +1172,12 @@ def test_markdown_links_rules_and_headings_are_read_among_blank_and_unclosed_mar
         "Follow the procedures and [site rules]",
         "Keep [a] [b](c d",
     ]
+
+
+@pytest.mark.parametrize("unit", ["<a ", "<a b='", "<!--", "</", "<?", "a<"])
+def test_a_malformed_html_page_is_read_and_refused_in_words(unit: str) -> None:
+    page = "<h1>ABC123 Do the work (Release 1)</h1><h2>Knowledge Evidence</h2><ul><li>hazards"
+    text = html_to_text(page + unit * 100_000)
+    draft = prepare(text)
+    assert draft.data["code"] == "ABC123" and not draft.ok
+    assert draft.refusal.startswith("The text gives no elements")
