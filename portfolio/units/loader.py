@@ -69,9 +69,17 @@ def content_sha256(document: UnitDocument) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
+#: How deep a unit file's values may nest: its deepest, a list nested nine levels (as deep as
+#: Word's lists go), is some twenty mappings and lists down.
+DEEPEST_NODE = 64
+
+
 class _PlainLoader(yaml.SafeLoader):
     """YAML without aliases: a unit file has no use for them, and a few hundred bytes of
-    nested aliases expand to billions of nodes (the "billion laughs")."""
+    nested aliases expand to billions of nodes (the "billion laughs"). Nor nested past
+    ``DEEPEST_NODE``: PyYAML reads nesting by recursion, which a deep enough file exhausts."""
+
+    depth = 0
 
     def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:
         if self.check_event(yaml.AliasEvent):
@@ -82,7 +90,19 @@ class _PlainLoader(yaml.SafeLoader):
                 f"aliases (*{event.anchor}) are not allowed in a unit file; write the value out",
                 event.start_mark,
             )
-        return super().compose_node(parent, index)  # type: ignore[no-any-return]
+        if self.depth >= DEEPEST_NODE:
+            raise yaml.composer.ComposerError(
+                None,
+                None,
+                f"values nested more than {DEEPEST_NODE} levels deep; a unit file's lists go "
+                "a few levels down",
+                self.peek_event().start_mark,
+            )
+        self.depth += 1
+        try:
+            return super().compose_node(parent, index)  # type: ignore[no-any-return]
+        finally:
+            self.depth -= 1
 
 
 def load_text(text: str, file: str) -> LoadResult:

@@ -187,3 +187,22 @@ def test_a_yaml_alias_bomb_is_refused_at_once(tmp_path: Path) -> None:
     assert result.returncode == 1, result.stdout + result.stderr
     assert "aliases (*a) are not allowed in a unit file" in result.stdout + result.stderr
     assert ":3:" in result.stdout + result.stderr  # the line of the first alias
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        ("code: ABC101\nelements: " + "[" * 5000 + "]" * 5000 + "\n", 2),
+        ("code: ABC101\nelements:\n" + "".join("  " * n + "- a:\n" for n in range(5000)), 34),
+    ],
+    ids=["flow", "block"],
+)
+def test_a_unit_file_nested_past_any_unit_is_refused_with_its_line(
+    runner: FlaskCliRunner, tmp_path: Path, text: str, line: int
+) -> None:
+    path = tmp_path / "ABC101.yaml"
+    path.write_text(text, encoding="utf-8")
+    result = runner.invoke(args=["units", "validate", str(path)])
+    assert result.exit_code == 1
+    said = f"{path}:{line}: (file): not valid YAML: values nested more than 64 levels deep"
+    assert said in result.output
