@@ -140,7 +140,10 @@ class _PageText:
         *("h1", "h2", "h3", "h4", "h5", "h6", "dt", "dd", "caption"),
         *("blockquote", "pre", "figure", "hr"),
     }
-    HIDDEN = {"script", "style", "head", "nav", "noscript", "template", "svg", "button", "select"}
+    HIDDEN = {
+        *("script", "style", "head", "nav", "noscript", "template", "svg", "button"),
+        *("select", "iframe"),
+    }
 
     def __init__(self) -> None:
         self.lines: list[str | list[list[str]]] = []
@@ -209,8 +212,13 @@ class _PageText:
             self._break()
 
     def data(self, data: str) -> None:
-        if not self.hidden:
-            self.current.append(re.sub(r"\s+", " ", data))
+        if self.hidden:
+            return
+        text = re.sub(r"\s+", " ", data)
+        waiting = len(self.current) == 1 and self.current[0].startswith("\0")
+        if waiting and not text.strip("\0 •"):
+            return  # nothing for the marker yet: kept, every break would join it again
+        self.current.append(text)
 
     def close(self) -> list[str | list[list[str]]]:
         self._break()

@@ -236,22 +236,25 @@ CRITERION_WORDING = re.compile(
 )
 # A sentence that names the section it leads: "The elements and performance criteria include:".
 SECTION_LEAD_IN = re.compile(
-    r"^(?:the\s+)?(.+?)\s+(?:of this unit\s+)?(?:include|includes|are|is)\s*:$", re.IGNORECASE
+    r"^(?:the\s+)?(.*?\S)\s+(?:of this unit\s+)?(?:include|includes|are|is)\s*:$", re.IGNORECASE
 )
 # training.gov.au's heading gives the release after the title: "Provide First Aid (Release 1)".
 TITLE_RELEASE = re.compile(r"^(.*?\S)\s*\(release\s+(\d{1,3})\)$", re.IGNORECASE)
-SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
+# Within a line: every kind of space, and the zero-width one.
+SPACES = re.compile(r"[\s\u200b]+")
 NOTE = re.compile(r"^note\b", re.IGNORECASE)
 # A converter's Markdown: headings, tables, line breaks inside cells, bold.
 # (Within a line: a "\s" at a line's start would run on over every blank line after it.)
 MD_SIGNS = re.compile(
-    r"^ {0,3}#{1,6}[ \t]+\S|^[ \t]*\|.*\|[ \t]*$|<br\s*/?>|\*\*\S", re.MULTILINE | re.I
+    r"^ {0,3}#{1,6}[^\S\n]+\S|^[^\S\n]*\|.*\|[^\S\n]*$|<br\s*/?>|\*\*\S", re.MULTILINE | re.I
 )
 # (Possessive: on a line of spaces or dashes, backtracking takes time growing with the square
 # of the line's length.)
 MD_TABLE_RULE = re.compile(r"^\s*+\|?\s*+:?-{3,}+:?\s*+(?:\|\s*+:?-{3,}+:?\s*+)*+\|?\s*+$")
 MD_BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
-MD_HEADING = re.compile(r"^#{1,6}\s+(.*?)(?:\s+#+)?$")
+# (Spaces before closing marks only after a character that is none: each try of a run of
+# spaces would otherwise run on to the line's end.)
+MD_HEADING = re.compile(r"^#{1,6}\s+(.*?)(?:(?<=\S)\s+#+)?$")
 # (No bracket inside either part: on a line of unclosed links each would be searched to the
 # line's end.)
 MD_LINK = re.compile(r"\[([^\[\]]+)\]\([^)\s\[\]]*\)")
@@ -417,7 +420,8 @@ class ParsedUnit:
 def parse_unit_text(text: str) -> ParsedUnit:
     """Parse the published text of one unit."""
     result = ParsedUnit()
-    lines = list(_lines(text))
+    # A browser sends a text box's lines ended by CR LF, as Windows files are.
+    lines = list(_lines(text.replace("\r\n", "\n").replace("\r", "\n")))
     nos = _reads_as_nos(lines)
     header, sections = _split_sections(lines, result, nos=nos)
     _read_header(header, result)
@@ -496,7 +500,10 @@ def _text_cells(raw: str) -> list[list[str]]:
     its ``<br>``-separated parts; a line that is no row is one cell."""
     if not re.search(r"\S(\t|\s\|)", raw):
         return [_breaks(raw, strip=False)]
-    return [_breaks(piece, strip=True) for piece in re.split(r"\t+|\s+\|(?:\s+|$)", raw)]
+    # (A run of spaces is tried once, from its start: tried from each of its spaces, a long
+    # run would take time growing with the square of its length.)
+    pieces = re.split(r"\t+|(?<!\s)\s++\|(?:\s+|$)", raw)
+    return [_breaks(piece, strip=True) for piece in pieces]
 
 
 def _breaks(cell: str, *, strip: bool) -> list[str]:
@@ -509,7 +516,8 @@ def _cell_line(number: int, raw: str, markdown: bool, cell: int | None) -> Itera
     indent = len(expanded) - len(expanded.lstrip(" \u00a0"))
     body = SPACES.sub(" ", expanded).strip()
     if markdown:
-        body = _markdown_text(body)
+        # (Again: character references, "&#160;", are spaces too once read.)
+        body = SPACES.sub(" ", _markdown_text(body)).strip()
     if not body or not any(ch.isalnum() for ch in body):
         return
     marked = False
@@ -876,7 +884,8 @@ def _read_elements(lines: list[Line], result: ParsedUnit) -> None:
         elif _read_band(line, result):
             continue
         elif previous is not None and previous.number in placed and _continues(line, elements):
-            result.role(line, f"{result.roles.get(previous.number, 'text')} (continued)")
+            role = result.roles.get(previous.number, "text").removesuffix(" (continued)")
+            result.role(line, f"{role} (continued)")
             placed.add(line.number)
         else:
             labelled = False
@@ -902,15 +911,18 @@ def _refuse_a_title_listed_twice(elements: list[dict[str, Any]], result: ParsedU
     """A list of element titles (a summary page's, or elements numbered only by their order)
     that names one twice runs two units' or releases' lists together, or prints one again
     part way (a list printed twice whole is read once)."""
-    titles = [e["title"].strip().rstrip(".").lower() for e in elements]
-    twice = next((i for i, title in enumerate(titles) if title in titles[:i]), None)
-    if twice is not None:
-        first = titles.index(titles[twice])
-        result.doubts.append(
-            f"Elements {first + 1} and {twice + 1} have the same title "
-            f"('{_short(elements[first]['title'])}'): the text lists elements of more than one "
-            "unit or release, or lists some twice. Keep one list, then read the text again."
-        )
+    first_at: dict[str, int] = {}
+    for twice, element in enumerate(elements):
+        first = first_at.setdefault(element["title"].strip().rstrip(".").lower(), twice)
+        if first != twice:
+            break
+    else:
+        return
+    result.doubts.append(
+        f"Elements {first + 1} and {twice + 1} have the same title "
+        f"('{_short(elements[first]['title'])}'): the text lists elements of more than one "
+        "unit or release, or lists some twice. Keep one list, then read the text again."
+    )
 
 
 def _mark_placed(line: Line, placed: set[int], result: ParsedUnit) -> None:
@@ -925,6 +937,8 @@ def _continues(line: Line, elements: list[dict[str, Any]]) -> bool:
         return False
     last = elements[-1]
     target, key = (last["criteria"][-1], "text") if last["criteria"] else (last, "title")
+    if len(target[key]) >= LONGEST_ITEM:
+        return False
     target[key] = f"{target[key]} {line.text}"
     return True
 
@@ -1080,7 +1094,8 @@ def _drop_repeated_list(
     for line in lines_of[half:]:
         result.roles[line.number] = "element list printed twice: not imported again"
         result.dropped.add(line.number)
-    result.warnings = [w for w in result.warnings if w.line not in {x.number for x in lines_of}]
+    listed = {x.number for x in lines_of}
+    result.warnings = [w for w in result.warnings if w.line not in listed]
     del elements[half:]
     del lines_of[half:]
 
@@ -1106,6 +1121,7 @@ def _read_nos_criteria(lines: list[Line], result: ParsedUnit) -> None:
             and line.text[0].islower()
             and last is not None
             and _gap_after(last, numbers_after[index]) is None
+            and len(criteria[-1]["text"]) < LONGEST_ITEM
         ):
             # The rest of the criterion before, wrapped by a PDF or a narrow page.
             criteria[-1]["text"] += f" {line.text}"
@@ -1142,12 +1158,12 @@ def _evidence_reader(name: str, label: str):
             section["intro"] = lines[0].text
             result.role(lines[0], f"{label}: lead-in")
             lines = lines[1:]
+        last_listed = max((i for i, line in enumerate(lines) if _listed(line)), default=-1)
         notes_from = next(
             (
                 i
                 for i, line in enumerate(lines)
-                if (NOTE.match(line.text) or _after_list(lines, i))
-                and not any(_listed(after) for after in lines[i + 1 :])
+                if i >= last_listed and (NOTE.match(line.text) or _after_list(lines, i))
             ),
             len(lines),
         )
@@ -1221,10 +1237,12 @@ def _within_levels(
     too_deep = next((i for i, level in enumerate(levels) if level >= LEVELS), None)
     if too_deep is None:
         return levels
+    section = "range statement" if label == "range value" else label
     result.doubts.append(
-        f"Line {lines[too_deep].number} of the {label} would sit {levels[too_deep] + 1} lists "
-        f"deep, and no unit's list goes past {LEVELS} levels: the text does not show where its "
-        "lists end. Indent or bullet the lines to show their nesting, then read the text again."
+        f"Line {lines[too_deep].number} ({section}) would sit {levels[too_deep] + 1} lists deep, "
+        f"and no unit's list goes past {LEVELS} levels: the text does not show where its lists "
+        "end. Check where each list ends and indent its lines to show it, then read the text "
+        "again."
     )
     return [min(level, LEVELS - 1) for level in levels]
 
@@ -1362,6 +1380,11 @@ def _roman(mark: str) -> int:
     return total if total > 0 else 0
 
 
+#: A line is taken as the rest of the item or criterion before it only while that one is
+#: shorter than this: the longest a unit prints are a few hundred characters. (Past it, lines
+#: run together are no wrapped item, and joining them would take time growing with the square
+#: of their number.)
+LONGEST_ITEM = 2000
 #: The shortest line a page or a PDF wraps: a lower-case line after a shorter item is an
 #: item of its own, not the rest of that item, unless the item ends with a word that goes on.
 WRAPPED_WIDTH = 30
@@ -1398,15 +1421,21 @@ def _unwrapped(lines: list[Line], result: ParsedUnit) -> list[Line]:
         ):
             before = lines[index - 1].text
             gap = _gap_after(out[-1], numbers_after[index])
-            if gap is None and (len(before) >= WRAPPED_WIDTH or GOES_ON.search(before)):
+            long = len(out[-1].text) >= LONGEST_ITEM
+            if (
+                gap is None
+                and not long
+                and (len(before) >= WRAPPED_WIDTH or GOES_ON.search(before))
+            ):
                 out[-1] = replace(out[-1], text=f"{out[-1].text} {line.text}")
                 result.role(line, f"the rest of line {out[-1].number}")
                 continue
-            why = (
-                f"the numbers go from {gap[0]} to {gap[1]}"
-                if gap is not None
-                else f"line {lines[index - 1].number} is too short to have been wrapped"
-            )
+            if gap is not None:
+                why = f"the numbers go from {gap[0]} to {gap[1]}"
+            elif long:
+                why = f"that item is {LONGEST_ITEM:,} characters long already"
+            else:
+                why = f"line {lines[index - 1].number} is too short to have been wrapped"
             result.warn(
                 line.number,
                 f"taken as an item of its own, not the rest of the item on line "
@@ -1733,6 +1762,13 @@ def _read_assessment_conditions(lines: list[Line], result: ParsedUnit) -> None:
 def _read_foundation_skills(lines: list[Line], result: ParsedUnit) -> None:
     intro: list[str] = []
     skills: list[dict[str, Any]] = []
+    skill_lines: list[int] = []  # the line each skill is named on
+
+    def add(line: Line) -> None:
+        skills.append({"skill": line.text, "criteria": [], "descriptions": []})
+        skill_lines.append(line.number)
+        result.role(line, f"foundation skill: {line.text}")
+
     in_table = False
     for index, line in enumerate(lines):
         following = lines[index + 1] if index + 1 < len(lines) else None
@@ -1742,19 +1778,16 @@ def _read_foundation_skills(lines: list[Line], result: ParsedUnit) -> None:
             result.role(line, "table heading")
         elif line.cell == 0 and in_table and not REFS.match(line.text):
             # Where the text keeps the table's cells, a row's first cell names its skill.
-            skills.append({"skill": line.text, "criteria": [], "descriptions": []})
-            result.role(line, f"foundation skill: {line.text}")
+            add(line)
         elif following is not None and REFS.match(following.text) and not REFS.match(line.text):
-            skills.append({"skill": line.text, "criteria": [], "descriptions": []})
-            result.role(line, f"foundation skill: {line.text}")
+            add(line)
             in_table = True
         elif REFS.match(line.text) and skills and not skills[-1]["criteria"]:
             refs = [re.sub(r"\s+", "", ref) for ref in line.text.split(",")]
             skills[-1]["criteria"] = refs
             result.role(line, f"criteria of {skills[-1]['skill']}")
         elif in_table and key in KNOWN_SKILLS:
-            skills.append({"skill": line.text, "criteria": [], "descriptions": []})
-            result.role(line, f"foundation skill: {line.text}")
+            add(line)
         elif skills:
             skills[-1]["descriptions"].append(line.text)
             result.role(line, f"description of {skills[-1]['skill']}")
@@ -1767,14 +1800,14 @@ def _read_foundation_skills(lines: list[Line], result: ParsedUnit) -> None:
     section: dict[str, Any] = {}
     if intro:
         section["intro"] = intro
-    for skill in skills:
+    for skill, number in zip(skills, skill_lines, strict=True):
         if not skill["criteria"]:
             del skill["criteria"]
         if not skill["descriptions"]:
             # Kept as the page gives it (an empty cell), so that no row of the table is lost.
             del skill["descriptions"]
             result.warn(
-                _line_of(lines, skill["skill"]),
+                number,
                 f"skill '{skill['skill']}' has no description on the page: imported without one",
                 INCOMPLETE,
             )
@@ -1782,10 +1815,6 @@ def _read_foundation_skills(lines: list[Line], result: ParsedUnit) -> None:
         section["skills"] = skills
     if section:
         result.data["foundation_skills"] = section
-
-
-def _line_of(lines: list[Line], text: str) -> int:
-    return next(line.number for line in lines if line.text == text)
 
 
 def _mark_kind(line: Line) -> str | None:

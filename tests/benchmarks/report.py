@@ -695,8 +695,8 @@ def _unit_import(results: dict) -> list[str]:
         "its rate as it grows; one read in quadratic time falls behind by the factor its size "
         "grew. Baseline: the "
         f"{published['texts']} published unit texts the parser is tested on "
-        f"({published['chars']:,.0f} characters), read at "
-        f"{published['per_second']:,.0f} characters per second. Target: each shape keeps "
+        f"({published['bytes']:,.0f} bytes), read at "
+        f"{published['per_second']:,.0f} bytes per second. Target: each shape keeps "
         f"{UNIT_IMPORT_RATE_KEPT:.0%} of its rate or more.",
         "",
     ]
@@ -707,9 +707,9 @@ def _unit_import(results: dict) -> list[str]:
         rows.append(
             [
                 shape,
-                f"{small['chars']:,}",
+                f"{small['bytes']:,}",
                 f"{small['per_second']:,.0f}",
-                f"{large['chars']:,}",
+                f"{large['bytes']:,}",
                 f"{large['seconds']:.1f}",
                 f"{large['per_second']:,.0f}",
                 f"{kept:.2f} " + ("holds" if kept >= UNIT_IMPORT_RATE_KEPT else "**missed**"),
@@ -718,9 +718,9 @@ def _unit_import(results: dict) -> list[str]:
     lines += _table(
         [
             "Text",
-            "Characters",
+            "Bytes",
             "Per second",
-            "Characters",
+            "Bytes",
             "Seconds",
             "Per second",
             "Rate kept",

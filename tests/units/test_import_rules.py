@@ -1102,7 +1102,7 @@ def test_a_list_nested_deeper_than_words_nine_levels_is_refused(body: str, line:
     draft = prepare(HEAD + "Knowledge Evidence\n" + body)
     assert not draft.ok
     assert draft.refusal.startswith(
-        f"Line {line} of the knowledge evidence would sit 10 lists deep, and no unit's list goes "
+        f"Line {line} (knowledge evidence) would sit 10 lists deep, and no unit's list goes "
         "past 9 levels"
     )
     assert _depth(draft.parsed.data["knowledge_evidence"]["items"]) == 9
@@ -1153,7 +1153,7 @@ def test_html_lists_nested_past_nine_levels_are_refused_without_growing_the_text
     items = [line for line in text.splitlines() if line.endswith("item")]
     assert len(items) == 500 and max(map(len, items)) == len("  " * 9 + "• item")
     draft = prepare(text)
-    assert not draft.ok and draft.refusal.startswith("Line 15 of the knowledge evidence would sit")
+    assert not draft.ok and draft.refusal.startswith("Line 15 (knowledge evidence) would sit")
 
 
 def test_markdown_links_rules_and_headings_are_read_among_blank_and_unclosed_marks() -> None:
@@ -1181,3 +1181,45 @@ def test_a_malformed_html_page_is_read_and_refused_in_words(unit: str) -> None:
     draft = prepare(text)
     assert draft.data["code"] == "ABC123" and not draft.ok
     assert draft.refusal.startswith("The text gives no elements")
+
+
+def test_a_markdown_table_sent_with_windows_line_ends_is_read() -> None:
+    text = "| Element | Performance Criteria |\r\n| --- | --- |\r\n| 1. Act | 1.1 Do it |\r\n"
+    (element,) = parse_unit_text("ABC123 Do the work\r\n" + text).data["elements"]
+    assert element == {
+        "number": "1",
+        "title": "Act",
+        "criteria": [{"number": "1.1", "text": "Do it"}],
+    }
+
+
+def test_every_kind_of_space_is_one_space() -> None:
+    parsed = parse_unit_text(
+        HEAD + "Knowledge Evidence\nknowledge of:\n• safe\u1680\x1f\u2003work\n"
+    )
+    assert parsed.data["knowledge_evidence"]["items"] == ["safe work"]
+
+
+def test_lines_wrapped_after_a_criterion_keep_its_role_and_stop_at_a_length() -> None:
+    wrapped = "".join(f"and then part {n} of it\n" for n in range(3))
+    parsed = parse_unit_text(HEAD.replace("1.1 Do it\n", "1.1 Do it\n" + wrapped))
+    assert [parsed.roles[n] for n in (5, 6, 7)] == ["criterion 1.1 (continued)"] * 3
+    # Lines run on past any criterion's length are no wrapped criterion: not placed.
+    parsed = parse_unit_text(HEAD + "and more words to it\n" * 200)
+    (element,) = parsed.data["elements"]
+    assert len(element["criteria"][0]["text"]) < 2100
+    assert parsed.roles[200] == "not placed" and parsed.refusal
+
+
+def test_each_skill_without_a_description_is_reported_at_its_own_line() -> None:
+    table = "| Skill | Description |\n| --- | --- |\n| Reading | |\n| Writing | writes |\n"
+    parsed = parse_unit_text(HEAD + "Foundation Skills\n" + table + table.split("\n", 2)[2])
+    assert [(w.line, w.message[:16]) for w in parsed.warnings] == [
+        (8, "skill 'Reading' "),
+        (10, "skill 'Reading' "),
+    ]
+
+
+def test_an_html_list_item_waits_for_its_text_past_empty_lines_and_frames_are_not_read() -> None:
+    page = "<ul><li>" + " <br><p> </p>" * 1000 + "hazards</li></ul><iframe>menu</iframe>"
+    assert html_to_text(page) == "• hazards\n"
