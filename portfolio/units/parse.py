@@ -420,8 +420,7 @@ class ParsedUnit:
 def parse_unit_text(text: str) -> ParsedUnit:
     """Parse the published text of one unit."""
     result = ParsedUnit()
-    # A browser sends a text box's lines ended by CR LF, as Windows files are.
-    lines = list(_lines(text.replace("\r\n", "\n").replace("\r", "\n")))
+    lines = list(_lines(text))
     nos = _reads_as_nos(lines)
     header, sections = _split_sections(lines, result, nos=nos)
     _read_header(header, result)
@@ -455,10 +454,13 @@ def parse_unit_text(text: str) -> ParsedUnit:
 def _lines(text: str) -> Iterator[Line]:
     """Non-empty lines with spaces normalised; table cells (tabs, or a Markdown table's pipes)
     become lines of their own, as do the parts of a cell split by ``<br>``."""
-    markdown = _is_markdown(text)
+    # Whatever ends them: a browser sends a text box's lines ended by CR LF, as Windows files
+    # are, and the Markdown signs are looked for line by line.
+    raws = text.splitlines()
+    markdown = _is_markdown("\n".join(raws))
     bulleted = False  # whether the last line with text was a bulleted one
-    for number, raw in enumerate(text.splitlines(), start=1):
-        raw = _word_bullet(raw.replace("\r", ""), bulleted)
+    for number, raw in enumerate(raws, start=1):
+        raw = _word_bullet(raw, bulleted)
         if raw.strip():
             bulleted = bool(BULLET.match(raw.strip()))
         if markdown and MD_TABLE_RULE.match(raw):
@@ -937,7 +939,7 @@ def _continues(line: Line, elements: list[dict[str, Any]]) -> bool:
         return False
     last = elements[-1]
     target, key = (last["criteria"][-1], "text") if last["criteria"] else (last, "title")
-    if len(target[key]) >= LONGEST_ITEM:
+    if not _has_room(target[key]):
         return False
     target[key] = f"{target[key]} {line.text}"
     return True
@@ -1121,7 +1123,7 @@ def _read_nos_criteria(lines: list[Line], result: ParsedUnit) -> None:
             and line.text[0].islower()
             and last is not None
             and _gap_after(last, numbers_after[index]) is None
-            and len(criteria[-1]["text"]) < LONGEST_ITEM
+            and _has_room(criteria[-1]["text"])
         ):
             # The rest of the criterion before, wrapped by a PDF or a narrow page.
             criteria[-1]["text"] += f" {line.text}"
@@ -1201,8 +1203,12 @@ def _is_intro(line: Line) -> bool:
     )
 
 
-def _read_list(lines: list[Line], result: ParsedUnit, label: str) -> list[Any]:
-    """List items; a line ending with a colon leads the items under it.
+def _read_list(
+    lines: list[Line], result: ParsedUnit, label: str, section: str | None = None
+) -> list[Any]:
+    """List items; a line ending with a colon leads the items under it. ``label`` names the
+    items in each line's role ("range value 1.2"), ``section`` the section in a refusal (the
+    label, unless given).
 
     Indentation, where the text has it, gives the nesting. Plain text shows only where a nested
     list starts (the colon), not where it ends: a line ending with a full stop closes every open
@@ -1213,7 +1219,7 @@ def _read_list(lines: list[Line], result: ParsedUnit, label: str) -> list[Any]:
         levels = _levels_by_indent(lines)
     else:
         levels = _levels_by_groups(lines, result)
-    levels = _within_levels(lines, levels, result, label)
+    levels = _within_levels(lines, levels, result, section or label)
     root: list[Any] = []
     stack: list[tuple[int, list[Any], str]] = [(-1, root, "")]
     for line, level in zip(lines, levels, strict=True):
@@ -1230,14 +1236,13 @@ def _read_list(lines: list[Line], result: ParsedUnit, label: str) -> list[Any]:
 
 
 def _within_levels(
-    lines: list[Line], levels: list[int], result: ParsedUnit, label: str
+    lines: list[Line], levels: list[int], result: ParsedUnit, section: str
 ) -> list[int]:
     """The levels, none deeper than Word's nine. A text that nests deeper shows no unit's list
     (none goes past three or four levels): it is refused, at the first line too deep."""
     too_deep = next((i for i, level in enumerate(levels) if level >= LEVELS), None)
     if too_deep is None:
         return levels
-    section = "range statement" if label == "range value" else label
     result.doubts.append(
         f"Line {lines[too_deep].number} ({section}) would sit {levels[too_deep] + 1} lists deep, "
         f"and no unit's list goes past {LEVELS} levels: the text does not show where its lists "
@@ -1385,6 +1390,13 @@ def _roman(mark: str) -> int:
 #: run together are no wrapped item, and joining them would take time growing with the square
 #: of their number.)
 LONGEST_ITEM = 2000
+
+
+def _has_room(text: str) -> bool:
+    """Whether a wrapped line may still be joined to the item or criterion ``text``."""
+    return len(text) < LONGEST_ITEM
+
+
 #: The shortest line a page or a PDF wraps: a lower-case line after a shorter item is an
 #: item of its own, not the rest of that item, unless the item ends with a word that goes on.
 WRAPPED_WIDTH = 30
@@ -1421,10 +1433,10 @@ def _unwrapped(lines: list[Line], result: ParsedUnit) -> list[Line]:
         ):
             before = lines[index - 1].text
             gap = _gap_after(out[-1], numbers_after[index])
-            long = len(out[-1].text) >= LONGEST_ITEM
+            full = not _has_room(out[-1].text)
             if (
                 gap is None
-                and not long
+                and not full
                 and (len(before) >= WRAPPED_WIDTH or GOES_ON.search(before))
             ):
                 out[-1] = replace(out[-1], text=f"{out[-1].text} {line.text}")
@@ -1432,7 +1444,7 @@ def _unwrapped(lines: list[Line], result: ParsedUnit) -> list[Line]:
                 continue
             if gap is not None:
                 why = f"the numbers go from {gap[0]} to {gap[1]}"
-            elif long:
+            elif full:
                 why = f"that item is {LONGEST_ITEM:,} characters long already"
             else:
                 why = f"line {lines[index - 1].number} is too short to have been wrapped"
@@ -1856,7 +1868,8 @@ def _read_range_statement(lines: list[Line], result: ParsedUnit) -> None:
         if values:
             mark = lettered.get(index)
             text = term.text[mark[2] :] if mark else (_unnumbered(term) or term).text
-            kept.append({"term": text, "values": _read_list(values, result, "range value")})
+            items = _read_list(values, result, "range value", "range statement")
+            kept.append({"term": text, "values": items})
         else:
             result.warn(term.number, f"range term '{_short(term.text)}' has no values", INCOMPLETE)
     if kept:

@@ -1223,3 +1223,11 @@ def test_each_skill_without_a_description_is_reported_at_its_own_line() -> None:
 def test_an_html_list_item_waits_for_its_text_past_empty_lines_and_frames_are_not_read() -> None:
     page = "<ul><li>" + " <br><p> </p>" * 1000 + "hazards</li></ul><iframe>menu</iframe>"
     assert html_to_text(page) == "• hazards\n"
+
+
+def test_a_range_statement_nested_past_nine_levels_is_refused_by_its_section_name() -> None:
+    values = "".join("  " * n + f"- hazard {n}\n" for n in range(12))
+    draft = prepare(HEAD + "Range of Conditions\nHazards may include:\n" + values)
+    assert not draft.ok and re.match(
+        r"Line \d+ \(range statement\) would sit 10 lists deep", draft.refusal
+    )
