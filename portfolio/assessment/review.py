@@ -37,7 +37,7 @@ from portfolio.models import (
     UnitOutcome,
     User,
 )
-from portfolio.models.review import AssessorEntry, current_entries
+from portfolio.models.review import AssessorEntry, current_entries, standing_outcomes
 from portfolio.units.services import AnyTarget, UnitView, released
 
 E = TypeVar("E", bound=AssessorEntry)
@@ -348,7 +348,6 @@ def review_view(session: Session, enrolment: Enrolment, *, currency_years: int =
     outcomes_all = _entries(session, UnitOutcome, enrolment)
 
     current_outcomes = current_entries(outcomes_all)
-    this_attempt = [o for o in current_outcomes if o.attempt == enrolment.attempt]
     history = _corrections(judgements_all, signoffs_all, outcomes_all)
     return ReviewView(
         enrolment=enrolment,
@@ -359,7 +358,9 @@ def review_view(session: Session, enrolment: Enrolment, *, currency_years: int =
         judgements={j.target_id: j for j in current_entries(judgements_all)},
         checks={(c.version_id, c.rule): c for c in current_entries(checks_all)},
         signoffs={s.target_id: s for s in current_entries(signoffs_all)},
-        outcome=this_attempt[-1] if this_attempt else None,
+        outcome=standing_outcomes(outcomes_all, {enrolment.id: enrolment.attempt}).get(
+            enrolment.id
+        ),
         history=sorted(history, key=lambda row: row.recorded_at),
         earlier_outcomes=[o for o in current_outcomes if o.attempt < enrolment.attempt],
         learner_notes=learner_notes,

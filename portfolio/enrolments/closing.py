@@ -10,33 +10,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portfolio.audit.log import admin_role, record
 from portfolio.auth.permissions import Action, check_state
 from portfolio.clock import today
 from portfolio.enrolments import rules
+from portfolio.enrolments.progress import attempt_outcomes
 from portfolio.enrolments.rules import CreditDocument
 from portfolio.enrolments.workflow import transition
 from portfolio.files.uploads import NewFile
-from portfolio.models import Closure, ClosureFile, ClosureKind, Enrolment, UnitOutcome, User
-from portfolio.models.review import current_entries
-
-
-def _outcome(session: Session, enrolment: Enrolment) -> UnitOutcome | None:
-    """The outcome of the attempt the enrolment is on, if one is recorded."""
-    outcomes = current_entries(
-        session.scalars(
-            select(UnitOutcome)
-            .where(
-                UnitOutcome.enrolment_id == enrolment.id,
-                UnitOutcome.attempt == enrolment.attempt,
-            )
-            .order_by(UnitOutcome.id)
-        )
-    )
-    return outcomes[-1] if outcomes else None
+from portfolio.models import Closure, ClosureFile, ClosureKind, Enrolment, User
 
 
 def _close(
@@ -80,7 +64,7 @@ def withdraw(
 ) -> Closure:
     """The learner withdrew (AVETMISS 40): the enrolment ends on ``closed_on``."""
     check_state(Action.WITHDRAW, enrolment)
-    outcome = _outcome(session, enrolment)
+    outcome = attempt_outcomes(session, [enrolment]).get(enrolment.id)
     reason = rules.withdrawal_reason(reason, outcome=outcome.result if outcome else None)
     ended = rules.closed_on(closed_on, activity_start=enrolment.activity_start, today=today())
     kind = ClosureKind.WITHDRAWN

@@ -45,7 +45,7 @@ from portfolio.models import (
     UnitOutcome,
     User,
 )
-from portfolio.models.review import current_entries, not_replaced, standing_by_target
+from portfolio.models.review import not_replaced, standing_by_target, standing_outcomes
 from portfolio.text import day
 from portfolio.units.services import released
 
@@ -252,6 +252,33 @@ def _kept() -> _Kept:
     return kept
 
 
+def attempt_outcomes(
+    session: Session, enrolments: Iterable[Enrolment], *options: ORMOption
+) -> dict[int, UnitOutcome]:
+    """Each enrolment's outcome of the attempt it is on, where one is recorded and stands
+    (``standing_outcomes``): one query, loaded with ``options``."""
+    attempts = {e.id: e.attempt for e in enrolments}
+    if not attempts:
+        return {}
+    rows = session.scalars(
+        select(UnitOutcome)
+        .where(UnitOutcome.enrolment_id.in_(attempts))
+        .order_by(UnitOutcome.id)
+        .options(*options)
+    )
+    return standing_outcomes(rows, attempts)
+
+
+def attempt_plans(session: Session, enrolments: Iterable[Enrolment]) -> dict[int, Reassessment]:
+    """The assessor's plan of the attempt each enrolment is on, for those on another attempt
+    (after Not yet competent): one query, none when no enrolment is."""
+    attempts = {e.id: e.attempt for e in enrolments if e.attempt > 1}
+    if not attempts:
+        return {}
+    plans = session.scalars(select(Reassessment).where(Reassessment.enrolment_id.in_(attempts)))
+    return {p.enrolment_id: p for p in plans if p.attempt == attempts[p.enrolment_id]}
+
+
 def progress(session: Session, enrolments: Iterable[Enrolment]) -> dict[int, Progress]:
     """Each enrolment's progress, kept in this process while the enrolment's latest audit
     event stays its latest: each change to its evidence, mappings, sign-offs, judgements,
@@ -271,34 +298,15 @@ def progress(session: Session, enrolments: Iterable[Enrolment]) -> dict[int, Pro
         return found
     since = covered_since(session, missing)
     satisfactory = judged_since(session, [e.id for e in missing])
-    attempt = {e.id: e.attempt for e in missing}
-    results = {
-        outcome.enrolment_id: outcome.result
-        for outcome in current_entries(
-            session.scalars(
-                select(UnitOutcome)
-                .where(UnitOutcome.enrolment_id.in_(attempt))
-                .order_by(UnitOutcome.id)
-            )
-        )
-        if outcome.attempt == attempt[outcome.enrolment_id]
-    }
-    again = [e.id for e in missing if e.attempt > 1]
-    due = {
-        r.enrolment_id: r.due_on
-        for r in (
-            session.scalars(select(Reassessment).where(Reassessment.enrolment_id.in_(again)))
-            if again
-            else ()
-        )
-        if r.attempt == attempt[r.enrolment_id]
-    }
+    outcomes = attempt_outcomes(session, missing)
+    plans = attempt_plans(session, missing)
     for e in missing:
+        outcome, plan = outcomes.get(e.id), plans.get(e.id)
         found[e.id] = Progress(
             tuple(since[e.id]),
             tuple(satisfactory.get(e.id, ())),
-            results.get(e.id),
-            due.get(e.id),
+            outcome.result if outcome else None,
+            plan.due_on if plan else None,
         )
         if e.last_event:
             kept.put((e.id, e.last_event), found[e.id])
@@ -338,17 +346,11 @@ def learner_feedback(
     ).first()
     # The latest submission was returned while the portfolio is back with the learner.
     returned = latest if latest is not None and latest.returned_at is not None else None
-    outcomes = current_entries(
-        session.scalars(
-            select(UnitOutcome)
-            .where(
-                UnitOutcome.enrolment_id == enrolment.id,
-                UnitOutcome.attempt == enrolment.attempt,
-            )
-            .order_by(UnitOutcome.id)
-            .options(joinedload(UnitOutcome.assessor).options(lazyload(User.role_rows)))
-        )
-    )
+    outcome = attempt_outcomes(
+        session,
+        [enrolment],
+        joinedload(UnitOutcome.assessor).options(lazyload(User.role_rows)),
+    ).get(enrolment.id)
     judgements: dict[int, Judgement] = {}
     if with_judgements:
         judgements = standing_by_target(
@@ -358,20 +360,12 @@ def learner_feedback(
                 .order_by(Judgement.id)
             )
         )
-    reassessment = None
-    if enrolment.attempt > 1:
-        reassessment = session.scalar(
-            select(Reassessment).where(
-                Reassessment.enrolment_id == enrolment.id,
-                Reassessment.attempt == enrolment.attempt,
-            )
-        )
     return LearnerFeedback(
         returned=returned,
         by_target={f.target_id: f.feedback for f in returned.gap_feedback} if returned else {},
-        outcome=outcomes[-1] if outcomes else None,
+        outcome=outcome,
         judgements=judgements,
-        reassessment=reassessment,
+        reassessment=attempt_plans(session, [enrolment]).get(enrolment.id),
     )
 
 

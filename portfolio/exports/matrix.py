@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portfolio.clock import local_date
+from portfolio.enrolments.progress import attempt_outcomes
 from portfolio.enrolments.services import enrolments_by_id
 from portfolio.errors import ServiceError
 from portfolio.exports.docx_support import (
@@ -180,12 +181,8 @@ def matrix_data(
             status[key] = "signed_off_satisfactory"
         else:
             status[key] = "satisfactory"
-    by_id = {e.id: e for e in enrolments}
-    outcomes: dict[int, UnitOutcome] = {}
-    for o in current(UnitOutcome):
-        enrolment = by_id[o.enrolment_id]
-        if o.attempt == enrolment.attempt and enrolment.state is AssessmentState.DECIDED:
-            outcomes[o.enrolment_id] = o
+    decided = [e for e in enrolments if e.state is AssessmentState.DECIDED]
+    outcomes = attempt_outcomes(session, decided)
     return MatrixData(
         unit,
         sorted(releases, key=lambda r: r.release),

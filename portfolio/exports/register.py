@@ -22,7 +22,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from sqlalchemy import Select, and_, func, or_, select
-from sqlalchemy.orm import Session, aliased, contains_eager
+from sqlalchemy.orm import Session, contains_eager
 
 from portfolio.errors import ServiceError
 from portfolio.models import (
@@ -35,6 +35,7 @@ from portfolio.models import (
     UnitRelease,
     User,
 )
+from portfolio.models.review import not_replaced, outcome_stands
 from portfolio.spreadsheets import csv_cell, xlsx_cell
 from portfolio.text import day
 
@@ -94,17 +95,6 @@ class RegisterRow:
         return tuple(getattr(self, f.name) for f in fields(self))
 
 
-def _last_outcome() -> Any:
-    """The join condition of an enrolment's current outcome of its last attempt."""
-    newer = aliased(UnitOutcome)
-    replaced = select(newer.id).where(newer.replaces_id == UnitOutcome.id).exists()
-    return and_(
-        UnitOutcome.enrolment_id == Enrolment.id,
-        UnitOutcome.attempt == Enrolment.attempt,
-        ~replaced,
-    )
-
-
 def _register_query(
     unit_code: str | None,
     decided_from: date | None,
@@ -119,7 +109,7 @@ def _register_query(
         .join(Enrolment.learner)
         .join(Enrolment.unit_release)
         .join(UnitRelease.unit)
-        .outerjoin(UnitOutcome, _last_outcome())
+        .outerjoin(UnitOutcome, outcome_stands())
         .outerjoin(Closure, Closure.enrolment_id == Enrolment.id)
         .options(
             # Joined anyway to filter and sort: filled from the same rows, no further query;
@@ -187,15 +177,13 @@ def register_rows(
     reassessed = [e.id for e, _, _ in found if e.attempt > 1]
     earlier: defaultdict[int, list[str]] = defaultdict(list)
     if reassessed:
-        newer = aliased(UnitOutcome)
-        replaced = select(newer.id).where(newer.replaces_id == UnitOutcome.id).exists()
         for outcome in session.scalars(
             select(UnitOutcome)
             .join(Enrolment, Enrolment.id == UnitOutcome.enrolment_id)
             .where(
                 UnitOutcome.enrolment_id.in_(reassessed),
                 UnitOutcome.attempt < Enrolment.attempt,
-                ~replaced,
+                not_replaced(UnitOutcome),
             )
             .order_by(UnitOutcome.attempt)
         ):

@@ -8,7 +8,7 @@ that ``replaces`` the old one, with who, when and why, and both stay readable.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from typing import Any, TypeVar
 
@@ -24,6 +24,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Text,
+    and_,
     exists,
     false,
 )
@@ -332,3 +333,26 @@ def standing_by_target(rows: Iterable[E]) -> dict[int, E]:
     """Each target's entry that stands, from ``rows`` in the order recorded: one no correction
     replaced, and the latest of those (a later attempt's judgement of a criterion stands)."""
     return {row.target_id: row for row in current_entries(rows)}
+
+
+def standing_outcomes(
+    rows: Iterable[UnitOutcome], attempts: Mapping[int, int]
+) -> dict[int, UnitOutcome]:
+    """Each enrolment's outcome that stands, from ``rows`` in the order recorded (``attempts``:
+    the attempt each enrolment is on): the latest of its attempt's outcomes that no correction
+    replaced. An earlier attempt's outcome does not stand for a later attempt."""
+    return {
+        row.enrolment_id: row
+        for row in current_entries(rows)
+        if row.attempt == attempts.get(row.enrolment_id)
+    }
+
+
+def outcome_stands() -> ColumnElement[bool]:
+    """In SQL, joining outcomes to enrolments, what ``standing_outcomes`` keeps: the
+    enrolment's outcome of the attempt it is on that no correction replaced."""
+    return and_(
+        UnitOutcome.enrolment_id == Enrolment.id,
+        UnitOutcome.attempt == Enrolment.attempt,
+        not_replaced(UnitOutcome),
+    )
