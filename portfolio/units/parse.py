@@ -840,8 +840,16 @@ def _read_elements(lines: list[Line], result: ParsedUnit) -> None:
     # The last element was labelled "Element:" and its criteria are bulleted under it (at the
     # indentation of the first of them); positional: an element labelled without a number.
     labelled, bullet_indent, positional = False, None, False
+    # The bulleted lines under a criterion that leads a list ("... including:"), while read.
+    sublist: list[Line] = []
     before: list[Line | None] = [None, *lines][: len(lines)]
     for previous, line in zip(before, lines, strict=True):
+        if sublist:
+            if _goes_on_a_criterions_list(line):
+                sublist.append(line)
+                continue
+            _read_criterions_list(sublist, elements[-1]["criteria"][-1], placed, result)
+            sublist = []
         if expect is not None:
             kind, number = expect
             expect = None
@@ -871,12 +879,9 @@ def _read_elements(lines: list[Line], result: ParsedUnit) -> None:
             _mark_placed(line, placed, result)
             labelled, bullet_indent = True, None
             positional = positional or label.group(1) is None
-        elif (
-            labelled
-            and line.marked
-            and (bullet_indent is None or line.indent <= bullet_indent)
-            and not (elements[-1]["criteria"] and elements[-1]["criteria"][-1]["text"][-1] == ":")
-        ):
+        elif line.marked and previous is not None and _leads_a_list(previous, elements, placed):
+            sublist = [line]
+        elif labelled and line.marked and (bullet_indent is None or line.indent <= bullet_indent):
             # A criterion bulleted under its labelled element: numbered in order. (A bullet
             # indented further, or under a criterion that leads a list, is no criterion.)
             bullet_indent = line.indent
@@ -897,6 +902,8 @@ def _read_elements(lines: list[Line], result: ParsedUnit) -> None:
                 f"not placed: '{_short(line.text)}' is not a numbered element "
                 "or performance criterion",
             )
+    if sublist:
+        _read_criterions_list(sublist, elements[-1]["criteria"][-1], placed, result)
     if expect is not None:
         result.warn(lines[-1].number, f"number {expect[1]} has no text after it", INCOMPLETE)
     _find_lost(lines, placed, result)
@@ -925,6 +932,32 @@ def _refuse_a_title_listed_twice(elements: list[dict[str, Any]], result: ParsedU
         f"('{_short(elements[first]['title'])}'): the text lists elements of more than one "
         "unit or release, or lists some twice. Keep one list, then read the text again."
     )
+
+
+def _leads_a_list(previous: Line, elements: list[dict[str, Any]], placed: set[int]) -> bool:
+    """Whether the line before is (the end of) a criterion whose text leads a list with its
+    colon ("1.1 Identify hazards including:"): the bulleted lines after it are that list."""
+    if previous.number not in placed or not elements or not elements[-1]["criteria"]:
+        return False
+    return elements[-1]["criteria"][-1]["text"].endswith(":")
+
+
+def _goes_on_a_criterions_list(line: Line) -> bool:
+    """A line of a criterion's list, or the rest of one the text wrapped: bulleted or going on
+    in lower case, and no element or criterion of its own."""
+    if not (line.marked or line.text[0].islower()):
+        return False
+    numbered = (CRITERION_ALONE, ELEMENT_ALONE, CRITERION_INLINE, ELEMENT_INLINE, ELEMENT_LABEL)
+    return not any(pattern.match(line.text) for pattern in numbered)
+
+
+def _read_criterions_list(
+    lines: list[Line], criterion: dict[str, Any], placed: set[int], result: ParsedUnit
+) -> None:
+    """The list a criterion leads, read as every list is, kept with the criterion: it is part
+    of what the criterion asks."""
+    criterion["items"] = _read_list(lines, result, f"criterion {criterion['number']}, item")
+    placed.update(line.number for line in lines)
 
 
 def _mark_placed(line: Line, placed: set[int], result: ParsedUnit) -> None:
@@ -1104,11 +1137,21 @@ def _drop_repeated_list(
 
 def _read_nos_criteria(lines: list[Line], result: ParsedUnit) -> None:
     """A NOS: "You must be able to:" and criteria numbered ``1.`` throughout."""
-    criteria: list[dict[str, str]] = []
+    criteria: list[dict[str, Any]] = []
     placed: set[int] = set()
     last: Line | None = None  # the line the criterion in hand starts on
+    sublist: list[Line] = []  # the list the criterion in hand leads, while read
     numbers_after = _numbers_after(lines)
     for index, line in enumerate(lines):
+        if last is not None and criteria[-1]["text"].endswith(":"):
+            wrapped = sublist and not line.marked and line.text[0].islower()
+            if wrapped or (lines[index - 1].number in placed and _listed_under(line, last)):
+                sublist.append(line)
+                placed.add(line.number)
+                continue
+        if sublist:
+            _read_criterions_list(sublist, criteria[-1], placed, result)
+            sublist = []
         item = _unnumbered(line) or (line if line.marked else None)
         if index == 0 and line.text.endswith(":") and item is None:
             result.data["criteria_intro"] = line.text
@@ -1134,9 +1177,21 @@ def _read_nos_criteria(lines: list[Line], result: ParsedUnit) -> None:
             result.warn(
                 line.number, f"not placed: '{_short(line.text)}' is not a numbered criterion"
             )
+    if sublist:
+        _read_criterions_list(sublist, criteria[-1], placed, result)
     _find_lost(lines, placed, result)
     if criteria:
         result.data["criteria"] = criteria
+
+
+def _listed_under(line: Line, criterion: Line) -> bool:
+    """A line of the list a standard's criterion leads: bulleted or lettered under a numbered
+    criterion, or indented further than it."""
+    if not line.marked:
+        return False
+    return line.indent > criterion.indent or (
+        _unnumbered(line) is None and _unnumbered(criterion) is not None
+    )
 
 
 def _find_lost(lines: list[Line], placed: set[int], result: ParsedUnit) -> None:

@@ -35,6 +35,21 @@ class ListItem(Strict):
 class Criterion(Strict):
     number: Text
     text: Text
+    #: The list a criterion leads ("Identify hazards including:"), part of what it asks.
+    items: list[ListItem] = Field(default_factory=list)
+
+    def with_items(self) -> str:
+        """The criterion's text with its list under it, an item a line ("• ", indented two
+        spaces a level): what it asks, as pages and exports show it."""
+        return "\n".join([self.text, *_bulleted(self.items)])
+
+
+def _bulleted(items: list[ListItem], depth: int = 0) -> list[str]:
+    return [
+        line
+        for item in items
+        for line in (f"{'  ' * depth}\u2022 {item.text}", *_bulleted(item.items, depth + 1))
+    ]
 
 
 class Element(Strict):

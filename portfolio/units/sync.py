@@ -57,7 +57,7 @@ def derive_targets(document: UnitDocument) -> list[TargetSpec]:
                     TargetKind.PERFORMANCE_CRITERION,
                     f"pc-{criterion.number}",
                     criterion.number,
-                    criterion.text,
+                    criterion.with_items(),
                     element_number=element.number,
                 )
             )
@@ -67,7 +67,7 @@ def derive_targets(document: UnitDocument) -> list[TargetSpec]:
                 TargetKind.PERFORMANCE_CRITERION,
                 f"pc-{criterion.number}",
                 criterion.number,
-                criterion.text,
+                criterion.with_items(),
             )
         )
     for section, kind, prefix in (

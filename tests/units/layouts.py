@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 
-from portfolio.units.schema import EvidenceSection, ListItem, UnitDocument
+from portfolio.units.schema import Criterion, EvidenceSection, ListItem, UnitDocument
 
 Section = tuple[str, list[str]]
 
@@ -89,9 +89,19 @@ def _table_elements(doc: UnitDocument) -> list[str]:
         "performance needed to demonstrate achievement of the element. |",
     ]
     for element in doc.elements:
-        criteria = _cell(f"{c.number} {c.text}" for c in element.criteria)
+        criteria = _cell(
+            line for c in element.criteria for line in _criterion(c, bullet="• ", indent="  ")
+        )
         rows.append(f"| {element.number}. {element.title} | {criteria} |")
     return rows
+
+
+def _criterion(criterion: Criterion, *, bullet: Bullet, indent: str, depth: int = 0) -> list[str]:
+    """A criterion's number and text on a line, and the list it leads a level below."""
+    return [
+        f"{criterion.number} {criterion.text}",
+        *_items(criterion.items, bullet, indent, depth + 1),
+    ]
 
 
 def _table_skills(doc: UnitDocument) -> list[str]:
@@ -152,7 +162,9 @@ def _heading_elements(doc: UnitDocument) -> list[str]:
     lines: list[str] = []
     for element in doc.elements:
         lines.append(f"### {element.number}. {element.title}")
-        lines += [f"- {c.number} {c.text}" for c in element.criteria]
+        for criterion in element.criteria:
+            first, *listed = _criterion(criterion, bullet="- ", indent="  ")
+            lines += [f"- {first}", *listed]
     return lines
 
 
@@ -189,6 +201,7 @@ def _numbers_alone(doc: UnitDocument) -> list[str]:
         lines += [element.number, element.title]
         for criterion in element.criteria:
             lines += [criterion.number, criterion.text]
+            lines += _items(criterion.items, "• ", "  ", 1)
     return lines
 
 
@@ -245,12 +258,13 @@ def texts_of(doc: UnitDocument) -> list[str]:
     """Every piece of text a unit holds, for checking that each came from its source."""
     out = [doc.title, *doc.application]
     out += [x for x in (doc.band, doc.competency_field, doc.sector, doc.criteria_intro) if x]
-    for element in doc.elements:
-        out += [element.title, *(c.text for c in element.criteria)]
-    out += [c.text for c in doc.criteria]
 
     def items(found: Iterable[ListItem]) -> list[str]:
         return [x for item in found for x in (item.text, *items(item.items))]
+
+    for element in doc.elements:
+        out += [element.title, *(x for c in element.criteria for x in (c.text, *items(c.items)))]
+    out += [c.text for c in doc.criteria]
 
     for section in (doc.performance_evidence, doc.knowledge_evidence):
         if section:
@@ -330,20 +344,25 @@ def tga_word(doc: UnitDocument, numbered: bool = False) -> bytes:
             "performance needed to demonstrate achievement of the element.",
         ],
     ]
-    if numbered:
-        grid = table(rows)
-        elements = word_list(word, 99, ELEMENTS)
-        for element in doc.elements:
-            cells = grid.add_row().cells
+    grid = table(rows)
+    elements = word_list(word, 99, ELEMENTS)
+    for element in doc.elements:
+        cells = grid.add_row().cells
+        criteria = cells[1]
+        criteria.paragraphs[0]._p.getparent().remove(criteria.paragraphs[0]._p)
+        if numbered:
             listed_in(cells[0], element.title, elements, 0)
-            for criterion in element.criteria:
-                listed_in(cells[1], criterion.text, elements, 1)
-    else:
-        rows += [
-            [f"{e.number}. {e.title}", [f"{c.number} {c.text}" for c in e.criteria]]
-            for e in doc.elements
-        ]
-        table(rows)
+            cells[0].paragraphs[0]._p.getparent().remove(cells[0].paragraphs[0]._p)
+        else:
+            cells[0].text = f"{element.number}. {element.title}"
+        for criterion in element.criteria:
+            if numbered:
+                listed_in(criteria, criterion.text, elements, 1)
+            else:
+                criteria.add_paragraph(f"{criterion.number} {criterion.text}")
+            # A criterion's own list is bulleted, in the numbered copy too.
+            for item in criterion.items:
+                criteria.add_paragraph(item.text, style="List Bullet 2")
     if doc.foundation_skills:
         section("Foundation Skills")
         for paragraph in doc.foundation_skills.intro:

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from portfolio.enrolments.services import enrol
 from portfolio.extensions import db
-from portfolio.models import AuditEvent, Enrolment, Unit, UnitRelease
+from portfolio.models import AuditEvent, Enrolment, Target, Unit, UnitRelease
 from portfolio.units.importing import MAX_SOURCE_BYTES, MAX_TEXT_CHARS
 from portfolio.units.loader import load_files
 from tests.test_previews import rebuilt
@@ -341,3 +341,28 @@ def test_a_release_the_text_does_not_give_is_asked_for_not_assumed(client, admin
     )
     assert result.exit_code == 1
     assert "The text gives no unit release: give --release; nothing was written." in result.output
+
+
+def test_a_criterions_own_list_is_shown_and_saved_with_it(client, admin) -> None:
+    """The preview lists a criterion's items under it; saved, the criterion a learner maps to
+    and an assessor judges holds its list as lines, shown as lines on the unit's page."""
+    text = (
+        "ABC123 Check work (Release 1)\nElements and Performance Criteria\n1. Plan the work\n"
+        "1.1 Identify hazards including:\n• slips\n• falling objects\n1.2 Confirm the plan\n"
+        "Performance Evidence\nEvidence of:\n• checking work twice\n"
+        "Knowledge Evidence\nKnowledge of:\n• hazards\nAssessment Conditions\n"
+        "Skills must be shown in the workplace.\n"
+    )
+    preview = client.post(URL, data={"text": text, "preview": "1"})
+    assert preview.status_code == 200
+    shown = said(preview)
+    assert 'Identify hazards including:<ul class="unit-list"><li>slips</li><li>falling' in shown
+    assert "criterion 1.1, item 2" in shown  # what the source's line 6 became
+    saved = client.post(URL, data={"text": text, "save": "1"})
+    assert saved.status_code == 302, said(saved)
+    page = client.get(saved.headers["Location"])
+    assert '<span class="target-text">Identify hazards including:\n• slips\n• falling objects' in (
+        page.text
+    )
+    criterion = db.session.scalars(select(Target).where(Target.anchor == "pc-1.1")).one()
+    assert criterion.text == "Identify hazards including:\n• slips\n• falling objects"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from portfolio.units.importing import html_to_text, prepare
+from portfolio.units.importing import Draft, html_to_text, prepare
 from portfolio.units.loader import load_files
 from portfolio.units.parse import BY_WORDING, EMPTY_LIST, NOT_PLACED, OUT_OF_ORDER, parse_unit_text
 from tests.units.layouts import tga_markdown
@@ -114,18 +114,27 @@ def test_a_sentence_naming_a_section_leads_it(lead_in: str) -> None:
         ]
 
 
+STANDARD_HEAD = (
+    "Comply with emergency procedures\nURN: EUSWO52\nPerformance criteria\nYou must be able to:\n"
+)
+
+
+def standard(criteria: str) -> Draft:
+    """A standard with ``criteria`` under "You must be able to:", read and ready to save."""
+    draft = prepare(STANDARD_HEAD + criteria, release=1)
+    assert draft.ok, draft.refusal
+    return draft
+
+
 def test_lines_among_a_standards_criteria_that_no_criterion_claims_refuse_the_text() -> None:
     """Criteria a PDF wrapped are joined; criteria with neither number nor bullet cannot be
     told from the lines they wrap to, and would be saved incomplete: the text is refused."""
-    head = "Comply with emergency procedures\nURN: EUSWO52\nPerformance criteria\n"
-    head += "You must be able to:\n"
+    head = STANDARD_HEAD
     bulleted = (
         "- report the situation immediately to the relevant\nperson(s)\n"
         "- comply with evacuation procedures in line\nwith your organisational procedures\n"
     )
-    draft = prepare(head + bulleted, release=1)
-    assert draft.ok, draft.problems
-    assert [c["text"] for c in draft.parsed.data["criteria"]] == [
+    assert [c["text"] for c in standard(bulleted).parsed.data["criteria"]] == [
         "report the situation immediately to the relevant person(s)",
         "comply with evacuation procedures in line with your organisational procedures",
     ]
@@ -312,7 +321,13 @@ def test_only_the_bullets_right_under_a_labelled_element_are_its_criteria() -> N
         "1.1 Identify hazards including:\n• noise\n• dust\nElement 2: Act\n2.1 Do it\n"
     )
     draft = prepare(sub_items)
-    assert not draft.ok and draft.refusal.startswith("2 lines among the criteria (lines 5, 6)")
+    assert draft.ok, draft.refusal
+    assert draft.unit is not None
+    plan, act = draft.unit.document.elements
+    assert [(c.number, c.text, [i.text for i in c.items]) for c in plan.criteria] == [
+        ("1.1", "Identify hazards including:", ["noise", "dust"])
+    ]
+    assert [c.number for c in act.criteria] == ["2.1"]
     after_a_heading = (
         "ABC123 Do work (Release 1)\nElements and Performance Criteria\nElement: Plan\n"
         "• Hazards are identified\nAssessment methods:\n• written questions\n"
@@ -1231,3 +1246,48 @@ def test_a_range_statement_nested_past_nine_levels_is_refused_by_its_section_nam
     assert not draft.ok and re.match(
         r"Line \d+ \(range statement\) would sit 10 lists deep", draft.refusal
     )
+
+
+CRITERION_LISTS = (
+    "ABC123 Check work (Release 1)\nElements and Performance Criteria\n1. Plan the work\n"
+    "1.1 Identify hazards including:\n• slips\n• trips and falls from ladders, scaffolds\n"
+    "  and roofs\n1.2 Confirm the plan\n2. Do the work\n2.1 Carry out the work\n"
+    "2.2 Check the work for:\n• defects:\n  • cracks\n  • leaks\n• waste\n"
+    "Performance Evidence\nEvidence of:\n• checking work twice\n"
+)
+
+
+def test_a_criterion_that_leads_a_list_keeps_the_list_wherever_it_stands() -> None:
+    """Bullets under "1.1 Identify hazards including:" are what 1.1 asks: kept with it, the
+    list under the last criterion too (read as lines not placed, it was saved without them),
+    nesting and wrapped lines read as in every list."""
+    draft = prepare(CRITERION_LISTS)
+    assert draft.ok, draft.refusal
+    assert draft.parsed.warnings == []
+    assert draft.unit is not None
+    criteria = {c.number: c for e in draft.unit.document.elements for c in e.criteria}
+    assert [i.text for i in criteria["1.1"].items] == [
+        "slips",
+        "trips and falls from ladders, scaffolds and roofs",
+    ]
+    assert criteria["1.2"].items == []
+    assert criteria["2.2"].with_items() == (
+        "Check the work for:\n• defects:\n  • cracks\n  • leaks\n• waste"
+    )
+    assert draft.parsed.roles[12] == "criterion 2.2, item 1"
+    assert draft.parsed.roles[13] == "criterion 2.2, item 1.1"
+
+
+def test_a_standards_criterion_that_leads_a_list_keeps_it() -> None:
+    """In a standard, bullets under a numbered criterion ending with a colon are its list; a
+    bulleted criterion after a numbered one that leads nothing stays a criterion."""
+    draft = standard(
+        "1. report the situation to:\n- your supervisor\n- the fire warden\n"
+        "2. comply with evacuation procedures\n- complete any required documentation\n"
+    )
+    assert draft.unit is not None
+    assert [(c.text, [i.text for i in c.items]) for c in draft.unit.document.criteria] == [
+        ("report the situation to:", ["your supervisor", "the fire warden"]),
+        ("comply with evacuation procedures", []),
+        ("complete any required documentation", []),
+    ]

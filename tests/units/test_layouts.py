@@ -144,14 +144,19 @@ LIST = nested(3)
 
 @st.composite
 def units(draw) -> UnitDocument:
+    def criterion(number: str) -> Criterion:
+        """Now and then a criterion that leads a list of its own ("... including:")."""
+        text = draw(phrase(3, 9)).capitalize()
+        if draw(st.integers(0, 4)) != 0:
+            return Criterion(number=number, text=text)
+        items = draw(st.lists(LEAF, min_size=1, max_size=3))
+        return Criterion(number=number, text=f"{text} including:", items=items)
+
     elements = [
         Element(
             number=str(n),
             title=draw(phrase()).capitalize(),
-            criteria=[
-                Criterion(number=f"{n}.{m}", text=draw(phrase(3, 9)).capitalize())
-                for m in range(1, draw(st.integers(1, 4)) + 1)
-            ],
+            criteria=[criterion(f"{n}.{m}") for m in range(1, draw(st.integers(1, 4)) + 1)],
         )
         for n in range(1, draw(st.integers(1, 4)) + 1)
     ]
