@@ -136,7 +136,7 @@ BOILERPLATE = [
         r"^unit of competency( details)?$",
         r"^(print|download) (this page|unit|pdf|rtf|docx?)\b.*$",
         r"^(elements?|performance criteria)$",
-        r"^(\d+\.\s*)?elements (describe|define) the essential outcomes\b",
+        r"^(\d+\.\s*)?elements (describe|define) the essential( outcomes)?\b",
         r"^(\d+\.\s*)?performance criteria (describe|specify) the\b",
         # The Word file's second part opens with its own title.
         r"^assessment requirements for\b",
@@ -597,6 +597,7 @@ def _split_sections(
     header: list[Line] = []
     sections: list[tuple[str, Line, list[Line]]] = []
     skipped: Line | None = None
+    wrapped: Line | None = None  # the last line dropped as page text, while its text goes on
     current: list[Line] = header
     # Not a UK standard: "Performance criteria" is a table's column heading (of the elements
     # or the foundation skills), unless the text has no elements heading for it to be under.
@@ -641,9 +642,23 @@ def _split_sections(
             continue
         if _is_boilerplate(line):
             result.drop(line, "page text, not the unit: dropped")
+            wrapped = line
             continue
+        if wrapped is not None and _wraps_on(wrapped, line):
+            # The rest of a page's sentence a PDF or a narrow column wrapped ("Elements
+            # describe the essential" / "outcomes.").
+            result.drop(line, f"page text, the rest of line {wrapped.number}: dropped")
+            wrapped = line
+            continue
+        wrapped = None
         current.append(line)
     return header, sections
+
+
+def _wraps_on(before: Line, line: Line) -> bool:
+    """Whether ``line`` is the rest of the sentence ``before`` began: ``before`` stops short
+    of a full stop or a colon, and ``line`` goes on in lower case, with no bullet or number."""
+    return not before.text.endswith((".", ":")) and not line.marked and line.text[0].islower()
 
 
 def _opens_elements_table(lines: list[Line], index: int) -> bool:
@@ -679,9 +694,26 @@ def _read_header(lines: list[Line], result: ParsedUnit) -> None:
         _set_title(found.group(2).strip(), labelled, result)
         result.role(labelled, "code and title")
     value_of: str | None = None  # a "UNIT CODE" or "UNIT TITLE" heading, its value next
+    # The line that gave the title, and the start of the code and title printed again, while
+    # a narrow page's wrapped lines may go on from them.
+    titled: Line | None = None
+    again: Line | None = None
     for line in lines:
         if line is labelled:
             continue
+        if titled is not None and _goes_on(line) and _has_room(data["title"]):
+            data["title"] = f"{data['title']} {line.text}"
+            result.role(line, f"the rest of the title (line {titled.number})")
+            continue
+        if again is not None and _goes_on(line):
+            repeated = f"{again.text} {line.text}"
+            if _repeats_code_and_title(repeated, data, start=True) or _repeats_code_and_title(
+                repeated, data
+            ):
+                again = replace(again, text=repeated)
+                result.drop(line, "code and title again: not imported again")
+                continue
+        titled = again = None
         if line.key in VALUE_HEADINGS and not line.marked:
             value_of = VALUE_HEADINGS[line.key]
             result.role(line, f"heading: {value_of}")
@@ -719,6 +751,7 @@ def _read_header(lines: list[Line], result: ParsedUnit) -> None:
         elif title_label and "title" not in data:
             _set_title(title_label.group(1), line, result)
             result.role(line, "title")
+            titled = line
         elif (
             code
             and "code" not in data
@@ -743,15 +776,20 @@ def _read_header(lines: list[Line], result: ParsedUnit) -> None:
             elif title and "title" not in data:
                 _set_title(title, line, result)
                 result.role(line, "code and title")
+                titled = line
             else:
                 result.role(line, "code")
                 pending_title = "title" not in data
             continue
-        elif _repeats_code_and_title(line, data):
+        elif _repeats_code_and_title(line.text, data):
+            result.drop(line, "code and title again: not imported again")
+        elif _repeats_code_and_title(line.text, data, start=True):
+            again = line
             result.drop(line, "code and title again: not imported again")
         elif pending_title and _is_title(line.text):
             _set_title(line.text, line, result)
             result.role(line, "title")
+            titled = line
         elif not _read_band(line, result):
             unplaced.append(line)
         pending_title = False
@@ -795,8 +833,9 @@ def _is_title(text: str) -> bool:
     return bool(words) and not RELEASE.match(text) and not CODE_LIKE.match(text)
 
 
-def _repeats_code_and_title(line: Line, data: dict[str, Any]) -> bool:
-    """The Word file of a unit prints "CODE Title" again above the unit's first section."""
+def _repeats_code_and_title(text: str, data: dict[str, Any], *, start: bool = False) -> bool:
+    """The Word file of a unit prints "CODE Title" again above the unit's first section
+    (``text``; with ``start``, the start of it, where a narrow page wrapped it)."""
     code, title = data.get("code"), data.get("title")
     if not code or not title:
         return False
@@ -804,7 +843,16 @@ def _repeats_code_and_title(line: Line, data: dict[str, Any]) -> bool:
     def plain(text: str) -> str:
         return re.sub(r"\s*[-–—:]\s*", " ", text).strip().lower()
 
-    return plain(line.text) in {plain(f"{code} {title}"), plain(title)}
+    given, wholes = plain(text), (plain(f"{code} {title}"), plain(title))
+    if start:
+        return any(whole.startswith(f"{given} ") for whole in wholes)
+    return given in wholes
+
+
+def _goes_on(line: Line) -> bool:
+    """A line that goes on from the line before it, wrapped by a PDF or a narrow page: in lower
+    case, with no bullet or number."""
+    return not line.marked and line.text[0].islower()
 
 
 def _read_band(line: Line, result: ParsedUnit) -> bool:

@@ -1291,3 +1291,34 @@ def test_a_standards_criterion_that_leads_a_list_keeps_it() -> None:
         ("comply with evacuation procedures", []),
         ("complete any required documentation", []),
     ]
+
+
+def test_a_title_and_the_tables_own_sentences_wrapped_by_a_narrow_page_are_read_whole() -> None:
+    """A PDF's or a narrow column's text copy wraps the title (and the "CODE Title" printed
+    again) and the elements table's first row: the title is read whole, and the row's
+    sentences are dropped as page text, not refused as lines of some criterion."""
+    text = (
+        "BSBXCS402 Promote workplace cyber security awareness and best\npractices\n"
+        "Release: 1\n"
+        "BSBXCS402 Promote workplace cyber security awareness and best\npractices\n"
+        "Elements and Performance Criteria\nELEMENT\nPERFORMANCE CRITERIA\n"
+        "Elements describe the essential\noutcomes.\n"
+        "Performance criteria describe the\nperformance needed to demonstrate\n"
+        "achievement of the element.\n"
+        "1. Identify cyber security\nthreats\n1.1 Research and identify\ncommon threats\n"
+        "Performance Evidence\nEvidence of:\n• promoting cyber security twice\n"
+    )
+    draft = prepare(text)
+    assert draft.ok, draft.refusal
+    assert draft.parsed.warnings == []
+    assert draft.unit is not None
+    unit = draft.unit.document
+    assert unit.title == "Promote workplace cyber security awareness and best practices"
+    assert [(e.title, [c.text for c in e.criteria]) for e in unit.elements] == [
+        ("Identify cyber security threats", ["Research and identify common threats"])
+    ]
+    roles = draft.parsed.roles
+    assert roles[2] == "the rest of the title (line 1)"
+    assert roles[5] == "code and title again: not imported again"
+    assert roles[10] == "page text, the rest of line 9: dropped"
+    assert roles[13] == "page text, the rest of line 12: dropped"
