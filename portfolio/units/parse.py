@@ -927,7 +927,11 @@ def _read_elements(lines: list[Line], result: ParsedUnit) -> None:
             _mark_placed(line, placed, result)
             labelled, bullet_indent = True, None
             positional = positional or label.group(1) is None
-        elif line.marked and previous is not None and _leads_a_list(previous, elements, placed):
+        elif (
+            line.marked
+            and previous is not None
+            and _leads_a_list(previous, elements, placed, labelled=labelled)
+        ):
             sublist = [line]
         elif labelled and line.marked and (bullet_indent is None or line.indent <= bullet_indent):
             # A criterion bulleted under its labelled element: numbered in order. (A bullet
@@ -982,12 +986,15 @@ def _refuse_a_title_listed_twice(elements: list[dict[str, Any]], result: ParsedU
     )
 
 
-def _leads_a_list(previous: Line, elements: list[dict[str, Any]], placed: set[int]) -> bool:
-    """Whether the line before is (the end of) a criterion whose text leads a list with its
-    colon ("1.1 Identify hazards including:"): the bulleted lines after it are that list."""
+def _leads_a_list(
+    previous: Line, elements: list[dict[str, Any]], placed: set[int], *, labelled: bool
+) -> bool:
+    """Whether the line before is (the end of) a criterion that the bulleted lines after it
+    are the list of: one that leads a list with its colon ("1.1 Identify hazards including:"),
+    or any numbered criterion (criteria bulleted under an "Element:" label are criteria)."""
     if previous.number not in placed or not elements or not elements[-1]["criteria"]:
         return False
-    return elements[-1]["criteria"][-1]["text"].endswith(":")
+    return elements[-1]["criteria"][-1]["text"].endswith(":") or not labelled
 
 
 def _goes_on_a_criterions_list(line: Line) -> bool:
@@ -1003,9 +1010,18 @@ def _read_criterions_list(
     lines: list[Line], criterion: dict[str, Any], placed: set[int], result: ParsedUnit
 ) -> None:
     """The list a criterion leads, read as every list is, kept with the criterion: it is part
-    of what the criterion asks."""
-    criterion["items"] = _read_list(lines, result, f"criterion {criterion['number']}, item")
+    of what the criterion asks. Where the criterion does not end with a colon, the text does
+    not show that the list is its: reported."""
+    number = criterion["number"]
+    criterion["items"] = _read_list(lines, result, f"criterion {number}, item")
     placed.update(line.number for line in lines)
+    if not criterion["text"].endswith(":"):
+        result.warn(
+            lines[0].number,
+            f"taken as a list under criterion {number}, which does not end with a colon: "
+            "check that it is the criterion's",
+            BY_WORDING,
+        )
 
 
 def _mark_placed(line: Line, placed: set[int], result: ParsedUnit) -> None:

@@ -1322,3 +1322,29 @@ def test_a_title_and_the_tables_own_sentences_wrapped_by_a_narrow_page_are_read_
     assert roles[5] == "code and title again: not imported again"
     assert roles[10] == "page text, the rest of line 9: dropped"
     assert roles[13] == "page text, the rest of line 12: dropped"
+
+
+def test_bullets_under_a_criterion_without_a_colon_are_its_list_and_reported() -> None:
+    """Criteria are numbered, so bullets after one are no criterion: they are its list (not
+    lines dropped from the unit), and since the criterion does not lead them with a colon, the
+    first is reported. Under an "Element:" label, bullets are the criteria themselves."""
+    text = (
+        "ABC123 Check work (Release 1)\nElements and Performance Criteria\n1. Do the work\n"
+        "1.1 Carry out the work\n1.2 Check the work for defects in\n• joints\n• seals\n"
+        "Performance Evidence\nEvidence of:\n• checking work twice\n"
+    )
+    draft = prepare(text)
+    assert draft.ok, draft.refusal
+    assert draft.unit is not None
+    checked = draft.unit.document.elements[0].criteria[1]
+    assert [item.text for item in checked.items] == ["joints", "seals"]
+    assert [(w.line, w.cause) for w in draft.parsed.warnings] == [(6, BY_WORDING)]
+    assert "does not end with a colon" in draft.parsed.warnings[0].message
+    labelled = parse_unit_text(
+        "ABC123 Check work (Release 1)\nElements and Performance Criteria\nElement: Do\n"
+        "• Work is carried out\n• Work is checked\n"
+    )
+    assert [c["text"] for c in labelled.data["elements"][0]["criteria"]] == [
+        "Work is carried out",
+        "Work is checked",
+    ]
