@@ -691,9 +691,10 @@ def _unit_import(results: dict) -> list[str]:
         "",
         "Each text read as the admin page reads an upload (the page's text, then parsed, "
         "checked and written as a unit file), at two sizes, the second four times the first "
-        "(a quarter of the import's limit and the limit). A shape read in linear time keeps "
-        "its rate as it grows; one read in quadratic time falls behind by the factor its size "
-        "grew. Baseline: the "
+        "(a quarter of the import's limit and the limit), its size in bytes of the page (a "
+        "Word file's document part unpacked, the part that grows with its text). A shape read "
+        "in linear time keeps its rate as it grows; one read in quadratic time falls behind by "
+        "the factor its size grew. Baseline: the "
         f"{published['texts']} published unit texts the parser is tested on "
         f"({published['bytes']:,.0f} bytes), read at "
         f"{published['per_second']:,.0f} bytes per second. Target: each shape keeps "
