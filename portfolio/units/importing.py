@@ -113,6 +113,12 @@ def _page_text(filename: str, kind: str, data: bytes) -> str:
             KeyError,
             ValueError,
         ) as error:
+            if isinstance(error, XMLSyntaxError) and "depth" in str(error).lower():
+                raise SourceError(
+                    f"{filename} nests its content deeper than can be read (tables inside "
+                    "tables, more than some eighty deep); a unit page's Word file does not. "
+                    "Save the page again from its source, or paste its text."
+                ) from error
             raise SourceError(f"{filename} could not be read as a Word document.") from error
     text = _decode(data)
     return html_to_text(text) if kind == "html" else text

@@ -31,6 +31,18 @@ def word_file(*paragraphs: str) -> bytes:
     return out.getvalue()
 
 
+def nested_tables(depth: int) -> bytes:
+    """A Word file whose one table holds a table, which holds a table, ``depth`` deep."""
+    document = docx.Document()
+    cell = document.add_table(rows=1, cols=1).cell(0, 0)
+    for _ in range(depth):
+        cell = cell.add_table(rows=1, cols=1).cell(0, 0)
+    cell.text = "ABC123 Do the work"
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
 def seed(code: str) -> str:
     return (DATA / f"{code}.txt").read_text(encoding="utf-8")
 
@@ -193,9 +205,11 @@ def test_upload_of_an_html_page(client, admin) -> None:
             f"long.docx holds {MAX_TEXT_CHARS + 5:,} characters of text, more than the "
             f"{MAX_TEXT_CHARS:,} read here",
         ),
+        # Tables inside tables past what the XML reader takes (256 levels of elements).
+        ("deep.docx", nested_tables(120), "deep.docx nests its content deeper than can be read"),
     ],
     # Named, not shown: the bodies are large, and a zip's bytes hold the time it was made.
-    ids=["pdf", "not-a-zip", "too-large", "zip-bomb", "too-much-text"],
+    ids=["pdf", "not-a-zip", "too-large", "zip-bomb", "too-much-text", "nested-tables"],
 )
 def test_unreadable_uploads_are_explained_and_keep_the_form(
     client, admin, name: str, body: bytes, message: str
