@@ -136,8 +136,6 @@ BOILERPLATE = [
         r"^unit of competency( details)?$",
         r"^(print|download) (this page|unit|pdf|rtf|docx?)\b.*$",
         r"^(elements?|performance criteria)$",
-        r"^(\d+\.\s*)?elements (describe|define) the essential( outcomes)?\b",
-        r"^(\d+\.\s*)?performance criteria (describe|specify) the\b",
         # The Word file's second part opens with its own title.
         r"^assessment requirements for\b",
         # An accredited course's unit template, in the criteria's heading cell.
@@ -152,6 +150,15 @@ BOILERPLATE = [
         r"^assessment \d+( assessment \d+)*$",
     )
 ]
+# The sentences of the elements table's first row: a narrow page wraps them over lines.
+PAGE_SENTENCES = [
+    re.compile(p, re.IGNORECASE)
+    for p in (
+        r"^(\d+\.\s*)?elements (describe|define) the essential( outcomes)?\b",
+        r"^(\d+\.\s*)?performance criteria (describe|specify) the\b",
+    )
+]
+BOILERPLATE += PAGE_SENTENCES
 # The column headings of the foundation skills table.
 TABLE_HEADINGS = {"skill", "skills", "performance", "criteria", "performance criteria"}
 TABLE_DESCRIPTION = {"description", "descriptions"}
@@ -597,12 +604,19 @@ def _split_sections(
     header: list[Line] = []
     sections: list[tuple[str, Line, list[Line]]] = []
     skipped: Line | None = None
-    wrapped: Line | None = None  # the last line dropped as page text, while its text goes on
+    wrapped: Line | None = None  # the table's sentence dropped as page text, while it goes on
     current: list[Line] = header
     # Not a UK standard: "Performance criteria" is a table's column heading (of the elements
     # or the foundation skills), unless the text has no elements heading for it to be under.
     has_elements = any(SECTION_HEADINGS.get(_heading_key(line)) == "elements" for line in lines)
     for index, line in enumerate(lines):
+        if wrapped is not None and _wraps_on(wrapped, line):
+            # The rest of the table's sentence a PDF or a narrow column wrapped ("Elements
+            # describe the essential" / "outcomes.").
+            result.drop(line, f"page text, the rest of line {wrapped.number}: dropped")
+            wrapped = line
+            continue
+        wrapped = None
         key = _heading_key(line)
         name = SECTION_HEADINGS.get(key)
         if name == "criteria" and not nos:
@@ -642,15 +656,9 @@ def _split_sections(
             continue
         if _is_boilerplate(line):
             result.drop(line, "page text, not the unit: dropped")
-            wrapped = line
+            if any(pattern.match(line.text) for pattern in PAGE_SENTENCES):
+                wrapped = line
             continue
-        if wrapped is not None and _wraps_on(wrapped, line):
-            # The rest of a page's sentence a PDF or a narrow column wrapped ("Elements
-            # describe the essential" / "outcomes.").
-            result.drop(line, f"page text, the rest of line {wrapped.number}: dropped")
-            wrapped = line
-            continue
-        wrapped = None
         current.append(line)
     return header, sections
 
@@ -701,8 +709,14 @@ def _read_header(lines: list[Line], result: ParsedUnit) -> None:
     for line in lines:
         if line is labelled:
             continue
-        if titled is not None and _goes_on(line) and _has_room(data["title"]):
-            data["title"] = f"{data['title']} {line.text}"
+        if (
+            titled is not None
+            and _goes_on(line)
+            and not RELEASE.match(line.text)
+            and _has_room(data["title"])
+        ):
+            # Read as the title's own line is: "... (Release 1)" at its end is the release.
+            _set_title(f"{data['title']} {line.text}", titled, result)
             result.role(line, f"the rest of the title (line {titled.number})")
             continue
         if again is not None and _goes_on(line):
@@ -893,7 +907,7 @@ def _read_elements(lines: list[Line], result: ParsedUnit) -> None:
     before: list[Line | None] = [None, *lines][: len(lines)]
     for previous, line in zip(before, lines, strict=True):
         if sublist:
-            if _goes_on_a_criterions_list(line):
+            if _goes_on_a_criterions_list(line, bullet_indent if labelled else None):
                 sublist.append(line)
                 continue
             _read_criterions_list(sublist, elements[-1]["criteria"][-1], placed, result)
@@ -931,11 +945,19 @@ def _read_elements(lines: list[Line], result: ParsedUnit) -> None:
             line.marked
             and previous is not None
             and _leads_a_list(previous, elements, placed, labelled=labelled)
+            and (not labelled or bullet_indent is None or line.indent > bullet_indent)
         ):
             sublist = [line]
-        elif labelled and line.marked and (bullet_indent is None or line.indent <= bullet_indent):
+        elif (
+            labelled
+            and line.marked
+            and (bullet_indent is None or line.indent <= bullet_indent)
+            and not _leads_a_list_unread(elements[-1])
+        ):
             # A criterion bulleted under its labelled element: numbered in order. (A bullet
-            # indented further, or under a criterion that leads a list, is no criterion.)
+            # indented further is the list of the criterion before it; one at the criteria's
+            # indentation under a criterion that leads a list is neither: the text does not
+            # show which it is.)
             bullet_indent = line.indent
             number = f"{elements[-1]['number']}.{len(elements[-1]['criteria']) + 1}"
             _add_numbered("criterion", number, line.text, line, elements, lines_of, result)
@@ -997,10 +1019,19 @@ def _leads_a_list(
     return elements[-1]["criteria"][-1]["text"].endswith(":") or not labelled
 
 
-def _goes_on_a_criterions_list(line: Line) -> bool:
+def _leads_a_list_unread(element: dict[str, Any]) -> bool:
+    """Whether the element's last criterion leads a list with its colon but has none read."""
+    criteria = element["criteria"]
+    return bool(criteria) and criteria[-1]["text"].endswith(":") and not criteria[-1].get("items")
+
+
+def _goes_on_a_criterions_list(line: Line, criteria_indent: int | None = None) -> bool:
     """A line of a criterion's list, or the rest of one the text wrapped: bulleted or going on
-    in lower case, and no element or criterion of its own."""
+    in lower case, and no element or criterion of its own (nor, where the criteria are bulleted
+    at ``criteria_indent``, a bullet at their indentation: the next criterion)."""
     if not (line.marked or line.text[0].islower()):
+        return False
+    if line.marked and criteria_indent is not None and line.indent <= criteria_indent:
         return False
     numbered = (CRITERION_ALONE, ELEMENT_ALONE, CRITERION_INLINE, ELEMENT_INLINE, ELEMENT_LABEL)
     return not any(pattern.match(line.text) for pattern in numbered)

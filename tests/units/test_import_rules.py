@@ -1348,3 +1348,63 @@ def test_bullets_under_a_criterion_without_a_colon_are_its_list_and_reported() -
         "Work is carried out",
         "Work is checked",
     ]
+
+
+@pytest.mark.parametrize(
+    "criteria",
+    [
+        "• Identify hazards including:\n    • noise\n    • dust\n• Assess risks\n• Record risks\n",
+        # Word's text copy: each level's own bullet symbol, then a tab.
+        "·\tIdentify hazards including:\no\tnoise\no\tdust\n·\tAssess risks\n·\tRecord risks\n",
+    ],
+    ids=["indented", "word-symbols"],
+)
+def test_under_an_element_label_a_criterions_list_ends_at_the_next_criterion(
+    criteria: str,
+) -> None:
+    """Criteria bulleted under "Element:": the bullets a level deeper are the list of the
+    criterion before them, the next bullet at the criteria's level is the next criterion."""
+    text = "ABC123 Check work (Release 1)\nElements and Performance Criteria\nElement: Plan\n"
+    draft = prepare(text + criteria + "Element: Act\n• Do it\n")
+    assert draft.ok, draft.refusal
+    assert draft.unit is not None
+    plan = draft.unit.document.elements[0]
+    assert [(c.number, c.text, [i.text for i in c.items]) for c in plan.criteria] == [
+        ("1.1", "Identify hazards including:", ["noise", "dust"]),
+        ("1.2", "Assess risks", []),
+        ("1.3", "Record risks", []),
+    ]
+
+
+def test_a_page_footer_between_a_criterions_wrapped_lines_keeps_them_joined() -> None:
+    """Only the elements table's own sentences take the lower-case lines after them as their
+    wrapped rest: after a footer, the line still goes on the criterion it continues."""
+    draft = prepare(
+        "ABC123 Check work (Release 1)\nElements and Performance Criteria\n1. Plan\n"
+        "1.1 Identify hazards and risks in the\nTraining.gov.au Page 2 of 5\n"
+        "workplace and on site\n1.2 Assess them\n"
+    )
+    assert draft.ok, draft.refusal
+    assert draft.unit is not None
+    assert [c.text for c in draft.unit.document.elements[0].criteria] == [
+        "Identify hazards and risks in the workplace and on site",
+        "Assess them",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("head", "title", "release"),
+    [
+        ("ABC123 Promote cyber security awareness and best\npractices (Release 2)\n", None, 2),
+        ("ABC123 Do the work\nrelease 3\n", "Do the work", 3),
+    ],
+)
+def test_a_wrapped_title_still_gives_the_release_at_its_end(
+    head: str, title: str | None, release: int
+) -> None:
+    draft = prepare(head + "Elements and Performance Criteria\n1. Plan\n1.1 Do it\n")
+    assert draft.ok, draft.refusal
+    assert draft.unit is not None
+    unit = draft.unit.document
+    assert unit.title == (title or "Promote cyber security awareness and best practices")
+    assert unit.release == release
