@@ -666,7 +666,7 @@ def _split_sections(
 def _wraps_on(before: Line, line: Line) -> bool:
     """Whether ``line`` is the rest of the sentence ``before`` began: ``before`` stops short
     of a full stop or a colon, and ``line`` goes on in lower case, with no bullet or number."""
-    return not before.text.endswith((".", ":")) and not line.marked and line.text[0].islower()
+    return not before.text.endswith((".", ":")) and _goes_on(line)
 
 
 def _opens_elements_table(lines: list[Line], index: int) -> bool:
@@ -1239,7 +1239,7 @@ def _read_nos_criteria(lines: list[Line], result: ParsedUnit) -> None:
     numbers_after = _numbers_after(lines)
     for index, line in enumerate(lines):
         if last is not None and criteria[-1]["text"].endswith(":"):
-            wrapped = sublist and not line.marked and line.text[0].islower()
+            wrapped = sublist and _goes_on(line)
             if wrapped or (lines[index - 1].number in placed and _listed_under(line, last)):
                 sublist.append(line)
                 placed.add(line.number)
